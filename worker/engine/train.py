@@ -1,4 +1,4 @@
-"""Train one run: `train(spec)` yields an `EpochResult` after every epoch (epoch 0 is the initial model).
+"""Train one run: iterating `train(spec)` yields an `EpochResult` per epoch (epoch 0 is the initial model).
 
 Pure PyTorch: no Celery, database or HTTP here, so the CLI, the worker and the tests all drive the
 same loop.
@@ -56,24 +56,33 @@ def resolve_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
-def train(spec: RunSpec, device: str | None = None, grid: Grid | None = None) -> Iterator[EpochResult]:
-    dev = resolve_device(device or os.environ.get("IWLAB_DEVICE", "auto"))
-    data = make_data(spec)
-    grid = grid or Grid.around(data, spec.grid)
-    x_tr, y_tr = data.x_train.to(dev), data.y_train.to(dev)
-    x_te, y_te = data.x_test.to(dev), data.y_test.to(dev)
-    grid_x = grid.inputs().to(dev)
-    w_tr = example_weights(y_tr, spec.pos_weight)
+class Training:
+    """One run, set up and ready to iterate: `for result in train(spec): ...`.
 
-    torch.manual_seed(spec.seed)
-    model = make_model(spec).to(dev)
-    opt = torch.optim.SGD(model.parameters(), lr=spec.lr, weight_decay=spec.weight_decay)
-    order = torch.Generator().manual_seed(spec.seed)
-    snapshots = set(frame_epochs(spec.epochs, spec.frames))
+    `grid` is known before the first epoch, so a caller can store the window before the frames."""
 
-    def evaluate(epoch: int) -> EpochResult:
-        model.eval()
-        with torch.no_grad():
+    def __init__(self, spec: RunSpec, device: str | None = None):
+        self.spec = spec
+        self.device = resolve_device(device or os.environ.get("IWLAB_DEVICE", "auto"))
+        self.data = make_data(spec)
+        self.grid = Grid.around(self.data, spec.grid)
+
+    def __iter__(self) -> Iterator[EpochResult]:
+        spec, dev, data, grid = self.spec, self.device, self.data, self.grid
+        x_tr, y_tr = data.x_train.to(dev), data.y_train.to(dev)
+        x_te, y_te = data.x_test.to(dev), data.y_test.to(dev)
+        grid_x = grid.inputs().to(dev)
+        w_tr = example_weights(y_tr, spec.pos_weight)
+
+        torch.manual_seed(spec.seed)
+        model = make_model(spec).to(dev)
+        opt = torch.optim.SGD(model.parameters(), lr=spec.lr, weight_decay=spec.weight_decay)
+        order = torch.Generator().manual_seed(spec.seed)
+        snapshots = set(frame_epochs(spec.epochs, spec.frames))
+
+        @torch.no_grad()
+        def evaluate(epoch: int) -> EpochResult:
+            model.eval()
             metrics = {
                 "train": split_metrics(model(x_tr).squeeze(1), y_tr),
                 "test": split_metrics(model(x_te).squeeze(1), y_te),
@@ -83,17 +92,21 @@ def train(spec: RunSpec, device: str | None = None, grid: Grid | None = None) ->
             if epoch in snapshots:
                 probs = torch.sigmoid(model(grid_x).squeeze(1))
                 boundary = probs.reshape(len(grid.ys), len(grid.xs)).cpu().numpy()
-        model.train()
-        return EpochResult(epoch, spec.epochs, metrics, boundary)
+            model.train()
+            return EpochResult(epoch, spec.epochs, metrics, boundary)
 
-    yield evaluate(0)
-    n = len(y_tr)
-    for epoch in range(1, spec.epochs + 1):
-        perm = torch.randperm(n, generator=order).to(dev)
-        for start in range(0, n, spec.batch_size):
-            idx = perm[start : start + spec.batch_size]
-            loss = weighted_bce(model(x_tr[idx]).squeeze(1), y_tr[idx], w_tr[idx], spec.loss_norm)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-        yield evaluate(epoch)
+        yield evaluate(0)
+        n = len(y_tr)
+        for epoch in range(1, spec.epochs + 1):
+            perm = torch.randperm(n, generator=order).to(dev)
+            for start in range(0, n, spec.batch_size):
+                idx = perm[start : start + spec.batch_size]
+                loss = weighted_bce(model(x_tr[idx]).squeeze(1), y_tr[idx], w_tr[idx], spec.loss_norm)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+            yield evaluate(epoch)
+
+
+def train(spec: RunSpec, device: str | None = None) -> Training:
+    return Training(spec, device)

@@ -1,0 +1,17 @@
+"""What can be run: the run parameters with their types, limits and defaults, for forms and clients."""
+
+from fastapi import APIRouter
+
+from worker.engine.spec import MAX_RUNS_PER_EXPERIMENT, ExperimentSpec, RunSpec
+
+router = APIRouter(tags=["catalog"])
+
+
+@router.get("/catalog")
+def catalog() -> dict:
+    return {
+        "run": RunSpec.model_json_schema(),
+        "experiment": ExperimentSpec.model_json_schema(),
+        "defaults": ExperimentSpec().model_dump(mode="json"),
+        "limits": {"runs_per_experiment": MAX_RUNS_PER_EXPERIMENT},
+    }

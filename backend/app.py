@@ -1,0 +1,44 @@
+"""FastAPI app factory: every route lives under /api/v1."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from . import store
+from .api import catalog, experiments, health, runs
+from .migrate import upgrade
+from .settings import Settings, get_settings
+
+PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        upgrade(settings.db_url)
+        yield
+
+    app = FastAPI(
+        title="iwlab",
+        summary="Importance-weighting experiments: submit sweeps, follow their runs epoch by epoch.",
+        openapi_url=f"{PREFIX}/openapi.json",
+        docs_url=f"{PREFIX}/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    api = APIRouter(prefix=PREFIX)
+    for module in (health, catalog, experiments, runs):
+        api.include_router(module.router)
+    app.include_router(api)
+
+    @app.exception_handler(store.NotFound)
+    async def not_found(_request: Request, exc: store.NotFound) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    return app

@@ -1,0 +1,221 @@
+"""`iwlab`: start the services, train a spec in-process, or submit it to a server."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+import yaml
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from worker.engine.spec import ExperimentSpec
+
+from .settings import get_settings
+
+app = typer.Typer(help="iwlab: see what importance weights do to a deep network, epoch by epoch.", no_args_is_help=True)
+db_app = typer.Typer(help="Database maintenance.")
+app.add_typer(db_app, name="db")
+console = Console(stderr=True)
+
+Host = Annotated[str | None, typer.Option(help="interface to bind (default IWLAB_HOST)")]
+
+
+def fail(message: str) -> typer.Exit:
+    """Bad input: one line on stderr, exit code 2."""
+    console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(2)
+
+
+def describe(err: ValidationError) -> str:
+    first = err.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "spec"
+    return f"{where}: {first['msg']}"
+
+
+def load_spec(path: Path) -> ExperimentSpec:
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except OSError as err:
+        raise fail(f"cannot read {path}: {err.strerror}") from None
+    except yaml.YAMLError as err:
+        raise fail(f"{path} is not valid YAML: {str(err).splitlines()[0]}") from None
+    try:
+        return ExperimentSpec.model_validate(raw if raw is not None else {})
+    except ValidationError as err:
+        raise fail(f"{path}: {describe(err)}") from None
+
+
+def progress_bar() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console
+    )
+
+
+@app.command()
+def run(
+    spec_file: Annotated[Path, typer.Argument(help="experiment spec (YAML)")],
+    out: Annotated[Path, typer.Option(help="folder for runs.csv and metrics.csv")] = Path("out"),
+    device: Annotated[str | None, typer.Option(help="auto | cpu | cuda (default IWLAB_DEVICE)")] = None,
+) -> None:
+    """Train every run of a spec in this process and write tidy CSVs."""
+    from worker.engine.export import write_results
+
+    spec = load_spec(spec_file)
+    runs = spec.runs()
+    with progress_bar() as bar:
+        task = bar.add_task(f"{spec.name}: {len(runs)} runs", total=sum(r.epochs for r in runs))
+        paths = write_results(spec, out, device or get_settings().device, on_epoch=lambda: bar.advance(task))
+    for path in paths:
+        console.print(f"wrote {path}")
+
+
+@app.command()
+def submit(
+    spec_file: Annotated[Path, typer.Argument(help="experiment spec (YAML)")],
+    server: Annotated[str | None, typer.Option(help="API base URL (default IWLAB_API_URL)")] = None,
+    wait: Annotated[bool, typer.Option(help="follow the runs until they finish")] = False,
+) -> None:
+    """Send a spec to an iwlab server."""
+    spec = load_spec(spec_file)
+    base = (server or get_settings().api_url).rstrip("/") + "/api/v1"
+    try:
+        resp = httpx.post(f"{base}/experiments", json=spec.model_dump(mode="json"), timeout=30)
+    except httpx.HTTPError as err:
+        raise fail(f"cannot reach {base}: {err}") from None
+    if resp.status_code >= 400:
+        raise fail(f"server refused the spec ({resp.status_code}): {resp.text[:300]}")
+    exp = resp.json()
+    console.print(f"experiment {exp['id']} queued: {exp['runs_total']} runs")
+    if not wait:
+        return
+    with progress_bar() as bar:
+        task = bar.add_task(f"experiment {exp['id']}", total=1.0)
+        while exp["status"] in ("queued", "running"):
+            time.sleep(1)
+            exp = httpx.get(f"{base}/experiments/{exp['id']}", timeout=30).json()
+            bar.update(task, completed=exp["progress"])
+    console.print(f"experiment {exp['id']} {exp['status']}: {exp['status_counts']}")
+    if exp["status"] != "succeeded":
+        raise typer.Exit(1)
+
+
+@app.command()
+def api(host: Host = None, port: Annotated[int | None, typer.Option(help="default IWLAB_API_PORT")] = None) -> None:
+    """Serve the REST API."""
+    import uvicorn
+
+    from .app import create_app
+
+    settings = get_settings()
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.api_port, log_level="info")
+
+
+@app.command()
+def dashboard(
+    host: Host = None,
+    port: Annotated[int | None, typer.Option(help="default IWLAB_DASHBOARD_PORT")] = None,
+    api_url: Annotated[str | None, typer.Option(help="default IWLAB_API_URL")] = None,
+) -> None:
+    """Serve the Dash dashboard (a client of the API)."""
+    from frontend.app import create_app
+
+    settings = get_settings()
+    dash_app = create_app(api_url or settings.api_url, poll_seconds=settings.poll_seconds)
+    dash_app.run(host=host or settings.host, port=port or settings.dashboard_port, debug=False)
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(help="runs trained at once")] = 1,
+    loglevel: Annotated[str, typer.Option()] = "INFO",
+) -> None:
+    """Start a Celery worker that trains queued runs."""
+    from worker.celery_app import app as celery_app
+
+    pool = "solo" if concurrency == 1 else "prefork"
+    celery_app.worker_main(
+        ["worker", f"--pool={pool}", f"--concurrency={concurrency}", f"--loglevel={loglevel}", "--without-gossip", "--without-mingle"]
+    )
+
+
+@app.command()
+def up(
+    host: Host = None,
+    api_port: Annotated[int | None, typer.Option()] = None,
+    dashboard_port: Annotated[int | None, typer.Option()] = None,
+) -> None:
+    """Start the embedded stack: API, dashboard and one worker (SQLite + filesystem queue in IWLAB_HOME)."""
+    settings = get_settings()
+    host = host or settings.host
+    api_port, dashboard_port = api_port or settings.api_port, dashboard_port or settings.dashboard_port
+    settings.home.mkdir(parents=True, exist_ok=True)
+    env = os.environ | {"IWLAB_HOME": str(settings.home.resolve()), "IWLAB_API_URL": f"http://127.0.0.1:{api_port}"}
+    logs = settings.home / "logs"
+    logs.mkdir(exist_ok=True)
+    exe = [sys.executable, "-m", "backend.cli"]
+    commands = {
+        "api": exe + ["api", "--host", host, "--port", str(api_port)],
+        "worker": exe + ["worker"],
+        "dashboard": exe + ["dashboard", "--host", host, "--port", str(dashboard_port)],
+    }
+    procs = {}
+    for name, cmd in commands.items():
+        log = open(logs / f"{name}.log", "ab")
+        procs[name] = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+        if name == "api":
+            wait_until_up(f"http://127.0.0.1:{api_port}/api/v1/health", procs[name], logs / "api.log")
+    console.print(f"iwlab is up (state in {settings.home.resolve()}, logs in {logs.resolve()})")
+    typer.echo(f"dashboard: http://{host}:{dashboard_port}/")
+    typer.echo(f"API:       http://{host}:{api_port}/api/v1/docs")
+    console.print("Ctrl-C stops everything.")
+    try:
+        while all(p.poll() is None for p in procs.values()):
+            time.sleep(1)
+        dead = [n for n, p in procs.items() if p.poll() is not None]
+        console.print(f"[red]{', '.join(dead)} stopped; see {logs.resolve()}[/red]")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for p in procs.values():
+            p.send_signal(signal.SIGTERM)
+        for p in procs.values():
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise fail(f"the API exited at start-up; see {log}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise fail(f"the API did not answer at {url} within {timeout:.0f} s; see {log}")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the Alembic migrations to IWLAB_DATABASE_URL (or the embedded SQLite file)."""
+    from .migrate import upgrade
+
+    upgrade(get_settings().db_url)
+    console.print("database is up to date")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,59 @@
+"""The Celery side of the backend: configuration shared with the worker, and dispatch by task name
+(so importing the backend never imports torch)."""
+
+from __future__ import annotations
+
+import logging
+from celery import Celery
+
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+TRAIN_TASK = "iwlab.train_run"
+QUEUE = "iwlab"
+
+
+def celery_config(settings: Settings) -> dict:
+    config = {
+        "broker_url": settings.broker,
+        "task_default_queue": QUEUE,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_ignore_result": True,  # history lives in SQL, not in Celery results
+        "broker_connection_retry_on_startup": True,
+        "worker_hijack_root_logger": False,
+    }
+    if config["broker_url"].startswith("filesystem"):
+        folder = settings.broker_folder
+        for sub in ("messages", "processed", "control"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        config["broker_transport_options"] = {
+            "data_folder_in": str(folder / "messages"),
+            "data_folder_out": str(folder / "messages"),
+            "processed_folder": str(folder / "processed"),
+            "control_folder": str(folder / "control"),
+        }
+    elif config["broker_url"].startswith("redis"):
+        # longer than the longest run, so an unacknowledged run is not redelivered while it trains
+        config["broker_transport_options"] = {"visibility_timeout": 7 * 24 * 3600}
+    return config
+
+
+_clients: dict[tuple[str, str], Celery] = {}
+
+
+def client(settings: Settings) -> Celery:
+    key = (settings.broker, str(settings.broker_folder))
+    if key not in _clients:
+        app = Celery("iwlab-backend")
+        app.conf.update(celery_config(settings))
+        _clients[key] = app
+    return _clients[key]
+
+
+def dispatch(settings: Settings, run_ids: list[int]) -> None:
+    app = client(settings)
+    for run_id in run_ids:
+        app.send_task(TRAIN_TASK, args=[run_id])

@@ -1,0 +1,81 @@
+"""Request and response bodies of the REST API (the experiment spec itself lives in the engine)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Public(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class RunPublic(Public):
+    id: int
+    experiment_id: int
+    index: int
+    params: dict[str, Any]
+    status: str
+    epochs_done: int
+    epochs: int
+    error: str | None
+    worker: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @property
+    def progress(self) -> float:
+        return self.epochs_done / self.epochs if self.epochs else 0.0
+
+
+class ExperimentPublic(Public):
+    id: int
+    name: str
+    spec: dict[str, Any]
+    created_at: datetime
+    status: str
+    runs_total: int
+    status_counts: dict[str, int]
+    progress: float  # fraction of all epochs of all runs done
+
+
+class ExperimentPage(BaseModel):
+    items: list[ExperimentPublic]
+    total: int
+    limit: int
+    offset: int
+
+
+class MetricRow(BaseModel):
+    run_id: int
+    epoch: int
+    split: str
+    metric: str
+    value: float
+
+    @classmethod
+    def of(cls, m: Any) -> MetricRow:
+        return cls(run_id=m.run_id, epoch=m.epoch, split=m.split, metric=m.name, value=m.value)
+
+
+class BoundaryInfo(BaseModel):
+    run_id: int
+    xs: list[float]
+    ys: list[float]
+    points: list[list[float]]  # (x1, x2, label)
+    epochs: list[int]  # epochs with a recorded frame
+
+
+class BoundaryFramePublic(BaseModel):
+    run_id: int
+    epoch: int
+    z: list[list[float]]  # P(positive), rows follow ys, columns xs
+
+
+class Health(BaseModel):
+    status: str
+    database: str
+    version: str

@@ -1,0 +1,169 @@
+"""The one place that reads and writes experiments, runs, metrics and boundary frames.
+
+The API and the worker both go through these functions, each inside one transaction
+(`db.session_scope`), so a failure never leaves a half-written experiment behind.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from worker.engine.spec import ExperimentSpec
+
+from .models import BoundaryFrame, BoundaryGrid, Experiment, Metric, Run, utcnow
+
+ACTIVE = ("queued", "running")
+
+
+class NotFound(LookupError):
+    pass
+
+
+def create_experiment(session: Session, spec: ExperimentSpec) -> Experiment:
+    runs = spec.runs()
+    exp = Experiment(name=spec.name, spec=spec.model_dump(mode="json"))
+    exp.runs = [Run(index=i, params=r.model_dump(mode="json"), epochs=r.epochs) for i, r in enumerate(runs)]
+    session.add(exp)
+    session.flush()
+    return exp
+
+
+def get_experiment(session: Session, experiment_id: int) -> Experiment:
+    exp = session.get(Experiment, experiment_id)
+    if exp is None:
+        raise NotFound(f"experiment {experiment_id} not found")
+    return exp
+
+
+def list_experiments(session: Session, limit: int, offset: int) -> tuple[list[Experiment], int]:
+    total = session.scalar(select(func.count(Experiment.id))) or 0
+    rows = session.scalars(select(Experiment).order_by(Experiment.id.desc()).limit(limit).offset(offset))
+    return list(rows), total
+
+
+def get_run(session: Session, run_id: int) -> Run:
+    run = session.get(Run, run_id)
+    if run is None:
+        raise NotFound(f"run {run_id} not found")
+    return run
+
+
+def experiment_summary(runs: Sequence[Run]) -> dict[str, Any]:
+    counts = Counter(r.status for r in runs)
+    if counts["running"]:
+        status = "running"
+    elif counts["queued"]:
+        status = "queued"
+    elif counts["failed"]:
+        status = "failed"
+    else:
+        status = "succeeded"
+    total_epochs = sum(r.epochs for r in runs) or 1
+    return {
+        "status": status,
+        "runs_total": len(runs),
+        "status_counts": dict(counts),
+        "progress": sum(r.epochs_done for r in runs) / total_epochs,
+    }
+
+
+# --- written by the worker -------------------------------------------------------------------
+
+
+def start_run(session: Session, run_id: int, worker: str) -> Run:
+    run = get_run(session, run_id)
+    run.status, run.worker, run.started_at, run.error = "running", worker, utcnow(), None
+    return run
+
+
+def finish_run(session: Session, run_id: int, error: str | None = None) -> None:
+    run = get_run(session, run_id)
+    run.status = "failed" if error else "succeeded"
+    run.error = error
+    run.finished_at = utcnow()
+
+
+def _upsert(session: Session, table, rows: list[dict], keys: list[str], update: list[str]) -> None:
+    if not rows:
+        return
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(table).values(rows)
+    stmt = stmt.on_conflict_do_update(index_elements=keys, set_={c: getattr(stmt.excluded, c) for c in update})
+    session.execute(stmt)
+
+
+def record_epoch(
+    session: Session,
+    run_id: int,
+    epoch: int,
+    metrics: dict[str, dict[str, float]],
+    boundary: np.ndarray | None = None,
+) -> None:
+    """Idempotent: a re-delivered epoch overwrites its own rows instead of duplicating them."""
+    rows = [
+        {"run_id": run_id, "epoch": epoch, "split": split, "name": name, "value": float(value)}
+        for split, values in metrics.items()
+        for name, value in values.items()
+    ]
+    _upsert(session, Metric.__table__, rows, ["run_id", "epoch", "split", "name"], ["value"])
+    if boundary is not None:
+        frame = {"run_id": run_id, "epoch": epoch, "data": encode_frame(boundary)}
+        _upsert(session, BoundaryFrame.__table__, [frame], ["run_id", "epoch"], ["data"])
+    run = get_run(session, run_id)
+    run.epochs_done = max(run.epochs_done, epoch)
+
+
+def save_grid(session: Session, run_id: int, xs: list[float], ys: list[float], points: Iterable[Sequence[float]]) -> None:
+    session.merge(BoundaryGrid(run_id=run_id, xs=xs, ys=ys, points=[list(p) for p in points]))
+
+
+# --- read by the API -------------------------------------------------------------------------
+
+
+def metric_rows(session: Session, run_ids: Sequence[int], split: str | None, metric: str | None) -> list[Metric]:
+    query = select(Metric).where(Metric.run_id.in_(run_ids))
+    if split:
+        query = query.where(Metric.split == split)
+    if metric:
+        query = query.where(Metric.name == metric)
+    return list(session.scalars(query.order_by(Metric.run_id, Metric.epoch, Metric.split, Metric.name)))
+
+
+def boundary_grid(session: Session, run_id: int) -> tuple[BoundaryGrid, list[int]]:
+    grid = session.get(BoundaryGrid, run_id)
+    if grid is None:
+        get_run(session, run_id)
+        raise NotFound(f"run {run_id} has no boundary yet")
+    epochs = session.scalars(select(BoundaryFrame.epoch).where(BoundaryFrame.run_id == run_id).order_by(BoundaryFrame.epoch))
+    return grid, list(epochs)
+
+
+def boundary_frame(session: Session, run_id: int, epoch: int) -> tuple[int, np.ndarray]:
+    """The latest recorded frame at or before `epoch` (frames are log-spaced)."""
+    grid = session.get(BoundaryGrid, run_id)
+    frame = session.scalars(
+        select(BoundaryFrame)
+        .where(BoundaryFrame.run_id == run_id, BoundaryFrame.epoch <= epoch)
+        .order_by(BoundaryFrame.epoch.desc())
+        .limit(1)
+    ).first()
+    if grid is None or frame is None:
+        get_run(session, run_id)
+        raise NotFound(f"run {run_id} has no boundary frame at or before epoch {epoch}")
+    return frame.epoch, decode_frame(frame.data, (len(grid.ys), len(grid.xs)))
+
+
+def encode_frame(probs: np.ndarray) -> bytes:
+    return zlib.compress(np.clip(np.rint(probs * 255), 0, 255).astype(np.uint8).tobytes(), 6)
+
+
+def decode_frame(data: bytes, shape: tuple[int, int]) -> np.ndarray:
+    return np.frombuffer(zlib.decompress(data), dtype=np.uint8).reshape(shape) / 255.0

@@ -1,0 +1,47 @@
+"""The Celery task: a thin adapter that runs the engine and persists each epoch as it finishes."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import traceback
+
+from backend import store
+from backend.db import session_scope
+from backend.queue import TRAIN_TASK
+from backend.settings import get_settings
+
+from .celery_app import app
+
+log = logging.getLogger(__name__)
+
+
+@app.task(name=TRAIN_TASK)
+def train_run(run_id: int) -> str:
+    from .engine.spec import RunSpec
+    from .engine.train import train  # torch is imported in the worker child, never in the API
+
+    settings = get_settings()
+    url = settings.db_url
+    with session_scope(url) as session:
+        run = store.get_run(session, run_id)
+        if run.status not in store.ACTIVE:
+            log.info("run %s is %s; nothing to do", run_id, run.status)
+            return run.status
+        spec = RunSpec.model_validate(run.params)
+        store.start_run(session, run_id, worker=socket.gethostname())
+    try:
+        training = train(spec, device=settings.device)
+        with session_scope(url) as session:
+            store.save_grid(session, run_id, training.grid.xs, training.grid.ys, training.grid.points)
+        for result in training:
+            with session_scope(url) as session:
+                store.record_epoch(session, run_id, result.epoch, result.metrics, result.boundary)
+    except Exception as exc:  # the run fails, the worker lives on
+        log.exception("run %s failed", run_id)
+        with session_scope(url) as session:
+            store.finish_run(session, run_id, error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}")
+        return "failed"
+    with session_scope(url) as session:
+        store.finish_run(session, run_id)
+    return "succeeded"
