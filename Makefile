@@ -21,7 +21,6 @@ help: ## list the targets
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install -q --upgrade pip
 
 # Stamp files: re-install only when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml | $(PY)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
+
+# SQLite drops the zone of stored times; every time iwlab stores is UTC
+UtcDatetime = Annotated[datetime, AfterValidator(lambda t: t if t.tzinfo else t.replace(tzinfo=UTC))]
 
 
 class Public(BaseModel):
@@ -22,9 +25,9 @@ class RunPublic(Public):
     epochs: int
     error: str | None
     worker: str | None
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
+    created_at: UtcDatetime
+    started_at: UtcDatetime | None
+    finished_at: UtcDatetime | None
 
     @property
     def progress(self) -> float:
@@ -35,7 +38,7 @@ class ExperimentPublic(Public):
     id: int
     name: str
     spec: dict[str, Any]
-    created_at: datetime
+    created_at: UtcDatetime
     status: str
     runs_total: int
     status_counts: dict[str, int]

@@ -18,30 +18,33 @@ log = logging.getLogger(__name__)
 
 @app.task(name=TRAIN_TASK)
 def train_run(run_id: int) -> str:
-    from .engine.spec import RunSpec
-    from .engine.train import train  # torch is imported in the worker child, never in the API
-
-    settings = get_settings()
-    url = settings.db_url
+    url = get_settings().db_url
     with session_scope(url) as session:
         run = store.get_run(session, run_id)
         if run.status not in store.ACTIVE:
             log.info("run %s is %s; nothing to do", run_id, run.status)
             return run.status
-        spec = RunSpec.model_validate(run.params)
+        params = run.params
         store.start_run(session, run_id, worker=socket.gethostname())
     try:
-        training = train(spec, device=settings.device)
-        with session_scope(url) as session:
-            store.save_grid(session, run_id, training.grid.xs, training.grid.ys, training.grid.points)
-        for result in training:
-            with session_scope(url) as session:
-                store.record_epoch(session, run_id, result.epoch, result.metrics, result.boundary)
-    except Exception as exc:  # the run fails, the worker lives on
+        execute(run_id, params, url)
+    except Exception as exc:  # the run fails and keeps its error text; the worker lives on
         log.exception("run %s failed", run_id)
         with session_scope(url) as session:
-            store.finish_run(session, run_id, error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}")
+            store.finish_run(session, run_id, error=f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc(limit=6)}")
         return "failed"
     with session_scope(url) as session:
         store.finish_run(session, run_id)
     return "succeeded"
+
+
+def execute(run_id: int, params: dict, url: str) -> None:
+    from .engine.spec import RunSpec
+    from .engine.train import train  # torch is imported here, in the worker, never by the API
+
+    training = train(RunSpec.model_validate(params), device=get_settings().device)
+    with session_scope(url) as session:
+        store.save_grid(session, run_id, training.grid.xs, training.grid.ys, training.grid.points)
+    for result in training:
+        with session_scope(url) as session:
+            store.record_epoch(session, run_id, result.epoch, result.metrics, result.boundary)

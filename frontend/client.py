@@ -1,0 +1,102 @@
+"""A small synchronous client of the iwlab REST API (`/api/v1`); the dashboard's only data source."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any
+
+import httpx
+
+
+class ApiError(Exception):
+    """The API answered with an error status (or could not be reached: status 0)."""
+
+    def __init__(self, status: int, message: str, detail: Any = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.detail = detail  # FastAPI's `detail` (a list of {loc, msg, ...} on 422)
+
+
+class ApiClient:
+    """Thin wrapper: one method per endpoint, JSON in and out.
+
+    Boundary frames are immutable once recorded, so they are kept in a small LRU cache: scrubbing
+    the epoch slider back and forth does not refetch them.
+    """
+
+    def __init__(self, api_url: str, timeout: float = 10.0, frame_cache: int = 512):
+        self.api_url = api_url.rstrip("/")
+        self.base = f"{self.api_url}/api/v1"
+        self._http = httpx.Client(base_url=self.base, timeout=timeout)
+        self._frames: OrderedDict[tuple[int, int], dict] = OrderedDict()
+        self._frame_cache = frame_cache
+        self._lock = threading.Lock()
+
+    # -- plumbing
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            resp = self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as err:
+            raise ApiError(0, f"cannot reach the API at {self.api_url} ({type(err).__name__})") from err
+        if resp.status_code >= 400:
+            try:
+                detail = resp.json().get("detail")
+            except ValueError:
+                detail = resp.text[:300]
+            message = detail if isinstance(detail, str) else f"HTTP {resp.status_code}"
+            raise ApiError(resp.status_code, message, detail)
+        return resp.json()
+
+    def close(self) -> None:
+        self._http.close()
+
+    # -- endpoints
+    def health(self) -> dict:
+        return self._request("GET", "/health")
+
+    def catalog(self) -> dict:
+        return self._request("GET", "/catalog")
+
+    def list_experiments(self, limit: int = 50, offset: int = 0) -> dict:
+        return self._request("GET", "/experiments", params={"limit": limit, "offset": offset})
+
+    def create_experiment(self, spec: dict) -> dict:
+        return self._request("POST", "/experiments", json=spec)
+
+    def experiment(self, experiment_id: int) -> dict:
+        return self._request("GET", f"/experiments/{experiment_id}")
+
+    def runs(self, experiment_id: int) -> list[dict]:
+        return self._request("GET", f"/experiments/{experiment_id}/runs")
+
+    def experiment_metrics(self, experiment_id: int, split: str | None = None, metric: str | None = None) -> list[dict]:
+        params = {k: v for k, v in (("split", split), ("metric", metric)) if v is not None}
+        return self._request("GET", f"/experiments/{experiment_id}/metrics", params=params)
+
+    def run(self, run_id: int) -> dict:
+        return self._request("GET", f"/runs/{run_id}")
+
+    def run_metrics(self, run_id: int, split: str | None = None, metric: str | None = None) -> list[dict]:
+        params = {k: v for k, v in (("split", split), ("metric", metric)) if v is not None}
+        return self._request("GET", f"/runs/{run_id}/metrics", params=params)
+
+    def boundary(self, run_id: int) -> dict:
+        """Grid axes, training points and the epochs with a recorded frame (404 before the run starts)."""
+        return self._request("GET", f"/runs/{run_id}/boundary")
+
+    def boundary_frame(self, run_id: int, epoch: int) -> dict:
+        """P(positive) on the grid at the latest recorded frame <= `epoch`."""
+        key = (run_id, epoch)
+        with self._lock:
+            if key in self._frames:
+                self._frames.move_to_end(key)
+                return self._frames[key]
+        frame = self._request("GET", f"/runs/{run_id}/boundary/{epoch}")
+        if frame.get("epoch") == epoch:  # an exact frame never changes; a fallback one might
+            with self._lock:
+                self._frames[key] = frame
+                while len(self._frames) > self._frame_cache:
+                    self._frames.popitem(last=False)
+        return frame

@@ -1,0 +1,1 @@
+"""Pure builders: figures and tables from API JSON (no HTTP, no callbacks)."""

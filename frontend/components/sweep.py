@@ -1,0 +1,90 @@
+"""How an experiment's runs group: one group per combination of swept parameters other than the seed.
+
+With the usual sweep (`pos_weight` x `seed`) a group is one importance weight, and its runs are
+the seeds that get averaged.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+SEED = "seed"
+SHORT = {"pos_weight": "w", "weight_decay": "wd", "batch_size": "batch", "loss_norm": "norm"}
+
+
+def varying_params(runs: Iterable[dict]) -> list[str]:
+    """Run parameters whose value differs between runs, `pos_weight` first, `seed` excluded."""
+    runs = list(runs)
+    if not runs:
+        return []
+    names = []
+    for name in runs[0]["params"]:
+        values = {repr(r["params"].get(name)) for r in runs}
+        if len(values) > 1 and name != SEED:
+            names.append(name)
+    return sorted(names, key=lambda n: (n != "pos_weight", n))
+
+
+def group_key(run: dict, varying: list[str]) -> tuple:
+    return tuple(run["params"].get(n) for n in varying)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list):
+        return "x".join(str(v) for v in value)
+    return str(value)
+
+
+def group_label(key: tuple, varying: list[str]) -> str:
+    if not varying:
+        return "all runs"
+    return ", ".join(f"{SHORT.get(n, n)} = {_fmt(v)}" for n, v in zip(varying, key))
+
+
+def _sortable(key: tuple) -> tuple:
+    return tuple((0, v, "") if isinstance(v, (int, float)) else (1, 0, repr(v)) for v in key)
+
+
+def groups(runs: list[dict]) -> list[dict]:
+    """[{key, label, runs: [...]}] in sweep order (numeric values ascending), runs sorted by seed."""
+    varying = varying_params(runs)
+    by_key: dict[tuple, list[dict]] = defaultdict(list)
+    for run in runs:
+        by_key[group_key(run, varying)].append(run)
+    out = []
+    for key in sorted(by_key, key=_sortable):
+        members = sorted(by_key[key], key=lambda r: (r["params"].get(SEED, 0), r["index"]))
+        out.append({"key": key, "label": group_label(key, varying), "runs": members})
+    return out
+
+
+def seeds(runs: list[dict]) -> list[int]:
+    return sorted({r["params"].get(SEED, 0) for r in runs})
+
+
+def aggregate(rows: Iterable[dict], run_group: dict[int, int]) -> dict[int, dict[str, list]]:
+    """Mean and sample sd over the runs of each group, per epoch.
+
+    `rows` are metric rows ({run_id, epoch, value}); `run_group` maps a run id to its group index.
+    Returns {group: {"epoch", "mean", "sd", "n"}}, epochs ascending; sd is 0 where n == 1.
+    """
+    values: dict[int, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for row in rows:
+        g = run_group.get(row["run_id"])
+        value = row["value"]
+        if g is None or value is None or (isinstance(value, float) and math.isnan(value)):
+            continue
+        values[g][row["epoch"]].append(float(value))
+    out = {}
+    for g, per_epoch in values.items():
+        epochs = sorted(per_epoch)
+        means = [statistics.fmean(per_epoch[e]) for e in epochs]
+        sds = [statistics.stdev(per_epoch[e]) if len(per_epoch[e]) > 1 else 0.0 for e in epochs]
+        out[g] = {"epoch": epochs, "mean": means, "sd": sds, "n": [len(per_epoch[e]) for e in epochs]}
+    return out
