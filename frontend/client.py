@@ -32,6 +32,7 @@ class ApiClient:
         self._http = httpx.Client(base_url=self.base, timeout=timeout)
         self._frames: OrderedDict[tuple[int, int], dict] = OrderedDict()
         self._frame_cache = frame_cache
+        self._grids: OrderedDict[int, dict] = OrderedDict()
         self._lock = threading.Lock()
 
     # -- plumbing
@@ -82,9 +83,21 @@ class ApiClient:
         params = {k: v for k, v in (("split", split), ("metric", metric)) if v is not None}
         return self._request("GET", f"/runs/{run_id}/metrics", params=params)
 
-    def boundary(self, run_id: int) -> dict:
-        """Grid axes, training points and the epochs with a recorded frame (404 before the run starts)."""
-        return self._request("GET", f"/runs/{run_id}/boundary")
+    def boundary(self, run_id: int, final: bool = False) -> dict:
+        """Grid axes, training points and the epochs with a recorded frame (404 before the run starts).
+
+        Pass `final=True` once the run has finished: its frame list no longer changes and is cached.
+        """
+        with self._lock:
+            if run_id in self._grids:
+                return self._grids[run_id]
+        info = self._request("GET", f"/runs/{run_id}/boundary")
+        if final:
+            with self._lock:
+                self._grids[run_id] = info
+                while len(self._grids) > self._frame_cache:
+                    self._grids.popitem(last=False)
+        return info
 
     def boundary_frame(self, run_id: int, epoch: int) -> dict:
         """P(positive) on the grid at the latest recorded frame <= `epoch`."""

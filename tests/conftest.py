@@ -44,8 +44,13 @@ def pytest_configure(config: pytest.Config) -> None:
     # A SIGTERM (CI timeout, `kill`) becomes KeyboardInterrupt, so fixture teardown still
     # stops the servers this session started instead of leaving them orphaned.
     if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        main_pid = os.getpid()
 
         def _interrupt(signum, frame):
+            if os.getpid() != main_pid:  # a forked child: die as it would have
+                signal.signal(signum, signal.SIG_DFL)
+                os.kill(os.getpid(), signum)
+                return
             raise KeyboardInterrupt(f"signal {signum}")
 
         signal.signal(signal.SIGTERM, _interrupt)

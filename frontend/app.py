@@ -1,0 +1,86 @@
+"""The dashboard: a Dash app that reads and writes through the REST API only.
+
+`create_app(api_url)` builds a fresh app (no module-level registry), so tests and the CLI can make
+several. Pages are routed by a `dcc.Location`; the URL carries their state
+(`/experiments/7?seed=1&epoch=12&logx=1`), so a link reproduces a view.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, dcc, html
+
+from .client import ApiClient
+from .pages import experiment, experiments, new
+
+THEME = dbc.themes.FLATLY
+
+
+def navbar() -> dbc.Navbar:
+    return dbc.Navbar(
+        dbc.Container(
+            [
+                dcc.Link(
+                    [html.Span("iwlab", className="fw-bold fs-4 me-2"), html.Span("importance weights, epoch by epoch", className="small opacity-75")],
+                    href="/", className="navbar-brand text-white text-decoration-none",
+                ),
+                dbc.Nav(
+                    [
+                        dbc.NavItem(dcc.Link("Experiments", href="/", className="nav-link")),
+                        dbc.NavItem(dcc.Link("New experiment", href="/new", className="nav-link", id="nav-new")),
+                    ],
+                    navbar=True, className="ms-auto",
+                ),
+            ],
+            fluid="xl",
+        ),
+        color="primary", dark=True, className="mb-4",
+    )
+
+
+def query(search: str | None) -> dict[str, str]:
+    return {k: v[-1] for k, v in parse_qs((search or "").lstrip("?")).items()}
+
+
+def not_found(pathname: str) -> html.Div:
+    return dbc.Alert([html.H4("Page not found"), html.P(f"Nothing lives at {pathname}. "), dcc.Link("Back to the experiments", href="/")], color="warning")
+
+
+def create_app(api_url: str, poll_seconds: float = 2.0) -> dash.Dash:
+    client = ApiClient(api_url)
+    app = dash.Dash(
+        __name__,
+        external_stylesheets=[THEME],
+        suppress_callback_exceptions=True,  # page components appear only after routing
+        title="iwlab",
+        update_title=None,
+    )
+    app.layout = html.Div(
+        [
+            dcc.Location(id="url", refresh=False),
+            navbar(),
+            dbc.Container(id="page", fluid="xl", className="pb-5"),
+        ]
+    )
+
+    @app.callback(Output("page", "children"), Input("url", "pathname"), State("url", "search"))
+    def route(pathname: str | None, search: str | None):
+        pathname = (pathname or "/").rstrip("/") or "/"
+        if pathname in ("/", "/experiments"):
+            return experiments.layout(client, poll_seconds)
+        if pathname == "/new":
+            return new.layout(client)
+        m = re.fullmatch(r"/experiments/(\d+)", pathname)
+        if m:
+            return experiment.layout(client, int(m.group(1)), query(search), poll_seconds)
+        return not_found(pathname)
+
+    experiments.register(app, client)
+    new.register(app, client)
+    experiment.register(app, client)
+    app.server.config["IWLAB_API_URL"] = api_url
+    return app

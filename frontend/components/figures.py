@@ -1,0 +1,197 @@
+"""Plotly figures from API JSON. Pure functions: no HTTP, no Dash callbacks, easy to unit-test.
+
+Every trace carries `meta={"role": ...}` so tests (and the browser test) can count panels and lines
+without depending on trace order or names.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .style import NEGATIVE, POSITIVE, PROBABILITY_SCALE
+
+FONT = dict(family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size=13, color="#2c3e50")
+# Trace order inside one boundary panel (the epoch slider patches z of the first two).
+HEATMAP, BOUNDARY, NEGATIVES, POSITIVES = range(4)
+TRACES_PER_PANEL = 4
+
+
+def empty_figure(message: str, height: int = 320) -> go.Figure:
+    fig = go.Figure()
+    fig.update_layout(
+        height=height,
+        template="plotly_white",
+        font=FONT,
+        xaxis=dict(visible=False),
+        yaxis=dict(visible=False),
+        annotations=[dict(text=message, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, font=dict(size=15, color="#7b8a8b"))],
+        margin=dict(l=20, r=20, t=20, b=20),
+    )
+    return fig
+
+
+def _rgba(hex_color: str, alpha: float) -> str:
+    h = hex_color.lstrip("#")
+    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+# --------------------------------------------------------------------------- boundary
+
+
+def panel_grid(n: int, max_cols: int = 4) -> tuple[int, int]:
+    cols = max(1, min(n, max_cols))
+    return math.ceil(max(n, 1) / cols), cols
+
+
+def boundary_figure(panels: Sequence[dict], epoch: int | None = None, max_cols: int = 4) -> go.Figure:
+    """Small multiples, one panel per sweep group: P(positive) heatmap, the 0.5 contour, the training points.
+
+    A panel is {"label", "xs", "ys", "z" (rows follow ys; None before the first frame), "points": [[x1, x2, label]]}.
+    """
+    if not panels:
+        return empty_figure("No boundary frames yet: the runs have not started.")
+    rows, cols = panel_grid(len(panels), max_cols)
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=[p["label"] for p in panels],
+        horizontal_spacing=0.035 if cols > 1 else 0.0,
+        vertical_spacing=0.1 if rows > 1 else 0.0,
+    )
+    for i, panel in enumerate(panels):
+        row, col = divmod(i, cols)
+        first = i == 0
+        neg = [p for p in panel["points"] if p[2] < 0.5]
+        pos = [p for p in panel["points"] if p[2] >= 0.5]
+        traces = [None] * TRACES_PER_PANEL
+        traces[HEATMAP] = go.Heatmap(
+            x=panel["xs"], y=panel["ys"], z=panel.get("z"),
+            zmin=0, zmax=1, colorscale=PROBABILITY_SCALE, showscale=first,
+            colorbar=dict(title=dict(text="P(positive)", side="right"), thickness=12, len=0.9 if rows == 1 else 0.5, y=0.5, x=1.01),
+            hovertemplate="x1 %{x:.2f}<br>x2 %{y:.2f}<br>P(positive) %{z:.2f}<extra></extra>",
+            meta={"role": "heatmap", "panel": i},
+        )
+        traces[BOUNDARY] = go.Contour(
+            x=panel["xs"], y=panel["ys"], z=panel.get("z"),
+            contours=dict(start=0.5, end=0.5, size=1, coloring="lines"),
+            line=dict(color="#000000", width=2.5), showscale=False, hoverinfo="skip",
+            name="boundary (P = 0.5)", legendgroup="boundary", showlegend=first,
+            meta={"role": "boundary", "panel": i},
+        )
+        for idx, pts, name, color, symbol in (
+            (NEGATIVES, neg, "negative class (weight 1)", NEGATIVE, "circle"),
+            (POSITIVES, pos, "positive class (weighted)", POSITIVE, "diamond"),
+        ):
+            traces[idx] = go.Scatter(
+                x=[p[0] for p in pts], y=[p[1] for p in pts], mode="markers", name=name,
+                marker=dict(color=color, symbol=symbol, size=6, line=dict(color="white", width=0.7)),
+                legendgroup=name, showlegend=first, hoverinfo="skip",
+                meta={"role": "points", "panel": i},
+            )
+        for trace in traces:
+            fig.add_trace(trace, row=row + 1, col=col + 1)
+        axis = "" if i == 0 else str(i + 1)
+        fig.update_layout(
+            {
+                f"xaxis{axis}": dict(range=[min(panel["xs"]), max(panel["xs"])], constrain="domain", showgrid=False, zeroline=False, title=dict(text="x1" if row == rows - 1 else "")),
+                f"yaxis{axis}": dict(range=[min(panel["ys"]), max(panel["ys"])], scaleanchor=f"x{axis}", constrain="domain", showgrid=False, zeroline=False, title=dict(text="x2" if col == 0 else "")),
+            }
+        )
+    title = "Decision boundary" + (f" at epoch {epoch}" if epoch is not None else "")
+    fig.update_layout(
+        template="plotly_white",
+        font=FONT,
+        title=dict(text=title, x=0.0, xanchor="left", font=dict(size=16)),
+        height=120 + 340 * rows,
+        margin=dict(l=50, r=70, t=100, b=50),
+        legend=dict(orientation="h", yref="container", y=0.985, yanchor="top", x=1.0, xanchor="right", bgcolor="rgba(0,0,0,0)"),
+        uirevision="boundary",  # keep zoom while frames change
+    )
+    return fig
+
+
+# --------------------------------------------------------------------------- curves
+
+
+def curve_figure(
+    curves: Sequence[dict],
+    epoch: int | None = None,
+    logx: bool = False,
+    title: str = "Test fraction predicted positive",
+    ytitle: str = "fraction of test points predicted positive",
+    reference: float | None = 0.5,
+) -> go.Figure:
+    """One line per sweep group (mean over seeds), a +-1 sd band where a group has > 1 seed.
+
+    A curve is {"label", "color", "epoch": [...], "mean": [...], "sd": [...], "n": [...]}.
+    Trace 0 is the marker of the current epoch (a vertical line, so it works on a log axis too).
+    """
+    if not any(c["epoch"] for c in curves):
+        return empty_figure("No metrics yet: waiting for the first epoch.")
+    fig = go.Figure()
+    at = epoch if epoch is not None else 0
+    fig.add_trace(
+        go.Scatter(
+            x=[at, at], y=[0, 1], mode="lines", line=dict(color="#7b8a8b", width=1.5, dash="dash"),
+            name="slider epoch", showlegend=False, hoverinfo="skip", meta={"role": "epoch-marker"},
+        )
+    )
+    for curve in curves:
+        keep = [k for k, e in enumerate(curve["epoch"]) if not (logx and e <= 0)]
+        xs = [curve["epoch"][k] for k in keep]
+        mean = [curve["mean"][k] for k in keep]
+        sd = [curve["sd"][k] for k in keep]
+        n = [curve["n"][k] for k in keep]
+        if any(v > 1 for v in n):
+            fig.add_trace(go.Scatter(x=xs, y=[m + s for m, s in zip(mean, sd)], mode="lines", line=dict(width=0),
+                                     showlegend=False, hoverinfo="skip", legendgroup=curve["label"], meta={"role": "band"}))
+            fig.add_trace(go.Scatter(x=xs, y=[m - s for m, s in zip(mean, sd)], mode="lines", line=dict(width=0),
+                                     fill="tonexty", fillcolor=_rgba(curve["color"], 0.18), showlegend=False,
+                                     hoverinfo="skip", legendgroup=curve["label"], meta={"role": "band"}))
+        fig.add_trace(
+            go.Scatter(
+                x=xs, y=mean, customdata=list(zip(sd, n)), mode="lines", name=curve["label"],
+                line=dict(color=curve["color"], width=2.5), legendgroup=curve["label"],
+                hovertemplate="epoch %{x}<br>%{y:.3f} ± %{customdata[0]:.3f} (n=%{customdata[1]})<extra>%{fullData.name}</extra>",
+                meta={"role": "mean", "label": curve["label"]},
+            )
+        )
+    shapes = []
+    if reference is not None:
+        shapes.append(dict(type="line", xref="paper", x0=0, x1=1, y0=reference, y1=reference, line=dict(color="#95a5a6", width=1, dash="dot")))
+    fig.update_layout(
+        template="plotly_white",
+        font=FONT,
+        title=dict(text=title, x=0.0, xanchor="left", font=dict(size=16)),
+        height=380,
+        margin=dict(l=60, r=20, t=60, b=50),
+        shapes=shapes,
+        annotations=[dict(xref="paper", x=1, y=reference, yanchor="bottom", xanchor="right", showarrow=False,
+                          text="true share in the balanced test set", font=dict(size=11, color="#7b8a8b"))] if reference is not None else [],
+        xaxis=dict(title=dict(text="epoch (log scale)" if logx else "epoch"), type="log" if logx else "linear"),
+        yaxis=dict(title=dict(text=ytitle), range=[-0.02, 1.02]),
+        legend=dict(title=dict(text="group"), orientation="v", x=1.0, xanchor="right", y=0.98, yanchor="top", bgcolor="rgba(255,255,255,0.8)"),
+        hovermode="x unified",
+        uirevision=f"curve-{logx}",
+    )
+    return fig
+
+
+# --------------------------------------------------------------------------- slider
+
+
+def slider_marks(epochs: Sequence[int], max_labels: int = 12) -> dict[int, str]:
+    """Labels for an index slider over frame epochs: first, last and evenly spaced ones between."""
+    n = len(epochs)
+    if n == 0:
+        return {}
+    if n <= max_labels:
+        picks = range(n)
+    else:
+        picks = sorted({round(k * (n - 1) / (max_labels - 1)) for k in range(max_labels)})
+    return {i: str(epochs[i]) for i in picks}

@@ -1,0 +1,98 @@
+"""Tables, badges and progress bars (Dash components) from API JSON. Pure: no HTTP, no callbacks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from .style import STATUS_COLOR
+from .sweep import SHORT, _fmt
+
+STATUS_ORDER = ("running", "queued", "failed", "succeeded")
+
+
+def status_badge(status: str, **kwargs) -> dbc.Badge:
+    return dbc.Badge(status, color=STATUS_COLOR.get(status, "secondary"), className="status-badge text-uppercase", **kwargs)
+
+
+def progress_bar(fraction: float, label: str = "", status: str = "running", **kwargs) -> dbc.Progress:
+    pct = max(0.0, min(1.0, fraction or 0.0)) * 100
+    color = {"failed": "danger", "succeeded": "success", "queued": "secondary"}.get(status, "primary")
+    return dbc.Progress(
+        value=pct, label=label, color=color, striped=status == "running", animated=status == "running",
+        style={"height": "1.15rem", "minWidth": "8rem"}, **kwargs,
+    )
+
+
+def format_time(stamp: str | None) -> str:
+    if not stamp:
+        return ""
+    try:
+        return datetime.fromisoformat(stamp.replace("Z", "+00:00")).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return stamp
+
+
+def count_summary(status_counts: dict[str, int]) -> str:
+    """'4 succeeded, 2 running' in a stable order."""
+    parts = [f"{status_counts[s]} {s}" for s in STATUS_ORDER if status_counts.get(s)]
+    parts += [f"{n} {s}" for s, n in status_counts.items() if s not in STATUS_ORDER and n]
+    return ", ".join(parts)
+
+
+def sweep_summary(spec: dict) -> str:
+    """'w in {0.1, 1, 10} x seed in {0, 1}'."""
+    sweep = spec.get("sweep") or {}
+    return " × ".join(f"{SHORT.get(k, k)} ∈ {{{', '.join(_fmt(v) for v in vals)}}}" for k, vals in sweep.items())
+
+
+def experiments_table(items: list[dict]) -> dbc.Table:
+    header = html.Thead(html.Tr([html.Th("Experiment"), html.Th("Status"), html.Th("Runs"), html.Th("Progress", style={"width": "22%"}), html.Th("Created")]))
+    rows = []
+    for exp in items:
+        base = exp["spec"].get("base", {})
+        rows.append(
+            html.Tr(
+                [
+                    html.Td([
+                        dcc.Link(exp["name"], href=f"/experiments/{exp['id']}", className="fw-semibold exp-link"),
+                        html.Div(f"#{exp['id']} · {base.get('dataset', '')} · {base.get('model', '')} · {sweep_summary(exp['spec'])}", className="small text-muted"),
+                    ]),
+                    html.Td(status_badge(exp["status"])),
+                    html.Td([html.Div(f"{exp['runs_total']} runs"), html.Div(count_summary(exp["status_counts"]), className="small text-muted")]),
+                    html.Td(progress_bar(exp["progress"], f"{exp['progress']:.0%}", exp["status"])),
+                    html.Td(format_time(exp["created_at"]), className="text-nowrap"),
+                ],
+                id={"type": "exp-row", "id": exp["id"]},
+            )
+        )
+    return dbc.Table([header, html.Tbody(rows)], hover=True, responsive=True, className="align-middle mb-0", id="experiments-table")
+
+
+def runs_table(runs: list[dict], varying: list[str]) -> dbc.Table:
+    """One row per run: the swept values, seed, status, 'epoch k of n' progress and any error text."""
+    extra = [n for n in varying if n != "pos_weight"]
+    header = html.Thead(html.Tr(
+        [html.Th("Run"), html.Th("Weight"), *[html.Th(n) for n in extra], html.Th("Seed"), html.Th("Status"),
+         html.Th("Progress", style={"width": "28%"}), html.Th("Worker"), html.Th("Error")]
+    ))
+    rows = []
+    for run in sorted(runs, key=lambda r: r["index"]):
+        p = run["params"]
+        done, total = run["epochs_done"], run["epochs"]
+        rows.append(html.Tr(
+            [
+                html.Td(f"#{run['id']}", className="text-muted"),
+                html.Td(_fmt(p.get("pos_weight")), className="fw-semibold"),
+                *[html.Td(_fmt(p.get(n))) for n in extra],
+                html.Td(p.get("seed")),
+                html.Td(status_badge(run["status"])),
+                html.Td(progress_bar(done / total if total else 0.0, f"epoch {done} of {total}", run["status"])),
+                html.Td(run.get("worker") or "", className="small text-muted"),
+                html.Td(html.Code(run["error"], className="text-danger small") if run.get("error") else ""),
+            ],
+            className="run-row",
+        ))
+    return dbc.Table([header, html.Tbody(rows)], hover=True, size="sm", responsive=True, className="align-middle mb-0", id="run-table-inner")

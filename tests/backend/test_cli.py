@@ -1,0 +1,75 @@
+"""The `iwlab` command as a user types it."""
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.services import free_port, spawn, stop, tail, wait_for_http
+
+IWLAB = [sys.executable, "-m", "backend.cli"]
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def iwlab(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([*IWLAB, *args], capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def test_run_writes_one_row_per_run_and_tidy_metrics(tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("name: t\nbase: {epochs: 4, model: mlp, hidden: [8, 8]}\nsweep: {pos_weight: [0.5, 2], seed: [0, 1]}\n")
+    result = iwlab("run", str(spec), "--out", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    runs = list(csv.DictReader((tmp_path / "out/runs.csv").open()))
+    assert [(r["run_id"], r["pos_weight"], r["seed"]) for r in runs] == [("0", "0.5", "0"), ("1", "0.5", "1"), ("2", "2.0", "0"), ("3", "2.0", "1")]
+    assert runs[0]["hidden"] == "[8, 8]" and runs[0]["lr"] == "0.03"
+    metrics = list(csv.DictReader((tmp_path / "out/metrics.csv").open()))
+    assert list(metrics[0]) == ["run_id", "epoch", "split", "metric", "value"]
+    keys = {(m["run_id"], m["epoch"], m["split"], m["metric"]) for m in metrics}
+    assert len(keys) == len(metrics), "tidy: one row per run, epoch, split and metric"
+    assert {m["epoch"] for m in metrics} == {"0", "1", "2", "3", "4"}
+    assert {("test", "frac_pred_pos"), ("train", "acc"), ("train", "param_norm")} <= {(m["split"], m["metric"]) for m in metrics}
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("base: {lr: -1}\n", "base.lr: Input should be greater than 0"),
+        ("sweep: {pos_weight: [1, 0]}\n", "sweep.pos_weight: Input should be greater than 0"),
+        ("base: [1, 2\n", "is not valid YAML"),
+        ("- just\n- a list\n", "Input should be a valid dictionary"),
+    ],
+)
+def test_bad_spec_exits_2_with_one_line(tmp_path, content, message):
+    spec = tmp_path / "bad.yaml"
+    spec.write_text(content)
+    result = iwlab("run", str(spec), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_spec_file_exits_2(tmp_path):
+    result = iwlab("submit", str(tmp_path / "nope.yaml"))
+    assert result.returncode == 2 and "cannot read" in result.stderr
+
+
+def test_up_serves_the_embedded_stack_and_submit_waits_for_it(tmp_path):
+    """`iwlab up` (SQLite + filesystem queue) and `iwlab submit --wait`, as the README shows."""
+    api, dash = free_port(), free_port()
+    env = os.environ | {"IWLAB_HOME": str(tmp_path / "home"), "IWLAB_API_URL": f"http://127.0.0.1:{api}"}
+    log = tmp_path / "up.log"
+    up = spawn([*IWLAB, "up", "--api-port", str(api), "--dashboard-port", str(dash)], env=env, log=log)
+    try:
+        wait_for_http(f"http://127.0.0.1:{api}/api/v1/health", timeout=60)
+        wait_for_http(f"http://127.0.0.1:{dash}/", timeout=60)
+        result = iwlab("submit", str(EXAMPLES / "fade-logreg.yaml"), "--wait", env=env)
+        assert result.returncode == 0, result.stderr + tail(log) + tail(tmp_path / "home/logs/worker.log")
+        assert "succeeded" in result.stderr
+        assert (tmp_path / "home/iwlab.db").exists()
+        assert f"http://127.0.0.1:{dash}/" in log.read_text()
+    finally:
+        stop(up)
