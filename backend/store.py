@@ -9,12 +9,12 @@ from __future__ import annotations
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from worker.engine.spec import ExperimentSpec
 
@@ -45,7 +45,8 @@ def get_experiment(session: Session, experiment_id: int) -> Experiment:
 
 def list_experiments(session: Session, limit: int, offset: int) -> tuple[list[Experiment], int]:
     total = session.scalar(select(func.count(Experiment.id))) or 0
-    rows = session.scalars(select(Experiment).order_by(Experiment.id.desc()).limit(limit).offset(offset))
+    query = select(Experiment).options(selectinload(Experiment.runs)).order_by(Experiment.id.desc())
+    rows = session.scalars(query.limit(limit).offset(offset))
     return list(rows), total
 
 
@@ -95,30 +96,33 @@ def _upsert(session: Session, table, rows: list[dict], keys: list[str], update: 
     if not rows:
         return
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(table).values(rows)
+    stmt = dialect.insert(table)
     stmt = stmt.on_conflict_do_update(index_elements=keys, set_={c: getattr(stmt.excluded, c) for c in update})
-    session.execute(stmt)
+    session.execute(stmt, rows)  # executemany: no per-row SQL compilation
 
 
-def record_epoch(
-    session: Session,
-    run_id: int,
-    epoch: int,
-    metrics: dict[str, dict[str, float]],
-    boundary: np.ndarray | None = None,
-) -> None:
-    """Idempotent: a re-delivered epoch overwrites its own rows instead of duplicating them."""
+class EpochRecord(Protocol):
+    epoch: int
+    metrics: dict[str, dict[str, float]]  # split -> metric -> value
+    boundary: np.ndarray | None
+
+
+def record_epochs(session: Session, run_id: int, records: Sequence[EpochRecord]) -> None:
+    """Idempotent: a re-delivered epoch overwrites its own rows instead of duplicating them.
+    One statement per table for the whole batch, so persisting stays cheap next to training."""
+    if not records:
+        return
     rows = [
-        {"run_id": run_id, "epoch": epoch, "split": split, "name": name, "value": float(value)}
-        for split, values in metrics.items()
+        {"run_id": run_id, "epoch": r.epoch, "split": split, "name": name, "value": float(value)}
+        for r in records
+        for split, values in r.metrics.items()
         for name, value in values.items()
     ]
     _upsert(session, Metric.__table__, rows, ["run_id", "epoch", "split", "name"], ["value"])
-    if boundary is not None:
-        frame = {"run_id": run_id, "epoch": epoch, "data": encode_frame(boundary)}
-        _upsert(session, BoundaryFrame.__table__, [frame], ["run_id", "epoch"], ["data"])
+    frames = [{"run_id": run_id, "epoch": r.epoch, "data": encode_frame(r.boundary)} for r in records if r.boundary is not None]
+    _upsert(session, BoundaryFrame.__table__, frames, ["run_id", "epoch"], ["data"])
     run = get_run(session, run_id)
-    run.epochs_done = max(run.epochs_done, epoch)
+    run.epochs_done = max(run.epochs_done, max(r.epoch for r in records))
 
 
 def save_grid(session: Session, run_id: int, xs: list[float], ys: list[float], points: Iterable[Sequence[float]]) -> None:

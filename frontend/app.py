@@ -17,7 +17,9 @@ from dash import Input, Output, State, dcc, html
 from .client import ApiClient
 from .pages import experiment, experiments, new
 
-THEME = dbc.themes.FLATLY
+# Bootswatch Flatly 5.3.8 is vendored in assets/ (MIT, see assets/BOOTSWATCH-LICENSE.txt) rather than
+# loaded from a CDN (dbc.themes.FLATLY): lab machines and CI are often offline.
+THEME = "assets/00-bootswatch-flatly-5.3.8.min.css"
 
 
 def navbar() -> dbc.Navbar:
@@ -54,7 +56,7 @@ def create_app(api_url: str, poll_seconds: float = 2.0) -> dash.Dash:
     client = ApiClient(api_url)
     app = dash.Dash(
         __name__,
-        external_stylesheets=[THEME],
+        external_stylesheets=[],  # the theme and iwlab.css are served from assets/
         suppress_callback_exceptions=True,  # page components appear only after routing
         title="iwlab",
         update_title=None,

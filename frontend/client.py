@@ -26,10 +26,10 @@ class ApiClient:
     the epoch slider back and forth does not refetch them.
     """
 
-    def __init__(self, api_url: str, timeout: float = 10.0, frame_cache: int = 512):
+    def __init__(self, api_url: str, timeout: float = 10.0, frame_cache: int = 512, transport: httpx.BaseTransport | None = None):
         self.api_url = api_url.rstrip("/")
         self.base = f"{self.api_url}/api/v1"
-        self._http = httpx.Client(base_url=self.base, timeout=timeout)
+        self._http = httpx.Client(base_url=self.base, timeout=timeout, transport=transport)
         self._frames: OrderedDict[tuple[int, int], dict] = OrderedDict()
         self._frame_cache = frame_cache
         self._grids: OrderedDict[int, dict] = OrderedDict()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import time
 import traceback
 
 from backend import store
@@ -14,6 +15,8 @@ from backend.settings import get_settings
 from .celery_app import app
 
 log = logging.getLogger(__name__)
+
+FLUSH_SECONDS = 0.5  # how stale the dashboard's view of a training run may get
 
 
 @app.task(name=TRAIN_TASK)
@@ -45,6 +48,11 @@ def execute(run_id: int, params: dict, url: str) -> None:
     training = train(RunSpec.model_validate(params), device=get_settings().device)
     with session_scope(url) as session:
         store.save_grid(session, run_id, training.grid.xs, training.grid.ys, training.grid.points)
+    pending, last_flush = [], time.monotonic()
     for result in training:
-        with session_scope(url) as session:
-            store.record_epoch(session, run_id, result.epoch, result.metrics, result.boundary)
+        pending.append(result)
+        # small models finish an epoch in milliseconds: write in batches, at most FLUSH_SECONDS apart
+        if time.monotonic() - last_flush >= FLUSH_SECONDS or result.epoch == result.epochs:
+            with session_scope(url) as session:
+                store.record_epochs(session, run_id, pending)
+            pending, last_flush = [], time.monotonic()

@@ -79,7 +79,8 @@ def boundary_figure(panels: Sequence[dict], epoch: int | None = None, max_cols: 
         traces[BOUNDARY] = go.Contour(
             x=panel["xs"], y=panel["ys"], z=panel.get("z"),
             contours=dict(start=0.5, end=0.5, size=1, coloring="lines"),
-            line=dict(color="#000000", width=2.5), showscale=False, hoverinfo="skip",
+            colorscale=[[0, "#000000"], [1, "#000000"]],  # with coloring="lines" the line colour comes from here
+            line=dict(width=2.5), showscale=False, hoverinfo="skip",
             name="boundary (P = 0.5)", legendgroup="boundary", showlegend=first,
             meta={"role": "boundary", "panel": i},
         )
@@ -125,6 +126,7 @@ def curve_figure(
     title: str = "Test fraction predicted positive",
     ytitle: str = "fraction of test points predicted positive",
     reference: float | None = 0.5,
+    legend_title: str = "weight",
 ) -> go.Figure:
     """One line per sweep group (mean over seeds), a +-1 sd band where a group has > 1 seed.
 
@@ -171,11 +173,11 @@ def curve_figure(
         height=380,
         margin=dict(l=60, r=20, t=60, b=50),
         shapes=shapes,
-        annotations=[dict(xref="paper", x=1, y=reference, yanchor="bottom", xanchor="right", showarrow=False,
-                          text="true share in the balanced test set", font=dict(size=11, color="#7b8a8b"))] if reference is not None else [],
+        annotations=[dict(xref="paper", x=0.01, y=reference, yanchor="top", xanchor="left", showarrow=False, yshift=-2,
+                          text=f"{reference:g}: true share in the balanced test set", font=dict(size=11, color="#7b8a8b"))] if reference is not None else [],
         xaxis=dict(title=dict(text="epoch (log scale)" if logx else "epoch"), type="log" if logx else "linear"),
         yaxis=dict(title=dict(text=ytitle), range=[-0.02, 1.02]),
-        legend=dict(title=dict(text="group"), orientation="v", x=1.0, xanchor="right", y=0.98, yanchor="top", bgcolor="rgba(255,255,255,0.8)"),
+        legend=dict(title=dict(text=legend_title), orientation="h", yref="container", y=0.985, yanchor="top", x=1.0, xanchor="right"),
         hovermode="x unified",
         uirevision=f"curve-{logx}",
     )

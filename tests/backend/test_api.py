@@ -1,5 +1,7 @@
 """The REST API against a real database; the runs it queues land in a real (filesystem) queue."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from sqlalchemy import func, select
@@ -9,6 +11,10 @@ from backend.db import session_scope
 from backend.models import Experiment, Metric, Run
 
 SPEC = {"name": "fade", "base": {"model": "logreg", "epochs": 20}, "sweep": {"pos_weight": [0.1, 1, 10], "seed": [0, 1]}}
+
+
+def epoch_record(epoch, metrics, boundary=None):
+    return SimpleNamespace(epoch=epoch, metrics=metrics, boundary=boundary)
 
 
 def count(settings, model) -> int:
@@ -85,8 +91,15 @@ def test_metrics_and_boundary_frames_read_back(client, settings):
     with session_scope(settings.db_url) as s:
         store.start_run(s, run_id, "test-host")
         store.save_grid(s, run_id, [0.0, 1.0, 2.0, 3.0], [0.0, 1.0, 2.0], [(0.5, 0.5, 1)])
-        for epoch in (0, 1, 2):
-            store.record_epoch(s, run_id, epoch, {"test": {"frac_pred_pos": epoch / 4, "acc": 1.0}}, grid if epoch != 1 else None)
+        store.record_epochs(s, run_id, [epoch_record(0, {"test": {"frac_pred_pos": 0.0, "acc": 1.0}}, grid)])
+        store.record_epochs(
+            s,
+            run_id,
+            [
+                epoch_record(1, {"test": {"frac_pred_pos": 0.25, "acc": 1.0}}),
+                epoch_record(2, {"test": {"frac_pred_pos": 0.5, "acc": 1.0}}, grid),
+            ],
+        )
     rows = client.get(f"/api/v1/runs/{run_id}/metrics", params={"metric": "frac_pred_pos"}).json()
     assert [(r["epoch"], r["value"]) for r in rows] == [(0, 0.0), (1, 0.25), (2, 0.5)]
     info = client.get(f"/api/v1/runs/{run_id}/boundary").json()
@@ -107,7 +120,7 @@ def test_a_redelivered_epoch_overwrites_instead_of_duplicating(client, settings)
     run_id = client.get(f"/api/v1/experiments/{exp['id']}/runs").json()[0]["id"]
     for value in (0.1, 0.2):
         with session_scope(settings.db_url) as s:
-            store.record_epoch(s, run_id, 1, {"train": {"loss": value}}, np.zeros((2, 2)))
+            store.record_epochs(s, run_id, [epoch_record(1, {"train": {"loss": value}}, np.zeros((2, 2)))])
     with session_scope(settings.db_url) as s:
         rows = s.scalars(select(Metric).where(Metric.run_id == run_id)).all()
     assert [(m.epoch, m.value) for m in rows] == [(1, 0.2)]

@@ -28,10 +28,14 @@ class Grid:
     ys: list[float]
     points: list[tuple[float, float, int]]  # (x1, x2, label) of the training set
 
+    MAX_POINTS = 2000  # enough to see the classes; more only slows the plot
+
     @classmethod
     def around(cls, data: Data2D, resolution: int) -> Grid:
         x0, x1, y0, y1 = data.bounds()
-        points = [(float(a), float(b), int(c)) for (a, b), c in zip(data.x_train.tolist(), data.y_train.tolist())]
+        keep = torch.randperm(len(data.y_train), generator=torch.Generator().manual_seed(0))[: cls.MAX_POINTS].sort().values
+        x, y = data.x_train[keep].tolist(), data.y_train[keep].tolist()
+        points = [(round(a, 4), round(b, 4), int(c)) for (a, b), c in zip(x, y)]
         return cls(np.linspace(x0, x1, resolution).tolist(), np.linspace(y0, y1, resolution).tolist(), points)
 
     def inputs(self) -> torch.Tensor:

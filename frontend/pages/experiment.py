@@ -1,0 +1,338 @@
+"""`/experiments/<id>`: status, runs, the boundary per weight with an epoch slider, and frac_pred_pos curves.
+
+URL state: `?seed=S&epoch=E&logx=1`. Data flow (all through the API):
+
+    exp-poll ──> exp-store (experiment + runs) ──> panels-store (one run per group, its frame epochs)
+                         │                                   │
+                         └──> curve-store (mean/sd per group)│──> epoch-slider ──> boundary-graph (frames
+                                                              │        ▲                fetched per run+epoch)
+                                                 play/interval┘────────┘               curve-graph (marker)
+
+Polling stops once every run has finished. The slider moves over frame *indices*: frames are
+recorded at log-spaced epochs, so playing them shows the early movement in as much detail as the end.
+"""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, Patch, State, ctx, dcc, html
+
+from ..client import ApiClient, ApiError
+from ..components import sweep
+from ..components.figures import (
+    BOUNDARY,
+    HEATMAP,
+    TRACES_PER_PANEL,
+    boundary_figure,
+    curve_figure,
+    empty_figure,
+    slider_marks,
+)
+from ..components.style import FINISHED, series_color
+from ..components.tables import count_summary, progress_bar, runs_table, status_badge, sweep_summary
+
+PLAY_MS = 450
+METRIC, SPLIT = "frac_pred_pos", "test"
+PLAY, PAUSE = "▶ Play", "❚❚ Pause"
+GRAPH_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
+
+
+def _int(value, default=None):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: float) -> html.Div:
+    seed = _int(query.get("seed"))
+    epoch = _int(query.get("epoch"))
+    logx = query.get("logx") in ("1", "true", "yes")
+    boundary_card = dbc.Card(
+        [
+            dbc.CardHeader(html.Div([
+                html.Span("Decision boundary per weight", className="fw-semibold"),
+                html.Div([
+                    dbc.Label("seed", html_for="seed-select", className="mb-0 me-2 small text-muted"),
+                    dbc.Select(id="seed-select", value=None if seed is None else str(seed), size="sm", style={"width": "6rem"}),
+                ], className="d-flex align-items-center"),
+            ], className="d-flex justify-content-between align-items-center")),
+            dbc.CardBody([
+                html.Div(
+                    [
+                        dbc.Button(PLAY, id="play", color="primary", size="sm", className="me-3 text-nowrap", style={"minWidth": "6.5rem"}, n_clicks=0),
+                        html.Div(
+                            dcc.Slider(id="epoch-slider", min=0, max=0, step=1, value=None, marks={}, allow_direct_input=False, updatemode="drag"),
+                            className="flex-grow-1",
+                        ),
+                        html.Span(id="epoch-label", className="ms-3 fw-semibold text-nowrap", style={"minWidth": "7rem"}),
+                    ],
+                    className="d-flex align-items-center mb-2",
+                ),
+                dcc.Graph(id="boundary-graph", figure=empty_figure("Loading…"), config=GRAPH_CONFIG),
+                html.P(
+                    [
+                        "Background: the model's P(positive); black line: its decision boundary (P = 0.5); "
+                        "diamonds: the positive class, whose importance weight varies across panels. "
+                        "Early on the weight drags the boundary towards the lighter class; as the network fits the "
+                        "separable training data the boundaries converge (Byrd & Lipton, 2019).",
+                    ],
+                    className="small text-muted mb-0",
+                ),
+            ]),
+        ],
+        className="shadow-sm mb-4",
+    )
+    curve_card = dbc.Card(
+        [
+            dbc.CardHeader(html.Div([
+                html.Span(["Test ", html.Code("frac_pred_pos"), " per weight (mean over seeds, ±1 sd)"], className="fw-semibold"),
+                dbc.Switch(id="logx", label="log epoch axis", value=logx, className="mb-0"),
+            ], className="d-flex justify-content-between align-items-center")),
+            dbc.CardBody(dcc.Graph(id="curve-graph", figure=empty_figure("Loading…"), config=GRAPH_CONFIG)),
+        ],
+        className="shadow-sm mb-4",
+    )
+    runs_card = dbc.Card([dbc.CardHeader("Runs", className="fw-semibold"), dbc.CardBody(id="run-table", children=dbc.Spinner(color="primary"))], className="shadow-sm")
+    return html.Div(
+        [
+            dcc.Location(id="exp-url", refresh=False),
+            dcc.Store(id="exp-id", data=experiment_id),
+            dcc.Store(id="exp-store"),
+            dcc.Store(id="panels-store"),
+            dcc.Store(id="curve-store"),
+            dcc.Store(id="initial-epoch", data=epoch),
+            dcc.Interval(id="exp-poll", interval=int(poll_seconds * 1000)),
+            dcc.Interval(id="play-interval", interval=PLAY_MS, disabled=True),
+            html.Div(id="exp-header", className="mb-4"),
+            boundary_card,
+            curve_card,
+            runs_card,
+        ]
+    )
+
+
+def header(exp: dict) -> html.Div:
+    base = exp["spec"].get("base", {})
+    facts = " · ".join(
+        s for s in (
+            f"#{exp['id']}", base.get("dataset"), base.get("model") + (f" {base.get('hidden')}" if base.get("model") == "mlp" else ""),
+            f"{base.get('epochs')} epochs", f"lr {base.get('lr')}", f"batch {base.get('batch_size')}",
+            f"wd {base.get('weight_decay')}", f"loss {base.get('loss_norm')}", sweep_summary(exp["spec"]),
+        ) if s
+    )
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.Div([
+                        html.Div([dcc.Link("← Experiments", href="/", className="small")]),
+                        html.H2([exp["name"], " ", status_badge(exp["status"], id="exp-status")], className="mb-1"),
+                        html.Div(facts, className="text-muted small"),
+                    ]),
+                    html.Div([
+                        progress_bar(exp["progress"], f"{exp['progress']:.0%}", exp["status"], id="exp-progress"),
+                        html.Div(f"{exp['runs_total']} runs: {count_summary(exp['status_counts'])}", className="small text-muted mt-1 text-end"),
+                    ], style={"minWidth": "18rem"}),
+                ],
+                className="d-flex justify-content-between align-items-end gap-4 flex-wrap",
+            ),
+        ]
+    )
+
+
+def panels_for(client: ApiClient, runs: list[dict], seed: int | None) -> dict:
+    """One panel per sweep group: the group's run with `seed` (or its first) and its recorded frame epochs."""
+    groups = sweep.groups(runs)
+    panels, epochs = [], set()
+    for gi, group in enumerate(groups):
+        run = next((r for r in group["runs"] if r["params"].get("seed") == seed), group["runs"][0])
+        if run["status"] == "queued":
+            continue
+        try:
+            info = client.boundary(run["id"], final=run["status"] in FINISHED)
+        except ApiError:
+            continue
+        if not info.get("epochs"):
+            continue
+        panels.append({"run_id": run["id"], "label": group["label"], "group": gi, "epochs": info["epochs"], "status": run["status"]})
+        epochs.update(info["epochs"])
+    return {"panels": panels, "epochs": sorted(epochs)}
+
+
+def frame_z(client: ApiClient, run_id: int, epoch: int):
+    try:
+        return client.boundary_frame(run_id, epoch)["z"]
+    except ApiError:
+        return None
+
+
+def curves_for(rows: list[dict], runs: list[dict]) -> list[dict]:
+    groups = sweep.groups(runs)
+    run_group = {r["id"]: gi for gi, g in enumerate(groups) for r in g["runs"]}
+    stats = sweep.aggregate(rows, run_group)
+    empty = {"epoch": [], "mean": [], "sd": [], "n": []}
+    return [{"label": g["label"], "color": series_color(gi), **stats.get(gi, empty)} for gi, g in enumerate(groups)]
+
+
+def register(app, client: ApiClient) -> None:
+    @app.callback(
+        Output("exp-store", "data"),
+        Output("exp-header", "children"),
+        Output("run-table", "children"),
+        Output("seed-select", "options"),
+        Output("seed-select", "disabled"),
+        Output("seed-select", "value"),
+        Output("exp-poll", "disabled"),
+        Input("exp-poll", "n_intervals"),
+        State("exp-id", "data"),
+        State("seed-select", "value"),
+    )
+    def load(_n, experiment_id, seed):
+        try:
+            exp = client.experiment(experiment_id)
+            runs = client.runs(experiment_id)
+        except ApiError as err:
+            gone = err.status == 404
+            msg = f"Experiment {experiment_id} does not exist." if gone else f"Cannot load experiment {experiment_id}: {err.message}"
+            alert = dbc.Alert([msg, " ", dcc.Link("Back to the experiments", href="/")], color="warning" if gone else "danger")
+            return dash.no_update, alert, "", [], True, dash.no_update, gone
+        seeds = sweep.seeds(runs)
+        options = [{"label": str(s), "value": str(s)} for s in seeds]
+        done = bool(runs) and all(r["status"] in FINISHED for r in runs)
+        seed = str(seeds[0]) if seeds and _int(seed) not in seeds else dash.no_update
+        table = runs_table(runs, sweep.varying_params(runs))
+        return {"experiment": exp, "runs": runs}, header(exp), table, options, len(seeds) < 2, seed, done
+
+    @app.callback(Output("panels-store", "data"), Input("exp-store", "data"), Input("seed-select", "value"))
+    def panels(store, seed):
+        if not store:
+            return dash.no_update
+        runs = store["runs"]
+        seeds = sweep.seeds(runs)
+        seed = _int(seed, seeds[0] if seeds else 0)
+        return panels_for(client, runs, seed)
+
+    @app.callback(Output("curve-store", "data"), Input("exp-store", "data"))
+    def curves(store):
+        if not store:
+            return dash.no_update
+        try:
+            rows = client.experiment_metrics(store["experiment"]["id"], split=SPLIT, metric=METRIC)
+        except ApiError:
+            return dash.no_update
+        return curves_for(rows, store["runs"])
+
+    @app.callback(
+        Output("epoch-slider", "max"),
+        Output("epoch-slider", "marks"),
+        Output("epoch-slider", "value"),
+        Output("play-interval", "disabled"),
+        Output("play", "children"),
+        Input("panels-store", "data"),
+        Input("play", "n_clicks"),
+        Input("play-interval", "n_intervals"),
+        State("epoch-slider", "value"),
+        State("epoch-slider", "max"),
+        State("play-interval", "disabled"),
+        State("initial-epoch", "data"),
+    )
+    def control(meta, _clicks, _ticks, value, old_max, paused, initial_epoch):
+        epochs = (meta or {}).get("epochs") or []
+        last = max(len(epochs) - 1, 0)
+        trigger = ctx.triggered_id
+        if trigger == "play":
+            if not epochs:
+                return dash.no_update, dash.no_update, dash.no_update, True, PLAY
+            if paused:  # start (from the beginning when at the end)
+                start = 0 if value is None or value >= last else value
+                return dash.no_update, dash.no_update, start, False, PAUSE
+            return dash.no_update, dash.no_update, dash.no_update, True, PLAY
+        if trigger == "play-interval":
+            if paused or value is None:
+                return dash.no_update, dash.no_update, dash.no_update, dash.no_update, dash.no_update
+            nxt = min(value + 1, last)
+            stop = nxt >= last
+            return dash.no_update, dash.no_update, nxt, stop, PLAY if stop else PAUSE
+        # new frame list (first load or while training)
+        if not epochs:
+            return 0, {}, None, dash.no_update, dash.no_update
+        if value is None:
+            if initial_epoch is not None:
+                value = max([i for i, e in enumerate(epochs) if e <= initial_epoch] or [0])
+            else:
+                value = last
+        elif old_max is not None and value >= old_max and paused:
+            value = last  # at the newest frame: follow training as it records more
+        return last, slider_marks(epochs), min(value, last), dash.no_update, dash.no_update
+
+    @app.callback(
+        Output("boundary-graph", "figure"),
+        Output("epoch-label", "children"),
+        Input("epoch-slider", "value"),
+        Input("panels-store", "data"),
+    )
+    def boundary(index, meta):
+        epochs = (meta or {}).get("epochs") or []
+        panels = (meta or {}).get("panels") or []
+        if not panels or index is None:
+            return empty_figure("No boundary frames yet: the runs have not started."), ""
+        index = min(index, len(epochs) - 1)
+        epoch = epochs[index]
+        label = f"epoch {epoch} of {epochs[-1]}"
+        zs = [frame_z(client, p["run_id"], epoch) for p in panels]
+        if set(ctx.triggered_prop_ids) == {"epoch-slider.value"}:  # only the frame changed: send the new z arrays, not a figure
+            patch = Patch()
+            for i, z in enumerate(zs):
+                patch["data"][i * TRACES_PER_PANEL + HEATMAP]["z"] = z
+                patch["data"][i * TRACES_PER_PANEL + BOUNDARY]["z"] = z
+            patch["layout"]["title"]["text"] = f"Decision boundary at epoch {epoch}"
+            return patch, label
+        full = []
+        for p, z in zip(panels, zs):
+            try:
+                info = client.boundary(p["run_id"], final=p["status"] in FINISHED)
+            except ApiError:
+                continue
+            full.append({"label": p["label"], "xs": info["xs"], "ys": info["ys"], "points": info["points"], "z": z})
+        return boundary_figure(full, epoch), label
+
+    @app.callback(
+        Output("curve-graph", "figure"),
+        Input("curve-store", "data"),
+        Input("logx", "value"),
+        Input("epoch-slider", "value"),
+        State("panels-store", "data"),
+    )
+    def curve(curves, logx, index, meta):
+        epochs = (meta or {}).get("epochs") or []
+        epoch = epochs[min(index, len(epochs) - 1)] if epochs and index is not None else None
+        if set(ctx.triggered_prop_ids) == {"epoch-slider.value"} and curves and any(c["epoch"] for c in curves):
+            patch = Patch()
+            patch["data"][0]["x"] = [epoch, epoch] if epoch is not None else [None, None]
+            return patch
+        legend = "weight" if curves and all(c["label"].startswith("w = ") and "," not in c["label"] for c in curves) else "group"
+        return curve_figure(curves or [], epoch, bool(logx), legend_title=legend)
+
+    @app.callback(
+        Output("exp-url", "search"),
+        Input("epoch-slider", "value"),
+        Input("seed-select", "value"),
+        Input("logx", "value"),
+        State("play-interval", "disabled"),
+        State("panels-store", "data"),
+        prevent_initial_call=True,
+    )
+    def sync_url(index, seed, logx, paused, meta):
+        if paused is False:  # no history entry per animation frame
+            return dash.no_update
+        epochs = (meta or {}).get("epochs") or []
+        params = []
+        if seed is not None:
+            params.append(f"seed={seed}")
+        if epochs and index is not None:
+            params.append(f"epoch={epochs[min(index, len(epochs) - 1)]}")
+        if logx:
+            params.append("logx=1")
+        return "?" + "&".join(params) if params else ""

@@ -1,0 +1,104 @@
+"""Figure builders: panel and line counts, the 0.5 contour, seed bands, log-x, the epoch marker."""
+
+import plotly.graph_objects as go
+import pytest
+
+from frontend.components.figures import (
+    BOUNDARY,
+    HEATMAP,
+    TRACES_PER_PANEL,
+    boundary_figure,
+    curve_figure,
+    empty_figure,
+    panel_grid,
+    slider_marks,
+)
+from frontend.components.style import SERIES
+
+
+def roles(fig: go.Figure, role: str) -> list:
+    return [t for t in fig.data if (t.meta or {}).get("role") == role]
+
+
+def panel(label: str, z=None) -> dict:
+    xs, ys = [0.0, 1.0, 2.0], [0.0, 1.0]
+    return {"label": label, "xs": xs, "ys": ys, "z": z if z is not None else [[0.1, 0.5, 0.9], [0.2, 0.6, 1.0]],
+            "points": [[0.1, 0.2, 0.0], [1.5, 0.8, 1.0], [1.9, 0.9, 1.0]]}
+
+
+def test_boundary_has_one_heatmap_and_contour_per_weight():
+    fig = boundary_figure([panel("w = 0.1"), panel("w = 1"), panel("w = 10")], epoch=5)
+    heatmaps, contours = roles(fig, "heatmap"), roles(fig, "boundary")
+    assert len(heatmaps) == len(contours) == 3
+    assert all(isinstance(t, go.Heatmap) for t in heatmaps) and all(isinstance(t, go.Contour) for t in contours)
+    assert all(t.contours.start == t.contours.end == 0.5 for t in contours)
+    assert [a.text for a in fig.layout.annotations] == ["w = 0.1", "w = 1", "w = 10"]
+    assert "epoch 5" in fig.layout.title.text
+    assert len(fig.data) == 3 * TRACES_PER_PANEL
+    # one colour bar and one legend entry per kind, not one per panel
+    assert sum(bool(t.showscale) for t in heatmaps) == 1
+    assert sum(bool(t.showlegend) for t in fig.data if t.showlegend is not None) == 3
+
+
+def test_boundary_points_split_by_class_and_panels_keep_a_fixed_trace_layout():
+    fig = boundary_figure([panel("a"), panel("b")])
+    points = roles(fig, "points")
+    assert [len(t.x) for t in points] == [1, 2, 1, 2]  # negatives, positives per panel
+    for i in range(2):  # the epoch slider patches z at these indices
+        assert fig.data[i * TRACES_PER_PANEL + HEATMAP].meta["role"] == "heatmap"
+        assert fig.data[i * TRACES_PER_PANEL + BOUNDARY].meta["role"] == "boundary"
+        assert fig.data[i * TRACES_PER_PANEL + HEATMAP].meta["panel"] == i
+
+
+def test_boundary_panels_have_equal_aspect_and_wrap_after_four():
+    fig = boundary_figure([panel(str(i)) for i in range(6)])
+    assert fig.layout.yaxis.scaleanchor == "x" and fig.layout.yaxis6.scaleanchor == "x6"
+    assert panel_grid(6) == (2, 4) and panel_grid(3) == (1, 3) and panel_grid(1) == (1, 1)
+
+
+def test_boundary_without_panels_says_why():
+    fig = boundary_figure([])
+    assert not fig.data and "not started" in fig.layout.annotations[0].text
+
+
+def curve(label: str, color: str, n: int) -> dict:
+    return {"label": label, "color": color, "epoch": [0, 1, 2, 4], "mean": [0.0, 0.3, 0.4, 0.5], "sd": [0.0, 0.1, 0.1, 0.0], "n": [n] * 4}
+
+
+def test_curve_has_one_line_per_weight_and_no_band_for_one_seed():
+    fig = curve_figure([curve("w = 0.1", SERIES[0], 1), curve("w = 1", SERIES[1], 1), curve("w = 10", SERIES[2], 1)], epoch=2)
+    means = roles(fig, "mean")
+    assert [t.name for t in means] == ["w = 0.1", "w = 1", "w = 10"]
+    assert [t.line.color for t in means] == SERIES[:3]
+    assert roles(fig, "band") == []
+    marker = fig.data[0]
+    assert marker.meta["role"] == "epoch-marker" and list(marker.x) == [2, 2]
+    assert fig.layout.xaxis.type == "linear"
+
+
+def test_curve_band_is_mean_plus_minus_sd_when_seeds_repeat():
+    fig = curve_figure([curve("w = 1", SERIES[0], 2)])
+    upper, lower = roles(fig, "band")
+    assert list(upper.y) == pytest.approx([0.0, 0.4, 0.5, 0.5])
+    assert list(lower.y) == pytest.approx([0.0, 0.2, 0.3, 0.5]) and lower.fill == "tonexty"
+    assert len(roles(fig, "mean")) == 1
+
+
+def test_curve_log_axis_drops_epoch_zero():
+    fig = curve_figure([curve("w = 1", SERIES[0], 1)], logx=True)
+    assert fig.layout.xaxis.type == "log"
+    assert list(roles(fig, "mean")[0].x) == [1, 2, 4]
+
+
+def test_curve_without_rows_is_an_empty_message():
+    fig = curve_figure([{"label": "w = 1", "color": "#000", "epoch": [], "mean": [], "sd": [], "n": []}])
+    assert not fig.data and "waiting" in fig.layout.annotations[0].text
+    assert empty_figure("x").layout.annotations[0].text == "x"
+
+
+def test_slider_marks_keep_first_and_last_and_thin_the_rest():
+    epochs = [0, 1, 2, 3, 5, 8, 12, 18, 27, 40, 60, 90, 135, 200]
+    marks = slider_marks(epochs, max_labels=6)
+    assert marks[0] == "0" and marks[len(epochs) - 1] == "200" and len(marks) == 6
+    assert slider_marks([0, 1, 2]) == {0: "0", 1: "1", 2: "2"}
+    assert slider_marks([]) == {}

@@ -1,0 +1,48 @@
+"""Grouping runs by sweep value and averaging over seeds."""
+
+import math
+
+import pytest
+
+from frontend.components import sweep
+
+from .conftest import make_run
+
+
+def test_groups_one_per_weight_in_numeric_order_seeds_inside(runs):
+    groups = sweep.groups(runs)
+    assert [g["label"] for g in groups] == ["w = 0.1", "w = 1", "w = 10"]
+    assert [[r["params"]["seed"] for r in g["runs"]] for g in groups] == [[0, 1]] * 3
+    assert sweep.seeds(runs) == [0, 1]
+
+
+def test_other_swept_parameters_join_the_group_label():
+    runs = [make_run(i + 1, i, w, 0, lr=lr) for i, (w, lr) in enumerate([(1.0, 0.1), (1.0, 0.01), (10.0, 0.1)])]
+    assert sweep.varying_params(runs) == ["pos_weight", "lr"]
+    assert [g["label"] for g in sweep.groups(runs)] == ["w = 1, lr = 0.01", "w = 1, lr = 0.1", "w = 10, lr = 0.1"]
+
+
+def test_single_run_is_one_group():
+    assert [g["label"] for g in sweep.groups([make_run(1, 0, 1.0, 0)])] == ["all runs"]
+
+
+def test_aggregate_mean_and_sample_sd_over_seeds():
+    rows = [
+        {"run_id": 1, "epoch": 0, "value": 0.2}, {"run_id": 2, "epoch": 0, "value": 0.4},
+        {"run_id": 1, "epoch": 1, "value": 0.5}, {"run_id": 2, "epoch": 1, "value": 0.9},
+        {"run_id": 3, "epoch": 0, "value": 0.7},  # a group with one seed
+        {"run_id": 99, "epoch": 0, "value": 1.0},  # not in this experiment: ignored
+    ]
+    stats = sweep.aggregate(rows, {1: 0, 2: 0, 3: 1})
+    assert stats[0]["epoch"] == [0, 1]
+    assert stats[0]["mean"] == pytest.approx([0.3, 0.7])
+    assert stats[0]["sd"] == pytest.approx([math.sqrt(0.02), math.sqrt(0.08)])  # ddof=1
+    assert stats[0]["n"] == [2, 2]
+    assert stats[1] == {"epoch": [0], "mean": [0.7], "sd": [0.0], "n": [1]}
+    assert set(stats) == {0, 1}
+
+
+def test_aggregate_uses_the_seeds_that_reached_an_epoch():
+    rows = [{"run_id": 1, "epoch": 0, "value": 0.0}, {"run_id": 2, "epoch": 0, "value": 1.0}, {"run_id": 1, "epoch": 1, "value": 0.25}]
+    stats = sweep.aggregate(rows, {1: 0, 2: 0})[0]
+    assert stats["mean"] == pytest.approx([0.5, 0.25]) and stats["n"] == [2, 1] and stats["sd"][1] == 0.0

@@ -1,0 +1,58 @@
+"""Tables and badges render what the API says: links, counts, 'epoch k of n', error text."""
+
+import dash_bootstrap_components as dbc
+from dash import dcc
+
+from frontend.components.tables import count_summary, experiments_table, format_time, runs_table, status_badge, sweep_summary
+
+from .conftest import make_run
+
+
+def walk(component):
+    yield component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, (list, tuple)) else [children]:
+        if child is not None and not isinstance(child, (str, int, float)):
+            yield from walk(child)
+
+
+def texts(component) -> list[str]:
+    out = []
+    for c in walk(component):
+        kids = getattr(c, "children", None)
+        if isinstance(kids, (str, int, float)):
+            out.append(str(kids))
+        if isinstance(c, dbc.Progress) and c.label:
+            out.append(c.label)
+    return out
+
+
+def test_experiments_table_links_each_experiment(experiment):
+    table = experiments_table([experiment, experiment | {"id": 2, "name": "other", "status": "succeeded"}])
+    links = [c for c in walk(table) if isinstance(c, dcc.Link)]
+    assert [(l.href, l.children) for l in links] == [("/experiments/1", "fade"), ("/experiments/2", "other")]
+    words = texts(table)
+    assert "6 runs" in words and "2 running, 4 succeeded" in words and "75%" in words
+    assert "2026-01-01 12:30" in words
+
+
+def test_runs_table_shows_weight_seed_progress_and_error():
+    runs = [make_run(1, 0, 0.1, 0, status="running", done=2), make_run(2, 1, 10.0, 0, status="failed", done=1, error="ValueError: boom")]
+    table = runs_table(runs, ["pos_weight"])
+    words = texts(table)
+    assert "epoch 2 of 4" in words and "epoch 1 of 4" in words
+    assert "0.1" in words and "10" in words and "ValueError: boom" in words
+    bars = [c for c in walk(table) if isinstance(c, dbc.Progress)]
+    assert [b.value for b in bars] == [50.0, 25.0] and bars[1].color == "danger"
+
+
+def test_runs_table_adds_a_column_per_other_swept_parameter():
+    runs = [make_run(1, 0, 1.0, 0, lr=0.1), make_run(2, 1, 1.0, 0, lr=0.01)]
+    assert "lr" in texts(runs_table(runs, ["pos_weight", "lr"]))
+
+
+def test_small_helpers():
+    assert status_badge("failed").color == "danger"
+    assert count_summary({"succeeded": 1, "queued": 2, "odd": 1}) == "2 queued, 1 succeeded, 1 odd"
+    assert sweep_summary({"sweep": {"pos_weight": [0.1, 1.0], "seed": [0]}}) == "w ∈ {0.1, 1} × seed ∈ {0}"
+    assert format_time(None) == "" and format_time("garbage") == "garbage"
