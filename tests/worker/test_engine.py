@@ -88,3 +88,18 @@ def test_loss_norm_mean_scales_the_step_with_the_weights():
     norms = {n: history(RunSpec(model="logreg", epochs=1, pos_weight=10.0, loss_norm=n))[1]["train"]["param_norm"] for n in ("sum", "mean")}
     assert norms["mean"] > 2 * norms["sum"]
     assert all(math.isfinite(v) for v in norms.values())
+
+
+def test_resuming_from_a_checkpoint_equals_an_uninterrupted_run(tmp_path):
+    spec = RunSpec(model="mlp", hidden=[16], epochs=8, pos_weight=4.0, seed=5, frames=4)
+    full = history(spec)
+    first = train(spec, device="cpu")
+    head = []
+    for result in first:
+        head.append(result.metrics)
+        if result.epoch == 3:
+            break
+    torch.save(first.checkpoint(), tmp_path / "ckpt.pt")
+    torch.manual_seed(999)  # whatever happened in between must not matter
+    tail = [r.metrics for r in train(spec, device="cpu", resume=torch.load(tmp_path / "ckpt.pt"))]
+    assert head + tail == full

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -63,54 +64,80 @@ def resolve_device(name: str = "auto") -> torch.device:
 class Training:
     """One run, set up and ready to iterate: `for result in train(spec): ...`.
 
-    `grid` is known before the first epoch, so a caller can store the window before the frames."""
+    `grid` is known before the first epoch, so a caller can store the window before the frames.
+    `checkpoint()` after any epoch, and `train(spec, resume=that)` continues exactly where it
+    stopped: same minibatch order, same random state, so the metrics equal an uninterrupted run's."""
 
-    def __init__(self, spec: RunSpec, device: str | None = None):
+    def __init__(self, spec: RunSpec, device: str | None = None, resume: dict[str, Any] | None = None):
         self.spec = spec
-        self.device = resolve_device(device or os.environ.get("IWLAB_DEVICE", "auto"))
+        self.device = dev = resolve_device(device or os.environ.get("IWLAB_DEVICE", "auto"))
         self.data = make_data(spec)
         self.grid = Grid.around(self.data, spec.grid)
-
-    def __iter__(self) -> Iterator[EpochResult]:
-        spec, dev, data, grid = self.spec, self.device, self.data, self.grid
-        x_tr, y_tr = data.x_train.to(dev), data.y_train.to(dev)
-        x_te, y_te = data.x_test.to(dev), data.y_test.to(dev)
-        grid_x = grid.inputs().to(dev)
-        w_tr = example_weights(y_tr, spec.pos_weight)
+        self._x_tr, self._y_tr = self.data.x_train.to(dev), self.data.y_train.to(dev)
+        self._x_te, self._y_te = self.data.x_test.to(dev), self.data.y_test.to(dev)
+        self._grid_x = self.grid.inputs().to(dev)
+        self._w_tr = example_weights(self._y_tr, spec.pos_weight)
+        self._snapshots = set(frame_epochs(spec.epochs, spec.frames))
 
         torch.manual_seed(spec.seed)
-        model = make_model(spec).to(dev)
-        opt = torch.optim.SGD(model.parameters(), lr=spec.lr, weight_decay=spec.weight_decay)
-        order = torch.Generator().manual_seed(spec.seed)
-        snapshots = set(frame_epochs(spec.epochs, spec.frames))
+        self.model = make_model(spec).to(dev)
+        self.opt = torch.optim.SGD(self.model.parameters(), lr=spec.lr, weight_decay=spec.weight_decay)
+        self._order = torch.Generator().manual_seed(spec.seed)
+        self.epoch = 0  # epochs finished
+        if resume is not None:
+            self._restore(resume)
 
-        @torch.no_grad()
-        def evaluate(epoch: int) -> EpochResult:
-            model.eval()
-            metrics = {
-                "train": split_metrics(model(x_tr).squeeze(1), y_tr),
-                "test": split_metrics(model(x_te).squeeze(1), y_te),
-            }
-            metrics["train"]["param_norm"] = param_norm(model)
-            boundary = None
-            if epoch in snapshots:
-                probs = torch.sigmoid(model(grid_x).squeeze(1))
-                boundary = probs.reshape(len(grid.ys), len(grid.xs)).cpu().numpy()
-            model.train()
-            return EpochResult(epoch, spec.epochs, metrics, boundary)
+    def __iter__(self) -> Iterator[EpochResult]:
+        if self.epoch == 0:
+            yield self.evaluate()
+        while self.epoch < self.spec.epochs:
+            self._train_one_epoch()
+            self.epoch += 1
+            yield self.evaluate()
 
-        yield evaluate(0)
-        n = len(y_tr)
-        for epoch in range(1, spec.epochs + 1):
-            perm = torch.randperm(n, generator=order).to(dev)
-            for start in range(0, n, spec.batch_size):
-                idx = perm[start : start + spec.batch_size]
-                loss = weighted_bce(model(x_tr[idx]).squeeze(1), y_tr[idx], w_tr[idx], spec.loss_norm)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-            yield evaluate(epoch)
+    def _train_one_epoch(self) -> None:
+        spec, n = self.spec, len(self._y_tr)
+        self.model.train()
+        perm = torch.randperm(n, generator=self._order).to(self.device)
+        for start in range(0, n, spec.batch_size):
+            idx = perm[start : start + spec.batch_size]
+            logits = self.model(self._x_tr[idx]).squeeze(1)
+            loss = weighted_bce(logits, self._y_tr[idx], self._w_tr[idx], spec.loss_norm)
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            self.opt.step()
+
+    @torch.no_grad()
+    def evaluate(self) -> EpochResult:
+        model = self.model.eval()
+        metrics = {
+            "train": split_metrics(model(self._x_tr).squeeze(1), self._y_tr),
+            "test": split_metrics(model(self._x_te).squeeze(1), self._y_te),
+        }
+        metrics["train"]["param_norm"] = param_norm(model)
+        boundary = None
+        if self.epoch in self._snapshots:
+            probs = torch.sigmoid(model(self._grid_x).squeeze(1))
+            boundary = probs.reshape(len(self.grid.ys), len(self.grid.xs)).cpu().numpy()
+        return EpochResult(self.epoch, self.spec.epochs, metrics, boundary)
+
+    def checkpoint(self) -> dict[str, Any]:
+        """Everything needed to continue after the current epoch (save it with `torch.save`)."""
+        return {
+            "epoch": self.epoch,
+            "model": self.model.state_dict(),
+            "optimizer": self.opt.state_dict(),
+            "order_rng": self._order.get_state(),
+            "torch_rng": torch.get_rng_state(),
+        }
+
+    def _restore(self, state: dict[str, Any]) -> None:
+        self.epoch = int(state["epoch"])
+        self.model.load_state_dict(state["model"])
+        self.opt.load_state_dict(state["optimizer"])
+        self._order.set_state(state["order_rng"])
+        torch.set_rng_state(state["torch_rng"])
 
 
-def train(spec: RunSpec, device: str | None = None) -> Training:
-    return Training(spec, device)
+def train(spec: RunSpec, device: str | None = None, resume: dict[str, Any] | None = None) -> Training:
+    return Training(spec, device, resume)
