@@ -46,13 +46,16 @@ def execute(run_id: int, params: dict, url: str) -> None:
     from .engine.train import train  # torch is imported here, in the worker, never by the API
 
     training = train(RunSpec.model_validate(params), device=get_settings().device)
-    with session_scope(url) as session:
-        store.save_grid(session, run_id, training.grid.xs, training.grid.ys, training.grid.points)
+    if training.grid is not None:
+        with session_scope(url) as session:
+            store.save_grid(session, run_id, training.grid.xs, training.grid.ys, training.grid.points)
     pending, last_flush = [], time.monotonic()
     for result in training:
         pending.append(result)
         # small models finish an epoch in milliseconds: write in batches, at most FLUSH_SECONDS apart
-        if time.monotonic() - last_flush >= FLUSH_SECONDS or result.epoch == result.epochs:
+        if time.monotonic() - last_flush >= FLUSH_SECONDS:
             with session_scope(url) as session:
                 store.record_epochs(session, run_id, pending)
             pending, last_flush = [], time.monotonic()
+    with session_scope(url) as session:
+        store.record_epochs(session, run_id, pending)
