@@ -54,7 +54,7 @@ def boundary_offset(
     """
     centre_neg, centre_pos = centre_neg.flatten(), centre_pos.flatten()
     s = torch.linspace(0.0, 1.0, steps, dtype=torch.float64)
-    points = centre_neg + s.to(centre_neg.dtype).unsqueeze(1) * (centre_pos - centre_neg)
+    points = centre_neg + s.to(centre_neg).unsqueeze(1) * (centre_pos - centre_neg)  # centres' dtype, device
     m = predict_margin(points)
     if m.ndim == 2 and m.shape[1] == 2:
         m = m[:, 1] - m[:, 0]
