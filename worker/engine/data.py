@@ -115,8 +115,8 @@ def _images(spec: RunSpec) -> Data:
     x_tr, y_tr = _binary(rng, x_tr_all, y_tr_all, labels, spec.n_train)
     x_te, y_te = _binary(rng, x_te_all, y_te_all, labels, spec.n_test)
     evals: dict[str, Eval] = {"test": (torch.from_numpy(np.ascontiguousarray(x_te)), _i64(y_te))}
-    others = np.flatnonzero(~np.isin(y_te_all, labels))
-    if spec.ood and len(others):
+    others = np.sort(rng.permutation(np.flatnonzero(~np.isin(y_te_all, labels)))[: spec.ood])
+    if len(others):
         evals["ood"] = (torch.from_numpy(np.ascontiguousarray(x_te_all[others])), None)
     if spec.noise_images:
         noise = np.random.default_rng([spec.data_seed, 4]).integers(0, 256, (spec.noise_images, 3, 32, 32), dtype=np.uint8)

@@ -41,7 +41,7 @@ class RunSpec(BaseModel):
     n_test: int = Field(500, ge=1, le=100_000, description="test examples per class (the test split is balanced)")
     imbalance: float = Field(1.0, ge=1, le=1000, description="sub-sample the positive class to n_train / imbalance (1 = balanced)")
     resample: bool = Field(False, description="over-sample with replacement in proportion to the weights instead of weighting the loss")
-    ood: bool = Field(True, description="image data: also evaluate on the test images of the other classes (out of domain)")
+    ood: int = Field(8000, ge=0, le=100_000, description="image data: also evaluate on this many test images of the other classes (out of domain; 0 = none)")
     noise_images: int = Field(0, ge=0, le=10_000, description="image data: also evaluate on this many uniform-noise images")
     noise: float = Field(1.0, gt=0, le=10, description="2-D: standard deviation of each blob (moons: of the added noise, scaled by 0.1)")
     data_seed: int = Field(0, ge=0, description="seed of the data set and its sub-samples; runs that share it share their data")

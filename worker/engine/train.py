@@ -75,7 +75,7 @@ class Training:
         self._order = torch.Generator().manual_seed(spec.seed)
         self.epoch = 0  # epochs finished
         self.best_val, self.since_best = math.inf, 0
-        self._svm = geometry.max_margin_direction(data.x_train, data.y_train) if spec.is_2d and spec.model == "logreg" else None
+        self._svm = geometry.max_margin_direction(data.x_train, data.y_train, bias="augmented") if spec.is_2d and spec.model == "logreg" else None
         if resume is not None:
             self._restore(resume)
 
