@@ -28,7 +28,7 @@ def weight_curves(outcome: Outcome, split: str, metric: str = "frac_pred_pos") -
     curves = []
     for i, w in enumerate(weights):
         histories = [h for s, h in outcome.runs if s.pos_weight == w]
-        epochs = range(max(len(h) for h in histories))
+        epochs = outcome.epochs()
         values = [[outcome.value(h, e, split, metric) for h in histories] for e in epochs]
         mean = [sum(v) / len(v) for v in values]
         sd = [(sum((x - m) ** 2 for x in v) / (len(v) - 1)) ** 0.5 if len(v) > 1 else 0.0 for v, m in zip(values, mean)]
@@ -39,8 +39,8 @@ def weight_curves(outcome: Outcome, split: str, metric: str = "frac_pred_pos") -
 def spread_figure(groups: dict[str, Outcome], split: str = "test") -> go.Figure:
     fig = go.Figure()
     for i, (label, outcome) in enumerate(groups.items()):
-        curve = outcome.curve(split)
-        fig.add_trace(go.Scatter(x=list(range(1, len(curve))), y=curve[1:], mode="lines", name=label, line=dict(color=series_color(i), width=2.5)))
+        curve = {e: v for e, v in outcome.curve(split).items() if e > 0}  # log axis
+        fig.add_trace(go.Scatter(x=list(curve), y=list(curve.values()), mode="lines", name=label, line=dict(color=series_color(i), width=2.5)))
     fig.update_layout(
         template="plotly_white", height=380, title=f"Spread of frac_pred_pos across weights ({SPLIT_TITLES.get(split, split)})",
         xaxis=dict(title="epoch (log scale)", type="log"), yaxis=dict(title="max - min over weights of the seed mean", range=[-0.02, 1.02]),
@@ -55,7 +55,7 @@ def write_report(preset: Preset, spec: ExperimentSpec, outcome: Outcome, results
         ", ".join(f"{a}={getattr(s, a)}" for a in axes): outcome.where(**{a: getattr(s, a) for a in axes}) for s, _ in outcome.runs
     }  # fmt: skip
     figures = []
-    splits = [s for s in SPLIT_TITLES if any(s in h[-1] for _, h in outcome.runs)]
+    splits = [s for s in SPLIT_TITLES if any(s in h[max(h)] for _, h in outcome.runs)]
     for label, sub in groups.items():
         for split in splits:
             name = f"frac_pred_pos-{split}" + (f"-{_slug(label)}" if axes else "") + ".png"

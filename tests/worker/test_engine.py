@@ -103,3 +103,9 @@ def test_resuming_from_a_checkpoint_equals_an_uninterrupted_run(tmp_path):
     torch.manual_seed(999)  # whatever happened in between must not matter
     tail = [r.metrics for r in train(spec, device="cpu", resume=torch.load(tmp_path / "ckpt.pt"))]
     assert head + tail == full
+
+
+def test_eval_points_evaluates_log_spaced_epochs_and_the_last():
+    epochs = [r.epoch for r in train(RunSpec(epochs=50, eval_points=6, frames=2), device="cpu")]
+    assert epochs == frame_epochs(50, 6)
+    assert epochs[0] == 0 and epochs[-1] == 50 and len(epochs) < 10

@@ -7,7 +7,7 @@ from worker.engine.spec import RunSpec
 
 
 def hist(fracs, train_acc=1.0):
-    return [{"test": {"frac_pred_pos": f}, "train": {"acc": train_acc}} for f in fracs]
+    return {e: {"test": {"frac_pred_pos": f}, "train": {"acc": train_acc}} for e, f in enumerate(fracs)}
 
 
 @pytest.fixture
@@ -25,7 +25,15 @@ def test_spread_is_over_seed_means(outcome):
     assert outcome.by_weight(1) == pytest.approx({0.1: 0.2, 10.0: 0.8})
     assert outcome.spread(1) == pytest.approx(0.6)
     assert outcome.spread("end") == pytest.approx(0.1)
-    assert outcome.curve() == pytest.approx([0.0, 0.6, 0.1])
+    assert outcome.curve() == pytest.approx({0: 0.0, 1: 0.6, 2: 0.1})
+
+
+def test_sparse_histories_read_the_last_evaluated_epoch():
+    o = Outcome()
+    o.add(RunSpec(pos_weight=1.0), {0: {"test": {"frac_pred_pos": 0.1}}, 4: {"test": {"frac_pred_pos": 0.7}}})
+    assert o.value(o.runs[0][1], 3, "test", "frac_pred_pos") == 0.1
+    assert o.value(o.runs[0][1], 4, "test", "frac_pred_pos") == 0.7
+    assert o.value(o.runs[0][1], "end", "test", "frac_pred_pos") == 0.7
 
 
 def test_checks_report_what_they_measured(outcome):

@@ -33,9 +33,9 @@ def write_results(
         writer = csv.writer(f)
         writer.writerow(METRIC_COLUMNS)
         for run_id, run in enumerate(runs):
-            history = []
+            history = {}
             for result in train(run, device):
-                history.append(result.metrics)
+                history[result.epoch] = result.metrics
                 for split, values in result.metrics.items():
                     writer.writerows([run_id, result.epoch, split, name, repr(value)] for name, value in values.items())
                 f.flush()

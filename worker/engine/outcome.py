@@ -14,7 +14,7 @@ from typing import Any
 
 from .spec import RunSpec
 
-History = list[dict[str, dict[str, float]]]  # epoch -> split -> metric -> value
+History = dict[int, dict[str, dict[str, float]]]  # evaluated epoch -> split -> metric -> value (in order)
 
 
 @dataclass
@@ -28,8 +28,12 @@ class Outcome:
         return Outcome([(s, h) for s, h in self.runs if all(getattr(s, k) == v for k, v in params.items())])
 
     def value(self, history: History, epoch: int | str, split: str, metric: str) -> float:
-        row = history[-1] if epoch == "end" else history[min(int(epoch), len(history) - 1)]
-        return row.get(split, {}).get(metric, float("nan"))
+        """The metric at an epoch, or at the last evaluated epoch before it ("end": the last one)."""
+        at = max(history) if epoch == "end" else max((e for e in history if e <= int(epoch)), default=min(history))
+        return history[at].get(split, {}).get(metric, float("nan"))
+
+    def epochs(self) -> list[int]:
+        return sorted({e for _, h in self.runs for e in h})
 
     def by_weight(self, epoch: int | str = "end", split: str = "test", metric: str = "frac_pred_pos") -> dict[float, float]:
         """Seed-mean value of a metric per positive-class weight."""
@@ -48,10 +52,9 @@ class Outcome:
         weights = sorted({s.pos_weight for s, _ in self.runs})
         return {w: mean(unweighted.value(h, epoch, split, f"intended_frac_pos@{w:g}") for _, h in unweighted.runs) for w in weights}
 
-    def curve(self, split: str = "test", metric: str = "frac_pred_pos") -> list[float]:
-        """Spread at every epoch (runs that stopped early hold their last value)."""
-        longest = max(len(h) for _, h in self.runs)
-        return [self.spread(e, split, metric) for e in range(longest)]
+    def curve(self, split: str = "test", metric: str = "frac_pred_pos") -> dict[int, float]:
+        """Spread at every evaluated epoch (runs that stopped early hold their last value)."""
+        return {e: self.spread(e, split, metric) for e in self.epochs()}
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,9 @@ class RunSpec(BaseModel):
     patience: int | None = Field(None, ge=1, le=100_000, description="early stopping: stop after this many epochs without a better validation loss")
     val_fraction: float = Field(0.1, gt=0, lt=0.5, description="share of the training set held out for early stopping (only with patience)")
     seed: int = Field(0, ge=0, description="seed of the initialisation and the minibatch order")
-    # --- what to record (2-D data only)
+    # --- what to record
+    eval_points: int = Field(0, ge=0, le=100_000, description="evaluate at about this many log-spaced epochs (0 = every epoch; the first and last always)")
+    # 2-D data only
     frames: int = Field(24, ge=2, le=200, description="boundary snapshots, at log-spaced epochs")
     grid: int = Field(64, ge=8, le=400, description="boundary grid resolution per axis")
 
