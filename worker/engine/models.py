@@ -58,6 +58,12 @@ class ConvNet(nn.Sequential):
             nn.Linear(8 * w, 2 * w), nn.ReLU(), *dense_dropout,
             nn.Linear(2 * w, 2),
         )  # fmt: skip
+        # He init: with PyTorch's default init this 8-layer ReLU net without normalisation sat at a
+        # constant classifier for 20+ epochs on 500 cat/dog images (measured); with it, it fits them.
+        for layer in self.modules():
+            if isinstance(layer, (nn.Conv2d, nn.Linear)):
+                nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
+                nn.init.zeros_(layer.bias)
 
 
 class BasicBlock(nn.Module):

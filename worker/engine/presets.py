@@ -55,9 +55,9 @@ SYNTH_LR = SYNTH | {"model": "logreg", "lr": 0.03}
 SYNTH_MLP = SYNTH | {"model": "mlp", "hidden": [64], "lr": 0.01}
 CIFAR_QUICK = {
     "dataset": "cifar10", "classes": ["cat", "dog"], "model": "convnet", "width": 16, "n_train": 250, "n_test": 250,
-    "lr": 0.1, "batch_size": 16, "epochs": 100, "ood": 500, "noise_images": 250, "eval_points": 30,
+    "lr": 0.05, "batch_size": 16, "epochs": 100, "ood": 500, "noise_images": 250, "eval_points": 30,
 }  # fmt: skip
-CIFAR_FULL = CIFAR_QUICK | {"width": 64, "n_train": 5000, "n_test": 1000, "epochs": 1000, "ood": 8000, "noise_images": 1000, "eval_points": 0}
+CIFAR_FULL = CIFAR_QUICK | {"lr": 0.1, "width": 64, "n_train": 5000, "n_test": 1000, "epochs": 1000, "ood": 8000, "noise_images": 1000, "eval_points": 0}
 FADES = (spread_at_least(0.3, epoch=1), spread_at_most(0.05), spread_shrinks(0.1), all_fit(0.99))
 
 
