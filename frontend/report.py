@@ -5,6 +5,7 @@ builders, so the report and the live view draw the same picture."""
 from __future__ import annotations
 
 import platform
+import warnings
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib.metadata import version
@@ -49,6 +50,19 @@ def spread_figure(groups: dict[str, Outcome], split: str = "test") -> go.Figure:
 
 
 def write_report(preset: Preset, spec: ExperimentSpec, outcome: Outcome, results: Sequence[tuple[str, bool, str]], out: Path, seconds: float) -> Path:
+    """Figures through one headless Chromium for the whole report (a browser per figure was slow
+    and, on a loaded machine, sometimes never answered)."""
+    import kaleido
+
+    kaleido.start_sync_server(silence_warnings=True)
+    warnings.filterwarnings("ignore", message="The kopts argument is ignored")  # plotly's, harmless with a server
+    try:
+        return _write(preset, spec, outcome, results, out, seconds)
+    finally:
+        kaleido.stop_sync_server(silence_warnings=True)
+
+
+def _write(preset: Preset, spec: ExperimentSpec, outcome: Outcome, results: Sequence[tuple[str, bool, str]], out: Path, seconds: float) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     axes = [n for n in spec.sweep if n not in ("pos_weight", "seed")]
     groups = {"all runs": outcome} if not axes else {
@@ -61,7 +75,7 @@ def write_report(preset: Preset, spec: ExperimentSpec, outcome: Outcome, results
             name = f"frac_pred_pos-{split}" + (f"-{_slug(label)}" if axes else "") + ".png"
             fig = curve_figure(weight_curves(sub, split), title=f"{preset.name}: fraction predicted positive, {SPLIT_TITLES[split]}" + (f" ({label})" if axes else ""), logx=True)
             fig.data = fig.data[1:]  # no slider-epoch marker in a static figure
-            fig.update_layout(title_x=0.01)
+            fig.update_layout(title_x=0.01, legend=dict(yref="paper", y=-0.22, x=0.0, xanchor="left"), margin=dict(b=90))
             fig.write_image(out / name, width=1000, height=420)
             figures.append(name)
     spread = spread_figure(groups)

@@ -91,3 +91,14 @@ def test_missing_cifar_exits_2_saying_what_to_download(tmp_path):
     result = iwlab("run", "--preset", "bl-cifar-cnn", "--quick", "--out", str(tmp_path / "out"), env=env)
     assert result.returncode == 2, result.stderr
     assert "cifar-10-python.tar.gz" in result.stderr and str(tmp_path / "empty") in result.stderr
+
+
+def test_report_writes_figures_and_a_summary(tmp_path):
+    result = iwlab("report", "--preset", "digits-pair", "--quick", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    summary = (tmp_path / "report.md").read_text()
+    assert "digits-pair" in summary and "| spread of test frac_pred_pos at epoch 1 >= 0.5 |" in summary
+    for png in ("frac_pred_pos-test.png", "spread.png"):
+        data = (tmp_path / png).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+        assert f"]({png})" in summary

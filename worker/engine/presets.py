@@ -101,12 +101,13 @@ PRESETS: dict[str, Preset] = {
             "L2 keeps the weights' effect",
             "With weight decay the gap between weights stays: the regularised optimum depends on the weights.",
             PAPER,
-            full=experiment("bl-synth-l2", {"pos_weight": POWERS_OF_4, "weight_decay": [0.0, 0.01, 0.1], "seed": [0, 1, 2, 3, 4]}, **SYNTH_LR, epochs=10_000),
-            quick=experiment("bl-synth-l2 (quick)", {"pos_weight": TENFOLD, "weight_decay": [0.0, 0.1], "seed": [0, 1]}, **SYNTH_LR, epochs=200),
+            full=experiment("bl-synth-l2", {"pos_weight": POWERS_OF_4, "weight_decay": [0.0, 0.01, 0.1, 0.2], "seed": [0, 1, 2, 3, 4]}, **SYNTH_LR, epochs=10_000),
+            quick=experiment("bl-synth-l2 (quick)", {"pos_weight": TENFOLD, "weight_decay": [0.0, 0.2], "seed": [0, 1]}, **SYNTH_LR, epochs=200),
             expected=(
-                spread_at_least(0.1, where={"weight_decay": 0.1}),
-                ordered_by_weight(where={"weight_decay": 0.1}),
-                not_degenerate(0.75, where={"weight_decay": 0.1}),
+                # weight decay 0.1 kept 0.108 here (2-logit model), too close to call; 0.2 keeps 0.16
+                spread_at_least(0.1, where={"weight_decay": 0.2}),
+                ordered_by_weight(where={"weight_decay": 0.2}),
+                not_degenerate(0.75, where={"weight_decay": 0.2}),
                 spread_at_most(0.05, where={"weight_decay": 0.0}),
             ),
             tags=("2-D", "paper", "regularisation"),
