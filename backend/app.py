@@ -9,6 +9,8 @@ from fastapi.responses import JSONResponse
 
 from . import store
 from .api import catalog, experiments, health, runs
+from .lifecycle import Conflict
+from .maintenance import MaintenanceLoop
 from .migrate import upgrade
 from .settings import Settings, get_settings
 
@@ -21,7 +23,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         upgrade(settings.db_url)
-        yield
+        loop = MaintenanceLoop(settings).start()
+        try:
+            yield
+        finally:
+            loop.stop()
 
     app = FastAPI(
         title="iwlab",
@@ -40,5 +46,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(store.NotFound)
     async def not_found(_request: Request, exc: store.NotFound) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    @app.exception_handler(Conflict)
+    async def conflict(_request: Request, exc: Conflict) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=409)
 
     return app

@@ -28,6 +28,9 @@ class RunPublic(Public):
     created_at: UtcDatetime
     started_at: UtcDatetime | None
     finished_at: UtcDatetime | None
+    attempts: int  # how many times a worker took the run (> 1: it resumed after a worker died)
+    heartbeat_at: UtcDatetime | None
+    cancel_requested: bool
 
     @property
     def progress(self) -> float:

@@ -65,6 +65,8 @@ def experiment_summary(runs: Sequence[Run]) -> dict[str, Any]:
         status = "queued"
     elif counts["failed"]:
         status = "failed"
+    elif counts["cancelled"]:
+        status = "cancelled"
     else:
         status = "succeeded"
     total_epochs = sum(r.epochs for r in runs) or 1

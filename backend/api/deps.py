@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
 from ..db import get_sessionmaker
@@ -26,3 +26,11 @@ def get_session(settings: SettingsDep) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+# ids and epochs are 32-bit integer columns: a larger number is a 422 naming the parameter, not a
+# database overflow (500)
+INT32 = 2**31 - 1
+ExperimentId = Annotated[int, Path(ge=1, le=INT32)]
+RunId = Annotated[int, Path(ge=1, le=INT32)]
+Epoch = Annotated[int, Path(ge=0, le=INT32)]
