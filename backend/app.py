@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from . import store
 from .api import catalog, experiments, health, runs
+from .api.limits import BodyLimit
 from .lifecycle import Conflict
 from .maintenance import MaintenanceLoop
 from .migrate import upgrade
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (health, catalog, experiments, runs):
         api.include_router(module.router)
     app.include_router(api)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 
     @app.exception_handler(store.NotFound)
     async def not_found(_request: Request, exc: store.NotFound) -> JSONResponse:

@@ -5,10 +5,24 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
+
+from worker.engine.spec import ExperimentSpec
 
 # SQLite drops the zone of stored times; every time iwlab stores is UTC
 UtcDatetime = Annotated[datetime, AfterValidator(lambda t: t if t.tzinfo else t.replace(tzinfo=UTC))]
+
+
+class ExperimentCreate(ExperimentSpec):
+    """The spec as the API accepts it: also what a database column can hold (Postgres text refuses
+    NUL characters, which would otherwise surface as a 500)."""
+
+    @field_validator("name")
+    @classmethod
+    def _printable(cls, name: str) -> str:
+        if any(ord(c) < 32 for c in name):
+            raise ValueError("must not contain control characters")
+        return name
 
 
 class Public(BaseModel):

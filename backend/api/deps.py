@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Query, Request
 from sqlalchemy.orm import Session
 
 from ..db import get_sessionmaker
@@ -34,3 +34,6 @@ INT32 = 2**31 - 1
 ExperimentId = Annotated[int, Path(ge=1, le=INT32)]
 RunId = Annotated[int, Path(ge=1, le=INT32)]
 Epoch = Annotated[int, Path(ge=0, le=INT32)]
+# metric and split names are short identifiers; anything else (say, a NUL byte that Postgres
+# refuses) is a 422 rather than a database error
+MetricFilter = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_.-]*$")]

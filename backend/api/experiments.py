@@ -1,12 +1,10 @@
 from fastapi import APIRouter, Query, status
 
-from worker.engine.spec import ExperimentSpec
-
 from .. import lifecycle, store
 from ..models import Experiment
 from ..outbox import dispatch_pending
-from ..schemas import ExperimentPage, ExperimentPublic, MetricRow, RunPublic
-from .deps import INT32, ExperimentId, SessionDep, SettingsDep
+from ..schemas import ExperimentCreate, ExperimentPage, ExperimentPublic, MetricRow, RunPublic
+from .deps import INT32, ExperimentId, MetricFilter, SessionDep, SettingsDep
 
 router = APIRouter(prefix="/experiments", tags=["experiments"])
 
@@ -18,7 +16,7 @@ def to_public(exp: Experiment) -> ExperimentPublic:
 
 
 @router.post("", response_model=ExperimentPublic, status_code=status.HTTP_202_ACCEPTED)
-def create_experiment(spec: ExperimentSpec, session: SessionDep, settings: SettingsDep) -> ExperimentPublic:
+def create_experiment(spec: ExperimentCreate, session: SessionDep, settings: SettingsDep) -> ExperimentPublic:
     exp = store.create_experiment(session, spec)
     public = to_public(exp)
     session.commit()  # the outbox: stored first, so a broker outage loses nothing ...
@@ -46,7 +44,7 @@ def list_runs(experiment_id: ExperimentId, session: SessionDep) -> list[RunPubli
 
 @router.get("/{experiment_id}/metrics", response_model=list[MetricRow])
 def experiment_metrics(
-    experiment_id: ExperimentId, session: SessionDep, split: str | None = None, metric: str | None = None
+    experiment_id: ExperimentId, session: SessionDep, split: MetricFilter = None, metric: MetricFilter = None
 ) -> list[MetricRow]:
     run_ids = [r.id for r in store.get_experiment(session, experiment_id).runs]
     return [MetricRow.of(m) for m in store.metric_rows(session, run_ids, split, metric)]

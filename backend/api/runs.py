@@ -3,7 +3,7 @@ from fastapi import APIRouter, status
 from .. import lifecycle, store
 from ..outbox import dispatch_pending
 from ..schemas import BoundaryFramePublic, BoundaryInfo, MetricRow, RunPublic
-from .deps import Epoch, RunId, SessionDep, SettingsDep
+from .deps import Epoch, MetricFilter, RunId, SessionDep, SettingsDep
 
 router = APIRouter(prefix="/runs", tags=["runs"])
 
@@ -14,7 +14,7 @@ def get_run(run_id: RunId, session: SessionDep) -> RunPublic:
 
 
 @router.get("/{run_id}/metrics", response_model=list[MetricRow])
-def run_metrics(run_id: RunId, session: SessionDep, split: str | None = None, metric: str | None = None) -> list[MetricRow]:
+def run_metrics(run_id: RunId, session: SessionDep, split: MetricFilter = None, metric: MetricFilter = None) -> list[MetricRow]:
     store.get_run(session, run_id)
     return [MetricRow.of(m) for m in store.metric_rows(session, [run_id], split, metric)]
 
