@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from . import store
-from .api import catalog, experiments, health, runs
+from .api import catalog, experiments, health, runs, users
+from .api.deps import current_user
 from .api.limits import BodyLimit
 from .lifecycle import Conflict
 from .maintenance import MaintenanceLoop
@@ -40,8 +41,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     api = APIRouter(prefix=PREFIX)
-    for module in (health, catalog, experiments, runs):
-        api.include_router(module.router)
+    api.include_router(health.router)  # the one route open without a token (probes, load balancers)
+    for module in (catalog, experiments, runs, users):
+        api.include_router(module.router, dependencies=[Depends(current_user)])
     app.include_router(api)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 

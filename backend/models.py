@@ -15,6 +15,32 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class User(Base):
+    """A lab member. Every member sees every experiment (a shared lab); only the owner or an admin
+    may change one."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16), default="member")  # admin | member
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ApiToken(Base):
+    """An API token, stored as its SHA-256 only: the token itself is shown once, at creation."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    user: Mapped[User] = relationship()
+
+
 class Experiment(Base):
     __tablename__ = "experiments"
 
@@ -22,6 +48,8 @@ class Experiment(Base):
     name: Mapped[str] = mapped_column(String(200))
     spec: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # who may cancel or retry it (besides admins); NULL for experiments from before accounts
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", name="fk_experiments_owner_id_users"), default=None, index=True)
     runs: Mapped[list[Run]] = relationship(back_populates="experiment", order_by="Run.index", cascade="all, delete-orphan")
 
 

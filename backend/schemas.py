@@ -29,6 +29,12 @@ class Public(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+class UserPublic(Public):
+    id: int
+    name: str
+    role: str
+
+
 class RunPublic(Public):
     id: int
     experiment_id: int
@@ -56,6 +62,7 @@ class ExperimentPublic(Public):
     name: str
     spec: dict[str, Any]
     created_at: UtcDatetime
+    owner_id: int | None
     status: str
     runs_total: int
     status_counts: dict[str, int]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -28,8 +29,17 @@ class Settings(BaseSettings):
     maintenance_seconds: float = Field(5.0, gt=0, description="how often the API re-sends undispatched runs and looks for dead ones")
     dead_after_seconds: float = Field(120.0, gt=0, description="a running run whose heartbeat is older than this lost its worker")
     max_attempts: int = Field(3, ge=1, description="a run whose worker died this many times fails instead of being re-queued")
+    # accounts: "auto" requires a token whenever the API binds to a non-loopback address
+    auth: Literal["auto", "required", "off"] = Field("auto", description="auto | required | off")
+    token: str | None = Field(None, description="API token the CLI sends to a lab server")
     # limits
     max_body_bytes: int = Field(1_000_000, ge=1024, description="larger request bodies are refused with 413")
+
+    @property
+    def auth_required(self) -> bool:
+        if self.auth == "auto":
+            return self.host not in ("127.0.0.1", "localhost", "::1")
+        return self.auth == "required"
 
     @property
     def db_url(self) -> str:

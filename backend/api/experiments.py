@@ -4,20 +4,20 @@ from .. import lifecycle, store
 from ..models import Experiment
 from ..outbox import dispatch_pending
 from ..schemas import ExperimentCreate, ExperimentPage, ExperimentPublic, MetricRow, RunPublic
-from .deps import INT32, ExperimentId, MetricFilter, SessionDep, SettingsDep
+from .deps import INT32, CurrentUser, ExperimentId, MetricFilter, SessionDep, SettingsDep, require_change
 
 router = APIRouter(prefix="/experiments", tags=["experiments"])
 
 
 def to_public(exp: Experiment) -> ExperimentPublic:
     return ExperimentPublic(
-        id=exp.id, name=exp.name, spec=exp.spec, created_at=exp.created_at, **store.experiment_summary(exp.runs)
+        id=exp.id, name=exp.name, spec=exp.spec, created_at=exp.created_at, owner_id=exp.owner_id, **store.experiment_summary(exp.runs)
     )
 
 
 @router.post("", response_model=ExperimentPublic, status_code=status.HTTP_202_ACCEPTED)
-def create_experiment(spec: ExperimentCreate, session: SessionDep, settings: SettingsDep) -> ExperimentPublic:
-    exp = store.create_experiment(session, spec)
+def create_experiment(spec: ExperimentCreate, session: SessionDep, settings: SettingsDep, user: CurrentUser) -> ExperimentPublic:
+    exp = store.create_experiment(session, spec, owner_id=user.id)
     public = to_public(exp)
     session.commit()  # the outbox: stored first, so a broker outage loses nothing ...
     dispatch_pending(settings, [r.id for r in exp.runs], fast_path=True)  # ... sent now, or by the maintenance loop
@@ -51,9 +51,10 @@ def experiment_metrics(
 
 
 @router.post("/{experiment_id}/cancel", response_model=ExperimentPublic, status_code=status.HTTP_202_ACCEPTED)
-def cancel_experiment(experiment_id: ExperimentId, session: SessionDep) -> ExperimentPublic:
+def cancel_experiment(experiment_id: ExperimentId, session: SessionDep, user: CurrentUser) -> ExperimentPublic:
     """Cancel every queued or running run (running ones stop at their next flush); finished runs stay."""
     exp = store.get_experiment(session, experiment_id)
+    require_change(user, exp.owner_id, f"experiment {experiment_id}")
     for run in exp.runs:
         if run.status in store.ACTIVE:
             try:

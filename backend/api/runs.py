@@ -3,7 +3,7 @@ from fastapi import APIRouter, status
 from .. import lifecycle, store
 from ..outbox import dispatch_pending
 from ..schemas import BoundaryFramePublic, BoundaryInfo, MetricRow, RunPublic
-from .deps import Epoch, MetricFilter, RunId, SessionDep, SettingsDep
+from .deps import CurrentUser, Epoch, MetricFilter, RunId, SessionDep, SettingsDep, require_change
 
 router = APIRouter(prefix="/runs", tags=["runs"])
 
@@ -32,17 +32,19 @@ def boundary_frame(run_id: RunId, epoch: Epoch, session: SessionDep) -> Boundary
 
 
 @router.post("/{run_id}/cancel", response_model=RunPublic, status_code=status.HTTP_202_ACCEPTED)
-def cancel_run(run_id: RunId, session: SessionDep) -> RunPublic:
+def cancel_run(run_id: RunId, session: SessionDep, user: CurrentUser) -> RunPublic:
     """Queued: cancelled now. Running: `cancel_requested` is set and the worker stops within one
     flush (at most one epoch or `IWLAB_FLUSH_SECONDS`), keeping the epochs it finished."""
+    require_change(user, store.get_run(session, run_id).experiment.owner_id, f"run {run_id}")
     run = lifecycle.cancel(session, run_id)
     session.commit()
     return RunPublic.model_validate(run)
 
 
 @router.post("/{run_id}/retry", response_model=RunPublic, status_code=status.HTTP_202_ACCEPTED)
-def retry_run(run_id: RunId, session: SessionDep, settings: SettingsDep) -> RunPublic:
+def retry_run(run_id: RunId, session: SessionDep, settings: SettingsDep, user: CurrentUser) -> RunPublic:
     """A failed or cancelled run starts again from epoch 0 in the same row (its old epochs are deleted)."""
+    require_change(user, store.get_run(session, run_id).experiment.owner_id, f"run {run_id}")
     run = lifecycle.retry(session, run_id)
     session.commit()
     dispatch_pending(settings, [run_id], fast_path=True)
