@@ -15,6 +15,7 @@ import typer
 import yaml
 from pydantic import ValidationError
 from rich.console import Console
+from rich.table import Table
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from worker.engine.spec import ExperimentSpec
@@ -66,20 +67,87 @@ def progress_bar() -> Progress:
 
 @app.command()
 def run(
-    spec_file: Annotated[Path, typer.Argument(help="experiment spec (YAML)")],
+    spec_file: Annotated[Path | None, typer.Argument(help="experiment spec (YAML)")] = None,
+    preset: Annotated[str | None, typer.Option(help="run a preset instead of a spec file (see `iwlab presets`)")] = None,
+    quick: Annotated[bool, typer.Option(help="the preset's quick variant (2 CPU cores, < 2 minutes)")] = False,
     out: Annotated[Path, typer.Option(help="folder for runs.csv and metrics.csv")] = Path("out"),
     device: Annotated[str | None, typer.Option(help="auto | cpu | cuda (default IWLAB_DEVICE)")] = None,
 ) -> None:
-    """Train every run of a spec in this process and write tidy CSVs."""
-    from worker.engine.export import write_results
+    """Train every run of a spec (or a preset) in this process and write tidy CSVs."""
+    chosen = resolve_preset(preset) if preset else None
+    if chosen is None and spec_file is None:
+        raise fail("give a spec file or --preset NAME")
+    spec = chosen.spec(quick) if chosen else load_spec(spec_file)
+    outcome, _ = train_in_process(spec, out, device)
+    if chosen and not show_checks(chosen, outcome):
+        raise typer.Exit(1)
 
-    spec = load_spec(spec_file)
-    runs = spec.runs()
-    with progress_bar() as bar:
-        task = bar.add_task(f"{spec.name}: {len(runs)} runs", total=sum(r.epochs for r in runs))
-        paths = write_results(spec, out, device or get_settings().device, on_epoch=lambda: bar.advance(task))
+
+@app.command()
+def report(
+    preset: Annotated[str, typer.Option(help="the preset to reproduce (see `iwlab presets`)")],
+    quick: Annotated[bool, typer.Option(help="the quick variant")] = False,
+    out: Annotated[Path, typer.Option(help="folder for the figures, report.md and the CSVs")] = Path("report"),
+    device: Annotated[str | None, typer.Option(help="auto | cpu | cuda (default IWLAB_DEVICE)")] = None,
+) -> None:
+    """Run a preset and write its paper-style figures and a measured-vs-expected summary."""
+    from frontend.report import write_report
+    from worker.engine.outcome import evaluate
+
+    chosen = resolve_preset(preset)
+    spec = chosen.spec(quick)
+    outcome, seconds = train_in_process(spec, out, device)
+    show_checks(chosen, outcome)
+    console.print(f"wrote {write_report(chosen, spec, outcome, evaluate(chosen.expected, outcome), out, seconds)}")
+
+
+def train_in_process(spec: ExperimentSpec, out: Path, device: str | None):
+    """Train with a progress bar; a data set that is missing or broken is one line and exit 2."""
+    from worker.engine.export import write_results
+    from worker.engine.images import DatasetError
+
+    runs, started = spec.runs(), time.monotonic()
+    try:
+        with progress_bar() as bar:
+            task = bar.add_task(f"{spec.name}: {len(runs)} runs", total=sum(r.epochs for r in runs))
+            paths, outcome = write_results(spec, out, device or get_settings().device, on_epoch=lambda: bar.advance(task))
+    except DatasetError as err:
+        raise fail(str(err)) from None
     for path in paths:
         console.print(f"wrote {path}")
+    return outcome, time.monotonic() - started
+
+
+def show_checks(preset, outcome) -> bool:
+    """Print the preset's expected outcomes next to what was measured; True when all are met."""
+    from worker.engine.outcome import evaluate
+
+    results = evaluate(preset.expected, outcome)
+    table = Table("expected", "measured", "met", title=f"{preset.name}: {preset.title}")
+    for claim, ok, measured in results:
+        table.add_row(claim, measured, "[green]yes[/green]" if ok else "[red]NO[/red]")
+    Console().print(table)
+    return all(ok for _, ok, _ in results)
+
+
+def resolve_preset(name: str):
+    from worker.engine import presets
+
+    try:
+        return presets.get(name)
+    except KeyError as err:
+        raise fail(err.args[0]) from None
+
+
+@app.command("presets")
+def list_presets() -> None:
+    """List the one-click reproductions of the paper and the remedies since."""
+    from worker.engine.presets import PRESETS
+
+    table = Table("name", "what it shows", "runs (quick / full)", "needs")
+    for p in PRESETS.values():
+        table.add_row(p.name, p.title, f"{len(p.quick.runs())} / {len(p.full.runs())}", p.needs or "")
+    Console().print(table)
 
 
 @app.command()

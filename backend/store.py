@@ -6,6 +6,7 @@ The API and the worker both go through these functions, each inside one transact
 
 from __future__ import annotations
 
+import math
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -119,6 +120,7 @@ def record_epochs(session: Session, run_id: int, records: Sequence[EpochRecord])
         for r in records
         for split, values in r.metrics.items()
         for name, value in values.items()
+        if math.isfinite(value)  # undefined (e.g. no boundary crossing yet) is a missing row, not NaN
     ]
     _upsert(session, Metric.__table__, rows, ["run_id", "epoch", "split", "name"], ["value"])
     frames = [{"run_id": run_id, "epoch": r.epoch, "data": encode_frame(r.boundary)} for r in records if r.boundary is not None]

@@ -67,16 +67,17 @@ def execute(run_id: int, claim: lifecycle.Claim) -> str:
     settings = get_settings()
     resume = torch.load(io.BytesIO(claim.checkpoint), weights_only=True) if claim.checkpoint else None
     training = train(RunSpec.model_validate(claim.params), device=settings.device, resume=resume)
-    with session_scope(settings.db_url) as session:
-        store.save_grid(session, run_id, training.grid.xs, training.grid.ys, training.grid.points)
+    if training.grid is not None:  # 2-D runs: the window the boundary frames are drawn on
+        with session_scope(settings.db_url) as session:
+            store.save_grid(session, run_id, training.grid.xs, training.grid.ys, training.grid.points)
     pending, last_flush, last_checkpoint = [], time.monotonic(), time.monotonic()
     for result in training:
         pending.append(result)
-        now, last = time.monotonic(), result.epoch == result.epochs
-        if now - last_flush < settings.flush_seconds and not last:
+        now = time.monotonic()
+        if now - last_flush < settings.flush_seconds:
             continue  # small models finish an epoch in milliseconds: write in batches
         checkpoint = None
-        if not last and now - last_checkpoint >= settings.checkpoint_seconds:
+        if now - last_checkpoint >= settings.checkpoint_seconds:
             buffer = io.BytesIO()
             torch.save(training.checkpoint(), buffer)
             checkpoint, last_checkpoint = (result.epoch, buffer.getvalue()), now
@@ -85,6 +86,7 @@ def execute(run_id: int, claim: lifecycle.Claim) -> str:
         if verdict == "lost":
             log.warning("run %s: attempt %d was superseded; stopping without writing", run_id, claim.attempt)
             return "lost"
-        if verdict == "cancel" and not last:
+        if verdict == "cancel":
             return "cancelled"
-    return "succeeded"
+    # the last epochs (the run may also have stopped early): written even if a cancel arrived meanwhile
+    return "lost" if lifecycle.flush(settings, run_id, claim.attempt, pending, None) == "lost" else "succeeded"

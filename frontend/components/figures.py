@@ -124,7 +124,7 @@ def curve_figure(
     epoch: int | None = None,
     logx: bool = False,
     title: str = "Test fraction predicted positive",
-    ytitle: str = "fraction of test points predicted positive",
+    ytitle: str = "fraction predicted positive",
     reference: float | None = 0.5,
     legend_title: str = "weight",
 ) -> go.Figure:
@@ -163,18 +163,18 @@ def curve_figure(
                 meta={"role": "mean", "label": curve["label"]},
             )
         )
-    shapes = []
-    if reference is not None:
-        shapes.append(dict(type="line", xref="paper", x0=0, x1=1, y0=reference, y1=reference, line=dict(color="#95a5a6", width=1, dash="dot")))
+    if reference is not None:  # a dotted line with its own legend entry (a shape's label would sit on the curves)
+        xs = [e for c in curves for e in c["epoch"] if not (logx and e <= 0)]
+        fig.add_trace(go.Scatter(
+            x=[min(xs), max(xs)] if xs else [], y=[reference, reference], mode="lines", name=f"{reference:g} = true share",
+            line=dict(color="#95a5a6", width=1.5, dash="dot"), hoverinfo="skip", meta={"role": "reference"},
+        ))
     fig.update_layout(
         template="plotly_white",
         font=FONT,
         title=dict(text=title, x=0.0, xanchor="left", font=dict(size=16)),
         height=380,
-        margin=dict(l=60, r=20, t=60, b=50),
-        shapes=shapes,
-        annotations=[dict(xref="paper", x=0.01, y=reference, yanchor="top", xanchor="left", showarrow=False, yshift=-2,
-                          text=f"{reference:g}: true share in the balanced test set", font=dict(size=11, color="#7b8a8b"))] if reference is not None else [],
+        margin=dict(l=70, r=20, t=60, b=50),
         xaxis=dict(title=dict(text="epoch (log scale)" if logx else "epoch"), type="log" if logx else "linear"),
         yaxis=dict(title=dict(text=ytitle), range=[-0.02, 1.02]),
         legend=dict(title=dict(text=legend_title), orientation="h", yref="container", y=0.985, yanchor="top", x=1.0, xanchor="right"),

@@ -71,6 +71,15 @@ def experiments_table(items: list[dict]) -> dbc.Table:
     return dbc.Table([header, html.Tbody(rows)], hover=True, responsive=True, className="align-middle mb-0", id="experiments-table")
 
 
+def error_cell(error: str | None, limit: int = 200):
+    """The first line of a run's error (tracebacks can be long); the whole text on hover."""
+    if not error:
+        return ""
+    first = error.strip().splitlines()[0] if error.strip() else error
+    short = first if len(first) <= limit else first[: limit - 1] + "…"
+    return html.Code(short, title=error, className="text-danger small run-error")
+
+
 def runs_table(runs: list[dict], varying: list[str]) -> dbc.Table:
     """One row per run: the swept values, seed, status, 'epoch k of n' progress and any error text."""
     extra = [n for n in varying if n != "pos_weight"]
@@ -89,9 +98,13 @@ def runs_table(runs: list[dict], varying: list[str]) -> dbc.Table:
                 *[html.Td(_fmt(p.get(n))) for n in extra],
                 html.Td(p.get("seed")),
                 html.Td(status_badge(run["status"])),
-                html.Td(progress_bar(done / total if total else 0.0, f"epoch {done} of {total}", run["status"])),
+                html.Td(html.Div(
+                    [progress_bar(done / total if total else 0.0, "", run["status"], className="flex-grow-1"),
+                     html.Span(f"epoch {done} of {total}", className="small text-nowrap run-epochs", style={"minWidth": "8.5rem"})],
+                    className="d-flex align-items-center gap-2",
+                )),
                 html.Td(run.get("worker") or "", className="small text-muted"),
-                html.Td(html.Code(run["error"], className="text-danger small") if run.get("error") else ""),
+                html.Td(error_cell(run.get("error"))),
             ],
             className="run-row",
         ))

@@ -143,21 +143,29 @@ def header(exp: dict) -> html.Div:
 
 
 def panels_for(client: ApiClient, runs: list[dict], seed: int | None) -> dict:
-    """One panel per sweep group: the group's run with `seed` (or its first) and its recorded frame epochs."""
+    """One panel per sweep group: the group's run with `seed` and its recorded frame epochs.
+
+    While that run waits in the queue, another seed of the group that has started stands in (its
+    label says which), so a running experiment never shows empty panels for long.
+    """
     groups = sweep.groups(runs)
     panels, epochs = [], set()
     for gi, group in enumerate(groups):
-        run = next((r for r in group["runs"] if r["params"].get("seed") == seed), group["runs"][0])
-        if run["status"] == "queued":
-            continue
-        try:
-            info = client.boundary(run["id"], final=run["status"] in FINISHED)
-        except ApiError:
-            continue
-        if not info.get("epochs"):
-            continue
-        panels.append({"run_id": run["id"], "label": group["label"], "group": gi, "epochs": info["epochs"], "status": run["status"]})
-        epochs.update(info["epochs"])
+        chosen = [r for r in group["runs"] if r["params"].get("seed") == seed]
+        others = [r for r in group["runs"] if r["params"].get("seed") != seed and r["status"] != "queued"]
+        for run in chosen + others:
+            if run["status"] == "queued":
+                continue
+            try:
+                info = client.boundary(run["id"], final=run["status"] in FINISHED)
+            except ApiError:
+                continue
+            if not info.get("epochs"):
+                continue
+            label = group["label"] if run in chosen else f"{group['label']} (seed {run['params'].get('seed')})"
+            panels.append({"run_id": run["id"], "label": label, "group": gi, "epochs": info["epochs"], "status": run["status"], "total": run["epochs"]})
+            epochs.update(info["epochs"])
+            break
     return {"panels": panels, "epochs": sorted(epochs)}
 
 
@@ -280,7 +288,7 @@ def register(app, client: ApiClient) -> None:
             return empty_figure("No boundary frames yet: the runs have not started."), ""
         index = min(index, len(epochs) - 1)
         epoch = epochs[index]
-        label = f"epoch {epoch} of {epochs[-1]}"
+        label = f"epoch {epoch} of {max([p.get('total', 0) for p in panels] + [epochs[-1]])}"
         zs = [frame_z(client, p["run_id"], epoch) for p in panels]
         if set(ctx.triggered_prop_ids) == {"epoch-slider.value"}:  # only the frame changed: send the new z arrays, not a figure
             patch = Patch()

@@ -29,6 +29,8 @@ FALLBACK = {
     "name": "weights-vs-epochs", "dataset": "blobs", "n_train": 100, "noise": 1.0, "model": "logreg", "hidden": [64],
     "epochs": 200, "lr": 0.03, "batch_size": 8, "weight_decay": 0.0, "loss_norm": "sum",
 }
+DATASETS_2D = ("blobs", "wang_gaussians", "moons")
+MODELS_2D = ("logreg", "mlp")
 LOSS_NORM_HELP = {"sum": "sum: divide by the batch's sum of weights", "mean": "mean: divide by the batch size"}
 
 
@@ -57,9 +59,9 @@ def describe_errors(detail) -> list[tuple[str | None, str]]:
         loc = [str(p) for p in err.get("loc", []) if p not in ("body",)]
         msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
         field = next((p for p in reversed(loc) if p in FIELDS), None)
-        if field is None and msg.startswith("sweep."):  # the sweep validator names the field in its message
+        if field is None:  # model validators name the field in the message: "sweep.epochs: ..." or "classes: ..."
             name, _, rest = msg.removeprefix("sweep.").partition(":")
-            if name in FIELDS:
+            if name in FIELDS and rest:
                 field, msg = name, rest.strip()
         label = FIELDS[field][1] if field else ".".join(loc) or "spec"
         out.append((field, f"{label}: {msg}"))
@@ -98,8 +100,8 @@ def _group(field: str, control, help_text: str = "", width: int = 4):
     )
 
 
-def _number(field: str, value, step="any", min_=None):
-    return dbc.Input(id=FIELDS[field][0], type="number", value=value, step=step, min=min_)
+def _number(field: str, value, step="any"):
+    return dbc.Input(id=FIELDS[field][0], type="number", value=value, step=step)  # no min: the API names out-of-range values
 
 
 def layout(client: ApiClient) -> html.Div:
@@ -111,8 +113,9 @@ def layout(client: ApiClient) -> html.Div:
         warning = dbc.Alert(f"Cannot load the catalog ({err.message}); showing built-in defaults.", color="warning")
         schema, defaults = {}, {"base": FALLBACK}
     base = FALLBACK | defaults.get("base", {})
-    datasets = _enum(schema, "dataset", ["blobs", "wang_gaussians", "moons"])
-    models = _enum(schema, "model", ["logreg", "mlp"])
+    # This page is for 2-D experiments (the ones with a boundary to draw); image sets come from `iwlab submit`.
+    datasets = [d for d in _enum(schema, "dataset", list(DATASETS_2D)) if d in DATASETS_2D] or list(DATASETS_2D)
+    models = [m for m in _enum(schema, "model", list(MODELS_2D)) if m in MODELS_2D] or list(MODELS_2D)
     norms = _enum(schema, "loss_norm", ["sum", "mean"])
     form = dbc.Form(
         [
@@ -126,7 +129,7 @@ def layout(client: ApiClient) -> html.Div:
             html.H5("Data", className="mt-2"),
             dbc.Row([
                 _group("dataset", dbc.Select(id=FIELDS["dataset"][0], options=[{"label": d, "value": d} for d in datasets], value=base["dataset"]), _help(schema, "dataset")),
-                _group("n_train", _number("n_train", base["n_train"], 1, 2), _help(schema, "n_train")),
+                _group("n_train", _number("n_train", base["n_train"], 1), _help(schema, "n_train")),
                 _group("noise", _number("noise", base["noise"]), _help(schema, "noise")),
             ]),
             html.H5("Model and training", className="mt-2"),
@@ -140,9 +143,9 @@ def layout(client: ApiClient) -> html.Div:
                 ),
             ]),
             dbc.Row([
-                _group("epochs", _number("epochs", base["epochs"], 1, 1), _help(schema, "epochs"), 3),
+                _group("epochs", _number("epochs", base["epochs"], 1), _help(schema, "epochs"), 3),
                 _group("lr", _number("lr", base["lr"]), _help(schema, "lr"), 3),
-                _group("batch_size", _number("batch_size", base["batch_size"], 1, 1), _help(schema, "batch_size"), 3),
+                _group("batch_size", _number("batch_size", base["batch_size"], 1), _help(schema, "batch_size"), 3),
                 _group("weight_decay", _number("weight_decay", base["weight_decay"]), _help(schema, "weight_decay"), 3),
             ]),
             dbc.Row([
@@ -195,6 +198,8 @@ def register(app, client: ApiClient) -> None:
     )
     def submit(n_clicks, *values):
         fields = [f for f in order if f != "model"]
+        if not n_clicks:  # the output (url) lives outside this page, so Dash calls this when the form appears
+            return dash.no_update, dash.no_update, *[dash.no_update] * len(fields)
         form = dict(zip(order, values))
         try:
             spec = build_spec(form)

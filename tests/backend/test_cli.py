@@ -73,3 +73,21 @@ def test_up_serves_the_embedded_stack_and_submit_waits_for_it(tmp_path):
         assert f"http://127.0.0.1:{dash}/" in log.read_text()
     finally:
         stop(up)
+
+
+def test_presets_are_listed_with_their_run_counts():
+    result = iwlab("presets")
+    assert result.returncode == 0
+    assert "bl-synth-linear" in result.stdout and "bl-cifar-cnn" in result.stdout and "cifar10" in result.stdout
+
+
+def test_unknown_preset_exits_2(tmp_path):
+    result = iwlab("run", "--preset", "bl-nope", "--out", str(tmp_path))
+    assert result.returncode == 2 and "bl-synth-linear" in result.stderr
+
+
+def test_missing_cifar_exits_2_saying_what_to_download(tmp_path):
+    env = os.environ | {"IWLAB_DATASETS": str(tmp_path / "empty")}
+    result = iwlab("run", "--preset", "bl-cifar-cnn", "--quick", "--out", str(tmp_path / "out"), env=env)
+    assert result.returncode == 2, result.stderr
+    assert "cifar-10-python.tar.gz" in result.stderr and str(tmp_path / "empty") in result.stderr

@@ -40,7 +40,7 @@ def fake_api(runs, calls):
 
 @pytest.fixture
 def client(runs):
-    runs[-1]["status"] = "running"  # run 6 (w=1, seed 1) has not recorded a frame yet
+    runs[-1]["status"] = "running"  # run 6 (w=1, seed 1) has not recorded a frame yet (404)
     calls: list[str] = []
     c = ApiClient("http://api.test", transport=httpx.MockTransport(fake_api(runs, calls)))
     c.calls = calls
@@ -66,10 +66,17 @@ def test_frames_are_cached_only_when_exact(client):
 
 def test_panels_pick_the_selected_seed_per_weight(client, runs):
     meta = experiment.panels_for(client, runs, seed=1)
-    assert [(p["label"], p["run_id"]) for p in meta["panels"]] == [("w = 0.1", 4), ("w = 10", 2)]  # run 6 has no frame yet
+    # run 6 (w = 1, seed 1) has no frame yet: seed 0 of that weight stands in, and says so
+    assert [(p["label"], p["run_id"]) for p in meta["panels"]] == [("w = 0.1", 4), ("w = 1 (seed 0)", 5), ("w = 10", 2)]
     assert meta["epochs"] == [0, 1, 2]
     meta = experiment.panels_for(client, runs, seed=0)
     assert [p["run_id"] for p in meta["panels"]] == [3, 5, 1]
+
+
+def test_panels_skip_groups_where_nothing_started(client, runs):
+    for r in runs:
+        r["status"] = "queued"
+    assert experiment.panels_for(client, runs, seed=0) == {"panels": [], "epochs": []}
 
 
 def test_curves_average_seeds_per_weight(runs):

@@ -35,12 +35,27 @@ def test_describe_errors_names_form_fields():
         {"loc": ["body", "name"], "msg": "String should have at least 1 character"},
         {"loc": ["body"], "msg": "Value error, sweep.pos_weight: Input should be greater than 0"},
         {"loc": ["body", "sweep", "bogus"], "msg": "odd"},
+        {"loc": ["body", "base"], "msg": "Value error, dataset: needs a path"},
     ]
     assert describe_errors(detail) == [
         ("epochs", "Epochs: Input should be greater than or equal to 1"),
         ("name", "Name: String should have at least 1 character"),
         ("pos_weight", "Positive-class weights: Input should be greater than 0"),
         (None, "sweep.bogus: odd"),
+        ("dataset", "Data set: needs a path"),
     ]
     assert describe_errors("plain text") == [(None, "plain text")]
     assert all(fid.startswith("field-") for fid, _ in FIELDS.values())
+
+
+def test_the_form_offers_only_2d_datasets_and_models():
+    class Catalog:
+        def catalog(self):
+            enum = lambda *v: {"enum": list(v)}  # noqa: E731
+            return {"run": {"properties": {"dataset": enum("blobs", "moons", "cifar10"), "model": enum("logreg", "mlp", "resnet"), "loss_norm": enum("sum")}},
+                    "defaults": {"base": {}}}
+
+    from frontend.pages.new import layout
+
+    text = str(layout(Catalog()))
+    assert "'moons'" in text and "cifar10" not in text and "resnet" not in text

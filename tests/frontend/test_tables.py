@@ -51,6 +51,14 @@ def test_runs_table_adds_a_column_per_other_swept_parameter():
     assert "lr" in texts(runs_table(runs, ["pos_weight", "lr"]))
 
 
+def test_long_errors_are_cut_to_their_first_line_with_the_rest_on_hover():
+    from frontend.components.tables import error_cell
+
+    cell = error_cell("IntegrityError: " + "x" * 500 + "\nTraceback ...")
+    assert len(cell.children) == 200 and cell.children.endswith("…") and "Traceback" in cell.title
+    assert error_cell(None) == ""
+
+
 def test_small_helpers():
     assert status_badge("failed").color == "danger"
     assert count_summary({"succeeded": 1, "queued": 2, "odd": 1}) == "2 queued, 1 succeeded, 1 odd"

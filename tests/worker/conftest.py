@@ -1,5 +1,6 @@
-"""A lab server assembled from real parts: the API in-process (with its maintenance loop), Postgres,
-a Redis broker, and Celery worker processes started and killed by the test."""
+"""Worker-side fixtures: a session cache for decoded images and the real CIFAR-10 JPEGs (engine
+tests), and a lab server assembled from real parts (lifecycle tests): the API in-process with its
+maintenance loop, Postgres, a Redis broker, and Celery worker processes started and killed by the test."""
 
 from __future__ import annotations
 
@@ -15,7 +16,34 @@ from fastapi.testclient import TestClient
 
 from backend.app import create_app
 from backend.settings import Settings
-from tests.services import spawn, stop, tail
+from tests.services import in_ci, spawn, stop, tail
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def datasets_cache(tmp_path_factory) -> Path:
+    """Decoded images are cached under IWLAB_DATASETS; keep the tests' cache out of the user's."""
+    folder = tmp_path_factory.mktemp("datasets")
+    old = os.environ.get("IWLAB_DATASETS")
+    os.environ["IWLAB_DATASETS"] = str(folder)
+    yield folder
+    if old is None:
+        os.environ.pop("IWLAB_DATASETS", None)
+    else:
+        os.environ["IWLAB_DATASETS"] = old
+
+
+@pytest.fixture(scope="session")
+def cifar_jpeg() -> Path:
+    """The real CIFAR-10 images as JPEGs (../shared/data/cifar10-jpeg.tar.gz, or IWLAB_TEST_CIFAR)."""
+    path = Path(os.environ.get("IWLAB_TEST_CIFAR") or ROOT.parent / "shared/data/cifar10-jpeg.tar.gz")
+    if not path.is_file():
+        message = f"no CIFAR-10 JPEG archive at {path}: set IWLAB_TEST_CIFAR to a cifar10-jpeg.tar.gz"
+        if in_ci():
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    return path
 
 # fast lifecycle clocks, so a dead worker is noticed in seconds instead of minutes
 LIFECYCLE = {"flush_seconds": 0.2, "checkpoint_seconds": 0.0, "dead_after_seconds": 3.0, "maintenance_seconds": 0.5}

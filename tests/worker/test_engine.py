@@ -33,7 +33,7 @@ def test_data_depend_on_data_seed_only():
 @pytest.mark.parametrize("dataset", ["blobs", "wang_gaussians", "moons"])
 def test_datasets_have_both_classes_and_a_balanced_test_split(dataset):
     data = make_data(RunSpec(dataset=dataset, n_train=100, n_test=50))
-    assert 0 < data.y_train.mean() < 1
+    assert 0 < data.y_train.float().mean() < 1
     assert data.y_test.sum() == 50 and len(data.y_test) == 100
     if dataset == "wang_gaussians":
         assert int(data.y_train.sum()) == 10  # minority is a tenth of the majority

@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from .outcome import Outcome
 from .spec import ExperimentSpec
 from .train import train
 
@@ -15,11 +16,11 @@ METRIC_COLUMNS = ["run_id", "epoch", "split", "metric", "value"]
 
 def write_results(
     spec: ExperimentSpec, out: Path, device: str | None = None, on_epoch: Callable[[], None] = lambda: None
-) -> list[Path]:
+) -> tuple[list[Path], Outcome]:
     """`runs.csv`: one row per run, one column per run parameter. `metrics.csv`: one row per
     (run, epoch, split, metric). Rows are written as epochs finish, so a long run can be watched."""
     out.mkdir(parents=True, exist_ok=True)
-    runs = spec.runs()
+    runs, outcome = spec.runs(), Outcome()
     runs_path, metrics_path = out / "runs.csv", out / "metrics.csv"
     params = list(runs[0].model_dump())
     with runs_path.open("w", newline="") as f:
@@ -32,10 +33,13 @@ def write_results(
         writer = csv.writer(f)
         writer.writerow(METRIC_COLUMNS)
         for run_id, run in enumerate(runs):
+            history = []
             for result in train(run, device):
+                history.append(result.metrics)
                 for split, values in result.metrics.items():
                     writer.writerows([run_id, result.epoch, split, name, repr(value)] for name, value in values.items())
                 f.flush()
                 if result.epoch:
                     on_epoch()
-    return [runs_path, metrics_path]
+            outcome.add(run, history)
+    return [runs_path, metrics_path], outcome

@@ -1,20 +1,133 @@
-"""Importance-weighted losses on one positive-class logit per example."""
+"""Per-example losses for a binary classifier with 2 logits, and their weighted reduction.
+
+Conventions: `logits` has shape (B, 2), column 0 = negative class, column 1 = positive class (the
+class whose weight varies); `y` is int64 in {0, 1}; `counts` = (n_neg, n_pos) training examples per
+class, priors pi = counts / counts.sum(). `per_example_loss` is *unweighted*: importance weights
+enter only through `reduce_weighted`, so every loss combines with every weighting scheme.
+
+Deferred re-weighting (DRW, Cao et al. 2019) is not a loss: the trainer trains with unit weights
+and switches the class weights on at a chosen epoch; it pairs naturally with "ldam".
+"""
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
+from torch import Tensor
+
+LOSSES = ("ce", "poly", "ldam", "la", "vs")  # names used in specs
+NORMS = ("sum", "mean")
+
+# softplus(-1): the logistic part of the poly loss is divided by it so that l(1) = 1 = 1 ** -alpha.
+_LOG1P_EXP_M1 = math.log1p(math.exp(-1.0))
 
 
-def example_weights(y: torch.Tensor, pos_weight: float) -> torch.Tensor:
-    """w_i = pos_weight for the positive class, 1 for the negative class."""
-    return 1.0 + (pos_weight - 1.0) * y
+def example_weights(y: Tensor, class_weights: Tensor, power: float = 1.0) -> Tensor:
+    """w_i = class_weights[y_i] ** power.
+
+    power > 1 gives Wang et al.'s "exponentiated weights" (k in [1, 3]): with a polynomially
+    tailed loss, w ** k is what makes the weighting keep its effect at interpolation.
+    """
+    class_weights = torch.as_tensor(class_weights, device=y.device)
+    if not class_weights.is_floating_point():
+        class_weights = class_weights.to(torch.get_default_dtype())
+    if class_weights.shape != (2,) or bool((class_weights < 0).any()):
+        raise ValueError(f"class_weights must be 2 non-negative numbers, got {class_weights.tolist()}")
+    return class_weights[y] ** power
 
 
-def weighted_bce(logits: torch.Tensor, y: torch.Tensor, weights: torch.Tensor, norm: str) -> torch.Tensor:
-    """Weighted cross-entropy. `norm="sum"` divides by the batch's sum of weights (PyTorch's
-    `CrossEntropyLoss(weight=...)` convention, symmetric in w <-> 1/w and stable for large w);
-    `norm="mean"` divides by the batch size, so the weights also scale the step size."""
-    per_example = F.binary_cross_entropy_with_logits(logits, y, reduction="none")
+def binary_margin(logits: Tensor, y: Tensor) -> Tensor:
+    """v_i = z_{y_i} - z_{other}: positive when example i is classified correctly."""
+    sign = 2.0 * y.to(logits.dtype) - 1.0
+    return (logits[:, 1] - logits[:, 0]) * sign
+
+
+def _poly(v: Tensor, alpha: float) -> Tensor:
+    """Polynomially-tailed loss (Wang, Chatterji, Haque, Hashimoto, ICLR 2022, beta = 1).
+
+    l(v) = softplus(-v) / log(1 + e^-1)  for v <= 1  (a rescaled logistic loss)
+         = v ** -alpha                    for v > 1   (a polynomial tail, not exponential)
+    Continuous at v = 1 (both sides equal 1), but the slope jumps there: -sigmoid(-1)/log(1+e^-1)
+    = -0.8585 on the left, -alpha on the right (the authors' code has the same kink).
+    Each branch is evaluated on a clamped copy of v so that neither can produce inf/NaN values or
+    gradients on the side where it is not used (torch.where still backpropagates through both).
+    """
+    left = F.softplus(-v.clamp(max=1.0)) / _LOG1P_EXP_M1
+    right = v.clamp(min=1.0) ** -alpha
+    return torch.where(v <= 1.0, left, right)
+
+
+def _log_priors(counts: Tensor) -> Tensor:
+    return torch.log(counts / counts.sum())
+
+
+def per_example_loss(
+    kind: str,
+    logits: Tensor,
+    y: Tensor,
+    counts: Tensor,
+    *,
+    poly_alpha: float = 1.0,
+    ldam_max_margin: float = 0.5,
+    ldam_scale: float = 30.0,
+    la_tau: float = 1.0,
+    vs_gamma: float = 0.2,
+    vs_tau: float = 1.0,
+) -> Tensor:
+    """Unweighted loss per example, shape (B,).
+
+    ce:   softmax cross-entropy.
+    poly: polynomially-tailed loss on the binary margin (see `_poly`), alpha = poly_alpha > 0.
+    ldam: Cao et al. 2019: subtract Delta_y = C / n_y ** 0.25 from the true-class logit (C such
+          that the rarer class gets Delta = ldam_max_margin), multiply all logits by ldam_scale, CE.
+    la:   Menon et al. 2021 logit adjustment: CE on z_c + la_tau * log pi_c.
+    vs:   Kini et al. 2021 vector scaling: CE on Delta_c * z_c + iota_c with
+          Delta_c = (n_c / n_max) ** vs_gamma and iota_c = vs_tau * log pi_c.
+    All go through log-softmax or clamped softplus/pow, so margins of 1e4 give finite values and
+    gradients.
+    """
+    if logits.ndim != 2 or logits.shape[1] != 2:
+        raise ValueError(f"logits must have shape (B, 2), got {tuple(logits.shape)}")
+    if kind not in LOSSES:
+        raise ValueError(f"unknown loss {kind!r}; choose from {LOSSES}")
+    y = y.long()
+    if kind == "ce":
+        return F.cross_entropy(logits, y, reduction="none")
+    if kind == "poly":
+        if poly_alpha <= 0:
+            raise ValueError(f"poly_alpha must be > 0, got {poly_alpha}")
+        return _poly(binary_margin(logits, y), poly_alpha)
+
+    # The prior-dependent losses need both classes present in the training set.
+    counts = torch.as_tensor(counts, dtype=logits.dtype, device=logits.device)
+    if counts.shape != (2,) or bool((counts <= 0).any()):
+        raise ValueError(f"counts must be 2 positive class sizes, got {counts.tolist()}")
+    if kind == "ldam":
+        deltas = counts ** -0.25
+        deltas = deltas * (ldam_max_margin / deltas.max())  # largest margin (rarest class) = max
+        shifted = logits - F.one_hot(y, 2).to(logits.dtype) * deltas[y].unsqueeze(1)
+        return F.cross_entropy(ldam_scale * shifted, y, reduction="none")
+    if kind == "la":
+        return F.cross_entropy(logits + la_tau * _log_priors(counts), y, reduction="none")
+    # vs
+    scale = (counts / counts.max()) ** vs_gamma
+    return F.cross_entropy(logits * scale + vs_tau * _log_priors(counts), y, reduction="none")
+
+
+def reduce_weighted(per_example: Tensor, weights: Tensor, norm: str) -> Tensor:
+    """Weighted batch loss.
+
+    "sum":  sum(w * l) / sum(w), PyTorch's `CrossEntropyLoss(weight=...)` convention. Invariant to
+            scaling all weights, symmetric in w <-> 1/w and stable for large w: the default for nets.
+    "mean": sum(w * l) / B, so the weights also scale the effective step size.
+    A "sum" batch whose weights are all 0 gives 0 (no gradient), not 0/0.
+    """
+    if norm not in NORMS:
+        raise ValueError(f"unknown normalisation {norm!r}; choose from {NORMS}")
+    weights = weights.to(per_example.dtype)
     total = (weights * per_example).sum()
-    return total / (weights.sum() if norm == "sum" else len(y))
+    if norm == "mean":
+        return total / per_example.shape[0]
+    return total / weights.sum().clamp_min(torch.finfo(total.dtype).tiny)

@@ -15,34 +15,65 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 MAX_RUNS_PER_EXPERIMENT = 512
 
-Dataset = Literal["blobs", "wang_gaussians", "moons"]
-Model = Literal["logreg", "mlp"]
+DATASETS_2D = ("blobs", "wang_gaussians", "moons")
+IMAGE_DATASETS = ("cifar10", "folder")
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+DEFAULT_CLASSES = {"cifar10": ["cat", "dog"], "digits": ["3", "5"]}
+
+Dataset = Literal["blobs", "wang_gaussians", "moons", "digits", "cifar10", "folder"]
+Model = Literal["logreg", "mlp", "convnet", "resnet"]
+Loss = Literal["ce", "poly", "ldam", "la", "vs"]
 
 
 class RunSpec(BaseModel):
-    """Everything one training run needs; defaults are the quick 2-D setting of PAPER.md."""
+    """Everything one training run needs; defaults are the quick 2-D setting of PAPER.md.
+
+    Binary throughout: `classes` is (negative, positive) and the positive class is the one whose
+    importance weight varies (dog in the paper's cat-vs-dog experiment)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    # data: the positive class is the one whose weight varies
-    dataset: Dataset = Field("blobs", description="2-D data set: truncated Gaussian blobs, Wang et al.'s 20-vs-200 Gaussians, or two moons")
-    n_train: int = Field(100, ge=2, le=100_000, description="training points per class (wang_gaussians: 20 positive, 200 negative)")
-    n_test: int = Field(500, ge=1, le=100_000, description="test points per class (the test split is balanced)")
-    noise: float = Field(1.0, gt=0, le=10, description="standard deviation of each blob (moons: of the added noise, scaled by 0.1)")
-    data_seed: int = Field(0, ge=0, description="seed of the data set; runs that share it share their data")
-    # model
-    model: Model = Field("logreg", description="logistic regression or a ReLU MLP")
+    # --- data
+    dataset: Dataset = Field("blobs", description="blobs / wang_gaussians / moons (2-D), digits (sklearn 8x8), cifar10, or folder (<split>/<class>/*.jpg)")
+    classes: list[str] = Field(default_factory=list, description="(negative, positive) class names; default cat,dog for cifar10 and 3,5 for digits")
+    data_path: str | None = Field(None, max_length=1000, description="where cifar10 / folder data live (default: IWLAB_DATASETS)")
+    n_train: int = Field(100, ge=2, le=100_000, description="training examples per class (capped by what the data set has; wang_gaussians: majority count, minority a tenth)")
+    n_test: int = Field(500, ge=1, le=100_000, description="test examples per class (the test split is balanced)")
+    imbalance: float = Field(1.0, ge=1, le=1000, description="sub-sample the positive class to n_train / imbalance (1 = balanced)")
+    resample: bool = Field(False, description="over-sample with replacement in proportion to the weights instead of weighting the loss")
+    ood: int = Field(8000, ge=0, le=100_000, description="image data: also evaluate on this many test images of the other classes (out of domain; 0 = none)")
+    noise_images: int = Field(0, ge=0, le=10_000, description="image data: also evaluate on this many uniform-noise images")
+    noise: float = Field(1.0, gt=0, le=10, description="2-D: standard deviation of each blob (moons: of the added noise, scaled by 0.1)")
+    data_seed: int = Field(0, ge=0, description="seed of the data set and its sub-samples; runs that share it share their data")
+    # --- model
+    model: Model = Field("logreg", description="logistic regression, MLP, the Byrd & Lipton ConvNet, or the small ResNet")
     hidden: list[int] = Field(default_factory=lambda: [64], description="MLP hidden widths", min_length=1, max_length=8)
-    # loss
+    width: int = Field(64, ge=4, le=512, description="ConvNet / ResNet base channels (paper: 64)")
+    dropout: float = Field(0.0, ge=0, lt=1, description="dropout on the MLP's hidden layers and the ConvNet's dense layers (paper: 0.5)")
+    batchnorm: bool = Field(False, description="BatchNorm in the MLP and the ResNet")
+    # --- loss
+    loss: Loss = Field("ce", description="cross-entropy, polynomially-tailed, LDAM, logit adjustment, or VS")
     pos_weight: float = Field(1.0, gt=0, le=1e6, description="importance weight of the positive class (the negative class keeps 1)")
+    weight_power: float = Field(1.0, ge=0, le=10, description="exponentiated weights: w ** k (Wang et al.)")
     loss_norm: Literal["sum", "mean"] = Field("sum", description="divide the weighted loss by the batch's sum of weights or by its size")
-    # optimisation
+    poly_alpha: float = Field(1.0, gt=0, le=10, description="poly loss tail exponent")
+    ldam_max_margin: float = Field(0.5, gt=0, le=10, description="LDAM: largest class margin")
+    ldam_scale: float = Field(30.0, gt=0, le=100, description="LDAM: logit scale s")
+    drw_epoch: int | None = Field(None, ge=0, description="deferred re-weighting: importance weights only from this epoch on")
+    la_tau: float = Field(1.0, ge=0, le=10, description="logit adjustment tau")
+    vs_gamma: float = Field(0.2, ge=0, le=2, description="VS loss multiplicative exponent gamma")
+    vs_tau: float = Field(1.0, ge=0, le=10, description="VS loss additive tau")
+    # --- optimisation
     lr: float = Field(0.03, gt=0, le=100, description="SGD learning rate")
+    momentum: float = Field(0.0, ge=0, lt=1, description="SGD momentum (paper: none)")
+    schedule: Literal["constant", "cosine"] = Field("constant", description="learning-rate schedule")
     batch_size: int = Field(8, ge=1, le=100_000, description="minibatch size")
     epochs: int = Field(200, ge=1, le=100_000, description="passes over the training set")
     weight_decay: float = Field(0.0, ge=0, le=10, description="L2 coefficient (coupled weight decay)")
+    patience: int | None = Field(None, ge=1, le=100_000, description="early stopping: stop after this many epochs without a better validation loss")
+    val_fraction: float = Field(0.1, gt=0, lt=0.5, description="share of the training set held out for early stopping (only with patience)")
     seed: int = Field(0, ge=0, description="seed of the initialisation and the minibatch order")
-    # what to record
+    # --- what to record (2-D data only)
     frames: int = Field(24, ge=2, le=200, description="boundary snapshots, at log-spaced epochs")
     grid: int = Field(64, ge=8, le=400, description="boundary grid resolution per axis")
 
@@ -52,6 +83,26 @@ class RunSpec(BaseModel):
         if any(w < 1 or w > 4096 for w in widths):
             raise ValueError("every hidden width must be between 1 and 4096")
         return widths
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RunSpec:
+        if not self.classes:
+            self.classes = list(DEFAULT_CLASSES.get(self.dataset, ["neg", "pos"]))
+        if len(self.classes) != 2 or self.classes[0] == self.classes[1]:
+            raise ValueError("classes: give two different class names (negative, positive)")
+        if self.dataset == "cifar10" and not set(self.classes) <= set(CIFAR10_CLASSES):
+            raise ValueError(f"classes: cifar10 classes are {', '.join(CIFAR10_CLASSES)}")
+        if self.dataset == "digits" and not all(c in "0123456789" and len(c) == 1 for c in self.classes):
+            raise ValueError("classes: digits classes are 0 to 9")
+        if self.model in ("convnet", "resnet") and self.dataset not in IMAGE_DATASETS:
+            raise ValueError(f"model: {self.model} needs 32x32 images (dataset cifar10 or folder)")
+        if self.dataset == "folder" and not self.data_path:
+            raise ValueError("data_path: the folder dataset needs the path of its <split>/<class>/*.jpg tree")
+        return self
+
+    @property
+    def is_2d(self) -> bool:
+        return self.dataset in DATASETS_2D
 
 
 SWEEPABLE = tuple(RunSpec.model_fields)

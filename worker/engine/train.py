@@ -1,47 +1,31 @@
 """Train one run: iterating `train(spec)` yields an `EpochResult` per epoch (epoch 0 is the initial model).
 
 Pure PyTorch: no Celery, database or HTTP here, so the CLI, the worker and the tests all drive the
-same loop.
+same loop. Data stay tensors on the device; images are converted to float one batch at a time.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
-from .data import Data2D, make_data
-from .losses import example_weights, weighted_bce
-from .metrics import split_metrics
-from .models import make_model, param_norm
+from . import geometry
+from .boundary import Grid
+from .data import as_input, make_data, split_validation
+from .losses import example_weights, per_example_loss, reduce_weighted
+from .metrics import intended_frac_pos, normalised_margin, param_norm, split_metrics
+from .models import make_model
 from .spec import RunSpec, frame_epochs
 
-
-@dataclass(frozen=True)
-class Grid:
-    """The window on which the decision function is sampled, and the training points to draw on it."""
-
-    xs: list[float]
-    ys: list[float]
-    points: list[tuple[float, float, int]]  # (x1, x2, label) of the training set
-
-    MAX_POINTS = 2000  # enough to see the classes; more only slows the plot
-
-    @classmethod
-    def around(cls, data: Data2D, resolution: int) -> Grid:
-        x0, x1, y0, y1 = data.bounds()
-        keep = torch.randperm(len(data.y_train), generator=torch.Generator().manual_seed(0))[: cls.MAX_POINTS].sort().values
-        x, y = data.x_train[keep].tolist(), data.y_train[keep].tolist()
-        points = [(round(a, 4), round(b, 4), int(c)) for (a, b), c in zip(x, y)]
-        return cls(np.linspace(x0, x1, resolution).tolist(), np.linspace(y0, y1, resolution).tolist(), points)
-
-    def inputs(self) -> torch.Tensor:
-        gx, gy = torch.meshgrid(torch.tensor(self.xs), torch.tensor(self.ys), indexing="xy")
-        return torch.stack([gx.reshape(-1), gy.reshape(-1)], 1).float()
+EVAL_BATCH = 1024
+# weights whose intended effect (log w added to the unweighted model's positive logit) is logged
+INTENDED_WEIGHTS = sorted({4.0**k for k in range(-4, 5)} | {0.1, 10.0})
 
 
 @dataclass(frozen=True)
@@ -49,8 +33,8 @@ class EpochResult:
     epoch: int
     epochs: int
     metrics: dict[str, dict[str, float]]  # split -> metric -> value
-    boundary: np.ndarray | None = None  # P(positive) on the grid, shape (len(ys), len(xs)), at frame epochs
-    extra: dict[str, float] = field(default_factory=dict)
+    boundary: np.ndarray | None = None  # 2-D: P(positive) on the grid, shape (len(ys), len(xs)), at frame epochs
+    stopped: bool = False  # the last result of a run that stopped early
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -64,26 +48,34 @@ def resolve_device(name: str = "auto") -> torch.device:
 class Training:
     """One run, set up and ready to iterate: `for result in train(spec): ...`.
 
-    `grid` is known before the first epoch, so a caller can store the window before the frames.
+    `grid` (2-D runs) is known before the first epoch, so a caller can store it before the frames.
     `checkpoint()` after any epoch, and `train(spec, resume=that)` continues exactly where it
     stopped: same minibatch order, same random state, so the metrics equal an uninterrupted run's."""
 
     def __init__(self, spec: RunSpec, device: str | None = None, resume: dict[str, Any] | None = None):
         self.spec = spec
         self.device = dev = resolve_device(device or os.environ.get("IWLAB_DEVICE", "auto"))
-        self.data = make_data(spec)
-        self.grid = Grid.around(self.data, spec.grid)
-        self._x_tr, self._y_tr = self.data.x_train.to(dev), self.data.y_train.to(dev)
-        self._x_te, self._y_te = self.data.x_test.to(dev), self.data.y_test.to(dev)
-        self._grid_x = self.grid.inputs().to(dev)
-        self._w_tr = example_weights(self._y_tr, spec.pos_weight)
-        self._snapshots = set(frame_epochs(spec.epochs, spec.frames))
+        data = make_data(spec)
+        self.val = None
+        if spec.patience:
+            data, self.val = split_validation(data, spec.val_fraction, spec.data_seed)
+        self.data = data
+        self.grid = Grid.around(data, spec.grid) if spec.is_2d else None
+        self._x, self._y = data.x_train.to(dev), data.y_train.to(dev)
+        self._counts = data.counts.to(dev)
+        self._weights = example_weights(self._y, torch.tensor([1.0, spec.pos_weight], device=dev), spec.weight_power)
+        self._snapshots = set(frame_epochs(spec.epochs, spec.frames)) if spec.is_2d else set()
 
         torch.manual_seed(spec.seed)
-        self.model = make_model(spec).to(dev)
-        self.opt = torch.optim.SGD(self.model.parameters(), lr=spec.lr, weight_decay=spec.weight_decay)
+        self.model = make_model(spec, tuple(data.x_train.shape[1:])).to(dev)
+        self.opt = torch.optim.SGD(
+            self.model.parameters(), lr=spec.lr, momentum=spec.momentum, weight_decay=spec.weight_decay
+        )
+        self.sched = torch.optim.lr_scheduler.CosineAnnealingLR(self.opt, spec.epochs) if spec.schedule == "cosine" else None
         self._order = torch.Generator().manual_seed(spec.seed)
         self.epoch = 0  # epochs finished
+        self.best_val, self.since_best = math.inf, 0
+        self._svm = geometry.max_margin_direction(data.x_train, data.y_train, bias="augmented") if spec.is_2d and spec.model == "logreg" else None
         if resume is not None:
             self._restore(resume)
 
@@ -93,33 +85,106 @@ class Training:
         while self.epoch < self.spec.epochs:
             self._train_one_epoch()
             self.epoch += 1
-            yield self.evaluate()
+            result = self.evaluate()
+            if self._should_stop(result):
+                yield EpochResult(result.epoch, result.epochs, result.metrics, result.boundary, stopped=True)
+                return
+            yield result
+
+    # --- training ---------------------------------------------------------------------------
+
+    def _batches(self) -> Iterator[torch.Tensor]:
+        n, spec = len(self._y), self.spec
+        if spec.resample:  # draw in proportion to the weights, so the weights act through the data
+            order = torch.multinomial(self._weights.cpu(), n, replacement=True, generator=self._order)
+        else:
+            order = torch.randperm(n, generator=self._order)
+        order = order.to(self.device)
+        for start in range(0, n, spec.batch_size):
+            yield order[start : start + spec.batch_size]
 
     def _train_one_epoch(self) -> None:
-        spec, n = self.spec, len(self._y_tr)
+        spec = self.spec
+        weighted = not spec.resample and (spec.drw_epoch is None or self.epoch >= spec.drw_epoch)
         self.model.train()
-        perm = torch.randperm(n, generator=self._order).to(self.device)
-        for start in range(0, n, spec.batch_size):
-            idx = perm[start : start + spec.batch_size]
-            logits = self.model(self._x_tr[idx]).squeeze(1)
-            loss = weighted_bce(logits, self._y_tr[idx], self._w_tr[idx], spec.loss_norm)
+        for idx in self._batches():
+            y = self._y[idx]
+            losses = per_example_loss(spec.loss, self.model(as_input(self._x[idx])), y, self._counts, **self._loss_params)
+            loss = reduce_weighted(losses, self._weights[idx] if weighted else torch.ones_like(losses), spec.loss_norm)
             self.opt.zero_grad(set_to_none=True)
             loss.backward()
             self.opt.step()
+        if self.sched:
+            self.sched.step()
+
+    @property
+    def _loss_params(self) -> dict[str, float]:
+        s = self.spec
+        return {
+            "poly_alpha": s.poly_alpha, "ldam_max_margin": s.ldam_max_margin, "ldam_scale": s.ldam_scale,
+            "la_tau": s.la_tau, "vs_gamma": s.vs_gamma, "vs_tau": s.vs_tau,
+        }  # fmt: skip
+
+    def _should_stop(self, result: EpochResult) -> bool:
+        if not self.spec.patience:
+            return False
+        val_loss = result.metrics["val"]["loss"]
+        if val_loss < self.best_val:
+            self.best_val, self.since_best = val_loss, 0
+        else:
+            self.since_best += 1
+        return self.since_best >= self.spec.patience
+
+    # --- evaluation -------------------------------------------------------------------------
+
+    @torch.no_grad()
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        self.model.eval()
+        return torch.cat([self.model(as_input(x[i : i + EVAL_BATCH].to(self.device))) for i in range(0, len(x), EVAL_BATCH)])
 
     @torch.no_grad()
     def evaluate(self) -> EpochResult:
-        model = self.model.eval()
-        metrics = {
-            "train": split_metrics(model(self._x_tr).squeeze(1), self._y_tr),
-            "test": split_metrics(model(self._x_te).squeeze(1), self._y_te),
-        }
-        metrics["train"]["param_norm"] = param_norm(model)
+        names = self.data.classes
+        train_logits = self.logits(self._x)
+        norm = param_norm(self.model)
+        metrics = {"train": split_metrics(train_logits, self._y, names)}
+        metrics["train"]["param_norm"] = norm
+        metrics["train"]["normalised_margin"] = normalised_margin(train_logits, self._y, norm)
+        for split, (x, y) in self.data.evals.items():
+            logits = self.logits(x)
+            metrics[split] = split_metrics(logits, None if y is None else y.to(self.device), names)
+            if self.spec.pos_weight == 1:  # the unweighted run carries the intended effect of every weight
+                metrics[split].update({f"intended_frac_pos@{w:g}": intended_frac_pos(logits, w) for w in INTENDED_WEIGHTS})
+        if self.val is not None:
+            metrics["val"] = split_metrics(self.logits(self.val[0]), self.val[1].to(self.device), names)
         boundary = None
-        if self.epoch in self._snapshots:
-            probs = torch.sigmoid(model(self._grid_x).squeeze(1))
-            boundary = probs.reshape(len(self.grid.ys), len(self.grid.xs)).cpu().numpy()
+        if self.grid is not None:
+            metrics["geometry"] = self._geometry()
+            if self.epoch in self._snapshots:
+                margin = self.logits(self.grid.inputs())
+                probs = torch.softmax(margin, 1)[:, 1]
+                boundary = probs.reshape(len(self.grid.ys), len(self.grid.xs)).cpu().numpy()
         return EpochResult(self.epoch, self.spec.epochs, metrics, boundary)
+
+    def _geometry(self) -> dict[str, float]:
+        """Where the boundary crosses the segment between the class centres, and (linear models)
+        how its normal compares with the max-margin one: finer readouts than frac_pred_pos."""
+        x, y = self.data.x_train, self.data.y_train
+        centres = x[y == 0].mean(0), x[y == 1].mean(0)
+
+        def margin(points: torch.Tensor) -> torch.Tensor:
+            z = self.logits(points)
+            return (z[:, 1] - z[:, 0]).cpu()
+
+        out = {"offset": geometry.boundary_offset(margin, *centres)}
+        if self._svm is not None:
+            layer = self.model[1]
+            normal = (layer.weight[1] - layer.weight[0]).detach().cpu()
+            if float(normal.norm()) > 0:
+                out["svm_cosine"] = geometry.cosine(normal, self._svm[0])
+        return out
+
+    # --- checkpoints ------------------------------------------------------------------------
 
     def checkpoint(self) -> dict[str, Any]:
         """Everything needed to continue after the current epoch (save it with `torch.save`)."""
@@ -127,16 +192,21 @@ class Training:
             "epoch": self.epoch,
             "model": self.model.state_dict(),
             "optimizer": self.opt.state_dict(),
+            "scheduler": self.sched.state_dict() if self.sched else None,
             "order_rng": self._order.get_state(),
             "torch_rng": torch.get_rng_state(),
+            "early_stopping": (self.best_val, self.since_best),
         }
 
     def _restore(self, state: dict[str, Any]) -> None:
         self.epoch = int(state["epoch"])
         self.model.load_state_dict(state["model"])
         self.opt.load_state_dict(state["optimizer"])
+        if self.sched and state.get("scheduler"):
+            self.sched.load_state_dict(state["scheduler"])
         self._order.set_state(state["order_rng"])
         torch.set_rng_state(state["torch_rng"])
+        self.best_val, self.since_best = state.get("early_stopping", (math.inf, 0))
 
 
 def train(spec: RunSpec, device: str | None = None, resume: dict[str, Any] | None = None) -> Training:

@@ -1,0 +1,96 @@
+"""A reproduction report: the paper-style figures (PNG through kaleido) and a markdown summary of
+settings, machine and measured-vs-expected, for one preset's outcome. Uses the dashboard's figure
+builders, so the report and the live view draw the same picture."""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+
+import plotly.graph_objects as go
+
+from worker.engine.outcome import Outcome
+from worker.engine.presets import Preset
+from worker.engine.spec import ExperimentSpec
+
+from .components.figures import curve_figure
+from .components.style import series_color
+
+SPLIT_TITLES = {"test": "test set", "ood": "out-of-domain images", "noise": "uniform-noise images"}
+
+
+def weight_curves(outcome: Outcome, split: str, metric: str = "frac_pred_pos") -> list[dict]:
+    """Mean and sd over seeds per weight and epoch, in the dashboard's curve format."""
+    weights = sorted({s.pos_weight for s, _ in outcome.runs})
+    curves = []
+    for i, w in enumerate(weights):
+        histories = [h for s, h in outcome.runs if s.pos_weight == w]
+        epochs = range(max(len(h) for h in histories))
+        values = [[outcome.value(h, e, split, metric) for h in histories] for e in epochs]
+        mean = [sum(v) / len(v) for v in values]
+        sd = [(sum((x - m) ** 2 for x in v) / (len(v) - 1)) ** 0.5 if len(v) > 1 else 0.0 for v, m in zip(values, mean)]
+        curves.append({"label": f"w = {w:g}", "color": series_color(i), "epoch": list(epochs), "mean": mean, "sd": sd, "n": [len(v) for v in values]})
+    return curves
+
+
+def spread_figure(groups: dict[str, Outcome], split: str = "test") -> go.Figure:
+    fig = go.Figure()
+    for i, (label, outcome) in enumerate(groups.items()):
+        curve = outcome.curve(split)
+        fig.add_trace(go.Scatter(x=list(range(1, len(curve))), y=curve[1:], mode="lines", name=label, line=dict(color=series_color(i), width=2.5)))
+    fig.update_layout(
+        template="plotly_white", height=380, title=f"Spread of frac_pred_pos across weights ({SPLIT_TITLES.get(split, split)})",
+        xaxis=dict(title="epoch (log scale)", type="log"), yaxis=dict(title="max - min over weights of the seed mean", range=[-0.02, 1.02]),
+    )
+    return fig
+
+
+def write_report(preset: Preset, spec: ExperimentSpec, outcome: Outcome, results: Sequence[tuple[str, bool, str]], out: Path, seconds: float) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    axes = [n for n in spec.sweep if n not in ("pos_weight", "seed")]
+    groups = {"all runs": outcome} if not axes else {
+        ", ".join(f"{a}={getattr(s, a)}" for a in axes): outcome.where(**{a: getattr(s, a) for a in axes}) for s, _ in outcome.runs
+    }  # fmt: skip
+    figures = []
+    splits = [s for s in SPLIT_TITLES if any(s in h[-1] for _, h in outcome.runs)]
+    for label, sub in groups.items():
+        for split in splits:
+            name = f"frac_pred_pos-{split}" + (f"-{_slug(label)}" if axes else "") + ".png"
+            fig = curve_figure(weight_curves(sub, split), title=f"{preset.name}: fraction predicted positive, {SPLIT_TITLES[split]}" + (f" ({label})" if axes else ""), logx=True)
+            fig.data = fig.data[1:]  # no slider-epoch marker in a static figure
+            fig.update_layout(title_x=0.01)
+            fig.write_image(out / name, width=1000, height=420)
+            figures.append(name)
+    spread = spread_figure(groups)
+    spread.write_image(out / "spread.png", width=1000, height=420)
+    figures.append("spread.png")
+
+    lines = [
+        f"# {preset.name}: {preset.title}",
+        "",
+        f"**Claim** ({preset.source}): {preset.claim}",
+        "",
+        "| expected | measured | met |",
+        "| --- | --- | --- |",
+        *(f"| {claim} | {measured} | {'yes' if ok else '**no**'} |" for claim, ok, measured in results),
+        "",
+        f"Ran {len(outcome.runs)} runs in {seconds:.0f} s on {platform.machine()} ({platform.processor() or 'cpu'}), "
+        f"Python {platform.python_version()}, torch {version('torch')}, iwlab {version('iwlab')}, {datetime.now(UTC):%Y-%m-%d}.",
+        "",
+        f"Sweep: {', '.join(f'{k} = {v}' for k, v in spec.sweep.items())}.",
+        "",
+        "Base settings: " + ", ".join(f"`{k}={v}`" for k, v in spec.base.model_dump().items() if k != "data_path") + ".",
+        "",
+        *(f"![{f}]({f})" for f in figures),
+        "",
+    ]
+    path = out / "report.md"
+    path.write_text("\n".join(lines))
+    return path
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() or c in ".-" else "_" for c in text)

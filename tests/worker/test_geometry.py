@@ -1,0 +1,140 @@
+"""Boundary geometry and the max-margin solver, on cases solved by hand."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from worker.engine.geometry import boundary_angle, boundary_offset, cosine, linear_boundary, max_margin_direction
+
+T = torch.tensor
+
+
+def test_cosine_and_angle():
+    assert cosine(T([1.0, 0.0]), T([1.0, 1.0])) == pytest.approx(1 / math.sqrt(2))
+    assert cosine(T([3.0, 4.0]), T([-6.0, -8.0])) == pytest.approx(-1.0)
+    assert math.isnan(cosine(T([0.0, 0.0]), T([1.0, 0.0])))
+    assert boundary_angle(T([1.0, 0.0]), T([1.0, 1.0])) == pytest.approx(45.0)
+    assert boundary_angle(T([1.0, 0.0]), T([-1.0, -1.0])) == pytest.approx(45.0)  # a line has no sign
+    assert boundary_angle(T([1.0, 0.0]), T([0.0, 2.0])) == pytest.approx(90.0)
+    assert boundary_angle(T([0.0, 1.0]), T([0.0, -3.0])) == pytest.approx(0.0, abs=1e-6)
+    # the true boundary x2 = x1 of Wang et al.'s Gaussians has normal (1, -1)
+    assert boundary_angle(T([1.0, -1.0 + 1e-3]), T([1.0, -1.0])) < 0.1
+
+
+def test_linear_boundary():
+    w, b = linear_boundary(T([[1.0, 2.0], [4.0, -1.0]]), T([0.5, 2.0]))
+    assert w.tolist() == [3.0, -3.0] and b.item() == 1.5
+
+
+def line(w, b):
+    w = T(w, dtype=torch.float64)
+    return lambda p: p.double() @ w + b
+
+
+C_NEG, C_POS = T([0.0, 0.0]), T([2.0, 0.0])  # float32, like a model's inputs: ~1e-7 precision
+
+
+def test_offset_linear_by_hand():
+    # boundary x1 = 1: the midpoint
+    assert boundary_offset(line([1.0, 0.0], -1.0), C_NEG, C_POS) == pytest.approx(0.0, abs=1e-12)
+    # boundary x1 = 0.6: 0.3 of the way -> offset -0.2 (closer to the negative centre)
+    assert boundary_offset(line([1.0, 0.0], -0.6), C_NEG, C_POS) == pytest.approx(-0.2, abs=1e-6)
+    assert boundary_offset(line([1.0, 0.0], -0.6), C_NEG.double(), C_POS.double()) == pytest.approx(-0.2, abs=1e-12)
+    # a tilted boundary x1 + x2 = 1.5 crosses the x1 axis at 1.5 -> s = 0.75
+    assert boundary_offset(line([1.0, 1.0], -1.5), C_NEG, C_POS) == pytest.approx(0.25, abs=1e-6)
+    # sub-grid precision from the interpolation, with a coarse grid
+    assert boundary_offset(line([1.0, 0.0], -0.9876), C_NEG, C_POS, steps=11) == pytest.approx(
+        0.9876 / 2 - 0.5, abs=1e-6)
+
+
+def test_offset_sign_convention_upweighting_positive():
+    # A symmetric classifier, then log(2) added to its positive logit (what weight 2 intends):
+    # margin 2 (x1 - 1) + log 2 = 0 at x1 = 1 - log(2) / 2, i.e. s = 0.5 - log(2) / 4.
+    def logits(p):
+        m = 2 * (p[:, 0] - 1) + math.log(2)
+        return torch.stack([torch.zeros_like(m), m], dim=1)  # (N, 2) logits are accepted too
+
+    assert boundary_offset(logits, C_NEG, C_POS) == pytest.approx(-math.log(2) / 4, abs=1e-6)
+
+
+def test_offset_no_crossing_and_curved():
+    assert math.isnan(boundary_offset(line([1.0, 0.0], 5.0), C_NEG, C_POS))  # all positive
+    assert math.isnan(boundary_offset(line([0.0, 1.0], 0.0), C_NEG + T([0.0, 1.0]), C_POS + T([0.0, 1.0])))
+    # margin (x1 - 0.4)(x1 - 1.4) changes sign at s = 0.2 and 0.7: the one nearest the middle wins
+    curved = lambda p: (p[:, 0] - 0.4) * (p[:, 0] - 1.4)  # noqa: E731
+    assert boundary_offset(curved, C_NEG, C_POS) == pytest.approx(0.2, abs=1e-6)
+
+
+def as_xy(pos, neg):
+    x = torch.tensor(pos + neg, dtype=torch.float64)
+    y = torch.tensor([1] * len(pos) + [0] * len(neg))
+    return x, y
+
+
+def test_svm_symmetric_pair_plus_far_points():
+    x, y = as_xy([[1, 0], [3, 2], [4, -3], [2, 0.5]], [[-1, 0], [-3, 1], [-2, -4], [-5, 0]])
+    w, b = max_margin_direction(x, y)
+    assert w.tolist() == pytest.approx([1.0, 0.0], abs=1e-6)
+    assert b.item() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_svm_offset_and_tilted():
+    # closest pair (3,0) / (1,0) at distance 2: margin 1 is the most possible -> x1 = 2, b = -2
+    x, y = as_xy([[3, 0], [4, 1], [5, -2]], [[1, 0], [0, 3], [-1, -1]])
+    w, b = max_margin_direction(x, y)
+    assert w.tolist() == pytest.approx([1.0, 0.0], abs=1e-6)
+    assert b.item() == pytest.approx(-2.0, abs=1e-6)
+    # closest pair (1,1) / (-1,-1): normal (1,1)/sqrt 2 through the origin
+    x, y = as_xy([[1, 1], [3, 0], [0, 4]], [[-1, -1], [-2, -3], [0, -3]])
+    w, b = max_margin_direction(x, y)
+    assert w.tolist() == pytest.approx([1 / math.sqrt(2)] * 2, abs=1e-6)
+    assert b.item() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_svm_augmented_bias_differs_by_hand():
+    # pos (2,1), neg (0,1). Free bias: x1 = 1, w = (1,0), b = -1.
+    # Bias as a weight: min w1^2 + w2^2 + b^2 s.t. 2 w1 + w2 + b >= 1, w2 + b <= -1
+    #   -> w2 = b = -1/2, w1 = 1: (w, b) = (1, -1/2, -1/2), normalised by ||w|| = sqrt(5/4).
+    x, y = as_xy([[2, 1]], [[0, 1]])
+    w, b = max_margin_direction(x, y)
+    assert w.tolist() == pytest.approx([1.0, 0.0], abs=1e-6) and b.item() == pytest.approx(-1.0, abs=1e-6)
+    w, b = max_margin_direction(x, y, bias="augmented")
+    n = math.sqrt(1.25)
+    assert w.tolist() == pytest.approx([1 / n, -0.5 / n], abs=1e-6)
+    assert b.item() == pytest.approx(-0.5 / n, abs=1e-6)
+
+
+def test_svm_beats_every_direction_on_random_blobs():
+    # Independent check: the max-margin over a fine grid of directions, computed directly.
+    g = torch.Generator().manual_seed(0)
+    pos = torch.randn(40, 2, generator=g, dtype=torch.float64) * 0.5 + T([0.0, 2.0], dtype=torch.float64)
+    neg = torch.randn(40, 2, generator=g, dtype=torch.float64) * 0.5 + T([2.0, 0.0], dtype=torch.float64)
+    x, y = torch.cat([pos, neg]), torch.cat([torch.ones(40), torch.zeros(40)]).long()
+    w, b = max_margin_direction(x, y)
+    margins = (2 * y - 1) * (x @ w + b)
+    svm_margin = margins.min().item()
+    assert svm_margin > 0
+    # at least 2 support vectors, one on each side, at the same distance
+    sv = margins < svm_margin + 1e-6
+    assert sv[y == 1].any() and sv[y == 0].any()
+    theta = torch.linspace(0, 2 * math.pi, 20001, dtype=torch.float64)
+    u = torch.stack([theta.cos(), theta.sin()], dim=1)  # candidate unit normals
+    proj = x @ u.T
+    best = ((proj[y == 1].min(0).values - proj[y == 0].max(0).values) / 2).max().item()
+    assert best <= svm_margin + 1e-9
+    assert best == pytest.approx(svm_margin, abs=1e-6)
+    wa, ba = max_margin_direction(x, y, bias="augmented")  # separates too
+    assert ((2 * y - 1) * (x @ wa + ba)).min() > 0
+
+
+def test_svm_rejects_inseparable():
+    x, y = as_xy([[1, 1], [-1, -1]], [[1, -1], [-1, 1]])  # XOR
+    with pytest.raises(ValueError):
+        max_margin_direction(x, y, max_iter=2000)
+    with pytest.raises(ValueError):
+        max_margin_direction(x, y, bias="augmented", max_iter=2000)
+    with pytest.raises(ValueError):
+        max_margin_direction(x, torch.ones(4, dtype=torch.long))

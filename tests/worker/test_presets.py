@@ -1,0 +1,47 @@
+"""Every preset's quick variant reproduces what the paper (or its reproductions) predicts, with
+fixed seeds, on 2 CPU cores."""
+
+import pytest
+
+from worker.engine import presets
+from worker.engine.export import write_results
+from worker.engine.outcome import evaluate
+from worker.engine.spec import ExperimentSpec
+
+OFFLINE = [name for name, p in presets.PRESETS.items() if p.needs is None]
+NEEDS_CIFAR = [name for name, p in presets.PRESETS.items() if p.needs == "cifar10"]
+
+
+def check(spec: ExperimentSpec, preset: presets.Preset, tmp_path) -> None:
+    _, outcome = write_results(spec, tmp_path, device="cpu")
+    results = evaluate(preset.expected, outcome)
+    report = "\n".join(f"{'ok ' if ok else 'NO '} {claim}: {measured}" for claim, ok, measured in results)
+    print(f"{preset.name}\n{report}")
+    assert all(ok for _, ok, _ in results), report
+
+
+def test_every_preset_is_complete():
+    for p in presets.PRESETS.values():
+        assert p.claim and p.source and p.expected, p.name
+        assert len(p.quick.runs()) <= len(p.full.runs()), p.name
+        assert p.quick.runs()[0].epochs <= p.full.runs()[0].epochs, p.name
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", OFFLINE)
+def test_quick_preset_meets_its_expected_outcome(name, tmp_path):
+    preset = presets.get(name)
+    check(preset.quick, preset, tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NEEDS_CIFAR)
+def test_quick_cifar_preset_on_the_real_images(name, cifar_jpeg, tmp_path):
+    preset = presets.get(name)
+    base = preset.quick.base.model_copy(update={"data_path": str(cifar_jpeg)})
+    check(preset.quick.model_copy(update={"base": base}), preset, tmp_path)
+
+
+def test_unknown_preset_names_the_choices():
+    with pytest.raises(KeyError, match="bl-synth-linear"):
+        presets.get("bl-nope")

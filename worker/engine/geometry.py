@@ -1,0 +1,156 @@
+"""Geometry of a 2-D decision boundary: where it sits, which way it points, and the max-margin
+(hard-margin SVM) solution that gradient descent drifts to on separable data.
+
+`frac_pred_pos` cannot see a boundary that moves through empty space between well separated
+classes; the offset and angle here can (PAPER.md, "What a prototype showed").
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from torch import Tensor
+
+
+def cosine(a: Tensor, b: Tensor) -> float:
+    """Cosine similarity of two vectors (flattened); NaN if either is zero."""
+    a, b = a.detach().double().flatten(), b.detach().double().flatten()
+    na, nb = float(a.norm()), float(b.norm())
+    return float(a @ b) / (na * nb) if na > 0 and nb > 0 else math.nan
+
+
+def boundary_angle(w: Tensor, reference: Tensor) -> float:
+    """Angle in degrees, in [0, 90], between a linear boundary's normal `w` and a reference normal.
+    A boundary is a line, so w and -w give the same angle; NaN if either normal is zero."""
+    c = cosine(w, reference)
+    return math.degrees(math.acos(min(1.0, abs(c)))) if not math.isnan(c) else math.nan
+
+
+def linear_boundary(weight: Tensor, bias: Tensor) -> tuple[Tensor, Tensor]:
+    """(normal, offset) of the boundary of a 2-logit linear layer: z_pos - z_neg = w.x + b with
+    w = weight[1] - weight[0], b = bias[1] - bias[0]."""
+    return (weight[1] - weight[0]).detach(), (bias[1] - bias[0]).detach()
+
+
+@torch.no_grad()
+def boundary_offset(
+    predict_margin: Callable[[Tensor], Tensor], centre_neg: Tensor, centre_pos: Tensor, steps: int = 2001
+) -> float:
+    """Signed position where the boundary (margin = 0) crosses the segment centre_neg -> centre_pos.
+
+    The segment is sampled at `steps` points p(s) = centre_neg + s (centre_pos - centre_neg),
+    s in [0, 1], and the crossing s* is located by linear interpolation between samples. Returns
+    s* - 0.5, in [-0.5, 0.5]: 0 = at the midpoint, negative = closer to the negative centre.
+    Up-weighting the positive class pushes the boundary away from it, towards the negative
+    centre, so its offset goes negative (and more test points are predicted positive).
+    If the margin changes sign more than once (a curved boundary) the crossing nearest the
+    midpoint is returned; NaN if it never crosses the segment.
+
+    `predict_margin` maps points (N, d) to z_pos - z_neg (N,), or to logits (N, 2). Points have
+    the centres' dtype and device.
+    """
+    centre_neg, centre_pos = centre_neg.flatten(), centre_pos.flatten()
+    s = torch.linspace(0.0, 1.0, steps, dtype=torch.float64)
+    points = centre_neg + s.to(centre_neg).unsqueeze(1) * (centre_pos - centre_neg)  # centres' dtype, device
+    m = predict_margin(points)
+    if m.ndim == 2 and m.shape[1] == 2:
+        m = m[:, 1] - m[:, 0]
+    m = m.detach().double().flatten().cpu()
+    if not torch.isfinite(m).all():
+        return math.nan
+
+    crossings = s[m == 0].tolist()  # exactly on the boundary at a sample
+    k = torch.nonzero(m[:-1] * m[1:] < 0).flatten()  # sign change between samples k and k+1
+    crossings += (s[k] + (s[k + 1] - s[k]) * m[k] / (m[k] - m[k + 1])).tolist()
+    if not crossings:
+        return math.nan
+    return min((c - 0.5 for c in crossings), key=abs)
+
+
+def max_margin_direction(
+    x: Tensor, y: Tensor, *, bias: str = "free", tol: float = 1e-9, max_iter: int = 200_000
+) -> tuple[Tensor, Tensor]:
+    """Hard-margin linear SVM on separable data: returns (w, b), float64, with ||w|| = 1, so that
+    w.x + b is the signed distance to the max-margin boundary (positive side = class 1).
+
+    bias="free": the textbook SVM, min ||w|| s.t. s_i (w.x_i + b) >= 1, solved exactly by SMO
+        (pairwise updates of the dual, maximal-violating pair; Keerthi et al. 2001).
+    bias="augmented": the bias is treated as one more weight on a constant feature,
+        min ||(w, b)|| s.t. s_i (w.x_i + b) >= 1, solved by dual coordinate descent (Hsieh et al.
+        2008). This is the direction that gradient descent on an unregularised linear model
+        *with a bias parameter* converges to (Soudry et al. 2018 augment x with a 1); compare it
+        with the model's concatenated (w, b). With data far from the origin the two differ.
+    Raises ValueError if the data are not linearly separable (the dual then has no maximum).
+    """
+    if bias not in ("free", "augmented"):
+        raise ValueError(f"bias must be 'free' or 'augmented', got {bias!r}")
+    X = x.detach().double().cpu().numpy().reshape(len(x), -1)
+    s = np.where(y.detach().cpu().numpy() == 1, 1.0, -1.0)
+    if not ((s > 0).any() and (s < 0).any()):
+        raise ValueError("max_margin_direction needs both classes")
+    if bias == "free":
+        w = _smo(X, s, tol, max_iter)
+        u = w / np.linalg.norm(w)
+        proj = X @ u
+        # Given the direction, the max-margin boundary sits midway between the classes' extremes.
+        lo_pos, hi_neg = proj[s > 0].min(), proj[s < 0].max()
+        b = -(lo_pos + hi_neg) / 2
+    else:
+        wb = _dual_cd(np.hstack([X, np.ones((len(X), 1))]), s, tol, max_iter)
+        norm = np.linalg.norm(wb[:-1])
+        u, b = wb[:-1] / norm, wb[-1] / norm
+    if not (s * (X @ u + b)).min() > 0:
+        raise ValueError("data are not linearly separable")
+    return torch.from_numpy(u), torch.tensor(float(b), dtype=torch.float64)
+
+
+def _smo(X: np.ndarray, s: np.ndarray, tol: float, max_iter: int) -> np.ndarray:
+    """Dual of the free-bias hard-margin SVM: min 1/2 ||sum a_i s_i x_i||^2 - sum a_i, a >= 0,
+    sum a_i s_i = 0. Keeps w = sum a_i s_i x_i and the gradient G_i = s_i w.x_i - 1 up to date,
+    so no n x n kernel matrix is formed."""
+    n = len(X)
+    a, w, G = np.zeros(n), np.zeros(X.shape[1]), -np.ones(n)
+    for _ in range(max_iter):
+        score = -s * G
+        # Moving along +s_i for i and -s_j for j keeps sum a s fixed; a must stay >= 0.
+        up = (s > 0) | (a > 0)
+        low = (s < 0) | (a > 0)
+        i = int(np.argmax(np.where(up, score, -np.inf)))
+        j = int(np.argmin(np.where(low, score, np.inf)))
+        gap = score[i] - score[j]  # KKT violation: 0 at the optimum
+        if gap < tol:
+            return w
+        diff = X[i] - X[j]
+        t = gap / max(float(diff @ diff), 1e-300)  # exact line minimum ...
+        if s[i] < 0:
+            t = min(t, a[i])  # ... clipped so that a stays >= 0
+        if s[j] > 0:
+            t = min(t, a[j])
+        a[i] += s[i] * t
+        a[j] -= s[j] * t
+        w += t * diff
+        G += t * s * (X @ diff)
+    raise ValueError("SVM did not converge: data not linearly separable (or raise max_iter)")
+
+
+def _dual_cd(X: np.ndarray, s: np.ndarray, tol: float, max_iter: int) -> np.ndarray:
+    """Dual of the homogeneous hard-margin SVM: min 1/2 ||sum a_i s_i x_i||^2 - sum a_i, a >= 0,
+    one coordinate at a time (exact minimisation, then clip at 0). Each sweep visits only the
+    coordinates whose projected gradient is nonzero (points far from the margin with a_i = 0 are
+    skipped), so a sweep costs one matrix-vector product plus a short Python loop."""
+    a, w = np.zeros(len(X)), np.zeros(X.shape[1])
+    sq = np.einsum("ij,ij->i", X, X)
+    for _ in range(max_iter):
+        g = s * (X @ w) - 1.0
+        pg = np.where(a > 0, g, np.minimum(g, 0.0))  # projected gradient: 0 at the optimum
+        if np.abs(pg).max() < tol:
+            return w
+        for i in np.flatnonzero(np.abs(pg) >= tol):
+            gi = s[i] * (X[i] @ w) - 1.0
+            new = max(a[i] - gi / sq[i], 0.0)
+            w += (new - a[i]) * s[i] * X[i]
+            a[i] = new
+    raise ValueError("SVM did not converge: data not linearly separable (or raise max_iter)")

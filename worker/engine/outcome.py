@@ -1,0 +1,144 @@
+"""What an experiment showed, read off its runs' histories: spreads across weights, fit, ordering.
+
+`Outcome` is the table of (run spec, per-epoch metrics) that `iwlab run`, the presets' checks and
+the reproduction report all read. Spread = the spread across weights of the seed-mean metric.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from statistics import mean
+from typing import Any
+
+from .spec import RunSpec
+
+History = list[dict[str, dict[str, float]]]  # epoch -> split -> metric -> value
+
+
+@dataclass
+class Outcome:
+    runs: list[tuple[RunSpec, History]] = field(default_factory=list)
+
+    def add(self, spec: RunSpec, history: History) -> None:
+        self.runs.append((spec, history))
+
+    def where(self, **params: Any) -> Outcome:
+        return Outcome([(s, h) for s, h in self.runs if all(getattr(s, k) == v for k, v in params.items())])
+
+    def value(self, history: History, epoch: int | str, split: str, metric: str) -> float:
+        row = history[-1] if epoch == "end" else history[min(int(epoch), len(history) - 1)]
+        return row.get(split, {}).get(metric, float("nan"))
+
+    def by_weight(self, epoch: int | str = "end", split: str = "test", metric: str = "frac_pred_pos") -> dict[float, float]:
+        """Seed-mean value of a metric per positive-class weight."""
+        groups: dict[float, list[float]] = defaultdict(list)
+        for spec, history in self.runs:
+            groups[spec.pos_weight].append(self.value(history, epoch, split, metric))
+        return {w: mean(v) for w, v in sorted(groups.items())}
+
+    def spread(self, epoch: int | str = "end", split: str = "test", metric: str = "frac_pred_pos") -> float:
+        values = list(self.by_weight(epoch, split, metric).values())
+        return max(values) - min(values) if values else float("nan")
+
+    def intended_by_weight(self, epoch: int | str = "end", split: str = "test") -> dict[float, float]:
+        """What each weight was meant to do: log w added to the unweighted runs' positive logit."""
+        unweighted = self.where(pos_weight=1.0)
+        weights = sorted({s.pos_weight for s, _ in self.runs})
+        return {w: mean(unweighted.value(h, epoch, split, f"intended_frac_pos@{w:g}") for _, h in unweighted.runs) for w in weights}
+
+    def curve(self, split: str = "test", metric: str = "frac_pred_pos") -> list[float]:
+        """Spread at every epoch (runs that stopped early hold their last value)."""
+        longest = max(len(h) for _, h in self.runs)
+        return [self.spread(e, split, metric) for e in range(longest)]
+
+
+@dataclass(frozen=True)
+class Check:
+    """A machine-checkable statement about an outcome, and what was measured."""
+
+    claim: str
+    measure: Callable[[Outcome], tuple[bool, str]]
+
+    def run(self, outcome: Outcome) -> tuple[bool, str]:
+        return self.measure(outcome)
+
+
+def _subset(outcome: Outcome, where: Mapping[str, Any] | None) -> Outcome:
+    return outcome.where(**where) if where else outcome
+
+
+def _label(where: Mapping[str, Any] | None) -> str:
+    return f" ({', '.join(f'{k}={v}' for k, v in where.items())})" if where else ""
+
+
+def spread_at_least(limit: float, epoch: int | str = "end", where=None, split="test", metric="frac_pred_pos") -> Check:
+    def measure(o: Outcome) -> tuple[bool, str]:
+        s = _subset(o, where).spread(epoch, split, metric)
+        return s >= limit, f"{s:.3f}"
+
+    return Check(f"spread of {split} {metric} at epoch {epoch} >= {limit}{_label(where)}", measure)
+
+
+def spread_at_most(limit: float, epoch: int | str = "end", where=None, split="test", metric="frac_pred_pos") -> Check:
+    def measure(o: Outcome) -> tuple[bool, str]:
+        s = _subset(o, where).spread(epoch, split, metric)
+        return s <= limit, f"{s:.3f}"
+
+    return Check(f"spread of {split} {metric} at epoch {epoch} <= {limit}{_label(where)}", measure)
+
+
+def spread_shrinks(ratio: float, where=None) -> Check:
+    def measure(o: Outcome) -> tuple[bool, str]:
+        sub = _subset(o, where)
+        first, end = sub.spread(1), sub.spread("end")
+        return end <= ratio * first, f"{first:.3f} -> {end:.3f}"
+
+    return Check(f"final spread <= {ratio} x the spread at epoch 1{_label(where)}", measure)
+
+
+def all_fit(min_acc: float, where=None) -> Check:
+    def measure(o: Outcome) -> tuple[bool, str]:
+        accs = [o.value(h, "end", "train", "acc") for _, h in _subset(o, where).runs]
+        return min(accs) >= min_acc, f"min train acc {min(accs):.3f}"
+
+    return Check(f"every model fits its training set (train acc >= {min_acc}){_label(where)}", measure)
+
+
+def not_degenerate(min_acc: float = 0.75, where=None) -> Check:
+    """Strong L2 can collapse a model into a constant classifier, which *looks* like a big spread."""
+
+    def measure(o: Outcome) -> tuple[bool, str]:
+        rows = [(o.value(h, "end", "train", "acc"), o.value(h, "end", "test", "frac_pred_pos")) for _, h in _subset(o, where).runs]
+        ok = all(acc >= min_acc and 0 < frac < 1 for acc, frac in rows)
+        return ok, f"min train acc {min(a for a, _ in rows):.3f}, frac_pred_pos in [{min(f for _, f in rows):.3f}, {max(f for _, f in rows):.3f}]"
+
+    return Check(f"no degenerate model (train acc >= {min_acc}, predicts both classes){_label(where)}", measure)
+
+
+def ordered_by_weight(where=None, split="test", metric="frac_pred_pos") -> Check:
+    """In every seed, a larger positive weight gives at least as many positive predictions at the end."""
+
+    def measure(o: Outcome) -> tuple[bool, str]:
+        per_seed: dict[int, list[tuple[float, float]]] = defaultdict(list)
+        for spec, history in _subset(o, where).runs:
+            per_seed[spec.seed].append((spec.pos_weight, o.value(history, "end", split, metric)))
+        ordered = [all(a[1] <= b[1] for a, b in zip(rows, rows[1:])) for rows in (sorted(r) for r in per_seed.values())]
+        return all(ordered), f"{sum(ordered)}/{len(ordered)} seeds ordered"
+
+    return Check(f"final {split} {metric} increases with the weight in every seed{_label(where)}", measure)
+
+
+def compare(claim: str, left: Callable[[Outcome], float], op: str, right: Callable[[Outcome], float]) -> Check:
+    """A free-form comparison of two measured numbers (e.g. poly keeps more effect than CE)."""
+
+    def measure(o: Outcome) -> tuple[bool, str]:
+        a, b = left(o), right(o)
+        return (a > b if op == ">" else a < b), f"{a:.3f} {op} {b:.3f}"
+
+    return Check(claim, measure)
+
+
+def evaluate(checks: Sequence[Check], outcome: Outcome) -> list[tuple[str, bool, str]]:
+    return [(c.claim, *c.run(outcome)) for c in checks]

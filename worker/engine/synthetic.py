@@ -1,0 +1,46 @@
+"""2-D binary data sets (label 1 = positive class): separable blobs, Wang et al.'s Gaussians, moons."""
+
+from __future__ import annotations
+
+import numpy as np
+from .spec import RunSpec
+
+BLOB_RADIUS = 1.3  # truncating both blobs here keeps them separable with a small gap (PAPER.md)
+
+
+def _truncated_normal(rng: np.random.Generator, n: int, centre, sd: float, radius: float) -> np.ndarray:
+    out = np.empty((0, 2))
+    while len(out) < n:
+        draw = rng.normal(centre, sd, size=(2 * n + 8, 2))
+        out = np.concatenate([out, draw[np.linalg.norm(draw - centre, axis=1) <= radius]])
+    return out[:n]
+
+
+def _moon(rng: np.random.Generator, n: int, positive: bool, noise: float) -> np.ndarray:
+    t = rng.uniform(0, np.pi, n)
+    pts = np.stack([1 - np.cos(t), 0.5 - np.sin(t)], 1) if positive else np.stack([np.cos(t), np.sin(t)], 1)
+    return pts + rng.normal(0, 0.1 * noise, (n, 2))
+
+
+def _sample(rng: np.random.Generator, spec: RunSpec, n_pos: int, n_neg: int) -> tuple[np.ndarray, np.ndarray]:
+    if spec.dataset == "blobs":
+        pos = _truncated_normal(rng, n_pos, np.array([0.0, 2.0]), spec.noise, BLOB_RADIUS)
+        neg = _truncated_normal(rng, n_neg, np.array([2.0, 0.0]), spec.noise, BLOB_RADIUS)
+    elif spec.dataset == "wang_gaussians":
+        # Wang et al. 2022: minority at (0, 5), majority at (5, 0), truncated to radius 5; true boundary x2 = x1
+        pos = _truncated_normal(rng, n_pos, np.array([0.0, 5.0]), spec.noise, 5.0)
+        neg = _truncated_normal(rng, n_neg, np.array([5.0, 0.0]), spec.noise, 5.0)
+    else:
+        pos, neg = _moon(rng, n_pos, True, spec.noise), _moon(rng, n_neg, False, spec.noise)
+    x = np.concatenate([pos, neg])
+    y = np.concatenate([np.ones(n_pos), np.zeros(n_neg)])
+    return x, y
+
+
+def make_2d(spec: RunSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Train and balanced test points; the same `data_seed` always gives the same points."""
+    train_rng, test_rng = (np.random.default_rng([spec.data_seed, stream]) for stream in (0, 1))
+    n_pos = max(2, spec.n_train // 10) if spec.dataset == "wang_gaussians" else spec.n_train
+    x_tr, y_tr = _sample(train_rng, spec, n_pos, spec.n_train)
+    x_te, y_te = _sample(test_rng, spec, spec.n_test, spec.n_test)
+    return x_tr, y_tr, x_te, y_te
