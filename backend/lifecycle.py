@@ -87,6 +87,12 @@ def gave_up(attempts: int, worker: str | None, heartbeat: datetime | None) -> st
             f"(last worker {worker or 'unknown'}, last heartbeat {when})")
 
 
+def beat(settings: Settings, run_id: int, attempt: int) -> bool:
+    """Refresh the heartbeat of the attempt this worker holds; False once another attempt owns the run."""
+    with session_scope(settings.db_url) as s:
+        return _set(s, run_id, {"status": "running", "attempts": attempt}, heartbeat_at=utcnow())
+
+
 def flush(settings: Settings, run_id: int, attempt: int, records: list, checkpoint: tuple[int, bytes] | None) -> str:
     """One transaction per flush: heartbeat, epoch rows, optional checkpoint. Returns "ok",
     "cancel" (stop now, keep the epochs) or "lost" (another attempt owns the run: write nothing)."""

@@ -2,7 +2,9 @@
 
 Every flush (at most `IWLAB_FLUSH_SECONDS` apart, or after each epoch when epochs are slower) is
 one transaction that writes the new epoch rows, refreshes the run's heartbeat, checks its cancel
-flag and, every `IWLAB_CHECKPOINT_SECONDS`, stores a checkpoint. A run whose worker dies is found
+flag and, every `IWLAB_CHECKPOINT_SECONDS`, stores a checkpoint. Between flushes a thread keeps the
+heartbeat fresh, so a slow start (imports, loading a data set) or a long epoch is not mistaken
+for a dead worker; the thread dies with the process, which is what the heartbeat must detect. A run whose worker dies is found
 by its stale heartbeat (backend/maintenance.py), queued again, and resumed here from the
 checkpoint; the epochs after the checkpoint are recomputed identically and upserted, so none is
 duplicated or lost.
@@ -14,8 +16,10 @@ import io
 import logging
 import os
 import socket
+import threading
 import time
 import traceback
+from contextlib import contextmanager
 
 from backend import lifecycle, store
 from backend.db import session_scope
@@ -44,7 +48,8 @@ def train_run(run_id: int) -> str:
         return "skipped"
     log.info("run %s: attempt %d%s", run_id, claim.attempt, " (resuming from a checkpoint)" if claim.checkpoint else "")
     try:
-        outcome = execute(run_id, claim)
+        with heartbeat(run_id, claim.attempt):
+            outcome = execute(run_id, claim)
     except Exception as exc:  # the run fails and keeps its error text; the worker lives on
         log.exception("run %s failed", run_id)
         error = f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc(limit=6)}"
@@ -54,6 +59,28 @@ def train_run(run_id: int) -> str:
         lifecycle.finish(settings, run_id, claim.attempt, outcome)
     log.info("run %s: %s", run_id, outcome)
     return outcome
+
+
+@contextmanager
+def heartbeat(run_id: int, attempt: int):
+    """Beat every quarter of the dead-run timeout while the block runs."""
+    settings, done = get_settings(), threading.Event()
+
+    def beat() -> None:
+        while not done.wait(settings.dead_after_seconds / 4):
+            try:
+                if not lifecycle.beat(settings, run_id, attempt):
+                    return  # finished, cancelled or superseded: the training loop learns it at its next flush
+            except Exception:  # a database hiccup: the next beat retries
+                log.warning("run %s: heartbeat failed", run_id, exc_info=True)
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{run_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join(timeout=10)
 
 
 def execute(run_id: int, claim: lifecycle.Claim) -> str:

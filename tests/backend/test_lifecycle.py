@@ -125,6 +125,7 @@ def test_a_dead_run_is_requeued_resumes_from_its_checkpoint_and_fences_the_old_w
     assert claim.attempt == 2 and claim.checkpoint == b"state at 2"
     # the first worker was only slow, not dead: it must not write over its successor
     assert lifecycle.flush(settings, run_id, 1, [record(3)], None) == "lost"
+    assert not lifecycle.beat(settings, run_id, 1) and lifecycle.beat(settings, run_id, 2)
     assert not lifecycle.finish(settings, run_id, 1, "succeeded")
     assert lifecycle.flush(settings, run_id, 2, [record(3)], None) == "ok"
     assert lifecycle.finish(settings, run_id, 2, "succeeded")
