@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from . import store
-from .api import catalog, experiments, health, runs
+from .api import catalog, experiments, health, runs, users
+from .api.deps import current_user
+from .api.limits import BodyLimit
+from .lifecycle import Conflict
+from .maintenance import MaintenanceLoop
 from .migrate import upgrade
 from .settings import Settings, get_settings
 
@@ -21,7 +25,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         upgrade(settings.db_url)
-        yield
+        loop = MaintenanceLoop(settings).start()
+        try:
+            yield
+        finally:
+            loop.stop()
 
     app = FastAPI(
         title="iwlab",
@@ -33,12 +41,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     api = APIRouter(prefix=PREFIX)
-    for module in (health, catalog, experiments, runs):
-        api.include_router(module.router)
+    api.include_router(health.router)  # the one route open without a token (probes, load balancers)
+    for module in (catalog, experiments, runs, users):
+        api.include_router(module.router, dependencies=[Depends(current_user)])
     app.include_router(api)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 
     @app.exception_handler(store.NotFound)
     async def not_found(_request: Request, exc: store.NotFound) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    @app.exception_handler(Conflict)
+    async def conflict(_request: Request, exc: Conflict) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=409)
 
     return app

@@ -25,6 +25,10 @@ from .settings import get_settings
 app = typer.Typer(help="iwlab: see what importance weights do to a deep network, epoch by epoch.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.")
 app.add_typer(db_app, name="db")
+user_app = typer.Typer(help="Lab accounts (run on a machine that reaches the database).", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+token_app = typer.Typer(help="API tokens for the CLI and scripts.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
 console = Console(stderr=True)
 
 Host = Annotated[str | None, typer.Option(help="interface to bind (default IWLAB_HOST)")]
@@ -156,7 +160,7 @@ def submit(
     spec = load_spec(spec_file)
     base = (server or get_settings().api_url).rstrip("/") + "/api/v1"
     try:
-        resp = httpx.post(f"{base}/experiments", json=spec.model_dump(mode="json"), timeout=30)
+        resp = httpx.post(f"{base}/experiments", json=spec.model_dump(mode="json"), headers=auth_headers(), timeout=30)
     except httpx.HTTPError as err:
         raise fail(f"cannot reach {base}: {err}") from None
     if resp.status_code >= 400:
@@ -169,11 +173,16 @@ def submit(
         task = bar.add_task(f"experiment {exp['id']}", total=1.0)
         while exp["status"] in ("queued", "running"):
             time.sleep(1)
-            exp = httpx.get(f"{base}/experiments/{exp['id']}", timeout=30).json()
+            exp = httpx.get(f"{base}/experiments/{exp['id']}", headers=auth_headers(), timeout=30).json()
             bar.update(task, completed=exp["progress"])
     console.print(f"experiment {exp['id']} {exp['status']}: {exp['status_counts']}")
     if exp["status"] != "succeeded":
         raise typer.Exit(1)
+
+
+def auth_headers() -> dict[str, str]:
+    token = get_settings().token
+    return {"Authorization": f"Bearer {token}"} if token else {}
 
 
 @app.command()
@@ -184,7 +193,11 @@ def api(host: Host = None, port: Annotated[int | None, typer.Option(help="defaul
     from .app import create_app
 
     settings = get_settings()
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.api_port, log_level="info")
+    if host:  # the bound address decides whether IWLAB_AUTH=auto requires tokens
+        settings = settings.model_copy(update={"host": host})
+    if not settings.auth_required and settings.host not in ("127.0.0.1", "localhost", "::1"):
+        console.print(f"[yellow]warning:[/yellow] IWLAB_AUTH=off on {settings.host}: anyone who reaches it acts as an admin")
+    uvicorn.run(create_app(settings), host=settings.host, port=port or settings.api_port, log_level="info")
 
 
 @app.command()
@@ -283,6 +296,62 @@ def db_upgrade() -> None:
 
     upgrade(get_settings().db_url)
     console.print("database is up to date")
+
+
+def _db_session():
+    from .db import session_scope
+    from .migrate import upgrade
+
+    url = get_settings().db_url
+    upgrade(url)
+    return session_scope(url)
+
+
+@user_app.command("create")
+def user_create(
+    name: Annotated[str, typer.Argument(help="login name")],
+    role: Annotated[str, typer.Option(help="admin | member")] = "member",
+) -> None:
+    """Create a user (then give them a token with `iwlab token create NAME`)."""
+    from . import auth
+
+    try:
+        with _db_session() as s:
+            user = auth.create_user(s, name, role)
+            typer.echo(f"user {user.id}: {user.name} ({user.role})")
+    except ValueError as err:
+        raise fail(str(err)) from None
+
+
+@token_app.command("create")
+def token_create(
+    user: Annotated[str, typer.Argument(help="the user the token acts as")],
+    name: Annotated[str, typer.Option(help="a label, e.g. the machine it lives on")] = "",
+) -> None:
+    """Create an API token; it is printed once (stdout) and stored only as a hash."""
+    from . import auth
+
+    try:
+        with _db_session() as s:
+            row, token = auth.create_token(s, user, name)
+            token_id = row.id
+    except ValueError as err:
+        raise fail(str(err)) from None
+    console.print(f"token {token_id} for {user}; it is shown only now (export IWLAB_TOKEN=...):")
+    typer.echo(token)
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: Annotated[int, typer.Argument(help="the id `token create` printed")]) -> None:
+    """Revoke a token: requests with it get 401 from now on."""
+    from . import auth
+
+    try:
+        with _db_session() as s:
+            auth.revoke_token(s, token_id)
+    except ValueError as err:
+        raise fail(str(err)) from None
+    console.print(f"token {token_id} revoked")
 
 
 if __name__ == "__main__":

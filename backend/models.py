@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .db import Base
@@ -15,6 +15,32 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class User(Base):
+    """A lab member. Every member sees every experiment (a shared lab); only the owner or an admin
+    may change one."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16), default="member")  # admin | member
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ApiToken(Base):
+    """An API token, stored as its SHA-256 only: the token itself is shown once, at creation."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    user: Mapped[User] = relationship()
+
+
 class Experiment(Base):
     __tablename__ = "experiments"
 
@@ -22,6 +48,8 @@ class Experiment(Base):
     name: Mapped[str] = mapped_column(String(200))
     spec: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # who may cancel or retry it (besides admins); NULL for experiments from before accounts
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", name="fk_experiments_owner_id_users"), default=None, index=True)
     runs: Mapped[list[Run]] = relationship(back_populates="experiment", order_by="Run.index", cascade="all, delete-orphan")
 
 
@@ -41,6 +69,12 @@ class Run(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # lifecycle: see worker/tasks.py (claim, heartbeat, cancel) and backend/maintenance.py (outbox, dead runs)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # claims by a worker; fences stale ones
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # outbox: NULL until the broker accepted the run's message; the dispatcher re-sends what is NULL
+    dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None, index=True)
     experiment: Mapped[Experiment] = relationship(back_populates="runs")
 
 
@@ -79,3 +113,15 @@ class BoundaryFrame(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
     epoch: Mapped[int] = mapped_column(Integer)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Checkpoint(Base):
+    """The latest `Training.checkpoint()` of a run (torch.save bytes). Kept in the database, not on a
+    disk, so a worker on another machine can resume it: the lab shares a database, not a filesystem."""
+
+    __tablename__ = "checkpoints"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    epoch: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    saved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

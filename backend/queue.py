@@ -48,12 +48,22 @@ def client(settings: Settings) -> Celery:
     key = (settings.broker, str(settings.broker_folder))
     if key not in _clients:
         app = Celery("iwlab-backend")
-        app.conf.update(celery_config(settings))
+        config = celery_config(settings)
+        # the sender fails fast when the broker is down: the outbox (backend/outbox.py) re-sends later
+        config["broker_connection_timeout"] = 2
+        if config["broker_url"].startswith("redis"):
+            config["broker_transport_options"] |= {"socket_connect_timeout": 2, "socket_timeout": 5}
+        app.conf.update(config)
         _clients[key] = app
     return _clients[key]
 
 
+def send(settings: Settings, run_id: int) -> None:
+    """One message per run; raises when the broker does not take it (no retries here)."""
+    client(settings).send_task(TRAIN_TASK, args=[run_id], retry=False)
+
+
 def dispatch(settings: Settings, run_ids: list[int]) -> None:
-    app = client(settings)
+    """Send without the outbox's bookkeeping (tests use it to feed a worker directly)."""
     for run_id in run_ids:
-        app.send_task(TRAIN_TASK, args=[run_id])
+        send(settings, run_id)

@@ -5,14 +5,34 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
+
+from worker.engine.spec import ExperimentSpec
 
 # SQLite drops the zone of stored times; every time iwlab stores is UTC
 UtcDatetime = Annotated[datetime, AfterValidator(lambda t: t if t.tzinfo else t.replace(tzinfo=UTC))]
 
 
+class ExperimentCreate(ExperimentSpec):
+    """The spec as the API accepts it: also what a database column can hold (Postgres text refuses
+    NUL characters, which would otherwise surface as a 500)."""
+
+    @field_validator("name")
+    @classmethod
+    def _printable(cls, name: str) -> str:
+        if any(ord(c) < 32 for c in name):
+            raise ValueError("must not contain control characters")
+        return name
+
+
 class Public(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+
+class UserPublic(Public):
+    id: int
+    name: str
+    role: str
 
 
 class RunPublic(Public):
@@ -28,6 +48,9 @@ class RunPublic(Public):
     created_at: UtcDatetime
     started_at: UtcDatetime | None
     finished_at: UtcDatetime | None
+    attempts: int  # how many times a worker took the run (> 1: it resumed after a worker died)
+    heartbeat_at: UtcDatetime | None
+    cancel_requested: bool
 
     @property
     def progress(self) -> float:
@@ -39,6 +62,7 @@ class ExperimentPublic(Public):
     name: str
     spec: dict[str, Any]
     created_at: UtcDatetime
+    owner_id: int | None
     status: str
     runs_total: int
     status_counts: dict[str, int]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -21,6 +22,24 @@ class Settings(BaseSettings):
     api_port: int = 8000
     dashboard_port: int = 8050
     poll_seconds: float = Field(2.0, description="how often the dashboard refreshes while runs train")
+    # run lifecycle (worker side)
+    flush_seconds: float = Field(0.5, gt=0, description="a training run writes its epochs, heartbeat and cancel check this often")
+    checkpoint_seconds: float = Field(30.0, ge=0, description="a training run checkpoints at the first flush this long after its last one")
+    # run lifecycle (API side: the maintenance loop)
+    maintenance_seconds: float = Field(5.0, gt=0, description="how often the API re-sends undispatched runs and looks for dead ones")
+    dead_after_seconds: float = Field(120.0, gt=0, description="a running run whose heartbeat is older than this lost its worker")
+    max_attempts: int = Field(3, ge=1, description="a run whose worker died this many times fails instead of being re-queued")
+    # accounts: "auto" requires a token whenever the API binds to a non-loopback address
+    auth: Literal["auto", "required", "off"] = Field("auto", description="auto | required | off")
+    token: str | None = Field(None, description="API token the CLI sends to a lab server")
+    # limits
+    max_body_bytes: int = Field(1_000_000, ge=1024, description="larger request bodies are refused with 413")
+
+    @property
+    def auth_required(self) -> bool:
+        if self.auth == "auto":
+            return self.host not in ("127.0.0.1", "localhost", "::1")
+        return self.auth == "required"
 
     @property
     def db_url(self) -> str:

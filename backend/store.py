@@ -28,9 +28,9 @@ class NotFound(LookupError):
     pass
 
 
-def create_experiment(session: Session, spec: ExperimentSpec) -> Experiment:
+def create_experiment(session: Session, spec: ExperimentSpec, owner_id: int | None = None) -> Experiment:
     runs = spec.runs()
-    exp = Experiment(name=spec.name, spec=spec.model_dump(mode="json"))
+    exp = Experiment(name=spec.name, spec=spec.model_dump(mode="json"), owner_id=owner_id)
     exp.runs = [Run(index=i, params=r.model_dump(mode="json"), epochs=r.epochs) for i, r in enumerate(runs)]
     session.add(exp)
     session.flush()
@@ -66,6 +66,8 @@ def experiment_summary(runs: Sequence[Run]) -> dict[str, Any]:
         status = "queued"
     elif counts["failed"]:
         status = "failed"
+    elif counts["cancelled"]:
+        status = "cancelled"
     else:
         status = "succeeded"
     total_epochs = sum(r.epochs for r in runs) or 1

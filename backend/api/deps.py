@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Path, Query, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from .. import auth
 from ..db import get_sessionmaker
+from ..models import User
 from ..settings import Settings
 
 
@@ -26,3 +29,38 @@ def get_session(settings: SettingsDep) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+# ids and epochs are 32-bit integer columns: a larger number is a 422 naming the parameter, not a
+# database overflow (500)
+INT32 = 2**31 - 1
+ExperimentId = Annotated[int, Path(ge=1, le=INT32)]
+RunId = Annotated[int, Path(ge=1, le=INT32)]
+Epoch = Annotated[int, Path(ge=0, le=INT32)]
+# metric and split names are short identifiers; anything else (say, a NUL byte that Postgres
+# refuses) is a 422 rather than a database error
+MetricFilter = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_.-]*$")]
+
+
+bearer = HTTPBearer(auto_error=False, description="an API token from `iwlab token create`")
+
+
+def current_user(
+    session: SessionDep, settings: SettingsDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> User:
+    """Lab mode: the token's user, or 401. Embedded mode: the single local user, no token needed."""
+    if not settings.auth_required:
+        return auth.local_user(session)  # created (and committed) by the first request
+    user = auth.user_for_token(session, credentials.credentials) if credentials else None
+    if user is None:
+        detail = "invalid or revoked API token" if credentials else "an API token is required (Authorization: Bearer ...)"
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def require_change(user: User, owner_id: int | None, what: str) -> None:
+    if not auth.may_change(user, owner_id):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"only the owner of {what} or an admin may change it")

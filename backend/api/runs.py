@@ -1,30 +1,51 @@
-from fastapi import APIRouter
+from fastapi import APIRouter, status
 
-from .. import store
+from .. import lifecycle, store
+from ..outbox import dispatch_pending
 from ..schemas import BoundaryFramePublic, BoundaryInfo, MetricRow, RunPublic
-from .deps import SessionDep
+from .deps import CurrentUser, Epoch, MetricFilter, RunId, SessionDep, SettingsDep, require_change
 
 router = APIRouter(prefix="/runs", tags=["runs"])
 
 
 @router.get("/{run_id}", response_model=RunPublic)
-def get_run(run_id: int, session: SessionDep) -> RunPublic:
+def get_run(run_id: RunId, session: SessionDep) -> RunPublic:
     return RunPublic.model_validate(store.get_run(session, run_id))
 
 
 @router.get("/{run_id}/metrics", response_model=list[MetricRow])
-def run_metrics(run_id: int, session: SessionDep, split: str | None = None, metric: str | None = None) -> list[MetricRow]:
+def run_metrics(run_id: RunId, session: SessionDep, split: MetricFilter = None, metric: MetricFilter = None) -> list[MetricRow]:
     store.get_run(session, run_id)
     return [MetricRow.of(m) for m in store.metric_rows(session, [run_id], split, metric)]
 
 
 @router.get("/{run_id}/boundary", response_model=BoundaryInfo)
-def boundary(run_id: int, session: SessionDep) -> BoundaryInfo:
+def boundary(run_id: RunId, session: SessionDep) -> BoundaryInfo:
     grid, epochs = store.boundary_grid(session, run_id)
     return BoundaryInfo(run_id=run_id, xs=grid.xs, ys=grid.ys, points=grid.points, epochs=epochs)
 
 
 @router.get("/{run_id}/boundary/{epoch}", response_model=BoundaryFramePublic)
-def boundary_frame(run_id: int, epoch: int, session: SessionDep) -> BoundaryFramePublic:
+def boundary_frame(run_id: RunId, epoch: Epoch, session: SessionDep) -> BoundaryFramePublic:
     at, z = store.boundary_frame(session, run_id, epoch)
     return BoundaryFramePublic(run_id=run_id, epoch=at, z=z.round(3).tolist())
+
+
+@router.post("/{run_id}/cancel", response_model=RunPublic, status_code=status.HTTP_202_ACCEPTED)
+def cancel_run(run_id: RunId, session: SessionDep, user: CurrentUser) -> RunPublic:
+    """Queued: cancelled now. Running: `cancel_requested` is set and the worker stops within one
+    flush (at most one epoch or `IWLAB_FLUSH_SECONDS`), keeping the epochs it finished."""
+    require_change(user, store.get_run(session, run_id).experiment.owner_id, f"run {run_id}")
+    run = lifecycle.cancel(session, run_id)
+    session.commit()
+    return RunPublic.model_validate(run)
+
+
+@router.post("/{run_id}/retry", response_model=RunPublic, status_code=status.HTTP_202_ACCEPTED)
+def retry_run(run_id: RunId, session: SessionDep, settings: SettingsDep, user: CurrentUser) -> RunPublic:
+    """A failed or cancelled run starts again from epoch 0 in the same row (its old epochs are deleted)."""
+    require_change(user, store.get_run(session, run_id).experiment.owner_id, f"run {run_id}")
+    run = lifecycle.retry(session, run_id)
+    session.commit()
+    dispatch_pending(settings, [run_id], fast_path=True)
+    return RunPublic.model_validate(run)

@@ -1,16 +1,33 @@
 from alembic import context
+from sqlalchemy import create_engine, pool
 
 from backend.db import get_engine
 from backend.models import Base
 
 url = context.config.get_main_option("sqlalchemy.url")
 
+
+def connectable():
+    if url.startswith("sqlite"):
+        # Batch mode rebuilds a SQLite table (copy, DROP, rename). With foreign keys on, that DROP
+        # would cascade and delete every child row (DROP experiments -> its runs -> their metrics),
+        # so migrations run on a connection of their own with foreign keys off; it is never pooled,
+        # so no request ever gets a connection without them.
+        engine = create_engine(url, poolclass=pool.NullPool, connect_args={"timeout": 30})
+        get_engine(url)  # creates the database file's folder, as the app does
+        return engine, "PRAGMA foreign_keys=OFF"
+    return get_engine(url), None
+
+
 if context.is_offline_mode():
     context.configure(url=url, target_metadata=Base.metadata, literal_binds=True)
     with context.begin_transaction():
         context.run_migrations()
 else:
-    with get_engine(url).connect() as connection:
+    engine, pragma = connectable()
+    with engine.connect() as connection:
+        if pragma:
+            connection.exec_driver_sql(pragma)  # before any BEGIN: SQLite ignores it inside a transaction
         context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
         with context.begin_transaction():
             context.run_migrations()

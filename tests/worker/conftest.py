@@ -1,11 +1,22 @@
-"""Data for engine tests: a session cache for decoded images, and the real CIFAR-10 JPEGs."""
+"""Worker-side fixtures: a session cache for decoded images and the real CIFAR-10 JPEGs (engine
+tests), and a lab server assembled from real parts (lifecycle tests): the API in-process with its
+maintenance loop, Postgres, a Redis broker, and Celery worker processes started and killed by the test."""
+
+from __future__ import annotations
 
 import os
+import random
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
-from tests.services import in_ci
+from backend.app import create_app
+from backend.settings import Settings
+from tests.services import in_ci, spawn, stop, tail
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,3 +44,63 @@ def cifar_jpeg() -> Path:
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
     return path
+
+# fast lifecycle clocks, so a dead worker is noticed in seconds instead of minutes
+LIFECYCLE = {"flush_seconds": 0.2, "checkpoint_seconds": 0.0, "dead_after_seconds": 3.0, "maintenance_seconds": 0.5}
+
+
+@dataclass
+class Lab:
+    client: TestClient
+    settings: Settings
+    env: dict[str, str]
+    home: Path
+    workers: list = field(default_factory=list)
+
+    def start_worker(self, name: str):
+        log = self.home / f"{name}.log"
+        proc = spawn([sys.executable, "-m", "backend.cli", "worker"], env=self.env, log=log)
+        proc.log_path = log
+        self.workers.append(proc)
+        return proc
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {w.log_path.name}\n{tail(w.log_path)}" for w in self.workers)
+
+
+@pytest.fixture
+def make_lab(postgres_url: str, tmp_path: Path) -> Iterator:
+    """`make_lab(broker_url) -> Lab`; its workers are stopped at teardown."""
+    labs: list[Lab] = []
+    contexts = []
+
+    def _make(broker_url: str) -> Lab:
+        env = os.environ | {
+            "IWLAB_HOME": str(tmp_path),
+            "IWLAB_DATABASE_URL": postgres_url,
+            "IWLAB_BROKER_URL": broker_url,
+            "IWLAB_DEVICE": "cpu",
+            "OMP_NUM_THREADS": "1",  # 2-D models: one thread is several times faster on a shared CPU
+        } | {f"IWLAB_{k.upper()}": str(v) for k, v in LIFECYCLE.items()}
+        settings = Settings(home=tmp_path, database_url=postgres_url, broker_url=broker_url, **LIFECYCLE)
+        ctx = TestClient(create_app(settings))  # migrates the database before any worker starts
+        contexts.append(ctx)
+        lab = Lab(ctx.__enter__(), settings, env, tmp_path)
+        labs.append(lab)
+        return lab
+
+    try:
+        yield _make
+    finally:
+        for lab in labs:
+            for proc in lab.workers:
+                stop(proc)
+            print(lab.logs())  # pytest shows it only when the test failed
+        for ctx in contexts:
+            ctx.__exit__(None, None, None)
+
+
+@pytest.fixture
+def isolated_redis_url(redis_url: str) -> str:
+    """The session's Redis, on a database of its own, so no message of another test reaches this one."""
+    return redis_url.rsplit("/", 1)[0] + f"/{random.randint(1, 15)}"

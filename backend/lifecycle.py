@@ -1,0 +1,169 @@
+"""Run state transitions: queued -> running -> succeeded | failed | cancelled.
+
+Every transition is one conditional UPDATE (`... WHERE status = ? AND attempts = ?`) rather than a
+read-modify-write, for two reasons:
+- concurrency: two workers, a worker and the API, or two API replicas can race on a run; the
+  condition makes exactly one of them win, on Postgres and on SQLite alike (a SQLite transaction
+  that reads first and writes later fails instead of waiting when another process wrote meanwhile);
+- fencing: `attempts` counts claims. A worker writes only while the run still carries the attempt
+  number it claimed, so a worker that was presumed dead (and replaced) cannot overwrite its successor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from . import store
+from .db import session_scope
+from .models import BoundaryFrame, BoundaryGrid, Checkpoint, Metric, Run, utcnow
+from .settings import Settings
+
+TERMINAL = ("succeeded", "failed", "cancelled")
+
+
+class Conflict(ValueError):
+    """The run is in a state that does not allow the request (answered as 409)."""
+
+
+def aware(t: datetime | None) -> datetime | None:
+    return t.replace(tzinfo=UTC) if t is not None and t.tzinfo is None else t  # SQLite drops the zone
+
+
+def _set(session: Session, run_id: int, where: dict[str, Any], *extra: Any, **values: Any) -> bool:
+    """UPDATE runs SET values WHERE id = run_id AND every `where` column equals its value (AND extra)."""
+    conditions = [Run.id == run_id, *extra] + [getattr(Run, k) == v for k, v in where.items()]
+    return session.execute(update(Run).where(*conditions).values(**values)).rowcount == 1
+
+
+# --- the worker's side ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claim:
+    attempt: int
+    params: dict[str, Any]
+    checkpoint: bytes | None  # torch.save bytes of the last checkpoint, if a previous attempt left one
+
+
+def claim(settings: Settings, run_id: int, worker: str) -> tuple[Claim | None, str]:
+    """Take a delivered run, or say why not. Duplicate deliveries (acks-late redelivery, outbox
+    re-sends) find the run terminal or owned by a live worker and are dropped here."""
+    url = settings.db_url
+    for _ in range(10):  # retried only when another process changed the row between read and write
+        with session_scope(url) as s:
+            run = store.get_run(s, run_id)
+            status, attempts, cancel = run.status, run.attempts, run.cancel_requested
+            heartbeat, last_worker, params = aware(run.heartbeat_at), run.worker, run.params
+        now = utcnow()
+        was = {"status": status, "attempts": attempts}
+        if status in TERMINAL:
+            return None, f"run is {status}"
+        if status == "running" and heartbeat and now - heartbeat < timedelta(seconds=settings.dead_after_seconds):
+            return None, f"run is running on {last_worker} (heartbeat {heartbeat:%H:%M:%S})"
+        with session_scope(url) as s:
+            if cancel:
+                if _set(s, run_id, was, status="cancelled", finished_at=now):
+                    return None, "run was cancelled before it started"
+                continue
+            if attempts >= settings.max_attempts:
+                if _set(s, run_id, was, status="failed", finished_at=now, error=gave_up(attempts, last_worker, heartbeat)):
+                    return None, "run failed: too many attempts"
+                continue
+            if _set(s, run_id, was, status="running", attempts=attempts + 1, worker=worker, heartbeat_at=now,
+                    started_at=func.coalesce(Run.started_at, now), finished_at=None, error=None):
+                checkpoint = s.get(Checkpoint, run_id)
+                return Claim(attempts + 1, params, checkpoint.data if checkpoint else None), "claimed"
+    return None, "run kept changing under the claim"
+
+
+def gave_up(attempts: int, worker: str | None, heartbeat: datetime | None) -> str:
+    when = f"{heartbeat:%Y-%m-%d %H:%M:%S} UTC" if heartbeat else "never"
+    return (f"gave up after {attempts} attempts: the worker running it died each time "
+            f"(last worker {worker or 'unknown'}, last heartbeat {when})")
+
+
+def beat(settings: Settings, run_id: int, attempt: int) -> bool:
+    """Refresh the heartbeat of the attempt this worker holds; False once another attempt owns the run."""
+    with session_scope(settings.db_url) as s:
+        return _set(s, run_id, {"status": "running", "attempts": attempt}, heartbeat_at=utcnow())
+
+
+def flush(settings: Settings, run_id: int, attempt: int, records: list, checkpoint: tuple[int, bytes] | None) -> str:
+    """One transaction per flush: heartbeat, epoch rows, optional checkpoint. Returns "ok",
+    "cancel" (stop now, keep the epochs) or "lost" (another attempt owns the run: write nothing)."""
+    with session_scope(settings.db_url) as s:
+        if not _set(s, run_id, {"status": "running", "attempts": attempt}, heartbeat_at=utcnow()):
+            return "lost"  # nothing was written
+        store.record_epochs(s, run_id, records)
+        if checkpoint is not None:
+            s.merge(Checkpoint(run_id=run_id, epoch=checkpoint[0], data=checkpoint[1], saved_at=utcnow()))
+        return "cancel" if s.scalar(select(Run.cancel_requested).where(Run.id == run_id)) else "ok"
+
+
+def finish(settings: Settings, run_id: int, attempt: int, status: str, error: str | None = None) -> bool:
+    """End an attempt; the checkpoint has served its purpose (retry starts afresh)."""
+    with session_scope(settings.db_url) as s:
+        if not _set(s, run_id, {"status": "running", "attempts": attempt}, status=status, error=error, finished_at=utcnow()):
+            return False
+        s.execute(delete(Checkpoint).where(Checkpoint.run_id == run_id))
+        return True
+
+
+# --- the API's side ---------------------------------------------------------------------------
+
+
+def cancel(session: Session, run_id: int) -> Run:
+    """Queued: cancelled at once (a delivery that comes later is dropped by `claim`).
+    Running: flagged; the worker sees the flag at its next flush and stops, keeping its epochs."""
+    now = utcnow()
+    if not _set(session, run_id, {"status": "queued"}, status="cancelled", finished_at=now):
+        _set(session, run_id, {"status": "running"}, cancel_requested=True)
+    run = store.get_run(session, run_id)
+    session.refresh(run)
+    if run.status not in ("cancelled", "running"):
+        raise Conflict(f"run {run_id} is {run.status}; only queued or running runs can be cancelled")
+    return run
+
+
+def retry(session: Session, run_id: int) -> Run:
+    """A new attempt of the same spec, in the same row: its epochs, frames and checkpoint are
+    deleted and it is queued again (the outbox sends it). The row, its id and URLs stay stable."""
+    fresh = dict(status="queued", epochs_done=0, error=None, worker=None, started_at=None, finished_at=None,
+                 attempts=0, heartbeat_at=None, cancel_requested=False, dispatched_at=None)
+    if not any(_set(session, run_id, {"status": st}, **fresh) for st in ("failed", "cancelled")):
+        run = store.get_run(session, run_id)
+        raise Conflict(f"run {run_id} is {run.status}; only failed or cancelled runs can be retried")
+    for table in (Metric, BoundaryFrame, BoundaryGrid, Checkpoint):
+        session.execute(delete(table).where(table.run_id == run_id))
+    run = store.get_run(session, run_id)
+    session.refresh(run)
+    return run
+
+
+def reap_dead(settings: Settings) -> dict[str, int]:
+    """Runs whose heartbeat stopped lost their worker (kill -9, OOM, machine gone): put them back in
+    the outbox to resume from their checkpoint, or end them as failed after `max_attempts`."""
+    cutoff = utcnow() - timedelta(seconds=settings.dead_after_seconds)
+    counts = {"requeued": 0, "failed": 0, "cancelled": 0}
+    with session_scope(settings.db_url) as s:
+        dead = s.execute(
+            select(Run.id, Run.attempts, Run.worker, Run.heartbeat_at, Run.cancel_requested)
+            .where(Run.status == "running", Run.heartbeat_at < cutoff)
+        ).all()
+    for run_id, attempts, worker, heartbeat, cancel in dead:
+        # still the same attempt, still silent: a heartbeat that arrived since the select keeps the run
+        was, silent = {"status": "running", "attempts": attempts}, Run.heartbeat_at < cutoff
+        with session_scope(settings.db_url) as s:
+            if cancel:
+                counts["cancelled"] += _set(s, run_id, was, silent, status="cancelled", finished_at=utcnow())
+            elif attempts >= settings.max_attempts:
+                error = gave_up(attempts, worker, aware(heartbeat))
+                counts["failed"] += _set(s, run_id, was, silent, status="failed", finished_at=utcnow(), error=error)
+            else:
+                counts["requeued"] += _set(s, run_id, was, silent, status="queued", dispatched_at=None)
+    return counts
