@@ -210,7 +210,7 @@ def dashboard(
     from frontend.app import create_app
 
     settings = get_settings()
-    dash_app = create_app(api_url or settings.api_url, poll_seconds=settings.poll_seconds)
+    dash_app = create_app(api_url or settings.api_url, poll_seconds=settings.poll_seconds, token=settings.token)
     dash_app.run(host=host or settings.host, port=port or settings.dashboard_port, debug=False)
 
 

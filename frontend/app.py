@@ -52,8 +52,8 @@ def not_found(pathname: str) -> html.Div:
     return dbc.Alert([html.H4("Page not found"), html.P(f"Nothing lives at {pathname}. "), dcc.Link("Back to the experiments", href="/")], color="warning")
 
 
-def create_app(api_url: str, poll_seconds: float = 2.0) -> dash.Dash:
-    client = ApiClient(api_url)
+def create_app(api_url: str, poll_seconds: float = 2.0, token: str | None = None) -> dash.Dash:
+    client = ApiClient(api_url, token=token)
     app = dash.Dash(
         __name__,
         external_stylesheets=[],  # the theme and iwlab.css are served from assets/

@@ -26,10 +26,19 @@ class ApiClient:
     the epoch slider back and forth does not refetch them.
     """
 
-    def __init__(self, api_url: str, timeout: float = 10.0, frame_cache: int = 512, transport: httpx.BaseTransport | None = None):
+    def __init__(
+        self,
+        api_url: str,
+        timeout: float = 10.0,
+        frame_cache: int = 512,
+        transport: httpx.BaseTransport | None = None,
+        token: str | None = None,
+    ):
         self.api_url = api_url.rstrip("/")
         self.base = f"{self.api_url}/api/v1"
-        self._http = httpx.Client(base_url=self.base, timeout=timeout, transport=transport)
+        # a lab server requires a token; until the dashboard has its own login it acts as one account
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.Client(base_url=self.base, timeout=timeout, transport=transport, headers=headers)
         self._frames: OrderedDict[tuple[int, int], dict] = OrderedDict()
         self._frame_cache = frame_cache
         self._grids: OrderedDict[int, dict] = OrderedDict()

@@ -103,3 +103,18 @@ def test_frontend_imports_neither_torch_nor_the_backend():
     code = "import sys, frontend.app; bad = [m for m in ('torch', 'backend', 'worker', 'sqlalchemy', 'celery') if m in sys.modules]; print(bad); sys.exit(bool(bad))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_client_sends_the_lab_token():
+    import httpx
+
+    from frontend.client import ApiClient
+
+    seen = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("authorization"))
+        return httpx.Response(200, json={"status": "ok"})
+
+    ApiClient("http://lab", transport=httpx.MockTransport(handler), token="t0k").health()
+    assert seen == ["Bearer t0k"]
