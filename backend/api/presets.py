@@ -1,0 +1,38 @@
+"""The paper's one-click reproductions (`worker.engine.presets`): what each claims, where it comes
+from, and the quick and full experiment specs to POST to `/experiments`.
+
+`worker.engine.presets` imports only the pydantic specs and the outcome checks, never torch.
+"""
+
+from math import prod
+
+from fastapi import APIRouter
+
+from worker.engine.presets import PRESETS, Preset
+from worker.engine.spec import ExperimentSpec
+
+router = APIRouter(tags=["presets"])
+
+
+def _variant(spec: ExperimentSpec) -> dict:
+    return {"runs": prod(len(v) for v in spec.sweep.values()), "epochs": spec.base.epochs, "spec": spec.model_dump(mode="json")}
+
+
+def describe(preset: Preset) -> dict:
+    return {
+        "name": preset.name,
+        "title": preset.title,
+        "claim": preset.claim,
+        "source": preset.source,
+        "needs": preset.needs,
+        "tags": list(preset.tags),
+        "expected": [check.claim for check in preset.expected],
+        "quick": _variant(preset.quick),
+        "full": _variant(preset.full),
+    }
+
+
+@router.get("/presets")
+def presets() -> list[dict]:
+    """Every preset, in the order the paper tells the story (synthetic first, CIFAR-10 last)."""
+    return [describe(p) for p in PRESETS.values()]
