@@ -32,3 +32,13 @@ def test_a_quick_spec_posts_as_is(client):
 def test_the_presets_router_does_not_import_torch():
     code = "import sys, backend.api.presets; sys.exit('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_lab_mode_needs_a_token_like_the_catalog(settings):
+    from fastapi.testclient import TestClient
+
+    from backend.app import create_app
+
+    with TestClient(create_app(settings.model_copy(update={"auth": "required"}))) as lab:
+        resp = lab.get("/api/v1/presets")
+        assert resp.status_code == 401 and resp.headers["www-authenticate"] == "Bearer"
