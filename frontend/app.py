@@ -15,7 +15,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html
 
 from .client import ApiClient
-from .pages import experiment, experiments, new
+from .pages import experiment, experiments, new, presets
 
 # Bootswatch Flatly 5.3.8 is vendored in assets/ (MIT, see assets/BOOTSWATCH-LICENSE.txt) rather than
 # loaded from a CDN (dbc.themes.FLATLY): lab machines and CI are often offline.
@@ -33,6 +33,7 @@ def navbar() -> dbc.Navbar:
                 dbc.Nav(
                     [
                         dbc.NavItem(dcc.Link("Experiments", href="/", className="nav-link")),
+                        dbc.NavItem(dcc.Link("Presets", href="/presets", className="nav-link", id="nav-presets")),
                         dbc.NavItem(dcc.Link("New experiment", href="/new", className="nav-link", id="nav-new")),
                     ],
                     navbar=True, className="ms-auto",
@@ -74,6 +75,8 @@ def create_app(api_url: str, poll_seconds: float = 2.0, token: str | None = None
         pathname = (pathname or "/").rstrip("/") or "/"
         if pathname in ("/", "/experiments"):
             return experiments.layout(client, poll_seconds)
+        if pathname == "/presets":
+            return presets.layout(client)
         if pathname == "/new":
             return new.layout(client)
         m = re.fullmatch(r"/experiments/(\d+)", pathname)
@@ -83,6 +86,7 @@ def create_app(api_url: str, poll_seconds: float = 2.0, token: str | None = None
 
     experiments.register(app, client)
     new.register(app, client)
+    presets.register(app, client)
     experiment.register(app, client)
     app.server.config["IWLAB_API_URL"] = api_url
     return app

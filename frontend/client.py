@@ -69,6 +69,9 @@ class ApiClient:
     def catalog(self) -> dict:
         return self._request("GET", "/catalog")
 
+    def presets(self) -> list[dict]:
+        return self._request("GET", "/presets")
+
     def list_experiments(self, limit: int = 50, offset: int = 0) -> dict:
         return self._request("GET", "/experiments", params={"limit": limit, "offset": offset})
 

@@ -18,7 +18,13 @@ def layout(client: ApiClient, poll_seconds: float) -> html.Div:
             html.Div(
                 [
                     html.Div([html.H2("Experiments", className="mb-0"), html.Div("Each experiment sweeps the positive-class weight (and seeds); open one to watch its boundary move.", className="text-muted")]),
-                    dcc.Link(dbc.Button("+ New experiment", color="primary", id="new-experiment"), href="/new"),
+                    html.Div(
+                        [
+                            dcc.Link(dbc.Button("Presets", color="primary", outline=True, id="browse-presets"), href="/presets"),
+                            dcc.Link(dbc.Button("+ New experiment", color="primary", id="new-experiment"), href="/new"),
+                        ],
+                        className="d-flex gap-2",
+                    ),
                 ],
                 className="d-flex justify-content-between align-items-end mb-3 gap-3",
             ),
@@ -37,7 +43,13 @@ def empty_state() -> html.Div:
                 "(and per seed), and records how the decision boundary moves epoch by epoch.",
                 className="text-muted mx-auto", style={"maxWidth": "38rem"},
             ),
-            dcc.Link(dbc.Button("Start your first experiment", color="primary", size="lg"), href="/new"),
+            html.Div(
+                [
+                    dcc.Link(dbc.Button("Run a preset from the paper", color="primary", size="lg"), href="/presets"),
+                    dcc.Link(dbc.Button("Start your own experiment", color="primary", outline=True, size="lg"), href="/new"),
+                ],
+                className="d-flex gap-2 justify-content-center",
+            ),
         ],
         className="text-center py-5", id="empty-state",
     )

@@ -1,0 +1,61 @@
+"""The presets gallery: cards built from hand-made API JSON, the page against a fake API (no server)."""
+
+import dash_bootstrap_components as dbc
+import httpx
+from dash import html
+
+from frontend.client import ApiClient
+from frontend.components.presets import gallery, preset_card, run_button_id, size
+from frontend.pages import presets as page
+
+from .test_tables import texts, walk
+
+SPEC = {"name": "digits-pair (quick)", "base": {"dataset": "digits", "epochs": 300}, "sweep": {"pos_weight": [0.0625, 1, 16], "seed": [0, 1]}}
+DIGITS = {
+    "name": "digits-pair", "title": "Handwritten digits 3 vs 5", "claim": "Real data that any machine has offline.",
+    "source": "iwlab prototype (PAPER.md)", "needs": None, "tags": ["real data"],
+    "expected": ["spread >= 0.5 at epoch 1", "every run fits"],
+    "quick": {"runs": 6, "epochs": 300, "spec": SPEC},
+    "full": {"runs": 27, "epochs": 1000, "spec": SPEC | {"name": "digits-pair"}},
+}  # fmt: skip
+CIFAR = DIGITS | {"name": "bl-cifar-cnn", "title": "CIFAR-10 cat vs dog", "needs": "cifar10", "tags": ["CIFAR", "paper"], "expected": []}
+
+
+def test_card_shows_title_claim_source_tags_checks_and_sizes():
+    card = preset_card(DIGITS)
+    assert card.id == "preset-digits-pair"
+    words = texts(card)
+    for text in ("Handwritten digits 3 vs 5", "Real data that any machine has offline.", "iwlab prototype (PAPER.md)", "real data",
+                 "What it checks (2)", "every run fits", "6 runs × 300 epochs", "27 runs × 1,000 epochs"):  # fmt: skip
+        assert text in words, text
+    buttons = [c for c in walk(card) if isinstance(c, dbc.Button)]
+    assert [(b.children, b.id) for b in buttons] == [("Run quick", run_button_id("digits-pair", "quick")), ("Run full", run_button_id("digits-pair", "full"))]
+    assert not any("preset-needs" in (getattr(c, "className", "") or "") for c in walk(card))
+
+
+def test_card_says_what_data_must_be_downloaded():
+    card = preset_card(CIFAR)
+    notes = [c for c in walk(card) if "preset-needs" in (getattr(c, "className", "") or "")]
+    assert len(notes) == 1 and "Needs CIFAR-10. " in texts(notes[0])
+    assert not any(isinstance(c, html.Details) for c in walk(card))  # no checks listed: no empty disclosure
+
+
+def test_size_and_gallery():
+    assert size({"runs": 1, "epochs": 1}) == "1 run × 1 epoch"
+    grid = gallery([DIGITS, CIFAR])
+    assert grid.id == "presets-gallery" and [c.id for c in grid.children] == ["preset-digits-pair", "preset-bl-cifar-cnn"]
+
+
+def test_page_lists_the_presets_and_keeps_their_specs():
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/api/v1/presets"
+        return httpx.Response(200, json=[DIGITS, CIFAR])
+
+    layout = page.layout(ApiClient("http://api.test", transport=httpx.MockTransport(handler)))
+    store = next(c for c in walk(layout) if getattr(c, "id", None) == "presets-store")
+    assert store.data["digits-pair"]["quick"] == SPEC
+    assert any(getattr(c, "id", None) == "presets-gallery" for c in walk(layout))
+
+
+def test_page_says_when_the_api_is_unreachable():
+    assert "Cannot load the presets" in str(page.layout(ApiClient("http://127.0.0.1:9")))
