@@ -261,8 +261,9 @@ def register(app, client: ApiClient) -> None:
             if paused or value is None:
                 return dash.no_update, dash.no_update, dash.no_update, dash.no_update, dash.no_update
             nxt = min(value + 1, last)
-            stop = nxt >= last
-            return dash.no_update, dash.no_update, nxt, stop, PLAY if stop else PAUSE
+            if nxt < last:  # touch only the slider: a tick still in flight must not undo a Pause click
+                return dash.no_update, dash.no_update, nxt, dash.no_update, dash.no_update
+            return dash.no_update, dash.no_update, nxt, True, PLAY
         # new frame list (first load or while training)
         if not epochs:
             return 0, {}, None, dash.no_update, dash.no_update
