@@ -120,3 +120,51 @@ def test_train_batched_falls_back_to_per_run_training():
     got = list(train_batched(runs, device="cpu"))
     want = [list(train(s, device="cpu")) for s in runs]
     assert [[r.metrics for r in epoch] for epoch in got] == [list(ms) for ms in zip(*([r.metrics for r in w] for w in want))]
+
+
+def _metrics_csv(path) -> dict:
+    import csv
+
+    with open(path / "metrics.csv") as f:
+        return {(r["run_id"], r["epoch"], r["split"], r["metric"]): float(r["value"]) for r in csv.DictReader(f)}
+
+
+def test_write_results_batched_equals_naive(tmp_path):
+    from worker.engine.export import write_results
+
+    exp = ExperimentSpec(base=RunSpec(**(SMALL | {"epochs": 6})), sweep={"data_seed": [0, 1], "pos_weight": [0.5, 2.0], "seed": [0, 1]})
+    _, naive = write_results(exp, tmp_path / "naive", "cpu", engine="naive")
+    ticks = []
+    _, auto = write_results(exp, tmp_path / "auto", "cpu", on_epoch=lambda: ticks.append(1), engine="auto")
+    assert len(ticks) == 8 * 6
+    assert [s for s, _ in auto.runs] == [s for s, _ in naive.runs]
+    a, b = _metrics_csv(tmp_path / "naive"), _metrics_csv(tmp_path / "auto")
+    assert a.keys() == b.keys()
+    assert all((math.isnan(v) and math.isnan(b[k])) or abs(v - b[k]) <= TOL for k, v in a.items())
+
+
+def test_write_results_engine_batched_refuses_what_it_cannot_batch(tmp_path):
+    from worker.engine.export import plan_groups, write_results
+
+    exp = ExperimentSpec(base=RunSpec(**SMALL, model="mlp", dropout=0.5), sweep={"seed": [0, 1]})
+    with pytest.raises(ValueError, match="dropout"):
+        write_results(exp, tmp_path, "cpu", engine="batched")
+    assert plan_groups(exp.runs(), "auto") == [[0], [1]]  # auto: one run at a time
+    with pytest.raises(ValueError):
+        plan_groups(exp.runs(), "fast")
+
+
+def test_cli_run_takes_an_engine(tmp_path):
+    import yaml
+    from typer.testing import CliRunner
+
+    from backend.cli import app
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump({"name": "t", "base": SMALL | {"epochs": 3}, "sweep": {"pos_weight": [0.5, 2.0]}}))
+    for engine in ("naive", "batched", "auto"):
+        result = CliRunner().invoke(app, ["run", str(spec), "--out", str(tmp_path / engine), "--engine", engine, "--device", "cpu"])
+        assert result.exit_code == 0, result.output
+    assert _metrics_csv(tmp_path / "naive").keys() == _metrics_csv(tmp_path / "batched").keys()
+    result = CliRunner().invoke(app, ["run", str(spec), "--out", str(tmp_path / "x"), "--engine", "fast"])
+    assert result.exit_code == 2
