@@ -7,20 +7,51 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from .outcome import Outcome
-from .spec import ExperimentSpec
+from .batched import BatchedTraining, groups, why_not_batchable
+from .outcome import History, Outcome
+from .spec import ExperimentSpec, RunSpec
 from .train import train
+
+ENGINES = ("auto", "naive", "batched")
 
 METRIC_COLUMNS = ["run_id", "epoch", "split", "metric", "value"]
 
 
+def plan_groups(runs: list[RunSpec], engine: str = "auto") -> list[list[int]]:
+    """Run indices to train together: singletons train on the per-run engine, larger groups batched."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    if engine == "naive":
+        return [[i] for i in range(len(runs))]
+    plan: list[list[int]] = []
+    for group in groups(runs):
+        reason = why_not_batchable([runs[i] for i in group])
+        if reason is None:
+            plan.append(group)
+        elif engine == "batched":
+            raise ValueError(f"engine batched: {reason}")
+        else:
+            plan.extend([i] for i in group)
+    return plan
+
+
 def write_results(
-    spec: ExperimentSpec, out: Path, device: str | None = None, on_epoch: Callable[[], None] = lambda: None
+    spec: ExperimentSpec,
+    out: Path,
+    device: str | None = None,
+    on_epoch: Callable[[], None] = lambda: None,
+    engine: str = "auto",
 ) -> tuple[list[Path], Outcome]:
     """`runs.csv`: one row per run, one column per run parameter. `metrics.csv`: one row per
-    (run, epoch, split, metric). Rows are written as epochs finish, so a long run can be watched."""
+    (run, epoch, split, metric). Rows are written as epochs finish, so a long run can be watched.
+
+    `engine`: "naive" trains one run at a time; "batched" trains each group of runs that share data
+    and architecture as one program (`batched.py`) and refuses (ValueError) a group it cannot batch;
+    "auto" batches the groups that can be batched and trains the others one run at a time. Either
+    way the metrics are the same (within 1e-5) and `Outcome` lists the runs in spec order."""
     out.mkdir(parents=True, exist_ok=True)
     runs, outcome = spec.runs(), Outcome()
+    plan = plan_groups(runs, engine)
     runs_path, metrics_path = out / "runs.csv", out / "metrics.csv"
     params = list(runs[0].model_dump())
     with runs_path.open("w", newline="") as f:
@@ -29,17 +60,21 @@ def write_results(
         for run_id, run in enumerate(runs):
             values = run.model_dump(mode="json")
             writer.writerow([run_id, *(json.dumps(values[p]) if isinstance(values[p], list) else values[p] for p in params)])
+    histories: dict[int, History] = {}
     with metrics_path.open("w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(METRIC_COLUMNS)
-        for run_id, run in enumerate(runs):
-            history = {}
-            for result in train(run, device):
-                history[result.epoch] = result.metrics
-                for split, values in result.metrics.items():
-                    writer.writerows([run_id, result.epoch, split, name, repr(value)] for name, value in values.items())
+        for group in plan:
+            batch = [runs[i] for i in group]
+            epochs = BatchedTraining(batch, device) if len(group) > 1 else ([r] for r in train(batch[0], device))
+            for results in epochs:
+                for run_id, result in zip(group, results):
+                    histories.setdefault(run_id, {})[result.epoch] = result.metrics
+                    for split, values in result.metrics.items():
+                        writer.writerows([run_id, result.epoch, split, name, repr(value)] for name, value in values.items())
+                    if result.epoch:
+                        on_epoch()
                 f.flush()
-                if result.epoch:
-                    on_epoch()
-            outcome.add(run, history)
+    for run_id, run in enumerate(runs):
+        outcome.add(run, histories[run_id])
     return [runs_path, metrics_path], outcome
