@@ -8,145 +8,94 @@ README's screenshots to docs/. With CI=true a missing Chromium or Playwright fai
 
 from __future__ import annotations
 
-import os
 import re
-import sys
-from pathlib import Path
 
-import pytest
+from playwright.sync_api import expect
 
-from tests.services import free_port, in_ci, tail, wait_for_http
+from tests.e2e.conftest import DOCS, logs_of
 
-ROOT = Path(__file__).resolve().parents[2]
-DOCS = ROOT / "docs"
-IWLAB = str(Path(sys.executable).with_name("iwlab"))
-WIDTH = 1400
 EPOCHS = 40
-
-try:
-    from playwright.sync_api import expect, sync_playwright
-except ImportError:  # pragma: no cover - depends on the environment
-    if in_ci():
-        raise
-    pytest.skip("playwright is not installed (pip install playwright)", allow_module_level=True)
 
 # JS helpers: count traces of a Plotly graph by their `meta.role` (set by frontend/components/figures.py).
 COUNT = "([id, role]) => { const g = document.querySelector(`#${id} .js-plotly-plot`); return g && g.data ? g.data.filter(t => t.meta && t.meta.role === role).length : 0; }"
 TITLE = "id => { const g = document.querySelector(`#${id} .js-plotly-plot`); return g && g.layout && g.layout.title ? g.layout.title.text : ''; }"
 
 
-@pytest.fixture
-def stack(tmp_path: Path, spawn):
-    """API, one worker and the dashboard on free ports; yields the dashboard's URL."""
-    home = tmp_path / "iwlab-home"
-    home.mkdir()
-    api_port, dash_port = free_port(), free_port()
-    api_url = f"http://127.0.0.1:{api_port}"
-    env = {k: v for k, v in os.environ.items() if k not in ("IWLAB_DATABASE_URL", "IWLAB_BROKER_URL")}
-    env |= {"IWLAB_HOME": str(home), "IWLAB_API_URL": api_url, "IWLAB_DEVICE": "cpu", "IWLAB_POLL_SECONDS": "0.5", "PYTHONUNBUFFERED": "1"}
-    logs = {name: tmp_path / f"{name}.log" for name in ("api", "worker", "dashboard")}
-    procs = {"api": spawn([IWLAB, "api", "--host", "127.0.0.1", "--port", str(api_port)], log=logs["api"], env=env, cwd=tmp_path)}
-    try:
-        wait_for_http(f"{api_url}/api/v1/health", timeout=60)
-        procs["worker"] = spawn([IWLAB, "worker"], log=logs["worker"], env=env, cwd=tmp_path)
-        procs["dashboard"] = spawn(
-            [IWLAB, "dashboard", "--host", "127.0.0.1", "--port", str(dash_port), "--api-url", api_url], log=logs["dashboard"], env=env, cwd=tmp_path
-        )
-        wait_for_http(f"http://127.0.0.1:{dash_port}/", timeout=60)
-    except Exception:
-        raise RuntimeError("the stack did not start:\n" + "\n".join(f"--- {n}\n{tail(p)}" for n, p in logs.items()))
-    yield f"http://127.0.0.1:{dash_port}", procs, logs
-
-
-def logs_of(logs: dict) -> str:
-    return "\n".join(f"--- {name}.log\n{tail(path, 30)}" for name, path in logs.items())
-
-
-def test_submit_watch_and_animate(stack, chromium_path, chromium_args):
+def test_submit_watch_and_animate(stack, page):
     base, procs, logs = stack
-    DOCS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path, args=chromium_args)
-        try:
-            page = browser.new_page(viewport={"width": WIDTH, "height": 900})
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.set_default_timeout(30_000)
 
-            # -- the list starts empty and says what to do
-            page.goto(base + "/")
-            expect(page.locator("#empty-state")).to_be_visible()
+    # -- the list starts empty and says what to do
+    page.goto(base + "/")
+    expect(page.locator("#empty-state")).to_be_visible()
 
-            # -- the form: a bad value comes back from the API as an inline message naming the field
-            page.goto(base + "/new")
-            page.fill("#field-name", "weights fade")
-            page.locator("#field-model").get_by_label("logistic regression").check()
-            page.fill("#field-weights", "0.1, 1, 10")
-            page.fill("#field-seeds", "0")
-            page.fill("#field-epochs", str(EPOCHS))
-            page.fill("#field-lr", "0.05")
-            expect(page.locator("#run-count")).to_have_text(re.compile(r"= 3 runs"))
-            page.screenshot(path=str(DOCS / "new-experiment-page.png"), full_page=True)
-            page.fill("#field-epochs", "0")
-            page.click("#submit")
-            expect(page.locator("#form-error")).to_contain_text("Epochs")
-            expect(page.locator("#field-epochs")).to_have_class(re.compile("is-invalid"))
-            assert "/new" in page.url
-            page.fill("#field-epochs", str(EPOCHS))
-            page.click("#submit")
+    # -- the form: a bad value comes back from the API as an inline message naming the field
+    page.goto(base + "/new")
+    page.fill("#field-name", "weights fade")
+    page.locator("#field-model").get_by_label("logistic regression").check()
+    page.fill("#field-weights", "0.1, 1, 10")
+    page.fill("#field-seeds", "0")
+    page.fill("#field-epochs", str(EPOCHS))
+    page.fill("#field-lr", "0.05")
+    expect(page.locator("#run-count")).to_have_text(re.compile(r"= 3 runs"))
+    page.screenshot(path=str(DOCS / "new-experiment-page.png"), full_page=True)
+    page.fill("#field-epochs", "0")
+    page.click("#submit")
+    expect(page.locator("#form-error")).to_contain_text("Epochs")
+    expect(page.locator("#field-epochs")).to_have_class(re.compile("is-invalid"))
+    assert "/new" in page.url
+    page.fill("#field-epochs", str(EPOCHS))
+    page.click("#submit")
 
-            # -- the experiment page: wait for the worker to finish all three runs
-            page.wait_for_url(re.compile(r"/experiments/\d+"))
-            exp_url = page.url.split("?")[0]
-            status = page.locator("#exp-status")
-            expect(status).to_have_text(re.compile("succeeded|failed"), timeout=180_000)
-            if status.text_content() != "succeeded":
-                raise AssertionError(f"the experiment failed: {page.locator('#run-table').inner_text()}\n{logs_of(logs)}")
-            expect(page.locator("#run-table")).to_contain_text("epoch 40 of 40")
-            assert page.locator("#run-table .run-row").count() == 3
+    # -- the experiment page: wait for the worker to finish all three runs
+    page.wait_for_url(re.compile(r"/experiments/\d+"))
+    exp_url = page.url.split("?")[0]
+    status = page.locator("#exp-status")
+    expect(status).to_have_text(re.compile("succeeded|failed"), timeout=180_000)
+    if status.text_content() != "succeeded":
+        raise AssertionError(f"the experiment failed: {page.locator('#run-table').inner_text()}\n{logs_of(logs)}")
+    expect(page.locator("#run-table")).to_contain_text("epoch 40 of 40")
+    assert page.locator("#run-table .run-row").count() == 3
 
-            # (a) three boundary panels, each a heatmap + the 0.5 contour; (b) three curves
-            page.wait_for_function(f"({COUNT})(['boundary-graph', 'heatmap']) === 3")
-            assert page.evaluate(COUNT, ["boundary-graph", "boundary"]) == 3
-            page.wait_for_function(f"({COUNT})(['curve-graph', 'mean']) === 3")
-            names = page.evaluate("() => document.querySelector('#curve-graph .js-plotly-plot').data.filter(t => t.meta && t.meta.role === 'mean').map(t => t.name)")
-            assert names == ["w = 0.1", "w = 1", "w = 10"]
-            label = page.locator("#epoch-label")
-            expect(label).to_have_text(f"epoch {EPOCHS} of {EPOCHS}")
+    # (a) three boundary panels, each a heatmap + the 0.5 contour; (b) three curves
+    page.wait_for_function(f"({COUNT})(['boundary-graph', 'heatmap']) === 3")
+    assert page.evaluate(COUNT, ["boundary-graph", "boundary"]) == 3
+    page.wait_for_function(f"({COUNT})(['curve-graph', 'mean']) === 3")
+    names = page.evaluate("() => document.querySelector('#curve-graph .js-plotly-plot').data.filter(t => t.meta && t.meta.role === 'mean').map(t => t.name)")
+    assert names == ["w = 0.1", "w = 1", "w = 10"]
+    label = page.locator("#epoch-label")
+    expect(label).to_have_text(f"epoch {EPOCHS} of {EPOCHS}")
 
-            # the slider moves the frames: Home goes to epoch 0, the arrow key one frame on
-            handle = page.locator("#epoch-slider [role=slider]").first
-            handle.focus()
-            handle.press("Home")
-            expect(label).to_have_text(f"epoch 0 of {EPOCHS}")
-            page.wait_for_function(f"({TITLE})('boundary-graph') === 'Decision boundary at epoch 0'")
-            handle.press("ArrowRight")
-            expect(label).to_have_text(f"epoch 1 of {EPOCHS}")
-            assert "epoch=1" in page.url  # the URL carries the view
+    # the slider moves the frames: Home goes to epoch 0, the arrow key one frame on
+    handle = page.locator("#epoch-slider [role=slider]").first
+    handle.focus()
+    handle.press("Home")
+    expect(label).to_have_text(f"epoch 0 of {EPOCHS}")
+    page.wait_for_function(f"({TITLE})('boundary-graph') === 'Decision boundary at epoch 0'")
+    handle.press("ArrowRight")
+    expect(label).to_have_text(f"epoch 1 of {EPOCHS}")
+    assert "epoch=1" in page.url  # the URL carries the view
 
-            # Play animates through the recorded epochs, Pause stops
-            page.click("#play")
-            expect(page.locator("#play")).to_contain_text("Pause")
-            page.wait_for_function("() => !/^epoch [01] of/.test(document.querySelector('#epoch-label').textContent)")
-            page.wait_for_function(f"({TITLE})('boundary-graph') !== 'Decision boundary at epoch 1'")
-            if "Pause" in page.locator("#play").inner_text():  # else it already reached the last frame and stopped
-                page.click("#play")
-            expect(page.locator("#play")).to_contain_text("Play")
+    # Play animates through the recorded epochs, Pause stops
+    page.click("#play")
+    expect(page.locator("#play")).to_contain_text("Pause")
+    page.wait_for_function("() => !/^epoch [01] of/.test(document.querySelector('#epoch-label').textContent)")
+    page.wait_for_function(f"({TITLE})('boundary-graph') !== 'Decision boundary at epoch 1'")
+    if "Pause" in page.locator("#play").inner_text():  # else it already reached the last frame and stopped
+        page.click("#play")
+    expect(page.locator("#play")).to_contain_text("Play")
 
-            # the screenshot for the README: an early epoch, where the weights still matter
-            page.goto(exp_url + "?seed=0&epoch=3")
-            expect(label).to_have_text(re.compile(rf"epoch 3 of {EPOCHS}"))
-            page.wait_for_function(f"({COUNT})(['curve-graph', 'mean']) === 3")
-            page.wait_for_function(f"({TITLE})('boundary-graph') === 'Decision boundary at epoch 3'")
-            page.wait_for_timeout(500)  # let Plotly finish drawing
-            page.screenshot(path=str(DOCS / "experiment-page.png"), full_page=True)
+    # the screenshot for the README: an early epoch, where the weights still matter
+    page.goto(exp_url + "?seed=0&epoch=3")
+    expect(label).to_have_text(re.compile(rf"epoch 3 of {EPOCHS}"))
+    page.wait_for_function(f"({COUNT})(['curve-graph', 'mean']) === 3")
+    page.wait_for_function(f"({TITLE})('boundary-graph') === 'Decision boundary at epoch 3'")
+    page.wait_for_timeout(500)  # let Plotly finish drawing
+    page.screenshot(path=str(DOCS / "experiment-page.png"), full_page=True)
 
-            page.goto(base + "/")
-            expect(page.locator("#experiments-table")).to_contain_text("weights fade")
-            expect(page.locator("#experiments-table")).to_contain_text("succeeded")
-            page.screenshot(path=str(DOCS / "experiments-page.png"), full_page=True)
-            assert not errors, errors
-        finally:
-            browser.close()
+    page.goto(base + "/")
+    expect(page.locator("#experiments-table")).to_contain_text("weights fade")
+    expect(page.locator("#experiments-table")).to_contain_text("succeeded")
+    page.screenshot(path=str(DOCS / "experiments-page.png"), full_page=True)
+    assert not page.errors, page.errors
     for name, proc in procs.items():
         assert proc.poll() is None, f"{name} exited early\n{logs_of(logs)}"

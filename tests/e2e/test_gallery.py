@@ -1,6 +1,6 @@
 """The presets gallery in a real headless Chromium: open it, run `digits-pair` quick, watch it finish.
 
-Reuses test_browser's stack (API + one Celery worker + dashboard in a throwaway IWLAB_HOME) and saves
+Uses the e2e stack (API + one Celery worker + dashboard in a throwaway IWLAB_HOME) and saves
 docs/presets-gallery.png. digits-pair is offline (scikit-learn's digits) and its quick variant is 6 runs.
 """
 
@@ -8,56 +8,41 @@ from __future__ import annotations
 
 import re
 
-import pytest
+from playwright.sync_api import expect
 
-from tests.e2e.test_browser import DOCS, WIDTH, logs_of, stack  # noqa: F401  (stack is a fixture)
-
-try:
-    from playwright.sync_api import expect, sync_playwright
-except ImportError:  # pragma: no cover - test_browser already skipped or failed the import
-    pytest.skip("playwright is not installed", allow_module_level=True)
+from tests.e2e.conftest import DOCS, logs_of
 
 
-def test_run_a_preset_from_the_gallery(stack, chromium_path, chromium_args):  # noqa: F811
+def test_run_a_preset_from_the_gallery(stack, page):
     base, procs, logs = stack
-    DOCS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path, args=chromium_args)
-        try:
-            page = browser.new_page(viewport={"width": WIDTH, "height": 900})
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.set_default_timeout(30_000)
 
-            # the home page points to the gallery; the navbar too
-            page.goto(base + "/")
-            expect(page.locator("#empty-state")).to_be_visible()
-            page.click("#nav-presets")
-            page.wait_for_url(re.compile(r"/presets$"))
-            gallery = page.locator("#presets-gallery")
-            expect(gallery).to_be_visible()
-            assert gallery.locator(".preset-card").count() >= 8
-            card = page.locator("#preset-digits-pair")
-            expect(card).to_contain_text("Handwritten digits 3 vs 5")
-            expect(card).to_contain_text("6 runs × 300 epochs")
-            expect(page.locator("#preset-bl-cifar-cnn .preset-needs")).to_contain_text("Needs CIFAR-10")
-            assert page.locator("#preset-digits-pair .preset-needs").count() == 0
-            page.goto(base + "/presets")  # a fresh load: no focus ring on the navbar link in the screenshot
-            expect(card).to_contain_text("Handwritten digits 3 vs 5")
-            page.wait_for_timeout(300)
-            page.screenshot(path=str(DOCS / "presets-gallery.png"), full_page=True)
+    # the home page points to the gallery; the navbar too
+    page.goto(base + "/")
+    expect(page.locator("#empty-state")).to_be_visible()
+    page.click("#nav-presets")
+    page.wait_for_url(re.compile(r"/presets$"))
+    gallery = page.locator("#presets-gallery")
+    expect(gallery).to_be_visible()
+    assert gallery.locator(".preset-card").count() >= 8
+    card = page.locator("#preset-digits-pair")
+    expect(card).to_contain_text("Handwritten digits 3 vs 5")
+    expect(card).to_contain_text("6 runs × 300 epochs")
+    expect(page.locator("#preset-bl-cifar-cnn .preset-needs")).to_contain_text("Needs CIFAR-10")
+    assert page.locator("#preset-digits-pair .preset-needs").count() == 0
+    page.goto(base + "/presets")  # a fresh load: no focus ring on the navbar link in the screenshot
+    expect(card).to_contain_text("Handwritten digits 3 vs 5")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(DOCS / "presets-gallery.png"), full_page=True)
 
-            # Run quick submits the preset's spec and opens the experiment, which the worker finishes
-            card.get_by_role("button", name="Run quick").click()
-            page.wait_for_url(re.compile(r"/experiments/\d+"))
-            status = page.locator("#exp-status")
-            expect(status).to_have_text(re.compile("succeeded|failed"), timeout=240_000)
-            if status.text_content() != "succeeded":
-                raise AssertionError(f"the preset failed: {page.locator('#run-table').inner_text()}\n{logs_of(logs)}")
-            assert page.locator("#run-table .run-row").count() == 6
-            expect(page.locator("#run-table")).to_contain_text("epoch 300 of 300")
-            assert not errors, errors
-        finally:
-            browser.close()
+    # Run quick submits the preset's spec and opens the experiment, which the worker finishes
+    card.get_by_role("button", name="Run quick").click()
+    page.wait_for_url(re.compile(r"/experiments/\d+"))
+    status = page.locator("#exp-status")
+    expect(status).to_have_text(re.compile("succeeded|failed"), timeout=240_000)
+    if status.text_content() != "succeeded":
+        raise AssertionError(f"the preset failed: {page.locator('#run-table').inner_text()}\n{logs_of(logs)}")
+    assert page.locator("#run-table .run-row").count() == 6
+    expect(page.locator("#run-table")).to_contain_text("epoch 300 of 300")
+    assert not page.errors, page.errors
     for name, proc in procs.items():
         assert proc.poll() is None, f"{name} exited early\n{logs_of(logs)}"
