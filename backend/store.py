@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from worker.engine.spec import ExperimentSpec
 
-from .models import BoundaryFrame, BoundaryGrid, Experiment, Metric, Run, utcnow
+from .models import BoundaryFrame, BoundaryGrid, Experiment, Metric, Run
 
 ACTIVE = ("queued", "running")
 
@@ -80,19 +80,6 @@ def experiment_summary(runs: Sequence[Run]) -> dict[str, Any]:
 
 
 # --- written by the worker -------------------------------------------------------------------
-
-
-def start_run(session: Session, run_id: int, worker: str) -> Run:
-    run = get_run(session, run_id)
-    run.status, run.worker, run.started_at, run.error = "running", worker, utcnow(), None
-    return run
-
-
-def finish_run(session: Session, run_id: int, error: str | None = None) -> None:
-    run = get_run(session, run_id)
-    run.status = "failed" if error else "succeeded"
-    run.error = error
-    run.finished_at = utcnow()
 
 
 def _upsert(session: Session, table, rows: list[dict], keys: list[str], update: list[str]) -> None:

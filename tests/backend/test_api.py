@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
-from backend import store
+from backend import lifecycle, store
 from backend.db import session_scope
 from backend.models import Experiment, Metric, Run
 
@@ -88,8 +88,9 @@ def test_metrics_and_boundary_frames_read_back(client, settings):
     run_id = client.get(f"/api/v1/experiments/{exp['id']}/runs").json()[0]["id"]
     assert client.get(f"/api/v1/runs/{run_id}/boundary").status_code == 404  # not started yet
     grid = np.linspace(0, 1, 12).reshape(3, 4)
+    claim, _ = lifecycle.claim(settings, run_id, worker="test-host")
+    assert claim is not None
     with session_scope(settings.db_url) as s:
-        store.start_run(s, run_id, "test-host")
         store.save_grid(s, run_id, [0.0, 1.0, 2.0, 3.0], [0.0, 1.0, 2.0], [(0.5, 0.5, 1)])
         store.record_epochs(s, run_id, [epoch_record(0, {"test": {"frac_pred_pos": 0.0, "acc": 1.0}}, grid)])
         store.record_epochs(
