@@ -13,9 +13,7 @@ from worker.engine.metrics import (
     interpolation_epoch,
     normalised_margin,
     param_norm,
-    seed_mean_spread,
     split_metrics,
-    spread,
 )
 
 # Five examples, logit difference z_pos - z_neg = 2, -1, 0.5, -3, 1:
@@ -73,24 +71,6 @@ def test_interpolation_epoch():
     assert interpolation_epoch([1.0]) == 0
     assert interpolation_epoch([0.5, 0.999]) is None
     assert interpolation_epoch([]) is None
-
-
-def test_spread():
-    assert spread([0.76, 0.5, 0.03]) == pytest.approx(0.73)
-    assert spread([0.4]) == 0.0
-    assert spread([0.2, math.nan, 0.7]) == pytest.approx(0.5)
-    assert math.isnan(spread([]))
-
-
-def test_seed_mean_spread():
-    table = {
-        (0.1, 0): 0.0, (0.1, 1): 0.2,   # mean 0.1
-        (1.0, 0): 0.5, (1.0, 1): 0.5,   # mean 0.5
-        (10.0, 0): 0.9, (10.0, 1): 0.7,  # mean 0.8
-    }
-    assert seed_mean_spread(table) == pytest.approx(0.8 - 0.1)
-    # the spread of the means, not the largest per-seed gap (which is 0.9 - 0.0)
-    assert seed_mean_spread({(0.1, 0): 0.0, (0.1, 1): 0.9, (10.0, 0): 0.9, (10.0, 1): 0.0}) == 0.0
 
 
 def test_intended_frac_pos():

@@ -1,8 +1,18 @@
 """Reading an outcome: spreads over seed means, fit and ordering checks, on hand-made histories."""
 
+import math
+
 import pytest
 
-from worker.engine.outcome import Outcome, all_fit, not_degenerate, ordered_by_weight, spread_at_least, spread_shrinks
+from worker.engine.outcome import (
+    Outcome,
+    all_fit,
+    not_degenerate,
+    ordered_by_weight,
+    spread,
+    spread_at_least,
+    spread_shrinks,
+)
 from worker.engine.spec import RunSpec
 
 
@@ -47,3 +57,17 @@ def test_checks_report_what_they_measured(outcome):
 def test_where_filters_runs(outcome):
     assert len(outcome.where(seed=0).runs) == 2
     assert outcome.where(seed=0).spread("end") == pytest.approx(0.3)
+
+
+def test_spread_ignores_nan():
+    assert spread([0.76, 0.5, 0.03]) == pytest.approx(0.73)
+    assert spread([0.4]) == 0.0
+    assert spread([0.2, math.nan, 0.7]) == pytest.approx(0.5)
+    assert math.isnan(spread([]))
+
+
+def test_spread_of_the_seed_means_not_the_largest_per_seed_gap():
+    o = Outcome()
+    for weight, seed, value in [(0.1, 0, 0.0), (0.1, 1, 0.9), (10.0, 0, 0.9), (10.0, 1, 0.0)]:
+        o.add(RunSpec(pos_weight=weight, seed=seed), {0: {"test": {"frac_pred_pos": value}}})
+    assert o.spread(0) == 0.0  # the largest per-seed gap is 0.9

@@ -134,6 +134,7 @@ class BatchedTraining:
         self._orders = [torch.Generator().manual_seed(s.seed) for s in specs]
         self.epoch = 0
         self._svm = geometry.max_margin_direction(data.x_train, data.y_train, bias="augmented") if spec.is_2d and spec.model == "logreg" else None
+        self._centres = geometry.class_centres(data.x_train, data.y_train) if spec.is_2d else None
 
     def _per_model(self, name: str) -> torch.Tensor:
         return torch.tensor([float(getattr(s, name)) for s in self.specs], device=self.device)
@@ -263,8 +264,6 @@ class BatchedTraining:
         return [EpochResult(self.epoch, self.spec.epochs, metrics[m], boundaries[m]) for m in range(self.M)]
 
     def _geometry(self) -> list[dict[str, float]]:
-        x, y = self.data.x_train, self.data.y_train
-        centres = x[y == 0].mean(0), x[y == 1].mean(0)
         cache: dict[str, torch.Tensor] = {}
 
         def margin_of(m: int):
@@ -276,16 +275,14 @@ class BatchedTraining:
 
             return margin
 
-        out = []
-        for m in range(self.M):
-            g = {"offset": geometry.boundary_offset(margin_of(m), *centres)}
-            if self._svm is not None:
-                W = self.params[0][m]  # (in, 2)
-                normal = (W[:, 1] - W[:, 0]).detach().cpu()
-                if float(normal.norm()) > 0:
-                    g["svm_cosine"] = geometry.cosine(normal, self._svm[0])
-            out.append(g)
-        return out
+        def normal(m: int) -> torch.Tensor | None:
+            if self._svm is None:
+                return None
+            W = self.params[0][m]  # (in, 2): column c is class c's weights
+            return (W[:, 1] - W[:, 0]).detach().cpu()
+
+        svm = self._svm[0] if self._svm is not None else None
+        return [geometry.readouts(margin_of(m), self._centres, normal(m), svm) for m in range(self.M)]
 
 
 def train_batched(specs: list[RunSpec], device: str | None = None) -> Iterator[list[EpochResult]]:

@@ -154,3 +154,23 @@ def _dual_cd(X: np.ndarray, s: np.ndarray, tol: float, max_iter: int) -> np.ndar
             w += (new - a[i]) * s[i] * X[i]
             a[i] = new
     raise ValueError("SVM did not converge: data not linearly separable (or raise max_iter)")
+
+
+def class_centres(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+    """Mean training point of the negative and of the positive class."""
+    return x[y == 0].mean(0), x[y == 1].mean(0)
+
+
+def readouts(
+    predict_margin: Callable[[Tensor], Tensor],
+    centres: tuple[Tensor, Tensor],
+    normal: Tensor | None = None,
+    svm_normal: Tensor | None = None,
+) -> dict[str, float]:
+    """The per-epoch geometry of a 2-D run: where the boundary crosses the segment between the class
+    centres, and (linear models) the cosine of its normal to the max-margin one. Finer readouts than
+    frac_pred_pos, which stays at 0.5 while a boundary still moves through an empty gap."""
+    out = {"offset": boundary_offset(predict_margin, *centres)}
+    if normal is not None and svm_normal is not None and float(normal.norm()) > 0:
+        out["svm_cosine"] = cosine(normal, svm_normal)
+    return out

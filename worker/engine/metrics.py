@@ -2,14 +2,13 @@
 
 Everything here is *unweighted*, so runs that differ only in their weights are compared on the
 same scale. Per split: `split_metrics`. Per run: `interpolation_epoch`, `param_norm`,
-`normalised_margin`. Across runs of a sweep: `spread`, `seed_mean_spread`, `intended_frac_pos`.
+`normalised_margin`, and `intended_frac_pos` (the spread across runs is in outcome.py).
 """
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -69,21 +68,6 @@ def interpolation_epoch(train_accs: Sequence[float], tol: float = 1e-9) -> int |
         if acc >= 1.0 - tol:
             return i
     return None
-
-
-def spread(values: Sequence[float]) -> float:
-    """max - min, ignoring NaN; NaN if there is nothing to compare."""
-    finite = [float(v) for v in values if not math.isnan(float(v))]
-    return max(finite) - min(finite) if finite else math.nan
-
-
-def seed_mean_spread(table: Mapping[tuple[float, int], float]) -> float:
-    """Spread across weights of the seed-mean: {(weight, seed): value} -> mean over seeds for each
-    weight, then max - min across weights. This is the "spread" the presets' checks read."""
-    by_weight: dict[float, list[float]] = defaultdict(list)
-    for (weight, _seed), value in table.items():
-        by_weight[weight].append(float(value))
-    return spread([sum(vs) / len(vs) for vs in by_weight.values()])
 
 
 @torch.no_grad()

@@ -6,13 +6,20 @@ the reproduction report all read. Spread = the spread across weights of the seed
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from statistics import mean
 from typing import Any
 
 from .spec import RunSpec
+
+def spread(values: Iterable[float]) -> float:
+    """max - min, ignoring NaN; NaN if there is nothing to compare."""
+    finite = [float(v) for v in values if not math.isnan(float(v))]
+    return max(finite) - min(finite) if finite else math.nan
+
 
 History = dict[int, dict[str, dict[str, float]]]  # evaluated epoch -> split -> metric -> value (in order)
 
@@ -43,8 +50,7 @@ class Outcome:
         return {w: mean(v) for w, v in sorted(groups.items())}
 
     def spread(self, epoch: int | str = "end", split: str = "test", metric: str = "frac_pred_pos") -> float:
-        values = list(self.by_weight(epoch, split, metric).values())
-        return max(values) - min(values) if values else float("nan")
+        return spread(self.by_weight(epoch, split, metric).values())
 
     def intended_by_weight(self, epoch: int | str = "end", split: str = "test") -> dict[float, float]:
         """What each weight was meant to do: log w added to the unweighted runs' positive logit."""

@@ -91,6 +91,7 @@ class Training:
         self.epoch = 0  # epochs finished
         self.best_val, self.since_best = math.inf, 0
         self._svm = geometry.max_margin_direction(data.x_train, data.y_train, bias="augmented") if spec.is_2d and spec.model == "logreg" else None
+        self._centres = geometry.class_centres(data.x_train, data.y_train) if spec.is_2d else None
         if resume is not None:
             self._restore(resume)
 
@@ -184,22 +185,14 @@ class Training:
         return EpochResult(self.epoch, self.spec.epochs, metrics, boundary)
 
     def _geometry(self) -> dict[str, float]:
-        """Where the boundary crosses the segment between the class centres, and (linear models)
-        how its normal compares with the max-margin one: finer readouts than frac_pred_pos."""
-        x, y = self.data.x_train, self.data.y_train
-        centres = x[y == 0].mean(0), x[y == 1].mean(0)
-
         def margin(points: torch.Tensor) -> torch.Tensor:
             z = self.logits(points)
             return (z[:, 1] - z[:, 0]).cpu()
 
-        out = {"offset": geometry.boundary_offset(margin, *centres)}
-        if self._svm is not None:
-            layer = self.model[1]
-            normal = (layer.weight[1] - layer.weight[0]).detach().cpu()
-            if float(normal.norm()) > 0:
-                out["svm_cosine"] = geometry.cosine(normal, self._svm[0])
-        return out
+        if self._svm is None:
+            return geometry.readouts(margin, self._centres)
+        normal, _ = geometry.linear_boundary(self.model[1].weight, self.model[1].bias)
+        return geometry.readouts(margin, self._centres, normal.cpu(), self._svm[0])
 
     # --- checkpoints ------------------------------------------------------------------------
 
