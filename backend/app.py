@@ -8,9 +8,11 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from . import store
-from .api import catalog, experiments, health, presets, runs, users
+from .api import catalog, experiments, health, presets, runs, users, workers
+from .api.access_log import AccessLog
 from .api.deps import current_user
 from .api.limits import BodyLimit
+from .api.ratelimit import RateLimit
 from .lifecycle import Conflict
 from .maintenance import MaintenanceLoop
 from .migrate import upgrade
@@ -42,10 +44,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     api = APIRouter(prefix=PREFIX)
     api.include_router(health.router)  # the one route open without a token (probes, load balancers)
-    for module in (catalog, presets, experiments, runs, users):
+    for module in (catalog, presets, experiments, runs, users, workers):
         api.include_router(module.router, dependencies=[Depends(current_user)])
     app.include_router(api)
+    # the last added runs first: log every answer, then refuse floods, then oversized bodies
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst)
+    app.add_middleware(AccessLog)
 
     @app.exception_handler(store.NotFound)
     async def not_found(_request: Request, exc: store.NotFound) -> JSONResponse:

@@ -205,7 +205,10 @@ def api(host: Host = None, port: Annotated[int | None, typer.Option(help="defaul
         settings = settings.model_copy(update={"host": host})
     if not settings.auth_required and settings.host not in ("127.0.0.1", "localhost", "::1"):
         console.print(f"[yellow]warning:[/yellow] IWLAB_AUTH=off on {settings.host}: anyone who reaches it acts as an admin")
-    uvicorn.run(create_app(settings), host=settings.host, port=port or settings.api_port, log_level="info")
+    from .logs import configure
+
+    configure(settings)  # one format for uvicorn's own lines and ours; requests are logged by AccessLog
+    uvicorn.run(create_app(settings), host=settings.host, port=port or settings.api_port, log_config=None, access_log=False)
 
 
 @app.command()
@@ -222,18 +225,81 @@ def dashboard(
     dash_app.run(host=host or settings.host, port=port or settings.dashboard_port, debug=False)
 
 
-@app.command()
+worker_app = typer.Typer(help="Start a worker, or manage the lab's workers.")
+app.add_typer(worker_app, name="worker")
+
+
+@worker_app.callback(invoke_without_command=True)
 def worker(
-    concurrency: Annotated[int, typer.Option(help="runs trained at once")] = 1,
-    loglevel: Annotated[str, typer.Option()] = "INFO",
+    ctx: typer.Context,
+    queues: Annotated[str, typer.Option(help="queues to take runs from: cpu, gpu, or both (cpu,gpu)")] = "cpu",
+    gpus: Annotated[str | None, typer.Option(help="one worker process per GPU, e.g. 0,1 (each pinned with CUDA_VISIBLE_DEVICES)")] = None,
+    concurrency: Annotated[int, typer.Option(min=1, help="runs trained at once per process")] = 1,
+    loglevel: Annotated[str | None, typer.Option(help="default IWLAB_LOG_LEVEL")] = None,
 ) -> None:
     """Start a Celery worker that trains queued runs."""
-    from worker.celery_app import app as celery_app
+    if ctx.invoked_subcommand:
+        return
+    from worker.launch import gpu_children, node_name, parse_gpus, parse_queues, supervise
 
+    try:
+        queue_list = parse_queues(queues)
+        gpu_list = parse_gpus(gpus) if gpus is not None else None
+    except ValueError as err:
+        raise fail(str(err)) from None
+    if gpu_list:
+        raise typer.Exit(supervise(gpu_children(gpu_list, queue_list, concurrency, loglevel)))
+
+    from celery.signals import setup_logging
+
+    from worker.celery_app import app as celery_app
+    from worker.presence import Presence
+
+    from .logs import configure
+
+    settings = get_settings()
+    setup_logging.connect(lambda **_kw: configure(settings), weak=False)  # our format instead of Celery's
+    Presence(queue_list).install()
     pool = "solo" if concurrency == 1 else "prefork"
-    celery_app.worker_main(
-        ["worker", f"--pool={pool}", f"--concurrency={concurrency}", f"--loglevel={loglevel}", "--without-gossip", "--without-mingle"]
-    )
+    celery_app.worker_main([
+        "worker", f"--pool={pool}", f"--concurrency={concurrency}", f"--loglevel={loglevel or settings.log_level}",
+        f"--queues={','.join(queue_list)}", f"--hostname={node_name(queue_list, os.environ.get('CUDA_VISIBLE_DEVICES'))}",
+        "--without-gossip", "--without-mingle",
+    ])
+
+
+@worker_app.command("drain")
+def worker_drain(
+    name: Annotated[str, typer.Argument(help="the worker's name, as `iwlab worker ls` or GET /api/v1/workers shows it")],
+    server: Annotated[str | None, typer.Option(help="API base URL (default IWLAB_API_URL)")] = None,
+) -> None:
+    """Let a worker finish its current run, take no more, and stop (admins only)."""
+    worker = api_call("POST", f"/workers/{name}/drain", server)
+    console.print(f"worker {worker['name']} drains: " + (f"finishing run {worker['current_runs']}" if worker["busy"] else "idle, stopping"))
+
+
+@worker_app.command("ls")
+def worker_ls(server: Annotated[str | None, typer.Option(help="API base URL (default IWLAB_API_URL)")] = None) -> None:
+    """List the workers: alive, busy, what they train, their queues and GPU."""
+    page = api_call("GET", "/workers", server, params={"limit": 500})
+    table = Table("name", "alive", "busy", "runs", "queues", "gpu", "last heartbeat")
+    for w in page["items"]:
+        state = "draining" if w["draining"] and w["alive"] else ("yes" if w["alive"] else "no")
+        table.add_row(w["name"], state, "yes" if w["busy"] else "", ",".join(map(str, w["current_runs"])), ",".join(w["queues"]),
+                      w["gpu"] or "", w["heartbeat_at"])
+    Console().print(table)
+
+
+def api_call(method: str, path: str, server: str | None, **kwargs) -> dict:
+    """One request to the API; an unreachable server or an error answer is one line and exit 2."""
+    base = (server or get_settings().api_url).rstrip("/") + "/api/v1"
+    try:
+        resp = httpx.request(method, base + path, headers=auth_headers(), timeout=30, **kwargs)
+    except httpx.HTTPError as err:
+        raise fail(f"cannot reach {base}: {err}") from None
+    if resp.status_code >= 400:
+        raise fail(f"{method} {path}: {resp.status_code} {resp.text[:300]}")
+    return resp.json()
 
 
 @app.command()

@@ -125,3 +125,20 @@ class Checkpoint(Base):
     epoch: Mapped[int] = mapped_column(Integer)
     data: Mapped[bytes] = mapped_column(LargeBinary)
     saved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Worker(Base):
+    """A worker process, as its own heartbeat reports it (worker/presence.py). A worker is alive while
+    its heartbeat is younger than `IWLAB_DEAD_AFTER_SECONDS` and it has not said goodbye."""
+
+    __tablename__ = "workers"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)  # the Celery node name, e.g. gpu0-4242@host
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    queues: Mapped[list[str]] = mapped_column(JSON)
+    gpu: Mapped[str | None] = mapped_column(String(64), default=None)  # its CUDA_VISIBLE_DEVICES, if pinned
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    stopped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    drain_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -17,8 +17,9 @@ from sqlalchemy import select, update
 
 from .db import session_scope
 from .models import Run, utcnow
-from .queue import send
+from .queue import queue_for, send
 from .settings import Settings
+from .workers import live_gpu_worker
 
 log = logging.getLogger(__name__)
 
@@ -35,15 +36,16 @@ def dispatch_pending(settings: Settings, run_ids: list[int] | None = None, fast_
     if fast_path and time.monotonic() < _broker_down_until:
         return 0  # the broker just failed: answer the submission now, the loop sends it later
     with _lock:
-        query = select(Run.id).where(Run.dispatched_at.is_(None), Run.status == "queued").order_by(Run.id).limit(BATCH)
+        query = select(Run.id, Run.params).where(Run.dispatched_at.is_(None), Run.status == "queued").order_by(Run.id).limit(BATCH)
         if run_ids is not None:
             query = query.where(Run.id.in_(run_ids))
         with session_scope(settings.db_url) as s:
-            pending = list(s.scalars(query))
+            pending = s.execute(query).all()
+            gpu = bool(pending) and live_gpu_worker(s, settings)
         sent = []
-        for run_id in pending:
+        for run_id, params in pending:
             try:
-                send(settings, run_id)
+                send(settings, run_id, queue_for(params, gpu))
             except Exception as exc:  # broker down or unreachable: keep the rest for later
                 _broker_down_until = time.monotonic() + BACKOFF_SECONDS
                 log.warning("broker refused run %s (%s); %d runs wait in the outbox", run_id, exc, len(pending) - len(sent))

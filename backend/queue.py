@@ -4,20 +4,35 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
+
 from celery import Celery
+
+from worker.engine.spec import IMAGE_DATASETS
 
 from .settings import Settings
 
 log = logging.getLogger(__name__)
 
 TRAIN_TASK = "iwlab.train_run"
-QUEUE = "iwlab"
+QUEUES = ("cpu", "gpu")
+GPU_MODELS = ("convnet", "resnet")
+
+
+def needs_gpu(params: dict[str, Any]) -> bool:
+    """Image data or a convolutional model; 2-D data and small models train as fast on a CPU core."""
+    return params.get("dataset") in IMAGE_DATASETS or params.get("model") in GPU_MODELS
+
+
+def queue_for(params: dict[str, Any], gpu_worker_alive: bool) -> str:
+    """`gpu` only while a GPU worker is there to take it, so an image run never waits on an empty queue."""
+    return "gpu" if gpu_worker_alive and needs_gpu(params) else "cpu"
 
 
 def celery_config(settings: Settings) -> dict:
     config = {
         "broker_url": settings.broker,
-        "task_default_queue": QUEUE,
+        "task_default_queue": "cpu",
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
@@ -58,9 +73,9 @@ def client(settings: Settings) -> Celery:
     return _clients[key]
 
 
-def send(settings: Settings, run_id: int) -> None:
+def send(settings: Settings, run_id: int, queue: str = "cpu") -> None:
     """One message per run; raises when the broker does not take it (no retries here)."""
-    client(settings).send_task(TRAIN_TASK, args=[run_id], retry=False)
+    client(settings).send_task(TRAIN_TASK, args=[run_id], queue=queue, retry=False)
 
 
 def dispatch(settings: Settings, run_ids: list[int]) -> None:

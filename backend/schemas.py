@@ -106,3 +106,25 @@ class Health(BaseModel):
     status: str
     database: str
     version: str
+
+
+class WorkerPublic(BaseModel):
+    name: str
+    host: str
+    pid: int
+    queues: list[str]
+    gpu: str | None  # the CUDA_VISIBLE_DEVICES it is pinned to
+    alive: bool  # heartbeat younger than IWLAB_DEAD_AFTER_SECONDS, and not stopped
+    busy: bool
+    current_runs: list[int]  # the runs it is training now
+    draining: bool  # finishing its current run, then stopping
+    started_at: UtcDatetime
+    heartbeat_at: UtcDatetime
+    stopped_at: UtcDatetime | None
+
+
+class WorkerPage(BaseModel):
+    items: list[WorkerPublic]
+    total: int
+    limit: int
+    offset: int

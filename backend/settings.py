@@ -28,12 +28,20 @@ class Settings(BaseSettings):
     # run lifecycle (API side: the maintenance loop)
     maintenance_seconds: float = Field(5.0, gt=0, description="how often the API re-sends undispatched runs and looks for dead ones")
     dead_after_seconds: float = Field(120.0, gt=0, description="a running run whose heartbeat is older than this lost its worker")
+    db_retry_seconds: float = Field(600.0, ge=0, description="a worker retries its database writes this long while the database is unreachable")
     max_attempts: int = Field(3, ge=1, description="a run whose worker died this many times fails instead of being re-queued")
     # accounts: "auto" requires a token whenever the API binds to a non-loopback address
     auth: Literal["auto", "required", "off"] = Field("auto", description="auto | required | off")
     token: str | None = Field(None, description="API token the CLI sends to a lab server")
     # limits
     max_body_bytes: int = Field(1_000_000, ge=1024, description="larger request bodies are refused with 413")
+    rate_limit_per_minute: float = Field(300.0, ge=0, description="mutating requests per token (or client address) per minute; 0 = no limit")
+    rate_limit_burst: int = Field(60, ge=1, description="mutating requests a token may send at once before the per-minute rate applies")
+    # workers and queues
+    worker_queues: str = Field("cpu", description="comma-separated queues a worker consumes: cpu, gpu")
+    # logs
+    log_level: str = Field("INFO", description="DEBUG | INFO | WARNING | ERROR")
+    log_format: Literal["text", "json"] = Field("text", description="text, or json: one JSON object a line")
 
     @property
     def auth_required(self) -> bool:

@@ -343,7 +343,7 @@ class ThrowawayPostgres(PostgresServer):
         super().__init__(f"{self.driver}://postgres@127.0.0.1:{port}/postgres")
         self.proc: subprocess.Popen | None = None
         try:
-            self._start(port)
+            self._start()
         except Exception:
             self.stop()
             raise
@@ -353,7 +353,7 @@ class ThrowawayPostgres(PostgresServer):
             [*self._as, *args], capture_output=True, text=True, timeout=timeout, cwd=self.root
         )
 
-    def _start(self, port: int) -> None:
+    def _start(self) -> None:
         r = self._run(
             str(self.pg_bin / "initdb"),
             "-D", str(self.data),
@@ -365,9 +365,12 @@ class ThrowawayPostgres(PostgresServer):
         )
         if r.returncode != 0:
             raise RuntimeError(f"initdb failed ({r.returncode}):\n{r.stdout}\n{r.stderr}")
+        self._launch()
+
+    def _launch(self) -> None:
         settings = {
             "listen_addresses": "127.0.0.1",
-            "port": str(port),
+            "port": str(self.port),
             "unix_socket_directories": str(self.sock),
             "fsync": "off",
             "synchronous_commit": "off",
@@ -378,7 +381,20 @@ class ThrowawayPostgres(PostgresServer):
         for key, value in settings.items():
             cmd += ["-c", f"{key}={value}"]
         self.proc = spawn(cmd, log=self.log, cwd=self.root)
-        wait_for(self._ready, timeout=60, what=f"postgres on port {port}")
+        wait_for(self._ready, timeout=60, what=f"postgres on port {self.port}")
+
+    def halt(self) -> None:
+        """Stop the server, keeping its data: every client loses its connection (`-m fast`, as a
+        restart for an upgrade does; `immediate` would also drop commits that `synchronous_commit=off`
+        has not written yet, which no application can survive)."""
+        self._run(str(self.pg_bin / "pg_ctl"), "stop", "-D", str(self.data), "-m", "fast", "-w", timeout=30)
+        assert self.proc is not None
+        self.proc.wait(timeout=30)
+        stop(self.proc)
+
+    def restart(self) -> None:
+        """Start it again on the same port and data after `halt()` (it recovers from its WAL)."""
+        self._launch()
 
     def _ready(self) -> bool:
         assert self.proc is not None

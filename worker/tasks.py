@@ -8,6 +8,10 @@ for a dead worker; the thread dies with the process, which is what the heartbeat
 by its stale heartbeat (backend/maintenance.py), queued again, and resumed here from the
 checkpoint; the epochs after the checkpoint are recomputed identically and upserted, so none is
 duplicated or lost.
+
+A database that goes away (restart, failover) does not fail the run: the epochs wait in memory and
+the flush is retried with backoff while training goes on; claim, the final flush and finish retry
+until the database answers again (`IWLAB_DB_RETRY_SECONDS`). Upserts make a retried flush harmless.
 """
 
 from __future__ import annotations
@@ -19,7 +23,11 @@ import socket
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from contextlib import contextmanager
+from typing import TypeVar
+
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from backend import lifecycle, store
 from backend.db import session_scope
@@ -29,36 +37,61 @@ from backend.settings import get_settings
 from .celery_app import app
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-@app.task(name=TRAIN_TASK)
-def train_run(run_id: int) -> str:
+@app.task(name=TRAIN_TASK, bind=True)
+def train_run(self, run_id: int) -> str:
     settings = get_settings()
+    worker = self.request.hostname or worker_name()  # the node name the registry knows it by
+    event = {"run_id": run_id, "worker": worker}
     try:
-        claim, why = lifecycle.claim(settings, run_id, worker_name())
+        claim, why = persist(lambda: lifecycle.claim(settings, run_id, worker), f"run {run_id}: claim")
     except store.NotFound:
-        log.warning("run %s does not exist (deleted?); dropping its message", run_id)
+        log.warning("run dropped: it does not exist (deleted?)", extra=event | {"event": "dropped"})
         return "missing"
     if claim is None:
-        log.info("run %s: not training it: %s", run_id, why)
+        log.info("run skipped: %s", why, extra=event | {"event": "skipped"})
         return "skipped"
-    log.info("run %s: attempt %d%s", run_id, claim.attempt, " (resuming from a checkpoint)" if claim.checkpoint else "")
+    event["attempt"] = claim.attempt
+    log.info("run claimed%s", " (resuming from a checkpoint)" if claim.checkpoint else "",
+             extra=event | {"event": "claimed", "resumed": claim.checkpoint is not None})
     try:
         with heartbeat(run_id, claim.attempt):
             outcome = execute(run_id, claim)
     except Exception as exc:  # the run fails and keeps its error text; the worker lives on
-        log.exception("run %s failed", run_id)
+        log.exception("run failed", extra=event | {"event": "failed"})
         error = f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc(limit=6)}"
-        lifecycle.finish(settings, run_id, claim.attempt, "failed", error)
+        persist(lambda: lifecycle.finish(settings, run_id, claim.attempt, "failed", error), f"run {run_id}: finish")
         return "failed"
     if outcome != "lost":
-        lifecycle.finish(settings, run_id, claim.attempt, outcome)
-    log.info("run %s: %s", run_id, outcome)
+        persist(lambda: lifecycle.finish(settings, run_id, claim.attempt, outcome), f"run {run_id}: finish")
+    log.info("run %s", outcome if outcome != "lost" else "lost to another attempt", extra=event | {"event": outcome})
     return outcome
+
+
+def transient(exc: BaseException) -> bool:
+    """The database is unreachable or restarting (not: the statement is wrong)."""
+    return isinstance(exc, OperationalError | InterfaceError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
+
+
+def persist(call: Callable[[], T], what: str) -> T:
+    """`call()`, retried with exponential backoff (0.25 s doubling to 10 s) while the database is
+    unreachable, for at most `IWLAB_DB_RETRY_SECONDS`; other errors propagate at once."""
+    deadline, delay = time.monotonic() + get_settings().db_retry_seconds, 0.25
+    while True:
+        try:
+            return call()
+        except Exception as exc:
+            if not transient(exc) or time.monotonic() + delay > deadline:
+                raise
+            log.warning("%s: database unreachable, retrying in %.1f s", what, delay, extra={"error": str(exc).splitlines()[0]})
+            time.sleep(delay)
+            delay = min(delay * 2, 10.0)
 
 
 @contextmanager
@@ -95,25 +128,43 @@ def execute(run_id: int, claim: lifecycle.Claim) -> str:
     resume = torch.load(io.BytesIO(claim.checkpoint), weights_only=True) if claim.checkpoint else None
     training = train(RunSpec.model_validate(claim.params), device=settings.device, resume=resume)
     if training.grid is not None:  # 2-D runs: the window the boundary frames are drawn on
-        with session_scope(settings.db_url) as session:
-            store.save_grid(session, run_id, training.grid.xs, training.grid.ys, training.grid.points)
-    pending, last_flush, last_checkpoint = [], time.monotonic(), time.monotonic()
+        grid = training.grid
+
+        def save_grid() -> None:
+            with session_scope(settings.db_url) as session:
+                store.save_grid(session, run_id, grid.xs, grid.ys, grid.points)
+
+        persist(save_grid, f"run {run_id}: grid")
+    pending, next_flush, last_checkpoint, backoff = [], time.monotonic() + settings.flush_seconds, time.monotonic(), 0.0
     for result in training:
         pending.append(result)
         now = time.monotonic()
-        if now - last_flush < settings.flush_seconds:
+        if now < next_flush:
             continue  # small models finish an epoch in milliseconds: write in batches
         checkpoint = None
         if now - last_checkpoint >= settings.checkpoint_seconds:
             buffer = io.BytesIO()
             torch.save(training.checkpoint(), buffer)
-            checkpoint, last_checkpoint = (result.epoch, buffer.getvalue()), now
-        verdict = lifecycle.flush(settings, run_id, claim.attempt, pending, checkpoint)
-        pending, last_flush = [], time.monotonic()
+            checkpoint = (result.epoch, buffer.getvalue())
+        try:
+            verdict = lifecycle.flush(settings, run_id, claim.attempt, pending, checkpoint)
+        except Exception as exc:
+            if not transient(exc):
+                raise
+            # keep the epochs in memory and go on training; the next flush writes them all
+            backoff = min(max(2 * backoff, settings.flush_seconds), 10.0)
+            next_flush = time.monotonic() + backoff
+            log.warning("run flush failed: database unreachable; %d epochs buffered, retrying in %.1f s", len(pending), backoff,
+                        extra={"run_id": run_id, "attempt": claim.attempt, "event": "flush_retry"})
+            continue
+        pending, backoff, next_flush = [], 0.0, time.monotonic() + settings.flush_seconds
+        last_checkpoint = now if checkpoint is not None else last_checkpoint
         if verdict == "lost":
-            log.warning("run %s: attempt %d was superseded; stopping without writing", run_id, claim.attempt)
+            log.warning("run superseded by a later attempt; stopping without writing",
+                        extra={"run_id": run_id, "attempt": claim.attempt, "event": "superseded"})
             return "lost"
         if verdict == "cancel":
             return "cancelled"
     # the last epochs (the run may also have stopped early): written even if a cancel arrived meanwhile
-    return "lost" if lifecycle.flush(settings, run_id, claim.attempt, pending, None) == "lost" else "succeeded"
+    verdict = persist(lambda: lifecycle.flush(settings, run_id, claim.attempt, pending, None), f"run {run_id}: last flush")
+    return "lost" if verdict == "lost" else "succeeded"

@@ -1,7 +1,10 @@
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
+from sqlalchemy import select
+
+from worker.engine.spec import MAX_RUNS_PER_EXPERIMENT
 
 from .. import lifecycle, store
-from ..models import Experiment
+from ..models import Experiment, Run
 from ..outbox import dispatch_pending
 from ..schemas import ExperimentCreate, ExperimentPage, ExperimentPublic, MetricRow, RunPublic
 from .deps import INT32, CurrentUser, ExperimentId, MetricFilter, SessionDep, SettingsDep, require_change
@@ -38,8 +41,18 @@ def get_experiment(experiment_id: ExperimentId, session: SessionDep) -> Experime
 
 
 @router.get("/{experiment_id}/runs", response_model=list[RunPublic])
-def list_runs(experiment_id: ExperimentId, session: SessionDep) -> list[RunPublic]:
-    return [RunPublic.model_validate(r) for r in store.get_experiment(session, experiment_id).runs]
+def list_runs(
+    experiment_id: ExperimentId,
+    session: SessionDep,
+    response: Response,
+    limit: int = Query(MAX_RUNS_PER_EXPERIMENT, ge=1, le=MAX_RUNS_PER_EXPERIMENT),
+    offset: int = Query(0, ge=0, le=INT32),
+) -> list[RunPublic]:
+    """The runs in sweep order; the default page holds every run an experiment can have.
+    `X-Total-Count` says how many there are."""
+    response.headers["X-Total-Count"] = str(len(store.get_experiment(session, experiment_id).runs))
+    query = select(Run).where(Run.experiment_id == experiment_id).order_by(Run.index).limit(limit).offset(offset)
+    return [RunPublic.model_validate(r) for r in session.scalars(query)]
 
 
 @router.get("/{experiment_id}/metrics", response_model=list[MetricRow])
