@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from . import store
 from .api import catalog, experiments, health, presets, runs, users, workers
@@ -59,5 +60,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(Conflict)
     async def conflict(_request: Request, exc: Conflict) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=409)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def database_unavailable(_request: Request, exc: DBAPIError) -> JSONResponse:
+        # the database is restarting or unreachable: the pool reconnects (pre-ping) once it is back
+        return JSONResponse({"detail": "database unavailable; retry shortly"}, status_code=503, headers={"Retry-After": "5"})
 
     return app

@@ -57,9 +57,10 @@ class Lab:
     home: Path
     workers: list = field(default_factory=list)
 
-    def start_worker(self, name: str):
+    def start_worker(self, name: str, *args: str, **env: str):
+        """`iwlab worker ARGS` with extra IWLAB_* / other environment variables."""
         log = self.home / f"{name}.log"
-        proc = spawn([sys.executable, "-m", "backend.cli", "worker"], env=self.env, log=log)
+        proc = spawn([sys.executable, "-m", "backend.cli", "worker", *args], env=self.env | env, log=log)
         proc.log_path = log
         self.workers.append(proc)
         return proc
@@ -70,19 +71,21 @@ class Lab:
 
 @pytest.fixture
 def make_lab(postgres_url: str, tmp_path: Path) -> Iterator:
-    """`make_lab(broker_url) -> Lab`; its workers are stopped at teardown."""
+    """`make_lab(broker_url, database_url=None, **lifecycle_settings) -> Lab` (default: a fresh
+    database on the session's Postgres); its workers are stopped at teardown."""
     labs: list[Lab] = []
     contexts = []
 
-    def _make(broker_url: str) -> Lab:
+    def _make(broker_url: str, database_url: str | None = None, **lifecycle: float) -> Lab:
+        db_url = database_url or postgres_url
         env = os.environ | {
             "IWLAB_HOME": str(tmp_path),
-            "IWLAB_DATABASE_URL": postgres_url,
+            "IWLAB_DATABASE_URL": db_url,
             "IWLAB_BROKER_URL": broker_url,
             "IWLAB_DEVICE": "cpu",
             "OMP_NUM_THREADS": "1",  # 2-D models: one thread is several times faster on a shared CPU
-        } | {f"IWLAB_{k.upper()}": str(v) for k, v in LIFECYCLE.items()}
-        settings = Settings(home=tmp_path, database_url=postgres_url, broker_url=broker_url, **LIFECYCLE)
+        } | {f"IWLAB_{k.upper()}": str(v) for k, v in (LIFECYCLE | lifecycle).items()}
+        settings = Settings(home=tmp_path, database_url=db_url, broker_url=broker_url, **(LIFECYCLE | lifecycle))
         ctx = TestClient(create_app(settings))  # migrates the database before any worker starts
         contexts.append(ctx)
         lab = Lab(ctx.__enter__(), settings, env, tmp_path)
