@@ -15,7 +15,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html
 
 from .client import ApiClient
-from .pages import experiment, experiments, new, presets
+from .pages import experiment, experiments, new, presets, workers
 
 # Bootswatch Flatly 5.3.8 is vendored in assets/ (MIT, see assets/BOOTSWATCH-LICENSE.txt) rather than
 # loaded from a CDN (dbc.themes.FLATLY): lab machines and CI are often offline.
@@ -35,6 +35,7 @@ def navbar() -> dbc.Navbar:
                         dbc.NavItem(dcc.Link("Experiments", href="/", className="nav-link")),
                         dbc.NavItem(dcc.Link("Presets", href="/presets", className="nav-link", id="nav-presets")),
                         dbc.NavItem(dcc.Link("New experiment", href="/new", className="nav-link", id="nav-new")),
+                        dbc.NavItem(dcc.Link("Workers", href="/workers", className="nav-link", id="nav-workers")),
                     ],
                     navbar=True, className="ms-auto",
                 ),
@@ -79,6 +80,8 @@ def create_app(api_url: str, poll_seconds: float = 2.0, token: str | None = None
             return presets.layout(client)
         if pathname == "/new":
             return new.layout(client)
+        if pathname == "/workers":
+            return workers.layout(client, poll_seconds)
         m = re.fullmatch(r"/experiments/(\d+)", pathname)
         if m:
             return experiment.layout(client, int(m.group(1)), query(search), poll_seconds)
@@ -88,5 +91,6 @@ def create_app(api_url: str, poll_seconds: float = 2.0, token: str | None = None
     new.register(app, client)
     presets.register(app, client)
     experiment.register(app, client)
+    workers.register(app, client)
     app.server.config["IWLAB_API_URL"] = api_url
     return app

@@ -88,6 +88,9 @@ class ApiClient:
         params = {k: v for k, v in (("split", split), ("metric", metric)) if v is not None}
         return self._request("GET", f"/experiments/{experiment_id}/metrics", params=params)
 
+    def workers(self, limit: int = 50, offset: int = 0) -> dict:
+        return self._request("GET", "/workers", params={"limit": limit, "offset": offset})
+
     def run(self, run_id: int) -> dict:
         return self._request("GET", f"/runs/{run_id}")
 

@@ -1,0 +1,89 @@
+"""`/workers`: the lab's worker processes (alive, busy with which run, queues, GPU, last heartbeat),
+from `GET /workers`; refreshed every few seconds."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, dcc, html
+
+from ..client import ApiClient, ApiError
+
+LIMIT = 200
+STATE_COLOR = {"training": "primary", "idle": "success", "draining": "warning", "stopped": "secondary", "dead": "danger"}
+
+
+def layout(client: ApiClient, poll_seconds: float) -> html.Div:
+    return html.Div(
+        [
+            html.H2("Workers", className="mb-0"),
+            html.Div("The processes that train queued runs, from their own heartbeats. Image runs go to GPU workers "
+                     "while one is alive; everything else trains on CPU workers.", className="text-muted mb-3"),
+            dbc.Card(dbc.CardBody(id="workers-body", children=dbc.Spinner(color="primary")), className="shadow-sm"),
+            dcc.Interval(id="workers-poll", interval=int(max(poll_seconds, 2.0) * 1000)),
+        ]
+    )
+
+
+def state(worker: dict) -> str:
+    if not worker["alive"]:
+        return "stopped" if worker["stopped_at"] else "dead"
+    if worker["draining"]:
+        return "draining"
+    return "training" if worker["busy"] else "idle"
+
+
+def ago(stamp: str, now: datetime) -> str:
+    then = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    seconds = max(0, int((now - (then if then.tzinfo else then.replace(tzinfo=UTC))).total_seconds()))
+    if seconds < 120:
+        return f"{seconds} s ago"
+    return f"{seconds // 60} min ago" if seconds < 7200 else f"{seconds // 3600} h ago"
+
+
+def workers_table(items: list[dict], run_links: dict[int, int], now: datetime) -> dbc.Table:
+    """`run_links` maps a running run's id to its experiment's id (for the link)."""
+    header = html.Thead(html.Tr([html.Th(h) for h in ("Worker", "State", "Training", "Queues", "GPU", "Last heartbeat")]))
+    rows = []
+    for w in items:
+        runs = [dcc.Link(f"run {r}", href=f"/experiments/{run_links[r]}", className="me-2") if r in run_links else html.Span(f"run {r}", className="me-2")
+                for r in w["current_runs"]]
+        rows.append(html.Tr([
+            html.Td([html.Div(w["name"], className="fw-semibold"), html.Div(f"{w['host']} · pid {w['pid']}", className="small text-muted")]),
+            html.Td(dbc.Badge(state(w), color=STATE_COLOR[state(w)], className="text-uppercase")),
+            html.Td(runs or html.Span("—", className="text-muted")),
+            html.Td(", ".join(w["queues"])),
+            html.Td(w["gpu"] if w["gpu"] is not None else "—"),
+            html.Td(ago(w["heartbeat_at"], now), title=w["heartbeat_at"], className="text-nowrap"),
+        ], id={"type": "worker-row", "name": w["name"]}))
+    return dbc.Table([header, html.Tbody(rows)], hover=True, responsive=True, className="align-middle mb-0", id="workers-table")
+
+
+def empty_state() -> html.Div:
+    return html.Div(
+        [
+            html.H4("No worker has registered yet"),
+            html.P("Queued runs wait until a worker takes them. Start one on any machine that reaches this lab's "
+                   "database and broker:", className="text-muted"),
+            html.Pre("iwlab worker                         # CPU runs\niwlab worker --queues gpu --gpus 0,1  # one process per GPU",
+                     className="d-inline-block text-start bg-light p-3 rounded"),
+        ],
+        className="text-center py-5", id="workers-empty",
+    )
+
+
+def register(app, client: ApiClient) -> None:
+    @app.callback(Output("workers-body", "children"), Input("workers-poll", "n_intervals"))
+    def refresh(_n):
+        try:
+            page = client.workers(limit=LIMIT)
+            running = {r for w in page["items"] for r in w["current_runs"]}
+            run_links = {r: client.run(r)["experiment_id"] for r in sorted(running)}
+        except ApiError as err:
+            return dbc.Alert(f"Cannot load the workers: {err.message}", color="danger", className="mb-0")
+        if not page["items"]:
+            return empty_state()
+        alive = sum(w["alive"] for w in page["items"])
+        summary = html.Div(f"{alive} alive of {page['total']} registered.", className="small text-muted mb-2")
+        return [summary, workers_table(page["items"], run_links, datetime.now(UTC))]
