@@ -6,7 +6,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from . import store
 from .api import catalog, experiments, health, presets, runs, users, workers
@@ -63,8 +64,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)
-    async def database_unavailable(_request: Request, exc: DBAPIError) -> JSONResponse:
-        # the database is restarting or unreachable: the pool reconnects (pre-ping) once it is back
+    @app.exception_handler(PoolTimeout)
+    async def database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+        # the database is restarting, unreachable or saturated: the pool reconnects (pre-ping) once it is back
         return JSONResponse({"detail": "database unavailable; retry shortly"}, status_code=503, headers={"Retry-After": "5"})
 
     return app

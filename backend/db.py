@@ -32,7 +32,11 @@ def get_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # FastAPI runs sync routes on up to 40 threads and each holds one connection at a time; with fewer
+    # connections than threads, threads waiting for a connection can starve the ones that would give
+    # theirs back (found by bench/load.py: 200 concurrent submissions hung on the default 5 + 10).
+    # pre-ping: a connection that died with a database restart is replaced, not handed to a request.
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=40, pool_timeout=10)
 
 
 @lru_cache

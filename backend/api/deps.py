@@ -50,8 +50,13 @@ def current_user(
 ) -> User:
     """Lab mode: the token's user, or 401. Embedded mode: the single local user, no token needed."""
     if not settings.auth_required:
-        return auth.local_user(session)  # created (and committed) by the first request
-    user = auth.user_for_token(session, credentials.credentials) if credentials else None
+        user = auth.local_user(session)  # created (and committed) by the first request
+    else:
+        user = auth.user_for_token(session, credentials.credentials) if credentials else None
+    # End the lookup's transaction: its connection goes back to the pool while the request waits for
+    # a thread to run the route on. Held instead, 100 waiting requests held every connection and the
+    # running ones timed out waiting for one (bench/load.py).
+    session.commit()
     if user is None:
         detail = "invalid or revoked API token" if credentials else "an API token is required (Authorization: Bearer ...)"
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})
