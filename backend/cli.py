@@ -221,7 +221,11 @@ def dashboard(
     from frontend.app import create_app
 
     settings = get_settings()
-    dash_app = create_app(api_url or settings.api_url, poll_seconds=settings.poll_seconds, token=settings.token)
+    if host:  # as for the API: the bound address decides whether IWLAB_AUTH=auto asks for a login
+        settings = settings.model_copy(update={"host": host})
+    login = settings.auth_required and not settings.token  # a fixed token: everyone acts as that account
+    dash_app = create_app(api_url or settings.api_url, poll_seconds=settings.poll_seconds, token=settings.token,
+                          login=login, secret=settings.dashboard_secret)
     dash_app.run(host=host or settings.host, port=port or settings.dashboard_port, debug=False)
 
 

@@ -32,7 +32,8 @@ class Settings(BaseSettings):
     max_attempts: int = Field(3, ge=1, description="a run whose worker died this many times fails instead of being re-queued")
     # accounts: "auto" requires a token whenever the API binds to a non-loopback address
     auth: Literal["auto", "required", "off"] = Field("auto", description="auto | required | off")
-    token: str | None = Field(None, description="API token the CLI sends to a lab server")
+    token: str | None = Field(None, description="API token the CLI sends to a lab server (and the dashboard, instead of a login)")
+    dashboard_secret: str | None = Field(None, description="signs the dashboard's session cookies; unset: a random one, sessions end at restart")
     # limits
     max_body_bytes: int = Field(1_000_000, ge=1024, description="larger request bodies are refused with 413")
     rate_limit_per_minute: float = Field(300.0, ge=0, description="mutating requests per token (or client address) per minute; 0 = no limit")

@@ -14,6 +14,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html
 
+from . import auth
 from .client import ApiClient
 from .pages import experiment, experiments, new, presets, workers
 
@@ -22,7 +23,7 @@ from .pages import experiment, experiments, new, presets, workers
 THEME = "assets/00-bootswatch-flatly-5.3.8.min.css"
 
 
-def navbar() -> dbc.Navbar:
+def navbar(login: bool = False) -> dbc.Navbar:
     return dbc.Navbar(
         dbc.Container(
             [
@@ -36,6 +37,7 @@ def navbar() -> dbc.Navbar:
                         dbc.NavItem(dcc.Link("Presets", href="/presets", className="nav-link", id="nav-presets")),
                         dbc.NavItem(dcc.Link("New experiment", href="/new", className="nav-link", id="nav-new")),
                         dbc.NavItem(dcc.Link("Workers", href="/workers", className="nav-link", id="nav-workers")),
+                        *([dbc.NavItem(html.Form(html.Button("Log out", className="btn btn-link nav-link", id="logout"), method="POST", action="/logout"))] if login else []),
                     ],
                     navbar=True, className="ms-auto",
                 ),
@@ -54,8 +56,10 @@ def not_found(pathname: str) -> html.Div:
     return dbc.Alert([html.H4("Page not found"), html.P(f"Nothing lives at {pathname}. "), dcc.Link("Back to the experiments", href="/")], color="warning")
 
 
-def create_app(api_url: str, poll_seconds: float = 2.0, token: str | None = None) -> dash.Dash:
-    client = ApiClient(api_url, token=token)
+def create_app(api_url: str, poll_seconds: float = 2.0, token: str | None = None, login: bool = False, secret: str | None = None) -> dash.Dash:
+    """`login`: members sign in and the API sees each one (lab mode); otherwise the dashboard acts
+    as the embedded local user or as the account of the fixed `token`."""
+    client = ApiClient(api_url, token_of_request=auth.current_token) if login else ApiClient(api_url, token=token)
     app = dash.Dash(
         __name__,
         external_stylesheets=[],  # the theme and iwlab.css are served from assets/
@@ -66,7 +70,7 @@ def create_app(api_url: str, poll_seconds: float = 2.0, token: str | None = None
     app.layout = html.Div(
         [
             dcc.Location(id="url", refresh=False),
-            navbar(),
+            navbar(login),
             dbc.Container(id="page", fluid="xl", className="pb-5"),
         ]
     )
@@ -93,4 +97,6 @@ def create_app(api_url: str, poll_seconds: float = 2.0, token: str | None = None
     experiment.register(app, client)
     workers.register(app, client)
     app.server.config["IWLAB_API_URL"] = api_url
+    if login:
+        auth.install(app.server, api_url, THEME, secret)
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -33,10 +34,13 @@ class ApiClient:
         frame_cache: int = 512,
         transport: httpx.BaseTransport | None = None,
         token: str | None = None,
+        token_of_request: Callable[[], str | None] | None = None,
     ):
         self.api_url = api_url.rstrip("/")
         self.base = f"{self.api_url}/api/v1"
-        # a lab server requires a token; until the dashboard has its own login it acts as one account
+        # a lab server requires a token: a fixed one (one account for everyone), or the signed-in
+        # user's, looked up per request (frontend/auth.py)
+        self._token_of_request = token_of_request
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = httpx.Client(base_url=self.base, timeout=timeout, transport=transport, headers=headers)
         self._frames: OrderedDict[tuple[int, int], dict] = OrderedDict()
@@ -46,6 +50,8 @@ class ApiClient:
 
     # -- plumbing
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        if self._token_of_request and (token := self._token_of_request()):
+            kwargs["headers"] = {"Authorization": f"Bearer {token}"}
         try:
             resp = self._http.request(method, path, **kwargs)
         except httpx.HTTPError as err:
@@ -65,6 +71,9 @@ class ApiClient:
     # -- endpoints
     def health(self) -> dict:
         return self._request("GET", "/health")
+
+    def me(self) -> dict:
+        return self._request("GET", "/me")
 
     def catalog(self) -> dict:
         return self._request("GET", "/catalog")
