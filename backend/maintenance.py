@@ -11,9 +11,11 @@ from __future__ import annotations
 import logging
 import threading
 
+from .db import session_scope
 from .lifecycle import reap_dead
 from .outbox import dispatch_pending
 from .settings import Settings
+from .workers import forget_gone
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +25,8 @@ def tick(settings: Settings) -> None:
     if any(counts.values()):
         log.warning("runs whose worker stopped sending heartbeats: %s", counts)
     dispatch_pending(settings)
+    with session_scope(settings.db_url) as s:
+        forget_gone(s)
 
 
 class MaintenanceLoop:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from . import store
@@ -31,6 +31,14 @@ def beat(session: Session, name: str, host: str, pid: int, queues: list[str], gp
 
 def goodbye(session: Session, name: str) -> None:
     session.execute(update(Worker).where(Worker.name == name).values(stopped_at=utcnow()))
+
+
+FORGET_AFTER = timedelta(days=1)  # a dead or stopped worker stays listed this long, then its row goes
+
+
+def forget_gone(session: Session) -> int:
+    """Delete the rows of workers silent for longer than FORGET_AFTER (each restart is a new row)."""
+    return session.execute(delete(Worker).where(Worker.heartbeat_at < utcnow() - FORGET_AFTER)).rowcount
 
 
 def request_drain(session: Session, name: str) -> Worker:

@@ -102,3 +102,22 @@ def test_report_writes_figures_and_a_summary(tmp_path):
         data = (tmp_path / png).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
         assert f"]({png})" in summary
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--queues", "tpu"], "--queues: choose from cpu, gpu"),
+        (["--gpus", "0,zero"], "--gpus: distinct GPU indices"),
+        (["--gpus", "1,1"], "--gpus: distinct GPU indices"),
+    ],
+)
+def test_worker_bad_options_exit_2_with_one_line(args, message, tmp_path):
+    result = iwlab("worker", *args, env=os.environ | {"IWLAB_HOME": str(tmp_path)})
+    assert result.returncode == 2 and message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_worker_drain_needs_a_reachable_server(tmp_path):
+    result = iwlab("worker", "drain", "w@box", "--server", f"http://127.0.0.1:{free_port()}", env=os.environ | {"IWLAB_HOME": str(tmp_path)})
+    assert result.returncode == 2 and "cannot reach" in result.stderr

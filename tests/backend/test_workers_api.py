@@ -108,3 +108,12 @@ def test_a_dead_gpu_worker_does_not_attract_runs(client, settings):
     client.post("/api/v1/experiments", json=CIFAR)
     assert queued_on(settings) == ["cpu"]
     assert dispatch_pending(settings) == 0
+
+
+def test_a_worker_silent_for_a_day_is_forgotten(client, settings):
+    from backend.maintenance import tick
+
+    register(settings, "yesterday@box", age_seconds=25 * 3600)
+    register(settings, "an-hour-ago@box", age_seconds=3600)
+    tick(settings)
+    assert set(listed(client)) == {"an-hour-ago@box"}
