@@ -11,6 +11,7 @@ read-modify-write, for two reasons:
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,6 +25,7 @@ from .models import BoundaryFrame, BoundaryGrid, Checkpoint, Metric, Run, utcnow
 from .settings import Settings
 
 TERMINAL = ("succeeded", "failed", "cancelled")
+log = logging.getLogger(__name__)
 
 
 class Conflict(ValueError):
@@ -160,10 +162,14 @@ def reap_dead(settings: Settings) -> dict[str, int]:
         was, silent = {"status": "running", "attempts": attempts}, Run.heartbeat_at < cutoff
         with session_scope(settings.db_url) as s:
             if cancel:
-                counts["cancelled"] += _set(s, run_id, was, silent, status="cancelled", finished_at=utcnow())
+                outcome = "cancelled", _set(s, run_id, was, silent, status="cancelled", finished_at=utcnow())
             elif attempts >= settings.max_attempts:
                 error = gave_up(attempts, worker, aware(heartbeat))
-                counts["failed"] += _set(s, run_id, was, silent, status="failed", finished_at=utcnow(), error=error)
+                outcome = "failed", _set(s, run_id, was, silent, status="failed", finished_at=utcnow(), error=error)
             else:
-                counts["requeued"] += _set(s, run_id, was, silent, status="queued", dispatched_at=None)
+                outcome = "requeued", _set(s, run_id, was, silent, status="queued", dispatched_at=None)
+        if outcome[1]:
+            counts[outcome[0]] += 1
+            log.warning("run %s: its worker stopped sending heartbeats", outcome[0],
+                        extra={"run_id": run_id, "attempt": attempts, "worker": worker, "event": outcome[0]})
     return counts

@@ -21,9 +21,7 @@ log = logging.getLogger(__name__)
 
 
 def tick(settings: Settings) -> None:
-    counts = reap_dead(settings)
-    if any(counts.values()):
-        log.warning("runs whose worker stopped sending heartbeats: %s", counts)
+    reap_dead(settings)  # logs each run it re-queues or ends
     dispatch_pending(settings)
     with session_scope(settings.db_url) as s:
         forget_gone(s)

@@ -157,3 +157,14 @@ def test_out_of_range_ids_are_422_naming_the_parameter(client, path):
     resp = client.get("/api/v1" + path)
     assert resp.status_code == 422
     assert resp.json()["detail"][0]["loc"][0] == "path"
+
+
+def test_a_requeued_run_is_logged_with_its_id_attempt_and_worker(client, settings, caplog):
+    _, runs = submit(client)
+    run_id = runs[0]["id"]
+    lifecycle.claim(settings, run_id, "w1@box")
+    silence(settings, run_id, settings.dead_after_seconds + 1)
+    with caplog.at_level("WARNING", logger="backend.lifecycle"):
+        lifecycle.reap_dead(settings)
+    (record,) = [r for r in caplog.records if getattr(r, "event", None) == "requeued"]
+    assert (record.run_id, record.attempt, record.worker) == (run_id, 1, "w1@box")
