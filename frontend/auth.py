@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import secrets
 import threading
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import flask
 
@@ -79,7 +79,7 @@ def install(server: flask.Flask, api_url: str, stylesheet: str, secret: str | No
             return None
         if request.path.startswith("/_dash"):  # a callback of a page opened before the session ended
             return flask.Response("sign in again", status=401)
-        return flask.redirect(f"/login?next={flask.request.full_path.rstrip('?')}")
+        return flask.redirect("/login?" + urlencode({"next": request.full_path.rstrip("?")}))  # the view's query survives
 
     @server.get("/login")
     def login_page():

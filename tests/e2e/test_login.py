@@ -43,8 +43,8 @@ def lab_stack(tmp_path, spawn):
 
 def test_login_see_experiments_logout(lab_stack, page):
     base, token = lab_stack
-    page.goto(base + "/experiments")
-    page.wait_for_url(base + "/login?next=/experiments")  # no session: every page asks for a login
+    page.goto(base + "/experiments?limit=5&x=1")
+    page.wait_for_url(base + "/login?next=%2Fexperiments%3Flimit%3D5%26x%3D1")  # no session: every page asks for a login
 
     page.fill("#username", "ada")
     page.fill("#token", token[:-2] + "xx")
@@ -54,7 +54,7 @@ def test_login_see_experiments_logout(lab_stack, page):
 
     page.fill("#token", token)
     page.click("#login-submit")
-    page.wait_for_url(base + "/experiments")
+    page.wait_for_url(base + "/experiments?limit=5&x=1")  # back to the view that was asked for
     expect(page.locator("#experiments-table")).to_contain_text("ada's sweep")  # the API answered as ada
     (cookie,) = [c for c in page.context.cookies() if c["name"] == "iwlab_session"]
     assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and token not in cookie["value"]
@@ -62,7 +62,7 @@ def test_login_see_experiments_logout(lab_stack, page):
     page.click("#logout")
     page.wait_for_url(base + "/login")
     page.goto(base + "/")
-    page.wait_for_url(base + "/login?next=/")
+    page.wait_for_url(base + "/login?next=%2F")
     assert not page.errors
 
 
