@@ -16,6 +16,7 @@ from .api.deps import current_user
 from .api.limits import BodyLimit
 from .api.ratelimit import RateLimit
 from .lifecycle import Conflict
+from .logs import configure
 from .maintenance import MaintenanceLoop
 from .migrate import upgrade
 from .settings import Settings, get_settings
@@ -70,3 +71,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"detail": "database unavailable; retry shortly"}, status_code=503, headers={"Retry-After": "5"})
 
     return app
+
+
+def serve() -> FastAPI:
+    """The factory of `iwlab api --workers N`: each process reads its settings from the environment
+    and sets up its own logs."""
+    settings = get_settings()
+    configure(settings)
+    return create_app(settings)

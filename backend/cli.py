@@ -194,21 +194,31 @@ def auth_headers() -> dict[str, str]:
 
 
 @app.command()
-def api(host: Host = None, port: Annotated[int | None, typer.Option(help="default IWLAB_API_PORT")] = None) -> None:
+def api(
+    host: Host = None,
+    port: Annotated[int | None, typer.Option(help="default IWLAB_API_PORT")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="API processes; on a lab server about one per core")] = 1,
+) -> None:
     """Serve the REST API."""
     import uvicorn
 
     from .app import create_app
+    from .logs import configure
+    from .migrate import upgrade
 
     settings = get_settings()
     if host:  # the bound address decides whether IWLAB_AUTH=auto requires tokens
         settings = settings.model_copy(update={"host": host})
     if not settings.auth_required and settings.host not in ("127.0.0.1", "localhost", "::1"):
         console.print(f"[yellow]warning:[/yellow] IWLAB_AUTH=off on {settings.host}: anyone who reaches it acts as an admin")
-    from .logs import configure
-
     configure(settings)  # one format for uvicorn's own lines and ours; requests are logged by AccessLog
-    uvicorn.run(create_app(settings), host=settings.host, port=port or settings.api_port, log_config=None, access_log=False)
+    served = dict(host=settings.host, port=port or settings.api_port, log_config=None, access_log=False)
+    if workers == 1:
+        uvicorn.run(create_app(settings), **served)
+        return
+    upgrade(settings.db_url)  # once, here, rather than by every process at once
+    os.environ["IWLAB_HOST"] = settings.host  # each process builds its settings from the environment
+    uvicorn.run("backend.app:serve", factory=True, workers=workers, **served)
 
 
 @app.command()

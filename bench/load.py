@@ -1,7 +1,7 @@
 """Load benchmark (issue 5): 200 concurrent submissions plus 50 concurrent readers against a real
 lab server (`iwlab api` on Postgres + Redis, lab mode, 20 members with their own tokens).
 
-    PYTHONPATH=. nice python bench/load.py [--submissions 200] [--readers 50] [--repeats 3]
+    PYTHONPATH=. nice python bench/load.py [--submissions 200] [--readers 50] [--repeats 3] [--api-workers 1]
 
 Each repeat sends every submission at once (10 per member, within the default rate limit) while
 the readers poll the experiment list and single experiments until the submissions are answered.
@@ -116,9 +116,12 @@ def main() -> None:
     parser.add_argument("--submissions", type=int, default=200)
     parser.add_argument("--readers", type=int, default=50)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--api-workers", type=int, default=1, help="`iwlab api --workers`: API processes")
     parser.add_argument("--baseline", type=int, default=40, help="submissions sent one at a time for the baseline")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "load.json")
+    parser.add_argument("--out", type=Path, default=None, help="default bench/results/load.json (load-apiN.json for N > 1)")
     args = parser.parse_args()
+    suffix = f"-api{args.api_workers}" if args.api_workers > 1 else ""
+    args.out = args.out or ROOT / "bench" / "results" / f"load{suffix}.json"
 
     workdir = Path(tempfile.mkdtemp(prefix="iwlab-load-"))
     pg_bin = find_pg_bin()
@@ -131,7 +134,8 @@ def main() -> None:
         port = free_port()
         env = os.environ | {"IWLAB_DATABASE_URL": db_url, "IWLAB_BROKER_URL": redis_server.url, "IWLAB_AUTH": "required",
                             "IWLAB_HOME": str(workdir), "IWLAB_LOG_LEVEL": "WARNING"}
-        api_proc = spawn([sys.executable, "-m", "backend.cli", "api", "--host", "127.0.0.1", "--port", str(port)],
+        api_proc = spawn([sys.executable, "-m", "backend.cli", "api", "--host", "127.0.0.1", "--port", str(port),
+                          "--workers", str(args.api_workers)],
                          env=env, log=workdir / "api.log", cwd=ROOT)
         api = f"http://127.0.0.1:{port}/api/v1"
         try:
@@ -182,6 +186,7 @@ def main() -> None:
           f"{args.submissions / median['wall_s']:.0f} submissions/s; nothing lost: {nothing_lost} {lost}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     meta = {"machine": platform.processor() or platform.machine(), "cpus": os.cpu_count(), "repeats": args.repeats,
+            "api_workers": args.api_workers,
             "members": MEMBERS, "runs_per_submission": RUNS_PER_SUBMISSION,
             "note": "one uvicorn process, Postgres + Redis on the same box; medians over the repeats"}
     args.out.write_text(json.dumps({"meta": meta, "nothing_lost": nothing_lost, "lost_check": lost, "median": median,

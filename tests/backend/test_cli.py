@@ -1,11 +1,13 @@
 """The `iwlab` command as a user types it."""
 
 import csv
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.services import free_port, spawn, stop, tail, wait_for_http
@@ -121,3 +123,19 @@ def test_worker_bad_options_exit_2_with_one_line(args, message, tmp_path):
 def test_worker_drain_needs_a_reachable_server(tmp_path):
     result = iwlab("worker", "drain", "w@box", "--server", f"http://127.0.0.1:{free_port()}", env=os.environ | {"IWLAB_HOME": str(tmp_path)})
     assert result.returncode == 2 and "cannot reach" in result.stderr
+
+
+def test_api_with_two_processes_serves_and_logs_json(tmp_path):
+    port = free_port()
+    env = os.environ | {"IWLAB_HOME": str(tmp_path), "IWLAB_LOG_FORMAT": "json"}
+    log = tmp_path / "api.log"
+    api = spawn([*IWLAB, "api", "--port", str(port), "--workers", "2"], env=env, log=log)
+    try:
+        base = f"http://127.0.0.1:{port}/api/v1"
+        wait_for_http(f"{base}/health", timeout=90)
+        statuses = [httpx.post(f"{base}/experiments", json={"name": f"e{i}", "base": {"epochs": 1}, "sweep": {}}).status_code for i in range(6)]
+        assert statuses == [202] * 6 and httpx.get(f"{base}/experiments").json()["total"] == 6
+    finally:
+        stop(api)
+    access = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{") and '"iwlab.access"' in line]
+    assert sum(1 for line in access if line["method"] == "POST" and line["status"] == 202) == 6, tail(log)
