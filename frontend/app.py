@@ -32,8 +32,8 @@ def navbar() -> dbc.Navbar:
                 ),
                 dbc.Nav(
                     [
-                        dbc.NavItem(dcc.Link("Experiments", href="/", className="nav-link")),
-                        dbc.NavItem(dcc.Link("Presets", href="/presets", className="nav-link", id="nav-presets")),
+                        dbc.NavItem(dcc.Link("Presets", href="/", className="nav-link", id="nav-presets")),
+                        dbc.NavItem(dcc.Link("Experiments", href="/experiments", className="nav-link", id="nav-experiments")),
                         dbc.NavItem(dcc.Link("New experiment", href="/new", className="nav-link", id="nav-new")),
                     ],
                     navbar=True, className="ms-auto",
@@ -50,7 +50,7 @@ def query(search: str | None) -> dict[str, str]:
 
 
 def not_found(pathname: str) -> html.Div:
-    return dbc.Alert([html.H4("Page not found"), html.P(f"Nothing lives at {pathname}. "), dcc.Link("Back to the experiments", href="/")], color="warning")
+    return dbc.Alert([html.H4("Page not found"), html.P(f"Nothing lives at {pathname}. "), dcc.Link("Back to the experiments", href="/experiments")], color="warning")
 
 
 def create_app(api_url: str, poll_seconds: float = 2.0, token: str | None = None) -> dash.Dash:
@@ -73,10 +73,10 @@ def create_app(api_url: str, poll_seconds: float = 2.0, token: str | None = None
     @app.callback(Output("page", "children"), Input("url", "pathname"), State("url", "search"))
     def route(pathname: str | None, search: str | None):
         pathname = (pathname or "/").rstrip("/") or "/"
-        if pathname in ("/", "/experiments"):
-            return experiments.layout(client, poll_seconds)
-        if pathname == "/presets":
+        if pathname in ("/", "/presets"):  # home: the gallery, one click from a reproduction
             return presets.layout(client)
+        if pathname == "/experiments":
+            return experiments.layout(client, poll_seconds)
         if pathname == "/new":
             return new.layout(client)
         m = re.fullmatch(r"/experiments/(\d+)", pathname)

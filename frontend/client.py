@@ -84,16 +84,20 @@ class ApiClient:
     def runs(self, experiment_id: int) -> list[dict]:
         return self._request("GET", f"/experiments/{experiment_id}/runs")
 
-    def experiment_metrics(self, experiment_id: int, split: str | None = None, metric: str | None = None) -> list[dict]:
-        params = {k: v for k, v in (("split", split), ("metric", metric)) if v is not None}
-        return self._request("GET", f"/experiments/{experiment_id}/metrics", params=params)
+    def experiment_metrics(self, experiment_id: int, split: str | None = None, metric: str | None = None, max_points: int | None = None) -> list[dict]:
+        return self._request("GET", f"/experiments/{experiment_id}/metrics", params=_params(split=split, metric=metric, max_points=max_points))
 
     def run(self, run_id: int) -> dict:
         return self._request("GET", f"/runs/{run_id}")
 
-    def run_metrics(self, run_id: int, split: str | None = None, metric: str | None = None) -> list[dict]:
-        params = {k: v for k, v in (("split", split), ("metric", metric)) if v is not None}
-        return self._request("GET", f"/runs/{run_id}/metrics", params=params)
+    def run_metrics(self, run_id: int, split: str | None = None, metric: str | None = None, max_points: int | None = None) -> list[dict]:
+        return self._request("GET", f"/runs/{run_id}/metrics", params=_params(split=split, metric=metric, max_points=max_points))
+
+    def cancel_run(self, run_id: int) -> dict:
+        return self._request("POST", f"/runs/{run_id}/cancel")
+
+    def retry_run(self, run_id: int) -> dict:
+        return self._request("POST", f"/runs/{run_id}/retry")
 
     def boundary(self, run_id: int, final: bool = False) -> dict:
         """Grid axes, training points and the epochs with a recorded frame (404 before the run starts).
@@ -125,3 +129,8 @@ class ApiClient:
                 while len(self._frames) > self._frame_cache:
                     self._frames.popitem(last=False)
         return frame
+
+
+def _params(**values: Any) -> dict[str, Any]:
+    """Query parameters without the unset ones."""
+    return {k: v for k, v in values.items() if v is not None}

@@ -4,7 +4,8 @@ from .. import lifecycle, store
 from ..models import Experiment
 from ..outbox import dispatch_pending
 from ..schemas import ExperimentCreate, ExperimentPage, ExperimentPublic, MetricRow, RunPublic
-from .deps import INT32, CurrentUser, ExperimentId, MetricFilter, SessionDep, SettingsDep, require_change
+from .deps import INT32, CurrentUser, ExperimentId, MaxPoints, MetricFilter, SessionDep, SettingsDep, require_change
+from .runs import run_public
 
 router = APIRouter(prefix="/experiments", tags=["experiments"])
 
@@ -39,15 +40,19 @@ def get_experiment(experiment_id: ExperimentId, session: SessionDep) -> Experime
 
 @router.get("/{experiment_id}/runs", response_model=list[RunPublic])
 def list_runs(experiment_id: ExperimentId, session: SessionDep) -> list[RunPublic]:
-    return [RunPublic.model_validate(r) for r in store.get_experiment(session, experiment_id).runs]
+    return run_public(session, store.get_experiment(session, experiment_id).runs)
 
 
 @router.get("/{experiment_id}/metrics", response_model=list[MetricRow])
 def experiment_metrics(
-    experiment_id: ExperimentId, session: SessionDep, split: MetricFilter = None, metric: MetricFilter = None
+    experiment_id: ExperimentId,
+    session: SessionDep,
+    split: MetricFilter = None,
+    metric: MetricFilter = None,
+    max_points: MaxPoints = None,
 ) -> list[MetricRow]:
     run_ids = [r.id for r in store.get_experiment(session, experiment_id).runs]
-    return [MetricRow.of(m) for m in store.metric_rows(session, run_ids, split, metric)]
+    return [MetricRow.of(m) for m in store.metric_rows(session, run_ids, split, metric, max_points)]
 
 
 @router.post("/{experiment_id}/cancel", response_model=ExperimentPublic, status_code=status.HTTP_202_ACCEPTED)

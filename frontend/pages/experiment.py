@@ -1,6 +1,7 @@
-"""`/experiments/<id>`: status, runs, the boundary per weight with an epoch slider, and frac_pred_pos curves.
+"""`/experiments/<id>`: status, runs, the boundary per weight with an epoch slider, the paper's
+frac_pred_pos curves per evaluation split, the spread across weights and realised vs intended effect.
 
-URL state: `?seed=S&epoch=E&logx=1`. Data flow (all through the API):
+URL state: `?seed=S&epoch=E&logx=1&split=ood`. Data flow (all through the API):
 
     exp-poll ──> exp-store (experiment + runs) ──> panels-store (one run per group, its frame epochs)
                          │                                   │
@@ -16,24 +17,29 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, Patch, State, ctx, dcc, html
+from dash import ALL, Input, Output, Patch, State, ctx, dcc, html
 
 from ..client import ApiClient, ApiError
-from ..components import sweep
+from ..components import analysis, sweep
 from ..components.figures import (
     BOUNDARY,
     HEATMAP,
     TRACES_PER_PANEL,
     boundary_figure,
     curve_figure,
+    effect_figure,
     empty_figure,
     slider_marks,
+    spread_figure,
 )
 from ..components.style import FINISHED, series_color
 from ..components.tables import count_summary, progress_bar, runs_table, status_badge, sweep_summary
 
 PLAY_MS = 450
 METRIC, SPLIT = "frac_pred_pos", "test"
+# curves are thinned server-side to this many epochs (log- and evenly spaced); exports stay full
+MAX_POINTS = 300
+SPLITS = {"test": "in-domain test", "ood": "out-of-domain", "noise": "noise"}
 PLAY, PAUSE = "▶ Play", "❚❚ Pause"
 GRAPH_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 
@@ -49,6 +55,7 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
     seed = _int(query.get("seed"))
     epoch = _int(query.get("epoch"))
     logx = query.get("logx") in ("1", "true", "yes")
+    split = query.get("split") if query.get("split") in SPLITS else SPLIT
     boundary_card = dbc.Card(
         [
             dbc.CardHeader(html.Div([
@@ -87,10 +94,27 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
     curve_card = dbc.Card(
         [
             dbc.CardHeader(html.Div([
-                html.Span(["Test ", html.Code("frac_pred_pos"), " per weight (mean over seeds, ±1 sd)"], className="fw-semibold"),
-                dbc.Switch(id="logx", label="log epoch axis", value=logx, className="mb-0"),
-            ], className="d-flex justify-content-between align-items-center")),
+                html.Span([html.Code("frac_pred_pos"), " per weight (mean over seeds, ±1 sd)"], className="fw-semibold"),
+                html.Div([
+                    dbc.RadioItems(
+                        id="split", value=split, inline=True, className="btn-group btn-group-sm me-3", inputClassName="btn-check",
+                        labelClassName="btn btn-outline-primary", labelCheckedClassName="active",
+                        options=[{"label": label, "value": key} for key, label in SPLITS.items()],
+                    ),
+                    dbc.Switch(id="logx", label="log epoch axis", value=logx, className="mb-0"),
+                ], className="d-flex align-items-center"),
+            ], className="d-flex justify-content-between align-items-center flex-wrap gap-2")),
             dbc.CardBody(dcc.Graph(id="curve-graph", figure=empty_figure("Loading…"), config=GRAPH_CONFIG)),
+        ],
+        className="shadow-sm mb-4",
+    )
+    analysis_card = dbc.Card(
+        [
+            dbc.CardHeader("Does the weight still matter?", className="fw-semibold"),
+            dbc.CardBody(dbc.Row([
+                dbc.Col(dcc.Graph(id="spread-graph", figure=empty_figure("Loading…", height=300), config=GRAPH_CONFIG), lg=6),
+                dbc.Col(dcc.Graph(id="effect-graph", figure=empty_figure("Loading…", height=300), config=GRAPH_CONFIG), lg=6),
+            ])),
         ],
         className="shadow-sm mb-4",
     )
@@ -108,6 +132,7 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
             html.Div(id="exp-header", className="mb-4"),
             boundary_card,
             curve_card,
+            analysis_card,
             runs_card,
         ]
     )
@@ -127,7 +152,7 @@ def header(exp: dict) -> html.Div:
             html.Div(
                 [
                     html.Div([
-                        html.Div([dcc.Link("← Experiments", href="/", className="small")]),
+                        html.Div([dcc.Link("← Experiments", href="/experiments", className="small")]),
                         html.H2([exp["name"], " ", status_badge(exp["status"], id="exp-status")], className="mb-1"),
                         html.Div(facts, className="text-muted small"),
                     ]),
@@ -184,6 +209,23 @@ def curves_for(rows: list[dict], runs: list[dict]) -> list[dict]:
     return [{"label": g["label"], "color": series_color(gi), **stats.get(gi, empty)} for gi, g in enumerate(groups)]
 
 
+def figures_for(client: ApiClient, experiment_id: int, runs: list[dict]) -> dict:
+    """Everything the curve, spread and effect panels draw: thinned curves of every split, plus the
+unweighted runs' intended-effect metrics at the last epoch."""
+    rows = client.experiment_metrics(experiment_id, metric=METRIC, max_points=MAX_POINTS)
+    by_split: dict[str, list[dict]] = {}
+    for row in rows:
+        by_split.setdefault(row["split"], []).append(row)
+    curves = {split: curves_for(by_split[split], runs) for split in SPLITS if split in by_split}
+    spreads = {split: analysis.spread_curves(runs, {gi: c for gi, c in enumerate(cs)}) for split, cs in curves.items()}
+    test = by_split.get(SPLIT, [])
+    last = max((r["epoch"] for r in test), default=None)
+    unweighted = [r["id"] for r in runs if r["params"].get("pos_weight") == 1 and r["status"] != "queued"]
+    intended = [m for rid in unweighted for m in client.run_metrics(rid, split=SPLIT, max_points=MAX_POINTS) if m["epoch"] == last]
+    effect = analysis.realised_vs_intended(runs, [r for r in test if r["epoch"] == last], intended)
+    return {"curves": curves, "spread": spreads, "fit_epoch": analysis.median_fit_epoch({r["id"]: r.get("fit_epoch") for r in runs}), "effect": effect, "effect_epoch": last}
+
+
 def register(app, client: ApiClient) -> None:
     @app.callback(
         Output("exp-store", "data"),
@@ -204,7 +246,7 @@ def register(app, client: ApiClient) -> None:
         except ApiError as err:
             gone = err.status == 404
             msg = f"Experiment {experiment_id} does not exist." if gone else f"Cannot load experiment {experiment_id}: {err.message}"
-            alert = dbc.Alert([msg, " ", dcc.Link("Back to the experiments", href="/")], color="warning" if gone else "danger")
+            alert = dbc.Alert([msg, " ", dcc.Link("Back to the experiments", href="/experiments")], color="warning" if gone else "danger")
             return dash.no_update, alert, "", [], True, dash.no_update, gone
         seeds = sweep.seeds(runs)
         options = [{"label": str(s), "value": str(s)} for s in seeds]
@@ -227,10 +269,34 @@ def register(app, client: ApiClient) -> None:
         if not store:
             return dash.no_update
         try:
-            rows = client.experiment_metrics(store["experiment"]["id"], split=SPLIT, metric=METRIC)
+            return figures_for(client, store["experiment"]["id"], store["runs"])
         except ApiError:
             return dash.no_update
-        return curves_for(rows, store["runs"])
+
+    @app.callback(Output("spread-graph", "figure"), Output("effect-graph", "figure"), Input("curve-store", "data"), Input("logx", "value"), Input("split", "value"))
+    def analysis_panels(data, logx, split):
+        if not data:
+            return dash.no_update, dash.no_update
+        title = f"Spread across weights ({SPLITS.get(split, split)})"
+        spread = spread_figure(data["spread"].get(split, []), bool(logx), title=title, fit_epoch=data["fit_epoch"])
+        return spread, effect_figure(data["effect"], data["effect_epoch"])
+
+    @app.callback(
+        Output("run-action-msg", "children"),
+        Output("exp-poll", "disabled", allow_duplicate=True),
+        Input({"type": "run-action", "action": ALL, "id": ALL}, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def run_action(clicks):
+        trigger = ctx.triggered_id
+        if not trigger or not ctx.triggered or not ctx.triggered[0]["value"]:
+            return dash.no_update, dash.no_update  # the buttons just (re)appeared
+        act = client.cancel_run if trigger["action"] == "cancel" else client.retry_run
+        try:
+            act(trigger["id"])
+        except ApiError as err:
+            return dbc.Alert(f"Could not {trigger['action']} run {trigger['id']}: {err.message}", color="danger", dismissable=True, className="py-2"), False
+        return None, False  # poll again: the table shows the new status
 
     @app.callback(
         Output("epoch-slider", "max"),
@@ -311,29 +377,35 @@ def register(app, client: ApiClient) -> None:
         Output("curve-graph", "figure"),
         Input("curve-store", "data"),
         Input("logx", "value"),
+        Input("split", "value"),
         Input("epoch-slider", "value"),
         State("panels-store", "data"),
     )
-    def curve(curves, logx, index, meta):
+    def curve(data, logx, split, index, meta):
         epochs = (meta or {}).get("epochs") or []
         epoch = epochs[min(index, len(epochs) - 1)] if epochs and index is not None else None
+        curves = ((data or {}).get("curves") or {}).get(split) or []
         if set(ctx.triggered_prop_ids) == {"epoch-slider.value"} and curves and any(c["epoch"] for c in curves):
             patch = Patch()
             patch["data"][0]["x"] = [epoch, epoch] if epoch is not None else [None, None]
             return patch
+        if data and not curves:
+            return empty_figure(f"This experiment has no {SPLITS.get(split, split)} split.")
         legend = "weight" if curves and all(c["label"].startswith("w = ") and "," not in c["label"] for c in curves) else "group"
-        return curve_figure(curves or [], epoch, bool(logx), legend_title=legend)
+        title = f"Fraction predicted positive, {SPLITS.get(split, split)}"
+        return curve_figure(curves, epoch, bool(logx), title=title, legend_title=legend, fit_epoch=(data or {}).get("fit_epoch"))
 
     @app.callback(
         Output("exp-url", "search"),
         Input("epoch-slider", "value"),
         Input("seed-select", "value"),
         Input("logx", "value"),
+        Input("split", "value"),
         State("play-interval", "disabled"),
         State("panels-store", "data"),
         prevent_initial_call=True,
     )
-    def sync_url(index, seed, logx, paused, meta):
+    def sync_url(index, seed, logx, split, paused, meta):
         if paused is False:  # no history entry per animation frame
             return dash.no_update
         epochs = (meta or {}).get("epochs") or []
@@ -344,4 +416,6 @@ def register(app, client: ApiClient) -> None:
             params.append(f"epoch={epochs[min(index, len(epochs) - 1)]}")
         if logx:
             params.append("logx=1")
+        if split and split != SPLIT:
+            params.append(f"split={split}")
         return "?" + "&".join(params) if params else ""

@@ -20,7 +20,7 @@ def layout(client: ApiClient, poll_seconds: float) -> html.Div:
                     html.Div([html.H2("Experiments", className="mb-0"), html.Div("Each experiment sweeps the positive-class weight (and seeds); open one to watch its boundary move.", className="text-muted")]),
                     html.Div(
                         [
-                            dcc.Link(dbc.Button("Presets", color="primary", outline=True, id="browse-presets"), href="/presets"),
+                            dcc.Link(dbc.Button("Presets", color="primary", outline=True, id="browse-presets"), href="/"),
                             dcc.Link(dbc.Button("+ New experiment", color="primary", id="new-experiment"), href="/new"),
                         ],
                         className="d-flex gap-2",
@@ -45,7 +45,7 @@ def empty_state() -> html.Div:
             ),
             html.Div(
                 [
-                    dcc.Link(dbc.Button("Run a preset from the paper", color="primary", size="lg"), href="/presets"),
+                    dcc.Link(dbc.Button("Run a preset from the paper", color="primary", size="lg"), href="/"),
                     dcc.Link(dbc.Button("Start your own experiment", color="primary", outline=True, size="lg"), href="/new"),
                 ],
                 className="d-flex gap-2 justify-content-center",

@@ -25,7 +25,7 @@ def test_submit_watch_and_animate(stack, page):
     base, procs, logs = stack
 
     # -- the list starts empty and says what to do
-    page.goto(base + "/")
+    page.goto(base + "/experiments")
     expect(page.locator("#empty-state")).to_be_visible()
 
     # -- the form: a bad value comes back from the API as an inline message naming the field
