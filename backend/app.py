@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from . import store
-from .api import catalog, experiments, health, presets, runs, users
+from .api import catalog, experiments, exports, health, presets, runs, users
 from .api.deps import current_user
 from .api.limits import BodyLimit
 from .lifecycle import Conflict
@@ -42,7 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     api = APIRouter(prefix=PREFIX)
     api.include_router(health.router)  # the one route open without a token (probes, load balancers)
-    for module in (catalog, presets, experiments, runs, users):
+    for module in (catalog, presets, experiments, runs, exports, users):
         api.include_router(module.router, dependencies=[Depends(current_user)])
     app.include_router(api)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
