@@ -14,8 +14,10 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html
 
+from . import downloads
 from .client import ApiClient
-from .pages import experiment, experiments, new, presets
+from .components import actions
+from .pages import experiment, experiments, new, presets, run
 
 # Bootswatch Flatly 5.3.8 is vendored in assets/ (MIT, see assets/BOOTSWATCH-LICENSE.txt) rather than
 # loaded from a CDN (dbc.themes.FLATLY): lab machines and CI are often offline.
@@ -82,11 +84,17 @@ def create_app(api_url: str, poll_seconds: float = 2.0, token: str | None = None
         m = re.fullmatch(r"/experiments/(\d+)", pathname)
         if m:
             return experiment.layout(client, int(m.group(1)), query(search), poll_seconds)
+        m = re.fullmatch(r"/runs/(\d+)", pathname)
+        if m:
+            return run.layout(client, int(m.group(1)), query(search), poll_seconds)
         return not_found(pathname)
 
     experiments.register(app, client)
     new.register(app, client)
     presets.register(app, client)
     experiment.register(app, client)
+    run.register(app, client)
+    actions.register(app, client)
+    downloads.register(app.server, client)
     app.server.config["IWLAB_API_URL"] = api_url
     return app

@@ -50,14 +50,17 @@ class ApiClient:
             resp = self._http.request(method, path, **kwargs)
         except httpx.HTTPError as err:
             raise ApiError(0, f"cannot reach the API at {self.api_url} ({type(err).__name__})") from err
-        if resp.status_code >= 400:
-            try:
-                detail = resp.json().get("detail")
-            except ValueError:
-                detail = resp.text[:300]
-            message = detail if isinstance(detail, str) else f"HTTP {resp.status_code}"
-            raise ApiError(resp.status_code, message, detail)
+        _raise_for(resp)
         return resp.json()
+
+    def export(self, path: str) -> tuple[bytes, dict[str, str]]:
+        """A download as bytes and headers (exports are CSV or JSON, not always a JSON body)."""
+        try:
+            resp = self._http.get(path, timeout=120)
+        except httpx.HTTPError as err:
+            raise ApiError(0, f"cannot reach the API at {self.api_url} ({type(err).__name__})") from err
+        _raise_for(resp)
+        return resp.content, dict(resp.headers)
 
     def close(self) -> None:
         self._http.close()
@@ -129,6 +132,17 @@ class ApiClient:
                 while len(self._frames) > self._frame_cache:
                     self._frames.popitem(last=False)
         return frame
+
+
+def _raise_for(resp: httpx.Response) -> None:
+    if resp.status_code < 400:
+        return
+    try:
+        detail = resp.json().get("detail")
+    except ValueError:
+        detail = resp.text[:300]
+    message = detail if isinstance(detail, str) else f"HTTP {resp.status_code}"
+    raise ApiError(resp.status_code, message, detail)
 
 
 def _params(**values: Any) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """`/experiments/<id>`: status, runs, the boundary per weight with an epoch slider, the paper's
 frac_pred_pos curves per evaluation split, the spread across weights and realised vs intended effect.
 
-URL state: `?seed=S&epoch=E&logx=1&split=ood`. Data flow (all through the API):
+URL state: `?seed=S&epoch=E&logx=1&split=ood&fig=svg`. Data flow (all through the API):
 
     exp-poll ──> exp-store (experiment + runs) ──> panels-store (one run per group, its frame epochs)
                          │                                   │
@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, Patch, State, ctx, dcc, html
+from dash import Input, Output, Patch, State, ctx, dcc, html
 
 from ..client import ApiClient, ApiError
-from ..components import analysis, sweep
+from ..components import actions, analysis, sweep
 from ..components.figures import (
     BOUNDARY,
     HEATMAP,
@@ -32,6 +32,7 @@ from ..components.figures import (
     slider_marks,
     spread_figure,
 )
+from ..components.exports import FORMATS, export_bar, graph_config
 from ..components.style import FINISHED, series_color
 from ..components.tables import count_summary, progress_bar, runs_table, status_badge, sweep_summary
 
@@ -41,7 +42,7 @@ METRIC, SPLIT = "frac_pred_pos", "test"
 MAX_POINTS = 300
 SPLITS = {"test": "in-domain test", "ood": "out-of-domain", "noise": "noise"}
 PLAY, PAUSE = "▶ Play", "❚❚ Pause"
-GRAPH_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
+GRAPHS = ("boundary-graph", "curve-graph", "spread-graph", "effect-graph")
 
 
 def _int(value, default=None):
@@ -56,6 +57,7 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
     epoch = _int(query.get("epoch"))
     logx = query.get("logx") in ("1", "true", "yes")
     split = query.get("split") if query.get("split") in SPLITS else SPLIT
+    fmt = query.get("fig") if query.get("fig") in FORMATS else "png"
     boundary_card = dbc.Card(
         [
             dbc.CardHeader(html.Div([
@@ -77,7 +79,7 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
                     ],
                     className="d-flex align-items-center mb-2",
                 ),
-                dcc.Graph(id="boundary-graph", figure=empty_figure("Loading…"), config=GRAPH_CONFIG),
+                dcc.Graph(id="boundary-graph", figure=empty_figure("Loading…"), config=graph_config(fmt)),
                 html.P(
                     [
                         "Background: the model's P(positive); black line: its decision boundary (P = 0.5); "
@@ -104,7 +106,7 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
                     dbc.Switch(id="logx", label="log epoch axis", value=logx, className="mb-0"),
                 ], className="d-flex align-items-center"),
             ], className="d-flex justify-content-between align-items-center flex-wrap gap-2")),
-            dbc.CardBody(dcc.Graph(id="curve-graph", figure=empty_figure("Loading…"), config=GRAPH_CONFIG)),
+            dbc.CardBody(dcc.Graph(id="curve-graph", figure=empty_figure("Loading…"), config=graph_config(fmt))),
         ],
         className="shadow-sm mb-4",
     )
@@ -112,8 +114,8 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
         [
             dbc.CardHeader("Does the weight still matter?", className="fw-semibold"),
             dbc.CardBody(dbc.Row([
-                dbc.Col(dcc.Graph(id="spread-graph", figure=empty_figure("Loading…", height=300), config=GRAPH_CONFIG), lg=6),
-                dbc.Col(dcc.Graph(id="effect-graph", figure=empty_figure("Loading…", height=300), config=GRAPH_CONFIG), lg=6),
+                dbc.Col(dcc.Graph(id="spread-graph", figure=empty_figure("Loading…", height=300), config=graph_config(fmt)), lg=6),
+                dbc.Col(dcc.Graph(id="effect-graph", figure=empty_figure("Loading…", height=300), config=graph_config(fmt)), lg=6),
             ])),
         ],
         className="shadow-sm mb-4",
@@ -127,6 +129,7 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
             dcc.Store(id="panels-store"),
             dcc.Store(id="curve-store"),
             dcc.Store(id="initial-epoch", data=epoch),
+            dcc.Store(id="initial-format", data=fmt),
             dcc.Interval(id="exp-poll", interval=int(poll_seconds * 1000)),
             dcc.Interval(id="play-interval", interval=PLAY_MS, disabled=True),
             html.Div(id="exp-header", className="mb-4"),
@@ -138,7 +141,7 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
     )
 
 
-def header(exp: dict) -> html.Div:
+def header(exp: dict, api_url: str, fmt: str = "png") -> html.Div:
     base = exp["spec"].get("base", {})
     facts = " · ".join(
         s for s in (
@@ -155,6 +158,7 @@ def header(exp: dict) -> html.Div:
                         html.Div([dcc.Link("← Experiments", href="/experiments", className="small")]),
                         html.H2([exp["name"], " ", status_badge(exp["status"], id="exp-status")], className="mb-1"),
                         html.Div(facts, className="text-muted small"),
+                        export_bar(exp, api_url, fmt),
                     ]),
                     html.Div([
                         progress_bar(exp["progress"], f"{exp['progress']:.0%}", exp["status"], id="exp-progress"),
@@ -236,10 +240,12 @@ def register(app, client: ApiClient) -> None:
         Output("seed-select", "value"),
         Output("exp-poll", "disabled"),
         Input("exp-poll", "n_intervals"),
+        Input("run-action-done", "data"),  # a run was cancelled or retried: show it, and poll again
         State("exp-id", "data"),
         State("seed-select", "value"),
+        State("initial-format", "data"),
     )
-    def load(_n, experiment_id, seed):
+    def load(_n, _acted, experiment_id, seed, fmt):
         try:
             exp = client.experiment(experiment_id)
             runs = client.runs(experiment_id)
@@ -253,7 +259,7 @@ def register(app, client: ApiClient) -> None:
         done = bool(runs) and all(r["status"] in FINISHED for r in runs)
         seed = str(seeds[0]) if seeds and _int(seed) not in seeds else dash.no_update
         table = runs_table(runs, sweep.varying_params(runs))
-        return {"experiment": exp, "runs": runs}, header(exp), table, options, len(seeds) < 2, seed, done
+        return {"experiment": exp, "runs": runs}, header(exp, client.api_url, fmt), table, options, len(seeds) < 2, seed, done
 
     @app.callback(Output("panels-store", "data"), Input("exp-store", "data"), Input("seed-select", "value"))
     def panels(store, seed):
@@ -280,23 +286,6 @@ def register(app, client: ApiClient) -> None:
         title = f"Spread across weights ({SPLITS.get(split, split)})"
         spread = spread_figure(data["spread"].get(split, []), bool(logx), title=title, fit_epoch=data["fit_epoch"])
         return spread, effect_figure(data["effect"], data["effect_epoch"])
-
-    @app.callback(
-        Output("run-action-msg", "children"),
-        Output("exp-poll", "disabled", allow_duplicate=True),
-        Input({"type": "run-action", "action": ALL, "id": ALL}, "n_clicks"),
-        prevent_initial_call=True,
-    )
-    def run_action(clicks):
-        trigger = ctx.triggered_id
-        if not trigger or not ctx.triggered or not ctx.triggered[0]["value"]:
-            return dash.no_update, dash.no_update  # the buttons just (re)appeared
-        act = client.cancel_run if trigger["action"] == "cancel" else client.retry_run
-        try:
-            act(trigger["id"])
-        except ApiError as err:
-            return dbc.Alert(f"Could not {trigger['action']} run {trigger['id']}: {err.message}", color="danger", dismissable=True, className="py-2"), False
-        return None, False  # poll again: the table shows the new status
 
     @app.callback(
         Output("epoch-slider", "max"),
@@ -395,17 +384,22 @@ def register(app, client: ApiClient) -> None:
         title = f"Fraction predicted positive, {SPLITS.get(split, split)}"
         return curve_figure(curves, epoch, bool(logx), title=title, legend_title=legend, fit_epoch=(data or {}).get("fit_epoch"))
 
+    @app.callback([Output(g, "config") for g in GRAPHS] + [Output("initial-format", "data")], Input("figure-format", "value"), prevent_initial_call=True)
+    def figure_format(fmt):
+        return [graph_config(fmt)] * len(GRAPHS) + [fmt]
+
     @app.callback(
         Output("exp-url", "search"),
         Input("epoch-slider", "value"),
         Input("seed-select", "value"),
         Input("logx", "value"),
         Input("split", "value"),
+        Input("initial-format", "data"),
         State("play-interval", "disabled"),
         State("panels-store", "data"),
         prevent_initial_call=True,
     )
-    def sync_url(index, seed, logx, split, paused, meta):
+    def sync_url(index, seed, logx, split, fmt, paused, meta):
         if paused is False:  # no history entry per animation frame
             return dash.no_update
         epochs = (meta or {}).get("epochs") or []
@@ -418,4 +412,6 @@ def register(app, client: ApiClient) -> None:
             params.append("logx=1")
         if split and split != SPLIT:
             params.append(f"split={split}")
+        if fmt and fmt != "png":
+            params.append(f"fig={fmt}")
         return "?" + "&".join(params) if params else ""
