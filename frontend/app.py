@@ -17,7 +17,7 @@ from dash import Input, Output, State, dcc, html
 from . import downloads
 from .client import ApiClient
 from .components import actions
-from .pages import experiment, experiments, new, presets, run
+from .pages import compare, experiment, experiments, new, presets, run
 
 # Bootswatch Flatly 5.3.8 is vendored in assets/ (MIT, see assets/BOOTSWATCH-LICENSE.txt) rather than
 # loaded from a CDN (dbc.themes.FLATLY): lab machines and CI are often offline.
@@ -36,6 +36,7 @@ def navbar() -> dbc.Navbar:
                     [
                         dbc.NavItem(dcc.Link("Presets", href="/", className="nav-link", id="nav-presets")),
                         dbc.NavItem(dcc.Link("Experiments", href="/experiments", className="nav-link", id="nav-experiments")),
+                        dbc.NavItem(dcc.Link("Compare", href="/compare", className="nav-link", id="nav-compare")),
                         dbc.NavItem(dcc.Link("New experiment", href="/new", className="nav-link", id="nav-new")),
                     ],
                     navbar=True, className="ms-auto",
@@ -81,6 +82,8 @@ def create_app(api_url: str, poll_seconds: float = 2.0, token: str | None = None
             return experiments.layout(client, poll_seconds)
         if pathname == "/new":
             return new.layout(client)
+        if pathname == "/compare":
+            return compare.layout(client, query(search))
         m = re.fullmatch(r"/experiments/(\d+)", pathname)
         if m:
             return experiment.layout(client, int(m.group(1)), query(search), poll_seconds)
@@ -94,6 +97,7 @@ def create_app(api_url: str, poll_seconds: float = 2.0, token: str | None = None
     presets.register(app, client)
     experiment.register(app, client)
     run.register(app, client)
+    compare.register(app, client)
     actions.register(app, client)
     downloads.register(app.server, client)
     app.server.config["IWLAB_API_URL"] = api_url

@@ -35,7 +35,7 @@ def export_bar(experiment: dict, api_url: str, fmt: str = "png") -> html.Div:
             html.A("CSV", href=href("experiments", exp_id, "csv"), className="btn btn-sm btn-outline-primary", id="export-csv", download=""),
             html.A("JSON", href=href("experiments", exp_id, "json"), className="btn btn-sm btn-outline-primary", id="export-json", download=""),
             dbc.Select(
-                id="figure-format", value=fmt, size="sm", style={"width": "9rem"}, title="format of the camera button on each figure",
+                id="figure-format", value=fmt, size="sm", style={"width": "9rem"},
                 options=[{"label": f"figures as {f.upper()}", "value": f} for f in FORMATS],
             ),
             html.Span(

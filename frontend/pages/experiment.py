@@ -32,6 +32,7 @@ from ..components.figures import (
     slider_marks,
     spread_figure,
 )
+from ..components.compare import MAX_RUNS, tray_search
 from ..components.exports import FORMATS, export_bar, graph_config
 from ..components.style import FINISHED, series_color
 from ..components.tables import count_summary, progress_bar, runs_table, status_badge, sweep_summary
@@ -141,7 +142,7 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
     )
 
 
-def header(exp: dict, api_url: str, fmt: str = "png") -> html.Div:
+def header(exp: dict, api_url: str, fmt: str = "png", run_ids: list[int] | None = None) -> html.Div:
     base = exp["spec"].get("base", {})
     facts = " · ".join(
         s for s in (
@@ -163,6 +164,7 @@ def header(exp: dict, api_url: str, fmt: str = "png") -> html.Div:
                     html.Div([
                         progress_bar(exp["progress"], f"{exp['progress']:.0%}", exp["status"], id="exp-progress"),
                         html.Div(f"{exp['runs_total']} runs: {count_summary(exp['status_counts'])}", className="small text-muted mt-1 text-end"),
+                        html.Div(dcc.Link("Compare these runs →", href="/compare" + tray_search((run_ids or [])[:MAX_RUNS]), id="compare-runs", className="small"), className="text-end"),
                     ], style={"minWidth": "18rem"}),
                 ],
                 className="d-flex justify-content-between align-items-end gap-4 flex-wrap",
@@ -259,7 +261,7 @@ def register(app, client: ApiClient) -> None:
         done = bool(runs) and all(r["status"] in FINISHED for r in runs)
         seed = str(seeds[0]) if seeds and _int(seed) not in seeds else dash.no_update
         table = runs_table(runs, sweep.varying_params(runs))
-        return {"experiment": exp, "runs": runs}, header(exp, client.api_url, fmt), table, options, len(seeds) < 2, seed, done
+        return {"experiment": exp, "runs": runs}, header(exp, client.api_url, fmt, [r["id"] for r in runs]), table, options, len(seeds) < 2, seed, done
 
     @app.callback(Output("panels-store", "data"), Input("exp-store", "data"), Input("seed-select", "value"))
     def panels(store, seed):

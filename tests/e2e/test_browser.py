@@ -92,7 +92,7 @@ def test_submit_watch_and_animate(stack, page):
     page.wait_for_timeout(500)  # let Plotly finish drawing
     page.screenshot(path=str(DOCS / "experiment-page.png"), full_page=True)
 
-    page.goto(base + "/")
+    page.goto(base + "/experiments")
     expect(page.locator("#experiments-table")).to_contain_text("weights fade")
     expect(page.locator("#experiments-table")).to_contain_text("succeeded")
     page.screenshot(path=str(DOCS / "experiments-page.png"), full_page=True)
