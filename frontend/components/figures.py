@@ -17,6 +17,8 @@ from .style import NEGATIVE, POSITIVE, PROBABILITY_SCALE, series_color
 FONT = dict(family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size=13, color="#2c3e50")
 # Trace order inside one boundary panel (the epoch slider patches z of the first two).
 HEATMAP, BOUNDARY, NEGATIVES, POSITIVES = range(4)
+# half-width figures: a legend under the plot leaves the title its whole width
+BOTTOM_LEGEND = dict(orientation="h", yref="container", y=0.0, yanchor="bottom", x=0.0, xanchor="left")
 TRACES_PER_PANEL = 4
 
 
@@ -228,11 +230,11 @@ def spread_figure(
         fig.add_trace(go.Scatter(x=[fit_epoch, fit_epoch], y=[0, 1], mode="lines", name="training set fit (median run)",
                                  line=dict(color="#2c3e50", width=1.5, dash="dashdot"), hoverinfo="skip", meta={"role": "fit-epoch"}))
     fig.update_layout(
-        template="plotly_white", font=FONT, height=320, margin=dict(l=70, r=20, t=60, b=50),
+        template="plotly_white", font=FONT, height=360, margin=dict(l=70, r=20, t=50, b=105),
         title=dict(text=title, x=0.0, xanchor="left", font=dict(size=16)),
         xaxis=dict(title=dict(text="epoch (log scale)" if logx else "epoch"), type="log" if logx else "linear"),
         yaxis=dict(title=dict(text="max - min over weights"), range=[-0.02, 1.02]),
-        legend=dict(orientation="h", yref="container", y=0.985, yanchor="top", x=1.0, xanchor="right"),
+        legend=BOTTOM_LEGEND,
         uirevision=f"spread-{logx}",
     )
     return fig
@@ -252,11 +254,11 @@ def effect_figure(points: Sequence[dict], epoch: int | None = None) -> go.Figure
     ])
     at = f" at epoch {epoch}" if epoch is not None else ""
     fig.update_layout(
-        template="plotly_white", font=FONT, height=320, margin=dict(l=70, r=20, t=60, b=50),
+        template="plotly_white", font=FONT, height=360, margin=dict(l=70, r=20, t=50, b=105),
         title=dict(text=f"Realised vs intended effect{at}", x=0.0, xanchor="left", font=dict(size=16)),
-        xaxis=dict(title=dict(text="positive-class weight (log scale)"), type="log"),
+        xaxis=dict(title=dict(text="positive-class weight (log scale)"), type="log", tickvals=ws, ticktext=[f"{w:g}" for w in ws]),
         yaxis=dict(title=dict(text="test fraction predicted positive"), range=[-0.02, 1.02]),
-        legend=dict(orientation="h", yref="container", y=0.985, yanchor="top", x=1.0, xanchor="right"),
+        legend=BOTTOM_LEGEND,
         hovermode="x unified",
     )
     return fig

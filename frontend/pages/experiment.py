@@ -121,7 +121,10 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
         ],
         className="shadow-sm mb-4",
     )
-    runs_card = dbc.Card([dbc.CardHeader("Runs", className="fw-semibold"), dbc.CardBody(id="run-table", children=dbc.Spinner(color="primary"))], className="shadow-sm")
+    runs_card = dbc.Card(
+        [dbc.CardHeader("Runs", className="fw-semibold"), dbc.CardBody([*actions.slots(), html.Div(id="run-table", children=dbc.Spinner(color="primary"))])],
+        className="shadow-sm",
+    )
     return html.Div(
         [
             dcc.Location(id="exp-url", refresh=False),
@@ -280,6 +283,11 @@ def register(app, client: ApiClient) -> None:
             return figures_for(client, store["experiment"]["id"], store["runs"])
         except ApiError:
             return dash.no_update
+
+    @app.callback(Output("split", "options"), Input("curve-store", "data"), prevent_initial_call=True)
+    def split_options(data):
+        present = ((data or {}).get("curves") or {}).keys()
+        return [{"label": label, "value": key, "disabled": key not in present} for key, label in SPLITS.items()]
 
     @app.callback(Output("spread-graph", "figure"), Output("effect-graph", "figure"), Input("curve-store", "data"), Input("logx", "value"), Input("split", "value"))
     def analysis_panels(data, logx, split):
