@@ -1,11 +1,12 @@
 from fastapi import APIRouter, Query, status
+from fastapi.responses import JSONResponse
 
 from .. import lifecycle, store
 from ..models import Experiment
 from ..outbox import dispatch_pending
 from ..schemas import ExperimentCreate, ExperimentPage, ExperimentPublic, MetricRow, RunPublic
 from .deps import INT32, CurrentUser, ExperimentId, MaxPoints, MetricFilter, SessionDep, SettingsDep, require_change
-from .runs import run_public
+from .runs import metric_response, run_public
 
 router = APIRouter(prefix="/experiments", tags=["experiments"])
 
@@ -50,9 +51,9 @@ def experiment_metrics(
     split: MetricFilter = None,
     metric: MetricFilter = None,
     max_points: MaxPoints = None,
-) -> list[MetricRow]:
+) -> JSONResponse:
     run_ids = [r.id for r in store.get_experiment(session, experiment_id).runs]
-    return [MetricRow.of(m) for m in store.metric_rows(session, run_ids, split, metric, max_points)]
+    return metric_response(store.metric_rows(session, run_ids, split, metric, max_points))
 
 
 @router.post("/{experiment_id}/cancel", response_model=ExperimentPublic, status_code=status.HTTP_202_ACCEPTED)

@@ -14,10 +14,9 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from .. import store
 from ..models import Run
-from ..schemas import MetricRow
 from .deps import ExperimentId, RunId, SessionDep
 from .experiments import to_public
-from .runs import run_public
+from .runs import metric_dicts, run_public
 
 router = APIRouter(tags=["exports"])
 COLUMNS = ["run_id", "epoch", "split", "metric", "value"]
@@ -69,7 +68,7 @@ def experiment_json(experiment_id: ExperimentId, session: SessionDep) -> JSONRes
     doc = {
         "experiment": to_public(exp).model_dump(mode="json"),
         "runs": [r.model_dump(mode="json") for r in run_public(session, exp.runs)],
-        "metrics": [MetricRow.of(m).model_dump() for m in rows],
+        "metrics": metric_dicts(rows),
     }
     return JSONResponse(doc, headers=_filename("experiment", exp.id, exp.name, "json"))
 

@@ -15,6 +15,8 @@ recorded at log-spaced epochs, so playing them shows the early movement in as mu
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, Patch, State, ctx, dcc, html
@@ -38,9 +40,10 @@ from ..components.style import FINISHED, series_color
 from ..components.tables import count_summary, progress_bar, runs_table, status_badge, sweep_summary
 
 PLAY_MS = 450
+POOL = ThreadPoolExecutor(8)  # the API requests of one callback go out side by side
 METRIC, SPLIT = "frac_pred_pos", "test"
 # curves are thinned server-side to this many epochs (log- and evenly spaced); exports stay full
-MAX_POINTS = 300
+MAX_POINTS = 200
 SPLITS = {"test": "in-domain test", "ood": "out-of-domain", "noise": "noise"}
 PLAY, PAUSE = "▶ Play", "❚❚ Pause"
 GRAPHS = ("boundary-graph", "curve-graph", "spread-graph", "effect-graph")
@@ -182,9 +185,8 @@ def panels_for(client: ApiClient, runs: list[dict], seed: int | None) -> dict:
     While that run waits in the queue, another seed of the group that has started stands in (its
     label says which), so a running experiment never shows empty panels for long.
     """
-    groups = sweep.groups(runs)
-    panels, epochs = [], set()
-    for gi, group in enumerate(groups):
+
+    def panel(gi: int, group: dict) -> dict | None:
         chosen = [r for r in group["runs"] if r["params"].get("seed") == seed]
         others = [r for r in group["runs"] if r["params"].get("seed") != seed and r["status"] != "queued"]
         for run in chosen + others:
@@ -197,10 +199,11 @@ def panels_for(client: ApiClient, runs: list[dict], seed: int | None) -> dict:
             if not info.get("epochs"):
                 continue
             label = group["label"] if run in chosen else f"{group['label']} (seed {run['params'].get('seed')})"
-            panels.append({"run_id": run["id"], "label": label, "group": gi, "epochs": info["epochs"], "status": run["status"], "total": run["epochs"]})
-            epochs.update(info["epochs"])
-            break
-    return {"panels": panels, "epochs": sorted(epochs)}
+            return {"run_id": run["id"], "label": label, "group": gi, "epochs": info["epochs"], "status": run["status"], "total": run["epochs"]}
+        return None
+
+    panels = [p for p in POOL.map(panel, *zip(*enumerate(sweep.groups(runs)))) if p is not None] if runs else []
+    return {"panels": panels, "epochs": sorted({e for p in panels for e in p["epochs"]})}
 
 
 def frame_z(client: ApiClient, run_id: int, epoch: int):
@@ -218,21 +221,35 @@ def curves_for(rows: list[dict], runs: list[dict]) -> list[dict]:
     return [{"label": g["label"], "color": series_color(gi), **stats.get(gi, empty)} for gi, g in enumerate(groups)]
 
 
-def figures_for(client: ApiClient, experiment_id: int, runs: list[dict]) -> dict:
-    """Everything the curve, spread and effect panels draw: thinned curves of every split, plus the
-unweighted runs' intended-effect metrics at the last epoch."""
-    rows = client.experiment_metrics(experiment_id, metric=METRIC, max_points=MAX_POINTS)
-    by_split: dict[str, list[dict]] = {}
-    for row in rows:
-        by_split.setdefault(row["split"], []).append(row)
-    curves = {split: curves_for(by_split[split], runs) for split in SPLITS if split in by_split}
-    spreads = {split: analysis.spread_curves(runs, {gi: c for gi, c in enumerate(cs)}) for split, cs in curves.items()}
-    test = by_split.get(SPLIT, [])
-    last = max((r["epoch"] for r in test), default=None)
-    unweighted = [r["id"] for r in runs if r["params"].get("pos_weight") == 1 and r["status"] != "queued"]
-    intended = [m for rid in unweighted for m in client.run_metrics(rid, split=SPLIT, max_points=MAX_POINTS) if m["epoch"] == last]
-    effect = analysis.realised_vs_intended(runs, [r for r in test if r["epoch"] == last], intended)
-    return {"curves": curves, "spread": spreads, "fit_epoch": analysis.median_fit_epoch({r["id"]: r.get("fit_epoch") for r in runs}), "effect": effect, "effect_epoch": last}
+def figures_for(client: ApiClient, experiment_id: int, runs: list[dict], split: str) -> dict:
+    """Everything the curve, spread and effect panels draw, from two requests made side by side:
+    the split's thinned curves, and every metric at the first and last epoch only (which splits
+    exist, the realised and the intended effect at the end)."""
+    curve_rows = POOL.submit(client.experiment_metrics, experiment_id, split=split, metric=METRIC, max_points=MAX_POINTS)
+    ends = client.experiment_metrics(experiment_id, max_points=2)
+    curve_rows = curve_rows.result()
+    curves = curves_for(curve_rows, runs)
+    last = max((r["epoch"] for r in ends), default=None)
+    final = [r for r in ends if r["epoch"] == last]
+    realised = [r for r in final if r["split"] == SPLIT and r["metric"] == METRIC]
+    intended = [r for r in final if r["split"] == SPLIT and r["metric"].startswith(analysis.INTENDED)]
+    return {
+        "split": split,
+        "splits": sorted({r["split"] for r in ends if r["metric"] == METRIC}),
+        "curves": curves,
+        "spread": analysis.spread_curves(runs, dict(enumerate(curves))),
+        "fit_epoch": analysis.median_fit_epoch({r["id"]: r.get("fit_epoch") for r in runs}),
+        "effect": analysis.realised_vs_intended(runs, realised, intended),
+        "effect_epoch": last,
+    }
+
+
+def slim(runs: list[dict]) -> list[dict]:
+    """What the browser keeps of each run (the store travels with every callback): the swept
+    parameters, not all forty."""
+    keep = {"pos_weight", "seed", *sweep.varying_params(runs)}
+    fields = ("id", "index", "status", "epochs", "epochs_done", "fit_epoch")
+    return [{**{f: r.get(f) for f in fields}, "params": {k: v for k, v in r["params"].items() if k in keep}} for r in runs]
 
 
 def register(app, client: ApiClient) -> None:
@@ -264,7 +281,7 @@ def register(app, client: ApiClient) -> None:
         done = bool(runs) and all(r["status"] in FINISHED for r in runs)
         seed = str(seeds[0]) if seeds and _int(seed) not in seeds else dash.no_update
         table = runs_table(runs, sweep.varying_params(runs))
-        return {"experiment": exp, "runs": runs}, header(exp, client.api_url, fmt, [r["id"] for r in runs]), table, options, len(seeds) < 2, seed, done
+        return {"experiment": exp, "runs": slim(runs)}, header(exp, client.api_url, fmt, [r["id"] for r in runs]), table, options, len(seeds) < 2, seed, done
 
     @app.callback(Output("panels-store", "data"), Input("exp-store", "data"), Input("seed-select", "value"))
     def panels(store, seed):
@@ -275,26 +292,26 @@ def register(app, client: ApiClient) -> None:
         seed = _int(seed, seeds[0] if seeds else 0)
         return panels_for(client, runs, seed)
 
-    @app.callback(Output("curve-store", "data"), Input("exp-store", "data"))
-    def curves(store):
+    @app.callback(Output("curve-store", "data"), Input("exp-store", "data"), Input("split", "value"))
+    def curves(store, split):
         if not store:
             return dash.no_update
         try:
-            return figures_for(client, store["experiment"]["id"], store["runs"])
+            return figures_for(client, store["experiment"]["id"], store["runs"], split or SPLIT)
         except ApiError:
             return dash.no_update
 
     @app.callback(Output("split", "options"), Input("curve-store", "data"), prevent_initial_call=True)
     def split_options(data):
-        present = ((data or {}).get("curves") or {}).keys()
+        present = (data or {}).get("splits") or []
         return [{"label": label, "value": key, "disabled": key not in present} for key, label in SPLITS.items()]
 
-    @app.callback(Output("spread-graph", "figure"), Output("effect-graph", "figure"), Input("curve-store", "data"), Input("logx", "value"), Input("split", "value"))
-    def analysis_panels(data, logx, split):
+    @app.callback(Output("spread-graph", "figure"), Output("effect-graph", "figure"), Input("curve-store", "data"), Input("logx", "value"))
+    def analysis_panels(data, logx):
         if not data:
             return dash.no_update, dash.no_update
-        title = f"Spread across weights ({SPLITS.get(split, split)})"
-        spread = spread_figure(data["spread"].get(split, []), bool(logx), title=title, fit_epoch=data["fit_epoch"])
+        title = f"Spread across weights ({SPLITS.get(data['split'], data['split'])})"
+        spread = spread_figure(data["spread"], bool(logx), title=title, fit_epoch=data["fit_epoch"])
         return spread, effect_figure(data["effect"], data["effect_epoch"])
 
     @app.callback(
@@ -355,7 +372,7 @@ def register(app, client: ApiClient) -> None:
         index = min(index, len(epochs) - 1)
         epoch = epochs[index]
         label = f"epoch {epoch} of {max([p.get('total', 0) for p in panels] + [epochs[-1]])}"
-        zs = [frame_z(client, p["run_id"], epoch) for p in panels]
+        zs = list(POOL.map(lambda p: frame_z(client, p["run_id"], epoch), panels))  # one request per panel, side by side
         if set(ctx.triggered_prop_ids) == {"epoch-slider.value"}:  # only the frame changed: send the new z arrays, not a figure
             patch = Patch()
             for i, z in enumerate(zs):
@@ -366,7 +383,7 @@ def register(app, client: ApiClient) -> None:
         full = []
         for p, z in zip(panels, zs):
             try:
-                info = client.boundary(p["run_id"], final=p["status"] in FINISHED)
+                info = client.boundary(p["run_id"], final=p["status"] in FINISHED)  # cached by panels_for's request once finished
             except ApiError:
                 continue
             full.append({"label": p["label"], "xs": info["xs"], "ys": info["ys"], "points": info["points"], "z": z})
@@ -376,14 +393,14 @@ def register(app, client: ApiClient) -> None:
         Output("curve-graph", "figure"),
         Input("curve-store", "data"),
         Input("logx", "value"),
-        Input("split", "value"),
         Input("epoch-slider", "value"),
         State("panels-store", "data"),
     )
-    def curve(data, logx, split, index, meta):
+    def curve(data, logx, index, meta):
         epochs = (meta or {}).get("epochs") or []
         epoch = epochs[min(index, len(epochs) - 1)] if epochs and index is not None else None
-        curves = ((data or {}).get("curves") or {}).get(split) or []
+        curves = (data or {}).get("curves") or []
+        split = (data or {}).get("split", SPLIT)
         if set(ctx.triggered_prop_ids) == {"epoch-slider.value"} and curves and any(c["epoch"] for c in curves):
             patch = Patch()
             patch["data"][0]["x"] = [epoch, epoch] if epoch is not None else [None, None]
