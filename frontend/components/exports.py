@@ -40,7 +40,7 @@ def export_bar(experiment: dict, api_url: str, fmt: str = "png") -> html.Div:
             ),
             html.Span(
                 [dcc.Clipboard(content=command, id="copy-cli", title="copy as an iwlab submit command", className="d-inline-block me-1"), "copy as CLI"],
-                className="btn btn-sm btn-outline-secondary d-inline-flex align-items-center",
+                className="btn btn-sm btn-outline-primary d-inline-flex align-items-center",
             ),
             html.Details([html.Summary("command", className="small"), html.Pre(command, id="cli-command", className="small bg-light p-2 mb-0 mt-1")], className="ms-1"),
         ],

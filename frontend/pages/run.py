@@ -71,7 +71,7 @@ def header(run: dict) -> html.Div:
                     html.H2([f"Run #{run['id']} ", status_badge(run["status"], id="run-status")], className="mb-1"),
                     html.Div([*run_actions(run),
                               html.A("CSV", href=href("runs", run["id"], "csv"), className="btn btn-sm btn-outline-primary", id="run-export-csv", download=""),
-                              dcc.Link("Compare…", href=f"/compare?runs={run['id']}", className="btn btn-sm btn-outline-secondary")],
+                              dcc.Link("Compare…", href=f"/compare?runs={run['id']}", className="btn btn-sm btn-outline-primary")],
                              className="d-flex gap-2 align-items-center"),
                 ],
                 className="d-flex justify-content-between align-items-end flex-wrap gap-2",
