@@ -116,6 +116,30 @@ def test_analysis_share_export_cancel_run_view_and_compare(stack, page, tmp_path
     # the comparison is its URL: reopening it shows the same tray
     page.goto(page.url)
     expect(page.locator(".tray-chip")).to_have_count(4)
+
+    # -- a 3-axis sweep from the builder: weights x learning rate x weight decay (x 1 seed)
+    page.goto(f"{base}/new")
+    page.fill("#field-name", "three axes")
+    page.fill("#field-weights", "0.5, 2")
+    page.fill("#field-seeds", "0")
+    page.fill("#field-epochs", "5")
+    page.locator("#axis-param-0").select_option("lr")
+    page.fill("#axis-values-0", "0.01, fast")
+    expect(page.locator("#run-count")).to_contain_text("lr: 'fast' is not a number")
+    page.fill("#axis-values-0", "0.01, 0.05")
+    page.locator("#axis-param-1").select_option("weight_decay")
+    page.fill("#axis-values-1", "0, 20")  # the API allows at most 10: its 422 comes back on that box
+    expect(page.locator("#run-count")).to_contain_text("2 weights × 2 lr × 2 weight_decay × 1 seeds = 8 runs")
+    expect(page.locator("#run-count")).to_contain_text("on one worker")
+    page.click("#submit")
+    expect(page.locator("#form-error")).to_contain_text("weight_decay")
+    expect(page.locator("#axis-values-1")).to_have_class(re.compile("is-invalid"))
+    page.fill("#axis-values-1", "0, 0.001")
+    page.click("#submit")
+    page.wait_for_url(re.compile(r"/experiments/\d+"))
+    expect(page.locator("#run-table .run-row")).to_have_count(8)
+    new_id = int(re.search(r"/experiments/(\d+)", page.url).group(1))
+    assert api.get(f"/experiments/{new_id}").json()["spec"]["sweep"] == {"pos_weight": [0.5, 2.0], "lr": [0.01, 0.05], "weight_decay": [0.0, 0.001], "seed": [0]}
     assert not page.errors, page.errors
     for name, proc in procs.items():
         assert proc.poll() is None, f"{name} exited early\n{logs_of(logs)}"
