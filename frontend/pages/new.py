@@ -258,9 +258,12 @@ def register(app, client: ApiClient) -> None:
             return dash.no_update, dash.no_update, *[dash.no_update] * (len(fields) + len(AXES))
         form = dict(zip(order, values))
 
+        swept = {p for p, _ in pairs if p}
+
         def marks(bad: set[str]) -> list[bool]:
-            """Fields, then the builder's value boxes, outlined red where `bad` names them."""
-            return [f in bad for f in fields] + [bool(p) and p in bad for p, _ in pairs]
+            """Fields, then the builder's value boxes, outlined red where `bad` names them (a swept
+            parameter's box, not its unused base field)."""
+            return [f in bad and f not in swept for f in fields] + [bool(p) and p in bad for p, _ in pairs]
 
         try:
             spec = build_spec(form, extra=extra_axes(pairs, catalog.get("params") or {}))
@@ -272,8 +275,7 @@ def register(app, client: ApiClient) -> None:
         except ApiError as err:
             if err.status == 422:
                 errors = describe_errors(err.detail)
-                swept = {p for p, _ in pairs if p and any(f"sweep.{p}" in m or m.startswith(f"{p}:") or f == p for f, m in errors)}
-                bad = {f for f, _ in errors if f not in swept} | swept
+                bad = {f for f, _ in errors} | {p for p in swept if any(f"sweep.{p}" in m or m.startswith(f"{p}:") for _, m in errors)}
                 return dash.no_update, _alert([m for _, m in errors]), *marks(bad)
             return dash.no_update, _alert([f"The API refused the experiment: {err.message}"]), *marks(set())
         return f"/experiments/{exp['id']}", None, *marks(set())

@@ -132,7 +132,8 @@ def test_analysis_share_export_cancel_run_view_and_compare(stack, page, tmp_path
     expect(page.locator("#run-count")).to_contain_text("2 weights × 2 lr × 2 weight_decay × 1 seeds = 8 runs")
     expect(page.locator("#run-count")).to_contain_text("on one worker")
     page.click("#submit")
-    expect(page.locator("#form-error")).to_contain_text("weight_decay")
+    expect(page.locator("#form-error")).to_contain_text("Weight decay: Input should be less than or equal to 10")
+    expect(page.locator("#field-weight_decay")).not_to_have_class(re.compile("is-invalid"))  # the base value is fine
     expect(page.locator("#axis-values-1")).to_have_class(re.compile("is-invalid"))
     page.fill("#axis-values-1", "0, 0.001")
     page.click("#submit")
