@@ -137,7 +137,8 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
             dcc.Store(id="curve-store"),
             dcc.Store(id="initial-epoch", data=epoch),
             dcc.Store(id="initial-format", data=fmt),
-            dcc.Interval(id="exp-poll", interval=int(poll_seconds * 1000)),
+            # a finished experiment loads once: no poll ticks queue up behind its (large) first answer
+            dcc.Interval(id="exp-poll", interval=int(poll_seconds * 1000), disabled=finished(client, experiment_id)),
             dcc.Interval(id="play-interval", interval=PLAY_MS, disabled=True),
             html.Div(id="exp-header", className="mb-4"),
             boundary_card,
@@ -146,6 +147,13 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
             runs_card,
         ]
     )
+
+
+def finished(client: ApiClient, experiment_id: int) -> bool:
+    try:
+        return client.experiment(experiment_id)["status"] in FINISHED
+    except ApiError:
+        return False  # the first load says what is wrong
 
 
 def header(exp: dict, api_url: str, fmt: str = "png", run_ids: list[int] | None = None) -> html.Div:
