@@ -419,8 +419,15 @@ def register(app, client: ApiClient) -> None:
         title = f"Fraction predicted positive, {SPLITS.get(split, split)}"
         return curve_figure(curves, epoch, bool(logx), title=title, legend_title=legend, fit_epoch=(data or {}).get("fit_epoch"))
 
-    @app.callback([Output(g, "config") for g in GRAPHS] + [Output("initial-format", "data")], Input("figure-format", "value"), prevent_initial_call=True)
-    def figure_format(fmt):
+    @app.callback(
+        [Output(g, "config") for g in GRAPHS] + [Output("initial-format", "data")],
+        Input("figure-format", "value"),
+        State("initial-format", "data"),
+        prevent_initial_call=True,
+    )
+    def figure_format(fmt, current):
+        if fmt == current:  # the header (and its select) re-rendered: a new config would redraw every figure
+            return [dash.no_update] * (len(GRAPHS) + 1)
         return [graph_config(fmt)] * len(GRAPHS) + [fmt]
 
     @app.callback(

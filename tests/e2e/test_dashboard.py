@@ -15,8 +15,6 @@ import time
 import httpx
 from playwright.sync_api import expect
 
-expect.set_options(timeout=30_000)  # a loaded 2-core machine: Dash callbacks can take seconds
-
 from tests.e2e.conftest import DOCS, WIDTH, logs_of
 from tests.e2e.test_browser import COUNT, TITLE
 
