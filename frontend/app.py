@@ -79,7 +79,7 @@ def create_app(api_url: str, poll_seconds: float = 2.0, token: str | None = None
         if pathname in ("/", "/presets"):  # home: the gallery, one click from a reproduction
             return presets.layout(client)
         if pathname == "/experiments":
-            return experiments.layout(client, poll_seconds)
+            return experiments.layout(client, poll_seconds, query(search))
         if pathname == "/new":
             return new.layout(client)
         if pathname == "/compare":

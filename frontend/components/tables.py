@@ -58,7 +58,8 @@ def experiments_table(items: list[dict]) -> dbc.Table:
                 [
                     html.Td([
                         dcc.Link(exp["name"], href=f"/experiments/{exp['id']}", className="fw-semibold exp-link"),
-                        html.Div(f"#{exp['id']} · {base.get('dataset', '')} · {base.get('model', '')} · {sweep_summary(exp['spec'])}", className="small text-muted"),
+                        html.Div(f"#{exp['id']} · {base.get('dataset', '')} · {base.get('model', '')} · {sweep_summary(exp['spec'])}"
+                                 + (f" · owner #{exp['owner_id']}" if exp.get("owner_id") is not None else ""), className="small text-muted"),
                     ]),
                     html.Td(status_badge(exp["status"])),
                     html.Td([html.Div(f"{exp['runs_total']} runs"), html.Div(count_summary(exp["status_counts"]), className="small text-muted")]),

@@ -158,7 +158,7 @@ def layout(client: ApiClient) -> html.Div:
                     html.Div("More sweep axes: any run parameter, comma-separated values", className="fw-semibold mb-1"),
                     *[
                         dbc.Row([
-                            dbc.Col(dbc.Select(id=pid, value="", options=[{"label": "(none)", "value": ""}] + [
+                            dbc.Col(dbc.Select(id=pid, value="", placeholder="(no axis) pick a parameter", options=[{"label": "(none)", "value": ""}] + [
                                 {"label": f"{name} ({info['kind']})", "value": name} for name, info in sorted(params.items())]), md=4),
                             dbc.Col(dbc.Input(id=vid, type="text", placeholder="e.g. 0, 0.01, 0.1"), md=8),
                         ], className="mb-2 g-2")

@@ -96,3 +96,17 @@ def test_every_callback_input_and_output_exists_on_its_page(experiment):
         if wanted <= {"url", "page"}:
             continue
         assert any(wanted <= have for have in ids.values()), f"no page has all of {sorted(wanted)}"
+
+
+def test_experiments_list_pages_and_filters(experiment):
+    from frontend.pages import experiments
+
+    assert experiments.pager(1, 10, "") is None
+    nav = experiments.pager(2, 3 * experiments.LIMIT + 1, "&status=failed")
+    assert [l.href for l in walk(nav) if getattr(l, "href", None)] == ["/experiments?page=1&status=failed", "/experiments?page=3&status=failed"]
+    assert "page 2 of 4 (151 experiments)" in texts(nav)
+    assert experiments.matches(experiment, "FA", "running") and not experiments.matches(experiment, "x", "")
+    assert not experiments.matches(experiment, "", "failed")
+    page = experiments.layout(None, 1.0, {"page": "3", "status": "running", "q": "fade"})
+    assert by_id(page, "list-page").data == 3 and by_id(page, "exp-filter-status").value == "running" and by_id(page, "exp-filter-q").value == "fade"
+    assert by_id(experiments.layout(None, 1.0, {"page": "-2", "status": "bogus"}), "list-page").data == 1
