@@ -10,7 +10,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from . import store
-from .api import catalog, experiments, health, presets, runs, users, workers
+from .api import catalog, experiments, exports, health, presets, runs, users, workers
 from .api.access_log import AccessLog
 from .api.deps import current_user
 from .api.limits import BodyLimit
@@ -47,7 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     api = APIRouter(prefix=PREFIX)
     api.include_router(health.router)  # the one route open without a token (probes, load balancers)
-    for module in (catalog, presets, experiments, runs, users, workers):
+    for module in (catalog, presets, experiments, runs, exports, users, workers):
         api.include_router(module.router, dependencies=[Depends(current_user)])
     app.include_router(api)
     # the last added runs first: log every answer, then refuse floods, then oversized bodies

@@ -51,6 +51,7 @@ class RunPublic(Public):
     attempts: int  # how many times a worker took the run (> 1: it resumed after a worker died)
     heartbeat_at: UtcDatetime | None
     cancel_requested: bool
+    fit_epoch: int | None = None  # first epoch at 100% training accuracy (None: not fit, or not yet)
 
     @property
     def progress(self) -> float:

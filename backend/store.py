@@ -13,15 +13,17 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from worker.engine.spec import ExperimentSpec
 
+from .downsample import pick_epochs
 from .models import BoundaryFrame, BoundaryGrid, Experiment, Metric, Run
 
 ACTIVE = ("queued", "running")
+FIT_TOL = 1e-9  # train accuracy this close to 1 counts as fit (as in worker.engine.metrics)
 
 
 class NotFound(LookupError):
@@ -123,13 +125,36 @@ def save_grid(session: Session, run_id: int, xs: list[float], ys: list[float], p
 # --- read by the API -------------------------------------------------------------------------
 
 
-def metric_rows(session: Session, run_ids: Sequence[int], split: str | None, metric: str | None) -> list[Metric]:
-    query = select(Metric).where(Metric.run_id.in_(run_ids))
+def metric_rows(
+    session: Session, run_ids: Sequence[int], split: str | None, metric: str | None, max_points: int | None = None
+) -> list[Row]:
+    """Tidy rows (run_id, epoch, split, name, value) in that order; with `max_points`, only the
+    epochs a plot needs (one set shared by all the runs, see `downsample.pick_epochs`). Plain
+    column rows, not ORM objects: a 100-run page reads ~10^5 of them."""
+    where = [Metric.run_id.in_(run_ids)]
     if split:
-        query = query.where(Metric.split == split)
+        where.append(Metric.split == split)
     if metric:
-        query = query.where(Metric.name == metric)
-    return list(session.scalars(query.order_by(Metric.run_id, Metric.epoch, Metric.split, Metric.name)))
+        where.append(Metric.name == metric)
+    if max_points is not None:
+        epochs = list(session.scalars(select(Metric.epoch).where(*where).distinct().order_by(Metric.epoch)))
+        if len(epochs) > max_points:
+            where.append(Metric.epoch.in_(pick_epochs(epochs, max_points)))
+    columns = (Metric.run_id, Metric.epoch, Metric.split, Metric.name, Metric.value)
+    query = select(*columns).where(*where).order_by(Metric.run_id, Metric.epoch, Metric.split, Metric.name)
+    return list(session.execute(query))
+
+
+def fit_epochs(session: Session, run_ids: Sequence[int]) -> dict[int, int]:
+    """Per run, the first epoch at 100% training accuracy (runs that never fit are absent): the
+    interpolation epoch of `worker.engine.metrics.interpolation_epoch`, computed in SQL so a list
+    of 100 runs x 1,000 epochs does not travel to Python for it."""
+    query = (
+        select(Metric.run_id, func.min(Metric.epoch))
+        .where(Metric.run_id.in_(run_ids), Metric.split == "train", Metric.name == "acc", Metric.value >= 1.0 - FIT_TOL)
+        .group_by(Metric.run_id)
+    )
+    return {run_id: epoch for run_id, epoch in session.execute(query)}
 
 
 def boundary_grid(session: Session, run_id: int) -> tuple[BoundaryGrid, list[int]]:

@@ -14,9 +14,10 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html
 
-from . import auth
+from . import auth, downloads
 from .client import ApiClient
-from .pages import experiment, experiments, new, presets, workers
+from .components import actions
+from .pages import compare, experiment, experiments, new, presets, run, workers
 
 # Bootswatch Flatly 5.3.8 is vendored in assets/ (MIT, see assets/BOOTSWATCH-LICENSE.txt) rather than
 # loaded from a CDN (dbc.themes.FLATLY): lab machines and CI are often offline.
@@ -33,8 +34,9 @@ def navbar(login: bool = False) -> dbc.Navbar:
                 ),
                 dbc.Nav(
                     [
-                        dbc.NavItem(dcc.Link("Experiments", href="/", className="nav-link")),
-                        dbc.NavItem(dcc.Link("Presets", href="/presets", className="nav-link", id="nav-presets")),
+                        dbc.NavItem(dcc.Link("Presets", href="/", className="nav-link", id="nav-presets")),
+                        dbc.NavItem(dcc.Link("Experiments", href="/experiments", className="nav-link", id="nav-experiments")),
+                        dbc.NavItem(dcc.Link("Compare", href="/compare", className="nav-link", id="nav-compare")),
                         dbc.NavItem(dcc.Link("New experiment", href="/new", className="nav-link", id="nav-new")),
                         dbc.NavItem(dcc.Link("Workers", href="/workers", className="nav-link", id="nav-workers")),
                         *([dbc.NavItem(html.Form(html.Button("Log out", className="btn btn-link nav-link", id="logout"), method="POST", action="/logout"))] if login else []),
@@ -53,7 +55,7 @@ def query(search: str | None) -> dict[str, str]:
 
 
 def not_found(pathname: str) -> html.Div:
-    return dbc.Alert([html.H4("Page not found"), html.P(f"Nothing lives at {pathname}. "), dcc.Link("Back to the experiments", href="/")], color="warning")
+    return dbc.Alert([html.H4("Page not found"), html.P(f"Nothing lives at {pathname}. "), dcc.Link("Back to the experiments", href="/experiments")], color="warning")
 
 
 def create_app(api_url: str, poll_seconds: float = 2.0, token: str | None = None, login: bool = False, secret: str | None = None) -> dash.Dash:
@@ -78,17 +80,22 @@ def create_app(api_url: str, poll_seconds: float = 2.0, token: str | None = None
     @app.callback(Output("page", "children"), Input("url", "pathname"), State("url", "search"))
     def route(pathname: str | None, search: str | None):
         pathname = (pathname or "/").rstrip("/") or "/"
-        if pathname in ("/", "/experiments"):
-            return experiments.layout(client, poll_seconds)
-        if pathname == "/presets":
+        if pathname in ("/", "/presets"):  # home: the gallery, one click from a reproduction
             return presets.layout(client)
+        if pathname == "/experiments":
+            return experiments.layout(client, poll_seconds, query(search))
         if pathname == "/new":
             return new.layout(client)
         if pathname == "/workers":
             return workers.layout(client, poll_seconds)
+        if pathname == "/compare":
+            return compare.layout(client, query(search))
         m = re.fullmatch(r"/experiments/(\d+)", pathname)
         if m:
             return experiment.layout(client, int(m.group(1)), query(search), poll_seconds)
+        m = re.fullmatch(r"/runs/(\d+)", pathname)
+        if m:
+            return run.layout(client, int(m.group(1)), query(search), poll_seconds)
         return not_found(pathname)
 
     experiments.register(app, client)
@@ -96,6 +103,10 @@ def create_app(api_url: str, poll_seconds: float = 2.0, token: str | None = None
     presets.register(app, client)
     experiment.register(app, client)
     workers.register(app, client)
+    run.register(app, client)
+    compare.register(app, client)
+    actions.register(app, client)
+    downloads.register(app.server, client)
     app.server.config["IWLAB_API_URL"] = api_url
     if login:
         auth.install(app.server, api_url, THEME, secret)

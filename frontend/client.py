@@ -56,14 +56,17 @@ class ApiClient:
             resp = self._http.request(method, path, **kwargs)
         except httpx.HTTPError as err:
             raise ApiError(0, f"cannot reach the API at {self.api_url} ({type(err).__name__})") from err
-        if resp.status_code >= 400:
-            try:
-                detail = resp.json().get("detail")
-            except ValueError:
-                detail = resp.text[:300]
-            message = detail if isinstance(detail, str) else f"HTTP {resp.status_code}"
-            raise ApiError(resp.status_code, message, detail)
+        _raise_for(resp)
         return resp.json()
+
+    def export(self, path: str) -> tuple[bytes, dict[str, str]]:
+        """A download as bytes and headers (exports are CSV or JSON, not always a JSON body)."""
+        try:
+            resp = self._http.get(path, timeout=120)
+        except httpx.HTTPError as err:
+            raise ApiError(0, f"cannot reach the API at {self.api_url} ({type(err).__name__})") from err
+        _raise_for(resp)
+        return resp.content, dict(resp.headers)
 
     def close(self) -> None:
         self._http.close()
@@ -93,9 +96,8 @@ class ApiClient:
     def runs(self, experiment_id: int) -> list[dict]:
         return self._request("GET", f"/experiments/{experiment_id}/runs")
 
-    def experiment_metrics(self, experiment_id: int, split: str | None = None, metric: str | None = None) -> list[dict]:
-        params = {k: v for k, v in (("split", split), ("metric", metric)) if v is not None}
-        return self._request("GET", f"/experiments/{experiment_id}/metrics", params=params)
+    def experiment_metrics(self, experiment_id: int, split: str | None = None, metric: str | None = None, max_points: int | None = None) -> list[dict]:
+        return self._request("GET", f"/experiments/{experiment_id}/metrics", params=_params(split=split, metric=metric, max_points=max_points))
 
     def workers(self, limit: int = 50, offset: int = 0) -> dict:
         return self._request("GET", "/workers", params={"limit": limit, "offset": offset})
@@ -103,9 +105,14 @@ class ApiClient:
     def run(self, run_id: int) -> dict:
         return self._request("GET", f"/runs/{run_id}")
 
-    def run_metrics(self, run_id: int, split: str | None = None, metric: str | None = None) -> list[dict]:
-        params = {k: v for k, v in (("split", split), ("metric", metric)) if v is not None}
-        return self._request("GET", f"/runs/{run_id}/metrics", params=params)
+    def run_metrics(self, run_id: int, split: str | None = None, metric: str | None = None, max_points: int | None = None) -> list[dict]:
+        return self._request("GET", f"/runs/{run_id}/metrics", params=_params(split=split, metric=metric, max_points=max_points))
+
+    def cancel_run(self, run_id: int) -> dict:
+        return self._request("POST", f"/runs/{run_id}/cancel")
+
+    def retry_run(self, run_id: int) -> dict:
+        return self._request("POST", f"/runs/{run_id}/retry")
 
     def boundary(self, run_id: int, final: bool = False) -> dict:
         """Grid axes, training points and the epochs with a recorded frame (404 before the run starts).
@@ -137,3 +144,19 @@ class ApiClient:
                 while len(self._frames) > self._frame_cache:
                     self._frames.popitem(last=False)
         return frame
+
+
+def _raise_for(resp: httpx.Response) -> None:
+    if resp.status_code < 400:
+        return
+    try:
+        detail = resp.json().get("detail")
+    except ValueError:
+        detail = resp.text[:300]
+    message = detail if isinstance(detail, str) else f"HTTP {resp.status_code}"
+    raise ApiError(resp.status_code, message, detail)
+
+
+def _params(**values: Any) -> dict[str, Any]:
+    """Query parameters without the unset ones."""
+    return {k: v for k, v in values.items() if v is not None}

@@ -17,36 +17,28 @@ from worker.engine.outcome import Outcome
 from worker.engine.presets import Preset
 from worker.engine.spec import ExperimentSpec
 
+from .components import figures
 from .components.figures import curve_figure
 from .components.style import series_color
+from .components.sweep import aggregate
 
 SPLIT_TITLES = {"test": "test set", "ood": "out-of-domain images", "noise": "uniform-noise images"}
 
 
 def weight_curves(outcome: Outcome, split: str, metric: str = "frac_pred_pos") -> list[dict]:
-    """Mean and sd over seeds per weight and epoch, in the dashboard's curve format."""
+    """Mean and sd over seeds per weight and epoch, in the dashboard's curve format (the live view
+    aggregates API rows with the same `sweep.aggregate`)."""
     weights = sorted({s.pos_weight for s, _ in outcome.runs})
-    curves = []
-    for i, w in enumerate(weights):
-        histories = [h for s, h in outcome.runs if s.pos_weight == w]
-        epochs = outcome.epochs()
-        values = [[outcome.value(h, e, split, metric) for h in histories] for e in epochs]
-        mean = [sum(v) / len(v) for v in values]
-        sd = [(sum((x - m) ** 2 for x in v) / (len(v) - 1)) ** 0.5 if len(v) > 1 else 0.0 for v, m in zip(values, mean)]
-        curves.append({"label": f"w = {w:g}", "color": series_color(i), "epoch": list(epochs), "mean": mean, "sd": sd, "n": [len(v) for v in values]})
-    return curves
+    epochs = outcome.epochs()
+    rows = [{"run_id": i, "epoch": e, "value": outcome.value(h, e, split, metric)} for i, (_, h) in enumerate(outcome.runs) for e in epochs]
+    stats = aggregate(rows, {i: weights.index(s.pos_weight) for i, (s, _) in enumerate(outcome.runs)})
+    empty = {"epoch": [], "mean": [], "sd": [], "n": []}
+    return [{"label": f"w = {w:g}", "color": series_color(i), **stats.get(i, empty)} for i, w in enumerate(weights)]
 
 
 def spread_figure(groups: dict[str, Outcome], split: str = "test") -> go.Figure:
-    fig = go.Figure()
-    for i, (label, outcome) in enumerate(groups.items()):
-        curve = {e: v for e, v in outcome.curve(split).items() if e > 0}  # log axis
-        fig.add_trace(go.Scatter(x=list(curve), y=list(curve.values()), mode="lines", name=label, line=dict(color=series_color(i), width=2.5)))
-    fig.update_layout(
-        template="plotly_white", height=380, title=f"Spread of frac_pred_pos across weights ({SPLIT_TITLES.get(split, split)})",
-        xaxis=dict(title="epoch (log scale)", type="log"), yaxis=dict(title="max - min over weights of the seed mean", range=[-0.02, 1.02]),
-    )
-    return fig
+    curves = [{"label": label, "epoch": list(c), "value": list(c.values())} for label, c in ((lb, o.curve(split)) for lb, o in groups.items())]
+    return figures.spread_figure(curves, logx=True, gl=False, title=f"Spread of frac_pred_pos across weights ({SPLIT_TITLES.get(split, split)})")
 
 
 def write_report(preset: Preset, spec: ExperimentSpec, outcome: Outcome, results: Sequence[tuple[str, bool, str]], out: Path, seconds: float) -> Path:
@@ -73,7 +65,7 @@ def _write(preset: Preset, spec: ExperimentSpec, outcome: Outcome, results: Sequ
     for label, sub in groups.items():
         for split in splits:
             name = f"frac_pred_pos-{split}" + (f"-{_slug(label)}" if axes else "") + ".png"
-            fig = curve_figure(weight_curves(sub, split), title=f"{preset.name}: fraction predicted positive, {SPLIT_TITLES[split]}" + (f" ({label})" if axes else ""), logx=True)
+            fig = curve_figure(weight_curves(sub, split), title=f"{preset.name}: fraction predicted positive, {SPLIT_TITLES[split]}" + (f" ({label})" if axes else ""), logx=True, gl=False)
             fig.data = fig.data[1:]  # no slider-epoch marker in a static figure
             fig.update_layout(title_x=0.01, legend=dict(yref="paper", y=-0.22, x=0.0, xanchor="left"), margin=dict(b=90))
             fig.write_image(out / name, width=1000, height=420)

@@ -1,4 +1,5 @@
 from fastapi import APIRouter, Query, Response, status
+from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from worker.engine.spec import MAX_RUNS_PER_EXPERIMENT
@@ -7,7 +8,8 @@ from .. import lifecycle, store
 from ..models import Experiment, Run
 from ..outbox import dispatch_pending
 from ..schemas import ExperimentCreate, ExperimentPage, ExperimentPublic, MetricRow, RunPublic
-from .deps import INT32, CurrentUser, ExperimentId, MetricFilter, SessionDep, SettingsDep, require_change
+from .deps import INT32, CurrentUser, ExperimentId, MaxPoints, MetricFilter, SessionDep, SettingsDep, require_change
+from .runs import metric_response, run_public
 
 router = APIRouter(prefix="/experiments", tags=["experiments"])
 
@@ -52,15 +54,19 @@ def list_runs(
     `X-Total-Count` says how many there are."""
     response.headers["X-Total-Count"] = str(len(store.get_experiment(session, experiment_id).runs))
     query = select(Run).where(Run.experiment_id == experiment_id).order_by(Run.index).limit(limit).offset(offset)
-    return [RunPublic.model_validate(r) for r in session.scalars(query)]
+    return run_public(session, list(session.scalars(query)))
 
 
 @router.get("/{experiment_id}/metrics", response_model=list[MetricRow])
 def experiment_metrics(
-    experiment_id: ExperimentId, session: SessionDep, split: MetricFilter = None, metric: MetricFilter = None
-) -> list[MetricRow]:
+    experiment_id: ExperimentId,
+    session: SessionDep,
+    split: MetricFilter = None,
+    metric: MetricFilter = None,
+    max_points: MaxPoints = None,
+) -> JSONResponse:
     run_ids = [r.id for r in store.get_experiment(session, experiment_id).runs]
-    return [MetricRow.of(m) for m in store.metric_rows(session, run_ids, split, metric)]
+    return metric_response(store.metric_rows(session, run_ids, split, metric, max_points))
 
 
 @router.post("/{experiment_id}/cancel", response_model=ExperimentPublic, status_code=status.HTTP_202_ACCEPTED)

@@ -1,22 +1,46 @@
+from collections.abc import Sequence
+
 from fastapi import APIRouter, status
+from fastapi.responses import JSONResponse
+from sqlalchemy import Row
+from sqlalchemy.orm import Session
 
 from .. import lifecycle, store
+from ..models import Run
 from ..outbox import dispatch_pending
 from ..schemas import BoundaryFramePublic, BoundaryInfo, MetricRow, RunPublic
-from .deps import CurrentUser, Epoch, MetricFilter, RunId, SessionDep, SettingsDep, require_change
+from .deps import CurrentUser, Epoch, MaxPoints, MetricFilter, RunId, SessionDep, SettingsDep, require_change
 
 router = APIRouter(prefix="/runs", tags=["runs"])
 
 
 @router.get("/{run_id}", response_model=RunPublic)
 def get_run(run_id: RunId, session: SessionDep) -> RunPublic:
-    return RunPublic.model_validate(store.get_run(session, run_id))
+    return run_public(session, [store.get_run(session, run_id)])[0]
+
+
+def metric_dicts(rows: Sequence[Row]) -> list[dict]:
+    """`list[MetricRow]` as plain dicts, without a model per row: the rows come from typed columns
+    already, and a plot asks for ~10^5 of them (validating each one took seconds)."""
+    return [{"run_id": m.run_id, "epoch": m.epoch, "split": m.split, "metric": m.name, "value": m.value} for m in rows]
+
+
+def metric_response(rows: Sequence[Row]) -> JSONResponse:
+    return JSONResponse(metric_dicts(rows))
+
+
+def run_public(session: Session, runs: Sequence[Run]) -> list[RunPublic]:
+    """Runs as the API shows them, with the epoch each one fit its training set."""
+    fits = store.fit_epochs(session, [r.id for r in runs])
+    return [RunPublic.model_validate(r).model_copy(update={"fit_epoch": fits.get(r.id)}) for r in runs]
 
 
 @router.get("/{run_id}/metrics", response_model=list[MetricRow])
-def run_metrics(run_id: RunId, session: SessionDep, split: MetricFilter = None, metric: MetricFilter = None) -> list[MetricRow]:
+def run_metrics(
+    run_id: RunId, session: SessionDep, split: MetricFilter = None, metric: MetricFilter = None, max_points: MaxPoints = None
+) -> JSONResponse:
     store.get_run(session, run_id)
-    return [MetricRow.of(m) for m in store.metric_rows(session, [run_id], split, metric)]
+    return metric_response(store.metric_rows(session, [run_id], split, metric, max_points))
 
 
 @router.get("/{run_id}/boundary", response_model=BoundaryInfo)

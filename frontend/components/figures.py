@@ -12,11 +12,13 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .style import NEGATIVE, POSITIVE, PROBABILITY_SCALE
+from .style import NEGATIVE, POSITIVE, PROBABILITY_SCALE, series_color
 
 FONT = dict(family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size=13, color="#2c3e50")
 # Trace order inside one boundary panel (the epoch slider patches z of the first two).
 HEATMAP, BOUNDARY, NEGATIVES, POSITIVES = range(4)
+# half-width figures: a legend under the plot leaves the title its whole width
+BOTTOM_LEGEND = dict(orientation="h", yref="container", y=0.0, yanchor="bottom", x=0.0, xanchor="left")
 TRACES_PER_PANEL = 4
 
 
@@ -127,12 +129,18 @@ def curve_figure(
     ytitle: str = "fraction predicted positive",
     reference: float | None = 0.5,
     legend_title: str = "weight",
+    fit_epoch: int | None = None,
+    gl: bool = True,
 ) -> go.Figure:
     """One line per sweep group (mean over seeds), a +-1 sd band where a group has > 1 seed.
 
     A curve is {"label", "color", "epoch": [...], "mean": [...], "sd": [...], "n": [...]}.
     Trace 0 is the marker of the current epoch (a vertical line, so it works on a log axis too).
+    `fit_epoch`, when known, is marked too: the paper's effect fades once the training set is fit.
+    Curves are WebGL traces (`Scattergl`) so 100 runs x 1,000 epochs stay responsive; static
+    images (the report) pass `gl=False` for crisp SVG lines.
     """
+    Line = go.Scattergl if gl else go.Scatter
     if not any(c["epoch"] for c in curves):
         return empty_figure("No metrics yet: waiting for the first epoch.")
     fig = go.Figure()
@@ -150,13 +158,13 @@ def curve_figure(
         sd = [curve["sd"][k] for k in keep]
         n = [curve["n"][k] for k in keep]
         if any(v > 1 for v in n):
-            fig.add_trace(go.Scatter(x=xs, y=[m + s for m, s in zip(mean, sd)], mode="lines", line=dict(width=0),
-                                     showlegend=False, hoverinfo="skip", legendgroup=curve["label"], meta={"role": "band"}))
-            fig.add_trace(go.Scatter(x=xs, y=[m - s for m, s in zip(mean, sd)], mode="lines", line=dict(width=0),
+            fig.add_trace(Line(x=xs, y=[m + s for m, s in zip(mean, sd)], mode="lines", line=dict(width=0),
+                                       showlegend=False, hoverinfo="skip", legendgroup=curve["label"], meta={"role": "band"}))
+            fig.add_trace(Line(x=xs, y=[m - s for m, s in zip(mean, sd)], mode="lines", line=dict(width=0),
                                      fill="tonexty", fillcolor=_rgba(curve["color"], 0.18), showlegend=False,
                                      hoverinfo="skip", legendgroup=curve["label"], meta={"role": "band"}))
         fig.add_trace(
-            go.Scatter(
+            Line(
                 x=xs, y=mean, customdata=list(zip(sd, n)), mode="lines", name=curve["label"],
                 line=dict(color=curve["color"], width=2.5), legendgroup=curve["label"],
                 hovertemplate="epoch %{x}<br>%{y:.3f} ± %{customdata[0]:.3f} (n=%{customdata[1]})<extra>%{fullData.name}</extra>",
@@ -168,6 +176,11 @@ def curve_figure(
         fig.add_trace(go.Scatter(
             x=[min(xs), max(xs)] if xs else [], y=[reference, reference], mode="lines", name=f"{reference:g} = true share",
             line=dict(color="#95a5a6", width=1.5, dash="dot"), hoverinfo="skip", meta={"role": "reference"},
+        ))
+    if fit_epoch is not None and not (logx and fit_epoch <= 0):
+        fig.add_trace(go.Scatter(
+            x=[fit_epoch, fit_epoch], y=[0, 1], mode="lines", name=f"training set fit (epoch {fit_epoch}, median run)",
+            line=dict(color="#2c3e50", width=1.5, dash="dashdot"), hoverinfo="skip", meta={"role": "fit-epoch"},
         ))
     fig.update_layout(
         template="plotly_white",
@@ -197,3 +210,55 @@ def slider_marks(epochs: Sequence[int], max_labels: int = 12) -> dict[int, str]:
     else:
         picks = sorted({round(k * (n - 1) / (max_labels - 1)) for k in range(max_labels)})
     return {i: str(epochs[i]) for i in picks}
+
+
+def spread_figure(
+    curves: Sequence[dict], logx: bool = False, title: str = "Spread across weights", fit_epoch: int | None = None, gl: bool = True
+) -> go.Figure:
+    """max - min over weights of the seed-mean curve, per epoch: the paper's effect in one line per
+    setting of the other swept parameters. A curve is {"label", "epoch": [...], "value": [...]}."""
+    if not any(c["epoch"] for c in curves):
+        return empty_figure("No spread yet: it needs at least two weights with metrics.", height=300)
+    fig = go.Figure()
+    for i, curve in enumerate(curves):
+        keep = [k for k, e in enumerate(curve["epoch"]) if not (logx and e <= 0)]
+        fig.add_trace((go.Scattergl if gl else go.Scatter)(
+            x=[curve["epoch"][k] for k in keep], y=[curve["value"][k] for k in keep], mode="lines", name=curve["label"],
+            line=dict(color=series_color(i), width=2.5), meta={"role": "spread"},
+        ))
+    if fit_epoch is not None and not (logx and fit_epoch <= 0):
+        fig.add_trace(go.Scatter(x=[fit_epoch, fit_epoch], y=[0, 1], mode="lines", name="training set fit (median run)",
+                                 line=dict(color="#2c3e50", width=1.5, dash="dashdot"), hoverinfo="skip", meta={"role": "fit-epoch"}))
+    fig.update_layout(
+        template="plotly_white", font=FONT, height=360, margin=dict(l=70, r=20, t=50, b=105),
+        title=dict(text=title, x=0.0, xanchor="left", font=dict(size=16)),
+        xaxis=dict(title=dict(text="epoch (log scale)" if logx else "epoch"), type="log" if logx else "linear"),
+        yaxis=dict(title=dict(text="max - min over weights"), range=[-0.02, 1.02]),
+        legend=BOTTOM_LEGEND,
+        uirevision=f"spread-{logx}",
+    )
+    return fig
+
+
+def effect_figure(points: Sequence[dict], epoch: int | None = None) -> go.Figure:
+    """Realised vs intended fraction predicted positive per weight (log x). The intended effect is
+    log w added to the unweighted model's positive logit; the gap is what weighting failed to do."""
+    if not points:
+        return empty_figure("Needs an unweighted run (w = 1) with intended-effect metrics.", height=300)
+    ws = [p["weight"] for p in points]
+    fig = go.Figure([
+        go.Scatter(x=ws, y=[p["intended"] for p in points], mode="lines+markers", name="intended (post-hoc logit shift)",
+                   line=dict(color=series_color(0), dash="dash", width=2), marker=dict(symbol="circle-open", size=9), meta={"role": "intended"}),
+        go.Scatter(x=ws, y=[p["realised"] for p in points], mode="lines+markers", name="realised (trained with the weight)",
+                   line=dict(color=series_color(1), width=2.5), marker=dict(size=9), meta={"role": "realised"}),
+    ])
+    at = f" at epoch {epoch}" if epoch is not None else ""
+    fig.update_layout(
+        template="plotly_white", font=FONT, height=360, margin=dict(l=70, r=20, t=50, b=105),
+        title=dict(text=f"Realised vs intended effect{at}", x=0.0, xanchor="left", font=dict(size=16)),
+        xaxis=dict(title=dict(text="positive-class weight (log scale)"), type="log", tickvals=ws, ticktext=[f"{w:g}" for w in ws]),
+        yaxis=dict(title=dict(text="test fraction predicted positive"), range=[-0.02, 1.02]),
+        legend=BOTTOM_LEGEND,
+        hovermode="x unified",
+    )
+    return fig

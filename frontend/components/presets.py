@@ -5,6 +5,8 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import html
 
+from .thumbnail import thumbnail
+
 # data sets a preset may need downloaded first (`needs`), by their display names
 DATASETS = {"cifar10": "CIFAR-10"}
 
@@ -25,6 +27,7 @@ def preset_card(preset: dict) -> html.Div:
     badges = [dbc.Badge(tag, color="light", className="me-1 border preset-tag") for tag in preset.get("tags", [])]
     checks = preset.get("expected", [])
     body = [
+        thumbnail(preset),
         html.Div(badges, className="mb-2"),
         html.H5(preset["title"], className="card-title preset-title"),
         html.P(preset["claim"], className="card-text preset-claim"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html
@@ -10,7 +10,7 @@ from dash import dcc, html
 from .style import STATUS_COLOR
 from .sweep import SHORT, _fmt
 
-STATUS_ORDER = ("running", "queued", "failed", "succeeded")
+STATUS_ORDER = ("running", "queued", "failed", "cancelled", "succeeded")
 
 
 def status_badge(status: str, **kwargs) -> dbc.Badge:
@@ -19,7 +19,7 @@ def status_badge(status: str, **kwargs) -> dbc.Badge:
 
 def progress_bar(fraction: float, label: str = "", status: str = "running", **kwargs) -> dbc.Progress:
     pct = max(0.0, min(1.0, fraction or 0.0)) * 100
-    color = {"failed": "danger", "succeeded": "success", "queued": "secondary"}.get(status, "primary")
+    color = {"failed": "danger", "succeeded": "success", "queued": "secondary", "cancelled": "warning"}.get(status, "primary")
     return dbc.Progress(
         value=pct, label=label, color=color, striped=status == "running", animated=status == "running",
         style={"height": "1.15rem", "minWidth": "8rem"}, **kwargs,
@@ -58,7 +58,8 @@ def experiments_table(items: list[dict]) -> dbc.Table:
                 [
                     html.Td([
                         dcc.Link(exp["name"], href=f"/experiments/{exp['id']}", className="fw-semibold exp-link"),
-                        html.Div(f"#{exp['id']} · {base.get('dataset', '')} · {base.get('model', '')} · {sweep_summary(exp['spec'])}", className="small text-muted"),
+                        html.Div(f"#{exp['id']} · {base.get('dataset', '')} · {base.get('model', '')} · {sweep_summary(exp['spec'])}"
+                                 + (f" · owner #{exp['owner_id']}" if exp.get("owner_id") is not None else ""), className="small text-muted"),
                     ]),
                     html.Td(status_badge(exp["status"])),
                     html.Td([html.Div(f"{exp['runs_total']} runs"), html.Div(count_summary(exp["status_counts"]), className="small text-muted")]),
@@ -80,31 +81,69 @@ def error_cell(error: str | None, limit: int = 200):
     return html.Code(short, title=error, className="text-danger small run-error")
 
 
-def runs_table(runs: list[dict], varying: list[str]) -> dbc.Table:
-    """One row per run: the swept values, seed, status, 'epoch k of n' progress and any error text."""
+def eta(run: dict, now: datetime | None = None) -> str:
+    """'~3 min left' for a running run, from its pace so far; '' when there is nothing to go on."""
+    done, total, started = run.get("epochs_done") or 0, run.get("epochs") or 0, run.get("started_at")
+    if run.get("status") != "running" or not done or not started or done >= total:
+        return ""
+    try:
+        start = datetime.fromisoformat(started.replace("Z", "+00:00"))
+    except ValueError:
+        return ""
+    start = start if start.tzinfo else start.replace(tzinfo=UTC)
+    left = (((now or datetime.now(UTC)) - start).total_seconds() / done) * (total - done)
+    if left < 60:
+        return f"~{max(1, round(left))} s left"
+    if left < 3600:
+        return f"~{round(left / 60)} min left"
+    return f"~{left / 3600:.1f} h left"
+
+
+def run_action_id(action: str, run_id: int) -> dict:
+    """Pattern-matching id of a run's Cancel or Retry button."""
+    return {"type": "run-action", "action": action, "id": run_id}
+
+
+def run_actions(run: dict) -> list:
+    """Cancel while queued or running (not twice), Retry once failed or cancelled."""
+    if run["status"] in ("queued", "running"):
+        if run.get("cancel_requested"):
+            return [html.Span("stopping…", className="small text-muted")]
+        return [dbc.Button("Cancel", id=run_action_id("cancel", run["id"]), size="sm", color="danger", outline=True, className="py-0 run-cancel")]
+    if run["status"] in ("failed", "cancelled"):
+        return [dbc.Button("Retry", id=run_action_id("retry", run["id"]), size="sm", color="primary", outline=True, className="py-0 run-retry")]
+    return []
+
+
+def runs_table(runs: list[dict], varying: list[str], now: datetime | None = None) -> dbc.Table:
+    """One row per run: the swept values, seed, status, 'epoch k of n' progress with an ETA, any
+    error text, Cancel/Retry; the run id links to the run's own page."""
     extra = [n for n in varying if n != "pos_weight"]
     header = html.Thead(html.Tr(
         [html.Th("Run"), html.Th("Weight"), *[html.Th(n) for n in extra], html.Th("Seed"), html.Th("Status"),
-         html.Th("Progress", style={"width": "28%"}), html.Th("Worker"), html.Th("Error")]
+         html.Th("Progress", style={"width": "28%"}), html.Th("Worker"), html.Th("Error"), html.Th("")]
     ))
     rows = []
     for run in sorted(runs, key=lambda r: r["index"]):
         p = run["params"]
         done, total = run["epochs_done"], run["epochs"]
+        left = eta(run, now)
         rows.append(html.Tr(
             [
-                html.Td(f"#{run['id']}", className="text-muted"),
+                html.Td(dcc.Link(f"#{run['id']}", href=f"/runs/{run['id']}", className="run-link")),
                 html.Td(_fmt(p.get("pos_weight")), className="fw-semibold"),
                 *[html.Td(_fmt(p.get(n))) for n in extra],
                 html.Td(p.get("seed")),
                 html.Td(status_badge(run["status"])),
                 html.Td(html.Div(
                     [progress_bar(done / total if total else 0.0, "", run["status"], className="flex-grow-1"),
-                     html.Span(f"epoch {done} of {total}", className="small text-nowrap run-epochs", style={"minWidth": "8.5rem"})],
+                     html.Span([html.Span(f"epoch {done} of {total}"), html.Span(f" · {left}", className="text-muted run-eta") if left else None],
+                               className="small text-nowrap run-epochs", style={"minWidth": "8.5rem"})],
                     className="d-flex align-items-center gap-2",
                 )),
                 html.Td(run.get("worker") or "", className="small text-muted"),
                 html.Td(error_cell(run.get("error"))),
+                html.Td(run_actions(run), className="text-end"),
             ],
             className="run-row",
         ))

@@ -1,6 +1,7 @@
-"""`/experiments/<id>`: status, runs, the boundary per weight with an epoch slider, and frac_pred_pos curves.
+"""`/experiments/<id>`: status, runs, the boundary per weight with an epoch slider, the paper's
+frac_pred_pos curves per evaluation split, the spread across weights and realised vs intended effect.
 
-URL state: `?seed=S&epoch=E&logx=1`. Data flow (all through the API):
+URL state: `?seed=S&epoch=E&logx=1&split=ood&fig=svg`. Data flow (all through the API):
 
     exp-poll ──> exp-store (experiment + runs) ──> panels-store (one run per group, its frame epochs)
                          │                                   │
@@ -14,28 +15,38 @@ recorded at log-spaced epochs, so playing them shows the early movement in as mu
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, Patch, State, ctx, dcc, html
 
 from ..client import ApiClient, ApiError
-from ..components import sweep
+from ..components import actions, analysis, sweep
 from ..components.figures import (
     BOUNDARY,
     HEATMAP,
     TRACES_PER_PANEL,
     boundary_figure,
     curve_figure,
+    effect_figure,
     empty_figure,
     slider_marks,
+    spread_figure,
 )
+from ..components.compare import MAX_RUNS, tray_search
+from ..components.exports import FORMATS, export_bar, graph_config
 from ..components.style import FINISHED, series_color
 from ..components.tables import count_summary, progress_bar, runs_table, status_badge, sweep_summary
 
 PLAY_MS = 450
+POOL = ThreadPoolExecutor(8)  # the API requests of one callback go out side by side
 METRIC, SPLIT = "frac_pred_pos", "test"
+# curves are thinned server-side to this many epochs (log- and evenly spaced); exports stay full
+MAX_POINTS = 200
+SPLITS = {"test": "in-domain test", "ood": "out-of-domain", "noise": "noise"}
 PLAY, PAUSE = "▶ Play", "❚❚ Pause"
-GRAPH_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
+GRAPHS = ("boundary-graph", "curve-graph", "spread-graph", "effect-graph")
 
 
 def _int(value, default=None):
@@ -49,6 +60,8 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
     seed = _int(query.get("seed"))
     epoch = _int(query.get("epoch"))
     logx = query.get("logx") in ("1", "true", "yes")
+    split = query.get("split") if query.get("split") in SPLITS else SPLIT
+    fmt = query.get("fig") if query.get("fig") in FORMATS else "png"
     boundary_card = dbc.Card(
         [
             dbc.CardHeader(html.Div([
@@ -70,7 +83,7 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
                     ],
                     className="d-flex align-items-center mb-2",
                 ),
-                dcc.Graph(id="boundary-graph", figure=empty_figure("Loading…"), config=GRAPH_CONFIG),
+                dcc.Graph(id="boundary-graph", figure=empty_figure("Loading…"), config=graph_config(fmt)),
                 html.P(
                     [
                         "Background: the model's P(positive); black line: its decision boundary (P = 0.5); "
@@ -87,14 +100,34 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
     curve_card = dbc.Card(
         [
             dbc.CardHeader(html.Div([
-                html.Span(["Test ", html.Code("frac_pred_pos"), " per weight (mean over seeds, ±1 sd)"], className="fw-semibold"),
-                dbc.Switch(id="logx", label="log epoch axis", value=logx, className="mb-0"),
-            ], className="d-flex justify-content-between align-items-center")),
-            dbc.CardBody(dcc.Graph(id="curve-graph", figure=empty_figure("Loading…"), config=GRAPH_CONFIG)),
+                html.Span([html.Code("frac_pred_pos"), " per weight (mean over seeds, ±1 sd)"], className="fw-semibold"),
+                html.Div([
+                    dbc.RadioItems(
+                        id="split", value=split, inline=True, className="btn-group btn-group-sm me-3", inputClassName="btn-check",
+                        labelClassName="btn btn-outline-primary", labelCheckedClassName="active",
+                        options=[{"label": label, "value": key} for key, label in SPLITS.items()],
+                    ),
+                    dbc.Switch(id="logx", label="log epoch axis", value=logx, className="mb-0"),
+                ], className="d-flex align-items-center"),
+            ], className="d-flex justify-content-between align-items-center flex-wrap gap-2")),
+            dbc.CardBody(dcc.Graph(id="curve-graph", figure=empty_figure("Loading…"), config=graph_config(fmt))),
         ],
         className="shadow-sm mb-4",
     )
-    runs_card = dbc.Card([dbc.CardHeader("Runs", className="fw-semibold"), dbc.CardBody(id="run-table", children=dbc.Spinner(color="primary"))], className="shadow-sm")
+    analysis_card = dbc.Card(
+        [
+            dbc.CardHeader("Does the weight still matter?", className="fw-semibold"),
+            dbc.CardBody(dbc.Row([
+                dbc.Col(dcc.Graph(id="spread-graph", figure=empty_figure("Loading…", height=300), config=graph_config(fmt)), lg=6),
+                dbc.Col(dcc.Graph(id="effect-graph", figure=empty_figure("Loading…", height=300), config=graph_config(fmt)), lg=6),
+            ])),
+        ],
+        className="shadow-sm mb-4",
+    )
+    runs_card = dbc.Card(
+        [dbc.CardHeader("Runs", className="fw-semibold"), dbc.CardBody([*actions.slots(), html.Div(id="run-table", children=dbc.Spinner(color="primary"))])],
+        className="shadow-sm",
+    )
     return html.Div(
         [
             dcc.Location(id="exp-url", refresh=False),
@@ -103,17 +136,27 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
             dcc.Store(id="panels-store"),
             dcc.Store(id="curve-store"),
             dcc.Store(id="initial-epoch", data=epoch),
-            dcc.Interval(id="exp-poll", interval=int(poll_seconds * 1000)),
+            dcc.Store(id="initial-format", data=fmt),
+            # a finished experiment loads once: no poll ticks queue up behind its (large) first answer
+            dcc.Interval(id="exp-poll", interval=int(poll_seconds * 1000), disabled=finished(client, experiment_id)),
             dcc.Interval(id="play-interval", interval=PLAY_MS, disabled=True),
             html.Div(id="exp-header", className="mb-4"),
             boundary_card,
             curve_card,
+            analysis_card,
             runs_card,
         ]
     )
 
 
-def header(exp: dict) -> html.Div:
+def finished(client: ApiClient, experiment_id: int) -> bool:
+    try:
+        return client.experiment(experiment_id)["status"] in FINISHED
+    except ApiError:
+        return False  # the first load says what is wrong
+
+
+def header(exp: dict, api_url: str, fmt: str = "png", run_ids: list[int] | None = None) -> html.Div:
     base = exp["spec"].get("base", {})
     facts = " · ".join(
         s for s in (
@@ -127,13 +170,15 @@ def header(exp: dict) -> html.Div:
             html.Div(
                 [
                     html.Div([
-                        html.Div([dcc.Link("← Experiments", href="/", className="small")]),
+                        html.Div([dcc.Link("← Experiments", href="/experiments", className="small")]),
                         html.H2([exp["name"], " ", status_badge(exp["status"], id="exp-status")], className="mb-1"),
                         html.Div(facts, className="text-muted small"),
+                        export_bar(exp, api_url, fmt),
                     ]),
                     html.Div([
                         progress_bar(exp["progress"], f"{exp['progress']:.0%}", exp["status"], id="exp-progress"),
                         html.Div(f"{exp['runs_total']} runs: {count_summary(exp['status_counts'])}", className="small text-muted mt-1 text-end"),
+                        html.Div(dcc.Link("Compare these runs →", href="/compare" + tray_search((run_ids or [])[:MAX_RUNS]), id="compare-runs", className="small"), className="text-end"),
                     ], style={"minWidth": "18rem"}),
                 ],
                 className="d-flex justify-content-between align-items-end gap-4 flex-wrap",
@@ -148,9 +193,8 @@ def panels_for(client: ApiClient, runs: list[dict], seed: int | None) -> dict:
     While that run waits in the queue, another seed of the group that has started stands in (its
     label says which), so a running experiment never shows empty panels for long.
     """
-    groups = sweep.groups(runs)
-    panels, epochs = [], set()
-    for gi, group in enumerate(groups):
+
+    def panel(gi: int, group: dict) -> dict | None:
         chosen = [r for r in group["runs"] if r["params"].get("seed") == seed]
         others = [r for r in group["runs"] if r["params"].get("seed") != seed and r["status"] != "queued"]
         for run in chosen + others:
@@ -163,10 +207,11 @@ def panels_for(client: ApiClient, runs: list[dict], seed: int | None) -> dict:
             if not info.get("epochs"):
                 continue
             label = group["label"] if run in chosen else f"{group['label']} (seed {run['params'].get('seed')})"
-            panels.append({"run_id": run["id"], "label": label, "group": gi, "epochs": info["epochs"], "status": run["status"], "total": run["epochs"]})
-            epochs.update(info["epochs"])
-            break
-    return {"panels": panels, "epochs": sorted(epochs)}
+            return {"run_id": run["id"], "label": label, "group": gi, "epochs": info["epochs"], "status": run["status"], "total": run["epochs"]}
+        return None
+
+    panels = [p for p in POOL.map(panel, *zip(*enumerate(sweep.groups(runs)))) if p is not None] if runs else []
+    return {"panels": panels, "epochs": sorted({e for p in panels for e in p["epochs"]})}
 
 
 def frame_z(client: ApiClient, run_id: int, epoch: int):
@@ -184,6 +229,37 @@ def curves_for(rows: list[dict], runs: list[dict]) -> list[dict]:
     return [{"label": g["label"], "color": series_color(gi), **stats.get(gi, empty)} for gi, g in enumerate(groups)]
 
 
+def figures_for(client: ApiClient, experiment_id: int, runs: list[dict], split: str) -> dict:
+    """Everything the curve, spread and effect panels draw, from two requests made side by side:
+    the split's thinned curves, and every metric at the first and last epoch only (which splits
+    exist, the realised and the intended effect at the end)."""
+    curve_rows = POOL.submit(client.experiment_metrics, experiment_id, split=split, metric=METRIC, max_points=MAX_POINTS)
+    ends = client.experiment_metrics(experiment_id, max_points=2)
+    curve_rows = curve_rows.result()
+    curves = curves_for(curve_rows, runs)
+    last = max((r["epoch"] for r in ends), default=None)
+    final = [r for r in ends if r["epoch"] == last]
+    realised = [r for r in final if r["split"] == SPLIT and r["metric"] == METRIC]
+    intended = [r for r in final if r["split"] == SPLIT and r["metric"].startswith(analysis.INTENDED)]
+    return {
+        "split": split,
+        "splits": sorted({r["split"] for r in ends if r["metric"] == METRIC}),
+        "curves": curves,
+        "spread": analysis.spread_curves(runs, dict(enumerate(curves))),
+        "fit_epoch": analysis.median_fit_epoch({r["id"]: r.get("fit_epoch") for r in runs}),
+        "effect": analysis.realised_vs_intended(runs, realised, intended),
+        "effect_epoch": last,
+    }
+
+
+def slim(runs: list[dict]) -> list[dict]:
+    """What the browser keeps of each run (the store travels with every callback): the swept
+    parameters, not all forty."""
+    keep = {"pos_weight", "seed", *sweep.varying_params(runs)}
+    fields = ("id", "index", "status", "epochs", "epochs_done", "fit_epoch")
+    return [{**{f: r.get(f) for f in fields}, "params": {k: v for k, v in r["params"].items() if k in keep}} for r in runs]
+
+
 def register(app, client: ApiClient) -> None:
     @app.callback(
         Output("exp-store", "data"),
@@ -194,24 +270,26 @@ def register(app, client: ApiClient) -> None:
         Output("seed-select", "value"),
         Output("exp-poll", "disabled"),
         Input("exp-poll", "n_intervals"),
+        Input("run-action-done", "data"),  # a run was cancelled or retried: show it, and poll again
         State("exp-id", "data"),
         State("seed-select", "value"),
+        State("initial-format", "data"),
     )
-    def load(_n, experiment_id, seed):
+    def load(_n, _acted, experiment_id, seed, fmt):
         try:
             exp = client.experiment(experiment_id)
             runs = client.runs(experiment_id)
         except ApiError as err:
             gone = err.status == 404
             msg = f"Experiment {experiment_id} does not exist." if gone else f"Cannot load experiment {experiment_id}: {err.message}"
-            alert = dbc.Alert([msg, " ", dcc.Link("Back to the experiments", href="/")], color="warning" if gone else "danger")
+            alert = dbc.Alert([msg, " ", dcc.Link("Back to the experiments", href="/experiments")], color="warning" if gone else "danger")
             return dash.no_update, alert, "", [], True, dash.no_update, gone
         seeds = sweep.seeds(runs)
         options = [{"label": str(s), "value": str(s)} for s in seeds]
         done = bool(runs) and all(r["status"] in FINISHED for r in runs)
         seed = str(seeds[0]) if seeds and _int(seed) not in seeds else dash.no_update
         table = runs_table(runs, sweep.varying_params(runs))
-        return {"experiment": exp, "runs": runs}, header(exp), table, options, len(seeds) < 2, seed, done
+        return {"experiment": exp, "runs": slim(runs)}, header(exp, client.api_url, fmt, [r["id"] for r in runs]), table, options, len(seeds) < 2, seed, done
 
     @app.callback(Output("panels-store", "data"), Input("exp-store", "data"), Input("seed-select", "value"))
     def panels(store, seed):
@@ -222,15 +300,27 @@ def register(app, client: ApiClient) -> None:
         seed = _int(seed, seeds[0] if seeds else 0)
         return panels_for(client, runs, seed)
 
-    @app.callback(Output("curve-store", "data"), Input("exp-store", "data"))
-    def curves(store):
+    @app.callback(Output("curve-store", "data"), Input("exp-store", "data"), Input("split", "value"))
+    def curves(store, split):
         if not store:
             return dash.no_update
         try:
-            rows = client.experiment_metrics(store["experiment"]["id"], split=SPLIT, metric=METRIC)
+            return figures_for(client, store["experiment"]["id"], store["runs"], split or SPLIT)
         except ApiError:
             return dash.no_update
-        return curves_for(rows, store["runs"])
+
+    @app.callback(Output("split", "options"), Input("curve-store", "data"), prevent_initial_call=True)
+    def split_options(data):
+        present = (data or {}).get("splits") or []
+        return [{"label": label, "value": key, "disabled": key not in present} for key, label in SPLITS.items()]
+
+    @app.callback(Output("spread-graph", "figure"), Output("effect-graph", "figure"), Input("curve-store", "data"), Input("logx", "value"))
+    def analysis_panels(data, logx):
+        if not data:
+            return dash.no_update, dash.no_update
+        title = f"Spread across weights ({SPLITS.get(data['split'], data['split'])})"
+        spread = spread_figure(data["spread"], bool(logx), title=title, fit_epoch=data["fit_epoch"])
+        return spread, effect_figure(data["effect"], data["effect_epoch"])
 
     @app.callback(
         Output("epoch-slider", "max"),
@@ -290,7 +380,7 @@ def register(app, client: ApiClient) -> None:
         index = min(index, len(epochs) - 1)
         epoch = epochs[index]
         label = f"epoch {epoch} of {max([p.get('total', 0) for p in panels] + [epochs[-1]])}"
-        zs = [frame_z(client, p["run_id"], epoch) for p in panels]
+        zs = list(POOL.map(lambda p: frame_z(client, p["run_id"], epoch), panels))  # one request per panel, side by side
         if set(ctx.triggered_prop_ids) == {"epoch-slider.value"}:  # only the frame changed: send the new z arrays, not a figure
             patch = Patch()
             for i, z in enumerate(zs):
@@ -301,7 +391,7 @@ def register(app, client: ApiClient) -> None:
         full = []
         for p, z in zip(panels, zs):
             try:
-                info = client.boundary(p["run_id"], final=p["status"] in FINISHED)
+                info = client.boundary(p["run_id"], final=p["status"] in FINISHED)  # cached by panels_for's request once finished
             except ApiError:
                 continue
             full.append({"label": p["label"], "xs": info["xs"], "ys": info["ys"], "points": info["points"], "z": z})
@@ -314,26 +404,44 @@ def register(app, client: ApiClient) -> None:
         Input("epoch-slider", "value"),
         State("panels-store", "data"),
     )
-    def curve(curves, logx, index, meta):
+    def curve(data, logx, index, meta):
         epochs = (meta or {}).get("epochs") or []
         epoch = epochs[min(index, len(epochs) - 1)] if epochs and index is not None else None
+        curves = (data or {}).get("curves") or []
+        split = (data or {}).get("split", SPLIT)
         if set(ctx.triggered_prop_ids) == {"epoch-slider.value"} and curves and any(c["epoch"] for c in curves):
             patch = Patch()
             patch["data"][0]["x"] = [epoch, epoch] if epoch is not None else [None, None]
             return patch
+        if data and not curves:
+            return empty_figure(f"This experiment has no {SPLITS.get(split, split)} split.")
         legend = "weight" if curves and all(c["label"].startswith("w = ") and "," not in c["label"] for c in curves) else "group"
-        return curve_figure(curves or [], epoch, bool(logx), legend_title=legend)
+        title = f"Fraction predicted positive, {SPLITS.get(split, split)}"
+        return curve_figure(curves, epoch, bool(logx), title=title, legend_title=legend, fit_epoch=(data or {}).get("fit_epoch"))
+
+    @app.callback(
+        [Output(g, "config") for g in GRAPHS] + [Output("initial-format", "data")],
+        Input("figure-format", "value"),
+        State("initial-format", "data"),
+        prevent_initial_call=True,
+    )
+    def figure_format(fmt, current):
+        if fmt == current:  # the header (and its select) re-rendered: a new config would redraw every figure
+            return [dash.no_update] * (len(GRAPHS) + 1)
+        return [graph_config(fmt)] * len(GRAPHS) + [fmt]
 
     @app.callback(
         Output("exp-url", "search"),
         Input("epoch-slider", "value"),
         Input("seed-select", "value"),
         Input("logx", "value"),
+        Input("split", "value"),
+        Input("initial-format", "data"),
         State("play-interval", "disabled"),
         State("panels-store", "data"),
         prevent_initial_call=True,
     )
-    def sync_url(index, seed, logx, paused, meta):
+    def sync_url(index, seed, logx, split, fmt, paused, meta):
         if paused is False:  # no history entry per animation frame
             return dash.no_update
         epochs = (meta or {}).get("epochs") or []
@@ -344,4 +452,8 @@ def register(app, client: ApiClient) -> None:
             params.append(f"epoch={epochs[min(index, len(epochs) - 1)]}")
         if logx:
             params.append("logx=1")
+        if split and split != SPLIT:
+            params.append(f"split={split}")
+        if fmt and fmt != "png":
+            params.append(f"fig={fmt}")
         return "?" + "&".join(params) if params else ""

@@ -1,12 +1,15 @@
-"""`/new`: the form for a 2-D weighting experiment. Defaults, choices and help come from `GET /catalog`."""
+"""`/new`: the form for a 2-D weighting experiment. Defaults, choices and help come from `GET /catalog`;
+besides the weights and seeds, up to three more sweep axes over any run parameter, with the run
+count and a time estimate shown before submitting."""
 
 from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, html
+from dash import Input, Output, State, dcc, html
 
 from ..client import ApiClient, ApiError
+from ..components import sweep_builder as axes
 
 # Form field -> (element id, label). Run parameters keep their API name; the two sweep lists differ.
 FIELDS = {
@@ -68,8 +71,25 @@ def describe_errors(detail) -> list[tuple[str | None, str]]:
     return out
 
 
-def build_spec(values: dict, defaults: dict | None = None) -> dict:
-    """Form values -> ExperimentSpec JSON. Raises ValueError (naming the field) on unparsable lists."""
+AXES = [(f"axis-param-{i}", f"axis-values-{i}") for i in range(axes.MAX_AXES)]
+
+
+def extra_axes(pairs, params: dict[str, dict]) -> dict[str, list]:
+    """[(parameter, 'v1, v2'), ...] from the sweep builder -> {parameter: typed values}; rows
+    without a parameter are ignored. ValueError names the parameter."""
+    out = {}
+    for name, text in pairs:
+        if not name:
+            continue
+        if name in out:
+            raise ValueError(f"{name}: swept twice")
+        out[name] = axes.parse_axis(name, text, params.get(name, {"kind": "string"}))
+    return out
+
+
+def build_spec(values: dict, defaults: dict | None = None, extra: dict[str, list] | None = None) -> dict:
+    """Form values -> ExperimentSpec JSON. Raises ValueError (naming the field) on unparsable lists.
+    `extra` axes (from the sweep builder) join the weights and seeds, and leave the base run."""
     base = dict((defaults or {}).get("base", {}))
     for name in BASE_FIELDS:
         base[name] = values.get(name)
@@ -79,8 +99,11 @@ def build_spec(values: dict, defaults: dict | None = None) -> dict:
     base.pop("seed", None)
     sweep = {
         "pos_weight": parse_list(values.get("pos_weight"), float, FIELDS["pos_weight"][1]),
+        **(extra or {}),
         "seed": parse_list(values.get("seed"), int, FIELDS["seed"][1]),
     }
+    for name in extra or {}:
+        base.pop(name, None)
     return {"name": (values.get("name") or "").strip(), "base": base, "sweep": sweep}
 
 
@@ -108,15 +131,19 @@ def layout(client: ApiClient) -> html.Div:
     warning = None
     try:
         catalog = client.catalog()
-        schema, defaults = catalog["run"], catalog["defaults"]
+        schema, defaults, catalog_limits = catalog["run"], catalog["defaults"], catalog.get("limits")
     except ApiError as err:
         warning = dbc.Alert(f"Cannot load the catalog ({err.message}); showing built-in defaults.", color="warning")
-        schema, defaults = {}, {"base": FALLBACK}
+        schema, defaults, catalog_limits = {}, {"base": FALLBACK}, None
     base = FALLBACK | defaults.get("base", {})
     # This page is for 2-D experiments (the ones with a boundary to draw); image sets come from `iwlab submit`.
     datasets = [d for d in _enum(schema, "dataset", list(DATASETS_2D)) if d in DATASETS_2D] or list(DATASETS_2D)
     models = [m for m in _enum(schema, "model", list(MODELS_2D)) if m in MODELS_2D] or list(MODELS_2D)
     norms = _enum(schema, "loss_norm", ["sum", "mean"])
+    params = axes.sweepable(schema)
+    for name, allowed in (("dataset", datasets), ("model", models)):  # this page stays 2-D
+        if name in params:
+            params[name]["enum"] = [v for v in params[name]["enum"] or [] if v in allowed]
     form = dbc.Form(
         [
             html.H5("Sweep", className="mt-1"),
@@ -126,6 +153,20 @@ def layout(client: ApiClient) -> html.Div:
                        "comma-separated; importance weight of the positive class, the negative class keeps 1"),
                 _group("seed", dbc.Input(id=FIELDS["seed"][0], type="text", value="0"), "comma-separated; one run per weight and seed"),
             ]),
+            html.Div(
+                [
+                    html.Div("More sweep axes: any run parameter, comma-separated values", className="fw-semibold mb-1"),
+                    *[
+                        dbc.Row([
+                            dbc.Col(dbc.Select(id=pid, value="", placeholder="(no axis) pick a parameter", options=[{"label": "(none)", "value": ""}] + [
+                                {"label": f"{name} ({info['kind']})", "value": name} for name, info in sorted(params.items())]), md=4),
+                            dbc.Col(dbc.Input(id=vid, type="text", placeholder="e.g. 0, 0.01, 0.1"), md=8),
+                        ], className="mb-2 g-2")
+                        for pid, vid in AXES
+                    ],
+                ],
+                className="mb-3", id="sweep-builder",
+            ),
             html.H5("Data", className="mt-2"),
             dbc.Row([
                 _group("dataset", dbc.Select(id=FIELDS["dataset"][0], options=[{"label": d, "value": d} for d in datasets], value=base["dataset"]), _help(schema, "dataset")),
@@ -166,6 +207,7 @@ def layout(client: ApiClient) -> html.Div:
             html.H2("New experiment"),
             html.P("Train one small network per positive-class weight and seed on 2-D data, and watch the boundary move.", className="text-muted"),
             warning,
+            dcc.Store(id="catalog-store", data={"params": params, "limit": (catalog_limits or {}).get("runs_per_experiment")}),
             dbc.Card(dbc.CardBody(form), className="shadow-sm"),
         ]
     )
@@ -176,15 +218,24 @@ def register(app, client: ApiClient) -> None:
     def toggle_hidden(model):
         return {} if model == "mlp" else {"display": "none"}
 
-    @app.callback(Output("run-count", "children"), Input(FIELDS["pos_weight"][0], "value"), Input(FIELDS["seed"][0], "value"))
-    def run_count(weights, seeds):
+    @app.callback(
+        Output("run-count", "children"),
+        Input(FIELDS["pos_weight"][0], "value"),
+        Input(FIELDS["seed"][0], "value"),
+        *[Input(i, "value") for pair in AXES for i in pair],
+        *[Input(FIELDS[f][0], "value") for f in ("epochs", "n_train", "batch_size")],
+        State("catalog-store", "data"),
+    )
+    def run_count(weights, seeds, *rest):
+        *axis_values, epochs, n_train, batch_size, catalog = rest
+        catalog = catalog or {}
         try:
-            w = parse_list(weights, float, "weights")
-            s = parse_list(seeds, int, "seeds")
+            sweep = {"pos_weight": parse_list(weights, float, "weights"),
+                     **extra_axes(zip(axis_values[::2], axis_values[1::2]), catalog.get("params") or {}), "seed": parse_list(seeds, int, "seeds")}
         except ValueError as err:
             return html.Span(str(err), className="text-danger")
-        n = len(w) * len(s)
-        return f"{len(w)} weight{'s' * (len(w) != 1)} × {len(s)} seed{'s' * (len(s) != 1)} = {n} run{'s' * (n != 1)}"
+        base = {"epochs": epochs or 1, "n_train": n_train or 1, "batch_size": batch_size or 1}
+        return axes.summary({("weights" if k == "pos_weight" else "seeds" if k == "seed" else k): v for k, v in sweep.items()}, base, catalog.get("limit"))
 
     order = list(FIELDS)
 
@@ -192,29 +243,42 @@ def register(app, client: ApiClient) -> None:
         Output("url", "pathname"),
         Output("form-error", "children"),
         *[Output(FIELDS[f][0], "invalid") for f in order if f != "model"],
+        *[Output(vid, "invalid") for _, vid in AXES],
         Input("submit", "n_clicks"),
         *[State(FIELDS[f][0], "value") for f in order],
+        *[State(i, "value") for pair in AXES for i in pair],
+        State("catalog-store", "data"),
         prevent_initial_call=True,
     )
     def submit(n_clicks, *values):
         fields = [f for f in order if f != "model"]
+        values, catalog = values[:-1], values[-1] or {}
+        pairs = list(zip(values[len(order)::2], values[len(order) + 1::2]))
         if not n_clicks:  # the output (url) lives outside this page, so Dash calls this when the form appears
-            return dash.no_update, dash.no_update, *[dash.no_update] * len(fields)
+            return dash.no_update, dash.no_update, *[dash.no_update] * (len(fields) + len(AXES))
         form = dict(zip(order, values))
+
+        swept = {p for p, _ in pairs if p}
+
+        def marks(bad: set[str]) -> list[bool]:
+            """Fields, then the builder's value boxes, outlined red where `bad` names them (a swept
+            parameter's box, not its unused base field)."""
+            return [f in bad and f not in swept for f in fields] + [bool(p) and p in bad for p, _ in pairs]
+
         try:
-            spec = build_spec(form)
+            spec = build_spec(form, extra=extra_axes(pairs, catalog.get("params") or {}))
         except ValueError as err:
-            bad = next((f for f in FIELDS if str(err).startswith(FIELDS[f][1])), None)
-            return dash.no_update, _alert([str(err)]), *[f == bad for f in fields]
+            bad = {f for f in FIELDS if str(err).startswith(FIELDS[f][1])} | {p for p, _ in pairs if p and str(err).startswith(f"{p}:")}
+            return dash.no_update, _alert([str(err)]), *marks(bad)
         try:
             exp = client.create_experiment(spec)
         except ApiError as err:
             if err.status == 422:
                 errors = describe_errors(err.detail)
-                bad = {f for f, _ in errors}
-                return dash.no_update, _alert([m for _, m in errors]), *[f in bad for f in fields]
-            return dash.no_update, _alert([f"The API refused the experiment: {err.message}"]), *[False] * len(fields)
-        return f"/experiments/{exp['id']}", None, *[False] * len(fields)
+                bad = {f for f, _ in errors} | {p for p in swept if any(f"sweep.{p}" in m or m.startswith(f"{p}:") for _, m in errors)}
+                return dash.no_update, _alert([m for _, m in errors]), *marks(bad)
+            return dash.no_update, _alert([f"The API refused the experiment: {err.message}"]), *marks(set())
+        return f"/experiments/{exp['id']}", None, *marks(set())
 
 
 def _alert(messages: list[str]) -> dbc.Alert:

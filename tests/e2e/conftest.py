@@ -20,7 +20,11 @@ DOCS = ROOT / "docs"
 IWLAB = str(Path(sys.executable).with_name("iwlab"))
 WIDTH = 1400
 
-from playwright.sync_api import sync_playwright  # a test dependency: `make test` installs it
+from playwright.sync_api import expect, sync_playwright  # a test dependency: `make test` installs it
+
+# Playwright's 5 s default is short for a chain of Dash callbacks on 2 shared cores under load
+# (measured: 5-15 s between a click and the figure it redraws at a load average of 10)
+expect.set_options(timeout=30_000)
 
 
 @pytest.fixture

@@ -16,20 +16,21 @@ from tests.e2e.conftest import DOCS, logs_of
 def test_run_a_preset_from_the_gallery(stack, page):
     base, procs, logs = stack
 
-    # the home page points to the gallery; the navbar too
-    page.goto(base + "/")
+    # the experiments list starts empty and points to the gallery, which is the home page
+    page.goto(base + "/experiments")
     expect(page.locator("#empty-state")).to_be_visible()
     page.click("#nav-presets")
-    page.wait_for_url(re.compile(r"/presets$"))
+    page.wait_for_url(re.compile(r"/$"))
     gallery = page.locator("#presets-gallery")
     expect(gallery).to_be_visible()
     assert gallery.locator(".preset-card").count() >= 8
+    assert gallery.locator("img.preset-thumb").count() == gallery.locator(".preset-card").count()
     card = page.locator("#preset-digits-pair")
     expect(card).to_contain_text("Handwritten digits 3 vs 5")
     expect(card).to_contain_text("6 runs × 300 epochs")
     expect(page.locator("#preset-bl-cifar-cnn .preset-needs")).to_contain_text("Needs CIFAR-10")
     assert page.locator("#preset-digits-pair .preset-needs").count() == 0
-    page.goto(base + "/presets")  # a fresh load: no focus ring on the navbar link in the screenshot
+    page.goto(base + "/")  # a fresh load: no focus ring on the navbar link in the screenshot
     expect(card).to_contain_text("Handwritten digits 3 vs 5")
     page.wait_for_timeout(300)
     page.screenshot(path=str(DOCS / "presets-gallery.png"), full_page=True)

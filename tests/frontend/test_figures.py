@@ -102,3 +102,39 @@ def test_slider_marks_keep_first_and_last_and_thin_the_rest():
     assert marks[0] == "0" and marks[len(epochs) - 1] == "200" and len(marks) == 6
     assert slider_marks([0, 1, 2]) == {0: "0", 1: "1", 2: "2"}
     assert slider_marks([]) == {}
+
+
+def test_curves_are_webgl_live_and_svg_in_static_images():
+    curve = {"label": "w = 1", "color": SERIES[0], "epoch": [0, 1, 2], "mean": [0.5, 0.4, 0.3], "sd": [0.1, 0.1, 0.1], "n": [2, 2, 2]}
+    live, static = curve_figure([curve]), curve_figure([curve], gl=False)
+    assert all(isinstance(t, go.Scattergl) for t in roles(live, "mean") + roles(live, "band"))
+    assert not any(isinstance(t, go.Scattergl) for t in static.data)
+
+
+def test_the_fit_epoch_is_marked_and_dropped_at_zero_on_a_log_axis():
+    curve = {"label": "w = 1", "color": SERIES[0], "epoch": [0, 1, 2, 3], "mean": [0.5] * 4, "sd": [0.0] * 4, "n": [1] * 4}
+    (mark,) = roles(curve_figure([curve], fit_epoch=2), "fit-epoch")
+    assert list(mark.x) == [2, 2] and "epoch 2" in mark.name
+    assert roles(curve_figure([curve]), "fit-epoch") == []
+    assert roles(curve_figure([curve], logx=True, fit_epoch=0), "fit-epoch") == []
+
+
+def test_spread_figure_draws_one_line_per_setting():
+    from frontend.components.figures import spread_figure
+
+    fig = spread_figure([{"label": "wd = 0", "epoch": [0, 1, 2], "value": [0.0, 0.6, 0.2]}, {"label": "wd = 0.2", "epoch": [0, 1], "value": [0.0, 0.5]}], logx=True, fit_epoch=1)
+    lines = roles(fig, "spread")
+    assert [t.name for t in lines] == ["wd = 0", "wd = 0.2"] and list(lines[0].x) == [1, 2]  # epoch 0 has no place on a log axis
+    assert fig.layout.xaxis.type == "log" and len(roles(fig, "fit-epoch")) == 1
+    assert spread_figure([]).layout.annotations[0].text.startswith("No spread")
+
+
+def test_effect_figure_pairs_intended_and_realised_per_weight():
+    from frontend.components.figures import effect_figure
+
+    fig = effect_figure([{"weight": 0.1, "realised": 0.5, "intended": 0.1}, {"weight": 10.0, "realised": 0.55, "intended": 0.9}], epoch=99)
+    (intended,), (realised,) = roles(fig, "intended"), roles(fig, "realised")
+    assert list(intended.x) == list(realised.x) == [0.1, 10.0]
+    assert list(intended.y) == [0.1, 0.9] and list(realised.y) == [0.5, 0.55]
+    assert fig.layout.xaxis.type == "log" and "epoch 99" in fig.layout.title.text
+    assert "unweighted run" in effect_figure([]).layout.annotations[0].text

@@ -59,3 +59,34 @@ def test_the_form_offers_only_2d_datasets_and_models():
 
     text = str(layout(Catalog()))
     assert "'moons'" in text and "cifar10" not in text and "resnet" not in text
+
+
+def test_the_sweep_builder_types_axes_from_the_catalog_and_estimates_time():
+    import pytest
+
+    from frontend.components import sweep_builder as axes
+    from frontend.pages.new import build_spec, extra_axes
+
+    schema = {"properties": {
+        "lr": {"type": "number", "maximum": 100}, "epochs": {"type": "integer", "minimum": 1}, "batchnorm": {"type": "boolean"},
+        "loss": {"type": "string", "enum": ["ce", "poly"]}, "drw_epoch": {"anyOf": [{"type": "integer"}, {"type": "null"}]},
+        "data_path": {"anyOf": [{"type": "string"}, {"type": "null"}]}, "seed": {"type": "integer"}, "hidden": {"type": "array"},
+    }}  # fmt: skip
+    params = axes.sweepable(schema)
+    assert sorted(params) == ["batchnorm", "drw_epoch", "epochs", "loss", "lr"]
+    assert params["drw_epoch"]["kind"] == "integer"
+    extra = extra_axes([("lr", "0.1, 0.01, 0.1"), ("", "ignored"), ("batchnorm", "true, no"), ("loss", "poly")], params)
+    assert extra == {"lr": [0.1, 0.01], "batchnorm": [True, False], "loss": ["poly"]}
+    for pairs, message in (([("epochs", "1.5")], "epochs: '1.5' is not an integer"), ([("loss", "mse")], "loss: 'mse' is not one of ce, poly"),
+                           ([("lr", "1"), ("lr", "2")], "lr: swept twice"), ([("lr", " ")], "lr: give at least one value")):  # fmt: skip
+        with pytest.raises(ValueError, match=message):
+            extra_axes(pairs, params)
+    form = {"name": "x", "pos_weight": "1, 2", "seed": "0", "lr": 0.5, "epochs": 10, "model": "logreg"}
+    spec = build_spec(form, extra={"lr": [0.1, 0.01]})
+    assert spec["sweep"] == {"pos_weight": [1.0, 2.0], "lr": [0.1, 0.01], "seed": [0]} and "lr" not in spec["base"]
+    # 2 weights x 2 epochs values: (100 + 300 epochs) x 25 steps x 2 weights at the measured pace
+    sweep = {"pos_weight": [1, 2], "epochs": [100, 300]}
+    assert axes.estimate_seconds(sweep, {"epochs": 5, "n_train": 100, "batch_size": 8}) == pytest.approx(2 * 400 * 25 / axes.STEPS_PER_SECOND)
+    assert axes.duration(30) == "~30 s" and axes.duration(600) == "~10 min" and axes.duration(7200) == "~2.0 h"
+    too_many = axes.summary({"weights": list(range(30)), "seeds": list(range(20))}, {"epochs": 1, "n_train": 1, "batch_size": 1}, 512)
+    assert "600 runs" in too_many.children and "limit of 512" in too_many.children and too_many.className == "text-danger"

@@ -59,3 +59,18 @@ def test_page_lists_the_presets_and_keeps_their_specs():
 
 def test_page_says_when_the_api_is_unreachable():
     assert "Cannot load the presets" in str(page.layout(ApiClient("http://127.0.0.1:9")))
+
+
+def test_thumbnail_draws_one_boundary_per_weight_and_names_other_axes():
+    from urllib.parse import unquote
+
+    from frontend.components.thumbnail import thumbnail
+
+    l2 = DIGITS | {"quick": DIGITS["quick"] | {"spec": SPEC | {"sweep": {"pos_weight": [0.1, 1, 10], "weight_decay": [0, 0.2], "seed": [0]}}}}
+    for preset, lines, caption in ((DIGITS, 3, None), (l2, 3, "wd ∈ {0, 0.2}")):
+        img = thumbnail(preset)
+        drawing = unquote(img.src.split(",", 1)[1])
+        assert drawing.count("<line") == lines and "seed" not in drawing
+        assert drawing.count("<text") == lines + bool(caption) and (caption is None or caption in drawing)
+    assert "3 weights: 0.0625, 1, 16" == thumbnail(DIGITS).alt
+    assert any(getattr(c, "className", "") and "preset-thumb" in c.className for c in walk(preset_card(DIGITS)))

@@ -46,3 +46,20 @@ def test_aggregate_uses_the_seeds_that_reached_an_epoch():
     rows = [{"run_id": 1, "epoch": 0, "value": 0.0}, {"run_id": 2, "epoch": 0, "value": 1.0}, {"run_id": 1, "epoch": 1, "value": 0.25}]
     stats = sweep.aggregate(rows, {1: 0, 2: 0})[0]
     assert stats["mean"] == pytest.approx([0.5, 0.25]) and stats["n"] == [2, 1] and stats["sd"][1] == 0.0
+
+
+def test_the_report_averages_seeds_with_the_same_helper_as_the_live_view():
+    import pytest
+
+    from frontend.report import weight_curves
+    from worker.engine.outcome import Outcome
+    from worker.engine.spec import RunSpec
+
+    outcome = Outcome()
+    for w, seed, values in ((10.0, 0, [0.2, 0.4]), (10.0, 1, [0.4, 0.8]), (0.1, 0, [0.6, float("nan")])):
+        outcome.add(RunSpec(pos_weight=w, seed=seed), {e: {"test": {"frac_pred_pos": v}} for e, v in enumerate(values)})
+    low, high = weight_curves(outcome, "test")
+    assert (low["label"], high["label"]) == ("w = 0.1", "w = 10")
+    assert high["epoch"] == [0, 1] and high["mean"] == pytest.approx([0.3, 0.6]) and high["n"] == [2, 2]
+    assert high["sd"] == pytest.approx([2**0.5 * 0.1, 2**0.5 * 0.2])
+    assert low["epoch"] == [0] and low["sd"] == [0.0], "a NaN epoch is left out, not averaged in"

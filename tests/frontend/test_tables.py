@@ -64,3 +64,29 @@ def test_small_helpers():
     assert count_summary({"succeeded": 1, "queued": 2, "odd": 1}) == "2 queued, 1 succeeded, 1 odd"
     assert sweep_summary({"sweep": {"pos_weight": [0.1, 1.0], "seed": [0]}}) == "w ∈ {0.1, 1} × seed ∈ {0}"
     assert format_time(None) == "" and format_time("garbage") == "garbage"
+
+
+def test_eta_extrapolates_the_pace_of_a_running_run():
+    from datetime import UTC, datetime
+
+    from frontend.components.tables import eta
+
+    now = datetime(2026, 1, 1, 0, 10, tzinfo=UTC)
+    run = make_run(1, 0, 1.0, 0, status="running", done=1) | {"started_at": "2026-01-01T00:00:00", "epochs": 4}
+    assert eta(run, now) == "~30 min left"  # 10 min per epoch, 3 to go
+    assert eta(run | {"epochs_done": 3}, now) == "~3 min left"
+    assert eta(run | {"epochs": 1000, "epochs_done": 999, "started_at": "2026-01-01T00:09:59Z"}, now) == "~1 s left"
+    assert eta(run | {"status": "queued"}, now) == "" and eta(run | {"epochs_done": 0}, now) == ""
+
+
+def test_runs_offer_cancel_while_active_and_retry_once_stopped():
+    from frontend.components.tables import run_action_id
+
+    runs = [make_run(1, 0, 1.0, 0, status="running", done=2), make_run(2, 1, 1.0, 1, status="queued", done=0),
+            make_run(3, 2, 1.0, 2, status="failed"), make_run(4, 3, 1.0, 3, status="cancelled", done=1),
+            make_run(5, 4, 1.0, 4), make_run(6, 5, 1.0, 5, status="running") | {"cancel_requested": True}]  # fmt: skip
+    table = runs_table(runs, [])
+    buttons = {b.id["id"]: b.id for b in walk(table) if isinstance(b, dbc.Button)}
+    assert buttons == {1: run_action_id("cancel", 1), 2: run_action_id("cancel", 2), 3: run_action_id("retry", 3), 4: run_action_id("retry", 4)}
+    assert "stopping…" in texts(table)
+    assert [l.href for l in walk(table) if isinstance(l, dcc.Link)] == [f"/runs/{i}" for i in range(1, 7)]

@@ -1,0 +1,81 @@
+"""Downloads at full resolution: a tidy CSV (one row per run, epoch, split and metric, with the
+run's swept parameters as columns, ready for a pandas `groupby`) and one JSON document per
+experiment; a CSV per run."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Iterator, Sequence
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from .. import store
+from ..models import Run
+from .deps import ExperimentId, RunId, SessionDep
+from .experiments import to_public
+from .runs import metric_dicts, run_public
+
+router = APIRouter(tags=["exports"])
+COLUMNS = ["run_id", "epoch", "split", "metric", "value"]
+
+
+def _filename(kind: str, ident: int, name: str, ext: str) -> dict[str, str]:
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-")[:60] or kind
+    return {"Content-Disposition": f'attachment; filename="iwlab-{kind}-{ident}-{slug}.{ext}"'}
+
+
+def _tidy_csv(runs: Sequence[Run], params: list[str], rows: Iterable) -> Iterator[str]:
+    """CSV text in chunks of 1,000 rows (a 100-run experiment has ~10^6). Everything is read from
+    the ORM objects before the first chunk: the session is closed by the time the body streams."""
+    columns = {r.id: [r.params.get(p) for p in params] for r in runs}
+    records = [(m.run_id, m.epoch, m.split, m.name, m.value) for m in rows]
+
+    def chunks() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow([*params, *COLUMNS])
+        for i, (run_id, epoch, split, name, value) in enumerate(records, 1):
+            writer.writerow([*columns[run_id], run_id, epoch, split, name, repr(value)])
+            if i % 1000 == 0:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    return chunks()
+
+
+def _swept(spec: dict) -> list[str]:
+    return list((spec.get("sweep") or {}).keys())
+
+
+@router.get("/experiments/{experiment_id}/export.csv", response_class=StreamingResponse)
+def experiment_csv(experiment_id: ExperimentId, session: SessionDep) -> StreamingResponse:
+    exp = store.get_experiment(session, experiment_id)
+    rows = store.metric_rows(session, [r.id for r in exp.runs], None, None)
+    body = _tidy_csv(exp.runs, _swept(exp.spec), rows)
+    return StreamingResponse(body, media_type="text/csv", headers=_filename("experiment", exp.id, exp.name, "csv"))
+
+
+@router.get("/experiments/{experiment_id}/export.json")
+def experiment_json(experiment_id: ExperimentId, session: SessionDep) -> JSONResponse:
+    """The experiment, its runs and every metric row: what `GET` of each would return, in one file."""
+    exp = store.get_experiment(session, experiment_id)
+    rows = store.metric_rows(session, [r.id for r in exp.runs], None, None)
+    doc = {
+        "experiment": to_public(exp).model_dump(mode="json"),
+        "runs": [r.model_dump(mode="json") for r in run_public(session, exp.runs)],
+        "metrics": metric_dicts(rows),
+    }
+    return JSONResponse(doc, headers=_filename("experiment", exp.id, exp.name, "json"))
+
+
+@router.get("/runs/{run_id}/export.csv", response_class=StreamingResponse)
+def run_csv(run_id: RunId, session: SessionDep) -> StreamingResponse:
+    run = store.get_run(session, run_id)
+    rows = store.metric_rows(session, [run.id], None, None)
+    body = _tidy_csv([run], _swept(run.experiment.spec), rows)
+    return StreamingResponse(body, media_type="text/csv", headers=_filename("run", run.id, run.experiment.name, "csv"))

@@ -1,0 +1,187 @@
+"""`/runs/<id>`: one run in full: its parameters, where and when it ran, its error, every metric it
+recorded (one chosen metric plotted over every split), downloads and Cancel/Retry.
+
+URL state: `?metric=acc&logx=1`. Polls while the run is queued or running.
+"""
+
+from __future__ import annotations
+
+import math
+
+import dash
+import dash_bootstrap_components as dbc
+import plotly.graph_objects as go
+from dash import Input, Output, State, dcc, html
+
+from ..client import ApiClient, ApiError
+from ..components import actions
+from ..components.exports import graph_config
+from ..components.figures import FONT, empty_figure
+from ..components.style import FINISHED, series_color
+from ..components.sweep import _fmt
+from ..components.tables import eta, format_time, progress_bar, run_actions, status_badge
+from ..downloads import href
+
+MAX_POINTS = 500
+DEFAULT_METRIC = "frac_pred_pos"
+
+
+def layout(client: ApiClient, run_id: int, query: dict, poll_seconds: float) -> html.Div:
+    return html.Div(
+        [
+            dcc.Location(id="run-url", refresh=False),
+            dcc.Store(id="run-id", data=run_id),
+            dcc.Store(id="run-store"),
+            dcc.Interval(id="run-poll", interval=int(poll_seconds * 1000)),
+            *actions.slots(),
+            html.Div(id="run-header", className="mb-4", children=dbc.Spinner(color="primary")),
+            dbc.Row(
+                [
+                    dbc.Col(dbc.Card([dbc.CardHeader("Parameters", className="fw-semibold"), dbc.CardBody(id="run-spec")], className="shadow-sm mb-4"), lg=4),
+                    dbc.Col(
+                        [
+                            dbc.Card([dbc.CardHeader("Where and when", className="fw-semibold"), dbc.CardBody(id="run-env")], className="shadow-sm mb-4"),
+                            dbc.Card([
+                                dbc.CardHeader(html.Div([
+                                    html.Span("Metrics", className="fw-semibold"),
+                                    html.Div([
+                                        dbc.Select(id="run-metric", value=query.get("metric") or DEFAULT_METRIC, size="sm", style={"width": "14rem"}),
+                                        dbc.Switch(id="run-logx", label="log epoch axis", value=query.get("logx") == "1", className="mb-0 ms-3"),
+                                    ], className="d-flex align-items-center"),
+                                ], className="d-flex justify-content-between align-items-center")),
+                                dbc.CardBody([dcc.Graph(id="run-graph", figure=empty_figure("Loading…"), config=graph_config()), html.Div(id="run-metrics-table")]),
+                            ], className="shadow-sm mb-4"),
+                        ],
+                        lg=8,
+                    ),
+                ]
+            ),
+        ]
+    )
+
+
+def header(run: dict) -> html.Div:
+    done, total = run["epochs_done"], run["epochs"]
+    left = eta(run)
+    return html.Div(
+        [
+            html.Div([dcc.Link(f"← Experiment {run['experiment_id']}", href=f"/experiments/{run['experiment_id']}", className="small")]),
+            html.Div(
+                [
+                    html.H2([f"Run #{run['id']} ", status_badge(run["status"], id="run-status")], className="mb-1"),
+                    html.Div([*run_actions(run),
+                              html.A("CSV", href=href("runs", run["id"], "csv"), className="btn btn-sm btn-outline-primary", id="run-export-csv", download=""),
+                              dcc.Link("Compare…", href=f"/compare?runs={run['id']}", className="btn btn-sm btn-outline-primary")],
+                             className="d-flex gap-2 align-items-center"),
+                ],
+                className="d-flex justify-content-between align-items-end flex-wrap gap-2",
+            ),
+            html.Div(
+                [progress_bar(done / total if total else 0.0, f"epoch {done} of {total}", run["status"], className="flex-grow-1"),
+                 html.Span(left, className="small text-muted ms-2 run-eta")],
+                className="d-flex align-items-center mt-2",
+            ),
+        ]
+    )
+
+
+def spec_table(run: dict) -> dbc.Table:
+    rows = [html.Tr([html.Th(k, className="fw-normal text-muted"), html.Td(_fmt(v), className="font-monospace")]) for k, v in run["params"].items()]
+    return dbc.Table(html.Tbody(rows), size="sm", className="mb-0", id="run-spec-table")
+
+
+def environment(run: dict) -> html.Div:
+    """What the API knows of where and when the run trained: the status history is its timestamps."""
+    history = [("queued", run.get("created_at")), ("started", run.get("started_at")), ("last heartbeat", run.get("heartbeat_at")),
+               (run["status"] if run["status"] in FINISHED else "finished", run.get("finished_at"))]  # fmt: skip
+    facts = [
+        ("worker host", run.get("worker") or "not claimed yet"),
+        ("attempts", f"{run.get('attempts', 0)}" + (" (resumed after a worker died)" if run.get("attempts", 0) > 1 else "")),
+        ("training set fit at", f"epoch {run['fit_epoch']}" if run.get("fit_epoch") is not None else "not yet"),
+        *[(label, format_time(at)) for label, at in history if at],
+    ]
+    if run.get("cancel_requested") and run["status"] not in FINISHED:
+        facts.append(("cancel", "requested: stops at the next flush"))
+    items = [html.Tr([html.Th(k, className="fw-normal text-muted"), html.Td(v)]) for k, v in facts]
+    error = [html.H6("Error", className="mt-3 text-danger"), html.Pre(run["error"], id="run-error", className="small bg-light p-2 mb-0 text-danger", style={"whiteSpace": "pre-wrap"})] if run.get("error") else []
+    return html.Div([dbc.Table(html.Tbody(items), size="sm", className="mb-0", id="run-env-table"), *error])
+
+
+def metric_figure(rows: list[dict], metric: str, logx: bool) -> go.Figure:
+    """One line per split of the chosen metric."""
+    series: dict[str, list[tuple[int, float]]] = {}
+    for r in rows:
+        if r["metric"] == metric and not (logx and r["epoch"] <= 0) and not math.isnan(r["value"]):
+            series.setdefault(r["split"], []).append((r["epoch"], r["value"]))
+    if not series:
+        return empty_figure(f"No {metric} recorded yet.")
+    fig = go.Figure([
+        go.Scattergl(x=[e for e, _ in pts], y=[v for _, v in pts], mode="lines", name=split, line=dict(color=series_color(i), width=2.5), meta={"role": "run-metric"})
+        for i, (split, pts) in enumerate(sorted(series.items()))
+    ])
+    fig.update_layout(
+        template="plotly_white", font=FONT, height=340, margin=dict(l=60, r=20, t=50, b=50),
+        title=dict(text=metric, x=0.0, xanchor="left"), hovermode="x unified",
+        xaxis=dict(title=dict(text="epoch (log scale)" if logx else "epoch"), type="log" if logx else "linear"),
+        legend=dict(title=dict(text="split"), orientation="h", yref="container", y=0.98, yanchor="top", x=1.0, xanchor="right"),
+    )
+    return fig
+
+
+def last_values(rows: list[dict]) -> dbc.Table:
+    """Every metric the run recorded, at its latest epoch: splits as columns."""
+    last: dict[tuple[str, str], tuple[int, float]] = {}
+    for r in rows:
+        key = (r["metric"], r["split"])
+        if key not in last or r["epoch"] >= last[key][0]:
+            last[key] = (r["epoch"], r["value"])
+    splits = sorted({s for _, s in last})
+    metrics = sorted({m for m, _ in last})
+    head = html.Thead(html.Tr([html.Th("metric (latest epoch)"), *[html.Th(s) for s in splits]]))
+    body = html.Tbody([html.Tr([html.Td(html.Code(m)), *[html.Td(f"{last[(m, s)][1]:.4g}" if (m, s) in last else "") for s in splits]]) for m in metrics])
+    return dbc.Table([head, body], size="sm", hover=True, responsive=True, className="mb-0 mt-3", id="run-metrics")
+
+
+def register(app, client: ApiClient) -> None:
+    @app.callback(
+        Output("run-store", "data"),
+        Output("run-header", "children"),
+        Output("run-spec", "children"),
+        Output("run-env", "children"),
+        Output("run-poll", "disabled"),
+        Input("run-poll", "n_intervals"),
+        Input("run-action-done", "data"),
+        State("run-id", "data"),
+    )
+    def load(_n, _acted, run_id):
+        try:
+            run = client.run(run_id)
+            rows = client.run_metrics(run_id, max_points=MAX_POINTS)
+        except ApiError as err:
+            gone = err.status == 404
+            msg = f"Run {run_id} does not exist." if gone else f"Cannot load run {run_id}: {err.message}"
+            alert = dbc.Alert([msg, " ", dcc.Link("Back to the experiments", href="/experiments")], color="warning" if gone else "danger")
+            return dash.no_update, alert, "", "", gone
+        return {"run": run, "rows": rows}, header(run), spec_table(run), environment(run), run["status"] in FINISHED
+
+    @app.callback(
+        Output("run-graph", "figure"),
+        Output("run-metric", "options"),
+        Output("run-metrics-table", "children"),
+        Input("run-store", "data"),
+        Input("run-metric", "value"),
+        Input("run-logx", "value"),
+    )
+    def metrics(store, metric, logx):
+        if not store:
+            return dash.no_update, dash.no_update, dash.no_update
+        rows = store["rows"]
+        names = sorted({r["metric"] for r in rows})
+        return metric_figure(rows, metric, bool(logx)), [{"label": n, "value": n} for n in names], last_values(rows) if rows else ""
+
+    @app.callback(Output("run-url", "search"), Input("run-metric", "value"), Input("run-logx", "value"), prevent_initial_call=True)
+    def sync_url(metric, logx):
+        params = [f"metric={metric}"] if metric and metric != DEFAULT_METRIC else []
+        if logx:
+            params.append("logx=1")
+        return "?" + "&".join(params) if params else ""

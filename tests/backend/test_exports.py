@@ -1,0 +1,53 @@
+"""Exports: a tidy CSV and a JSON document per experiment, a CSV per run, at full resolution."""
+
+import csv
+import io
+
+from backend import store
+from backend.db import session_scope
+from tests.backend.test_api import SPEC, epoch_record
+
+
+def recorded(client, settings) -> tuple[dict, list[int]]:
+    exp = client.post("/api/v1/experiments", json=SPEC).json()
+    run_ids = [r["id"] for r in client.get(f"/api/v1/experiments/{exp['id']}/runs").json()]
+    with session_scope(settings.db_url) as s:
+        for k, run_id in enumerate(run_ids[:2]):
+            store.record_epochs(s, run_id, [epoch_record(e, {"test": {"frac_pred_pos": 0.1 * k + 0.01 * e}, "train": {"acc": 1 / 3}}) for e in range(30)])
+    return exp, run_ids
+
+
+def test_experiment_csv_is_tidy_with_the_swept_parameters_as_columns(client, settings):
+    exp, run_ids = recorded(client, settings)
+    resp = client.get(f"/api/v1/experiments/{exp['id']}/export.csv")
+    assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/csv")
+    assert f"iwlab-experiment-{exp['id']}-fade.csv" in resp.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(resp.text)))
+    assert list(rows[0]) == ["pos_weight", "seed", "run_id", "epoch", "split", "metric", "value"]
+    assert len(rows) == 2 * 30 * 2, "every epoch of every metric: exports are never thinned"
+    assert len({(r["run_id"], r["epoch"], r["split"], r["metric"]) for r in rows}) == len(rows)
+    runs = {r["id"]: r for r in client.get(f"/api/v1/experiments/{exp['id']}/runs").json()}
+    for row in rows:
+        run = runs[int(row["run_id"])]
+        assert float(row["pos_weight"]) == run["params"]["pos_weight"] and int(row["seed"]) == run["params"]["seed"]
+    acc = next(r for r in rows if r["metric"] == "acc")
+    assert float(acc["value"]) == 1 / 3, "values round-trip exactly"
+
+
+def test_experiment_json_holds_the_experiment_its_runs_and_every_row(client, settings):
+    exp, run_ids = recorded(client, settings)
+    doc = client.get(f"/api/v1/experiments/{exp['id']}/export.json").json()
+    assert doc["experiment"]["id"] == exp["id"] and doc["experiment"]["spec"]["sweep"] == SPEC["sweep"]
+    assert [r["id"] for r in doc["runs"]] == run_ids
+    assert len(doc["metrics"]) == 120 and set(doc["metrics"][0]) == {"run_id", "epoch", "split", "metric", "value"}
+
+
+def test_run_csv_and_unknown_ids(client, settings):
+    exp, run_ids = recorded(client, settings)
+    rows = list(csv.DictReader(io.StringIO(client.get(f"/api/v1/runs/{run_ids[1]}/export.csv").text)))
+    assert len(rows) == 60 and {r["run_id"] for r in rows} == {str(run_ids[1])}
+    empty = client.get(f"/api/v1/runs/{run_ids[4]}/export.csv").text.splitlines()
+    assert empty == ["pos_weight,seed,run_id,epoch,split,metric,value"]
+    for path in ("/experiments/999/export.csv", "/experiments/999/export.json", "/runs/999/export.csv"):
+        resp = client.get("/api/v1" + path)
+        assert resp.status_code == 404 and "999" in resp.json()["detail"]
