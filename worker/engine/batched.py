@@ -14,28 +14,29 @@ Equivalence with the per-run engine (`train.Training`), checked by tests/worker/
 - initialisation: for each run `torch.manual_seed(seed)` then `make_model`, copied into the stacks;
 - minibatch order: each run's own `torch.Generator().manual_seed(seed)`, drawn exactly as
   `Training._batches` draws it;
-- loss: `per_example_loss` + `reduce_weighted` per model (a vectorised but identical path for CE);
-  the gradient of the sum of the M independent losses is each model's own gradient;
-- update: torch.optim.SGD's (coupled weight decay `g + wd * p`, momentum buffer, `p -= lr * d`);
-- metrics: the same functions (`split_metrics`, `normalised_margin`, `boundary_offset`, ...) on
-  each model's logits; the boundary grid is shared.
+- loss: `per_example_loss` + `reduce_weighted` per model through autograd; the gradient of the sum
+  of the M independent losses is each model's own gradient. Weighted CE (the paper's loss) has its
+  backward pass written out by hand (`_ce_gradients`, the ops autograd would run);
+- update: torch.optim.SGD's (coupled weight decay `g + wd * p`, momentum buffer, `p -= lr * d`) on
+  one flat buffer holding every parameter of every model;
+- metrics: the vectorised twins (`split_metrics_per_model`, `offsets_along`, ...) of the per-run
+  functions, which are now thin wrappers around them; the boundary grid is shared and all
+  models' grids come from one batched pass.
 """
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Iterator
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from . import geometry
 from .boundary import Grid
 from .data import as_input, make_data
 from .losses import example_weights, per_example_loss, reduce_weighted
-from .metrics import intended_frac_pos, normalised_margin, split_metrics
+from .metrics import intended_frac_pos_per_model, normalised_margin_per_model, split_metrics_per_model
 from .models import make_model
 from .spec import RunSpec, frame_epochs
 from .train import EVAL_BATCH, INTENDED_WEIGHTS, EpochResult, limit_threads, resolve_device, train
@@ -119,16 +120,21 @@ class BatchedTraining:
             torch.manual_seed(s.seed)
             models.append(make_model(s, in_shape))
         linears = [[m for m in model.modules() if isinstance(m, nn.Linear)] for model in models]
-        self.params: list[torch.Tensor] = []
+        stacks = []
         for layer in range(len(linears[0])):
-            W = torch.stack([ls[layer].weight.detach().t() for ls in linears]).contiguous()
-            b = torch.stack([ls[layer].bias.detach().unsqueeze(0) for ls in linears])
-            self.params += [W.to(dev).requires_grad_(), b.to(dev).requires_grad_()]
-        self._lr = self._per_model("lr")
-        self._wd = self._per_model("weight_decay")
-        self._momentum = self._per_model("momentum")
+            stacks.append(torch.stack([ls[layer].weight.detach().t() for ls in linears]))
+            stacks.append(torch.stack([ls[layer].bias.detach().unsqueeze(0) for ls in linears]))
+        # All parameters live in one flat buffer (and their gradients in another), so that the SGD
+        # update is a few fused ops over all layers and models; `params` are views into it.
+        self._flat = torch.cat([t.reshape(-1) for t in stacks]).to(dev)
+        self._grad_flat = torch.zeros_like(self._flat)
+        self.params = self._views(self._flat, stacks)
+        self._grads = self._views(self._grad_flat, stacks)
+        per_element = lambda name: torch.cat([self._per_model(name).repeat_interleave(t[0].numel()) for t in stacks])  # noqa: E731
+        self._lr, self._wd, self._momentum = per_element("lr"), per_element("weight_decay"), per_element("momentum")
         self._use_momentum = any(s.momentum for s in specs)
-        self._bufs: list[torch.Tensor] | None = None
+        self._use_wd = any(s.weight_decay for s in specs)
+        self._buf: torch.Tensor | None = None
         self._mean_norm = torch.tensor([s.loss_norm == "mean" for s in specs], device=dev)
         self._all_ce = all(s.loss == "ce" for s in specs)
         self._orders = [torch.Generator().manual_seed(s.seed) for s in specs]
@@ -138,6 +144,14 @@ class BatchedTraining:
 
     def _per_model(self, name: str) -> torch.Tensor:
         return torch.tensor([float(getattr(s, name)) for s in self.specs], device=self.device)
+
+    @staticmethod
+    def _views(flat: torch.Tensor, like: list[torch.Tensor]) -> list[torch.Tensor]:
+        out, start = [], 0
+        for t in like:
+            out.append(flat[start : start + t.numel()].view(t.shape))
+            start += t.numel()
+        return out
 
     def __iter__(self) -> Iterator[list[EpochResult]]:
         if self.epoch == 0:
@@ -161,7 +175,7 @@ class BatchedTraining:
         for i in range(0, len(params), 2):
             h = torch.baddbmm(params[i + 1], h, params[i])
             if i // 2 < last:
-                h = torch.relu(h)
+                h = h.relu_()
         return h
 
     # --- training ---------------------------------------------------------------------------
@@ -177,28 +191,49 @@ class BatchedTraining:
         return torch.stack(rows).to(self.device)  # (M, n)
 
     def _train_one_epoch(self) -> None:
-        spec, M = self.spec, self.M
+        spec = self.spec
         weighted = torch.tensor(
             [not s.resample and (s.drw_epoch is None or self.epoch >= s.drw_epoch) for s in self.specs], device=self.device
         )
         order = self._orders_this_epoch()
+        # one gather per epoch, so that each step takes views (M, B, ...) of the epoch's data
+        xs, ys = self._x[order], self._y[order]
+        onehots = torch.nn.functional.one_hot(ys, 2).to(self._weights.dtype) if self._all_ce else None
+        ws = torch.where(weighted.unsqueeze(1), self._weights.gather(1, order), torch.ones_like(order, dtype=self._weights.dtype))
         for start in range(0, order.shape[1], spec.batch_size):
-            idx = order[:, start : start + spec.batch_size]  # (M, B)
-            y = self._y[idx]
-            w = torch.where(weighted.unsqueeze(1), self._weights.gather(1, idx), torch.ones_like(idx, dtype=self._weights.dtype))
-            logits = self.forward(self._x[idx])
-            loss = self._loss(logits, y, w)
-            grads = torch.autograd.grad(loss, self.params)
-            self._sgd_step(grads)
+            batch = slice(start, start + spec.batch_size)
+            x, y, w = xs[:, batch], ys[:, batch], ws[:, batch]
+            if self._all_ce:
+                self._ce_gradients(as_input(x).flatten(2), onehots[:, batch], w)
+            else:
+                params = [p.detach().requires_grad_() for p in self.params]
+                grads = torch.autograd.grad(self._loss(self.forward(x, params), y, w), params)
+                torch.cat([g.reshape(-1) for g in grads], out=self._grad_flat)
+            self._sgd_step()
+
+    @torch.no_grad()
+    def _ce_gradients(self, x: torch.Tensor, onehot: torch.Tensor, w: torch.Tensor) -> None:
+        """Backward pass by hand for the weighted cross-entropy into `_grads`: on nets this small,
+        autograd's bookkeeping costs as much as the arithmetic. The ops autograd would run:
+        d logits = (softmax - onehot) * w / denom, then bmm, sum and ReLU's threshold_backward per layer."""
+        hs, h = [x], x
+        n_layers = len(self.params) // 2
+        for i in range(n_layers):
+            h = torch.baddbmm(self.params[2 * i + 1], h, self.params[2 * i])
+            if i < n_layers - 1:
+                h = h.relu_()
+                hs.append(h)
+        denom = torch.where(self._mean_norm, float(w.shape[1]), w.sum(1).clamp_min(torch.finfo(w.dtype).tiny))
+        g = torch.softmax(h, 2).sub_(onehot).mul_((w / denom.unsqueeze(1)).unsqueeze(2))
+        for i in reversed(range(n_layers)):
+            torch.bmm(hs[i].transpose(1, 2), g, out=self._grads[2 * i])
+            torch.sum(g, 1, keepdim=True, out=self._grads[2 * i + 1])
+            if i:  # (threshold_backward: elementwise ops on bool masks are ~10x slower here)
+                g = torch.ops.aten.threshold_backward(torch.bmm(g, self.params[2 * i].transpose(1, 2)), hs[i], 0)
 
     def _loss(self, logits: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-        """Sum over models of each model's `reduce_weighted(per_example_loss(...))`."""
-        M, B = y.shape
-        if self._all_ce:  # the same arithmetic as the per-model path, for all models at once
-            losses = F.cross_entropy(logits.reshape(M * B, 2), y.reshape(-1), reduction="none").view(M, B)
-            total = (w * losses).sum(1)
-            denom = torch.where(self._mean_norm, torch.full_like(total, B), w.sum(1).clamp_min(torch.finfo(total.dtype).tiny))
-            return (total / denom).sum()
+        """Sum over models of each model's `reduce_weighted(per_example_loss(...))` (losses other than
+        CE, whose gradients `_ce_gradients` computes by hand)."""
         loss = logits.new_zeros(())
         for m, s in enumerate(self.specs):
             params = {k: getattr(s, k) for k in LOSS_PARAMS}
@@ -207,20 +242,19 @@ class BatchedTraining:
         return loss
 
     @torch.no_grad()
-    def _sgd_step(self, grads: tuple[torch.Tensor, ...]) -> None:
-        """torch.optim.SGD per model: d = g + wd * p; with momentum buf = mu * buf + d (buf = d at
-        the first step); p -= lr * d."""
-        shape = lambda t: (-1,) + (1,) * (t.ndim - 1)  # noqa: E731
-        ds = [g.add(p * self._wd.view(shape(p))) for p, g in zip(self.params, grads)]
+    def _sgd_step(self) -> None:
+        """torch.optim.SGD per model on the flat buffers: d = g + wd * p; with momentum
+        buf = mu * buf + d (buf = d at the first step); p -= lr * d."""
+        d = self._grad_flat
+        if self._use_wd:
+            d.addcmul_(self._wd, self._flat)
         if self._use_momentum:
-            if self._bufs is None:
-                self._bufs = [d.clone() for d in ds]
+            if self._buf is None:
+                self._buf = d.clone()
             else:
-                for buf, d in zip(self._bufs, ds):
-                    buf.mul_(self._momentum.view(shape(buf))).add_(d)
-            ds = self._bufs
-        for p, d in zip(self.params, ds):
-            p.sub_(d * self._lr.view(shape(p)))
+                self._buf.mul_(self._momentum).add_(d)
+            d = self._buf
+        self._flat.addcmul_(self._lr, d, value=-1.0)
 
     # --- evaluation -------------------------------------------------------------------------
 
@@ -232,57 +266,49 @@ class BatchedTraining:
     @torch.no_grad()
     def param_norms(self) -> list[float]:
         """`metrics.param_norm` of each model (same parameters, same order: weight, bias per layer)."""
-        sq = [p.detach().double().pow(2).flatten(1).sum(1) for p in self.params]
-        return [math.sqrt(sum(float(t[m]) for t in sq)) for m in range(self.M)]
+        sq = sum(p.detach().double().pow(2).flatten(1).sum(1) for p in self.params)
+        return sq.sqrt().cpu().tolist()
 
     @torch.no_grad()
     def evaluate(self) -> list[EpochResult]:
+        """Every model's metrics in one pass per split (the per-model functions' vectorised twins)."""
         names = self.data.classes
         train_logits = self.logits(self._x)
         norms = self.param_norms()
+        margins = normalised_margin_per_model(train_logits, self._y, norms)
         metrics: list[dict[str, dict[str, float]]] = []
-        for m in range(self.M):
-            train = split_metrics(train_logits[m], self._y, names)
+        for m, train in enumerate(split_metrics_per_model(train_logits, self._y, names)):
             train["param_norm"] = norms[m]
-            train["normalised_margin"] = normalised_margin(train_logits[m], self._y, norms[m])
+            train["normalised_margin"] = margins[m]
             metrics.append({"train": train})
+        unweighted = [m for m, s in enumerate(self.specs) if s.pos_weight == 1]
         for split, (x, y) in self.data.evals.items():
             logits = self.logits(x)
-            y = None if y is None else y.to(self.device)
-            for m, s in enumerate(self.specs):
-                metrics[m][split] = split_metrics(logits[m], y, names)
-                if s.pos_weight == 1:
-                    metrics[m][split].update({f"intended_frac_pos@{w:g}": intended_frac_pos(logits[m], w) for w in INTENDED_WEIGHTS})
+            per_model = split_metrics_per_model(logits, None if y is None else y.to(self.device), names)
+            intended = intended_frac_pos_per_model(logits[unweighted], INTENDED_WEIGHTS) if unweighted else []
+            for m, values in enumerate(per_model):
+                metrics[m][split] = values
+            for m, fracs in zip(unweighted, intended):
+                metrics[m][split].update({f"intended_frac_pos@{w:g}": f for w, f in zip(INTENDED_WEIGHTS, fracs)})
         boundaries: list = [None] * self.M
         if self.grid is not None:
             for m, g in enumerate(self._geometry()):
                 metrics[m]["geometry"] = g
-            if self.epoch in self._snapshots:
+            if self.epoch in self._snapshots:  # all models' grids in one batched pass
                 probs = torch.softmax(self.logits(self.grid.inputs()), 2)[:, :, 1]
-                shape = (len(self.grid.ys), len(self.grid.xs))
-                boundaries = [probs[m].reshape(shape).cpu().numpy() for m in range(self.M)]
+                boundaries = list(probs.reshape(self.M, len(self.grid.ys), len(self.grid.xs)).cpu().numpy())
         return [EpochResult(self.epoch, self.spec.epochs, metrics[m], boundaries[m]) for m in range(self.M)]
 
     def _geometry(self) -> list[dict[str, float]]:
-        cache: dict[str, torch.Tensor] = {}
+        def margins(points: torch.Tensor) -> torch.Tensor:
+            z = self.logits(points)
+            return z[:, :, 1] - z[:, :, 0]
 
-        def margin_of(m: int):
-            def margin(points: torch.Tensor) -> torch.Tensor:
-                if "z" not in cache:  # boundary_offset samples the same points for every model
-                    z = self.logits(points)
-                    cache["z"] = (z[:, :, 1] - z[:, :, 0]).cpu()
-                return cache["z"][m]
-
-            return margin
-
-        def normal(m: int) -> torch.Tensor | None:
-            if self._svm is None:
-                return None
-            W = self.params[0][m]  # (in, 2): column c is class c's weights
-            return (W[:, 1] - W[:, 0]).detach().cpu()
-
+        normals = None
+        if self._svm is not None:  # W (M, in, 2): column c is class c's weights
+            normals = list((self.params[0][:, :, 1] - self.params[0][:, :, 0]).detach().cpu())
         svm = self._svm[0] if self._svm is not None else None
-        return [geometry.readouts(margin_of(m), self._centres, normal(m), svm) for m in range(self.M)]
+        return geometry.readouts_per_model(margins, self._centres, normals, svm)
 
 
 def train_batched(specs: list[RunSpec], device: str | None = None) -> Iterator[list[EpochResult]]:
