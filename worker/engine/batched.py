@@ -171,12 +171,11 @@ class BatchedTraining:
         h = as_input(x).flatten(2 if per_model else 1)
         if not per_model:
             h = h.unsqueeze(0).expand(self.M, -1, -1)
-        last = len(params) // 2 - 1
-        for i in range(0, len(params), 2):
-            h = torch.baddbmm(params[i + 1], h, params[i])
-            if i // 2 < last:
-                h = h.relu_()
-        return h
+        last = len(params) - 2
+        for i in range(0, last, 2):
+            h = torch.baddbmm(params[i + 1], h, params[i]).relu_()
+        # the 2-logit layer as (W^T h^T)^T: a bmm with 2 output columns is ~2x slower (measured)
+        return torch.baddbmm(params[last + 1].transpose(1, 2), params[last].transpose(1, 2), h.transpose(1, 2)).transpose(1, 2)
 
     # --- training ---------------------------------------------------------------------------
 
