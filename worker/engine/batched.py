@@ -8,7 +8,7 @@ and stepping them with one `torch.baddbmm` per layer pays that overhead once per
 What may differ between batched runs: `PER_MODEL` (weights, seed, L2, lr, momentum, loss and its
 parameters, DRW, resampling). Everything else (data, architecture, batch size, epochs, what is
 recorded) must be shared; `why_not_batchable` says what is not. Supported models: logreg and MLP
-without BatchNorm or dropout; no early stopping, no cosine schedule, no checkpoints.
+(with BatchNorm and dropout); no early stopping, no cosine schedule, no checkpoints.
 
 Equivalence with the per-run engine (`train.Training`), checked by tests/worker/test_batched.py:
 - initialisation: for each run `torch.manual_seed(seed)` then `make_model`, copied into the stacks;
@@ -17,6 +17,12 @@ Equivalence with the per-run engine (`train.Training`), checked by tests/worker/
 - loss: `per_example_loss` + `reduce_weighted` per model through autograd; the gradient of the sum
   of the M independent losses is each model's own gradient. Weighted CE (the paper's loss) has its
   backward pass written out by hand (`_ce_gradients`, the ops autograd would run);
+- dropout: each model draws its masks from its own generator, a copy of the global RNG state right
+  after its initialisation, in the order and shape the per-run engine's `nn.Dropout` draws them, so
+  on CPU the masks are the per-run engine's (on CUDA, where `F.dropout` has a fused kernel, they are
+  only equal in distribution);
+- BatchNorm: the M models' features are M x h channels of one `F.batch_norm`, so each model has its
+  own batch and running statistics;
 - update: torch.optim.SGD's (coupled weight decay `g + wd * p`, momentum buffer, `p -= lr * d`) on
   one flat buffer holding every parameter of every model;
 - metrics: the vectorised twins (`split_metrics_per_model`, `offsets_along`, ...) of the per-run
@@ -67,8 +73,6 @@ def why_not_batchable(specs: list[RunSpec]) -> str | None:
             return f"runs differ in {', '.join(diff)} (batched runs share data, architecture and schedule)"
     if first.model not in ("logreg", "mlp"):
         return f"model {first.model} is not supported by the batched engine (logreg, mlp)"
-    if first.model == "mlp" and (first.batchnorm or first.dropout):
-        return "MLP with BatchNorm or dropout is not supported by the batched engine yet"
     if first.patience:
         return "early stopping (patience) is not supported by the batched engine"
     if first.schedule != "constant":
@@ -112,18 +116,26 @@ class BatchedTraining:
         every = range(spec.epochs + 1)
         self._evaluated = set(frame_epochs(spec.epochs, spec.eval_points) if spec.eval_points else every) | self._snapshots
 
-        # stacked parameters: layer i has W (M, in, out) = Linear.weight.T and b (M, 1, out)
+        # stacked parameters, in each model's `parameters()` order: a Linear layer has W (M, in, out)
+        # = weight.T and b (M, 1, out); a BatchNorm layer its weight and bias as (M, 1, features)
         in_shape = tuple(data.x_train.shape[1:])
         self._feature_ndim = len(in_shape)
-        models = []
+        models, self._dropout_rngs = [], []
         for s in specs:
             torch.manual_seed(s.seed)
             models.append(make_model(s, in_shape))
-        linears = [[m for m in model.modules() if isinstance(m, nn.Linear)] for model in models]
-        stacks = []
-        for layer in range(len(linears[0])):
-            stacks.append(torch.stack([ls[layer].weight.detach().t() for ls in linears]))
-            stacks.append(torch.stack([ls[layer].bias.detach().unsqueeze(0) for ls in linears]))
+            # the per-run engine draws its dropout masks from the global RNG as it stands after
+            # initialisation; each model here draws its own from a copy of that state
+            self._dropout_rngs.append(torch.Generator().set_state(torch.get_rng_state()))
+        per_model = [[p.detach().t() if p.ndim == 2 else p.detach().unsqueeze(0) for p in model.parameters()] for model in models]
+        stacks = [torch.stack(ps) for ps in zip(*per_model)]
+        self._hidden = list(spec.hidden) if spec.model == "mlp" else []
+        self._batchnorm = spec.model == "mlp" and spec.batchnorm
+        self._dropout = spec.dropout if spec.model == "mlp" else 0.0
+        # BatchNorm running statistics: the models' features side by side as channels (M * h)
+        self._running = [
+            (torch.zeros(M * h, device=dev), torch.ones(M * h, device=dev)) for h in self._hidden
+        ] if self._batchnorm else []  # fmt: skip
         # All parameters live in one flat buffer (and their gradients in another), so that the SGD
         # update is a few fused ops over all layers and models; `params` are views into it.
         self._flat = torch.cat([t.reshape(-1) for t in stacks]).to(dev)
@@ -136,7 +148,8 @@ class BatchedTraining:
         self._use_wd = any(s.weight_decay for s in specs)
         self._buf: torch.Tensor | None = None
         self._mean_norm = torch.tensor([s.loss_norm == "mean" for s in specs], device=dev)
-        self._all_ce = all(s.loss == "ce" for s in specs)
+        # weighted CE on a plain net (the paper's setting) has its backward pass written out by hand
+        self._by_hand = all(s.loss == "ce" for s in specs) and not self._batchnorm and not self._dropout
         self._orders = [torch.Generator().manual_seed(s.seed) for s in specs]
         self.epoch = 0
         self._svm = geometry.max_margin_direction(data.x_train, data.y_train, bias="augmented") if spec.is_2d and spec.model == "logreg" else None
@@ -164,18 +177,38 @@ class BatchedTraining:
 
     # --- model ------------------------------------------------------------------------------
 
-    def forward(self, x: torch.Tensor, params: list[torch.Tensor] | None = None) -> torch.Tensor:
-        """x: (M, B, in) per-model inputs or (B, in) shared ones -> logits (M, B, 2)."""
+    def forward(self, x: torch.Tensor, params: list[torch.Tensor] | None = None, noise: list[torch.Tensor] | None = None) -> torch.Tensor:
+        """x: (M, B, in) per-model inputs or (B, in) shared ones -> logits (M, B, 2). `noise`: the
+        training step's dropout masks (already scaled by 1 / (1 - p)), one per hidden layer; given
+        or not, it also says whether BatchNorm is in training mode (batch statistics)."""
         params = self.params if params is None else params
+        training = noise is not None
         per_model = x.ndim == self._feature_ndim + 2
         h = as_input(x).flatten(2 if per_model else 1)
         if not per_model:
             h = h.unsqueeze(0).expand(self.M, -1, -1)
-        last = len(params) - 2
-        for i in range(0, last, 2):
-            h = torch.baddbmm(params[i + 1], h, params[i]).relu_()
+        p = iter(params)
+        for layer in range(len(self._hidden)):
+            W, b = next(p), next(p)
+            h = torch.baddbmm(b, h, W)
+            if self._batchnorm:
+                h = self._batchnorm_layer(h, next(p), next(p), layer, training)
+            h = torch.relu(h) if torch.is_grad_enabled() else h.relu_()
+            if self._dropout and training:
+                h = h * noise[layer]
+        W, b = next(p), next(p)
         # the 2-logit layer as (W^T h^T)^T: a bmm with 2 output columns is ~2x slower (measured)
-        return torch.baddbmm(params[last + 1].transpose(1, 2), params[last].transpose(1, 2), h.transpose(1, 2)).transpose(1, 2)
+        return torch.baddbmm(b.transpose(1, 2), W.transpose(1, 2), h.transpose(1, 2)).transpose(1, 2)
+
+    def _batchnorm_layer(self, h: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, layer: int, training: bool) -> torch.Tensor:
+        """BatchNorm1d of each model on its own statistics: the M models' features become M * h
+        channels of one `F.batch_norm` (the kernel the per-run engine runs, per channel)."""
+        M, B, width = h.shape
+        mean, var = self._running[layer]
+        flat = torch.nn.functional.batch_norm(
+            h.transpose(0, 1).reshape(B, M * width), mean, var, weight.reshape(-1), bias.reshape(-1), training, 0.1, 1e-5
+        )
+        return flat.view(B, M, width).transpose(0, 1)
 
     # --- training ---------------------------------------------------------------------------
 
@@ -197,18 +230,31 @@ class BatchedTraining:
         order = self._orders_this_epoch()
         # one gather per epoch, so that each step takes views (M, B, ...) of the epoch's data
         xs, ys = self._x[order], self._y[order]
-        onehots = torch.nn.functional.one_hot(ys, 2).to(self._weights.dtype) if self._all_ce else None
+        onehots = torch.nn.functional.one_hot(ys, 2).to(self._weights.dtype) if self._by_hand else None
         ws = torch.where(weighted.unsqueeze(1), self._weights.gather(1, order), torch.ones_like(order, dtype=self._weights.dtype))
         for start in range(0, order.shape[1], spec.batch_size):
             batch = slice(start, start + spec.batch_size)
             x, y, w = xs[:, batch], ys[:, batch], ws[:, batch]
-            if self._all_ce:
+            if self._by_hand:
                 self._ce_gradients(as_input(x).flatten(2), onehots[:, batch], w)
             else:
                 params = [p.detach().requires_grad_() for p in self.params]
-                grads = torch.autograd.grad(self._loss(self.forward(x, params), y, w), params)
+                logits = self.forward(x, params, self._dropout_masks(x.shape[1]))
+                grads = torch.autograd.grad(self._loss(logits, y, w), params)
                 torch.cat([g.reshape(-1) for g in grads], out=self._grad_flat)
             self._sgd_step()
+
+    def _dropout_masks(self, batch: int) -> list[torch.Tensor]:
+        """This step's dropout masks, drawn as `F.dropout` draws them on CPU (bernoulli(1 - p) on a
+        (B, h) tensor, then / (1 - p)), each model from its own generator, layer after layer."""
+        if not self._dropout:
+            return []
+        keep = 1.0 - self._dropout
+        masks = [torch.empty(self.M, batch, h) for h in self._hidden]
+        for m, rng in enumerate(self._dropout_rngs):
+            for mask in masks:
+                mask[m].bernoulli_(keep, generator=rng)
+        return [mask.div_(keep).to(self.device) for mask in masks]
 
     @torch.no_grad()
     def _ce_gradients(self, x: torch.Tensor, onehot: torch.Tensor, w: torch.Tensor) -> None:
