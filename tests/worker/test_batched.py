@@ -119,8 +119,9 @@ def test_unsupported_features_are_refused(update):
         BatchedTraining([a])
 
 
-def test_convnet_is_refused():
-    a = RunSpec(dataset="cifar10", model="convnet")
+@pytest.mark.parametrize("update", [{"model": "resnet"}, {"model": "convnet", "dropout": 0.5}])
+def test_resnet_and_convnet_with_dropout_are_refused(update):
+    a = RunSpec(dataset="cifar10").model_copy(update=update)
     assert not can_batch([a])
 
 

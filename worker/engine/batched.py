@@ -71,8 +71,10 @@ def why_not_batchable(specs: list[RunSpec]) -> str | None:
             a, b = first.model_dump(), spec.model_dump()
             diff = sorted(k for k in a if k not in PER_MODEL and a[k] != b[k])
             return f"runs differ in {', '.join(diff)} (batched runs share data, architecture and schedule)"
-    if first.model not in ("logreg", "mlp"):
-        return f"model {first.model} is not supported by the batched engine (logreg, mlp)"
+    if first.model not in ("logreg", "mlp", "convnet"):
+        return f"model {first.model} is not supported by the batched engine (logreg, mlp, convnet)"
+    if first.model == "convnet" and first.dropout:
+        return "ConvNet with dropout is not supported by the batched engine"
     if first.patience:
         return "early stopping (patience) is not supported by the batched engine"
     if first.schedule != "constant":
@@ -127,8 +129,7 @@ class BatchedTraining:
             # the per-run engine draws its dropout masks from the global RNG as it stands after
             # initialisation; each model here draws its own from a copy of that state
             self._dropout_rngs.append(torch.Generator().set_state(torch.get_rng_state()))
-        per_model = [[p.detach().t() if p.ndim == 2 else p.detach().unsqueeze(0) for p in model.parameters()] for model in models]
-        stacks = [torch.stack(ps) for ps in zip(*per_model)]
+        stacks = self._stack(models)
         self._hidden = list(spec.hidden) if spec.model == "mlp" else []
         self._batchnorm = spec.model == "mlp" and spec.batchnorm
         self._dropout = spec.dropout if spec.model == "mlp" else 0.0
@@ -149,11 +150,18 @@ class BatchedTraining:
         self._buf: torch.Tensor | None = None
         self._mean_norm = torch.tensor([s.loss_norm == "mean" for s in specs], device=dev)
         # weighted CE on a plain net (the paper's setting) has its backward pass written out by hand
-        self._by_hand = all(s.loss == "ce" for s in specs) and not self._batchnorm and not self._dropout
+        self._by_hand = spec.model in ("logreg", "mlp") and all(s.loss == "ce" for s in specs) and not self._batchnorm and not self._dropout
         self._orders = [torch.Generator().manual_seed(s.seed) for s in specs]
         self.epoch = 0
         self._svm = geometry.max_margin_direction(data.x_train, data.y_train, bias="augmented") if spec.is_2d and spec.model == "logreg" else None
         self._centres = geometry.class_centres(data.x_train, data.y_train) if spec.is_2d else None
+
+    # the layout `forward` works on (grouped.GroupedTraining stacks its ConvNets as they are)
+    eval_batch = EVAL_BATCH
+
+    def _stack(self, models: list[nn.Module]) -> list[torch.Tensor]:
+        per_model = [[p.detach().t() if p.ndim == 2 else p.detach().unsqueeze(0) for p in model.parameters()] for model in models]
+        return [torch.stack(ps) for ps in zip(*per_model)]
 
     def _per_model(self, name: str) -> torch.Tensor:
         return torch.tensor([float(getattr(s, name)) for s in self.specs], device=self.device)
@@ -306,7 +314,8 @@ class BatchedTraining:
     @torch.no_grad()
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         """Every model's logits on shared inputs: (M, len(x), 2)."""
-        return torch.cat([self.forward(x[i : i + EVAL_BATCH].to(self.device)) for i in range(0, len(x), EVAL_BATCH)], 1)
+        step = self.eval_batch
+        return torch.cat([self.forward(x[i : i + step].to(self.device)) for i in range(0, len(x), step)], 1)
 
     @torch.no_grad()
     def param_norms(self) -> list[float]:
@@ -356,11 +365,21 @@ class BatchedTraining:
         return geometry.readouts_per_model(margins, self._centres, normals, svm)
 
 
+def batched_training(specs: list[RunSpec], device: str | None = None) -> BatchedTraining:
+    """The batched program for `specs` (see `why_not_batchable`): stacked linear layers for logreg
+    and MLPs, one vmapped (grouped-convolution) network for ConvNets."""
+    if specs and specs[0].model == "convnet":
+        from .grouped import GroupedTraining  # it builds on this module
+
+        return GroupedTraining(specs, device)
+    return BatchedTraining(specs, device)
+
+
 def train_batched(specs: list[RunSpec], device: str | None = None) -> Iterator[list[EpochResult]]:
     """Per evaluated epoch, one `EpochResult` per spec (in order). Batchable specs train as one
     program; otherwise (see `why_not_batchable`) each run trains on its own and the results are
     zipped epoch by epoch, so callers see the same shape either way."""
     if can_batch(specs):
-        yield from BatchedTraining(specs, device)
+        yield from batched_training(specs, device)
         return
     yield from (list(results) for results in zip(*(train(s, device) for s in specs)))

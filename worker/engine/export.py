@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from .batched import BatchedTraining, groups, why_not_batchable
+from .batched import batched_training, groups, why_not_batchable
 from .outcome import History, Outcome
 from .spec import ExperimentSpec, RunSpec
 from .train import train
@@ -66,7 +66,7 @@ def write_results(
         writer.writerow(METRIC_COLUMNS)
         for group in plan:
             batch = [runs[i] for i in group]
-            epochs = BatchedTraining(batch, device) if len(group) > 1 else ([r] for r in train(batch[0], device))
+            epochs = batched_training(batch, device) if len(group) > 1 else ([r] for r in train(batch[0], device))
             for results in epochs:
                 for run_id, result in zip(group, results):
                     histories.setdefault(run_id, {})[result.epoch] = result.metrics
