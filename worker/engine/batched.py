@@ -285,8 +285,13 @@ class BatchedTraining:
                 g = torch.ops.aten.threshold_backward(torch.bmm(g, self.params[2 * i].transpose(1, 2)), hs[i], 0)
 
     def _loss(self, logits: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-        """Sum over models of each model's `reduce_weighted(per_example_loss(...))` (losses other than
-        CE, whose gradients `_ce_gradients` computes by hand)."""
+        """Sum over models of each model's `reduce_weighted(per_example_loss(...))`."""
+        if all(s.loss == "ce" for s in self.specs):  # the same arithmetic for all models at once
+            M, B = y.shape
+            losses = torch.nn.functional.cross_entropy(logits.reshape(M * B, 2), y.reshape(-1), reduction="none").view(M, B)
+            total = (w * losses).sum(1)
+            denom = torch.where(self._mean_norm, float(B), w.sum(1).clamp_min(torch.finfo(total.dtype).tiny))
+            return (total / denom).sum()
         loss = logits.new_zeros(())
         for m, s in enumerate(self.specs):
             params = {k: getattr(s, k) for k in LOSS_PARAMS}

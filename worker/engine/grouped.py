@@ -22,12 +22,17 @@ from torch import nn
 from torch.func import functional_call, vmap
 
 from .batched import BatchedTraining
+from .spec import RunSpec
+from .train import EVAL_BATCH
 from .data import as_input
 
 
 class GroupedTraining(BatchedTraining):
-    # the M models' activations for this many images at a time (the per-run engine: 1024 for one)
-    eval_batch = 128
+    def __init__(self, specs: list[RunSpec], device: str | None = None):
+        super().__init__(specs, device)
+        # evaluate the M models on this many images at a time: the per-run engine's 1024 on a GPU,
+        # fewer on a CPU, where M x 1024 ConvNet activations would take gigabytes
+        self.eval_batch = EVAL_BATCH if self.device.type == "cuda" else 128
 
     def _stack(self, models: list[nn.Module]) -> list[torch.Tensor]:
         """Each parameter stacked as it is, (M, *shape), in `named_parameters` order."""
