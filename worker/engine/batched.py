@@ -8,15 +8,17 @@ and stepping them with one `torch.baddbmm` per layer pays that overhead once per
 What may differ between batched runs: `PER_MODEL` (weights, seed, L2, lr, momentum, loss and its
 parameters, DRW, resampling). Everything else (data, architecture, batch size, epochs, what is
 recorded) must be shared; `why_not_batchable` says what is not. Supported models: logreg and MLP
-(with BatchNorm and dropout); no early stopping, no cosine schedule, no checkpoints.
+(with BatchNorm and dropout) here, the ConvNet without dropout in grouped.py (`batched_training`
+picks); no early stopping, no cosine schedule, no checkpoints.
 
 Equivalence with the per-run engine (`train.Training`), checked by tests/worker/test_batched.py:
 - initialisation: for each run `torch.manual_seed(seed)` then `make_model`, copied into the stacks;
 - minibatch order: each run's own `torch.Generator().manual_seed(seed)`, drawn exactly as
   `Training._batches` draws it;
-- loss: `per_example_loss` + `reduce_weighted` per model through autograd; the gradient of the sum
-  of the M independent losses is each model's own gradient. Weighted CE (the paper's loss) has its
-  backward pass written out by hand (`_ce_gradients`, the ops autograd would run);
+- loss: `per_example_loss` + `reduce_weighted` per model (one vectorised call when all are CE)
+  through autograd; the gradient of the sum of the M independent losses is each model's own
+  gradient. Weighted CE on a plain MLP or logreg (the paper's setting) has its backward pass
+  written out by hand (`_ce_gradients`, the ops autograd would run), ~2x faster on nets this small;
 - dropout: each model draws its masks from its own generator, a copy of the global RNG state right
   after its initialisation, in the order and shape the per-run engine's `nn.Dropout` draws them, so
   on CPU the masks are the per-run engine's (on CUDA, where `F.dropout` has a fused kernel, they are
