@@ -56,3 +56,11 @@ def test_models_train_on_their_own_minibatch_order(runs):
 def test_convnet_with_dropout_is_not_grouped(cifar_jpeg):
     a = RunSpec(**SMALL, data_path=str(cifar_jpeg), dropout=0.5)
     assert not can_batch([a, a.model_copy(update={"seed": 1})])
+
+
+def test_auto_engine_groups_convnets_only_on_a_gpu():
+    from worker.engine.export import plan_groups
+
+    runs = ExperimentSpec(base=RunSpec(**SMALL), sweep={"pos_weight": [0.25, 4.0]}).runs()
+    assert plan_groups(runs, "auto", "cpu") == [[0], [1]]  # grouped convolutions were no faster on a CPU
+    assert plan_groups(runs, "batched", "cpu") == [[0, 1]]
