@@ -80,8 +80,8 @@ def offsets_along(s: Tensor, margins: Tensor) -> list[float]:
     between = torch.where(change, s[:-1] + ds * a / torch.where(change, a - b, 1.0) - 0.5, math.inf)
     candidates = torch.cat([exact, between], 1)
     nearest = candidates.gather(1, candidates.abs().argmin(1, keepdim=True)).squeeze(1)
-    nearest = torch.where(torch.isfinite(nearest) & torch.isfinite(m).all(1), nearest, math.nan)
-    return nearest.tolist()
+    found = (torch.isfinite(nearest) & torch.isfinite(m).all(1)).tolist()
+    return [value if ok else math.nan for value, ok in zip(nearest.tolist(), found)]  # math.nan: results compare equal
 
 
 def max_margin_direction(

@@ -71,7 +71,8 @@ def split_metrics_per_model(
     if n == 0:
         return [dict.fromkeys(names, math.nan) for _ in range(M)]
     rows = torch.stack([columns[k].double() for k in names], 1).cpu().tolist()  # one copy for all models
-    return [dict(zip(names, row)) for row in rows]
+    # undefined values are the one `math.nan`, so that equal results compare equal (nan != nan)
+    return [{k: math.nan if math.isnan(v) else v for k, v in zip(names, row)} for row in rows]
 
 
 def interpolation_epoch(train_accs: Sequence[float], tol: float = 1e-9) -> int | None:
