@@ -37,14 +37,15 @@ WEIGHTS8 = [1 / 16, 1 / 8, 1 / 4, 1 / 2, 2.0, 4.0, 8.0, 16.0]
 QUICK_PRESETS = ("bl-synth-linear", "bl-synth-mlp", "bl-synth-l2")
 
 
-def sweeps(epochs: int, eval_points: int) -> dict[str, list[RunSpec]]:
+def sweeps(epochs: int, eval_points: int, preset_epochs: int | None = None) -> dict[str, list[RunSpec]]:
     issue = ExperimentSpec(
         base=RunSpec(model="mlp", hidden=[100, 100], n_train=250, batch_size=50, epochs=epochs, eval_points=eval_points),
         sweep={"pos_weight": WEIGHTS8, "seed": [0, 1]},
     )
     out = {"mlp_8x2_batch50": issue.runs()}
     for name in QUICK_PRESETS:
-        out[f"{name} (quick)"] = presets.get(name).quick.runs()
+        runs = presets.get(name).quick.runs()
+        out[f"{name} (quick)"] = [r.model_copy(update={"epochs": preset_epochs}) for r in runs] if preset_epochs else runs
     return out
 
 
@@ -92,13 +93,17 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=1000, help="epochs of the MLP sweep (the issue: 1,000)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--eval-points", type=int, default=50, help="MLP sweep: evaluate at this many log-spaced epochs (0 = every epoch)")
+    parser.add_argument("--preset-epochs", type=int, help="train the quick presets this many epochs (default: their own)")
     parser.add_argument("--only", help="run only the sweeps whose name contains this")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "sweep2d.json")
     args = parser.parse_args()
     torch.set_num_threads(1)
 
     rows = []
-    for name, runs in sweeps(args.epochs, args.eval_points).items():
+    meta = {"torch": torch.__version__, "threads": torch.get_num_threads(), "machine": platform.processor() or platform.machine(),
+            "repeats": args.repeats, "note": "median wall time; both sides alternate in one process, one torch thread"}  # fmt: skip
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    for name, runs in sweeps(args.epochs, args.eval_points, args.preset_epochs).items():
         if args.only and args.only not in name:
             continue
         naive_t, batch_t = [], []
@@ -118,6 +123,7 @@ def main() -> None:
             flops, peak = sweep_flops(runs), matmul_flops(args.repeats)
             row |= {"batched_gflops": flops / batch_s / 1e9, "matmul_gflops": peak / 1e9, "fraction_of_matmul": flops / batch_s / peak}
         rows.append(row)
+        args.out.write_text(json.dumps({"meta": meta, "results": rows}, indent=2))  # after each sweep: a long run keeps what it measured
         print(f"{name}: per-run {naive_s:.2f}s, batched {batch_s:.2f}s", flush=True)
 
     print(f"\n{'sweep':<28} {'runs':>4} {'epochs':>6} {'batch':>5} {'per-run runs/s':>15} {'batched runs/s':>15} {'ratio':>7}")
@@ -126,10 +132,6 @@ def main() -> None:
     for r in rows:
         if "batched_gflops" in r:
             print(f"{r['sweep']}: batched {r['batched_gflops']:.1f} GFLOP/s = {r['fraction_of_matmul']:.0%} of a 1024x1024 matmul's {r['matmul_gflops']:.1f} GFLOP/s")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    meta = {"torch": torch.__version__, "threads": torch.get_num_threads(), "machine": platform.processor() or platform.machine(),
-            "repeats": args.repeats, "note": "median wall time; both sides alternate in one process, one torch thread"}  # fmt: skip
-    args.out.write_text(json.dumps({"meta": meta, "results": rows}, indent=2))
     print(f"wrote {args.out}")
 
 
