@@ -6,7 +6,9 @@ Side A trains a run with `for _ in train(spec)` and keeps nothing. Side B runs t
 the Celery task's body, `worker.tasks.execute`: claim, metrics and quantised, compressed boundary
 frames upserted through `backend.lifecycle.flush` / `store.record_epochs`, heartbeat, cancel check
 and checkpoints, into a fresh database (SQLite in a temporary directory unless `--db-url`). The
-cost is (B - A) / B, median of `--repeats` alternating repeats, at the worker's default flush
+cost is (B - A) / B, median of `--repeats` alternating repeats, and, robust to a machine whose load
+swings between the two sides, the share of B's own wall time spent in the persisting calls
+(`lifecycle.flush`, `store.save_grid`, `torch.save` of checkpoints, timed around the real calls), at the worker's default flush
 interval and with a flush after every epoch (the worst case). The run: the quick `bl-synth-mlp`
 preset's first run (2-D MLP, every epoch evaluated, 24 boundary frames). Prints a table and
 writes bench/results/persist.json.
@@ -44,15 +46,42 @@ def bare(spec: ExperimentSpec) -> None:
         pass
 
 
-def persisted(spec: ExperimentSpec) -> None:
+class Stopwatch:
+    """Wraps the real persisting calls (nothing is faked) and adds up the time spent in them."""
+
+    def __init__(self):
+        self.seconds = 0.0
+
+    def wrap(self, owner, name: str) -> None:
+        real = getattr(owner, name)
+
+        def timed(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return real(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - start
+
+        setattr(owner, name, timed)
+
+
+WATCH = Stopwatch()
+for owner, name in ((lifecycle, "flush"), (store, "save_grid"), (torch, "save")):  # epochs + frames, grid, checkpoints
+    WATCH.wrap(owner, name)
+
+
+def persisted(spec: ExperimentSpec, inside: list[float]) -> None:
     from worker.tasks import execute
 
     settings = get_settings()
+    WATCH.seconds = 0.0
+    start = time.perf_counter()
     with session_scope(settings.db_url) as s:
         run_id = store.create_experiment(s, spec).runs[0].id
     claim, why = lifecycle.claim(settings, run_id, "bench")
     assert claim is not None, why
     assert execute(run_id, claim) == "succeeded"
+    inside.append(WATCH.seconds / (time.perf_counter() - start))
     lifecycle.finish(settings, run_id, claim.attempt, "succeeded")
 
 
@@ -83,21 +112,22 @@ def main() -> None:
             get_settings.cache_clear()
             settings = get_settings()
             upgrade(settings.db_url)
-            bare_t, stored_t = [], []
+            bare_t, stored_t, inside = [], [], []
             for _ in range(args.repeats):
                 bare_t.append(seconds(bare, spec))
-                stored_t.append(seconds(persisted, spec))
+                stored_t.append(seconds(persisted, spec, inside))
             a, b = statistics.median(bare_t), statistics.median(stored_t)
             rows.append({
                 "case": label, "flush_seconds": settings.flush_seconds, "database": settings.db_url.split(":")[0],
                 "epochs": spec.base.epochs, "bare_s": bare_t, "persisted_s": stored_t, "fraction": (b - a) / b,
+                "fraction_inside": inside, "fraction_inside_median": statistics.median(inside),
             })  # fmt: skip
             print(f"{label}: bare {a:.2f}s, persisted {b:.2f}s", flush=True)
 
-    print(f"\n{'case':<26} {'database':>10} {'bare s':>8} {'persisted s':>12} {'cost':>7}")
+    print(f"\n{'case':<26} {'database':>10} {'bare s':>8} {'persisted s':>12} {'B-A / B':>8} {'in flush':>9}")
     for r in rows:
         a, b = statistics.median(r["bare_s"]), statistics.median(r["persisted_s"])
-        print(f"{r['case']:<26} {r['database']:>10} {a:>8.2f} {b:>12.2f} {r['fraction']:>7.1%}")
+        print(f"{r['case']:<26} {r['database']:>10} {a:>8.2f} {b:>12.2f} {r['fraction']:>8.1%} {r['fraction_inside_median']:>9.1%}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     meta = {"torch": torch.__version__, "run": f"{PRESET} (quick), first run", "repeats": args.repeats,
             "note": "median wall time; both sides alternate in one process, one torch thread"}  # fmt: skip
