@@ -7,7 +7,15 @@ import math
 import pytest
 import torch
 
-from worker.engine.geometry import boundary_angle, boundary_offset, cosine, linear_boundary, max_margin_direction
+from worker.engine.geometry import (
+    boundary_angle,
+    boundary_offset,
+    cosine,
+    linear_boundary,
+    max_margin_direction,
+    offsets_along,
+    segment,
+)
 
 T = torch.tensor
 
@@ -138,3 +146,19 @@ def test_svm_rejects_inseparable():
         max_margin_direction(x, y, bias="augmented", max_iter=2000)
     with pytest.raises(ValueError):
         max_margin_direction(x, torch.ones(4, dtype=torch.long))
+
+
+def test_offsets_of_many_models_at_once_by_hand():
+    s, points = segment(C_NEG, C_POS, steps=2001)
+    assert points[0].tolist() == [0.0, 0.0] and points[-1].tolist() == [2.0, 0.0] and len(s) == 2001
+    x1 = points[:, 0].double()
+    margins = torch.stack([
+        x1 - 1.0,                    # crosses at the midpoint
+        x1 - 0.6,                    # s = 0.3
+        (x1 - 0.4) * (x1 - 1.4),     # s = 0.2 and 0.7: the one nearest the middle
+        x1 + 5.0,                    # never crosses
+        torch.where(x1 > 1.9, math.inf, x1 - 1.0),  # not finite
+    ])  # fmt: skip
+    got = offsets_along(s, margins)
+    assert got[:3] == pytest.approx([0.0, -0.2, 0.2], abs=1e-6)
+    assert math.isnan(got[3]) and math.isnan(got[4])

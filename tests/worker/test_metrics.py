@@ -10,10 +10,13 @@ from torch import nn
 
 from worker.engine.metrics import (
     intended_frac_pos,
+    intended_frac_pos_per_model,
     interpolation_epoch,
     normalised_margin,
+    normalised_margin_per_model,
     param_norm,
     split_metrics,
+    split_metrics_per_model,
 )
 
 # Five examples, logit difference z_pos - z_neg = 2, -1, 0.5, -3, 1:
@@ -98,3 +101,32 @@ def test_param_norm_and_normalised_margin():
     assert normalised_margin(LOGITS, Y, 5.0) == pytest.approx(-1 / 5)
     y_right = torch.tensor([1, 0, 1, 0, 1])  # v = 2, 1, 0.5, 3, 1 -> min 0.5
     assert normalised_margin(LOGITS, y_right, 2.0) == pytest.approx(0.25)
+
+
+def test_per_model_metrics_by_hand():
+    # model 0: the logits above; model 1: their negation, so differences -2, 1, -0.5, 3, -1 and
+    # predictions 0, 1, 0, 1, 0 (correct: no, yes, yes, no, yes)
+    both = torch.stack([LOGITS, -LOGITS])
+    m0, m1 = split_metrics_per_model(both, Y)
+    assert m0["acc"] == pytest.approx(2 / 5) and m1["acc"] == pytest.approx(3 / 5)
+    assert m1["acc_pos"] == pytest.approx(1 / 2) and m1["acc_neg"] == pytest.approx(2 / 3)
+    assert m1["balanced_acc"] == pytest.approx((1 / 2 + 2 / 3) / 2)
+    assert m1["frac_pred_pos"] == pytest.approx(2 / 5) and m1["frac_pred_neg"] == pytest.approx(3 / 5)
+    ce1 = [math.log1p(math.exp(2.0)), math.log1p(math.exp(-1.0)), math.log1p(math.exp(-0.5)),
+           math.log1p(math.exp(3.0)), math.log1p(math.exp(-1.0))]  # fmt: skip
+    assert m1["loss"] == pytest.approx(sum(ce1) / 5, rel=1e-6)
+    assert list(m0) == ["frac_pred_neg", "frac_pred_pos", "loss", "acc", "acc_neg", "acc_pos", "balanced_acc"]
+    assert split_metrics_per_model(both, None, ("cat", "dog"))[1] == pytest.approx(
+        {"frac_pred_cat": 3 / 5, "frac_pred_dog": 2 / 5, "frac_pred_pos": 2 / 5})
+    with pytest.raises(ValueError):
+        split_metrics_per_model(LOGITS, Y)  # (B, 2): the model axis is missing
+
+
+def test_per_model_intended_effect_and_margin_by_hand():
+    both = torch.stack([LOGITS, -LOGITS])  # differences 2, -1, 0.5, -3, 1 and -2, 1, -0.5, 3, -1
+    fracs = intended_frac_pos_per_model(both, [1.0, math.exp(1.5)])
+    assert fracs[0] == pytest.approx([3 / 5, 4 / 5])
+    assert fracs[1] == pytest.approx([2 / 5, 4 / 5])  # +1.5: -0.5, 2.5, 1, 4.5, 0.5
+    # margins v of model 1 against Y: -2, -1, 0.5, -3, 1 -> min -3
+    assert normalised_margin_per_model(both, Y, [5.0, 2.0]) == pytest.approx([-1 / 5, -3 / 2])
+    assert math.isnan(normalised_margin_per_model(both, Y, [5.0, 0.0])[1])

@@ -8,7 +8,7 @@ classes; the offset and angle here can (PAPER.md, "What a prototype showed").
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -52,22 +52,36 @@ def boundary_offset(
     `predict_margin` maps points (N, d) to z_pos - z_neg (N,), or to logits (N, 2). Points have
     the centres' dtype and device.
     """
-    centre_neg, centre_pos = centre_neg.flatten(), centre_pos.flatten()
-    s = torch.linspace(0.0, 1.0, steps, dtype=torch.float64)
-    points = centre_neg + s.to(centre_neg).unsqueeze(1) * (centre_pos - centre_neg)  # centres' dtype, device
+    s, points = segment(centre_neg, centre_pos, steps)
     m = predict_margin(points)
     if m.ndim == 2 and m.shape[1] == 2:
         m = m[:, 1] - m[:, 0]
-    m = m.detach().double().flatten().cpu()
-    if not torch.isfinite(m).all():
-        return math.nan
+    return offsets_along(s, m.reshape(1, -1))[0]
 
-    crossings = s[m == 0].tolist()  # exactly on the boundary at a sample
-    k = torch.nonzero(m[:-1] * m[1:] < 0).flatten()  # sign change between samples k and k+1
-    crossings += (s[k] + (s[k + 1] - s[k]) * m[k] / (m[k] - m[k + 1])).tolist()
-    if not crossings:
-        return math.nan
-    return min((c - 0.5 for c in crossings), key=abs)
+
+def segment(centre_neg: Tensor, centre_pos: Tensor, steps: int = 2001) -> tuple[Tensor, Tensor]:
+    """`steps` positions s in [0, 1] (float64) and the points centre_neg + s (centre_pos - centre_neg)
+    (the centres' dtype and device) at which `boundary_offset` samples the margin."""
+    centre_neg, centre_pos = centre_neg.flatten(), centre_pos.flatten()
+    s = torch.linspace(0.0, 1.0, steps, dtype=torch.float64)
+    return s, centre_neg + s.to(centre_neg).unsqueeze(1) * (centre_pos - centre_neg)
+
+
+@torch.no_grad()
+def offsets_along(s: Tensor, margins: Tensor) -> list[float]:
+    """`boundary_offset` of M models at once from their margins (M, steps) at the positions `s`:
+    the crossing nearest the midpoint, by linear interpolation; NaN where a row never crosses or is
+    not finite. Vectorised because a sweep asks this of every model at every evaluated epoch."""
+    m = margins.detach().double().cpu()
+    exact = torch.where(m == 0, s - 0.5, math.inf)  # exactly on the boundary at a sample
+    a, b = m[:, :-1], m[:, 1:]
+    change = a * b < 0  # sign change between samples k and k+1
+    ds = (s[1:] - s[:-1]).expand_as(a)
+    between = torch.where(change, s[:-1] + ds * a / torch.where(change, a - b, 1.0) - 0.5, math.inf)
+    candidates = torch.cat([exact, between], 1)
+    nearest = candidates.gather(1, candidates.abs().argmin(1, keepdim=True)).squeeze(1)
+    found = (torch.isfinite(nearest) & torch.isfinite(m).all(1)).tolist()
+    return [value if ok else math.nan for value, ok in zip(nearest.tolist(), found)]  # math.nan: results compare equal
 
 
 def max_margin_direction(
@@ -170,7 +184,22 @@ def readouts(
     """The per-epoch geometry of a 2-D run: where the boundary crosses the segment between the class
     centres, and (linear models) the cosine of its normal to the max-margin one. Finer readouts than
     frac_pred_pos, which stays at 0.5 while a boundary still moves through an empty gap."""
-    out = {"offset": boundary_offset(predict_margin, *centres)}
-    if normal is not None and svm_normal is not None and float(normal.norm()) > 0:
-        out["svm_cosine"] = cosine(normal, svm_normal)
+    margins = lambda points: predict_margin(points).reshape(1, -1)  # noqa: E731
+    return readouts_per_model(margins, centres, None if normal is None else [normal], svm_normal)[0]
+
+
+def readouts_per_model(
+    predict_margins: Callable[[Tensor], Tensor],
+    centres: tuple[Tensor, Tensor],
+    normals: Sequence[Tensor] | None = None,
+    svm_normal: Tensor | None = None,
+) -> list[dict[str, float]]:
+    """`readouts` of M models at once: `predict_margins` maps points (N, d) to z_pos - z_neg of
+    every model, (M, N); `normals` (linear models) has one normal per model."""
+    s, points = segment(*centres)
+    out = [{"offset": offset} for offset in offsets_along(s, predict_margins(points))]
+    if normals is not None and svm_normal is not None:
+        for readout, normal in zip(out, normals):
+            if float(normal.norm()) > 0:
+                readout["svm_cosine"] = cosine(normal, svm_normal)
     return out
