@@ -95,6 +95,12 @@ def beat(settings: Settings, run_id: int, attempt: int) -> bool:
         return _set(s, run_id, {"status": "running", "attempts": attempt}, heartbeat_at=utcnow())
 
 
+def record_environment(settings: Settings, run_id: int, attempt: int, environment: dict[str, Any]) -> bool:
+    """Note where this attempt trains (a resumed run shows its last worker's)."""
+    with session_scope(settings.db_url) as s:
+        return _set(s, run_id, {"status": "running", "attempts": attempt}, environment=environment)
+
+
 def flush(settings: Settings, run_id: int, attempt: int, records: list, checkpoint: tuple[int, bytes] | None) -> str:
     """One transaction per flush: heartbeat, epoch rows, optional checkpoint. Returns "ok",
     "cancel" (stop now, keep the epochs) or "lost" (another attempt owns the run: write nothing)."""

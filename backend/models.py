@@ -66,6 +66,7 @@ class Run(Base):
     epochs: Mapped[int] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text, default=None)
     worker: Mapped[str | None] = mapped_column(String(200), default=None)
+    environment: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)  # versions, device, commit
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)

@@ -45,6 +45,7 @@ class RunPublic(Public):
     epochs: int
     error: str | None
     worker: str | None
+    environment: dict[str, Any] | None = None  # where it trained: package versions, device, iwlab commit
     created_at: UtcDatetime
     started_at: UtcDatetime | None
     finished_at: UtcDatetime | None

@@ -35,6 +35,7 @@ from backend.queue import TRAIN_TASK
 from backend.settings import get_settings
 
 from .celery_app import app
+from .environment import describe
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -127,6 +128,8 @@ def execute(run_id: int, claim: lifecycle.Claim) -> str:
     settings = get_settings()
     resume = torch.load(io.BytesIO(claim.checkpoint), weights_only=True) if claim.checkpoint else None
     training = train(RunSpec.model_validate(claim.params), device=settings.device, resume=resume)
+    env = describe(str(training.device))
+    persist(lambda: lifecycle.record_environment(settings, run_id, claim.attempt, env), f"run {run_id}: environment")
     if training.grid is not None:  # 2-D runs: the window the boundary frames are drawn on
         grid = training.grid
 

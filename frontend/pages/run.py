@@ -98,6 +98,7 @@ def environment(run: dict) -> html.Div:
         ("worker host", run.get("worker") or "not claimed yet"),
         ("attempts", f"{run.get('attempts', 0)}" + (" (resumed after a worker died)" if run.get("attempts", 0) > 1 else "")),
         ("training set fit at", f"epoch {run['fit_epoch']}" if run.get("fit_epoch") is not None else "not yet"),
+        *environment_facts(run.get("environment")),
         *[(label, format_time(at)) for label, at in history if at],
     ]
     if run.get("cancel_requested") and run["status"] not in FINISHED:
@@ -105,6 +106,16 @@ def environment(run: dict) -> html.Div:
     items = [html.Tr([html.Th(k, className="fw-normal text-muted"), html.Td(v)]) for k, v in facts]
     error = [html.H6("Error", className="mt-3 text-danger"), html.Pre(run["error"], id="run-error", className="small bg-light p-2 mb-0 text-danger", style={"whiteSpace": "pre-wrap"})] if run.get("error") else []
     return html.Div([dbc.Table(html.Tbody(items), size="sm", className="mb-0", id="run-env-table"), *error])
+
+
+def environment_facts(env: dict | None) -> list[tuple[str, str]]:
+    """The worker's own record of where it trained (None until a worker has claimed the run)."""
+    if not env:
+        return []
+    packages = ", ".join(f"{name} {v}" for name, v in (env.get("packages") or {}).items() if v)
+    device = f"{env.get('device_name') or ''} ({env.get('device')}, {env.get('torch_threads')} torch threads)"
+    return [("device", device), ("packages", packages), ("python", f"{env.get('python')} on {env.get('platform')}"),
+            ("iwlab commit", env.get("git_commit") or "not a git checkout")]
 
 
 def metric_figure(rows: list[dict], metric: str, logx: bool) -> go.Figure:

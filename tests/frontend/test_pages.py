@@ -42,6 +42,11 @@ def test_run_page_shows_parameters_history_error_and_every_metric():
     words = texts(run.environment(r))
     assert "w1" in words and "2 (resumed after a worker died)" in words and "not yet" in words and "2026-01-01 00:02" in words
     assert "RuntimeError: boom\nTraceback line" in words
+    env = {"device": "cuda:0", "device_name": "NVIDIA H100", "torch_threads": 1, "python": "3.11.2", "platform": "Linux-6.1",
+           "git_commit": None, "packages": {"iwlab": "0.1.0", "torch": "2.13.0", "numpy": None}}
+    facts = dict(run.environment_facts(env))
+    assert facts["device"] == "NVIDIA H100 (cuda:0, 1 torch threads)" and facts["packages"] == "iwlab 0.1.0, torch 2.13.0"
+    assert facts["iwlab commit"] == "not a git checkout" and run.environment_facts(None) == []
     params = {texts(tr)[0]: texts(tr)[1] for tr in walk(run.spec_table(r)) if isinstance(tr, html.Tr)}
     assert params["pos_weight"] == "10" and params["seed"] == "1" and params["hidden"] == "64"
     head = run.header(r)

@@ -1,6 +1,7 @@
 """The lab-server path for real: API -> Redis -> a Celery worker process -> Postgres -> API."""
 
 import os
+import platform
 import sys
 from collections.abc import Iterator
 
@@ -46,6 +47,11 @@ def test_experiment_trains_on_a_real_worker_and_lands_in_postgres(lab):
 
     runs = client.get(f"/api/v1/experiments/{exp['id']}/runs").json()
     assert all(r["epochs_done"] == 150 and r["worker"] and r["finished_at"] for r in runs)
+    import torch  # the worker runs from this same environment: it must report what this process sees
+
+    env = runs[0]["environment"]
+    assert env["packages"]["torch"] == torch.__version__
+    assert env["device"] == "cpu" and env["python"] == platform.python_version() and env["torch_threads"] == 1
     rows = client.get(f"/api/v1/experiments/{exp['id']}/metrics", params={"split": "test", "metric": "frac_pred_pos"}).json()
     frac = {(r["run_id"], r["epoch"]): r["value"] for r in rows}
     assert len(frac) == 3 * 151, "one row per run and epoch, 0 to 150, none duplicated"
