@@ -25,8 +25,13 @@ import math
 from statistics import mean
 
 from .outcome import Outcome
-from .spec import RunSpec
+from .spec import ExperimentSpec, RunSpec
 from .synthetic import CENTRES, WANG_RADIUS
+
+
+def applies(spec: ExperimentSpec) -> bool:
+    """An L2 x weight sweep on data whose intended shift is known."""
+    return spec.base.dataset == "wang_gaussians" and "weight_decay" in spec.sweep and "pos_weight" in spec.sweep
 
 
 def intended_shift(spec: RunSpec, weight: float) -> float:
