@@ -94,7 +94,7 @@ def _no_l2_falls_short(factor: float) -> Check:
         gaps = calibration.gaps(o)
         row = calibration.shift_table(o)[0.0]
         short = all(abs(r) < abs(i) for r, i in row.values())
-        return short and gaps[0.0] >= factor * min(gaps.values()), f"gap {gaps[0.0]:.4f} vs best {min(gaps.values()):.4f}; |realised| < |intended| for every weight: {short}"
+        return short and gaps[0.0] >= factor * min(gaps.values()), f"gap {gaps[0.0]:.4f} vs best {min(gaps.values()):.4f}; every weight short of its intended shift: {short}"
 
     return Check(f"without L2 every weight moves the boundary less than intended, and the gap is >= {factor} x the best L2's", measure)
 
