@@ -60,3 +60,23 @@ def test_gaps_compare_each_weights_shift_from_the_unweighted_run_with_the_intend
     assert gaps[1.0] == pytest.approx(2 * abs(target))
     assert calibration.closest_l2(o) == 0.1
     assert calibration.shift_table(o)[0.0][4.0] == pytest.approx((-0.01, target))
+
+
+def test_the_report_heatmap_shows_realised_minus_intended_per_l2_and_weight():
+    from frontend.report import calibration_figure
+
+    target = calibration.intended_shift(RunSpec(**GAUSSIANS), 4.0)
+    o = outcome_with_offsets({(0.0, 1.0): 0.1, (0.0, 4.0): 0.1, (0.1, 1.0): 0.2, (0.1, 4.0): 0.2 + target})
+    heatmap = calibration_figure(o).data[0]
+    assert list(heatmap.y) == ["L2 0", "L2 0.1"] and list(heatmap.x) == ["w = 4"]
+    assert heatmap.z[0][0] == pytest.approx(-target) and heatmap.z[1][0] == pytest.approx(0.0, abs=1e-12)
+    assert "closest L2: 0.1" in calibration_figure(o).layout.title.text
+
+
+def test_only_an_l2_by_weight_sweep_on_the_gaussians_gets_the_heatmap():
+    from worker.engine.spec import ExperimentSpec
+
+    sweep = {"weight_decay": [0.0, 0.1], "pos_weight": [1.0, 4.0]}
+    assert calibration.applies(ExperimentSpec(base=RunSpec(**GAUSSIANS), sweep=sweep))
+    assert not calibration.applies(ExperimentSpec(base=RunSpec(dataset="blobs"), sweep=sweep))
+    assert not calibration.applies(ExperimentSpec(base=RunSpec(**GAUSSIANS), sweep={"pos_weight": [1.0, 4.0]}))

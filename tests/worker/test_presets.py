@@ -45,3 +45,18 @@ def test_quick_cifar_preset_on_the_real_images(name, cifar_jpeg, tmp_path):
 def test_unknown_preset_names_the_choices():
     with pytest.raises(KeyError, match="bl-synth-linear"):
         presets.get("bl-nope")
+
+
+def test_offset_and_at_least_read_seed_means_of_one_arm():
+    from worker.engine.outcome import Outcome
+    from worker.engine.presets.base import at_least, offset
+    from worker.engine.spec import RunSpec
+
+    o = Outcome()
+    for loss, seed, value in [("ce", 0, 0.1), ("ce", 1, 0.3), ("la", 0, -0.1)]:
+        o.add(RunSpec(loss=loss, seed=seed), {5: {"geometry": {"offset": value}}})
+    assert offset(o, loss="ce") == pytest.approx(0.2)
+    check = at_least("ce minus la", lambda o: offset(o, loss="ce") - offset(o, loss="la"), 0.25)
+    assert check.run(o) == (True, "0.300") and check.claim == "ce minus la >= 0.25"
+    with pytest.raises(ValueError, match="vs"):
+        offset(o, loss="vs")
