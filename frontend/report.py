@@ -104,7 +104,7 @@ def _write(preset: Preset, spec: ExperimentSpec, outcome: Outcome, results: Sequ
             name = "offset" + (f"-{_slug(label)}" if axes else "") + ".png"
             fig = curve_figure(
                 weight_curves(sub, "geometry", "offset"), title=f"{preset.name}: boundary offset" + (f" ({label})" if axes else ""),
-                ytitle="offset on the centre segment (0 = midpoint)", reference=None, logx=True,
+                ytitle="offset (0 = midpoint of the centres)", reference=None, logx=True,
             )  # fmt: skip
             fig.data = fig.data[1:]
             fig.update_yaxes(range=None, autorange=True)
