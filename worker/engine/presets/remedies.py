@@ -44,21 +44,19 @@ IMBALANCE = 16.0
 SUBSAMPLING_L2 = 0.1
 
 
-def _subsampling_effect(wd: float):
-    """How far sub-sampling the positive class moves the final boundary (no weights)."""
-    return lambda o: abs(offset(o, imbalance=IMBALANCE, pos_weight=1.0, weight_decay=wd) - offset(o, imbalance=1.0, pos_weight=1.0, weight_decay=wd))
+BALANCED = {"imbalance": 1.0, "pos_weight": 1.0}
+SUBSAMPLED = {"imbalance": IMBALANCE, "pos_weight": 1.0}
+WEIGHTED_BACK = {"imbalance": IMBALANCE, "pos_weight": IMBALANCE}
 
 
-def _weighting_back(epoch: int | str, wd: float):
-    """How far weighting the sub-sampled class back moves the boundary of the imbalanced data."""
-    return lambda o: abs(
-        offset(o, epoch, imbalance=IMBALANCE, pos_weight=IMBALANCE, weight_decay=wd) - offset(o, epoch, imbalance=IMBALANCE, pos_weight=1.0, weight_decay=wd)
-    )
+def _apart(a: dict, b: dict, wd: float, epoch: int | str = "end"):
+    """How far apart the boundaries of two arms are (same L2), seed means."""
+    return lambda o: abs(offset(o, epoch, **a, weight_decay=wd) - offset(o, epoch, **b, weight_decay=wd))
 
 
 def _weighting_back_fades(ratio: float, early: int) -> Check:
     def measure(o: Outcome) -> tuple[bool, str]:
-        first, end = _weighting_back(early, 0.0)(o), _weighting_back("end", 0.0)(o)
+        first, end = _apart(WEIGHTED_BACK, SUBSAMPLED, 0.0, early)(o), _apart(WEIGHTED_BACK, SUBSAMPLED, 0.0)(o)
         return end <= ratio * first, f"{first:.3f} -> {end:.3f}"
 
     return Check(f"without L2, weighting back moves the imbalanced boundary at the end by <= {ratio} x its shift at epoch {early}", measure)
@@ -66,9 +64,8 @@ def _weighting_back_fades(ratio: float, early: int) -> Check:
 
 def _weighting_plus_l2_undoes_subsampling(ratio: float) -> Check:
     def measure(o: Outcome) -> tuple[bool, str]:
-        wd = SUBSAMPLING_L2
-        left = abs(offset(o, imbalance=IMBALANCE, pos_weight=IMBALANCE, weight_decay=wd) - offset(o, imbalance=1.0, pos_weight=1.0, weight_decay=wd))
-        effect = _subsampling_effect(wd)(o)
+        left = _apart(WEIGHTED_BACK, BALANCED, SUBSAMPLING_L2)(o)
+        effect = _apart(SUBSAMPLED, BALANCED, SUBSAMPLING_L2)(o)
         return left <= ratio * effect, f"{left:.3f} left of {effect:.3f}"
 
     return Check(
@@ -149,7 +146,7 @@ PRESETS = [
             **BLOBS_GD, epochs=5000, eval_points=60,
         ),
         expected=(
-            at_least("sub-sampling 1:16 moves the final boundary (no L2, offset)", _subsampling_effect(0.0), 0.05),
+            at_least("sub-sampling 1:16 moves the final boundary (no L2, offset)", _apart(SUBSAMPLED, BALANCED, 0.0), 0.05),
             _weighting_back_fades(0.3, early=10),
             _weighting_plus_l2_undoes_subsampling(0.25),
             all_fit(0.95, where={"imbalance": IMBALANCE}),
