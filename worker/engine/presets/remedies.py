@@ -42,8 +42,6 @@ def moves_towards_majority(loss: str, limit: float) -> Check:
 # --- iw-vs-subsampling: arms of the sweep imbalance x pos_weight x weight_decay
 IMBALANCE = 16.0
 SUBSAMPLING_L2 = 0.1
-
-
 BALANCED = {"imbalance": 1.0, "pos_weight": 1.0}
 SUBSAMPLED = {"imbalance": IMBALANCE, "pos_weight": 1.0}
 WEIGHTED_BACK = {"imbalance": IMBALANCE, "pos_weight": IMBALANCE}
