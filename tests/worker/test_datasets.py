@@ -136,3 +136,11 @@ def test_real_cifar_jpegs_cat_vs_dog(cifar_jpeg):
     assert data.counts.tolist() == [5000.0, 5000.0]
     assert len(data.evals["test"][1]) == 2000 and len(data.evals["ood"][0]) == 8000
     assert data.x_train.dtype == torch.uint8 and 60 < float(data.x_train.float().mean()) < 200
+
+
+def test_label_noise_flips_a_seeded_share_of_the_training_labels_only():
+    clean = make_data(RunSpec(n_train=50))
+    noisy = make_data(RunSpec(n_train=50, label_noise=0.2))
+    assert int((clean.y_train != noisy.y_train).sum()) == 20  # 20% of 100
+    assert torch.equal(clean.x_train, noisy.x_train) and torch.equal(clean.y_test, noisy.y_test)
+    assert torch.equal(noisy.y_train, make_data(RunSpec(n_train=50, label_noise=0.2, seed=3)).y_train)  # data_seed decides

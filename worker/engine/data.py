@@ -61,7 +61,7 @@ def make_data(spec: RunSpec) -> Data:
         data = _digits(spec)
     else:
         data = _images(spec)
-    return _imbalance(data, spec)
+    return _flip_labels(_imbalance(data, spec), spec.label_noise, spec.data_seed)
 
 
 def _f32(a) -> torch.Tensor:
@@ -134,6 +134,17 @@ def _imbalance(data: Data, spec: RunSpec) -> Data:
     keep_pos = np.sort(rng.permutation(pos)[: max(1, round(len(neg) / spec.imbalance))])
     idx = torch.from_numpy(np.sort(np.concatenate([neg, keep_pos])))
     return Data(data.x_train[idx], data.y_train[idx], data.evals, data.classes)
+
+
+def _flip_labels(data: Data, share: float, seed: int) -> Data:
+    """Flip a seeded share of the training labels: the classes then overlap, so a net that fits
+    every label memorises noise and its validation loss turns up (what early stopping needs)."""
+    if share == 0:
+        return data
+    y = data.y_train.clone()
+    flip = torch.from_numpy(np.random.default_rng([seed, 7]).permutation(len(y))[: round(share * len(y))])
+    y[flip] = 1 - y[flip]
+    return Data(data.x_train, y, data.evals, data.classes)
 
 
 def split_validation(data: Data, fraction: float, seed: int) -> tuple[Data, Eval]:

@@ -40,6 +40,7 @@ class RunSpec(BaseModel):
     n_train: int = Field(100, ge=2, le=100_000, description="training examples per class (capped by what the data set has; wang_gaussians: majority count, minority a tenth)")
     n_test: int = Field(500, ge=1, le=100_000, description="test examples per class (the test split is balanced)")
     imbalance: float = Field(1.0, ge=1, le=1000, description="sub-sample the positive class to n_train / imbalance (1 = balanced)")
+    label_noise: float = Field(0.0, ge=0, lt=0.5, description="flip this share of the training labels (seeded by data_seed), so the classes overlap and a net that fits them overfits")
     resample: bool = Field(False, description="over-sample with replacement in proportion to the weights instead of weighting the loss")
     ood: int = Field(8000, ge=0, le=100_000, description="image data: also evaluate on this many test images of the other classes (out of domain; 0 = none)")
     noise_images: int = Field(0, ge=0, le=10_000, description="image data: also evaluate on this many uniform-noise images")

@@ -6,6 +6,9 @@ import numpy as np
 from .spec import RunSpec
 
 BLOB_RADIUS = 1.3  # truncating both blobs here keeps them separable with a small gap (PAPER.md)
+WANG_RADIUS = 5.0
+# (negative centre, positive centre) of the two Gaussians
+CENTRES = {"blobs": ((2.0, 0.0), (0.0, 2.0)), "wang_gaussians": ((5.0, 0.0), (0.0, 5.0))}
 
 
 def _truncated_normal(rng: np.random.Generator, n: int, centre, sd: float, radius: float) -> np.ndarray:
@@ -24,12 +27,14 @@ def _moon(rng: np.random.Generator, n: int, positive: bool, noise: float) -> np.
 
 def _sample(rng: np.random.Generator, spec: RunSpec, n_pos: int, n_neg: int) -> tuple[np.ndarray, np.ndarray]:
     if spec.dataset == "blobs":
-        pos = _truncated_normal(rng, n_pos, np.array([0.0, 2.0]), spec.noise, BLOB_RADIUS)
-        neg = _truncated_normal(rng, n_neg, np.array([2.0, 0.0]), spec.noise, BLOB_RADIUS)
+        neg_c, pos_c = np.array(CENTRES["blobs"])
+        pos = _truncated_normal(rng, n_pos, pos_c, spec.noise, BLOB_RADIUS)
+        neg = _truncated_normal(rng, n_neg, neg_c, spec.noise, BLOB_RADIUS)
     elif spec.dataset == "wang_gaussians":
         # Wang et al. 2022: minority at (0, 5), majority at (5, 0), truncated to radius 5; true boundary x2 = x1
-        pos = _truncated_normal(rng, n_pos, np.array([0.0, 5.0]), spec.noise, 5.0)
-        neg = _truncated_normal(rng, n_neg, np.array([5.0, 0.0]), spec.noise, 5.0)
+        neg_c, pos_c = np.array(CENTRES["wang_gaussians"])
+        pos = _truncated_normal(rng, n_pos, pos_c, spec.noise, WANG_RADIUS)
+        neg = _truncated_normal(rng, n_neg, neg_c, spec.noise, WANG_RADIUS)
     else:
         pos, neg = _moon(rng, n_pos, True, spec.noise), _moon(rng, n_neg, False, spec.noise)
     x = np.concatenate([pos, neg])
