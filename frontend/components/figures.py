@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
@@ -72,14 +73,14 @@ def boundary_figure(panels: Sequence[dict], epoch: int | None = None, max_cols: 
         pos = [p for p in panel["points"] if p[2] >= 0.5]
         traces = [None] * TRACES_PER_PANEL
         traces[HEATMAP] = go.Heatmap(
-            x=panel["xs"], y=panel["ys"], z=panel.get("z"),
+            x=panel["xs"], y=panel["ys"],
             zmin=0, zmax=1, colorscale=PROBABILITY_SCALE, showscale=first,
             colorbar=dict(title=dict(text="P(positive)", side="right"), thickness=12, len=0.9 if rows == 1 else 0.5, y=0.5, x=1.01),
             hovertemplate="x1 %{x:.2f}<br>x2 %{y:.2f}<br>P(positive) %{z:.2f}<extra></extra>",
             meta={"role": "heatmap", "panel": i},
         )
         traces[BOUNDARY] = go.Contour(
-            x=panel["xs"], y=panel["ys"], z=panel.get("z"),
+            x=panel["xs"], y=panel["ys"],
             contours=dict(start=0.5, end=0.5, size=1, coloring="lines"),
             colorscale=[[0, "#000000"], [1, "#000000"]],  # with coloring="lines" the line colour comes from here
             line=dict(width=2.5), showscale=False, hoverinfo="skip",
@@ -98,6 +99,12 @@ def boundary_figure(panels: Sequence[dict], epoch: int | None = None, max_cols: 
             )
         for trace in traces:
             fig.add_trace(trace, row=row + 1, col=col + 1)
+        if panel.get("z") is not None:
+            # set after validation, as float32: plotly sends a numpy array as one base64 blob, while
+            # validating and encoding ten 64 x 64 nested lists took most of the callback's time
+            z = np.asarray(panel["z"], dtype=np.float32)
+            fig.data[i * TRACES_PER_PANEL + HEATMAP].z = z
+            fig.data[i * TRACES_PER_PANEL + BOUNDARY].z = z
         axis = "" if i == 0 else str(i + 1)
         fig.update_layout(
             {
