@@ -209,7 +209,8 @@ def panels_for(client: ApiClient, runs: list[dict], seed: int | None) -> dict:
             if not info.get("epochs"):
                 continue
             label = group["label"] if run in chosen else f"{group['label']} (seed {run['params'].get('seed')})"
-            return {"run_id": run["id"], "label": label, "group": gi, "epochs": info["epochs"], "status": run["status"], "total": run["epochs"]}
+            return {"run_id": run["id"], "label": label, "group": gi, "epochs": info["epochs"], "status": run["status"],
+                    "finished_at": run.get("finished_at"), "total": run["epochs"]}
         return None
 
     panels = [p for p in POOL.map(panel, *zip(*enumerate(sweep.groups(runs)))) if p is not None] if runs else []
@@ -274,9 +275,10 @@ class FinishedCache:
 
     @staticmethod
     def key(runs: list[dict], *extra) -> tuple | None:
+        """None (do not cache) while any run (or panel: its run) is unfinished."""
         if not runs or any(r["status"] not in FINISHED for r in runs):
             return None
-        return (*extra, tuple((r["id"], r.get("finished_at")) for r in runs))
+        return (*extra, tuple((r.get("run_id", r.get("id")), r.get("finished_at")) for r in runs))
 
     def get(self, key: tuple | None, compute):
         if key is None:
@@ -295,6 +297,7 @@ class FinishedCache:
 
 def register(app, client: ApiClient) -> None:
     finished_figures = FinishedCache()
+    finished_boundaries = FinishedCache()  # building ten subplots takes longer than fetching their frames
 
     @app.callback(
         Output("exp-store", "data"),
@@ -424,14 +427,19 @@ def register(app, client: ApiClient) -> None:
                 patch["data"][i * TRACES_PER_PANEL + BOUNDARY]["z"] = z
             patch["layout"]["title"]["text"] = f"Decision boundary at epoch {epoch}"
             return patch, label
-        full = []
-        for p, z in zip(panels, zs):
-            try:
-                info = client.boundary(p["run_id"], final=p["status"] in FINISHED)  # cached by panels_for's request once finished
-            except ApiError:
-                continue
-            full.append({"label": p["label"], "xs": info["xs"], "ys": info["ys"], "points": info["points"], "z": z})
-        return boundary_figure(full, epoch), label
+        def build():
+            full = []
+            for p, z in zip(panels, zs):
+                try:
+                    info = client.boundary(p["run_id"], final=p["status"] in FINISHED)  # cached by panels_for's request once finished
+                except ApiError:
+                    continue
+                full.append({"label": p["label"], "xs": info["xs"], "ys": info["ys"], "points": info["points"], "z": z})
+            return boundary_figure(full, epoch)
+
+        labels = tuple(p["label"] for p in panels)
+        key = FinishedCache.key(panels, epoch, labels) if all(z is not None for z in zs) else None  # a failed fetch is retried
+        return finished_boundaries.get(key, build), label
 
     @app.callback(
         Output("curve-graph", "figure"),
