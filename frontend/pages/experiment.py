@@ -44,7 +44,9 @@ from ..components.tables import count_summary, progress_bar, runs_table, status_
 PLAY_MS = 450
 POOL = ThreadPoolExecutor(8)  # the API requests of one callback go out side by side
 METRIC, SPLIT = "frac_pred_pos", "test"
-# curves are thinned server-side to this many epochs (log- and evenly spaced); exports stay full
+# curves are thinned server-side to this many epochs (log- and evenly spaced); exports stay full.
+# So few points draw faster as SVG than as WebGL (gl=False below): a WebGL context costs ~0.5 s
+# per figure where the browser has no GPU (bench/dashboard.py), SVG ~0.05-0.2 s.
 MAX_POINTS = 200
 SPLITS = {"test": "in-domain test", "ood": "out-of-domain", "noise": "noise"}
 PLAY, PAUSE = "▶ Play", "❚❚ Pause"
@@ -358,7 +360,7 @@ def register(app, client: ApiClient) -> None:
         if not data:
             return dash.no_update, dash.no_update
         title = f"Spread across weights ({SPLITS.get(data['split'], data['split'])})"
-        spread = spread_figure(data["spread"], bool(logx), title=title, fit_epoch=data["fit_epoch"])
+        spread = spread_figure(data["spread"], bool(logx), title=title, fit_epoch=data["fit_epoch"], gl=False)
         return spread, effect_figure(data["effect"], data["effect_epoch"])
 
     @app.callback(
@@ -461,7 +463,7 @@ def register(app, client: ApiClient) -> None:
             return empty_figure(f"This experiment has no {SPLITS.get(split, split)} split.")
         legend = "weight" if curves and all(c["label"].startswith("w = ") and "," not in c["label"] for c in curves) else "group"
         title = f"Fraction predicted positive, {SPLITS.get(split, split)}"
-        return curve_figure(curves, epoch, bool(logx), title=title, legend_title=legend, fit_epoch=(data or {}).get("fit_epoch"))
+        return curve_figure(curves, epoch, bool(logx), title=title, legend_title=legend, fit_epoch=(data or {}).get("fit_epoch"), gl=False)
 
     @app.callback(
         [Output(g, "config") for g in GRAPHS] + [Output("initial-format", "data")],
