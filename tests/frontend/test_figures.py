@@ -138,3 +138,10 @@ def test_effect_figure_pairs_intended_and_realised_per_weight():
     assert list(intended.y) == [0.1, 0.9] and list(realised.y) == [0.5, 0.55]
     assert fig.layout.xaxis.type == "log" and "epoch 99" in fig.layout.title.text
     assert "unweighted run" in effect_figure([]).layout.annotations[0].text
+
+
+def test_many_weights_get_a_legend_under_the_plot_not_over_the_title():
+    few = curve_figure([curve(f"w = {w}", SERIES[i], 1) for i, w in enumerate((0.1, 1, 10))])
+    many = curve_figure([curve(f"w = {4.0**k}", SERIES[k % len(SERIES)], 1) for k in range(-4, 6)])
+    assert few.layout.legend.orientation == "h"
+    assert many.layout.legend.y == 0 and many.layout.legend.yanchor == "bottom" and many.layout.margin.b >= 100
