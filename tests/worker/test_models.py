@@ -3,7 +3,7 @@
 import torch
 from torch import nn
 
-from worker.engine.models import ConvNet, ResNet, make_model
+from worker.engine.models import BasicBlock, ConvNet, ResNet, make_model
 from worker.engine.spec import RunSpec
 
 
@@ -32,6 +32,17 @@ def test_resnet_with_and_without_batchnorm():
         assert net(torch.zeros(3, 3, 32, 32)).shape == (3, 2)
     strides = [m.stride for m in ResNet(8).modules() if isinstance(m, nn.Conv2d) and m.kernel_size == (3, 3)]
     assert strides.count((2, 2)) == 2  # stride 2 at the start of stages 2 and 3
+
+
+def test_resnet_without_batchnorm_starts_each_block_as_its_shortcut():
+    torch.manual_seed(0)
+    x = torch.randn(2, 8, 16, 16)
+    blocks = [m for m in ResNet(8, batchnorm=False).modules() if isinstance(m, BasicBlock)]
+    assert len(blocks) == 6
+    for block in blocks[:2]:  # identity shortcuts: the block passes its (non-negative) input through
+        assert torch.equal(block(x.relu()), x.relu())
+    with_bn = [m for m in ResNet(8, batchnorm=True).modules() if isinstance(m, BasicBlock)]
+    assert not torch.equal(with_bn[0](x.relu()), x.relu())
 
 
 def test_logistic_regression_starts_at_zero_and_mlp_has_the_widths():

@@ -96,3 +96,14 @@ class ResNet(nn.Sequential):
             BasicBlock(2 * w, 4 * w, 2, batchnorm), BasicBlock(4 * w, 4 * w, 1, batchnorm),
             nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4 * w, 2),
         )  # fmt: skip
+        if not batchnorm:
+            # Fixup-style start: He init and each block's last conv at zero, so every block begins as
+            # its shortcut. With PyTorch's default init (or He init alone) this net sat at a constant
+            # classifier for 150 epochs on 50 + 50 cat/dog images at lr 0.05; with it, it fit them.
+            for layer in self.modules():
+                if isinstance(layer, (nn.Conv2d, nn.Linear)):
+                    nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
+                    nn.init.zeros_(layer.bias)
+            for block in self.modules():
+                if isinstance(block, BasicBlock):
+                    nn.init.zeros_(block.body[3].weight)  # body: conv, norm, relu, conv, norm
