@@ -73,13 +73,14 @@ def run(
     out: Annotated[Path, typer.Option(help="folder for runs.csv and metrics.csv")] = Path("out"),
     device: Annotated[str | None, typer.Option(help="auto | cpu | cuda (default IWLAB_DEVICE)")] = None,
     engine: Annotated[str, typer.Option(help="auto (batch runs that share data and model) | naive (one run at a time) | batched")] = "auto",
+    jobs: Annotated[int, typer.Option(min=0, help="processes for runs trained one at a time (0: one per core for image runs on a CPU)")] = 0,
 ) -> None:
-    """Train every run of a spec (or a preset) in this process and write tidy CSVs."""
+    """Train every run of a spec (or a preset) on this machine and write tidy CSVs."""
     chosen = resolve_preset(preset) if preset else None
     if chosen is None and spec_file is None:
         raise fail("give a spec file or --preset NAME")
     spec = chosen.spec(quick) if chosen else load_spec(spec_file)
-    outcome, _ = train_in_process(spec, out, device, engine)
+    outcome, _ = train_in_process(spec, out, device, engine, jobs)
     if chosen and not show_checks(chosen, outcome):
         raise typer.Exit(1)
 
@@ -102,7 +103,7 @@ def report(
     console.print(f"wrote {write_report(chosen, spec, outcome, evaluate(chosen.expected, outcome), out, seconds)}")
 
 
-def train_in_process(spec: ExperimentSpec, out: Path, device: str | None, engine: str = "auto"):
+def train_in_process(spec: ExperimentSpec, out: Path, device: str | None, engine: str = "auto", jobs: int = 0):
     """Train with a progress bar; a data set that is missing or broken, or an engine that cannot
     train the spec, is one line and exit 2."""
     from worker.engine.export import ENGINES, plan_groups, write_results
@@ -118,7 +119,7 @@ def train_in_process(spec: ExperimentSpec, out: Path, device: str | None, engine
     try:
         with progress_bar() as bar:
             task = bar.add_task(f"{spec.name}: {len(runs)} runs", total=sum(r.epochs for r in runs))
-            paths, outcome = write_results(spec, out, device or get_settings().device, on_epoch=lambda: bar.advance(task), engine=engine)
+            paths, outcome = write_results(spec, out, device or get_settings().device, on_epoch=lambda: bar.advance(task), engine=engine, jobs=jobs or None)
     except DatasetError as err:
         raise fail(str(err)) from None
     for path in paths:

@@ -11,7 +11,8 @@ from pathlib import Path
 from .batched import batched_training, groups, why_not_batchable
 from .outcome import History, Outcome
 from .spec import ExperimentSpec, RunSpec
-from .train import resolve_device, train
+from .parallel import auto_jobs, train_side_by_side
+from .train import EpochResult, resolve_device
 
 ENGINES = ("auto", "naive", "batched")
 
@@ -47,6 +48,7 @@ def write_results(
     device: str | None = None,
     on_epoch: Callable[[], None] = lambda: None,
     engine: str = "auto",
+    jobs: int | None = None,
 ) -> tuple[list[Path], Outcome]:
     """`runs.csv`: one row per run, one column per run parameter. `metrics.csv`: one row per
     (run, epoch, split, metric). Rows are written as epochs finish, so a long run can be watched.
@@ -54,7 +56,10 @@ def write_results(
     `engine`: "naive" trains one run at a time; "batched" trains each group of runs that share data
     and architecture as one program (`batched.py`) and refuses (ValueError) a group it cannot batch;
     "auto" batches the groups that can be batched and trains the others one run at a time. Either
-    way the metrics are the same (within 1e-5) and `Outcome` lists the runs in spec order."""
+    way the metrics are the same (within 1e-5) and `Outcome` lists the runs in spec order.
+
+    `jobs`: processes for the runs trained one at a time (None: one per core for image runs on a
+    CPU, see `parallel.py`); their rows interleave in metrics.csv."""
     out.mkdir(parents=True, exist_ok=True)
     runs, outcome = spec.runs(), Outcome()
     plan = plan_groups(runs, engine, device)
@@ -70,17 +75,22 @@ def write_results(
     with metrics_path.open("w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(METRIC_COLUMNS)
-        for group in plan:
-            batch = [runs[i] for i in group]
-            epochs = batched_training(batch, device) if len(group) > 1 else ([r] for r in train(batch[0], device))
-            for results in epochs:
+        def record(run_id: int, result: EpochResult) -> None:
+            histories.setdefault(run_id, {})[result.epoch] = result.metrics
+            for split, values in result.metrics.items():
+                writer.writerows([run_id, result.epoch, split, name, repr(value)] for name, value in values.items())
+            if result.epoch:
+                on_epoch()
+
+        for group in (g for g in plan if len(g) > 1):
+            for results in batched_training([runs[i] for i in group], device):
                 for run_id, result in zip(group, results):
-                    histories.setdefault(run_id, {})[result.epoch] = result.metrics
-                    for split, values in result.metrics.items():
-                        writer.writerows([run_id, result.epoch, split, name, repr(value)] for name, value in values.items())
-                    if result.epoch:
-                        on_epoch()
+                    record(run_id, result)
                 f.flush()
+        singles = {g[0]: runs[g[0]] for g in plan if len(g) == 1}
+        for run_id, result in train_side_by_side(singles, jobs or auto_jobs(list(singles.values()), device), device):
+            record(run_id, result)
+            f.flush()
     for run_id, run in enumerate(runs):
         outcome.add(run, histories[run_id])
     return [runs_path, metrics_path], outcome
