@@ -1,7 +1,8 @@
 """`/experiments/<id>`: status, runs, the boundary per weight with an epoch slider, the paper's
 frac_pred_pos curves per evaluation split, the spread across weights and realised vs intended effect.
 
-URL state: `?seed=S&epoch=E&logx=1&split=ood&fig=svg`. Data flow (all through the API):
+URL state: `?seed=S&epoch=E&logx=1&split=ood&fig=svg`. `layout` draws the whole page for that state
+in one go; afterwards the callbacks carry changes through (all data through the API):
 
     exp-poll ──> exp-store (experiment + runs) ──> panels-store (one run per group, its frame epochs)
                          │                                   │
@@ -42,6 +43,7 @@ from ..components.style import FINISHED, series_color
 from ..components.tables import count_summary, progress_bar, runs_table, status_badge, sweep_summary
 
 PLAY_MS = 450
+RUN_PAGE_SIZE = 25
 POOL = ThreadPoolExecutor(8)  # the API requests of one callback go out side by side
 METRIC, SPLIT = "frac_pred_pos", "test"
 # curves are thinned server-side to this many epochs (log- and evenly spaced); exports stay full.
@@ -61,18 +63,24 @@ def _int(value, default=None):
 
 
 def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: float) -> html.Div:
+    """The whole page, drawn here, server-side, in the routing callback's one round trip: the
+    callbacks below only fire on what changes afterwards (a poll, the slider, a toggle). Drawing it
+    through their chain cost five round trips before the last figure appeared (bench/dashboard.py)."""
     seed = _int(query.get("seed"))
     epoch = _int(query.get("epoch"))
     logx = query.get("logx") in ("1", "true", "yes")
     split = query.get("split") if query.get("split") in SPLITS else SPLIT
     fmt = query.get("fig") if query.get("fig") in FORMATS else "png"
+    view = initial_view(client, experiment_id, seed, epoch, split, logx, fmt)
+    loading = empty_figure("Loading…")
     boundary_card = dbc.Card(
         [
             dbc.CardHeader(html.Div([
                 html.Span("Decision boundary per weight", className="fw-semibold"),
                 html.Div([
                     dbc.Label("seed", html_for="seed-select", className="mb-0 me-2 small text-muted"),
-                    dbc.Select(id="seed-select", value=None if seed is None else str(seed), size="sm", style={"width": "6rem"}),
+                    dbc.Select(id="seed-select", value=view.get("seed", None if seed is None else str(seed)), options=view.get("seed_options", []),
+                               disabled=view.get("seed_disabled", False), size="sm", style={"width": "6rem"}),
                 ], className="d-flex align-items-center"),
             ], className="d-flex justify-content-between align-items-center")),
             dbc.CardBody([
@@ -80,14 +88,15 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
                     [
                         dbc.Button(PLAY, id="play", color="primary", size="sm", className="me-3 text-nowrap", style={"minWidth": "6.5rem"}, n_clicks=0),
                         html.Div(
-                            dcc.Slider(id="epoch-slider", min=0, max=0, step=1, value=None, marks={}, allow_direct_input=False, updatemode="drag"),
+                            dcc.Slider(id="epoch-slider", min=0, step=1, allow_direct_input=False, updatemode="drag",
+                                       **view.get("slider", {"max": 0, "marks": {}, "value": None})),
                             className="flex-grow-1",
                         ),
-                        html.Span(id="epoch-label", className="ms-3 fw-semibold text-nowrap", style={"minWidth": "7rem"}),
+                        html.Span(view.get("epoch_label", ""), id="epoch-label", className="ms-3 fw-semibold text-nowrap", style={"minWidth": "7rem"}),
                     ],
                     className="d-flex align-items-center mb-2",
                 ),
-                dcc.Graph(id="boundary-graph", figure=empty_figure("Loading…"), config=graph_config(fmt)),
+                dcc.Graph(id="boundary-graph", figure=view.get("boundary", loading), config=graph_config(fmt)),
                 html.P(
                     [
                         "Background: the model's P(positive); black line: its decision boundary (P = 0.5); "
@@ -109,42 +118,52 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
                     dbc.RadioItems(
                         id="split", value=split, inline=True, className="btn-group btn-group-sm me-3", inputClassName="btn-check",
                         labelClassName="btn btn-outline-primary", labelCheckedClassName="active",
-                        options=[{"label": label, "value": key} for key, label in SPLITS.items()],
+                        options=view.get("split_options", split_options(None)),
                     ),
                     dbc.Switch(id="logx", label="log epoch axis", value=logx, className="mb-0"),
                 ], className="d-flex align-items-center"),
             ], className="d-flex justify-content-between align-items-center flex-wrap gap-2")),
-            dbc.CardBody(dcc.Graph(id="curve-graph", figure=empty_figure("Loading…"), config=graph_config(fmt))),
+            dbc.CardBody(dcc.Graph(id="curve-graph", figure=view.get("curve", loading), config=graph_config(fmt))),
         ],
         className="shadow-sm mb-4",
     )
+    small_loading = empty_figure("Loading…", height=300)
     analysis_card = dbc.Card(
         [
             dbc.CardHeader("Does the weight still matter?", className="fw-semibold"),
             dbc.CardBody(dbc.Row([
-                dbc.Col(dcc.Graph(id="spread-graph", figure=empty_figure("Loading…", height=300), config=graph_config(fmt)), lg=6),
-                dbc.Col(dcc.Graph(id="effect-graph", figure=empty_figure("Loading…", height=300), config=graph_config(fmt)), lg=6),
+                dbc.Col(dcc.Graph(id="spread-graph", figure=view.get("spread", small_loading), config=graph_config(fmt)), lg=6),
+                dbc.Col(dcc.Graph(id="effect-graph", figure=view.get("effect", small_loading), config=graph_config(fmt)), lg=6),
             ])),
         ],
         className="shadow-sm mb-4",
     )
+    pages = view.get("run_pages", 1)
     runs_card = dbc.Card(
-        [dbc.CardHeader("Runs", className="fw-semibold"), dbc.CardBody([*actions.slots(), html.Div(id="run-table", children=dbc.Spinner(color="primary"))])],
+        [
+            dbc.CardHeader("Runs", className="fw-semibold"),
+            dbc.CardBody([
+                *actions.slots(),
+                html.Div(id="run-table", children=view.get("table", dbc.Spinner(color="primary"))),
+                dbc.Pagination(id="run-pager", max_value=pages, active_page=1, fully_expanded=False, size="sm",
+                               className="mt-3 mb-0" + ("" if pages > 1 else " d-none")),
+            ]),
+        ],
         className="shadow-sm",
     )
     return html.Div(
         [
             dcc.Location(id="exp-url", refresh=False),
             dcc.Store(id="exp-id", data=experiment_id),
-            dcc.Store(id="exp-store"),
-            dcc.Store(id="panels-store"),
-            dcc.Store(id="curve-store"),
+            dcc.Store(id="exp-store", data=view.get("store")),
+            dcc.Store(id="panels-store", data=view.get("panels")),
+            dcc.Store(id="curve-store", data=view.get("curves")),
             dcc.Store(id="initial-epoch", data=epoch),
             dcc.Store(id="initial-format", data=fmt),
             # a finished experiment loads once: no poll ticks queue up behind its (large) first answer
-            dcc.Interval(id="exp-poll", interval=int(poll_seconds * 1000), disabled=finished(client, experiment_id)),
+            dcc.Interval(id="exp-poll", interval=int(poll_seconds * 1000), disabled=view.get("done", False)),
             dcc.Interval(id="play-interval", interval=PLAY_MS, disabled=True),
-            html.Div(id="exp-header", className="mb-4"),
+            html.Div(view.get("header"), id="exp-header", className="mb-4"),
             boundary_card,
             curve_card,
             analysis_card,
@@ -153,11 +172,66 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
     )
 
 
-def finished(client: ApiClient, experiment_id: int) -> bool:
+def initial_view(client: ApiClient, experiment_id: int, seed: int | None, epoch: int | None, split: str, logx: bool, fmt: str) -> dict:
+    """What every component of the page shows first (the callbacks' outputs for the URL's state),
+    or, when the experiment cannot be read, only the header's alert: the poll then retries."""
     try:
-        return client.experiment(experiment_id)["status"] in FINISHED
+        loaded = load_state(client, experiment_id, None if seed is None else str(seed), fmt)
+    except ApiError as err:
+        return {"header": load_error(experiment_id, err), "done": err.status == 404}
+    store = loaded["store"]
+    runs = store["runs"]
+    panels = POOL.submit(panels_for, client, runs, _int(loaded["seed"], 0))
+    try:
+        curves = figures_cached(client, store["experiment"]["id"], runs, split)
     except ApiError:
-        return False  # the first load says what is wrong
+        curves = None
+    panels = panels.result()
+    index = slider_value(panels["epochs"], None, None, True, epoch)
+    boundary, label = boundary_view(client, panels, index)
+    view = {**loaded, "panels": panels, "curves": curves, "boundary": boundary, "epoch_label": label,
+            "slider": {"max": max(len(panels["epochs"]) - 1, 0), "marks": slider_marks(panels["epochs"]) if panels["epochs"] else {}, "value": index}}  # fmt: skip
+    if curves is not None:
+        view["curve"] = curve_view(curves, logx, epoch_at(panels, index))
+        view["spread"], view["effect"] = analysis_view(curves, logx)
+        view["split_options"] = split_options(curves)
+    return view
+
+
+def load_error(experiment_id: int, err: ApiError) -> dbc.Alert:
+    gone = err.status == 404
+    msg = f"Experiment {experiment_id} does not exist." if gone else f"Cannot load experiment {experiment_id}: {err.message}"
+    return dbc.Alert([msg, " ", dcc.Link("Back to the experiments", href="/experiments")], color="warning" if gone else "danger")
+
+
+def load_state(client: ApiClient, experiment_id: int, seed: str | None, fmt: str, page: int = 1) -> dict:
+    """The experiment, its runs and what is drawn straight from them (header, run table, seeds)."""
+    runs = POOL.submit(client.runs, experiment_id)  # side by side with the experiment
+    exp, runs = client.experiment(experiment_id), runs.result()
+    seeds = sweep.seeds(runs)
+    chosen = str(seeds[0]) if seeds and _int(seed) not in seeds else seed
+    return {
+        "store": {"experiment": exp, "runs": slim(runs)},
+        "header": header(exp, client.api_url, fmt, [r["id"] for r in runs]),
+        "table": run_page(runs, page),
+        "run_pages": max(1, -(-len(runs) // RUN_PAGE_SIZE)),
+        "seed_options": [{"label": str(s), "value": str(s)} for s in seeds],
+        "seed_disabled": len(seeds) < 2,
+        "seed": chosen,
+        "done": bool(runs) and all(r["status"] in FINISHED for r in runs),
+    }
+
+
+def run_page(runs: list[dict], page: int):
+    """One page of the run table: a hundred rows of progress bars took ~0.8 s to draw."""
+    ordered = sorted(runs, key=lambda r: r["index"])
+    page = min(max(page or 1, 1), max(1, -(-len(ordered) // RUN_PAGE_SIZE)))
+    return runs_table(ordered[(page - 1) * RUN_PAGE_SIZE : page * RUN_PAGE_SIZE], sweep.varying_params(runs))
+
+
+def split_options(data: dict | None) -> list[dict]:
+    present = None if data is None else (data.get("splits") or [])
+    return [{"label": label, "value": key, "disabled": present is not None and key not in present} for key, label in SPLITS.items()]
 
 
 def header(exp: dict, api_url: str, fmt: str = "png", run_ids: list[int] | None = None) -> html.Div:
@@ -297,9 +371,85 @@ class FinishedCache:
         return value
 
 
+FIGURES, BOUNDARIES = FinishedCache(), FinishedCache()  # building ten subplots takes longer than fetching their frames
+
+
+def figures_cached(client: ApiClient, experiment_id: int, runs: list[dict], split: str) -> dict:
+    key = FinishedCache.key(runs, client.api_url, experiment_id, split)
+    return FIGURES.get(key, lambda: figures_for(client, experiment_id, runs, split))
+
+
+def slider_value(epochs: list[int], value: int | None, old_max: int | None, paused: bool, initial_epoch: int | None) -> int | None:
+    """Where the slider sits on a new frame list: the URL's epoch first, then the newest frame; at
+    the newest frame it follows training as more are recorded."""
+    if not epochs:
+        return None
+    last = len(epochs) - 1
+    if value is None:
+        if initial_epoch is not None:
+            return max([i for i, e in enumerate(epochs) if e <= initial_epoch] or [0])
+        return last
+    if old_max is not None and value >= old_max and paused:
+        return last
+    return min(value, last)
+
+
+def epoch_at(meta: dict | None, index: int | None) -> int | None:
+    epochs = (meta or {}).get("epochs") or []
+    return epochs[min(index, len(epochs) - 1)] if epochs and index is not None else None
+
+
+def boundary_view(client: ApiClient, meta: dict | None, index: int | None, patch: bool = False):
+    """(figure, "epoch e of n"): every panel's frame at the slider's epoch, fetched side by side.
+    `patch`: only the frame changed, so send the new z arrays rather than a figure."""
+    panels = (meta or {}).get("panels") or []
+    epoch = epoch_at(meta, index)
+    if not panels or epoch is None:
+        return empty_figure("No boundary frames yet: the runs have not started."), ""
+    label = f"epoch {epoch} of {max([p.get('total', 0) for p in panels] + [meta['epochs'][-1]])}"
+    zs = list(POOL.map(lambda p: frame_z(client, p["run_id"], epoch), panels))
+    if patch:
+        fig = Patch()
+        for i, z in enumerate(zs):
+            fig["data"][i * TRACES_PER_PANEL + HEATMAP]["z"] = z
+            fig["data"][i * TRACES_PER_PANEL + BOUNDARY]["z"] = z
+        fig["layout"]["title"]["text"] = f"Decision boundary at epoch {epoch}"
+        return fig, label
+
+    def build():
+        full = []
+        for p, z in zip(panels, zs):
+            try:
+                info = client.boundary(p["run_id"], final=p["status"] in FINISHED)  # cached by panels_for's request once finished
+            except ApiError:
+                continue
+            full.append({"label": p["label"], "xs": info["xs"], "ys": info["ys"], "points": info["points"], "z": z})
+        return boundary_figure(full, epoch)
+
+    labels = tuple(p["label"] for p in panels)
+    key = FinishedCache.key(panels, client.api_url, epoch, labels) if all(z is not None for z in zs) else None  # a failed fetch is retried
+    return BOUNDARIES.get(key, build), label
+
+
+def curve_view(data: dict | None, logx: bool, epoch: int | None):
+    curves = (data or {}).get("curves") or []
+    split = (data or {}).get("split", SPLIT)
+    if data and not curves:
+        return empty_figure(f"This experiment has no {SPLITS.get(split, split)} split.")
+    legend = "weight" if curves and all(c["label"].startswith("w = ") and "," not in c["label"] for c in curves) else "group"
+    title = f"Fraction predicted positive, {SPLITS.get(split, split)}"
+    return curve_figure(curves, epoch, bool(logx), title=title, legend_title=legend, fit_epoch=(data or {}).get("fit_epoch"), gl=False)
+
+
+def analysis_view(data: dict, logx: bool):
+    title = f"Spread across weights ({SPLITS.get(data['split'], data['split'])})"
+    spread = spread_figure(data["spread"], bool(logx), title=title, fit_epoch=data["fit_epoch"], gl=False)
+    return spread, effect_figure(data["effect"], data["effect_epoch"])
+
+
 def register(app, client: ApiClient) -> None:
-    finished_figures = FinishedCache()
-    finished_boundaries = FinishedCache()  # building ten subplots takes longer than fetching their frames
+    """Callbacks for what changes after the page is drawn; none fires on its first drawing
+    (`layout` already holds every output), hence prevent_initial_call throughout."""
 
     @app.callback(
         Output("exp-store", "data"),
@@ -314,54 +464,55 @@ def register(app, client: ApiClient) -> None:
         State("exp-id", "data"),
         State("seed-select", "value"),
         State("initial-format", "data"),
+        State("run-pager", "active_page"),
+        prevent_initial_call=True,
     )
-    def load(_n, _acted, experiment_id, seed, fmt):
+    def load(_n, _acted, experiment_id, seed, fmt, page):
         try:
-            runs = POOL.submit(client.runs, experiment_id)  # side by side with the experiment
-            exp, runs = client.experiment(experiment_id), runs.result()
+            s = load_state(client, experiment_id, seed, fmt, page)
         except ApiError as err:
-            gone = err.status == 404
-            msg = f"Experiment {experiment_id} does not exist." if gone else f"Cannot load experiment {experiment_id}: {err.message}"
-            alert = dbc.Alert([msg, " ", dcc.Link("Back to the experiments", href="/experiments")], color="warning" if gone else "danger")
-            return dash.no_update, alert, "", [], True, dash.no_update, gone
-        seeds = sweep.seeds(runs)
-        options = [{"label": str(s), "value": str(s)} for s in seeds]
-        done = bool(runs) and all(r["status"] in FINISHED for r in runs)
-        seed = str(seeds[0]) if seeds and _int(seed) not in seeds else dash.no_update
-        table = runs_table(runs, sweep.varying_params(runs))
-        return {"experiment": exp, "runs": slim(runs)}, header(exp, client.api_url, fmt, [r["id"] for r in runs]), table, options, len(seeds) < 2, seed, done
+            return dash.no_update, load_error(experiment_id, err), "", [], True, dash.no_update, err.status == 404
+        chosen = s["seed"] if s["seed"] != seed else dash.no_update
+        return s["store"], s["header"], s["table"], s["seed_options"], s["seed_disabled"], chosen, s["done"]
 
-    @app.callback(Output("panels-store", "data"), Input("exp-store", "data"), Input("seed-select", "value"))
+    @app.callback(
+        Output("run-table", "children", allow_duplicate=True),
+        Input("run-pager", "active_page"),
+        State("exp-id", "data"),
+        prevent_initial_call=True,
+    )
+    def turn_page(page, experiment_id):
+        try:
+            return run_page(client.runs(experiment_id), page)
+        except ApiError as err:
+            return dbc.Alert(f"Cannot load the runs: {err.message}", color="danger")
+
+    @app.callback(Output("panels-store", "data"), Input("exp-store", "data"), Input("seed-select", "value"), prevent_initial_call=True)
     def panels(store, seed):
         if not store:
             return dash.no_update
         runs = store["runs"]
         seeds = sweep.seeds(runs)
-        seed = _int(seed, seeds[0] if seeds else 0)
-        return panels_for(client, runs, seed)
+        return panels_for(client, runs, _int(seed, seeds[0] if seeds else 0))
 
-    @app.callback(Output("curve-store", "data"), Input("exp-store", "data"), Input("split", "value"))
+    @app.callback(Output("curve-store", "data"), Input("exp-store", "data"), Input("split", "value"), prevent_initial_call=True)
     def curves(store, split):
         if not store:
             return dash.no_update
-        exp_id, runs, split = store["experiment"]["id"], store["runs"], split or SPLIT
         try:
-            return finished_figures.get(FinishedCache.key(runs, exp_id, split), lambda: figures_for(client, exp_id, runs, split))
+            return figures_cached(client, store["experiment"]["id"], store["runs"], split or SPLIT)
         except ApiError:
             return dash.no_update
 
     @app.callback(Output("split", "options"), Input("curve-store", "data"), prevent_initial_call=True)
-    def split_options(data):
-        present = (data or {}).get("splits") or []
-        return [{"label": label, "value": key, "disabled": key not in present} for key, label in SPLITS.items()]
+    def split_choices(data):
+        return split_options(data or {})
 
-    @app.callback(Output("spread-graph", "figure"), Output("effect-graph", "figure"), Input("curve-store", "data"), Input("logx", "value"))
+    @app.callback(Output("spread-graph", "figure"), Output("effect-graph", "figure"), Input("curve-store", "data"), Input("logx", "value"), prevent_initial_call=True)
     def analysis_panels(data, logx):
         if not data:
             return dash.no_update, dash.no_update
-        title = f"Spread across weights ({SPLITS.get(data['split'], data['split'])})"
-        spread = spread_figure(data["spread"], bool(logx), title=title, fit_epoch=data["fit_epoch"], gl=False)
-        return spread, effect_figure(data["effect"], data["effect_epoch"])
+        return analysis_view(data, logx)
 
     @app.callback(
         Output("epoch-slider", "max"),
@@ -376,6 +527,7 @@ def register(app, client: ApiClient) -> None:
         State("epoch-slider", "max"),
         State("play-interval", "disabled"),
         State("initial-epoch", "data"),
+        prevent_initial_call=True,
     )
     def control(meta, _clicks, _ticks, value, old_max, paused, initial_epoch):
         epochs = (meta or {}).get("epochs") or []
@@ -395,53 +547,20 @@ def register(app, client: ApiClient) -> None:
             if nxt < last:  # touch only the slider: a tick still in flight must not undo a Pause click
                 return dash.no_update, dash.no_update, nxt, dash.no_update, dash.no_update
             return dash.no_update, dash.no_update, nxt, True, PLAY
-        # new frame list (first load or while training)
+        # new frame list (while training, or another seed)
         if not epochs:
             return 0, {}, None, dash.no_update, dash.no_update
-        if value is None:
-            if initial_epoch is not None:
-                value = max([i for i, e in enumerate(epochs) if e <= initial_epoch] or [0])
-            else:
-                value = last
-        elif old_max is not None and value >= old_max and paused:
-            value = last  # at the newest frame: follow training as it records more
-        return last, slider_marks(epochs), min(value, last), dash.no_update, dash.no_update
+        return last, slider_marks(epochs), slider_value(epochs, value, old_max, paused, initial_epoch), dash.no_update, dash.no_update
 
     @app.callback(
         Output("boundary-graph", "figure"),
         Output("epoch-label", "children"),
         Input("epoch-slider", "value"),
         Input("panels-store", "data"),
+        prevent_initial_call=True,
     )
     def boundary(index, meta):
-        epochs = (meta or {}).get("epochs") or []
-        panels = (meta or {}).get("panels") or []
-        if not panels or index is None:
-            return empty_figure("No boundary frames yet: the runs have not started."), ""
-        index = min(index, len(epochs) - 1)
-        epoch = epochs[index]
-        label = f"epoch {epoch} of {max([p.get('total', 0) for p in panels] + [epochs[-1]])}"
-        zs = list(POOL.map(lambda p: frame_z(client, p["run_id"], epoch), panels))  # one request per panel, side by side
-        if set(ctx.triggered_prop_ids) == {"epoch-slider.value"}:  # only the frame changed: send the new z arrays, not a figure
-            patch = Patch()
-            for i, z in enumerate(zs):
-                patch["data"][i * TRACES_PER_PANEL + HEATMAP]["z"] = z
-                patch["data"][i * TRACES_PER_PANEL + BOUNDARY]["z"] = z
-            patch["layout"]["title"]["text"] = f"Decision boundary at epoch {epoch}"
-            return patch, label
-        def build():
-            full = []
-            for p, z in zip(panels, zs):
-                try:
-                    info = client.boundary(p["run_id"], final=p["status"] in FINISHED)  # cached by panels_for's request once finished
-                except ApiError:
-                    continue
-                full.append({"label": p["label"], "xs": info["xs"], "ys": info["ys"], "points": info["points"], "z": z})
-            return boundary_figure(full, epoch)
-
-        labels = tuple(p["label"] for p in panels)
-        key = FinishedCache.key(panels, epoch, labels) if all(z is not None for z in zs) else None  # a failed fetch is retried
-        return finished_boundaries.get(key, build), label
+        return boundary_view(client, meta, index, patch=set(ctx.triggered_prop_ids) == {"epoch-slider.value"})
 
     @app.callback(
         Output("curve-graph", "figure"),
@@ -449,21 +568,16 @@ def register(app, client: ApiClient) -> None:
         Input("logx", "value"),
         Input("epoch-slider", "value"),
         State("panels-store", "data"),
+        prevent_initial_call=True,
     )
     def curve(data, logx, index, meta):
-        epochs = (meta or {}).get("epochs") or []
-        epoch = epochs[min(index, len(epochs) - 1)] if epochs and index is not None else None
+        epoch = epoch_at(meta, index)
         curves = (data or {}).get("curves") or []
-        split = (data or {}).get("split", SPLIT)
         if set(ctx.triggered_prop_ids) == {"epoch-slider.value"} and curves and any(c["epoch"] for c in curves):
             patch = Patch()
             patch["data"][0]["x"] = [epoch, epoch] if epoch is not None else [None, None]
             return patch
-        if data and not curves:
-            return empty_figure(f"This experiment has no {SPLITS.get(split, split)} split.")
-        legend = "weight" if curves and all(c["label"].startswith("w = ") and "," not in c["label"] for c in curves) else "group"
-        title = f"Fraction predicted positive, {SPLITS.get(split, split)}"
-        return curve_figure(curves, epoch, bool(logx), title=title, legend_title=legend, fit_epoch=(data or {}).get("fit_epoch"), gl=False)
+        return curve_view(data, logx, epoch)
 
     @app.callback(
         [Output(g, "config") for g in GRAPHS] + [Output("initial-format", "data")],
