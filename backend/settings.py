@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     # run lifecycle (worker side)
     flush_seconds: float = Field(0.5, gt=0, description="a training run writes its epochs, heartbeat and cancel check this often")
     checkpoint_seconds: float = Field(30.0, ge=0, description="a training run checkpoints at the first flush this long after its last one")
+    batch_runs: int = Field(32, ge=1, le=1024, description="a worker trains up to this many queued runs of one experiment as one batched program when they share data and model (1: one run per task)")
     # run lifecycle (API side: the maintenance loop)
     maintenance_seconds: float = Field(5.0, gt=0, description="how often the API re-sends undispatched runs and looks for dead ones")
     dead_after_seconds: float = Field(120.0, gt=0, description="a running run whose heartbeat is older than this lost its worker")

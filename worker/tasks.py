@@ -20,25 +20,20 @@ import io
 import logging
 import os
 import socket
-import threading
 import time
 import traceback
-from collections.abc import Callable
-from contextlib import contextmanager
-from typing import TypeVar
-
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from backend import lifecycle, store
 from backend.db import session_scope
 from backend.queue import TRAIN_TASK
 from backend.settings import get_settings
 
+from . import group
 from .celery_app import app
+from .durable import heartbeat, persist, transient
 from .environment import describe
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 
 def worker_name() -> str:
@@ -61,60 +56,24 @@ def train_run(self, run_id: int) -> str:
     event["attempt"] = claim.attempt
     log.info("run claimed%s", " (resuming from a checkpoint)" if claim.checkpoint else "",
              extra=event | {"event": "claimed", "resumed": claim.checkpoint is not None})
+    claims = {run_id: claim}
     try:
-        with heartbeat(run_id, claim.attempt):
-            outcome = execute(run_id, claim)
-    except Exception as exc:  # the run fails and keeps its error text; the worker lives on
-        log.exception("run failed", extra=event | {"event": "failed"})
+        with heartbeat({run_id: claim.attempt}) as beating:  # from here on: importing torch alone can outlast a short dead-run timeout
+            if claim.checkpoint is None and settings.batch_runs > 1:  # a resumed run goes on alone, from its checkpoint
+                claims = claims | group.claim_siblings(settings, run_id, claim, worker)
+                beating.update({rid: c.attempt for rid, c in claims.items()})
+            outcomes = group.execute_group(claims, event) if len(claims) > 1 else {run_id: execute(run_id, claim)}
+    except Exception as exc:  # the runs fail and keep the error text; the worker lives on
+        log.exception("run failed", extra=event | {"event": "failed", "runs": sorted(claims)})
         error = f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc(limit=6)}"
-        persist(lambda: lifecycle.finish(settings, run_id, claim.attempt, "failed", error), f"run {run_id}: finish")
+        for rid, c in claims.items():
+            persist(lambda rid=rid, c=c: lifecycle.finish(settings, rid, c.attempt, "failed", error), f"run {rid}: finish")
         return "failed"
-    if outcome != "lost":
-        persist(lambda: lifecycle.finish(settings, run_id, claim.attempt, outcome), f"run {run_id}: finish")
-    log.info("run %s", outcome if outcome != "lost" else "lost to another attempt", extra=event | {"event": outcome})
-    return outcome
-
-
-def transient(exc: BaseException) -> bool:
-    """The database is unreachable or restarting (not: the statement is wrong)."""
-    return isinstance(exc, OperationalError | InterfaceError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
-
-
-def persist(call: Callable[[], T], what: str) -> T:
-    """`call()`, retried with exponential backoff (0.25 s doubling to 10 s) while the database is
-    unreachable, for at most `IWLAB_DB_RETRY_SECONDS`; other errors propagate at once."""
-    deadline, delay = time.monotonic() + get_settings().db_retry_seconds, 0.25
-    while True:
-        try:
-            return call()
-        except Exception as exc:
-            if not transient(exc) or time.monotonic() + delay > deadline:
-                raise
-            log.warning("%s: database unreachable, retrying in %.1f s", what, delay, extra={"error": str(exc).splitlines()[0]})
-            time.sleep(delay)
-            delay = min(delay * 2, 10.0)
-
-
-@contextmanager
-def heartbeat(run_id: int, attempt: int):
-    """Beat every quarter of the dead-run timeout while the block runs."""
-    settings, done = get_settings(), threading.Event()
-
-    def beat() -> None:
-        while not done.wait(settings.dead_after_seconds / 4):
-            try:
-                if not lifecycle.beat(settings, run_id, attempt):
-                    return  # finished, cancelled or superseded: the training loop learns it at its next flush
-            except Exception:  # a database hiccup: the next beat retries
-                log.warning("run %s: heartbeat failed", run_id, exc_info=True)
-
-    thread = threading.Thread(target=beat, name=f"heartbeat-{run_id}", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        done.set()
-        thread.join(timeout=10)
+    for rid, outcome in outcomes.items():
+        if outcome != "lost":
+            persist(lambda rid=rid, o=outcome: lifecycle.finish(settings, rid, claims[rid].attempt, o), f"run {rid}: finish")
+        log.info("run %s", outcome if outcome != "lost" else "lost to another attempt", extra=event | {"event": outcome, "run_id": rid})
+    return outcomes[run_id]
 
 
 def execute(run_id: int, claim: lifecycle.Claim) -> str:
@@ -123,7 +82,9 @@ def execute(run_id: int, claim: lifecycle.Claim) -> str:
     import torch
 
     from .engine.spec import RunSpec
-    from .engine.train import train  # torch is imported here, in the worker, never by the API
+    from .engine.train import (
+        train,  # torch is imported here, in the worker, never by the API
+    )
 
     settings = get_settings()
     resume = torch.load(io.BytesIO(claim.checkpoint), weights_only=True) if claim.checkpoint else None

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from .batched import batched_training, groups, why_not_batchable
 from .outcome import History, Outcome
-from .spec import ExperimentSpec, RunSpec
 from .parallel import auto_jobs, train_side_by_side
+from .spec import ExperimentSpec, RunSpec
 from .train import EpochResult, resolve_device
 
 ENGINES = ("auto", "naive", "batched")
