@@ -54,6 +54,10 @@ SHOWN_WHEN = {
     "vs_tau": {"loss": ("vs",)},
 }
 
+# Start empty (the API's default) rather than at the catalog's default run's value: classes default
+# per data set (3, 5 for digits; cat, dog for cifar10), so blobs' neg, pos would be wrong for the others.
+START_EMPTY = ("classes",)
+
 LABELS = {
     "dataset": "Data set", "classes": "Classes (negative, positive)", "data_path": "Data path", "n_train": "Training points per class",
     "n_test": "Test points per class", "imbalance": "Imbalance", "label_noise": "Label noise", "resample": "Resample instead of weighting",

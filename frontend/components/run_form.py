@@ -29,7 +29,7 @@ def control(name: str, info: dict, value):
         return dbc.Select(id=field_id(name), options=[{"label": labels.get(v, v), "value": v} for v in info["enum"]], value=value)
     if info["kind"] == "list":
         text = ", ".join(str(v) for v in value or [])
-        return dbc.Input(id=field_id(name), type="text", value=text, placeholder="default" if not text else None)
+        return dbc.Input(id=field_id(name), type="text", value=text, placeholder="default for the data set" if name in rf.START_EMPTY else None)
     if info["kind"] in ("integer", "number"):
         limits = {}
         # An empty nullable field means "off"; a number input outside its min/max reports no value
@@ -55,7 +55,7 @@ def sections(params: dict[str, dict], base: dict) -> list:
     out = []
     titles = dict(rf.SECTIONS)
     for section, (shown, advanced) in rf.placed(params).items():
-        value = lambda n: base.get(n, params[n]["default"])  # noqa: E731
+        value = lambda n: None if n in rf.START_EMPTY else base.get(n, params[n]["default"])  # noqa: E731
         out.append(html.H5(titles[section], className="mt-3 mb-2 border-bottom pb-1"))
         if shown:
             out.append(dbc.Row([group(n, params[n], value(n)) for n in shown], className="g-3"))

@@ -130,7 +130,7 @@ def limit_errors(values: dict, params: dict[str, dict], swept=()) -> dict[str, s
     taken = rf.choices(values)
     out = {}
     for name, info in params.items():
-        if name in values and name not in swept and rf.relevant(name, taken):
+        if name in values and name not in swept and name not in rf.SWEEP_FIELDS and rf.relevant(name, taken):
             problem = rf.limit_error(info, values[name])
             if problem:
                 out[name] = problem
