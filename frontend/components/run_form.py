@@ -31,12 +31,12 @@ def control(name: str, info: dict, value):
         text = ", ".join(str(v) for v in value or [])
         return dbc.Input(id=field_id(name), type="text", value=text, placeholder="default for the data set" if name in rf.START_EMPTY else None)
     if info["kind"] in ("integer", "number"):
-        limits = {}
-        # An empty nullable field means "off"; a number input outside its min/max reports no value
-        # at all, which would read as "off" too, so those get their limits checked only by the page.
+        limits, step = {}, "any"
+        # An empty nullable field means "off"; a number input outside its min/max/step reports no
+        # value at all, which would read as "off" too, so those get their limits checked by the page only.
         if not info["nullable"]:
             limits = {"min": _first(info["minimum"], info["exclusiveMinimum"]), "max": _first(info["maximum"], info["exclusiveMaximum"])}
-        step = 1 if info["kind"] == "integer" else "any"
+            step = 1 if info["kind"] == "integer" else "any"
         return dbc.Input(id=field_id(name), type="number", value=value, step=step, placeholder="off" if info["nullable"] else None,
                          **{k: v for k, v in limits.items() if v is not None})  # fmt: skip
     return dbc.Input(id=field_id(name), type="text", value=value or "", maxLength=info.get("maxLength"), placeholder="default")
