@@ -266,7 +266,7 @@ def register(app, client: ApiClient) -> None:
                      **extra_axes(zip(axis_values[::2], axis_values[1::2]), catalog.get("params") or {}), "seed": parse_list(seeds, int, "seeds")}
         except ValueError as err:
             return html.Span(str(err), className="text-danger")
-        base = {name: form.get(name) or 1 for name in ("epochs", "n_train", "batch_size")}
+        base = {name: form.get(name) or 1 for name in ("epochs", "n_train", "batch_size")} | {"model": form.get("model"), "width": form.get("width")}
         return axes.summary({("weights" if k == "pos_weight" else "seeds" if k == "seed" else k): v for k, v in sweep.items()}, base, catalog.get("limit"))
 
     own = list(FIELDS)

@@ -141,3 +141,15 @@ def test_an_impossible_choice_comes_back_on_the_field_the_api_names(page):
         ExperimentSpec.model_validate(spec)
     detail = [{"loc": ["body", *e["loc"]], "msg": e["msg"]} for e in err.value.errors()]
     assert new.describe_errors(detail) == [("model", "Model: resnet needs 32x32 images (dataset cifar10 or folder)")]
+
+
+def test_the_time_estimate_follows_the_model():
+    from frontend.components import sweep_builder as axes
+
+    base = {"epochs": 10, "n_train": 100, "batch_size": 8, "model": "convnet", "width": 32}
+    # bench/cifar.py's 54 images/s at width 16; width 32 has 4x the convolution work: 10 x 200 images / (54 / 4)
+    assert axes.estimate_seconds({"weights": [1, 2]}, base) == pytest.approx(2 * 10 * 200 / (54 / 4))
+    logreg = axes.estimate_seconds({"weights": [1, 2]}, base | {"model": "logreg"})
+    assert logreg == pytest.approx(2 * 10 * 25 / axes.STEPS_PER_SECOND)
+    assert axes.estimate_seconds({"model": ["logreg", "convnet"]}, base) == pytest.approx(10 * 200 / (54 / 4) + logreg / 2)
+    assert "no time estimate" in axes.summary({"weights": [1]}, base | {"model": "resnet"}, 512).children
