@@ -42,27 +42,29 @@ def control(name: str, info: dict, value):
     return dbc.Input(id=field_id(name), type="text", value=value or "", maxLength=info.get("maxLength"), placeholder="default")
 
 
-def group(name: str, info: dict, value, width: int = 4) -> dbc.Col:
+def group(name: str, info: dict, value, shown: bool = True, width: int = 4) -> dbc.Col:
     ctl = control(name, info, value)
     head = [] if info["kind"] == "boolean" else [dbc.Label(rf.label(name), className="fw-semibold mb-1")]
     feedback = [] if info["kind"] == "boolean" else [dbc.FormFeedback(id={"type": FEEDBACK, "name": name}, type="invalid")]
     help_text = [dbc.FormText(info["description"])] if info["description"] else []
-    return dbc.Col([*head, ctl, *feedback, *help_text], md=width, className="mb-3", id={"type": GROUP, "name": name})
+    return dbc.Col([*head, ctl, *feedback, *help_text], md=width, className="mb-3", id={"type": GROUP, "name": name},
+                   style={} if shown else {"display": "none"})  # fmt: skip
 
 
 def sections(params: dict[str, dict], base: dict) -> list:
     """One heading per section, its main parameters in a row, the advanced ones under a fold."""
     out = []
     titles = dict(rf.SECTIONS)
+    taken = rf.choices(base)  # drawn as the page's callback would show it, so nothing flashes up at load
     for section, (shown, advanced) in rf.placed(params).items():
         value = lambda n: None if n in rf.START_EMPTY else base.get(n, params[n]["default"])  # noqa: E731
         out.append(html.H5(titles[section], className="mt-3 mb-2 border-bottom pb-1"))
         if shown:
-            out.append(dbc.Row([group(n, params[n], value(n)) for n in shown], className="g-3"))
+            out.append(dbc.Row([group(n, params[n], value(n), rf.relevant(n, taken)) for n in shown], className="g-3"))
         if advanced:
             out.append(html.Details(
                 [html.Summary(("More options: " if shown else "Options: ") + ", ".join(rf.label(n) for n in advanced), className="text-muted mb-2"),
-                 dbc.Row([group(n, params[n], value(n)) for n in advanced], className="g-3")],
+                 dbc.Row([group(n, params[n], value(n), rf.relevant(n, taken)) for n in advanced], className="g-3")],
                 id=f"advanced-{section}", className="mb-2",
             ))  # fmt: skip
     return out

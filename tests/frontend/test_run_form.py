@@ -153,3 +153,10 @@ def test_the_time_estimate_follows_the_model():
     assert logreg == pytest.approx(2 * 10 * 25 / axes.STEPS_PER_SECOND)
     assert axes.estimate_seconds({"model": ["logreg", "convnet"]}, base) == pytest.approx(10 * 200 / (54 / 4) + logreg / 2)
     assert "no time estimate" in axes.summary({"weights": [1]}, base | {"model": "resnet"}, 512).children
+
+
+def test_the_page_opens_with_only_what_matters_for_the_default_run_shown(page):
+    hidden = {c.id["name"] for c in components(page) if isinstance(getattr(c, "id", None), dict) and c.id["type"] == run_form.GROUP
+              and c.style == {"display": "none"}}  # fmt: skip
+    assert {"poly_alpha", "width", "hidden", "classes", "data_path", "ldam_scale"} <= hidden  # default run: blobs, logreg, ce
+    assert not {"noise", "epochs", "loss", "frames"} & hidden
