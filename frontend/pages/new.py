@@ -124,13 +124,15 @@ def build_spec(values: dict, defaults: dict | None = None, extra: dict[str, list
     return {"name": (values.get("name") or "").strip(), "base": base, "sweep": sweep}
 
 
-def limit_errors(values: dict, params: dict[str, dict], swept=()) -> dict[str, str]:
+def limit_errors(values: dict, params: dict[str, dict], sweep: dict[str, list] | None = None) -> dict[str, str]:
     """{parameter: 'give ...'} for the fields that break the catalog's limits and are used: shown
-    for the chosen data, model and loss, and not swept (the sweep box holds the values then)."""
-    taken = rf.choices(values)
+    for the chosen (or swept) data, model and loss, and not swept themselves (the sweep box holds
+    the values then)."""
+    sweep = sweep or {}
+    taken = rf.choices(values, sweep)
     out = {}
     for name, info in params.items():
-        if name in values and name not in swept and name not in rf.SWEEP_FIELDS and rf.relevant(name, taken):
+        if name in values and name not in sweep and name not in rf.SWEEP_FIELDS and rf.relevant(name, taken):
             problem = rf.limit_error(info, values[name])
             if problem:
                 out[name] = problem
@@ -233,15 +235,19 @@ def register(app, client: ApiClient) -> None:
         Output({"type": run_form.FEEDBACK, "name": ALL}, "children"),
         RUN_VALUES[0],
         Input("api-errors", "data"),
-        *[Input(pid, "value") for pid, _ in AXES],
+        *[Input(i, "value") for pair in AXES for i in pair],
         RUN_IDS[0],
         State({"type": run_form.FEEDBACK, "name": ALL}, "id"),
         State("catalog-store", "data"),
     )
     def check_limits(values, api_errors, *rest):
-        *swept, value_ids, feedback_ids, catalog = rest
+        *axis_values, value_ids, feedback_ids, catalog = rest
+        catalog = catalog or {}
         form = {i["name"]: v for i, v in zip(value_ids, values)}
-        problems = limit_errors(form, (catalog or {}).get("fields") or {}, set(swept))
+        sweep = readable_axes(zip(axis_values[::2], axis_values[1::2]), catalog.get("params") or {})
+        # a swept parameter's base field is not used, whatever its axis box holds so far
+        sweep |= {p: [] for p in axis_values[::2] if p and p not in sweep}
+        problems = limit_errors(form, catalog.get("fields") or {}, sweep)
         # the API's word on a field holds while the field keeps the value it was given for
         for name, err in (api_errors or {}).items():
             if name not in problems and form.get(name) == err["value"]:
@@ -302,12 +308,13 @@ def register(app, client: ApiClient) -> None:
             return dash.no_update, _alert(messages), api_errors or {}, *marks
 
         try:
-            spec = build_spec(form, extra=extra_axes(pairs, catalog.get("params") or {}), params=fields)
+            extra = extra_axes(pairs, catalog.get("params") or {})
+            spec = build_spec(form, extra=extra, params=fields)
         except ValueError as err:
             bad = {f for f in own if str(err).startswith(FIELDS[f][1])} | {p for p, _ in pairs if p and str(err).startswith(f"{p}:")}
             listed = {n for n in fields if str(err).startswith(rf.label(n) + ":")}
             return refuse([str(err)], bad, {n: {"message": str(err).partition(": ")[2], "value": form.get(n)} for n in listed})
-        problems = limit_errors(form, fields, swept)
+        problems = limit_errors(form, fields, extra)
         if problems:  # the inline messages already say so; the API would only repeat it
             return refuse([f"{rf.label(n)}: {m}" for n, m in problems.items()], set())
         try:

@@ -160,3 +160,10 @@ def test_the_page_opens_with_only_what_matters_for_the_default_run_shown(page):
               and c.style == {"display": "none"}}  # fmt: skip
     assert {"poly_alpha", "width", "hidden", "classes", "data_path", "ldam_scale"} <= hidden  # default run: blobs, logreg, ce
     assert not {"noise", "epochs", "loss", "frames"} & hidden
+
+
+def test_limits_are_checked_where_a_sweep_makes_a_field_matter_and_not_on_a_swept_field(page):
+    fields = rf.describe(catalog()["run"])
+    values = form_values(page) | {"loss": "ce", "poly_alpha": 0, "epochs": 0}
+    assert new.limit_errors(values, fields) == {"epochs": "give a whole number from 1 to 100000"}  # poly_alpha unused with ce
+    assert new.limit_errors(values, fields, {"loss": ["ce", "poly"], "epochs": [5, 10]}) == {"poly_alpha": "give a number above 0 and at most 10"}
