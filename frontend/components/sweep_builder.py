@@ -6,6 +6,7 @@ with the schema's type, and how long a sweep will take.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 from dash import html
@@ -15,6 +16,9 @@ SKIP = {"pos_weight", "seed", "data_path", "classes", "hidden"}  # own fields in
 # The per-run engine's measured pace on the shared 2-core machine (README, Performance: the quick
 # logistic-regression sweep, batch 8 over 2 x 100 points = 25 steps per epoch, 212 epochs/s per run).
 STEPS_PER_SECOND = 212 * 25
+# The B&L ConvNet at width 16 on CIFAR cat/dog, one CPU thread (README, Performance: bench/cifar.py);
+# its convolutions' cost grows with the square of the width.
+CONVNET_IMAGES_PER_SECOND, CONVNET_MEASURED_WIDTH = 54, 16
 
 
 def kind(prop: dict) -> str:
@@ -63,16 +67,26 @@ def parse_axis(name: str, text: str | None, info: dict) -> list:
     return out
 
 
-def estimate_seconds(sweep: dict[str, list], base: dict) -> float:
-    """Training time on one worker, from the per-run engine's pace: every run's epochs x its steps
-    per epoch (2 classes x n_train points / batch). Batched sweeps of small models run faster."""
+def estimate_seconds(sweep: dict[str, list], base: dict) -> float | None:
+    """Training time on one worker, from the per-run engine's measured pace: every run's epochs x its
+    steps per epoch (2 classes x n_train points / batch); ConvNets by images per second instead.
+    None for a model with no measured pace (ResNet). Batched sweeps of small models run faster."""
     def values(name):
         return sweep.get(name) or [base.get(name)]
 
+    names = ("epochs", "n_train", "batch_size", "model", "width")
+    combos = list(itertools.product(*(values(n) for n in names)))
     runs = math.prod(len(v) for v in sweep.values()) if sweep else 1
-    share = runs / max(1, len(values("epochs")) * len(values("n_train")) * len(values("batch_size")))
-    steps = sum(e * math.ceil(2 * n / b) for e in values("epochs") for n in values("n_train") for b in values("batch_size"))
-    return share * steps / STEPS_PER_SECOND
+    share = runs / len(combos)
+    total = 0.0
+    for epochs, n_train, batch, model, width in combos:
+        if model == "resnet":
+            return None
+        if model == "convnet":
+            total += epochs * 2 * n_train * ((width or 64) / CONVNET_MEASURED_WIDTH) ** 2 / CONVNET_IMAGES_PER_SECOND
+        else:
+            total += epochs * math.ceil(2 * n_train / batch) / STEPS_PER_SECOND
+    return share * total
 
 
 def duration(seconds: float) -> str:
@@ -86,7 +100,9 @@ def duration(seconds: float) -> str:
 def summary(sweep: dict[str, list], base: dict, limit: int | None) -> html.Span:
     runs = math.prod(len(v) for v in sweep.values())
     axes = " × ".join(f"{len(v)} {name}" for name, v in sweep.items())
-    text = f"{axes} = {runs} run{'s' * (runs != 1)}, {duration(estimate_seconds(sweep, base))} on one worker"
+    seconds = estimate_seconds(sweep, base)
+    when = f"{duration(seconds)} on one worker" if seconds is not None else "no time estimate for this model yet"
+    text = f"{axes} = {runs} run{'s' * (runs != 1)}, {when}"
     if limit and runs > limit:
         return html.Span(f"{text}: more than the limit of {limit} runs", className="text-danger")
     return html.Span(text)

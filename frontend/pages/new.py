@@ -1,40 +1,29 @@
-"""`/new`: the form for a 2-D weighting experiment. Defaults, choices and help come from `GET /catalog`;
-besides the weights and seeds, up to three more sweep axes over any run parameter, with the run
-count and a time estimate shown before submitting."""
+"""`/new`: the form for a weighting experiment, generated from `GET /catalog`: one control per run
+parameter (run_form), in sections, shown only where it matters, with the catalog's limits checked as
+you type and the API's 422 shown on the field it names; besides the weights and seeds, up to three
+more sweep axes over any run parameter, with the run count and a time estimate shown before submitting."""
 
 from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, dcc, html
+from dash import ALL, Input, Output, State, dcc, html
 
 from ..client import ApiClient, ApiError
+from ..components import run_fields as rf
+from ..components import run_form
 from ..components import sweep_builder as axes
 
-# Form field -> (element id, label). Run parameters keep their API name; the two sweep lists differ.
+# The form's own fields (the sweep row); the run parameters come from the catalog (run_form).
 FIELDS = {
     "name": ("field-name", "Name"),
-    "dataset": ("field-dataset", "Data set"),
-    "n_train": ("field-n_train", "Training points per class"),
-    "noise": ("field-noise", "Noise"),
-    "model": ("field-model", "Model"),
-    "hidden": ("field-hidden", "Hidden widths"),
-    "epochs": ("field-epochs", "Epochs"),
-    "lr": ("field-lr", "Learning rate"),
-    "batch_size": ("field-batch_size", "Batch size"),
-    "weight_decay": ("field-weight_decay", "Weight decay"),
-    "loss_norm": ("field-loss_norm", "Loss normalisation"),
-    "pos_weight": ("field-weights", "Positive-class weights"),
-    "seed": ("field-seeds", "Seeds"),
+    "pos_weight": ("field-weights", rf.label("pos_weight")),
+    "seed": ("field-seeds", rf.label("seed")),
 }
-BASE_FIELDS = ("dataset", "n_train", "noise", "model", "epochs", "lr", "batch_size", "weight_decay", "loss_norm")
 FALLBACK = {
     "name": "weights-vs-epochs", "dataset": "blobs", "n_train": 100, "noise": 1.0, "model": "logreg", "hidden": [64],
     "epochs": 200, "lr": 0.03, "batch_size": 8, "weight_decay": 0.0, "loss_norm": "sum",
 }
-DATASETS_2D = ("blobs", "wang_gaussians", "moons")
-MODELS_2D = ("logreg", "mlp")
-LOSS_NORM_HELP = {"sum": "sum: divide by the batch's sum of weights", "mean": "mean: divide by the batch size"}
 
 
 def parse_list(text: str | None, kind: type, what: str) -> list:
@@ -53,20 +42,22 @@ def parse_list(text: str | None, kind: type, what: str) -> list:
     return out
 
 
-def describe_errors(detail) -> list[tuple[str | None, str]]:
-    """FastAPI 422 detail -> [(form field or None, 'Label: message')]."""
+def describe_errors(detail, known=()) -> list[tuple[str | None, str]]:
+    """FastAPI 422 detail -> [(form field or None, 'Label: message')]; `known`: the catalog's run
+    parameters, besides the ones the form labels itself."""
     if not isinstance(detail, list):
         return [(None, str(detail))]
+    names = set(FIELDS) | set(rf.LABELS) | set(known)
     out = []
     for err in detail:
         loc = [str(p) for p in err.get("loc", []) if p not in ("body",)]
         msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-        field = next((p for p in reversed(loc) if p in FIELDS), None)
+        field = next((p for p in reversed(loc) if p in names), None)
         if field is None:  # model validators name the field in the message: "sweep.epochs: ..." or "classes: ..."
             name, _, rest = msg.removeprefix("sweep.").partition(":")
-            if name in FIELDS and rest:
+            if name in names and rest:
                 field, msg = name, rest.strip()
-        label = FIELDS[field][1] if field else ".".join(loc) or "spec"
+        label = rf.label(field) if field else ".".join(loc) or "spec"
         out.append((field, f"{label}: {msg}"))
     return out
 
@@ -87,32 +78,123 @@ def extra_axes(pairs, params: dict[str, dict]) -> dict[str, list]:
     return out
 
 
-def build_spec(values: dict, defaults: dict | None = None, extra: dict[str, list] | None = None) -> dict:
-    """Form values -> ExperimentSpec JSON. Raises ValueError (naming the field) on unparsable lists.
-    `extra` axes (from the sweep builder) join the weights and seeds, and leave the base run."""
+def readable_axes(pairs, params: dict[str, dict]) -> dict[str, list]:
+    """The axes that parse so far (for what to show while the user is still typing)."""
+    out = {}
+    for name, text in pairs:
+        try:
+            out |= extra_axes([(name, text)], params)
+        except ValueError:
+            pass
+    return out
+
+
+def build_spec(values: dict, defaults: dict | None = None, extra: dict[str, list] | None = None, params: dict[str, dict] | None = None) -> dict:
+    """Form values -> ExperimentSpec JSON. `params`: the catalog's run parameters (run_fields.describe);
+    only those in `values` that matter for the chosen data, model and loss go in the base run (the
+    others keep the API's default); an empty optional field means the default too. `extra` axes (from
+    the sweep builder) join the weights and seeds, and leave the base run. Raises ValueError (naming
+    the field) on unparsable lists."""
+    params = params or rf.describe(rf.FALLBACK_SCHEMA)
+    extra = extra or {}
     base = dict((defaults or {}).get("base", {}))
-    for name in BASE_FIELDS:
-        base[name] = values.get(name)
-    if values.get("model") == "mlp":
-        base["hidden"] = parse_list(values.get("hidden"), int, FIELDS["hidden"][1])
+    taken = rf.choices(values, extra)
+    for name, info in params.items():
+        if name in rf.SWEEP_FIELDS or name not in values:
+            continue
+        value = values[name]
+        if name in extra or not rf.relevant(name, taken):
+            base.pop(name, None)
+            continue
+        if info["kind"] == "list":
+            value = rf.parse_items(name, value, info)
+            if not value and info.get("min_items"):
+                raise ValueError(f"{rf.label(name)}: give at least one value")
+        if value in (None, "", []) and (info["nullable"] or info["kind"] in ("list", "string")):
+            base.pop(name, None)
+            continue
+        base[name] = value
     base.pop("pos_weight", None)
     base.pop("seed", None)
     sweep = {
         "pos_weight": parse_list(values.get("pos_weight"), float, FIELDS["pos_weight"][1]),
-        **(extra or {}),
+        **extra,
         "seed": parse_list(values.get("seed"), int, FIELDS["seed"][1]),
     }
-    for name in extra or {}:
-        base.pop(name, None)
     return {"name": (values.get("name") or "").strip(), "base": base, "sweep": sweep}
 
 
-def _help(schema: dict, name: str) -> str:
-    return schema.get("properties", {}).get(name, {}).get("description", "")
+def limit_errors(values: dict, params: dict[str, dict], sweep: dict[str, list] | None = None) -> dict[str, str]:
+    """{parameter: 'give ...'} for the fields that break the catalog's limits and are used: shown
+    for the chosen (or swept) data, model and loss, and not swept themselves (the sweep box holds
+    the values then)."""
+    sweep = sweep or {}
+    taken = rf.choices(values, sweep)
+    out = {}
+    for name, info in params.items():
+        if name in values and name not in sweep and name not in rf.SWEEP_FIELDS and rf.relevant(name, taken):
+            problem = rf.limit_error(info, values[name])
+            if problem:
+                out[name] = problem
+    return out
 
 
-def _enum(schema: dict, name: str, fallback: list[str]) -> list[str]:
-    return schema.get("properties", {}).get(name, {}).get("enum", fallback)
+def layout(client: ApiClient) -> html.Div:
+    warning = None
+    try:
+        catalog = client.catalog()
+        schema, defaults, catalog_limits = catalog["run"], catalog["defaults"], catalog.get("limits")
+    except ApiError as err:
+        warning = dbc.Alert(f"Cannot load the catalog ({err.message}); showing built-in defaults.", color="warning")
+        schema, defaults, catalog_limits = rf.FALLBACK_SCHEMA, {"base": FALLBACK}, None
+    base = FALLBACK | defaults.get("base", {})
+    fields = rf.describe(schema)
+    params = axes.sweepable(schema)
+    form = dbc.Form(
+        [
+            html.H5("Sweep", className="mt-1 mb-2 border-bottom pb-1"),
+            dbc.Row([
+                _group("name", dbc.Input(id=FIELDS["name"][0], type="text", value="weights-vs-epochs", maxLength=200), "a label for the list"),
+                _group("pos_weight", dbc.Input(id=FIELDS["pos_weight"][0], type="text", value="0.1, 1, 10"),
+                       "comma-separated; importance weight of the positive class, the negative class keeps 1"),
+                _group("seed", dbc.Input(id=FIELDS["seed"][0], type="text", value="0"), "comma-separated; one run per weight and seed"),
+            ], className="g-3"),
+            html.Details(
+                [
+                    html.Summary("More sweep axes: any run parameter, comma-separated values", className="text-muted mb-2"),
+                    *[
+                        dbc.Row([
+                            dbc.Col(dbc.Select(id=pid, value="", placeholder="(no axis) pick a parameter", options=[{"label": "(none)", "value": ""}] + [
+                                {"label": f"{rf.label(name)} ({name}, {info['kind']})", "value": name} for name, info in sorted(params.items())]), md=4),
+                            dbc.Col(dbc.Input(id=vid, type="text", placeholder="e.g. 0, 0.01, 0.1"), md=8),
+                        ], className="mb-2 g-2")
+                        for pid, vid in AXES
+                    ],
+                ],
+                className="mb-2", id="sweep-builder",
+            ),
+            *run_form.sections({n: i for n, i in fields.items() if n not in rf.SWEEP_FIELDS}, base),
+            html.Div(id="form-error"),
+            html.Div(
+                [
+                    dbc.Button("Start experiment", id="submit", color="primary", size="lg", n_clicks=0),
+                    html.Span(id="run-count", className="ms-3 text-muted"),
+                ],
+                className="d-flex align-items-center mt-3",
+            ),
+        ]
+    )
+    return html.Div(
+        [
+            html.H2("New experiment"),
+            html.P("Train one network per positive-class weight and seed (and any other swept parameter), and watch what the weights do.",
+                   className="text-muted"),
+            warning,
+            dcc.Store(id="catalog-store", data={"params": params, "fields": fields, "limit": (catalog_limits or {}).get("runs_per_experiment")}),
+            dcc.Store(id="api-errors", data={}),
+            dbc.Card(dbc.CardBody(form), className="shadow-sm"),
+        ]
+    )
 
 
 def _group(field: str, control, help_text: str = "", width: int = 4):
@@ -123,162 +205,128 @@ def _group(field: str, control, help_text: str = "", width: int = 4):
     )
 
 
-def _number(field: str, value, step="any"):
-    return dbc.Input(id=FIELDS[field][0], type="number", value=value, step=step)  # no min: the API names out-of-range values
+# Every run parameter's value and id, whatever the catalog lists: inputs and selects, then switches.
+RUN_VALUES = [Input({"type": run_form.FIELD, "name": ALL}, "value"), Input({"type": run_form.SWITCH, "name": ALL}, "value")]
+RUN_IDS = [State({"type": run_form.FIELD, "name": ALL}, "id"), State({"type": run_form.SWITCH, "name": ALL}, "id")]
 
 
-def layout(client: ApiClient) -> html.Div:
-    warning = None
-    try:
-        catalog = client.catalog()
-        schema, defaults, catalog_limits = catalog["run"], catalog["defaults"], catalog.get("limits")
-    except ApiError as err:
-        warning = dbc.Alert(f"Cannot load the catalog ({err.message}); showing built-in defaults.", color="warning")
-        schema, defaults, catalog_limits = {}, {"base": FALLBACK}, None
-    base = FALLBACK | defaults.get("base", {})
-    # This page is for 2-D experiments (the ones with a boundary to draw); image sets come from `iwlab submit`.
-    datasets = [d for d in _enum(schema, "dataset", list(DATASETS_2D)) if d in DATASETS_2D] or list(DATASETS_2D)
-    models = [m for m in _enum(schema, "model", list(MODELS_2D)) if m in MODELS_2D] or list(MODELS_2D)
-    norms = _enum(schema, "loss_norm", ["sum", "mean"])
-    params = axes.sweepable(schema)
-    for name, allowed in (("dataset", datasets), ("model", models)):  # this page stays 2-D
-        if name in params:
-            params[name]["enum"] = [v for v in params[name]["enum"] or [] if v in allowed]
-    form = dbc.Form(
-        [
-            html.H5("Sweep", className="mt-1"),
-            dbc.Row([
-                _group("name", dbc.Input(id=FIELDS["name"][0], type="text", value="weights-vs-epochs", maxLength=200), "a label for the list"),
-                _group("pos_weight", dbc.Input(id=FIELDS["pos_weight"][0], type="text", value="0.1, 1, 10"),
-                       "comma-separated; importance weight of the positive class, the negative class keeps 1"),
-                _group("seed", dbc.Input(id=FIELDS["seed"][0], type="text", value="0"), "comma-separated; one run per weight and seed"),
-            ]),
-            html.Div(
-                [
-                    html.Div("More sweep axes: any run parameter, comma-separated values", className="fw-semibold mb-1"),
-                    *[
-                        dbc.Row([
-                            dbc.Col(dbc.Select(id=pid, value="", placeholder="(no axis) pick a parameter", options=[{"label": "(none)", "value": ""}] + [
-                                {"label": f"{name} ({info['kind']})", "value": name} for name, info in sorted(params.items())]), md=4),
-                            dbc.Col(dbc.Input(id=vid, type="text", placeholder="e.g. 0, 0.01, 0.1"), md=8),
-                        ], className="mb-2 g-2")
-                        for pid, vid in AXES
-                    ],
-                ],
-                className="mb-3", id="sweep-builder",
-            ),
-            html.H5("Data", className="mt-2"),
-            dbc.Row([
-                _group("dataset", dbc.Select(id=FIELDS["dataset"][0], options=[{"label": d, "value": d} for d in datasets], value=base["dataset"]), _help(schema, "dataset")),
-                _group("n_train", _number("n_train", base["n_train"], 1), _help(schema, "n_train")),
-                _group("noise", _number("noise", base["noise"]), _help(schema, "noise")),
-            ]),
-            html.H5("Model and training", className="mt-2"),
-            dbc.Row([
-                _group("model", dbc.RadioItems(id=FIELDS["model"][0], options=[{"label": {"logreg": "logistic regression", "mlp": "MLP (ReLU)"}.get(m, m), "value": m} for m in models], value=base["model"], inline=True), _help(schema, "model")),
-                dbc.Col(
-                    [dbc.Label(FIELDS["hidden"][1], html_for=FIELDS["hidden"][0], className="fw-semibold mb-1"),
-                     dbc.Input(id=FIELDS["hidden"][0], type="text", value=", ".join(str(w) for w in base["hidden"])),
-                     dbc.FormText("comma-separated widths of the hidden layers")],
-                    md=4, className="mb-3", id="hidden-group",
-                ),
-            ]),
-            dbc.Row([
-                _group("epochs", _number("epochs", base["epochs"], 1), _help(schema, "epochs"), 3),
-                _group("lr", _number("lr", base["lr"]), _help(schema, "lr"), 3),
-                _group("batch_size", _number("batch_size", base["batch_size"], 1), _help(schema, "batch_size"), 3),
-                _group("weight_decay", _number("weight_decay", base["weight_decay"]), _help(schema, "weight_decay"), 3),
-            ]),
-            dbc.Row([
-                _group("loss_norm", dbc.Select(id=FIELDS["loss_norm"][0], options=[{"label": LOSS_NORM_HELP.get(n, n), "value": n} for n in norms], value=base["loss_norm"]), "", 6),
-            ]),
-            html.Div(id="form-error"),
-            html.Div(
-                [
-                    dbc.Button("Start experiment", id="submit", color="primary", size="lg", n_clicks=0),
-                    html.Span(id="run-count", className="ms-3 text-muted"),
-                ],
-                className="d-flex align-items-center mt-2",
-            ),
-        ]
-    )
-    return html.Div(
-        [
-            html.H2("New experiment"),
-            html.P("Train one small network per positive-class weight and seed on 2-D data, and watch the boundary move.", className="text-muted"),
-            warning,
-            dcc.Store(id="catalog-store", data={"params": params, "limit": (catalog_limits or {}).get("runs_per_experiment")}),
-            dbc.Card(dbc.CardBody(form), className="shadow-sm"),
-        ]
-    )
+def run_values(values, switches, value_ids, switch_ids) -> dict:
+    return {i["name"]: v for i, v in zip(value_ids, values)} | {i["name"]: bool(v) for i, v in zip(switch_ids, switches)}
 
 
 def register(app, client: ApiClient) -> None:
-    @app.callback(Output("hidden-group", "style"), Input(FIELDS["model"][0], "value"))
-    def toggle_hidden(model):
-        return {} if model == "mlp" else {"display": "none"}
+    @app.callback(
+        Output({"type": run_form.GROUP, "name": ALL}, "style"),
+        *RUN_VALUES,
+        *[Input(i, "value") for pair in AXES for i in pair],
+        *RUN_IDS,
+        State({"type": run_form.GROUP, "name": ALL}, "id"),
+        State("catalog-store", "data"),
+    )
+    def show_what_matters(values, switches, *rest):
+        *axis_values, value_ids, switch_ids, group_ids, catalog = rest
+        form = run_values(values, switches, value_ids, switch_ids)
+        sweep = readable_axes(zip(axis_values[::2], axis_values[1::2]), (catalog or {}).get("params") or {})
+        taken = rf.choices(form, sweep)
+        return [{} if rf.relevant(g["name"], taken) else {"display": "none"} for g in group_ids]
+
+    @app.callback(
+        Output({"type": run_form.FIELD, "name": ALL}, "invalid"),
+        Output({"type": run_form.FEEDBACK, "name": ALL}, "children"),
+        RUN_VALUES[0],
+        Input("api-errors", "data"),
+        *[Input(i, "value") for pair in AXES for i in pair],
+        RUN_IDS[0],
+        State({"type": run_form.FEEDBACK, "name": ALL}, "id"),
+        State("catalog-store", "data"),
+    )
+    def check_limits(values, api_errors, *rest):
+        *axis_values, value_ids, feedback_ids, catalog = rest
+        catalog = catalog or {}
+        form = {i["name"]: v for i, v in zip(value_ids, values)}
+        sweep = readable_axes(zip(axis_values[::2], axis_values[1::2]), catalog.get("params") or {})
+        # a swept parameter's base field is not used, whatever its axis box holds so far
+        sweep |= {p: [] for p in axis_values[::2] if p and p not in sweep}
+        problems = limit_errors(form, catalog.get("fields") or {}, sweep)
+        # the API's word on a field holds while the field keeps the value it was given for
+        for name, err in (api_errors or {}).items():
+            if name not in problems and form.get(name) == err["value"]:
+                problems[name] = err["message"]
+        return [i["name"] in problems for i in value_ids], [problems.get(i["name"]) for i in feedback_ids]
 
     @app.callback(
         Output("run-count", "children"),
         Input(FIELDS["pos_weight"][0], "value"),
         Input(FIELDS["seed"][0], "value"),
         *[Input(i, "value") for pair in AXES for i in pair],
-        *[Input(FIELDS[f][0], "value") for f in ("epochs", "n_train", "batch_size")],
+        RUN_VALUES[0],
+        RUN_IDS[0],
         State("catalog-store", "data"),
     )
     def run_count(weights, seeds, *rest):
-        *axis_values, epochs, n_train, batch_size, catalog = rest
+        *axis_values, values, value_ids, catalog = rest
         catalog = catalog or {}
+        form = {i["name"]: v for i, v in zip(value_ids, values)}
         try:
             sweep = {"pos_weight": parse_list(weights, float, "weights"),
                      **extra_axes(zip(axis_values[::2], axis_values[1::2]), catalog.get("params") or {}), "seed": parse_list(seeds, int, "seeds")}
         except ValueError as err:
             return html.Span(str(err), className="text-danger")
-        base = {"epochs": epochs or 1, "n_train": n_train or 1, "batch_size": batch_size or 1}
+        base = {name: form.get(name) or 1 for name in ("epochs", "n_train", "batch_size")} | {"model": form.get("model"), "width": form.get("width")}
         return axes.summary({("weights" if k == "pos_weight" else "seeds" if k == "seed" else k): v for k, v in sweep.items()}, base, catalog.get("limit"))
 
-    order = list(FIELDS)
+    own = list(FIELDS)
 
     @app.callback(
         Output("url", "pathname"),
         Output("form-error", "children"),
-        *[Output(FIELDS[f][0], "invalid") for f in order if f != "model"],
+        Output("api-errors", "data"),
+        *[Output(FIELDS[f][0], "invalid") for f in own],
         *[Output(vid, "invalid") for _, vid in AXES],
         Input("submit", "n_clicks"),
-        *[State(FIELDS[f][0], "value") for f in order],
+        *[State(FIELDS[f][0], "value") for f in own],
         *[State(i, "value") for pair in AXES for i in pair],
+        *[State(v.component_id, v.component_property) for v in RUN_VALUES],
+        *RUN_IDS,
         State("catalog-store", "data"),
         prevent_initial_call=True,
     )
-    def submit(n_clicks, *values):
-        fields = [f for f in order if f != "model"]
-        values, catalog = values[:-1], values[-1] or {}
-        pairs = list(zip(values[len(order)::2], values[len(order) + 1::2]))
+    def submit(n_clicks, *states):
         if not n_clicks:  # the output (url) lives outside this page, so Dash calls this when the form appears
-            return dash.no_update, dash.no_update, *[dash.no_update] * (len(fields) + len(AXES))
-        form = dict(zip(order, values))
-
+            return dash.no_update, dash.no_update, dash.no_update, *[dash.no_update] * (len(own) + len(AXES))
+        catalog = states[-1] or {}
+        fields = catalog.get("fields") or rf.describe(rf.FALLBACK_SCHEMA)
+        pairs = list(zip(states[len(own):len(own) + 2 * len(AXES):2], states[len(own) + 1:len(own) + 2 * len(AXES):2]))
+        values, switches, value_ids, switch_ids = states[len(own) + 2 * len(AXES):-1]
+        form = dict(zip(own, states[:len(own)])) | run_values(values, switches, value_ids, switch_ids)
         swept = {p for p, _ in pairs if p}
 
-        def marks(bad: set[str]) -> list[bool]:
-            """Fields, then the builder's value boxes, outlined red where `bad` names them (a swept
-            parameter's box, not its unused base field)."""
-            return [f in bad and f not in swept for f in fields] + [bool(p) and p in bad for p, _ in pairs]
+        def refuse(messages: list[str], bad: set[str], api_errors: dict | None = None):
+            """The alert, the API's messages for the run fields, and red outlines on the form's own
+            fields and the builder's value boxes (a swept parameter's box, not its unused base field)."""
+            marks = [f in bad for f in own] + [bool(p) and p in bad for p, _ in pairs]
+            return dash.no_update, _alert(messages), api_errors or {}, *marks
 
         try:
-            spec = build_spec(form, extra=extra_axes(pairs, catalog.get("params") or {}))
+            extra = extra_axes(pairs, catalog.get("params") or {})
+            spec = build_spec(form, extra=extra, params=fields)
         except ValueError as err:
-            bad = {f for f in FIELDS if str(err).startswith(FIELDS[f][1])} | {p for p, _ in pairs if p and str(err).startswith(f"{p}:")}
-            return dash.no_update, _alert([str(err)]), *marks(bad)
+            bad = {f for f in own if str(err).startswith(FIELDS[f][1])} | {p for p, _ in pairs if p and str(err).startswith(f"{p}:")}
+            listed = {n for n in fields if str(err).startswith(rf.label(n) + ":")}
+            return refuse([str(err)], bad, {n: {"message": str(err).partition(": ")[2], "value": form.get(n)} for n in listed})
+        problems = limit_errors(form, fields, extra)
+        if problems:  # the inline messages already say so; the API would only repeat it
+            return refuse([f"{rf.label(n)}: {m}" for n, m in problems.items()], set())
         try:
             exp = client.create_experiment(spec)
         except ApiError as err:
-            if err.status == 422:
-                errors = describe_errors(err.detail)
-                bad = {f for f, _ in errors} | {p for p in swept if any(f"sweep.{p}" in m or m.startswith(f"{p}:") for _, m in errors)}
-                return dash.no_update, _alert([m for _, m in errors]), *marks(bad)
-            return dash.no_update, _alert([f"The API refused the experiment: {err.message}"]), *marks(set())
-        return f"/experiments/{exp['id']}", None, *marks(set())
+            if err.status != 422:
+                return refuse([f"The API refused the experiment: {err.message}"], set())
+            errors = describe_errors(err.detail, fields)
+            bad = {f for f, _ in errors} | {p for p in swept if any(f"sweep.{p}" in m or m.startswith(f"{p}:") for _, m in errors)}
+            on_fields = {f: {"message": m.partition(": ")[2], "value": form.get(f)} for f, m in errors if f in fields and f not in swept and f not in own}
+            return refuse([m for _, m in errors], bad, on_fields)
+        return f"/experiments/{exp['id']}", None, {}, *[False] * (len(own) + len(AXES))
 
 
 def _alert(messages: list[str]) -> dbc.Alert:

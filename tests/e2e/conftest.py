@@ -50,6 +50,12 @@ def stack(tmp_path: Path, spawn):
     yield f"http://127.0.0.1:{dash_port}", procs, logs
 
 
+def run_field(page, name: str):
+    """The /new form's control for run parameter `name`: its id is a Dash pattern-matching dict,
+    which the page writes as sorted-key JSON."""
+    return page.locator(f"""[id='{{"name":"{name}","type":"run-field"}}']""")
+
+
 def logs_of(logs: dict) -> str:
     return "\n".join(f"--- {name}.log\n{tail(path, 30)}" for name, path in logs.items())
 

@@ -15,7 +15,7 @@ import time
 import httpx
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DOCS, WIDTH, logs_of
+from tests.e2e.conftest import DOCS, WIDTH, logs_of, run_field
 from tests.e2e.test_browser import COUNT, TITLE
 
 A = {"name": "fade for compare", "base": {"model": "logreg", "epochs": 30, "lr": 0.05}, "sweep": {"pos_weight": [0.1, 1, 10], "seed": [0]}}
@@ -120,7 +120,8 @@ def test_analysis_share_export_cancel_run_view_and_compare(stack, page, tmp_path
     page.fill("#field-name", "three axes")
     page.fill("#field-weights", "0.5, 2")
     page.fill("#field-seeds", "0")
-    page.fill("#field-epochs", "5")
+    run_field(page, "epochs").fill("5")
+    page.locator("#sweep-builder summary").click()  # the builder is folded away
     page.locator("#axis-param-0").select_option("lr")
     page.fill("#axis-values-0", "0.01, fast")
     expect(page.locator("#run-count")).to_contain_text("lr: 'fast' is not a number")
@@ -131,7 +132,7 @@ def test_analysis_share_export_cancel_run_view_and_compare(stack, page, tmp_path
     expect(page.locator("#run-count")).to_contain_text("on one worker")
     page.click("#submit")
     expect(page.locator("#form-error")).to_contain_text("Weight decay: Input should be less than or equal to 10")
-    expect(page.locator("#field-weight_decay")).not_to_have_class(re.compile("is-invalid"))  # the base value is fine
+    expect(run_field(page, "weight_decay")).not_to_have_class(re.compile("is-invalid"))  # the base value is fine
     expect(page.locator("#axis-values-1")).to_have_class(re.compile("is-invalid"))
     page.fill("#axis-values-1", "0, 0.001")
     page.click("#submit")

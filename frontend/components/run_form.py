@@ -1,0 +1,74 @@
+"""The new-experiment form's run parameters as Dash controls, one per catalog parameter, grouped in
+sections with the advanced ones folded away. Ids are pattern-matching dicts so the page's callbacks
+serve whatever parameters the catalog lists."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import html
+
+from . import run_fields as rf
+
+FIELD = "run-field"  # inputs and selects: they have `invalid`
+SWITCH = "run-switch"  # booleans
+GROUP = "run-group"  # label + control + messages, hidden when the parameter does not matter
+FEEDBACK = "run-feedback"  # the inline message under a FIELD
+
+
+def field_id(name: str) -> dict:
+    return {"type": FIELD, "name": name}
+
+
+def control(name: str, info: dict, value):
+    """Select for choices, switch for booleans, number input with the schema's limits, text input
+    for lists (comma-separated) and free strings."""
+    if info["kind"] == "boolean":
+        return dbc.Switch(id={"type": SWITCH, "name": name}, value=bool(value), label=rf.label(name), className="mb-0")
+    if info["enum"]:
+        labels = rf.OPTION_LABELS.get(name, {})
+        return dbc.Select(id=field_id(name), options=[{"label": labels.get(v, v), "value": v} for v in info["enum"]], value=value)
+    if info["kind"] == "list":
+        text = ", ".join(str(v) for v in value or [])
+        return dbc.Input(id=field_id(name), type="text", value=text, placeholder="default for the data set" if name in rf.START_EMPTY else None)
+    if info["kind"] in ("integer", "number"):
+        limits, step = {}, "any"
+        # An empty nullable field means "off"; a number input outside its min/max/step reports no
+        # value at all, which would read as "off" too, so those get their limits checked by the page only.
+        if not info["nullable"]:
+            limits = {"min": _first(info["minimum"], info["exclusiveMinimum"]), "max": _first(info["maximum"], info["exclusiveMaximum"])}
+            step = 1 if info["kind"] == "integer" else "any"
+        return dbc.Input(id=field_id(name), type="number", value=value, step=step, placeholder="off" if info["nullable"] else None,
+                         **{k: v for k, v in limits.items() if v is not None})  # fmt: skip
+    return dbc.Input(id=field_id(name), type="text", value=value or "", maxLength=info.get("maxLength"), placeholder="default")
+
+
+def group(name: str, info: dict, value, shown: bool = True, width: int = 4) -> dbc.Col:
+    ctl = control(name, info, value)
+    head = [] if info["kind"] == "boolean" else [dbc.Label(rf.label(name), className="fw-semibold mb-1")]
+    feedback = [] if info["kind"] == "boolean" else [dbc.FormFeedback(id={"type": FEEDBACK, "name": name}, type="invalid")]
+    help_text = [dbc.FormText(info["description"])] if info["description"] else []
+    return dbc.Col([*head, ctl, *feedback, *help_text], md=width, className="mb-3", id={"type": GROUP, "name": name},
+                   style={} if shown else {"display": "none"})  # fmt: skip
+
+
+def sections(params: dict[str, dict], base: dict) -> list:
+    """One heading per section, its main parameters in a row, the advanced ones under a fold."""
+    out = []
+    titles = dict(rf.SECTIONS)
+    taken = rf.choices(base)  # drawn as the page's callback would show it, so nothing flashes up at load
+    for section, (shown, advanced) in rf.placed(params).items():
+        value = lambda n: None if n in rf.START_EMPTY else base.get(n, params[n]["default"])  # noqa: E731
+        out.append(html.H5(titles[section], className="mt-3 mb-2 border-bottom pb-1"))
+        if shown:
+            out.append(dbc.Row([group(n, params[n], value(n), rf.relevant(n, taken)) for n in shown], className="g-3"))
+        if advanced:
+            out.append(html.Details(
+                [html.Summary(("More options: " if shown else "Options: ") + ", ".join(rf.label(n) for n in advanced), className="text-muted mb-2"),
+                 dbc.Row([group(n, params[n], value(n), rf.relevant(n, taken)) for n in advanced], className="g-3")],
+                id=f"advanced-{section}", className="mb-2",
+            ))  # fmt: skip
+    return out
+
+
+def _first(*values):
+    return next((v for v in values if v is not None), None)
