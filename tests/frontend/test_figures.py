@@ -50,6 +50,13 @@ def test_boundary_points_split_by_class_and_panels_keep_a_fixed_trace_layout():
         assert fig.data[i * TRACES_PER_PANEL + HEATMAP].meta["panel"] == i
 
 
+def test_boundary_panels_draw_a_sample_of_many_points_in_class_proportion():
+    many = panel("w = 4") | {"points": [[i / 300, 0.5, float(i >= 150)] for i in range(300)]}  # 150 per class
+    negatives, positives = roles(boundary_figure([many]), "points")
+    assert len(negatives.x) + len(positives.x) <= 100 and abs(len(negatives.x) - len(positives.x)) <= 1
+    assert min(negatives.x) == 0.0 and max(positives.x) > 0.9  # spread over the whole set, not its head
+
+
 def test_boundary_panels_have_equal_aspect_and_wrap_after_four():
     fig = boundary_figure([panel(str(i)) for i in range(6)])
     assert fig.layout.yaxis.scaleanchor == "x" and fig.layout.yaxis6.scaleanchor == "x6"
