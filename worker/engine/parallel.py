@@ -71,7 +71,9 @@ def train_side_by_side(runs: dict[int, RunSpec], jobs: int, device: str | None =
                 key, item = results.get(timeout=5)
             except queue.Empty:
                 if not any(p.is_alive() for p in procs):  # killed (e.g. out of memory) without a word
-                    raise RuntimeError(f"training processes died with runs {sorted(left)} unfinished") from None
+                    codes = ", ".join(str(p.exitcode) for p in procs)
+                    raise RuntimeError(f"training processes exited ({codes}) with runs {sorted(left)} unfinished; a script that "
+                                       "calls write_results needs `if __name__ == '__main__':` (processes are spawned)") from None
                 continue
             if isinstance(item, BaseException):
                 raise item
