@@ -69,7 +69,10 @@ def _resumed_from(run_id: int) -> ColumnElement:
 
 
 def first_line(text: str | None, limit: int = 200) -> str | None:
-    line = (text or "").strip().split("\n", 1)[0]
+    """An error's first line, for the history (the run keeps the whole text)."""
+    if not text or not text.strip():
+        return None
+    line = text.strip().split("\n", 1)[0]
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
