@@ -180,3 +180,13 @@ def test_only_the_owner_or_an_admin_may_change_tags(lab, who, status):
     assert resp.status_code == status, resp.text
     tags = client.get(f"{API}/experiments/{exp['id']}", headers=headers["mia"]).json()["tags"]
     assert tags == (["changed"] if status == 200 else ["mine"]), "a refused request changes nothing"
+
+
+def test_every_preset_submitted_from_the_gallery_carries_its_tags_and_name(client):
+    from frontend.components.presets import preset_tags  # what the gallery's Run buttons add
+
+    for preset in client.get(f"{API}/presets").json():
+        resp = client.post(f"{API}/experiments", json=preset["quick"]["spec"] | {"tags": preset_tags(preset)})
+        assert resp.status_code == 202, resp.text
+        assert preset["name"] in resp.json()["tags"] and len(resp.json()["tags"]) == len(preset["tags"]) + 1
+    assert listed(client, tag="paper,2-d", sort="name")[:2] == ["bl-synth-batchnorm (quick)", "bl-synth-dropout (quick)"]
