@@ -68,12 +68,13 @@ def _resumed_from(run_id: int) -> ColumnElement:
     return select(text).where(Checkpoint.run_id == run_id).scalar_subquery()
 
 
-def first_line(text: str | None, limit: int = 200) -> str | None:
-    """An error's first line, for the history (the run keeps the whole text)."""
-    if not text or not text.strip():
+def error_summary(text: str | None, limit: int = 200) -> str | None:
+    """An error's message without its traceback, on one line, for the history (the run keeps the
+    whole text). The whole message, not its first line: a validation error names its field below."""
+    message = " ".join(line.strip() for line in (text or "").strip().split("\n\n", 1)[0].splitlines() if line.strip())
+    if not message:
         return None
-    line = text.strip().split("\n", 1)[0]
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+    return message if len(message) <= limit else message[: limit - 1] + "…"
 
 
 # --- the worker's side ----------------------------------------------------------------------
@@ -108,7 +109,7 @@ def claim(settings: Settings, run_id: int, worker: str) -> tuple[Claim | None, s
                 continue
             if attempts >= settings.max_attempts:
                 error = gave_up(attempts, last_worker, heartbeat)
-                if _move(s, run_id, was, "failed", status="failed", finished_at=now, error=error, detail=first_line(error)):
+                if _move(s, run_id, was, "failed", status="failed", finished_at=now, error=error, detail=error_summary(error)):
                     return None, "run failed: too many attempts"
                 continue
             if _move(s, run_id, was, "claimed", status="running", attempts=attempts + 1, worker=worker, heartbeat_at=now,
@@ -152,7 +153,7 @@ def finish(settings: Settings, run_id: int, attempt: int, status: str, error: st
     """End an attempt; the checkpoint has served its purpose (retry starts afresh)."""
     with session_scope(settings.db_url) as s:
         if not _move(s, run_id, {"status": "running", "attempts": attempt}, status, status=status, error=error, finished_at=utcnow(),
-                     detail=first_line(error)):
+                     detail=error_summary(error)):
             return False
         s.execute(delete(Checkpoint).where(Checkpoint.run_id == run_id))
         return True
@@ -212,7 +213,7 @@ def reap_dead(settings: Settings) -> dict[str, int]:
                 outcome = "cancelled", _move(s, run_id, was, "cancelled", silent, status="cancelled", finished_at=utcnow(), detail=lost)
             elif attempts >= settings.max_attempts:
                 error = gave_up(attempts, worker, aware(heartbeat))
-                outcome = "failed", _move(s, run_id, was, "failed", silent, status="failed", finished_at=utcnow(), error=error, detail=first_line(error))
+                outcome = "failed", _move(s, run_id, was, "failed", silent, status="failed", finished_at=utcnow(), error=error, detail=error_summary(error))
             else:
                 outcome = "requeued", _move(s, run_id, was, "requeued", silent, status="queued", dispatched_at=None, detail=lost)
         if outcome[1]:

@@ -113,7 +113,7 @@ class RunEventPublic(Public):
     status: str  # the run's status after it
     attempt: int | None  # the worker's attempt number, when one was involved
     worker: str | None
-    detail: str | None  # who cancelled or retried, a dead worker, an error's first line, a resumed checkpoint
+    detail: str | None  # who cancelled or retried, a dead worker, an error message, a resumed checkpoint
 
 
 class ExperimentPage(BaseModel):

@@ -27,7 +27,7 @@ def test_a_run_that_dies_resumes_fails_and_is_retried_has_every_step_in_order(cl
     silence(settings, run_id, settings.dead_after_seconds + 1)
     lifecycle.reap_dead(settings)
     claim, _ = lifecycle.claim(settings, run_id, "w2")
-    lifecycle.finish(settings, run_id, claim.attempt, "failed", "ValueError: boom\n\nTraceback ...")
+    lifecycle.finish(settings, run_id, claim.attempt, "failed", "ValidationError: 1 error\nlr\n  must be > 0\n\nTraceback ...")
     assert client.post(f"/api/v1/runs/{run_id}/retry").status_code == 202
     claim, _ = lifecycle.claim(settings, run_id, "w3")
     lifecycle.finish(settings, run_id, claim.attempt, "succeeded")
@@ -46,7 +46,7 @@ def test_a_run_that_dies_resumes_fails_and_is_retried_has_every_step_in_order(cl
     details = [e["detail"] for e in events]
     assert "w1 stopped sending heartbeats" in details[2]
     assert details[3] == "resumed from the checkpoint of epoch 2"
-    assert details[4] == "ValueError: boom"  # the first line; the run keeps the whole text
+    assert details[4] == "ValidationError: 1 error lr must be > 0"  # the message on one line; the run keeps the traceback too
     assert details[5] == "was failed, by local" and details[6] is None  # a retry starts afresh
     times = [datetime.fromisoformat(e["at"]) for e in events]
     assert times == sorted(times) and all(t.tzinfo is not None for t in times)
