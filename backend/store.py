@@ -38,7 +38,7 @@ def create_experiment(session: Session, spec: ExperimentSpec, owner_id: int | No
     runs = spec.runs()
     exp = Experiment(name=spec.name, spec=spec.model_dump(mode="json", exclude={"tags"}), owner_id=owner_id)
     exp.runs = [Run(index=i, params=r.model_dump(mode="json"), epochs=r.epochs) for i, r in enumerate(runs)]
-    exp.tag_rows = [ExperimentTag(tag=t) for t in tags]
+    exp.tag_rows = [ExperimentTag(tag=t) for t in sorted(tags)]  # in the order they are read back
     session.add(exp)
     session.flush()
     now = utcnow()
@@ -105,7 +105,7 @@ def experiment_summaries(session: Session, experiment_ids: Sequence[int]) -> dic
         select(Run.experiment_id, Run.status, func.count(), func.sum(Run.epochs_done), func.sum(Run.epochs))
         .where(Run.experiment_id.in_(experiment_ids)).group_by(Run.experiment_id, Run.status)
     )
-    groups: dict[int, list] = {}
+    groups: dict[int, list] = {exp_id: [] for exp_id in experiment_ids}
     for exp_id, status, n, done, epochs in session.execute(query):
         groups.setdefault(exp_id, []).append((status, n, done or 0, epochs or 0))
     return {exp_id: _summary({st: n for st, n, _, _ in g}, sum(d for _, _, d, _ in g), sum(e for _, _, _, e in g)) for exp_id, g in groups.items()}
