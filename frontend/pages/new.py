@@ -26,6 +26,7 @@ FIELDS = {
     "loss_norm": ("field-loss_norm", "Loss normalisation"),
     "pos_weight": ("field-weights", "Positive-class weights"),
     "seed": ("field-seeds", "Seeds"),
+    "tags": ("field-tags", "Tags"),
 }
 BASE_FIELDS = ("dataset", "n_train", "noise", "model", "epochs", "lr", "batch_size", "weight_decay", "loss_norm")
 FALLBACK = {
@@ -104,7 +105,9 @@ def build_spec(values: dict, defaults: dict | None = None, extra: dict[str, list
     }
     for name in extra or {}:
         base.pop(name, None)
-    return {"name": (values.get("name") or "").strip(), "base": base, "sweep": sweep}
+    spec = {"name": (values.get("name") or "").strip(), "base": base, "sweep": sweep}
+    tags = [t.strip() for t in (values.get("tags") or "").split(",") if t.strip()]  # the API checks and lowercases them
+    return spec | {"tags": tags} if tags else spec
 
 
 def _help(schema: dict, name: str) -> str:
@@ -152,6 +155,8 @@ def layout(client: ApiClient) -> html.Div:
                 _group("pos_weight", dbc.Input(id=FIELDS["pos_weight"][0], type="text", value="0.1, 1, 10"),
                        "comma-separated; importance weight of the positive class, the negative class keeps 1"),
                 _group("seed", dbc.Input(id=FIELDS["seed"][0], type="text", value="0"), "comma-separated; one run per weight and seed"),
+                _group("tags", dbc.Input(id=FIELDS["tags"][0], type="text", value="", placeholder="e.g. paper, 2-d"),
+                       "optional, comma-separated; the experiments list filters by them"),
             ]),
             html.Div(
                 [
