@@ -67,18 +67,19 @@ def list_experiments(
     """A page of experiments carrying every tag in `tags`, ordered by `sort` (a `SORT_KEYS` key,
     "-" for descending) in SQL, newest first among equals; with each one's run summary, counted in
     SQL too (loading the runs of a page of big sweeps took longer than the rest of the request)."""
-    where = []
+    where, runs_where = [], []
     if tags:
         carrying = (
             select(ExperimentTag.experiment_id).where(ExperimentTag.tag.in_(tags))
             .group_by(ExperimentTag.experiment_id).having(func.count() == len(set(tags)))
         )
         where.append(Experiment.id.in_(carrying))
+        runs_where.append(Run.experiment_id.in_(carrying))  # aggregate only the runs that can be listed
     total = session.scalar(select(func.count(Experiment.id)).where(*where)) or 0
     key, descending = sort.lstrip("-"), sort.startswith("-")
     query = select(Experiment).where(*where).options(selectinload(Experiment.tag_rows))
     if key in ("status", "progress", "runs"):
-        per_experiment = _run_totals().subquery()
+        per_experiment = _run_totals().where(*runs_where).subquery()
         query = query.join(per_experiment, per_experiment.c.experiment_id == Experiment.id)
         column = {"status": per_experiment.c.status_rank, "progress": per_experiment.c.progress, "runs": per_experiment.c.runs}[key]
     else:
