@@ -159,8 +159,9 @@ def register(app, client: ApiClient) -> None:
         try:
             listing = client.list_experiments(limit=LIMIT, offset=(page - 1) * LIMIT, sort=sort, tags=tags)
         except ApiError as err:
-            color = "warning" if err.status == 422 else "danger"
-            return dbc.Alert(f"Cannot load experiments: {refused(err)}", color=color, className="mb-0", id="list-error"), False, search, page
+            bad_filter = err.status == 422  # polling would only be refused again; an outage may pass
+            alert = dbc.Alert(f"Cannot load experiments: {refused(err)}", color="warning" if bad_filter else "danger", className="mb-0", id="list-error")
+            return alert, bad_filter, search, page
         items = listing["items"]
         if not items and page == 1 and not tags:
             return empty_state(), True, search, page
