@@ -7,6 +7,9 @@ read-modify-write, for two reasons:
   that reads first and writes later fails instead of waiting when another process wrote meanwhile);
 - fencing: `attempts` counts claims. A worker writes only while the run still carries the attempt
   number it claimed, so a worker that was presumed dead (and replaced) cannot overwrite its successor.
+
+Each transition also appends a `run_events` row in the same transaction (`_move`), so the history
+can never disagree with the run: the UPDATE that loses a race writes no event either.
 """
 
 from __future__ import annotations
@@ -16,12 +19,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, String, cast, delete, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from . import store
 from .db import session_scope
-from .models import BoundaryFrame, BoundaryGrid, Checkpoint, Metric, Run, utcnow
+from .models import BoundaryFrame, BoundaryGrid, Checkpoint, Metric, Run, RunEvent, utcnow
 from .settings import Settings
 
 TERMINAL = ("succeeded", "failed", "cancelled")
@@ -40,6 +43,38 @@ def _set(session: Session, run_id: int, where: dict[str, Any], *extra: Any, **va
     """UPDATE runs SET values WHERE id = run_id AND every `where` column equals its value (AND extra)."""
     conditions = [Run.id == run_id, *extra] + [getattr(Run, k) == v for k, v in where.items()]
     return session.execute(update(Run).where(*conditions).values(**values)).rowcount == 1
+
+
+def _move(session: Session, run_id: int, where: dict[str, Any], event: str, *extra: Any,
+          detail: str | ColumnElement | None = None, **values: Any) -> bool:
+    """`_set`, and when it wins, the event in the run's history with the run's attempt and worker as
+    the update left them (the claimed attempt; the worker that finished, died or was cancelled).
+    INSERT ... SELECT rather than a read first: see the module docstring on SQLite."""
+    if not _set(session, run_id, where, *extra, **values):
+        return False
+    status = values.get("status", where.get("status"))
+    detail = detail if isinstance(detail, ColumnElement) else literal(detail, RunEvent.detail.type)
+    session.execute(insert(RunEvent).from_select(
+        ["run_id", "at", "event", "status", "attempt", "worker", "detail"],
+        select(Run.id, literal(utcnow(), RunEvent.at.type), literal(event), literal(status), func.nullif(Run.attempts, 0), Run.worker, detail)
+        .where(Run.id == run_id),
+    ))
+    return True
+
+
+def _resumed_from(run_id: int) -> ColumnElement:
+    """'resumed from the checkpoint of epoch N', or NULL for a fresh start (a subquery: read at write time)."""
+    text = literal("resumed from the checkpoint of epoch ") + cast(Checkpoint.epoch, String)
+    return select(text).where(Checkpoint.run_id == run_id).scalar_subquery()
+
+
+def error_summary(text: str | None, limit: int = 200) -> str | None:
+    """An error's message without its traceback, on one line, for the history (the run keeps the
+    whole text). The whole message, not its first line: a validation error names its field below."""
+    message = " ".join(line.strip() for line in (text or "").strip().split("\n\n", 1)[0].splitlines() if line.strip())
+    if not message:
+        return None
+    return message if len(message) <= limit else message[: limit - 1] + "…"
 
 
 # --- the worker's side ----------------------------------------------------------------------
@@ -69,15 +104,16 @@ def claim(settings: Settings, run_id: int, worker: str) -> tuple[Claim | None, s
             return None, f"run is running on {last_worker} (heartbeat {heartbeat:%H:%M:%S})"
         with session_scope(url) as s:
             if cancel:
-                if _set(s, run_id, was, status="cancelled", finished_at=now):
+                if _move(s, run_id, was, "cancelled", status="cancelled", finished_at=now, detail="cancelled before it started"):
                     return None, "run was cancelled before it started"
                 continue
             if attempts >= settings.max_attempts:
-                if _set(s, run_id, was, status="failed", finished_at=now, error=gave_up(attempts, last_worker, heartbeat)):
+                error = gave_up(attempts, last_worker, heartbeat)
+                if _move(s, run_id, was, "failed", status="failed", finished_at=now, error=error, detail=error_summary(error)):
                     return None, "run failed: too many attempts"
                 continue
-            if _set(s, run_id, was, status="running", attempts=attempts + 1, worker=worker, heartbeat_at=now,
-                    started_at=func.coalesce(Run.started_at, now), finished_at=None, error=None):
+            if _move(s, run_id, was, "claimed", status="running", attempts=attempts + 1, worker=worker, heartbeat_at=now,
+                     started_at=func.coalesce(Run.started_at, now), finished_at=None, error=None, detail=_resumed_from(run_id)):
                 checkpoint = s.get(Checkpoint, run_id)
                 return Claim(attempts + 1, params, checkpoint.data if checkpoint else None), "claimed"
     return None, "run kept changing under the claim"
@@ -116,7 +152,8 @@ def flush(settings: Settings, run_id: int, attempt: int, records: list, checkpoi
 def finish(settings: Settings, run_id: int, attempt: int, status: str, error: str | None = None) -> bool:
     """End an attempt; the checkpoint has served its purpose (retry starts afresh)."""
     with session_scope(settings.db_url) as s:
-        if not _set(s, run_id, {"status": "running", "attempts": attempt}, status=status, error=error, finished_at=utcnow()):
+        if not _move(s, run_id, {"status": "running", "attempts": attempt}, status, status=status, error=error, finished_at=utcnow(),
+                     detail=error_summary(error)):
             return False
         s.execute(delete(Checkpoint).where(Checkpoint.run_id == run_id))
         return True
@@ -125,12 +162,13 @@ def finish(settings: Settings, run_id: int, attempt: int, status: str, error: st
 # --- the API's side ---------------------------------------------------------------------------
 
 
-def cancel(session: Session, run_id: int) -> Run:
+def cancel(session: Session, run_id: int, by: str | None = None) -> Run:
     """Queued: cancelled at once (a delivery that comes later is dropped by `claim`).
     Running: flagged; the worker sees the flag at its next flush and stops, keeping its epochs."""
-    now = utcnow()
-    if not _set(session, run_id, {"status": "queued"}, status="cancelled", finished_at=now):
-        _set(session, run_id, {"status": "running"}, cancel_requested=True)
+    now, who = utcnow(), f"by {by}" if by else None
+    if not _move(session, run_id, {"status": "queued"}, "cancelled", status="cancelled", finished_at=now, detail=who):
+        # only the first request is an event: a second one finds the flag already set
+        _move(session, run_id, {"status": "running", "cancel_requested": False}, "cancel_requested", cancel_requested=True, detail=who)
     run = store.get_run(session, run_id)
     session.refresh(run)
     if run.status not in ("cancelled", "running"):
@@ -138,12 +176,15 @@ def cancel(session: Session, run_id: int) -> Run:
     return run
 
 
-def retry(session: Session, run_id: int) -> Run:
+def retry(session: Session, run_id: int, by: str | None = None) -> Run:
     """A new attempt of the same spec, in the same row: its epochs, frames and checkpoint are
-    deleted and it is queued again (the outbox sends it). The row, its id and URLs stay stable."""
+    deleted and it is queued again (the outbox sends it). The row, its id and URLs stay stable;
+    its history keeps the attempts before the retry."""
     fresh = dict(status="queued", epochs_done=0, error=None, worker=None, started_at=None, finished_at=None,
                  attempts=0, heartbeat_at=None, cancel_requested=False, dispatched_at=None)
-    if not any(_set(session, run_id, {"status": st}, **fresh) for st in ("failed", "cancelled")):
+    who = f"by {by}" if by else None
+    if not any(_move(session, run_id, {"status": st}, "retried", detail=f"was {st}" + (f", {who}" if who else ""), **fresh)
+               for st in ("failed", "cancelled")):
         run = store.get_run(session, run_id)
         raise Conflict(f"run {run_id} is {run.status}; only failed or cancelled runs can be retried")
     for table in (Metric, BoundaryFrame, BoundaryGrid, Checkpoint):
@@ -167,13 +208,14 @@ def reap_dead(settings: Settings) -> dict[str, int]:
         # still the same attempt, still silent: a heartbeat that arrived since the select keeps the run
         was, silent = {"status": "running", "attempts": attempts}, Run.heartbeat_at < cutoff
         with session_scope(settings.db_url) as s:
+            lost = f"worker {worker} stopped sending heartbeats"
             if cancel:
-                outcome = "cancelled", _set(s, run_id, was, silent, status="cancelled", finished_at=utcnow())
+                outcome = "cancelled", _move(s, run_id, was, "cancelled", silent, status="cancelled", finished_at=utcnow(), detail=lost)
             elif attempts >= settings.max_attempts:
                 error = gave_up(attempts, worker, aware(heartbeat))
-                outcome = "failed", _set(s, run_id, was, silent, status="failed", finished_at=utcnow(), error=error)
+                outcome = "failed", _move(s, run_id, was, "failed", silent, status="failed", finished_at=utcnow(), error=error, detail=error_summary(error))
             else:
-                outcome = "requeued", _set(s, run_id, was, silent, status="queued", dispatched_at=None)
+                outcome = "requeued", _move(s, run_id, was, "requeued", silent, status="queued", dispatched_at=None, detail=lost)
         if outcome[1]:
             counts[outcome[0]] += 1
             log.warning("run %s: its worker stopped sending heartbeats", outcome[0],

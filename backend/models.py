@@ -51,6 +51,21 @@ class Experiment(Base):
     # who may cancel or retry it (besides admins); NULL for experiments from before accounts
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", name="fk_experiments_owner_id_users"), default=None, index=True)
     runs: Mapped[list[Run]] = relationship(back_populates="experiment", order_by="Run.index", cascade="all, delete-orphan")
+    tag_rows: Mapped[list[ExperimentTag]] = relationship(order_by="ExperimentTag.tag", cascade="all, delete-orphan")
+
+    @property
+    def tags(self) -> list[str]:
+        return [t.tag for t in self.tag_rows]
+
+
+class ExperimentTag(Base):
+    """One tag of an experiment: a join table (not a JSON list) so `?tag=` filters with an index
+    on SQLite and Postgres alike."""
+
+    __tablename__ = "experiment_tags"
+
+    experiment_id: Mapped[int] = mapped_column(ForeignKey("experiments.id", ondelete="CASCADE"), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
 
 
 class Run(Base):
@@ -77,6 +92,22 @@ class Run(Base):
     # outbox: NULL until the broker accepted the run's message; the dispatcher re-sends what is NULL
     dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None, index=True)
     experiment: Mapped[Experiment] = relationship(back_populates="runs")
+
+
+class RunEvent(Base):
+    """One status transition of a run, written in the transaction that made it (backend/lifecycle.py):
+    the run row keeps only its latest state, and a retry resets it, so this is its history."""
+
+    __tablename__ = "run_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    event: Mapped[str] = mapped_column(String(32))  # queued | claimed | cancel_requested | succeeded | failed | cancelled | requeued | retried
+    status: Mapped[str] = mapped_column(String(16))  # the run's status after it
+    attempt: Mapped[int | None] = mapped_column(Integer, default=None)
+    worker: Mapped[str | None] = mapped_column(String(200), default=None)
+    detail: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 class Metric(Base):

@@ -5,17 +5,44 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
+import re
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from worker.engine.spec import ExperimentSpec
 
 # SQLite drops the zone of stored times; every time iwlab stores is UTC
 UtcDatetime = Annotated[datetime, AfterValidator(lambda t: t if t.tzinfo else t.replace(tzinfo=UTC))]
 
+MAX_TAGS = 16
+TAG_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,31}")
+
+
+def check_tag(tag: str) -> str:
+    """Tags are case-blind slugs (what a URL and a filter chip carry without escaping)."""
+    if not TAG_PATTERN.fullmatch(tag):
+        raise ValueError(f"{tag[:40]!r} is not a tag: 1-32 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit")
+    return tag
+
+
+def _normalise(tag: Any) -> Any:
+    return tag.strip().lower() if isinstance(tag, str) else tag
+
+
+def _unique(tags: list[str]) -> list[str]:
+    return list(dict.fromkeys(tags))  # a tag given twice is one tag; the order given is kept
+
+
+Tag = Annotated[str, BeforeValidator(_normalise), AfterValidator(check_tag)]
+Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS, description=f"at most {MAX_TAGS} tags"), AfterValidator(_unique)]
+
 
 class ExperimentCreate(ExperimentSpec):
     """The spec as the API accepts it: also what a database column can hold (Postgres text refuses
-    NUL characters, which would otherwise surface as a 500)."""
+    NUL characters, which would otherwise surface as a 500). `tags` are stored beside the spec,
+    not in it: they describe the experiment, not how to train it, and can change later."""
+
+    tags: Tags = []
 
     @field_validator("name")
     @classmethod
@@ -69,6 +96,24 @@ class ExperimentPublic(Public):
     runs_total: int
     status_counts: dict[str, int]
     progress: float  # fraction of all epochs of all runs done
+    tags: list[str] = []
+
+
+class TagsUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tags: Tags
+
+
+class RunEventPublic(Public):
+    """One status transition of a run."""
+
+    at: UtcDatetime
+    event: str  # queued | claimed | cancel_requested | succeeded | failed | cancelled | requeued | retried
+    status: str  # the run's status after it
+    attempt: int | None  # the worker's attempt number, when one was involved
+    worker: str | None
+    detail: str | None  # who cancelled or retried, a dead worker, an error message, a resumed checkpoint
 
 
 class ExperimentPage(BaseModel):

@@ -13,16 +13,20 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 import numpy as np
-from sqlalchemy import Row, func, select
+from sqlalchemy import Float, Row, case, cast, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from worker.engine.spec import ExperimentSpec
 
 from .downsample import pick_epochs
-from .models import BoundaryFrame, BoundaryGrid, Experiment, Metric, Run
+from .models import BoundaryFrame, BoundaryGrid, Experiment, ExperimentTag, Metric, Run, RunEvent, utcnow
 
 ACTIVE = ("queued", "running")
+# an experiment's status is the first of these that any of its runs has (see `experiment_summary`)
+STATUS_PRECEDENCE = ("running", "queued", "failed", "cancelled", "succeeded")
+# `?sort=` keys of the experiments list; "-key" sorts descending
+SORT_KEYS = ("created_at", "name", "status", "progress", "runs")
 FIT_TOL = 1e-9  # train accuracy this close to 1 counts as fit (as in worker.engine.metrics)
 
 
@@ -30,13 +34,24 @@ class NotFound(LookupError):
     pass
 
 
-def create_experiment(session: Session, spec: ExperimentSpec, owner_id: int | None = None) -> Experiment:
+def create_experiment(session: Session, spec: ExperimentSpec, owner_id: int | None = None, tags: Sequence[str] = ()) -> Experiment:
     runs = spec.runs()
-    exp = Experiment(name=spec.name, spec=spec.model_dump(mode="json"), owner_id=owner_id)
+    exp = Experiment(name=spec.name, spec=spec.model_dump(mode="json", exclude={"tags"}), owner_id=owner_id)
     exp.runs = [Run(index=i, params=r.model_dump(mode="json"), epochs=r.epochs) for i, r in enumerate(runs)]
+    exp.tag_rows = [ExperimentTag(tag=t) for t in sorted(tags)]  # in the order they are read back
     session.add(exp)
     session.flush()
+    now = utcnow()
+    session.execute(insert(RunEvent), [{"run_id": r.id, "at": now, "event": "queued", "status": "queued"} for r in exp.runs])
     return exp
+
+
+def set_tags(session: Session, exp: Experiment, tags: Sequence[str]) -> None:
+    """Replace the experiment's tags (a delete and an insert: the table is the whole truth)."""
+    session.execute(delete(ExperimentTag).where(ExperimentTag.experiment_id == exp.id))
+    if tags:
+        session.execute(insert(ExperimentTag), [{"experiment_id": exp.id, "tag": t} for t in tags])
+    session.expire(exp, ["tag_rows"])
 
 
 def get_experiment(session: Session, experiment_id: int) -> Experiment:
@@ -46,11 +61,55 @@ def get_experiment(session: Session, experiment_id: int) -> Experiment:
     return exp
 
 
-def list_experiments(session: Session, limit: int, offset: int) -> tuple[list[Experiment], int]:
-    total = session.scalar(select(func.count(Experiment.id))) or 0
-    query = select(Experiment).options(selectinload(Experiment.runs)).order_by(Experiment.id.desc())
-    rows = session.scalars(query.limit(limit).offset(offset))
-    return list(rows), total
+def list_experiments(
+    session: Session, limit: int, offset: int, sort: str = "-created_at", tags: Sequence[str] = ()
+) -> tuple[list[Experiment], int, dict[int, dict[str, Any]]]:
+    """A page of experiments carrying every tag in `tags`, ordered by `sort` (a `SORT_KEYS` key,
+    "-" for descending) in SQL, newest first among equals; with each one's run summary, counted in
+    SQL too (loading the runs of a page of big sweeps took longer than the rest of the request)."""
+    where, runs_where = [], []
+    if tags:
+        carrying = (
+            select(ExperimentTag.experiment_id).where(ExperimentTag.tag.in_(tags))
+            .group_by(ExperimentTag.experiment_id).having(func.count() == len(set(tags)))
+        )
+        where.append(Experiment.id.in_(carrying))
+        runs_where.append(Run.experiment_id.in_(carrying))  # aggregate only the runs that can be listed
+    total = session.scalar(select(func.count(Experiment.id)).where(*where)) or 0
+    key, descending = sort.lstrip("-"), sort.startswith("-")
+    query = select(Experiment).where(*where).options(selectinload(Experiment.tag_rows))
+    if key in ("status", "progress", "runs"):
+        per_experiment = _run_totals().where(*runs_where).subquery()
+        query = query.join(per_experiment, per_experiment.c.experiment_id == Experiment.id)
+        column = {"status": per_experiment.c.status_rank, "progress": per_experiment.c.progress, "runs": per_experiment.c.runs}[key]
+    else:
+        # ids grow with creation time (and are indexed); names compare case-blind on both databases
+        column = {"created_at": Experiment.id, "name": func.lower(Experiment.name)}[key]
+    query = query.order_by(column.desc() if descending else column.asc(), Experiment.id.desc())
+    rows = list(session.scalars(query.limit(limit).offset(offset)))
+    return rows, total, experiment_summaries(session, [e.id for e in rows])
+
+
+def _run_totals():
+    """Per experiment: run count, fraction of epochs done, and the rank of its status in
+    `STATUS_PRECEDENCE` (0 = running), for sorting in SQL."""
+    rank = case({st: i for i, st in enumerate(STATUS_PRECEDENCE)}, value=Run.status, else_=len(STATUS_PRECEDENCE))
+    progress = cast(func.sum(Run.epochs_done), Float) / func.nullif(func.sum(Run.epochs), 0)
+    return select(
+        Run.experiment_id, func.count().label("runs"), func.coalesce(progress, 0.0).label("progress"), func.min(rank).label("status_rank")
+    ).group_by(Run.experiment_id)
+
+
+def experiment_summaries(session: Session, experiment_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """`experiment_summary` of each experiment, from one grouped query instead of its runs."""
+    query = (
+        select(Run.experiment_id, Run.status, func.count(), func.sum(Run.epochs_done), func.sum(Run.epochs))
+        .where(Run.experiment_id.in_(experiment_ids)).group_by(Run.experiment_id, Run.status)
+    )
+    groups: dict[int, list] = {exp_id: [] for exp_id in experiment_ids}
+    for exp_id, status, n, done, epochs in session.execute(query):
+        groups.setdefault(exp_id, []).append((status, n, done or 0, epochs or 0))
+    return {exp_id: _summary({st: n for st, n, _, _ in g}, sum(d for _, _, d, _ in g), sum(e for _, _, _, e in g)) for exp_id, g in groups.items()}
 
 
 def get_run(session: Session, run_id: int) -> Run:
@@ -61,24 +120,17 @@ def get_run(session: Session, run_id: int) -> Run:
 
 
 def experiment_summary(runs: Sequence[Run]) -> dict[str, Any]:
-    counts = Counter(r.status for r in runs)
-    if counts["running"]:
-        status = "running"
-    elif counts["queued"]:
-        status = "queued"
-    elif counts["failed"]:
-        status = "failed"
-    elif counts["cancelled"]:
-        status = "cancelled"
-    else:
-        status = "succeeded"
-    total_epochs = sum(r.epochs for r in runs) or 1
-    return {
-        "status": status,
-        "runs_total": len(runs),
-        "status_counts": dict(counts),
-        "progress": sum(r.epochs_done for r in runs) / total_epochs,
-    }
+    return _summary(Counter(r.status for r in runs), sum(r.epochs_done for r in runs), sum(r.epochs for r in runs))
+
+
+def _summary(counts: dict[str, int], epochs_done: int, epochs: int) -> dict[str, Any]:
+    status = next((st for st in STATUS_PRECEDENCE if counts.get(st)), "succeeded")
+    return {"status": status, "runs_total": sum(counts.values()), "status_counts": dict(counts), "progress": epochs_done / (epochs or 1)}
+
+
+def run_history(session: Session, run_id: int) -> list[RunEvent]:
+    get_run(session, run_id)
+    return list(session.scalars(select(RunEvent).where(RunEvent.run_id == run_id).order_by(RunEvent.at, RunEvent.id)))
 
 
 # --- written by the worker -------------------------------------------------------------------

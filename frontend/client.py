@@ -84,8 +84,12 @@ class ApiClient:
     def presets(self) -> list[dict]:
         return self._request("GET", "/presets")
 
-    def list_experiments(self, limit: int = 50, offset: int = 0) -> dict:
-        return self._request("GET", "/experiments", params={"limit": limit, "offset": offset})
+    def list_experiments(self, limit: int = 50, offset: int = 0, sort: str | None = None, tags: list[str] | None = None) -> dict:
+        params = _params(limit=limit, offset=offset, sort=sort, tag=",".join(tags) if tags else None)
+        return self._request("GET", "/experiments", params=params)
+
+    def set_tags(self, experiment_id: int, tags: list[str]) -> dict:
+        return self._request("PUT", f"/experiments/{experiment_id}/tags", json={"tags": tags})
 
     def create_experiment(self, spec: dict) -> dict:
         return self._request("POST", "/experiments", json=spec)
@@ -104,6 +108,9 @@ class ApiClient:
 
     def run(self, run_id: int) -> dict:
         return self._request("GET", f"/runs/{run_id}")
+
+    def run_history(self, run_id: int) -> list[dict]:
+        return self._request("GET", f"/runs/{run_id}/history")
 
     def run_metrics(self, run_id: int, split: str | None = None, metric: str | None = None, max_points: int | None = None) -> list[dict]:
         return self._request("GET", f"/runs/{run_id}/metrics", params=_params(split=split, metric=metric, max_points=max_points))

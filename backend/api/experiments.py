@@ -1,4 +1,6 @@
-from fastapi import APIRouter, Query, Response, status
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
@@ -7,22 +9,39 @@ from worker.engine.spec import MAX_RUNS_PER_EXPERIMENT
 from .. import lifecycle, store
 from ..models import Experiment, Run
 from ..outbox import dispatch_pending
-from ..schemas import ExperimentCreate, ExperimentPage, ExperimentPublic, MetricRow, RunPublic
+from ..schemas import MAX_TAGS, ExperimentCreate, ExperimentPage, ExperimentPublic, MetricRow, RunPublic, TagsUpdate, check_tag
 from .deps import INT32, CurrentUser, ExperimentId, MaxPoints, MetricFilter, SessionDep, SettingsDep, require_change
 from .runs import metric_response, run_public
 
 router = APIRouter(prefix="/experiments", tags=["experiments"])
 
 
-def to_public(exp: Experiment) -> ExperimentPublic:
+SortKey = Literal[tuple(key for k in store.SORT_KEYS for key in (k, f"-{k}"))]  # type: ignore[valid-type]
+
+
+def to_public(exp: Experiment, summary: dict[str, Any] | None = None) -> ExperimentPublic:
     return ExperimentPublic(
-        id=exp.id, name=exp.name, spec=exp.spec, created_at=exp.created_at, owner_id=exp.owner_id, **store.experiment_summary(exp.runs)
+        id=exp.id, name=exp.name, spec=exp.spec, created_at=exp.created_at, owner_id=exp.owner_id, tags=exp.tags,
+        **(summary or store.experiment_summary(exp.runs)),
     )
+
+
+def tag_filter(tag: Annotated[list[str], Query(description="only experiments carrying every one of these tags (repeat it, or a comma list)")] = []) -> list[str]:  # noqa: B006
+    """`?tag=a&tag=b` or `?tag=a,b`: the tags to match, checked as tags are at creation."""
+    tags = list(dict.fromkeys(t.strip().lower() for value in tag for t in value.split(",") if t.strip()))
+    try:
+        if len(tags) > MAX_TAGS:
+            raise ValueError(f"at most {MAX_TAGS} tags")
+        for t in tags:
+            check_tag(t)
+    except ValueError as err:
+        raise HTTPException(422, [{"loc": ["query", "tag"], "msg": str(err), "type": "value_error"}]) from None
+    return tags
 
 
 @router.post("", response_model=ExperimentPublic, status_code=status.HTTP_202_ACCEPTED)
 def create_experiment(spec: ExperimentCreate, session: SessionDep, settings: SettingsDep, user: CurrentUser) -> ExperimentPublic:
-    exp = store.create_experiment(session, spec, owner_id=user.id)
+    exp = store.create_experiment(session, spec, owner_id=user.id, tags=spec.tags)
     public = to_public(exp)
     session.commit()  # the outbox: stored first, so a broker outage loses nothing ...
     dispatch_pending(settings, [r.id for r in exp.runs], fast_path=True)  # ... sent now, or by the maintenance loop
@@ -31,10 +50,15 @@ def create_experiment(spec: ExperimentCreate, session: SessionDep, settings: Set
 
 @router.get("", response_model=ExperimentPage)
 def list_experiments(
-    session: SessionDep, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=INT32)
+    session: SessionDep,
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0, le=INT32),
+    sort: SortKey = Query("-created_at", description="created_at | name | status | progress | runs; '-' first for descending. "
+                          "status sorts running, queued, failed, cancelled, succeeded"),
+    tags: list[str] = Depends(tag_filter),
 ) -> ExperimentPage:
-    rows, total = store.list_experiments(session, limit, offset)
-    return ExperimentPage(items=[to_public(e) for e in rows], total=total, limit=limit, offset=offset)
+    rows, total, summaries = store.list_experiments(session, limit, offset, sort, tags)
+    return ExperimentPage(items=[to_public(e, summaries[e.id]) for e in rows], total=total, limit=limit, offset=offset)
 
 
 @router.get("/{experiment_id}", response_model=ExperimentPublic)
@@ -69,6 +93,16 @@ def experiment_metrics(
     return metric_response(store.metric_rows(session, run_ids, split, metric, max_points))
 
 
+@router.put("/{experiment_id}/tags", response_model=ExperimentPublic)
+def set_tags(experiment_id: ExperimentId, body: TagsUpdate, session: SessionDep, user: CurrentUser) -> ExperimentPublic:
+    """Replace the experiment's tags (owner or admin, as for cancel)."""
+    exp = store.get_experiment(session, experiment_id)
+    require_change(user, exp.owner_id, f"experiment {experiment_id}")
+    store.set_tags(session, exp, body.tags)
+    session.commit()
+    return to_public(exp)
+
+
 @router.post("/{experiment_id}/cancel", response_model=ExperimentPublic, status_code=status.HTTP_202_ACCEPTED)
 def cancel_experiment(experiment_id: ExperimentId, session: SessionDep, user: CurrentUser) -> ExperimentPublic:
     """Cancel every queued or running run (running ones stop at their next flush); finished runs stay."""
@@ -77,7 +111,7 @@ def cancel_experiment(experiment_id: ExperimentId, session: SessionDep, user: Cu
     for run in exp.runs:
         if run.status in store.ACTIVE:
             try:
-                lifecycle.cancel(session, run.id)
+                lifecycle.cancel(session, run.id, by=user.name)
             except lifecycle.Conflict:
                 pass  # it finished meanwhile
     session.commit()

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from .. import lifecycle, store
 from ..models import Run
 from ..outbox import dispatch_pending
-from ..schemas import BoundaryFramePublic, BoundaryInfo, MetricRow, RunPublic
+from ..schemas import BoundaryFramePublic, BoundaryInfo, MetricRow, RunEventPublic, RunPublic
 from .deps import CurrentUser, Epoch, MaxPoints, MetricFilter, RunId, SessionDep, SettingsDep, require_change
 
 router = APIRouter(prefix="/runs", tags=["runs"])
@@ -33,6 +33,12 @@ def run_public(session: Session, runs: Sequence[Run]) -> list[RunPublic]:
     """Runs as the API shows them, with the epoch each one fit its training set."""
     fits = store.fit_epochs(session, [r.id for r in runs])
     return [RunPublic.model_validate(r).model_copy(update={"fit_epoch": fits.get(r.id)}) for r in runs]
+
+
+@router.get("/{run_id}/history", response_model=list[RunEventPublic])
+def run_history(run_id: RunId, session: SessionDep) -> list[RunEventPublic]:
+    """Every status transition of the run, oldest first, across attempts and retries."""
+    return [RunEventPublic.model_validate(e) for e in store.run_history(session, run_id)]
 
 
 @router.get("/{run_id}/metrics", response_model=list[MetricRow])
@@ -60,7 +66,7 @@ def cancel_run(run_id: RunId, session: SessionDep, user: CurrentUser) -> RunPubl
     """Queued: cancelled now. Running: `cancel_requested` is set and the worker stops within one
     flush (at most one epoch or `IWLAB_FLUSH_SECONDS`), keeping the epochs it finished."""
     require_change(user, store.get_run(session, run_id).experiment.owner_id, f"run {run_id}")
-    run = lifecycle.cancel(session, run_id)
+    run = lifecycle.cancel(session, run_id, by=user.name)
     session.commit()
     return RunPublic.model_validate(run)
 
@@ -69,7 +75,7 @@ def cancel_run(run_id: RunId, session: SessionDep, user: CurrentUser) -> RunPubl
 def retry_run(run_id: RunId, session: SessionDep, settings: SettingsDep, user: CurrentUser) -> RunPublic:
     """A failed or cancelled run starts again from epoch 0 in the same row (its old epochs are deleted)."""
     require_change(user, store.get_run(session, run_id).experiment.owner_id, f"run {run_id}")
-    run = lifecycle.retry(session, run_id)
+    run = lifecycle.retry(session, run_id, by=user.name)
     session.commit()
     dispatch_pending(settings, [run_id], fast_path=True)
     return RunPublic.model_validate(run)

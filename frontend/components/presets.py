@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import dash_bootstrap_components as dbc
 from dash import html
 
@@ -9,6 +11,17 @@ from .thumbnail import thumbnail
 
 # data sets a preset may need downloaded first (`needs`), by their display names
 DATASETS = {"cifar10": "CIFAR-10"}
+
+
+def slug(text: str) -> str:
+    """'real data' -> 'real-data', 'CIFAR' -> 'cifar': a preset's display tag as an experiment tag
+    (lowercase a-z, 0-9, '.', '_', '-'; at most 32 characters)."""
+    return re.sub(r"[^a-z0-9._-]+", "-", text.lower()).strip("-._")[:32]
+
+
+def preset_tags(preset: dict) -> list[str]:
+    """The tags an experiment submitted from a preset carries: the preset's own, and its name."""
+    return list(dict.fromkeys(t for t in (*map(slug, preset.get("tags", [])), slug(preset["name"])) if t))
 
 
 def run_button_id(name: str, variant: str) -> dict:

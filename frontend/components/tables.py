@@ -11,6 +11,11 @@ from .style import STATUS_COLOR
 from .sweep import SHORT, _fmt
 
 STATUS_ORDER = ("running", "queued", "failed", "cancelled", "succeeded")
+DEFAULT_SORT = "-created_at"  # the API's default: newest first
+# the experiments table's sortable columns: header -> the API's `sort` key
+SORT_COLUMNS = {"Experiment": "name", "Status": "status", "Runs": "runs", "Progress": "progress", "Created": "created_at"}
+# a first click sorts these descending (biggest, newest first); the others ascending (a to z; running first)
+DESCENDING_FIRST = ("runs", "progress", "created_at")
 
 
 def status_badge(status: str, **kwargs) -> dbc.Badge:
@@ -48,8 +53,53 @@ def sweep_summary(spec: dict) -> str:
     return " × ".join(f"{SHORT.get(k, k)} ∈ {{{', '.join(_fmt(v) for v in vals)}}}" for k, vals in sweep.items())
 
 
-def experiments_table(items: list[dict]) -> dbc.Table:
-    header = html.Thead(html.Tr([html.Th("Experiment"), html.Th("Status"), html.Th("Runs"), html.Th("Progress", style={"width": "22%"}), html.Th("Created")]))
+def next_sort(current: str, key: str) -> str:
+    """The sort a click on `key`'s header asks for: the other direction if it is the current key."""
+    if current.lstrip("-") == key:
+        return key if current.startswith("-") else f"-{key}"
+    return f"-{key}" if key in DESCENDING_FIRST else key
+
+
+def sort_id(key: str) -> dict:
+    """Pattern-matching id of a sortable column header."""
+    return {"type": "exp-sort", "key": key}
+
+
+def sort_header(label: str, key: str, current: str, **kwargs) -> html.Th:
+    """A header that sorts by its column when clicked; an arrow marks the current order."""
+    active = current.lstrip("-") == key
+    arrow = ("▼" if current.startswith("-") else "▲") if active else ""
+    direction = "descending" if current.startswith("-") else "ascending"
+    button = html.Button(
+        [label, html.Span(f" {arrow}", className="sort-arrow") if arrow else None],
+        id=sort_id(key), n_clicks=0, className="btn btn-link p-0 fw-bold text-reset text-decoration-none sort-header" + (" sort-active" if active else ""),
+        title=f"sorted {direction}; click to reverse" if active else f"sort by {label.lower()}",
+    )
+    return html.Th(button, **{"aria-sort": direction if active else "none"}, **kwargs)
+
+
+def tag_id(tag: str, row: int | str = "") -> dict:
+    """Pattern-matching id of a tag chip (a click filters the list by that tag); `row` keeps the
+    chips of several experiments carrying the same tag apart."""
+    return {"type": "exp-tag", "tag": tag, "row": str(row)}
+
+
+def tag_chips(tags: list[str], active: list[str] | tuple = (), row: int | str = "") -> list:
+    """One chip per tag: highlighted while the list is filtered by it, and a click toggles that filter."""
+    return [
+        html.Button(
+            tag, id=tag_id(tag, row), n_clicks=0, title=f"{'stop filtering' if tag in active else 'show only experiments tagged'} {tag}",
+            className="badge rounded-pill border me-1 tag-chip " + ("bg-primary text-white tag-active" if tag in active else "bg-light text-dark"),
+        )
+        for tag in tags
+    ]
+
+
+def experiments_table(items: list[dict], sort: str = DEFAULT_SORT, active_tags: list[str] | tuple = ()) -> dbc.Table:
+    """One row per experiment; the headers sort (server-side, see the experiments page) and the tag
+    chips filter."""
+    styles = {"Progress": {"style": {"width": "22%"}}}
+    header = html.Thead(html.Tr([sort_header(label, key, sort, **styles.get(label, {})) for label, key in SORT_COLUMNS.items()]))
     rows = []
     for exp in items:
         base = exp["spec"].get("base", {})
@@ -60,6 +110,7 @@ def experiments_table(items: list[dict]) -> dbc.Table:
                         dcc.Link(exp["name"], href=f"/experiments/{exp['id']}", className="fw-semibold exp-link"),
                         html.Div(f"#{exp['id']} · {base.get('dataset', '')} · {base.get('model', '')} · {sweep_summary(exp['spec'])}"
                                  + (f" · owner #{exp['owner_id']}" if exp.get("owner_id") is not None else ""), className="small text-muted"),
+                        html.Div(tag_chips(exp["tags"], active_tags, row=exp["id"]), className="mt-1 exp-tags") if exp.get("tags") else None,
                     ]),
                     html.Td(status_badge(exp["status"])),
                     html.Td([html.Div(f"{exp['runs_total']} runs"), html.Div(count_summary(exp["status_counts"]), className="small text-muted")]),
@@ -70,6 +121,43 @@ def experiments_table(items: list[dict]) -> dbc.Table:
             )
         )
     return dbc.Table([header, html.Tbody(rows)], hover=True, responsive=True, className="align-middle mb-0", id="experiments-table")
+
+
+EVENT_LABELS = {"queued": "submitted", "claimed": "taken by a worker", "cancel_requested": "cancel requested",
+                "requeued": "requeued: worker lost", "retried": "retried"}  # the others (succeeded, failed, cancelled) read as they are
+
+
+def format_second(stamp: str | None) -> str:
+    """'2026-01-01 12:30:05': history steps are often seconds apart."""
+    if not stamp:
+        return ""
+    try:
+        return datetime.fromisoformat(stamp.replace("Z", "+00:00")).strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return stamp
+
+
+def history_table(events: list[dict]) -> dbc.Table | html.P:
+    """A run's status transitions (`GET /runs/{id}/history`), oldest first: when, what happened, the
+    status it left the run in, which attempt on which worker, and why."""
+    if not events:
+        return html.P("No status changes recorded.", className="text-muted small mb-0", id="run-history-table")
+    header = html.Thead(html.Tr([html.Th("when"), html.Th("what"), html.Th("status"), html.Th("attempt"), html.Th("worker"), html.Th("detail")]))
+    rows = [
+        html.Tr(
+            [
+                html.Td(format_second(e["at"]), className="text-nowrap small"),
+                html.Td(EVENT_LABELS.get(e["event"], e["event"])),
+                html.Td(status_badge(e["status"])),
+                html.Td(e["attempt"] if e.get("attempt") is not None else ""),
+                html.Td(e.get("worker") or "", className="small text-muted"),
+                html.Td(e.get("detail") or "", className="small"),
+            ],
+            className="history-row",
+        )
+        for e in events
+    ]
+    return dbc.Table([header, html.Tbody(rows)], size="sm", responsive=True, className="align-middle mb-0", id="run-history-table")
 
 
 def error_cell(error: str | None, limit: int = 200):

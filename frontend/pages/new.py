@@ -19,6 +19,7 @@ FIELDS = {
     "name": ("field-name", "Name"),
     "pos_weight": ("field-weights", rf.label("pos_weight")),
     "seed": ("field-seeds", rf.label("seed")),
+    "tags": ("field-tags", "Tags"),
 }
 FALLBACK = {
     "name": "weights-vs-epochs", "dataset": "blobs", "n_train": 100, "noise": 1.0, "model": "logreg", "hidden": [64],
@@ -121,7 +122,9 @@ def build_spec(values: dict, defaults: dict | None = None, extra: dict[str, list
         **extra,
         "seed": parse_list(values.get("seed"), int, FIELDS["seed"][1]),
     }
-    return {"name": (values.get("name") or "").strip(), "base": base, "sweep": sweep}
+    spec = {"name": (values.get("name") or "").strip(), "base": base, "sweep": sweep}
+    tags = [t.strip() for t in (values.get("tags") or "").split(",") if t.strip()]  # the API checks and lowercases them
+    return spec | {"tags": tags} if tags else spec
 
 
 def limit_errors(values: dict, params: dict[str, dict], sweep: dict[str, list] | None = None) -> dict[str, str]:
@@ -158,6 +161,8 @@ def layout(client: ApiClient) -> html.Div:
                 _group("pos_weight", dbc.Input(id=FIELDS["pos_weight"][0], type="text", value="0.1, 1, 10"),
                        "comma-separated; importance weight of the positive class, the negative class keeps 1"),
                 _group("seed", dbc.Input(id=FIELDS["seed"][0], type="text", value="0"), "comma-separated; one run per weight and seed"),
+                _group("tags", dbc.Input(id=FIELDS["tags"][0], type="text", value="", placeholder="e.g. paper, 2-d"),
+                       "optional, comma-separated; the experiments list filters by them"),
             ], className="g-3"),
             html.Details(
                 [

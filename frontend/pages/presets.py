@@ -7,7 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, dcc, html
 
 from ..client import ApiClient, ApiError
-from ..components.presets import gallery
+from ..components.presets import gallery, preset_tags
 
 
 def layout(client: ApiClient) -> html.Div:
@@ -30,7 +30,8 @@ def layout(client: ApiClient) -> html.Div:
                 className="mb-3",
             ),
             html.Div(id="preset-error"),
-            dcc.Store(id="presets-store", data={p["name"]: {"quick": p["quick"]["spec"], "full": p["full"]["spec"]} for p in presets}),
+            # what Run quick / Run full submit: the spec, tagged with the preset's tags and name
+            dcc.Store(id="presets-store", data={p["name"]: {v: p[v]["spec"] | {"tags": preset_tags(p)} for v in ("quick", "full")} for p in presets}),
             body,
         ]
     )

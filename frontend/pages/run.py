@@ -1,5 +1,5 @@
-"""`/runs/<id>`: one run in full: its parameters, where and when it ran, its error, every metric it
-recorded (one chosen metric plotted over every split), downloads and Cancel/Retry.
+"""`/runs/<id>`: one run in full: its parameters, where and when it ran, its status history, its
+error, every metric it recorded (one chosen metric plotted over every split), downloads and Cancel/Retry.
 
 URL state: `?metric=acc&logx=1`. Polls while the run is queued or running.
 """
@@ -19,7 +19,7 @@ from ..components.exports import graph_config
 from ..components.figures import FONT, empty_figure
 from ..components.style import FINISHED, series_color
 from ..components.sweep import _fmt
-from ..components.tables import eta, format_time, progress_bar, run_actions, status_badge
+from ..components.tables import eta, format_time, history_table, progress_bar, run_actions, status_badge
 from ..downloads import href
 
 MAX_POINTS = 500
@@ -41,6 +41,7 @@ def layout(client: ApiClient, run_id: int, query: dict, poll_seconds: float) -> 
                     dbc.Col(
                         [
                             dbc.Card([dbc.CardHeader("Where and when", className="fw-semibold"), dbc.CardBody(id="run-env")], className="shadow-sm mb-4"),
+                            dbc.Card([dbc.CardHeader("Status history", className="fw-semibold"), dbc.CardBody(id="run-history")], className="shadow-sm mb-4"),
                             dbc.Card([
                                 dbc.CardHeader(html.Div([
                                     html.Span("Metrics", className="fw-semibold"),
@@ -91,7 +92,7 @@ def spec_table(run: dict) -> dbc.Table:
 
 
 def environment(run: dict) -> html.Div:
-    """What the API knows of where and when the run trained: the status history is its timestamps."""
+    """Where and when the run trained, as the run row says (its latest attempt; every step is in the status history)."""
     history = [("queued", run.get("created_at")), ("started", run.get("started_at")), ("last heartbeat", run.get("heartbeat_at")),
                (run["status"] if run["status"] in FINISHED else "finished", run.get("finished_at"))]  # fmt: skip
     facts = [
@@ -159,6 +160,7 @@ def register(app, client: ApiClient) -> None:
         Output("run-header", "children"),
         Output("run-spec", "children"),
         Output("run-env", "children"),
+        Output("run-history", "children"),
         Output("run-poll", "disabled"),
         Input("run-poll", "n_intervals"),
         Input("run-action-done", "data"),
@@ -168,12 +170,13 @@ def register(app, client: ApiClient) -> None:
         try:
             run = client.run(run_id)
             rows = client.run_metrics(run_id, max_points=MAX_POINTS)
+            events = client.run_history(run_id)
         except ApiError as err:
             gone = err.status == 404
             msg = f"Run {run_id} does not exist." if gone else f"Cannot load run {run_id}: {err.message}"
             alert = dbc.Alert([msg, " ", dcc.Link("Back to the experiments", href="/experiments")], color="warning" if gone else "danger")
-            return dash.no_update, alert, "", "", gone
-        return {"run": run, "rows": rows}, header(run), spec_table(run), environment(run), run["status"] in FINISHED
+            return dash.no_update, alert, "", "", "", gone
+        return {"run": run, "rows": rows}, header(run), spec_table(run), environment(run), history_table(events), run["status"] in FINISHED
 
     @app.callback(
         Output("run-graph", "figure"),

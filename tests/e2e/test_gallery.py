@@ -1,4 +1,5 @@
-"""The presets gallery in a real headless Chromium: open it, run `digits-pair` quick, watch it finish.
+"""The presets gallery in a real headless Chromium: open it, run `digits-pair` quick, watch it finish;
+then find it in the experiments list by its tag chip and by sorting. Opens one run's status history.
 
 Uses the e2e stack (API + one Celery worker + dashboard in a throwaway IWLAB_HOME) and saves
 docs/presets-gallery.png. digits-pair is offline (scikit-learn's digits) and its quick variant is 6 runs.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+import httpx
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import DOCS, logs_of
@@ -44,6 +46,35 @@ def test_run_a_preset_from_the_gallery(stack, page):
         raise AssertionError(f"the preset failed: {page.locator('#run-table').inner_text()}\n{logs_of(logs)}")
     assert page.locator("#run-table .run-row").count() == 6
     expect(page.locator("#run-table")).to_contain_text("epoch 300 of 300")
+
+    # its runs' status history: submitted, taken by the worker, succeeded
+    page.locator("#run-table .run-link").first.click()
+    page.wait_for_url(re.compile(r"/runs/\d+"))
+    expect(page.locator("#run-history-table .history-row")).to_have_count(3)
+    expect(page.locator("#run-history-table")).to_contain_text("taken by a worker")
+
+    # the list: the preset's tags as chips; a header click sorts (and again, the other way); a chip filters
+    api = httpx.Client(base_url=procs["dashboard"].args[-1] + "/api/v1", timeout=30)
+    api.post("/experiments", json={"name": "one run", "base": {"epochs": 2}, "sweep": {"pos_weight": [1]}, "tags": ["mine"]}).raise_for_status()
+    page.goto(base + "/experiments")
+    names = page.locator("#experiments-table .exp-link")
+    expect(names).to_have_text(["one run", "digits-pair (quick)"])
+    expect(page.locator("#experiments-table tbody tr").nth(1).locator(".tag-chip")).to_have_text(["digits-pair", "real-data"])
+    runs_header = page.locator("#experiments-table th .sort-header", has_text="Runs")
+    runs_header.click()
+    page.wait_for_url(re.compile(r"sort=-runs"))
+    expect(names).to_have_text(["digits-pair (quick)", "one run"])
+    expect(page.locator("#experiments-table .sort-active")).to_have_text("Runs ▼")
+    page.locator("#experiments-table th .sort-header", has_text="Runs").click()
+    page.wait_for_url(re.compile(r"sort=runs\b"))
+    expect(names).to_have_text(["one run", "digits-pair (quick)"])
+    page.locator("#experiments-table .tag-chip", has_text="real-data").click()
+    page.wait_for_url(re.compile(r"tag=real-data.*sort=runs|sort=runs.*tag=real-data"))
+    expect(names).to_have_text(["digits-pair (quick)"])
+    expect(page.locator("#exp-filter-tag")).to_have_value("real-data")
+    page.goto(page.url)  # the view is its URL
+    expect(names).to_have_text(["digits-pair (quick)"])
+    expect(page.locator("#experiments-table .sort-active")).to_have_text("Runs ▲")
     assert not page.errors, page.errors
     for name, proc in procs.items():
         assert proc.poll() is None, f"{name} exited early\n{logs_of(logs)}"

@@ -27,6 +27,13 @@ def test_build_spec_sweeps_weights_and_seeds():
     assert spec["base"]["dataset"] == "moons" and spec["base"]["epochs"] == 40 and spec["base"]["loss_norm"] == "mean"
     assert "hidden" not in spec["base"]  # logreg: the API's default stays
     assert build_spec(form(model="mlp"))["base"]["hidden"] == [32, 16]
+    assert "tags" not in spec  # none given: the request stays as it was
+    assert build_spec(form(tags=" paper, 2-d,, "))["tags"] == ["paper", "2-d"]
+
+
+def test_a_refused_tag_is_marked_on_the_tags_field():
+    detail = [{"loc": ["body", "tags", 0], "msg": "Value error, 'a b' is not a tag: 1-32 characters"}]
+    assert describe_errors(detail) == [("tags", "Tags: 'a b' is not a tag: 1-32 characters")]
 
 
 def test_describe_errors_names_form_fields():

@@ -116,3 +116,32 @@ def test_experiments_list_pages_and_filters(experiment):
     page = experiments.layout(None, 1.0, {"page": "3", "status": "running", "q": "fade"})
     assert by_id(page, "list-page").data == 3 and by_id(page, "exp-filter-status").value == "running" and by_id(page, "exp-filter-q").value == "fade"
     assert by_id(experiments.layout(None, 1.0, {"page": "-2", "status": "bogus"}), "list-page").data == 1
+
+
+def test_experiments_list_keeps_its_tag_filter_and_order_in_the_url():
+    from frontend.pages import experiments
+
+    assert experiments.parse_tags(" Paper, 2-d,,paper ") == ["paper", "2-d"] and experiments.parse_tags(None) == []
+    assert experiments.parse_sort("-progress") == "-progress" and experiments.parse_sort("size") == "-created_at" and experiments.parse_sort(None) == "-created_at"
+    assert experiments.toggle_tag("paper", "2-d") == "paper,2-d" and experiments.toggle_tag("paper,2-d", "paper") == "2-d"
+    assert experiments.toggle_tag(None, "paper") == "paper"
+    assert experiments.search_of(2, "fade", "", ["paper", "2-d"], "-runs") == "page=2&q=fade&tag=paper,2-d&sort=-runs"
+    assert experiments.search_of(1, "", "", [], "-created_at") == ""  # defaults stay out of the URL
+    page = experiments.layout(None, 1.0, {"tag": "Paper,2-d", "sort": "name"})
+    assert by_id(page, "exp-filter-tag").value == "paper,2-d" and by_id(page, "list-sort").data == "name"
+    assert by_id(experiments.layout(None, 1.0, {"sort": "bogus"}), "list-sort").data == "-created_at"
+
+
+def test_experiments_list_asks_the_api_for_its_order_and_tags():
+    import httpx
+
+    from frontend.client import ApiClient
+
+    seen = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(dict(request.url.params))
+        return httpx.Response(200, json={"items": [], "total": 0, "limit": 50, "offset": 0})
+
+    ApiClient("http://api.test", transport=httpx.MockTransport(handler)).list_experiments(50, 100, sort="-runs", tags=["paper", "2-d"])
+    assert seen == [{"limit": "50", "offset": "100", "sort": "-runs", "tag": "paper,2-d"}]

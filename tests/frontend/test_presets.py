@@ -53,7 +53,8 @@ def test_page_lists_the_presets_and_keeps_their_specs():
 
     layout = page.layout(ApiClient("http://api.test", transport=httpx.MockTransport(handler)))
     store = next(c for c in walk(layout) if getattr(c, "id", None) == "presets-store")
-    assert store.data["digits-pair"]["quick"] == SPEC
+    assert store.data["digits-pair"]["quick"] == SPEC | {"tags": ["real-data", "digits-pair"]}  # what Run quick submits
+    assert store.data["bl-cifar-cnn"]["full"]["tags"] == ["cifar", "paper", "bl-cifar-cnn"]
     assert any(getattr(c, "id", None) == "presets-gallery" for c in walk(layout))
 
 
@@ -74,3 +75,10 @@ def test_thumbnail_draws_one_boundary_per_weight_and_names_other_axes():
         assert drawing.count("<text") == lines + bool(caption) and (caption is None or caption in drawing)
     assert "3 weights: 0.0625, 1, 16" == thumbnail(DIGITS).alt
     assert any(getattr(c, "className", "") and "preset-thumb" in c.className for c in walk(preset_card(DIGITS)))
+
+
+def test_preset_tags_are_slugs_with_the_preset_name():
+    from frontend.components.presets import preset_tags, slug
+
+    assert slug("Real  data!") == "real-data" and slug("2-D") == "2-d" and slug("--x--") == "x" and len(slug("a" * 40)) == 32
+    assert preset_tags(DIGITS | {"tags": ["Paper", "paper", "  "]}) == ["paper", "digits-pair"]

@@ -1,7 +1,7 @@
 """Tables and badges render what the API says: links, counts, 'epoch k of n', error text."""
 
 import dash_bootstrap_components as dbc
-from dash import dcc
+from dash import dcc, html
 
 from frontend.components.tables import count_summary, experiments_table, format_time, runs_table, status_badge, sweep_summary
 
@@ -90,3 +90,53 @@ def test_runs_offer_cancel_while_active_and_retry_once_stopped():
     assert buttons == {1: run_action_id("cancel", 1), 2: run_action_id("cancel", 2), 3: run_action_id("retry", 3), 4: run_action_id("retry", 4)}
     assert "stopping…" in texts(table)
     assert [l.href for l in walk(table) if isinstance(l, dcc.Link)] == [f"/runs/{i}" for i in range(1, 7)]
+
+
+def test_sortable_headers_mark_the_current_order_and_a_click_reverses_it(experiment):
+    from frontend.components.tables import next_sort, sort_id
+
+    table = experiments_table([experiment], sort="-progress")
+    headers = {b.id["key"]: b for b in walk(table) if isinstance(b, html.Button) and b.id.get("type") == "exp-sort"}
+    assert list(headers) == ["name", "status", "runs", "progress", "created_at"]
+
+    def arrow(button) -> str:
+        return "".join(c.children for c in walk(button) if getattr(c, "className", None) == "sort-arrow")
+
+    assert {k: arrow(b) for k, b in headers.items()} == {"name": "", "status": "", "runs": "", "progress": " ▼", "created_at": ""}
+    by_name = {b.id["key"]: arrow(b) for b in walk(experiments_table([experiment], sort="name")) if isinstance(b, html.Button) and b.id.get("type") == "exp-sort"}
+    assert by_name["name"] == " ▲" and by_name["created_at"] == ""
+    assert arrow(experiments_table([experiment])) == " ▼"  # newest first by default
+    assert headers["name"].id == sort_id("name")
+    assert next_sort("-progress", "progress") == "progress" and next_sort("progress", "progress") == "-progress"
+    assert next_sort("-created_at", "name") == "name" and next_sort("name", "runs") == "-runs" and next_sort("name", "status") == "status"
+
+
+def test_tag_chips_are_drawn_per_row_and_highlight_the_active_filter(experiment):
+    from frontend.components.tables import tag_id
+
+    table = experiments_table([experiment | {"tags": ["2-d", "paper"]}, experiment | {"id": 2, "tags": ["paper"]}, experiment | {"id": 3, "tags": []}],
+                              active_tags=["paper"])  # fmt: skip
+    chips = [b for b in walk(table) if isinstance(b, html.Button) and b.id.get("type") == "exp-tag"]
+    assert [c.id for c in chips] == [tag_id("2-d", 1), tag_id("paper", 1), tag_id("paper", 2)]
+    assert [c.children for c in chips] == ["2-d", "paper", "paper"]
+    assert ["tag-active" in c.className for c in chips] == [False, True, True]
+    assert not [b for b in walk(experiments_table([experiment])) if isinstance(b, html.Button) and b.id.get("type") == "exp-tag"]
+
+
+def test_history_table_lists_each_transition_with_its_attempt_worker_and_reason():
+    from frontend.components.tables import history_table
+
+    events = [
+        {"at": "2026-01-01T10:00:00Z", "event": "queued", "status": "queued", "attempt": None, "worker": None, "detail": None},
+        {"at": "2026-01-01T10:00:02Z", "event": "claimed", "status": "running", "attempt": 1, "worker": "cpu-1@box", "detail": None},
+        {"at": "2026-01-01T10:03:00Z", "event": "requeued", "status": "queued", "attempt": 1, "worker": "cpu-1@box", "detail": "worker cpu-1@box stopped sending heartbeats"},
+        {"at": "2026-01-01T10:03:05Z", "event": "claimed", "status": "running", "attempt": 2, "worker": "cpu-2@box", "detail": "resumed from the checkpoint of epoch 40"},
+        {"at": "2026-01-01T10:04:00Z", "event": "failed", "status": "failed", "attempt": 2, "worker": "cpu-2@box", "detail": "ValueError: boom"},
+    ]  # fmt: skip
+    table = history_table(events)
+    rows = [texts(tr) for tr in walk(table) if isinstance(tr, html.Tr)][1:]
+    assert rows[0] == ["2026-01-01 10:00:00", "submitted", "queued", "", "", ""]
+    assert rows[2] == ["2026-01-01 10:03:00", "requeued: worker lost", "queued", "1", "cpu-1@box", "worker cpu-1@box stopped sending heartbeats"]
+    assert rows[3][1:] == ["taken by a worker", "running", "2", "cpu-2@box", "resumed from the checkpoint of epoch 40"]
+    assert [b.color for b in walk(table) if isinstance(b, dbc.Badge)] == ["secondary", "primary", "secondary", "primary", "danger"]
+    assert "No status changes recorded." in texts(history_table([]))

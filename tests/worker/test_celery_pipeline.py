@@ -79,3 +79,17 @@ def test_a_run_that_raises_fails_with_its_error_and_the_worker_goes_on(lab):
     failed = client.get(f"/api/v1/runs/{broken.id}").json()
     assert failed["status"] == "failed" and "lr" in failed["error"] and failed["finished_at"]
     assert client.get(f"/api/v1/runs/{healthy.id}").json()["status"] == "succeeded"
+
+    # repaired and retried: the same row trains again, and its history keeps the failed attempt
+    with session_scope(settings.db_url) as s:
+        store.get_run(s, broken.id).params = broken.params | {"lr": 0.03}
+    assert client.post(f"/api/v1/runs/{broken.id}/retry").status_code == 202
+    wait_for(lambda: finished(client, exp.id), timeout=120, what="the retried run to finish", interval=0.5)
+    history = client.get(f"/api/v1/runs/{broken.id}/history").json()
+    assert [(e["event"], e["status"], e["attempt"]) for e in history] == [
+        ("queued", "queued", None), ("claimed", "running", 1), ("failed", "failed", 1),
+        ("retried", "queued", None), ("claimed", "running", 1), ("succeeded", "succeeded", 1),
+    ]
+    worker = client.get(f"/api/v1/runs/{broken.id}").json()["worker"]
+    assert worker and all(e["worker"] == worker for e in history if e["attempt"])  # the one worker, named as the registry knows it
+    assert "lr" in history[2]["detail"] and history[3]["detail"] == "was failed, by local"

@@ -67,6 +67,12 @@ def test_kill_9_mid_run_a_second_worker_resumes_and_matches_an_uninterrupted_run
     run = wait_for(lambda: (r := run_state(lab.client, run_id))["status"] not in ("queued", "running") and r,
                    timeout=120, what="the second worker to finish the run", interval=0.3)
     assert run["status"] == "succeeded" and run["attempts"] == 2 and run["worker"] != killed_at["worker"]
+    history = lab.client.get(f"/api/v1/runs/{run_id}/history").json()
+    assert [(e["event"], e["attempt"], e["worker"]) for e in history] == [
+        ("queued", None, None), ("claimed", 1, killed_at["worker"]), ("requeued", 1, killed_at["worker"]),
+        ("claimed", 2, run["worker"]), ("succeeded", 2, run["worker"]),
+    ]
+    assert history[3]["detail"].startswith("resumed from the checkpoint of epoch ")
 
     rows = lab.client.get(f"/api/v1/runs/{run_id}/metrics").json()
     by_metric = epochs_by_metric(lab.client, run_id)
