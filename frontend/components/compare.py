@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
-from .figures import FONT, empty_figure
+from .figures import FONT, empty_figure, level_line
 from .style import NEGATIVE, POSITIVE, series_color
 from .sweep import SHORT, _fmt
 
@@ -84,9 +84,9 @@ def overlay_boundaries(panels: Sequence[dict], epoch: int) -> go.Figure:
                                  marker=dict(color=color, symbol=symbol, size=6, opacity=0.55, line=dict(color="white", width=0.5))))
     for i, p in enumerate(drawn):
         color = series_color(i)
-        fig.add_trace(go.Contour(
-            x=p["xs"], y=p["ys"], z=p["z"], contours=dict(start=0.5, end=0.5, size=1, coloring="lines"),
-            colorscale=[[0, color], [1, color]], line=dict(width=2.5), showscale=False, name=p["label"], showlegend=True,
+        lx, ly = level_line(p["xs"], p["ys"], p["z"])
+        fig.add_trace(go.Scatter(
+            x=lx, y=ly, mode="lines", line=dict(color=color, width=2.5), name=p["label"], showlegend=True,
             hoverinfo="skip", meta={"role": "compare-boundary"},
         ))
     xs = [x for p in drawn for x in p["xs"]]

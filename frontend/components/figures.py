@@ -49,6 +49,32 @@ def _rgba(hex_color: str, alpha: float) -> str:
 # --------------------------------------------------------------------------- boundary
 
 
+def level_line(xs: Sequence[float], ys: Sequence[float], z, level: float = 0.5) -> tuple[list, list]:
+    """Where `z` (rows follow `ys`) crosses `level`, as line segments for one Scatter trace (x, y
+    lists, a None after each segment): marching squares, linear along each cell edge.
+
+    Drawn here rather than as a Plotly contour: the browser then neither receives the grid twice
+    (heatmap and contour) nor traces ten contours itself, and the epoch slider patches ~10^2 points
+    per panel instead of a 64 x 64 grid."""
+    v = np.asarray(z, dtype=float) - level
+    x, y = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    above = v > 0
+    mixed = (above[:-1, :-1] != above[:-1, 1:]) | (above[:-1, :-1] != above[1:, :-1]) | (above[:-1, :-1] != above[1:, 1:])
+    lx: list = []
+    ly: list = []
+    for r, c in zip(*np.nonzero(mixed)):
+        corners = ((r, c), (r, c + 1), (r + 1, c + 1), (r + 1, c))  # around the cell
+        crossings = []
+        for (r0, c0), (r1, c1) in zip(corners, corners[1:] + corners[:1]):
+            if above[r0, c0] != above[r1, c1]:
+                t = v[r0, c0] / (v[r0, c0] - v[r1, c1])
+                crossings.append((x[c0] + t * (x[c1] - x[c0]), y[r0] + t * (y[r1] - y[r0])))
+        for (ax, ay), (bx, by) in zip(crossings[::2], crossings[1::2]):  # 2 crossings, or 4 at a saddle
+            lx += [round(float(ax), 4), round(float(bx), 4), None]
+            ly += [round(float(ay), 4), round(float(by), 4), None]
+    return lx, ly
+
+
 def panel_grid(n: int, max_cols: int = 4) -> tuple[int, int]:
     cols = max(1, min(n, max_cols))
     return math.ceil(max(n, 1) / cols), cols
@@ -83,11 +109,9 @@ def boundary_figure(panels: Sequence[dict], epoch: int | None = None, max_cols: 
             hovertemplate="x1 %{x:.2f}<br>x2 %{y:.2f}<br>P(positive) %{z:.2f}<extra></extra>",
             meta={"role": "heatmap", "panel": i},
         )
-        traces[BOUNDARY] = go.Contour(
-            x=panel["xs"], y=panel["ys"],
-            contours=dict(start=0.5, end=0.5, size=1, coloring="lines"),
-            colorscale=[[0, "#000000"], [1, "#000000"]],  # with coloring="lines" the line colour comes from here
-            line=dict(width=2.5), showscale=False, hoverinfo="skip",
+        lx, ly = level_line(panel["xs"], panel["ys"], panel["z"]) if panel.get("z") is not None else ([], [])
+        traces[BOUNDARY] = go.Scatter(
+            x=lx, y=ly, mode="lines", line=dict(color="#000000", width=2.5), hoverinfo="skip",
             name="boundary (P = 0.5)", legendgroup="boundary", showlegend=first,
             meta={"role": "boundary", "panel": i},
         )
@@ -106,9 +130,7 @@ def boundary_figure(panels: Sequence[dict], epoch: int | None = None, max_cols: 
         if panel.get("z") is not None:
             # set after validation, as float32: plotly sends a numpy array as one base64 blob, while
             # validating and encoding ten 64 x 64 nested lists took most of the callback's time
-            z = np.asarray(panel["z"], dtype=np.float32)
-            fig.data[i * TRACES_PER_PANEL + HEATMAP].z = z
-            fig.data[i * TRACES_PER_PANEL + BOUNDARY].z = z
+            fig.data[i * TRACES_PER_PANEL + HEATMAP].z = np.asarray(panel["z"], dtype=np.float32)
         axis = "" if i == 0 else str(i + 1)
         fig.update_layout(
             {

@@ -34,6 +34,7 @@ from ..components.figures import (
     curve_figure,
     effect_figure,
     empty_figure,
+    level_line,
     slider_marks,
     spread_figure,
 )
@@ -410,9 +411,15 @@ def boundary_view(client: ApiClient, meta: dict | None, index: int | None, patch
     zs = list(POOL.map(lambda p: frame_z(client, p["run_id"], epoch), panels))
     if patch:
         fig = Patch()
-        for i, z in enumerate(zs):
+        for i, (p, z) in enumerate(zip(panels, zs)):
             fig["data"][i * TRACES_PER_PANEL + HEATMAP]["z"] = z
-            fig["data"][i * TRACES_PER_PANEL + BOUNDARY]["z"] = z
+            try:
+                info = client.boundary(p["run_id"], final=p["status"] in FINISHED) if z is not None else None
+            except ApiError:
+                info = None
+            lx, ly = level_line(info["xs"], info["ys"], z) if info else ([], [])
+            fig["data"][i * TRACES_PER_PANEL + BOUNDARY]["x"] = lx
+            fig["data"][i * TRACES_PER_PANEL + BOUNDARY]["y"] = ly
         fig["layout"]["title"]["text"] = f"Decision boundary at epoch {epoch}"
         return fig, label
 

@@ -18,6 +18,8 @@ EPOCHS = 40
 
 # JS helpers: count traces of a Plotly graph by their `meta.role` (set by frontend/components/figures.py).
 COUNT = "([id, role]) => { const g = document.querySelector(`#${id} .js-plotly-plot`); return g && g.data ? g.data.filter(t => t.meta && t.meta.role === role).length : 0; }"
+# the x coordinates of each boundary panel's P = 0.5 line (a frame change patches them)
+LINES = "() => document.querySelector('#boundary-graph .js-plotly-plot').data.filter(t => t.meta && t.meta.role === 'boundary').map(t => Array.from(t.x))"
 TITLE = "id => { const g = document.querySelector(`#${id} .js-plotly-plot`); return g && g.layout && g.layout.title ? g.layout.title.text : ''; }"
 
 
@@ -55,9 +57,11 @@ def test_submit_watch_and_animate(stack, page):
     expect(page.locator("#run-table")).to_contain_text("epoch 40 of 40")
     assert page.locator("#run-table .run-row").count() == 3
 
-    # (a) three boundary panels, each a heatmap + the 0.5 contour; (b) three curves
+    # (a) three boundary panels, each a heatmap + the P = 0.5 line; (b) three curves
     page.wait_for_function(f"({COUNT})(['boundary-graph', 'heatmap']) === 3")
     assert page.evaluate(COUNT, ["boundary-graph", "boundary"]) == 3
+    last_lines = page.evaluate(LINES)
+    assert all(len(xs) >= 3 for xs in last_lines)  # every trained model has a boundary in its window
     page.wait_for_function(f"({COUNT})(['curve-graph', 'mean']) === 3")
     names = page.evaluate("() => document.querySelector('#curve-graph .js-plotly-plot').data.filter(t => t.meta && t.meta.role === 'mean').map(t => t.name)")
     assert names == ["w = 0.1", "w = 1", "w = 10"]
@@ -72,6 +76,8 @@ def test_submit_watch_and_animate(stack, page):
     page.wait_for_function(f"({TITLE})('boundary-graph') === 'Decision boundary at epoch 0'")
     handle.press("ArrowRight")
     expect(label).to_have_text(f"epoch 1 of {EPOCHS}")
+    page.wait_for_function(f"({TITLE})('boundary-graph') === 'Decision boundary at epoch 1'")
+    assert page.evaluate(LINES) != last_lines  # the lines moved with the frame
     page.wait_for_url(re.compile(r"epoch=1\b"))  # the URL carries the view (its own callback: may land after the label)
 
     # Play animates through the recorded epochs, Pause stops

@@ -32,7 +32,7 @@ def test_overlays_draw_one_line_and_one_contour_per_run():
     assert "No test acc" in overlay_curves([{"label": "#1", "epoch": [], "value": []}], "acc", "test", False).layout.annotations[0].text
     fig = overlay_boundaries([panel("#1"), panel("#2"), panel("#3", z=None) | {"z": None}], epoch=7)
     contours = roles(fig, "compare-boundary")
-    assert [t.name for t in contours] == ["#1", "#2"] and all(t.contours.start == 0.5 for t in contours)
-    assert contours[0].colorscale[0][1] != contours[1].colorscale[0][1]
+    assert [t.name for t in contours] == ["#1", "#2"] and all(len(t.x) > 0 for t in contours)
+    assert contours[0].line.color != contours[1].line.color
     assert "epoch 7" in fig.layout.title.text
     assert "No boundary frames" in overlay_boundaries([], 3).layout.annotations[0].text

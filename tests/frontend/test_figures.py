@@ -1,5 +1,6 @@
 """Figure builders: panel and line counts, the 0.5 contour, seed bands, log-x, the epoch marker."""
 
+import numpy as np
 import plotly.graph_objects as go
 import pytest
 
@@ -10,6 +11,7 @@ from frontend.components.figures import (
     boundary_figure,
     curve_figure,
     empty_figure,
+    level_line,
     panel_grid,
     slider_marks,
 )
@@ -28,16 +30,29 @@ def panel(label: str, z=None) -> dict:
 
 def test_boundary_has_one_heatmap_and_contour_per_weight():
     fig = boundary_figure([panel("w = 0.1"), panel("w = 1"), panel("w = 10")], epoch=5)
-    heatmaps, contours = roles(fig, "heatmap"), roles(fig, "boundary")
-    assert len(heatmaps) == len(contours) == 3
-    assert all(isinstance(t, go.Heatmap) for t in heatmaps) and all(isinstance(t, go.Contour) for t in contours)
-    assert all(t.contours.start == t.contours.end == 0.5 for t in contours)
+    heatmaps, lines = roles(fig, "heatmap"), roles(fig, "boundary")
+    assert len(heatmaps) == len(lines) == 3
+    assert all(isinstance(t, go.Heatmap) for t in heatmaps) and all(isinstance(t, go.Scatter) and t.mode == "lines" for t in lines)
+    # panel(): z crosses 0.5 between x = 0 and 1 on the first row (0.1 -> 0.5 exactly at x = 1: not above)
+    assert all(len(t.x) > 0 for t in lines)
     assert [a.text for a in fig.layout.annotations] == ["w = 0.1", "w = 1", "w = 10"]
     assert "epoch 5" in fig.layout.title.text
     assert len(fig.data) == 3 * TRACES_PER_PANEL
     # one colour bar and one legend entry per kind, not one per panel
     assert sum(bool(t.showscale) for t in heatmaps) == 1
     assert sum(bool(t.showlegend) for t in fig.data if t.showlegend is not None) == 3
+
+
+def test_level_line_follows_where_the_probability_crosses_one_half():
+    xs = ys = list(np.linspace(-2, 2, 41))
+    xx, yy = np.meshgrid(xs, ys)  # rows follow ys
+    lx, ly = level_line(xs, ys, 1 / (1 + np.exp(-(xx - 0.5))))  # vertical boundary at x = 0.5
+    points = [(x, y) for x, y in zip(lx, ly) if x is not None]
+    assert len(points) == 2 * 40 and all(abs(x - 0.5) < 1e-3 for x, _ in points)  # one segment per row of cells
+    assert min(y for _, y in points) == -2 and max(y for _, y in points) == 2 and lx[2::3] == [None] * 40
+    lx, ly = level_line(xs, ys, np.hypot(xx, yy) / 2)  # a circle of radius 1
+    assert all(abs(np.hypot(x, y) - 1) < 0.02 for x, y in zip(lx, ly) if x is not None)
+    assert level_line(xs, ys, np.zeros((41, 41))) == ([], [])  # nowhere above: no line
 
 
 def test_boundary_points_split_by_class_and_panels_keep_a_fixed_trace_layout():
