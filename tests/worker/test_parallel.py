@@ -35,6 +35,6 @@ def test_a_failing_run_raises_in_the_caller(tmp_path):
 
 def test_auto_uses_processes_only_for_image_runs_on_a_cpu():
     images = [RunSpec(**SMALL_CNN, pos_weight=w) for w in (0.5, 2.0, 8.0)]
-    assert auto_jobs(images, "cpu") == min(3, cores())
+    assert auto_jobs(images, "cpu") == min(3, 2 * cores())
     assert auto_jobs(images[:1], "cpu") == 1
     assert auto_jobs([RunSpec(pos_weight=w) for w in (0.5, 2.0)], "cpu") == 1  # 2-D runs take seconds
