@@ -20,17 +20,21 @@ QUICK_L2 = 3e-3
 # the bound bl-cifar-cnn's quick variant ends under without L2 (measured 0.08-0.10): L2 must keep more than that
 FADED = 0.15
 
-# --- wang-imbalanced-cifar: 10 cats to 1 dog, the dogs (minority, positive class) weighted by 10
-WANG_WEIGHT = 10.0
-# poly's logistic part is 3.2x steeper than CE (PAPER.md's scaling), so lr 0.05 made poly + IW jump
-# between "all cat" and fitting (measured); at 0.02 every arm fits its 220 images by epoch ~30
-WANG_QUICK = CIFAR_QUICK | {"n_train": 200, "imbalance": 10.0, "lr": 0.02, "epochs": 80, "poly_alpha": 2.0, "eval_points": 10}
-WANG_FULL = CIFAR_FULL | {"n_train": 4000, "imbalance": 10.0, "lr": 0.02, "poly_alpha": 2.0}
-WANG_EARLY = 9  # the last epoch of "early": every arm still misclassifies training images up to here
+# --- wang-imbalanced-cifar: 10 cats to 1 dog, the dogs (minority, positive class) weighted by 10 ** 1.5
+# (Wang et al.'s exponentiated weights IW^1.5, their best poly arm). Measured on 4 seeds of the quick
+# variant: with plain IW (w = 10) poly's extra shift over CE's was 0.008-0.054 per seed, too close to
+# a threshold; with IW^1.5 it was 0.032-0.072 (0.050-0.052 for the seed pairs {0, 1} and {2, 3}).
+WANG_WEIGHT, WANG_POWER = 10.0, 1.5
+# poly's logistic part is 3.2x steeper than CE's (scaled so that l(1) = 1), and at lr 0.05 poly + IW
+# jumped between "all cat" and fitting for 60 epochs (measured); at 0.02 every arm fits its 220
+# images by epoch ~30-46
+WANG_QUICK = CIFAR_QUICK | {"n_train": 200, "imbalance": 10.0, "lr": 0.02, "epochs": 80, "poly_alpha": 2.0, "weight_power": WANG_POWER, "eval_points": 10}
+WANG_FULL = CIFAR_FULL | {"n_train": 4000, "imbalance": 10.0, "lr": 0.02, "poly_alpha": 2.0, "weight_power": WANG_POWER}
+WANG_EARLY = 9  # "early": up to here no CE + IW run had fit its training set (train acc <= 0.86)
 
 
 def weighting_shift(loss: str, epoch: int | str = "end"):
-    """How much the dog weight raises the share of the balanced test set predicted "dog" (seed means)."""
+    """How much weighting the dogs raises the share of the balanced test set predicted "dog" (seed means)."""
 
     def measure(o: Outcome) -> float:
         frac = lambda w: seed_mean(o, epoch, "test", "frac_pred_pos", loss=loss, pos_weight=w)  # noqa: E731
@@ -88,14 +92,18 @@ PRESETS = [
         "Wang et al. train on 4,000 cats and 400 dogs and weight the dogs: with cross-entropy the weights stop "
         "mattering once the training set is fit, with the polynomially-tailed loss (alpha 2) they keep moving the "
         "boundary towards the majority class (their balanced accuracy: CE 0.605, CE + IW 0.578, poly + IW 0.604, "
-        "poly + IW^1.5 0.630, 10 seeds). Read here as the share of a balanced test set predicted 'dog'.",
+        "poly + IW^1.5 0.630, 10 seeds). Weights here: 10 ** 1.5 (IW^1.5). Read as the share of a balanced test "
+        "set predicted 'dog', whose differences are far less noisy than balanced accuracy's at small scale.",
         WANG,
-        full=experiment("wang-imbalanced-cifar", {"loss": ["ce", "poly"], "pos_weight": [1.0, WANG_WEIGHT, WANG_WEIGHT**1.5], "seed": list(range(10))}, **WANG_FULL),
+        full=experiment("wang-imbalanced-cifar", {"loss": ["ce", "poly"], "pos_weight": [1.0, WANG_WEIGHT], "seed": list(range(10))}, **WANG_FULL),
         quick=experiment("wang-imbalanced-cifar (quick)", {"loss": ["ce", "poly"], "pos_weight": [1.0, WANG_WEIGHT], "seed": [0, 1]}, **WANG_QUICK),
         expected=(
-            at_least(f"CE + IW moves the boundary early: largest weighting shift of test frac_pred_pos (w = {WANG_WEIGHT:g} minus w = 1, CE) over epochs 1-{WANG_EARLY}", _largest_early_shift("ce"), 0.1),
-            at_most("the CE weighting shift has faded at the end", weighting_shift("ce"), 0.03),
-            at_least("weighting moves the final boundary more with poly than with CE: shift(poly) - shift(CE)", lambda o: weighting_shift("poly")(o) - weighting_shift("ce")(o), 0.02),
+            # measured (seed pairs {0, 1} / {2, 3}): 0.94 / 0.97
+            at_least(f"CE + IW moves the boundary early: largest weighting shift of test frac_pred_pos (weighted minus w = 1, CE) over epochs 1-{WANG_EARLY}", _largest_early_shift("ce"), 0.3),
+            # measured 0.020 / 0.019 (0.004-0.036 per seed)
+            at_most("once fit, the CE weighting shift has faded", weighting_shift("ce"), 0.04),
+            # measured 0.052 / 0.050 (0.032-0.072 per seed)
+            at_least("weighting moves the final boundary more with poly than with CE: shift(poly) - shift(CE)", lambda o: weighting_shift("poly")(o) - weighting_shift("ce")(o), 0.025),
             all_fit(1.0),
         ),
         needs="cifar10",
