@@ -65,3 +65,22 @@ def test_offset_and_at_least_read_seed_means_of_one_arm():
     assert check.run(o) == (True, "0.300") and check.claim == "ce minus la >= 0.25"
     with pytest.raises(ValueError, match="vs"):
         offset(o, loss="vs")
+
+
+def test_wang_weighting_shift_reads_seed_means_per_loss_at_an_epoch():
+    from worker.engine.outcome import Outcome
+    from worker.engine.presets.base import at_most
+    from worker.engine.presets.cifar import WANG_WEIGHT, weighting_shift
+    from worker.engine.spec import RunSpec
+
+    o = Outcome()
+    # frac_pred_pos at epochs 3 and 80: (loss, weight, seed) -> (early, end)
+    rows = {("ce", 1.0, 0): (0.0, 0.02), ("ce", 1.0, 1): (0.0, 0.04), ("ce", WANG_WEIGHT, 0): (0.5, 0.04), ("ce", WANG_WEIGHT, 1): (0.3, 0.04),
+            ("poly", 1.0, 0): (0.0, 0.01), ("poly", WANG_WEIGHT, 0): (0.2, 0.09)}  # fmt: skip
+    for (loss, w, seed), (early, end) in rows.items():
+        o.add(RunSpec(loss=loss, pos_weight=w, seed=seed), {3: {"test": {"frac_pred_pos": early}}, 80: {"test": {"frac_pred_pos": end}}})
+    assert weighting_shift("ce")(o) == pytest.approx(0.01)  # 0.04 - mean(0.02, 0.04)
+    assert weighting_shift("ce", 3)(o) == pytest.approx(0.4)
+    assert weighting_shift("poly")(o) == pytest.approx(0.08)
+    faded = at_most("ce shift", weighting_shift("ce"), 0.005)
+    assert faded.run(o) == (False, "0.010") and faded.claim == "ce shift <= 0.005"

@@ -57,3 +57,13 @@ def at_least(claim: str, measure, limit: float) -> Check:
         return value >= limit, f"{value:.3f}"
 
     return Check(f"{claim} >= {limit}", run)
+
+
+def at_most(claim: str, measure, limit: float) -> Check:
+    """A check that one measured number stays at or under a limit."""
+
+    def run(o: Outcome) -> tuple[bool, str]:
+        value = measure(o)
+        return value <= limit, f"{value:.3f}"
+
+    return Check(f"{claim} <= {limit}", run)
