@@ -73,7 +73,7 @@ def run(
     out: Annotated[Path, typer.Option(help="folder for runs.csv and metrics.csv")] = Path("out"),
     device: Annotated[str | None, typer.Option(help="auto | cpu | cuda (default IWLAB_DEVICE)")] = None,
     engine: Annotated[str, typer.Option(help="auto (batch runs that share data and model) | naive (one run at a time) | batched")] = "auto",
-    jobs: Annotated[int, typer.Option(min=0, help="processes for runs trained one at a time (0: one per core for image runs on a CPU)")] = 0,
+    jobs: Annotated[int, typer.Option(min=0, help="processes for runs trained one at a time (0: image runs on a CPU get one per run, up to two per core)")] = 0,
 ) -> None:
     """Train every run of a spec (or a preset) on this machine and write tidy CSVs."""
     chosen = resolve_preset(preset) if preset else None

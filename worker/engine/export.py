@@ -58,8 +58,8 @@ def write_results(
     "auto" batches the groups that can be batched and trains the others one run at a time. Either
     way the metrics are the same (within 1e-5) and `Outcome` lists the runs in spec order.
 
-    `jobs`: processes for the runs trained one at a time (None: one per core for image runs on a
-    CPU, see `parallel.py`); their rows interleave in metrics.csv."""
+    `jobs`: processes for the runs trained one at a time (None: for image runs on a CPU, one per
+    run up to two per core, see `parallel.py`); their rows interleave in metrics.csv."""
     out.mkdir(parents=True, exist_ok=True)
     runs, outcome = spec.runs(), Outcome()
     plan = plan_groups(runs, engine, device)
