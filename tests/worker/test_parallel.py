@@ -1,8 +1,17 @@
 """Runs trained side by side in child processes give exactly the in-process loop's metrics, and a
 child's error reaches the caller."""
 
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import uuid
+from pathlib import Path
+
 import pytest
 
+from tests.services import wait_for
 from tests.worker.test_batched import _metrics_csv
 from tests.worker.test_datasets import write_pickle_cifar
 from worker.engine.export import write_results
@@ -38,3 +47,42 @@ def test_auto_uses_processes_only_for_image_runs_on_a_cpu():
     assert auto_jobs(images, "cpu") == min(3, 2 * cores())
     assert auto_jobs(images[:1], "cpu") == 1
     assert auto_jobs([RunSpec(pos_weight=w) for w in (0.5, 2.0)], "cpu") == 1  # 2-D runs take seconds
+
+
+def _marked(mark: str) -> list[int]:
+    pids = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if f"IWLAB_TEST_MARK={mark}".encode() in environ.read_bytes().split(b"\0"):
+                pids.append(int(environ.parent.name))
+        except OSError:
+            continue
+    return pids
+
+
+def test_training_processes_stop_when_their_caller_is_killed(tmp_path):
+    write_pickle_cifar(tmp_path / "data", per_class=8)
+    script = tmp_path / "long.py"
+    script.write_text(textwrap.dedent(f"""
+        from pathlib import Path
+        from worker.engine.export import write_results
+        from worker.engine.spec import ExperimentSpec, RunSpec
+        if __name__ == "__main__":
+            base = RunSpec(**{SMALL_CNN!r} | {{"epochs": 100000, "data_path": {str(tmp_path / "data")!r}}})
+            write_results(ExperimentSpec(base=base, sweep={{"pos_weight": [0.5, 2.0]}}), Path({str(tmp_path / "out")!r}), "cpu", jobs=2)
+    """))
+    mark = uuid.uuid4().hex
+    env = os.environ | {"IWLAB_TEST_MARK": mark, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    caller = subprocess.Popen([sys.executable, str(script)], env=env)
+    try:
+        wait_for(lambda: (tmp_path / "out" / "metrics.csv").exists() and len((tmp_path / "out" / "metrics.csv").read_text().splitlines()) > 100,
+                 timeout=120, what="both runs to train")
+        children = [pid for pid in _marked(mark) if pid != caller.pid]
+        assert len(children) >= 2
+        caller.kill()  # SIGKILL: no cleanup runs in the caller
+        caller.wait(timeout=10)
+        wait_for(lambda: not [pid for pid in _marked(mark) if pid in children], timeout=30, what="the orphaned training processes to stop")
+    finally:
+        caller.kill()
+        for pid in _marked(mark):
+            os.kill(pid, signal.SIGKILL)

@@ -39,10 +39,12 @@ def auto_jobs(runs: list[RunSpec], device: str | None) -> int:
     return min(2 * cores(), len(runs))
 
 
-def _worker(tasks, results, device: str | None) -> None:
+def _worker(tasks, results, device: str | None, parent: int) -> None:
     for key, run in iter(tasks.get, None):
         try:
             for result in train(run, device):
+                if os.getppid() != parent:  # the caller was killed (SIGTERM/SIGKILL skip its cleanup): stop too
+                    return
                 results.put((key, result))
         except BaseException as err:  # noqa: BLE001 - handed to the parent, which re-raises it
             results.put((key, err))
@@ -61,7 +63,7 @@ def train_side_by_side(runs: dict[int, RunSpec], jobs: int, device: str | None =
     tasks, results = ctx.Queue(), ctx.Queue()
     for item in runs.items():
         tasks.put(item)
-    procs = [ctx.Process(target=_worker, args=(tasks, results, device), daemon=True) for _ in range(jobs)]
+    procs = [ctx.Process(target=_worker, args=(tasks, results, device, os.getpid()), daemon=True) for _ in range(jobs)]
     for _ in procs:
         tasks.put(None)
     for p in procs:
