@@ -193,8 +193,14 @@ def initial_view(client: ApiClient, experiment_id: int, seed: int | None, epoch:
     view = {**loaded, "panels": panels, "curves": curves, "boundary": boundary, "epoch_label": label,
             "slider": {"max": max(len(panels["epochs"]) - 1, 0), "marks": slider_marks(panels["epochs"]) if panels["epochs"] else {}, "value": index}}  # fmt: skip
     if curves is not None:
-        view["curve"] = curve_view(curves, logx, epoch_at(panels, index))
-        view["spread"], view["effect"] = analysis_view(curves, logx)
+        at = epoch_at(panels, index)
+
+        def draw() -> tuple[dict, dict, dict]:
+            spread, effect = analysis_view(curves, logx)
+            return curve_view(curves, logx, at).to_plotly_json(), spread.to_plotly_json(), effect.to_plotly_json()
+
+        key = FinishedCache.key(runs, client.api_url, store["experiment"]["id"], split, logx, at)
+        view["curve"], view["spread"], view["effect"] = VIEWS.get(key, draw)
         view["split_options"] = split_options(curves)
     return view
 
@@ -372,7 +378,9 @@ class FinishedCache:
         return value
 
 
-FIGURES, BOUNDARIES = FinishedCache(), FinishedCache()  # building ten subplots takes longer than fetching their frames
+# Finished experiments: their data (FIGURES), and the figures as Plotly JSON (BOUNDARIES, VIEWS): building
+# and validating plotly objects took half of a warm 100-run page's server time (bench/dashboard.py)
+FIGURES, BOUNDARIES, VIEWS = FinishedCache(), FinishedCache(), FinishedCache()
 
 
 def figures_cached(client: ApiClient, experiment_id: int, runs: list[dict], split: str) -> dict:
@@ -431,7 +439,7 @@ def boundary_view(client: ApiClient, meta: dict | None, index: int | None, patch
             except ApiError:
                 continue
             full.append({"label": p["label"], "xs": info["xs"], "ys": info["ys"], "points": info["points"], "z": z})
-        return boundary_figure(full, epoch)
+        return boundary_figure(full, epoch).to_plotly_json()
 
     labels = tuple(p["label"] for p in panels)
     key = FinishedCache.key(panels, client.api_url, epoch, labels) if all(z is not None for z in zs) else None  # a failed fetch is retried
