@@ -14,6 +14,7 @@ from worker.engine.geometry import (
     linear_boundary,
     max_margin_direction,
     offsets_along,
+    readouts,
     segment,
 )
 
@@ -162,3 +163,11 @@ def test_offsets_of_many_models_at_once_by_hand():
     got = offsets_along(s, margins)
     assert got[:3] == pytest.approx([0.0, -0.2, 0.2], abs=1e-6)
     assert math.isnan(got[3]) and math.isnan(got[4])
+
+
+def test_readouts_of_a_linear_model_name_its_angle_to_the_max_margin_boundary():
+    centres = (torch.tensor([0.0, 0.0]), torch.tensor([2.0, 0.0]))
+    tilted = torch.tensor([1.0, 1.0])  # boundary x1 + x2 = 1: crosses the segment at its midpoint, 45 degrees off
+    out = readouts(lambda p: p @ tilted - 1.0, centres, normal=tilted, svm_normal=torch.tensor([1.0, 0.0]))
+    assert out["offset"] == pytest.approx(0.0, abs=1e-3)
+    assert out["svm_angle"] == pytest.approx(45.0) and out["svm_cosine"] == pytest.approx(math.sqrt(0.5))

@@ -182,7 +182,8 @@ def readouts(
     svm_normal: Tensor | None = None,
 ) -> dict[str, float]:
     """The per-epoch geometry of a 2-D run: where the boundary crosses the segment between the class
-    centres, and (linear models) the cosine of its normal to the max-margin one. Finer readouts than
+    centres, and (linear models) the cosine of its normal to the max-margin one and the angle
+    between the two boundaries (the reference it drifts to on separable data). Finer readouts than
     frac_pred_pos, which stays at 0.5 while a boundary still moves through an empty gap."""
     margins = lambda points: predict_margin(points).reshape(1, -1)  # noqa: E731
     return readouts_per_model(margins, centres, None if normal is None else [normal], svm_normal)[0]
@@ -202,4 +203,5 @@ def readouts_per_model(
         for readout, normal in zip(out, normals):
             if float(normal.norm()) > 0:
                 readout["svm_cosine"] = cosine(normal, svm_normal)
+                readout["svm_angle"] = boundary_angle(normal, svm_normal)  # degrees from the max-margin boundary
     return out
