@@ -9,7 +9,8 @@ other classes) after every epoch. Per-run: what a researcher would write, one mo
 a `Dataset` that converts each uint8 image to float (as ToTensor + Normalize(0.5, 0.5)), a shuffling
 `DataLoader`, `F.cross_entropy` with class weights (the weighted mean, as `loss_norm="sum"`), SGD.
 Batched: `grouped.GroupedTraining`, all 9 models as one vmapped network, data as tensors on the
-device. Both alternate in one process; median of `--repeats`; images/s = weights x epochs x images
+device. Processes (CPU only): what `iwlab run` does there, the per-run engine in one spawned process
+per run, up to two per core. Both alternate in one process; median of `--repeats`; images/s = weights x epochs x images
 / wall time. Prints a table and writes bench/results/cifar.json (or `--out`).
 """
 
@@ -34,6 +35,7 @@ from worker.engine.data import make_data  # noqa: E402
 from worker.engine.grouped import GroupedTraining  # noqa: E402
 from worker.engine.metrics import predictions  # noqa: E402
 from worker.engine.models import ConvNet  # noqa: E402
+from worker.engine.parallel import auto_jobs, train_side_by_side  # noqa: E402
 from worker.engine.spec import ExperimentSpec, RunSpec  # noqa: E402
 
 WEIGHTS9 = [4.0**k for k in range(-4, 5)]
@@ -86,6 +88,13 @@ def batched(runs: list[RunSpec], device: str, test_every_epoch: list) -> None:
             test_every_epoch.append(predictions(g.logits(x).reshape(-1, 2)).float().mean().item())
 
 
+def side_by_side(runs: list[RunSpec], device: str, test_every_epoch: list) -> None:
+    """What `iwlab run` does with these runs on a CPU: the per-run engine (every metric, each
+    epoch), one spawned process per run up to two per core (`engine/parallel.py`)."""
+    for _, result in train_side_by_side(dict(enumerate(runs)), auto_jobs(runs, device), device):
+        test_every_epoch.append(result.metrics["test"]["frac_pred_pos"])
+
+
 def seconds(fn, *args) -> float:
     if args[1] == "cuda":
         torch.cuda.synchronize()
@@ -126,11 +135,13 @@ def main(argv: list[str] | None = None) -> dict:
     make_data(runs[0])  # decode and cache the images before timing
     images = len(runs) * args.epochs * 2 * runs[0].n_train
 
-    naive_t, batch_t, sink = [], [], []
+    naive_t, batch_t, procs_t, sink = [], [], [], []
     for _ in range(args.repeats):  # alternate, so that load on a shared machine hits both sides alike
         if not args.skip_per_run:
             naive_t.append(seconds(per_run, runs, args.device, sink))
         batch_t.append(seconds(batched, runs, args.device, sink))
+        if args.device == "cpu" and not args.skip_per_run:
+            procs_t.append(seconds(side_by_side, runs, args.device, sink))
     batch_s = statistics.median(batch_t)
     row = {
         "runs": len(runs), "epochs": args.epochs, "train_images": 2 * runs[0].n_train, "test_images": 2 * runs[0].n_test,
@@ -143,6 +154,9 @@ def main(argv: list[str] | None = None) -> dict:
     if naive_t:
         naive_s = statistics.median(naive_t)
         row |= {"per_run_images_per_s": images / naive_s, "ratio": naive_s / batch_s}
+    if procs_t:
+        procs_s = statistics.median(procs_t)
+        row |= {"side_by_side_s": procs_t, "side_by_side_images_per_s": images / procs_s, "side_by_side_ratio": naive_s / procs_s}
     if args.device == "cuda":
         row["gpu"] = torch.cuda.get_device_name()
 
@@ -150,8 +164,10 @@ def main(argv: list[str] | None = None) -> dict:
     if naive_t:
         print(f"{'per-run':<10} {statistics.median(naive_t):>9.2f} {row['per_run_images_per_s']:>9.1f}")
     print(f"{'batched':<10} {batch_s:>9.2f} {row['batched_images_per_s']:>9.1f}")
+    if procs_t:
+        print(f"{'processes':<10} {statistics.median(procs_t):>9.2f} {row['side_by_side_images_per_s']:>9.1f}   (iwlab run on a CPU: per-run engine, {auto_jobs(runs, args.device)} processes)")
     if naive_t:
-        print(f"ratio {row['ratio']:.1f}x")
+        print(f"ratio {row['ratio']:.1f}x batched" + (f", {row['side_by_side_ratio']:.1f}x processes" if procs_t else ""))
     if args.project_epochs:
         print(f"projected: {len(runs)} weights x {args.project_epochs} epochs batched in {row['projected_minutes']:.1f} min")
     args.out.parent.mkdir(parents=True, exist_ok=True)
