@@ -164,12 +164,14 @@ def submit(
     spec_file: Annotated[Path, typer.Argument(help="experiment spec (YAML)")],
     server: Annotated[str | None, typer.Option(help="API base URL (default IWLAB_API_URL)")] = None,
     wait: Annotated[bool, typer.Option(help="follow the runs until they finish")] = False,
+    tag: Annotated[list[str] | None, typer.Option(help="tag the experiment (repeatable); the experiments list filters by tags")] = None,
 ) -> None:
     """Send a spec to an iwlab server."""
     spec = load_spec(spec_file)
     base = (server or get_settings().api_url).rstrip("/") + "/api/v1"
+    body = spec.model_dump(mode="json") | ({"tags": tag} if tag else {})
     try:
-        resp = httpx.post(f"{base}/experiments", json=spec.model_dump(mode="json"), headers=auth_headers(), timeout=30)
+        resp = httpx.post(f"{base}/experiments", json=body, headers=auth_headers(), timeout=30)
     except httpx.HTTPError as err:
         raise fail(f"cannot reach {base}: {err}") from None
     if resp.status_code >= 400:

@@ -14,11 +14,13 @@ from ..downloads import href
 FORMATS = ("png", "svg")
 
 
-def cli_command(spec: dict, api_url: str) -> str:
-    """A shell snippet that writes the spec to a file and submits it (`iwlab submit` reads YAML)."""
+def cli_command(spec: dict, api_url: str, tags: list[str] | None = None) -> str:
+    """A shell snippet that writes the spec to a file and submits it (`iwlab submit` reads YAML),
+    with the experiment's tags (tags are slugs: nothing to quote)."""
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", spec.get("name", "experiment")).strip("-") or "experiment"
     body = yaml.safe_dump(spec, sort_keys=False, allow_unicode=True).rstrip()
-    return f"cat > {name}.yaml <<'EOF'\n{body}\nEOF\niwlab submit {name}.yaml --server {api_url}"
+    flags = "".join(f" --tag {t}" for t in tags or [])
+    return f"cat > {name}.yaml <<'EOF'\n{body}\nEOF\niwlab submit {name}.yaml --server {api_url}{flags}"
 
 
 def graph_config(fmt: str = "png") -> dict:
@@ -27,7 +29,7 @@ def graph_config(fmt: str = "png") -> dict:
 
 
 def export_bar(experiment: dict, api_url: str, fmt: str = "png") -> html.Div:
-    command = cli_command(experiment["spec"], api_url)
+    command = cli_command(experiment["spec"], api_url, experiment.get("tags"))
     exp_id = experiment["id"]
     return html.Div(
         [

@@ -68,9 +68,13 @@ def test_up_serves_the_embedded_stack_and_submit_waits_for_it(tmp_path):
     try:
         wait_for_http(f"http://127.0.0.1:{api}/api/v1/health", timeout=60)
         wait_for_http(f"http://127.0.0.1:{dash}/", timeout=60)
-        result = iwlab("submit", str(EXAMPLES / "fade-logreg.yaml"), "--wait", env=env)
+        result = iwlab("submit", str(EXAMPLES / "fade-logreg.yaml"), "--wait", "--tag", "demo", "--tag", "Paper", env=env)
         assert result.returncode == 0, result.stderr + tail(log) + tail(tmp_path / "home/logs/worker.log")
         assert "succeeded" in result.stderr
+        tagged = httpx.get(f"http://127.0.0.1:{api}/api/v1/experiments", params={"tag": "demo"}).json()["items"]
+        assert [e["tags"] for e in tagged] == [["demo", "paper"]]
+        refused = iwlab("submit", str(EXAMPLES / "fade-logreg.yaml"), "--tag", "no spaces", env=env)
+        assert refused.returncode == 2 and "tags" in refused.stderr
         assert (tmp_path / "home/iwlab.db").exists()
         assert f"http://127.0.0.1:{dash}/" in log.read_text()
     finally:

@@ -33,6 +33,7 @@ def test_cli_command_is_a_shell_snippet_that_writes_the_spec_back(tmp_path, expe
     script = "\n".join(command.splitlines()[:-1])  # everything but the submit: writes the file
     subprocess.run(["bash", "-c", script], cwd=tmp_path, check=True)
     assert yaml.safe_load((tmp_path / "weights-fade-v2.yaml").read_text()) == experiment["spec"] | {"name": "weights fade / v2"}
+    assert cli_command(experiment["spec"], "http://lab:8000", ["paper", "2-d"]).endswith("--server http://lab:8000 --tag paper --tag 2-d")
     assert graph_config("svg")["toImageButtonOptions"]["format"] == "svg" and graph_config("gif")["toImageButtonOptions"]["format"] == "png"
 
 
