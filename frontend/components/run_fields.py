@@ -140,6 +140,21 @@ def choices(base: dict, sweep: dict[str, list] | None = None) -> dict[str, set]:
     return {c: set((sweep or {}).get(c) or [base.get(c)]) for c in controllers}
 
 
+# models that need 32 x 32 images: the form says so on "model" before the API would
+IMAGE_MODELS = {"convnet": "the ConvNet", "resnet": "the ResNet"}
+
+
+def pairing_error(base: dict, sweep: dict[str, list] | None = None) -> str | None:
+    """Why the chosen (or swept) models cannot train on the chosen (or swept) data, if they cannot."""
+    taken = {c: set((sweep or {}).get(c) or [base.get(c)]) for c in ("model", "dataset")}
+    needs_images = sorted(m for m in taken["model"] if m in IMAGE_MODELS)
+    flat = sorted(d for d in taken["dataset"] if d is not None and d not in IMAGE_DATASETS)
+    if needs_images and flat:
+        verb = "needs" if len(needs_images) == 1 else "need"
+        return f"{' and '.join(IMAGE_MODELS[m] for m in needs_images)} {verb} 32x32 images (cifar10 or folder), not {', '.join(flat)}"
+    return None
+
+
 def relevant(name: str, taken: dict[str, set]) -> bool:
     """Does `name` matter for some run, given the values its controllers take? Unknown controller
     values (no catalog) count as mattering."""

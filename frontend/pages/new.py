@@ -139,6 +139,9 @@ def limit_errors(values: dict, params: dict[str, dict], sweep: dict[str, list] |
             problem = rf.limit_error(info, values[name])
             if problem:
                 out[name] = problem
+    pairing = rf.pairing_error(values, sweep)
+    if pairing and "model" not in sweep and "model" in params:
+        out.setdefault("model", pairing)
     return out
 
 

@@ -167,3 +167,14 @@ def test_limits_are_checked_where_a_sweep_makes_a_field_matter_and_not_on_a_swep
     values = form_values(page) | {"loss": "ce", "poly_alpha": 0, "epochs": 0}
     assert new.limit_errors(values, fields) == {"epochs": "give a whole number from 1 to 100000"}  # poly_alpha unused with ce
     assert new.limit_errors(values, fields, {"loss": ["ce", "poly"], "epochs": [5, 10]}) == {"poly_alpha": "give a number above 0 and at most 10"}
+
+
+def test_a_model_that_needs_images_is_refused_on_model_before_the_api_is_asked(page):
+    fields = rf.describe(catalog()["run"])
+    values = form_values(page) | {"dataset": "blobs", "model": "convnet"}
+    assert new.limit_errors(values, fields) == {"model": "the ConvNet needs 32x32 images (cifar10 or folder), not blobs"}
+    assert new.limit_errors(values | {"dataset": "cifar10"}, fields) == {}
+    swept = new.limit_errors(values | {"model": "mlp"}, fields, {"dataset": ["blobs", "cifar10"], "model": ["mlp", "resnet"]})
+    assert "model" not in swept  # a swept model's box holds its values: the API's 422 names the sweep
+    on_swept_data = new.limit_errors(values, fields, {"dataset": ["moons", "cifar10"]})
+    assert on_swept_data == {"model": "the ConvNet needs 32x32 images (cifar10 or folder), not moons"}
