@@ -6,6 +6,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -105,6 +106,9 @@ class ApiClient:
 
     def workers(self, limit: int = 50, offset: int = 0) -> dict:
         return self._request("GET", "/workers", params={"limit": limit, "offset": offset})
+
+    def drain_worker(self, name: str) -> dict:
+        return self._request("POST", f"/workers/{quote(name, safe='')}/drain")
 
     def run(self, run_id: int) -> dict:
         return self._request("GET", f"/runs/{run_id}")

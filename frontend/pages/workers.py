@@ -1,12 +1,14 @@
 """`/workers`: the lab's worker processes (alive, busy with which run, queues, GPU, last heartbeat),
-from `GET /workers`; refreshed every few seconds."""
+from `GET /workers`; refreshed every few seconds. Drain (admins): the worker finishes its run,
+hands the rest back to the queue and stops, e.g. before its machine goes away."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, dcc, html
+from dash import ALL, Input, Output, State, ctx, dcc, html
 
 from ..client import ApiClient, ApiError
 
@@ -20,6 +22,7 @@ def layout(client: ApiClient, poll_seconds: float) -> html.Div:
             html.H2("Workers", className="mb-0"),
             html.Div("The processes that train queued runs, from their own heartbeats. Image runs go to GPU workers "
                      "while one is alive; everything else trains on CPU workers.", className="text-muted mb-3"),
+            html.Div(id="workers-msg"),
             dbc.Card(dbc.CardBody(id="workers-body", children=dbc.Spinner(color="primary")), className="shadow-sm"),
             dcc.Interval(id="workers-poll", interval=int(max(poll_seconds, 2.0) * 1000)),
         ]
@@ -44,7 +47,7 @@ def ago(stamp: str, now: datetime) -> str:
 
 def workers_table(items: list[dict], run_links: dict[int, int], now: datetime) -> dbc.Table:
     """`run_links` maps a running run's id to its experiment's id (for the link)."""
-    header = html.Thead(html.Tr([html.Th(h) for h in ("Worker", "State", "Training", "Queues", "GPU", "Last heartbeat")]))
+    header = html.Thead(html.Tr([html.Th(h) for h in ("Worker", "State", "Training", "Queues", "GPU", "Last heartbeat", "")]))
     rows = []
     for w in items:
         runs = [dcc.Link(f"run {r}", href=f"/experiments/{run_links[r]}", className="me-2") if r in run_links else html.Span(f"run {r}", className="me-2")
@@ -56,8 +59,17 @@ def workers_table(items: list[dict], run_links: dict[int, int], now: datetime) -
             html.Td(", ".join(w["queues"])),
             html.Td(w["gpu"] if w["gpu"] is not None else "—"),
             html.Td(ago(w["heartbeat_at"], now), title=w["heartbeat_at"], className="text-nowrap"),
+            html.Td(drain_button(w), className="text-end"),
         ], id={"type": "worker-row", "name": w["name"]}))
     return dbc.Table([header, html.Tbody(rows)], hover=True, responsive=True, className="align-middle mb-0", id="workers-table")
+
+
+def drain_button(worker: dict):
+    """Only for a live worker that is not draining yet."""
+    if not worker["alive"] or worker["draining"]:
+        return None
+    return dbc.Button("Drain", id={"type": "worker-drain", "name": worker["name"]}, size="sm", color="warning", outline=True,
+                      className="py-0 worker-drain", title="finish the current run, hand the rest back to the queue, stop (admins)")
 
 
 def empty_state() -> html.Div:
@@ -87,3 +99,20 @@ def register(app, client: ApiClient) -> None:
         alive = sum(w["alive"] for w in page["items"])
         summary = html.Div(f"{alive} alive of {page['total']} registered.", className="small text-muted mb-2")
         return [summary, workers_table(page["items"], run_links, datetime.now(UTC))]
+
+    @app.callback(
+        Output("workers-msg", "children"),
+        Output("workers-poll", "n_intervals"),
+        Input({"type": "worker-drain", "name": ALL}, "n_clicks"),
+        State("workers-poll", "n_intervals"),
+        prevent_initial_call=True,
+    )
+    def drain(_clicks, ticks):
+        if not ctx.triggered_id or not ctx.triggered[0]["value"]:
+            return dash.no_update, dash.no_update  # the buttons just (re)appeared with the table
+        name = ctx.triggered_id["name"]
+        try:
+            client.drain_worker(name)
+        except ApiError as err:
+            return dbc.Alert(f"Could not drain {name}: {err.message}", color="danger", dismissable=True, className="py-2"), dash.no_update
+        return dbc.Alert(f"{name} is draining: it finishes its run and stops.", color="info", dismissable=True, className="py-2"), (ticks or 0) + 1

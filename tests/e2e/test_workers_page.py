@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import DOCS
@@ -20,4 +22,12 @@ def test_the_stack_worker_is_listed_alive(stack, page):
     expect(row).to_contain_text("idle")
     expect(row).to_contain_text("cpu")
     page.screenshot(path=str(DOCS / "workers-page.png"), full_page=True)
+
+    # Drain (the embedded stack's user is an admin): idle, the worker stops at once and says so
+    row.locator(".worker-drain").click()
+    expect(page.locator("#workers-msg")).to_contain_text("is draining")
+    expect(row).to_contain_text(re.compile("draining|stopped"))
+    assert procs["worker"].wait(timeout=60) == 0  # it exited, cleanly
+    expect(row).to_contain_text("stopped", timeout=30_000)
+    expect(row.locator(".worker-drain")).to_have_count(0)
     assert not page.errors

@@ -49,3 +49,9 @@ def test_ago_reads_like_a_person_would_say_it():
 
 def test_empty_state_says_how_to_start_a_worker():
     assert "iwlab worker --queues gpu --gpus 0,1" in text(empty_state())
+
+
+def test_only_a_live_worker_that_is_not_draining_offers_drain():
+    table = workers_table([worker("a@box"), worker("b@box", draining=True), worker("c@box", alive=False, stopped_at="2026-01-01T11:59:00Z")], {}, NOW)
+    buttons = [row.children[-1].children for row in table.children[1].children]
+    assert buttons[0].id == {"type": "worker-drain", "name": "a@box"} and buttons[1:] == [None, None]
