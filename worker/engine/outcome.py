@@ -98,13 +98,13 @@ def spread_at_most(limit: float, epoch: int | str = "end", where=None, split="te
     return Check(f"spread of {split} {metric} at epoch {epoch} <= {limit}{_label(where)}", measure)
 
 
-def spread_shrinks(ratio: float, where=None) -> Check:
+def spread_shrinks(ratio: float, where=None, start: int = 1) -> Check:
     def measure(o: Outcome) -> tuple[bool, str]:
         sub = _subset(o, where)
-        first, end = sub.spread(1), sub.spread("end")
+        first, end = sub.spread(start), sub.spread("end")
         return end <= ratio * first, f"{first:.3f} -> {end:.3f}"
 
-    return Check(f"final spread <= {ratio} x the spread at epoch 1{_label(where)}", measure)
+    return Check(f"final spread <= {ratio} x the spread at epoch {start}{_label(where)}", measure)
 
 
 def all_fit(min_acc: float, where=None) -> Check:
