@@ -146,7 +146,7 @@ IMAGE_MODELS = {"convnet": "the ConvNet", "resnet": "the ResNet"}
 
 def pairing_error(base: dict, sweep: dict[str, list] | None = None) -> str | None:
     """Why the chosen (or swept) models cannot train on the chosen (or swept) data, if they cannot."""
-    taken = {c: set((sweep or {}).get(c) or [base.get(c)]) for c in ("model", "dataset")}
+    taken = choices(base, sweep)
     needs_images = sorted(m for m in taken["model"] if m in IMAGE_MODELS)
     flat = sorted(d for d in taken["dataset"] if d is not None and d not in IMAGE_DATASETS)
     if needs_images and flat:

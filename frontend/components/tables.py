@@ -31,11 +31,12 @@ def progress_bar(fraction: float, label: str = "", status: str = "running", **kw
     )
 
 
-def format_time(stamp: str | None) -> str:
+def format_time(stamp: str | None, seconds: bool = False) -> str:
+    """'2026-01-01 12:30', or with `seconds` '2026-01-01 12:30:05' (history steps are often seconds apart)."""
     if not stamp:
         return ""
     try:
-        return datetime.fromisoformat(stamp.replace("Z", "+00:00")).strftime("%Y-%m-%d %H:%M")
+        return datetime.fromisoformat(stamp.replace("Z", "+00:00")).strftime("%Y-%m-%d %H:%M" + (":%S" if seconds else ""))
     except ValueError:
         return stamp
 
@@ -127,16 +128,6 @@ EVENT_LABELS = {"queued": "submitted", "claimed": "taken by a worker", "cancel_r
                 "requeued": "requeued: worker lost", "retried": "retried"}  # the others (succeeded, failed, cancelled) read as they are
 
 
-def format_second(stamp: str | None) -> str:
-    """'2026-01-01 12:30:05': history steps are often seconds apart."""
-    if not stamp:
-        return ""
-    try:
-        return datetime.fromisoformat(stamp.replace("Z", "+00:00")).strftime("%Y-%m-%d %H:%M:%S")
-    except ValueError:
-        return stamp
-
-
 def history_table(events: list[dict]) -> dbc.Table | html.P:
     """A run's status transitions (`GET /runs/{id}/history`), oldest first: when, what happened, the
     status it left the run in, which attempt on which worker, and why."""
@@ -146,7 +137,7 @@ def history_table(events: list[dict]) -> dbc.Table | html.P:
     rows = [
         html.Tr(
             [
-                html.Td(format_second(e["at"]), className="text-nowrap small"),
+                html.Td(format_time(e["at"], seconds=True), className="text-nowrap small"),
                 html.Td(EVENT_LABELS.get(e["event"], e["event"])),
                 html.Td(status_badge(e["status"])),
                 html.Td(e["attempt"] if e.get("attempt") is not None else ""),

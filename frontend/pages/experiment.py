@@ -293,6 +293,7 @@ def panels_for(client: ApiClient, runs: list[dict], seed: int | None) -> dict:
                 continue
             label = group["label"] if run in chosen else f"{group['label']} (seed {run['params'].get('seed')})"
             return {"run_id": run["id"], "label": label, "group": gi, "epochs": info["epochs"], "status": run["status"],
+                    "xs": info["xs"], "ys": info["ys"],  # the slider's patches draw each frame's line on them
                     "finished_at": run.get("finished_at"), "total": run["epochs"]}
         return None
 
@@ -421,11 +422,7 @@ def boundary_view(client: ApiClient, meta: dict | None, index: int | None, patch
         fig = Patch()
         for i, (p, z) in enumerate(zip(panels, zs)):
             fig["data"][i * TRACES_PER_PANEL + HEATMAP]["z"] = z
-            try:
-                info = client.boundary(p["run_id"], final=p["status"] in FINISHED) if z is not None else None
-            except ApiError:
-                info = None
-            lx, ly = level_line(info["xs"], info["ys"], z) if info else ([], [])
+            lx, ly = level_line(p["xs"], p["ys"], z) if z is not None else ([], [])
             fig["data"][i * TRACES_PER_PANEL + BOUNDARY]["x"] = lx
             fig["data"][i * TRACES_PER_PANEL + BOUNDARY]["y"] = ly
         fig["layout"]["title"]["text"] = f"Decision boundary at epoch {epoch}"
