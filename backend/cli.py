@@ -341,8 +341,8 @@ def up(
     }
     procs = {}
     for name, cmd in commands.items():
-        log = open(logs / f"{name}.log", "ab")
-        procs[name] = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+        with open(logs / f"{name}.log", "ab") as log:  # the child keeps its own copy of the descriptor
+            procs[name] = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
         if name == "api":
             wait_until_up(f"http://127.0.0.1:{api_port}/api/v1/health", procs[name], logs / "api.log")
     console.print(f"iwlab is up (state in {settings.home.resolve()}, logs in {logs.resolve()})")

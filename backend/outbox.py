@@ -75,7 +75,7 @@ def _send_and_stamp(settings: Settings, reserved: list[int]) -> int:
     for run_id, params in pending:
         try:
             send(settings, run_id, queue_for(params, gpu))
-        except Exception as exc:  # broker down or unreachable: keep the rest for later
+        except Exception as exc:  # noqa: BLE001 broker down or unreachable: keep the rest for later
             _broker_down_until = time.monotonic() + BACKOFF_SECONDS
             log.warning("broker refused run %s (%s); %d runs wait in the outbox", run_id, exc, len(pending) - len(sent))
             break

@@ -141,7 +141,7 @@ def main() -> None:
         print(f"seeded in {time.perf_counter() - t:.0f} s")
         api_port, dash_port = free_port(), free_port()
         api_url, base = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{dash_port}"
-        logs = [open(home / n, "w") for n in ("api.log", "dashboard.log")]
+        logs = [open(home / n, "w") for n in ("api.log", "dashboard.log")]  # noqa: SIM115 open while the servers run
         procs = [
             subprocess.Popen([IWLAB, "api", "--host", "127.0.0.1", "--port", str(api_port)], env=env, stdout=logs[0], stderr=subprocess.STDOUT),
             subprocess.Popen([IWLAB, "dashboard", "--host", "127.0.0.1", "--port", str(dash_port), "--api-url", api_url], env=env, stdout=logs[1], stderr=subprocess.STDOUT),

@@ -334,7 +334,7 @@ class ThrowawayPostgres(PostgresServer):
                 pw = pwd.getpwnam("postgres")
             except KeyError:
                 shutil.rmtree(self.root, ignore_errors=True)
-                raise RuntimeError("running as root but there is no 'postgres' user (apt-get install postgresql)")
+                raise RuntimeError("running as root but there is no 'postgres' user (apt-get install postgresql)") from None
             for p in (self.root, self.sock, self.log):
                 os.chown(p, pw.pw_uid, pw.pw_gid)
             os.chmod(self.root, 0o755)

@@ -84,7 +84,7 @@ def execute_group(claims: dict[int, lifecycle.Claim], event: dict) -> dict[int, 
 
     def flush(final: bool = False) -> None:
         for rid in [r for r in run_ids if r not in outcomes]:
-            call = lambda rid=rid: lifecycle.flush(settings, rid, claims[rid].attempt, pending[rid], None)
+            call = lambda rid=rid: lifecycle.flush(settings, rid, claims[rid].attempt, pending[rid], None)  # noqa: E731
             verdict = persist(call, f"run {rid}: last flush") if final else call()
             pending[rid] = []
             if verdict == "lost":

@@ -11,7 +11,6 @@ from frontend.app import create_app, query
 from frontend.client import ApiClient, ApiError
 from frontend.pages import experiment, new
 
-from .conftest import make_run
 
 
 def fake_api(runs, calls):

@@ -339,10 +339,10 @@ class BatchedTraining:
         norms = self.param_norms()
         margins = normalised_margin_per_model(train_logits, self._y, norms)
         metrics: list[dict[str, dict[str, float]]] = []
-        for m, train in enumerate(split_metrics_per_model(train_logits, self._y, names)):
-            train["param_norm"] = norms[m]
-            train["normalised_margin"] = margins[m]
-            metrics.append({"train": train})
+        for m, on_train in enumerate(split_metrics_per_model(train_logits, self._y, names)):
+            on_train["param_norm"] = norms[m]
+            on_train["normalised_margin"] = margins[m]
+            metrics.append({"train": on_train})
         unweighted = [m for m, s in enumerate(self.specs) if s.pos_weight == 1]
         for split, (x, y) in self.data.evals.items():
             logits = self.logits(x)

@@ -6,6 +6,7 @@ names. Decoded arrays are cached as .npy next to the dataset root, so 60,000 JPE
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -66,27 +67,36 @@ def image_folder(data_path: str) -> tuple[dict[str, Split], tuple[str, ...]]:
 
 def _cifar_pickles(source: Path) -> tuple[dict[str, Split], tuple[str, ...]]:
     names = {"train": [f"data_batch_{i}" for i in range(1, 6)], "test": ["test_batch"]}
-    if source.is_dir():
-        read = lambda name: (source / name).read_bytes()  # noqa: E731
-    else:
-        try:
-            tar = tarfile.open(source)
-            members = {Path(m.name).name: m for m in tar.getmembers() if m.isfile()}
-        except (tarfile.TarError, OSError, EOFError) as err:
-            raise DatasetError(f"{source}: not a readable cifar-10-python.tar.gz ({err})") from None
-        read = lambda name: tar.extractfile(members[name]).read()  # noqa: E731
-    out = {}
-    for split, batches in names.items():
-        xs, ys = [], []
-        for name in batches:
+    with contextlib.ExitStack() as open_files:
+        if source.is_dir():
+            read = lambda name: (source / name).read_bytes()  # noqa: E731
+        else:
             try:
-                batch = pickle.loads(read(name), encoding="bytes")
-                xs.append(np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32))
-                ys.append(np.asarray(batch[b"labels"], dtype=np.int64))
-            except (KeyError, OSError, pickle.UnpicklingError, EOFError, ValueError) as err:
-                raise DatasetError(f"{source}: cannot read CIFAR batch {name} ({type(err).__name__}: {err})") from None
-        out[split] = (np.concatenate(xs), np.concatenate(ys))
+                tar = open_files.enter_context(tarfile.open(source))  # noqa: SIM115 the ExitStack closes it
+                members = {Path(m.name).name: m for m in tar.getmembers() if m.isfile()}
+            except (tarfile.TarError, OSError, EOFError) as err:
+                raise DatasetError(f"{source}: not a readable cifar-10-python.tar.gz ({err})") from None
+            read = lambda name: _member_bytes(tar, members[name])  # noqa: E731
+
+        out = {}
+        for split, batches in names.items():
+            xs, ys = [], []
+            for name in batches:
+                try:
+                    batch = pickle.loads(read(name), encoding="bytes")
+                    xs.append(np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32))
+                    ys.append(np.asarray(batch[b"labels"], dtype=np.int64))
+                except (KeyError, OSError, pickle.UnpicklingError, EOFError, ValueError) as err:
+                    raise DatasetError(f"{source}: cannot read CIFAR batch {name} ({type(err).__name__}: {err})") from None
+            out[split] = (np.concatenate(xs), np.concatenate(ys))
     return out, CIFAR10_CLASSES
+
+
+def _member_bytes(tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
+    data = tar.extractfile(member)
+    if data is None:  # tarfile's answer for a member that is not a regular file
+        raise KeyError(member.name)
+    return data.read()
 
 
 def _decode(data: bytes, where: str) -> np.ndarray:
@@ -120,7 +130,7 @@ def _image_tree(source: Path) -> tuple[dict[str, Split], tuple[str, ...]]:
             with tarfile.open(source) as tar:
                 for member in tar:
                     if member.isfile():
-                        add(member.name, tar.extractfile(member).read())
+                        add(member.name, _member_bytes(tar, member))
         except (tarfile.TarError, OSError, EOFError) as err:
             raise DatasetError(f"{source}: not a readable .tar.gz of images ({err})") from None
     classes = tuple(sorted({c for _, c in found}))
