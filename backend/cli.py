@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import httpx
 import typer
@@ -77,9 +77,12 @@ def run(
 ) -> None:
     """Train every run of a spec (or a preset) on this machine and write tidy CSVs."""
     chosen = resolve_preset(preset) if preset else None
-    if chosen is None and spec_file is None:
+    if chosen:
+        spec = chosen.spec(quick)
+    elif spec_file:
+        spec = load_spec(spec_file)
+    else:
         raise fail("give a spec file or --preset NAME")
-    spec = chosen.spec(quick) if chosen else load_spec(spec_file)
     outcome, _ = train_in_process(spec, out, device, engine, jobs)
     if chosen and not show_checks(chosen, outcome):
         raise typer.Exit(1)
@@ -215,7 +218,7 @@ def api(
     if not settings.auth_required and settings.host not in ("127.0.0.1", "localhost", "::1"):
         console.print(f"[yellow]warning:[/yellow] IWLAB_AUTH=off on {settings.host}: anyone who reaches it acts as an admin")
     configure(settings)  # one format for uvicorn's own lines and ours; requests are logged by AccessLog
-    served = dict(host=settings.host, port=port or settings.api_port, log_config=None, access_log=False)
+    served: dict[str, Any] = dict(host=settings.host, port=port or settings.api_port, log_config=None, access_log=False)
     if workers == 1:
         uvicorn.run(create_app(settings), **served)
         return

@@ -71,7 +71,7 @@ def _send_and_stamp(settings: Settings, reserved: list[int]) -> int:
     with session_scope(settings.db_url) as s:
         pending = s.execute(unsent().where(Run.id.in_(reserved))).all()  # still unsent, now that they are ours
         gpu = bool(pending) and live_gpu_worker(s, settings)
-    sent = []
+    sent: list[int] = []
     for run_id, params in pending:
         try:
             send(settings, run_id, queue_for(params, gpu))

@@ -85,7 +85,7 @@ def seed_experiment(db_url: str, weights: list[float], seeds: int, epochs: int) 
         with session_scope(db_url) as s:
             store.save_grid(s, run_id, xs, xs, [(-1.0, -1.0, 0), (1.0, 1.0, 1)])
             store.record_epochs(s, run_id, records)
-            run = s.get(Run, run_id)
+            run = s.get_one(Run, run_id)
             run.status, run.worker = "succeeded", "bench"
     return exp_id, len(weights)
 

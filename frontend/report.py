@@ -33,7 +33,7 @@ def weight_curves(outcome: Outcome, split: str, metric: str = "frac_pred_pos") -
     epochs = outcome.epochs()
     rows = [{"run_id": i, "epoch": e, "value": outcome.value(h, e, split, metric)} for i, (_, h) in enumerate(outcome.runs) for e in epochs]
     stats = aggregate(rows, {i: weights.index(s.pos_weight) for i, (s, _) in enumerate(outcome.runs)})
-    empty = {"epoch": [], "mean": [], "sd": [], "n": []}
+    empty: dict[str, list] = {"epoch": [], "mean": [], "sd": [], "n": []}
     return [{"label": f"w = {w:g}", "color": series_color(i), **stats.get(i, empty)} for i, w in enumerate(weights)]
 
 

@@ -25,7 +25,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 import pytest
@@ -48,7 +48,6 @@ APT_HINT = {
     "redis": "redis-server",
     "postgres": "postgresql",
     "chromium": "chromium",
-    "chromedriver": "chromium-driver",
 }
 
 
@@ -59,7 +58,7 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-def missing(what: str, package: str) -> None:
+def missing(what: str, package: str) -> NoReturn:
     """Fail under CI, skip locally, saying what to install."""
     msg = (
         f"{what} is not available; install it with `apt-get install -y {package}` "
@@ -426,12 +425,3 @@ def find_chromium() -> str | None:
             return candidate
     return None
 
-
-def find_chromedriver() -> str | None:
-    env = os.environ.get("IWLAB_TEST_CHROMEDRIVER")
-    if env:
-        return env if os.access(env, os.X_OK) else None
-    for candidate in ("/usr/bin/chromedriver", shutil.which("chromedriver")):
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    return None

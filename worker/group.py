@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
+from functools import partial
 
 from sqlalchemy import exists, select
 
@@ -25,6 +26,7 @@ from backend.models import Checkpoint, Run
 from backend.settings import Settings, get_settings
 
 from .durable import persist, transient
+from .engine.boundary import Grid
 from .environment import describe
 
 log = logging.getLogger(__name__)
@@ -70,21 +72,21 @@ def execute_group(claims: dict[int, lifecycle.Claim], event: dict) -> dict[int, 
     env = describe(str(training.device)) | {"engine": f"batched, {len(run_ids)} runs in one program"}
     grid = training.grid  # 2-D runs: the window the boundary frames are drawn on, shared by the group
 
-    def save_grid(rid: int) -> None:
+    def save_grid(rid: int, grid: Grid) -> None:
         with session_scope(settings.db_url) as session:
             store.save_grid(session, rid, grid.xs, grid.ys, grid.points)
 
     for rid in run_ids:
-        persist(lambda rid=rid: lifecycle.record_environment(settings, rid, claims[rid].attempt, env), f"run {rid}: environment")
+        persist(partial(lifecycle.record_environment, settings, rid, claims[rid].attempt, env), f"run {rid}: environment")
         if grid is not None:
-            persist(lambda rid=rid: save_grid(rid), f"run {rid}: grid")
+            persist(partial(save_grid, rid, grid), f"run {rid}: grid")
     outcomes: dict[int, str] = {}
     pending: dict[int, list] = {rid: [] for rid in run_ids}
     next_flush, backoff = time.monotonic() + settings.flush_seconds, 0.0
 
     def flush(final: bool = False) -> None:
         for rid in [r for r in run_ids if r not in outcomes]:
-            call = lambda rid=rid: lifecycle.flush(settings, rid, claims[rid].attempt, pending[rid], None)  # noqa: E731
+            call = partial(lifecycle.flush, settings, rid, claims[rid].attempt, pending[rid], None)
             verdict = persist(call, f"run {rid}: last flush") if final else call()
             pending[rid] = []
             if verdict == "lost":
@@ -92,7 +94,7 @@ def execute_group(claims: dict[int, lifecycle.Claim], event: dict) -> dict[int, 
                 log.warning("run superseded by a later attempt; no longer written", extra={"run_id": rid, "event": "superseded"})
             elif verdict == "cancel" and not final:  # finished now, not when the group ends (the caller's finish is then a fenced no-op)
                 outcomes[rid] = "cancelled"
-                persist(lambda rid=rid: lifecycle.finish(settings, rid, claims[rid].attempt, "cancelled"), f"run {rid}: finish")
+                persist(partial(lifecycle.finish, settings, rid, claims[rid].attempt, "cancelled"), f"run {rid}: finish")
 
     for results in training:
         for rid, result in zip(run_ids, results):

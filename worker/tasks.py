@@ -22,6 +22,7 @@ import os
 import socket
 import time
 import traceback
+from functools import partial
 
 from backend import lifecycle, store
 from backend.db import session_scope
@@ -67,11 +68,11 @@ def train_run(self, run_id: int) -> str:
         log.exception("run failed", extra=event | {"event": "failed", "runs": sorted(claims)})
         error = f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc(limit=6)}"
         for rid, c in claims.items():
-            persist(lambda rid=rid, c=c: lifecycle.finish(settings, rid, c.attempt, "failed", error), f"run {rid}: finish")
+            persist(partial(lifecycle.finish, settings, rid, c.attempt, "failed", error), f"run {rid}: finish")
         return "failed"
     for rid, outcome in outcomes.items():
         if outcome != "lost":
-            persist(lambda rid=rid, o=outcome: lifecycle.finish(settings, rid, claims[rid].attempt, o), f"run {rid}: finish")
+            persist(partial(lifecycle.finish, settings, rid, claims[rid].attempt, outcome), f"run {rid}: finish")
         log.info("run %s", outcome if outcome != "lost" else "lost to another attempt", extra=event | {"event": outcome, "run_id": rid})
     return outcomes[run_id]
 

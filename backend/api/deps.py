@@ -51,6 +51,7 @@ def current_user(
     session: SessionDep, settings: SettingsDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> User:
     """Lab mode: the token's user, or 401. Embedded mode: the single local user, no token needed."""
+    user: User | None
     if not settings.auth_required:
         user = auth.local_user(session)  # created (and committed) by the first request
     else:

@@ -53,7 +53,7 @@ def list_experiments(
     session: SessionDep,
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0, le=INT32),
-    sort: SortKey = Query("-created_at", description="created_at | name | status | progress | runs; '-' first for descending. "
+    sort: SortKey = Query("-created_at", description="created_at | name | status | progress | runs; '-' first for descending. "  # type: ignore[valid-type]
                           "status sorts running, queued, failed, cancelled, succeeded"),
     tags: list[str] = Depends(tag_filter),
 ) -> ExperimentPage:

@@ -70,8 +70,8 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
     seed = _int(query.get("seed"))
     epoch = _int(query.get("epoch"))
     logx = query.get("logx") in ("1", "true", "yes")
-    split = query.get("split") if query.get("split") in SPLITS else SPLIT
-    fmt = query.get("fig") if query.get("fig") in FORMATS else "png"
+    split = query["split"] if query.get("split") in SPLITS else SPLIT
+    fmt = query["fig"] if query.get("fig") in FORMATS else "png"
     view = initial_view(client, experiment_id, seed, epoch, split, logx, fmt)
     loading = empty_figure("Loading…")
     boundary_card = dbc.Card(
@@ -182,12 +182,12 @@ def initial_view(client: ApiClient, experiment_id: int, seed: int | None, epoch:
         return {"header": load_error(experiment_id, err), "done": err.status == 404}
     store = loaded["store"]
     runs = store["runs"]
-    panels = POOL.submit(panels_for, client, runs, _int(loaded["seed"], 0))
+    panels_pending = POOL.submit(panels_for, client, runs, _int(loaded["seed"], 0))
     try:
         curves = figures_cached(client, store["experiment"]["id"], runs, split)
     except ApiError:
         curves = None
-    panels = panels.result()
+    panels = panels_pending.result()
     index = slider_value(panels["epochs"], None, None, True, epoch)
     boundary, label = boundary_view(client, panels, index)
     view = {**loaded, "panels": panels, "curves": curves, "boundary": boundary, "epoch_label": label,
@@ -213,8 +213,8 @@ def load_error(experiment_id: int, err: ApiError) -> dbc.Alert:
 
 def load_state(client: ApiClient, experiment_id: int, seed: str | None, fmt: str, page: int = 1) -> dict:
     """The experiment, its runs and what is drawn straight from them (header, run table, seeds)."""
-    runs = POOL.submit(client.runs, experiment_id)  # side by side with the experiment
-    exp, runs = client.experiment(experiment_id), runs.result()
+    runs_pending = POOL.submit(client.runs, experiment_id)  # side by side with the experiment
+    exp, runs = client.experiment(experiment_id), runs_pending.result()
     seeds = sweep.seeds(runs)
     chosen = str(seeds[0]) if seeds and _int(seed) not in seeds else seed
     return {
@@ -312,7 +312,7 @@ def curves_for(rows: list[dict], runs: list[dict]) -> list[dict]:
     groups = sweep.groups(runs)
     run_group = {r["id"]: gi for gi, g in enumerate(groups) for r in g["runs"]}
     stats = sweep.aggregate(rows, run_group)
-    empty = {"epoch": [], "mean": [], "sd": [], "n": []}
+    empty: dict[str, list] = {"epoch": [], "mean": [], "sd": [], "n": []}
     return [{"label": g["label"], "color": series_color(gi), **stats.get(gi, empty)} for gi, g in enumerate(groups)]
 
 
@@ -320,9 +320,9 @@ def figures_for(client: ApiClient, experiment_id: int, runs: list[dict], split: 
     """Everything the curve, spread and effect panels draw, from two requests made side by side:
     the split's thinned curves, and every metric at the first and last epoch only (which splits
     exist, the realised and the intended effect at the end)."""
-    curve_rows = POOL.submit(client.experiment_metrics, experiment_id, split=split, metric=METRIC, max_points=MAX_POINTS)
+    curve_rows_pending = POOL.submit(client.experiment_metrics, experiment_id, split=split, metric=METRIC, max_points=MAX_POINTS)
     ends = client.experiment_metrics(experiment_id, max_points=2)
-    curve_rows = curve_rows.result()
+    curve_rows = curve_rows_pending.result()
     curves = curves_for(curve_rows, runs)
     last = max((r["epoch"] for r in ends), default=None)
     final = [r for r in ends if r["epoch"] == last]
@@ -416,6 +416,7 @@ def boundary_view(client: ApiClient, meta: dict | None, index: int | None, patch
     epoch = epoch_at(meta, index)
     if not panels or epoch is None:
         return empty_figure("No boundary frames yet: the runs have not started."), ""
+    assert meta is not None  # it has panels
     label = f"epoch {epoch} of {max([p.get('total', 0) for p in panels] + [meta['epochs'][-1]])}"
     zs = list(POOL.map(lambda p: frame_z(client, p["run_id"], epoch), panels))
     if patch:

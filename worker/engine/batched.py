@@ -205,7 +205,7 @@ class BatchedTraining:
             if self._batchnorm:
                 h = self._batchnorm_layer(h, next(p), next(p), layer, training)
             h = torch.relu(h) if torch.is_grad_enabled() else h.relu_()
-            if self._dropout and training:
+            if self._dropout and noise is not None:  # noise is given exactly when training
                 h = h * noise[layer]
         W, b = next(p), next(p)
         # the 2-logit layer as (W^T h^T)^T: a bmm with 2 output columns is ~2x slower (measured)
@@ -246,7 +246,7 @@ class BatchedTraining:
         for start in range(0, order.shape[1], spec.batch_size):
             batch = slice(start, start + spec.batch_size)
             x, y, w = xs[:, batch], ys[:, batch], ws[:, batch]
-            if self._by_hand:
+            if onehots is not None:  # by hand
                 self._ce_gradients(as_input(x).flatten(2), onehots[:, batch], w)
             else:
                 params = [p.detach().requires_grad_() for p in self.params]
@@ -328,7 +328,7 @@ class BatchedTraining:
     @torch.no_grad()
     def param_norms(self) -> list[float]:
         """`metrics.param_norm` of each model (same parameters, same order: weight, bias per layer)."""
-        sq = sum(p.detach().double().pow(2).flatten(1).sum(1) for p in self.params)
+        sq = sum((p.detach().double().pow(2).flatten(1).sum(1) for p in self.params), torch.zeros((), dtype=torch.float64, device=self.device))
         return sq.sqrt().cpu().tolist()
 
     @torch.no_grad()
@@ -366,6 +366,7 @@ class BatchedTraining:
             z = self.logits(points)
             return z[:, :, 1] - z[:, :, 0]
 
+        assert self._centres is not None, "geometry readouts are for 2-D runs, which have class centres"
         normals = None
         if self._svm is not None:  # W (M, in, 2): column c is class c's weights
             normals = list((self.params[0][:, :, 1] - self.params[0][:, :, 0]).detach().cpu())

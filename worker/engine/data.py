@@ -36,7 +36,10 @@ class Data:
 
     @property
     def y_test(self) -> torch.Tensor:
-        return self.evals["test"][1]
+        y = self.evals["test"][1]
+        if y is None:  # only out-of-domain and noise sets are unlabelled
+            raise ValueError("the test split has no labels")
+        return y
 
     def bounds(self, pad: float = 0.15) -> tuple[float, float, float, float]:
         """2-D only: a window around every point (x0, x1, y0, y1)."""
@@ -45,6 +48,11 @@ class Data:
         margin = (hi - lo) * pad
         lo, hi = lo - margin, hi + margin
         return float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])
+
+
+def _pair(classes: list[str]) -> tuple[str, str]:
+    negative, positive = classes  # RunSpec checks there are exactly two
+    return negative, positive
 
 
 def as_input(x: torch.Tensor) -> torch.Tensor:
@@ -56,7 +64,7 @@ def make_data(spec: RunSpec) -> Data:
     """The same data parameters and `data_seed` always give the same examples, whatever the run's seed."""
     if spec.is_2d:
         x_tr, y_tr, x_te, y_te = make_2d(spec)
-        data = Data(_f32(x_tr), _i64(y_tr), {"test": (_f32(x_te), _i64(y_te))}, tuple(spec.classes))
+        data = Data(_f32(x_tr), _i64(y_tr), {"test": (_f32(x_te), _i64(y_te))}, _pair(spec.classes))
     elif spec.dataset == "digits":
         data = _digits(spec)
     else:
@@ -90,7 +98,7 @@ def _digits(spec: RunSpec) -> Data:
 
     digits = load_digits()
     x, y = digits.data.astype(np.float32) / 16.0, digits.target
-    labels = tuple(int(c) for c in spec.classes)
+    labels = (int(spec.classes[0]), int(spec.classes[1]))
     rng = np.random.default_rng([spec.data_seed, 2])
     order = rng.permutation(len(y))
     x, y = x[order], y[order]
@@ -101,7 +109,7 @@ def _digits(spec: RunSpec) -> Data:
         test_mask[idx[: len(idx) // 3]] = True
     x_tr, y_tr = _binary(rng, x[~test_mask], y[~test_mask], labels, spec.n_train)
     x_te, y_te = _binary(rng, x[test_mask], y[test_mask], labels, spec.n_test)
-    return Data(_f32(x_tr), _i64(y_tr), {"test": (_f32(x_te), _i64(y_te))}, tuple(spec.classes))
+    return Data(_f32(x_tr), _i64(y_tr), {"test": (_f32(x_te), _i64(y_te))}, _pair(spec.classes))
 
 
 def _images(spec: RunSpec) -> Data:
@@ -109,7 +117,7 @@ def _images(spec: RunSpec) -> Data:
     missing = [c for c in spec.classes if c not in names]
     if missing:
         raise DatasetError(f"classes: {', '.join(missing)} not in the data set (it has {', '.join(names)})")
-    labels = tuple(names.index(c) for c in spec.classes)
+    labels = (names.index(spec.classes[0]), names.index(spec.classes[1]))
     rng = np.random.default_rng([spec.data_seed, 3])
     (x_tr_all, y_tr_all), (x_te_all, y_te_all) = splits["train"], splits["test"]
     x_tr, y_tr = _binary(rng, x_tr_all, y_tr_all, labels, spec.n_train)
@@ -121,7 +129,7 @@ def _images(spec: RunSpec) -> Data:
     if spec.noise_images:
         noise = np.random.default_rng([spec.data_seed, 4]).integers(0, 256, (spec.noise_images, 3, 32, 32), dtype=np.uint8)
         evals["noise"] = (torch.from_numpy(noise), None)
-    return Data(torch.from_numpy(np.ascontiguousarray(x_tr)), _i64(y_tr), evals, tuple(spec.classes))
+    return Data(torch.from_numpy(np.ascontiguousarray(x_tr)), _i64(y_tr), evals, _pair(spec.classes))
 
 
 def _imbalance(data: Data, spec: RunSpec) -> Data:

@@ -103,8 +103,8 @@ def _decode(data: bytes, where: str) -> np.ndarray:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(io.BytesIO(data)) as img:
-            img = img.convert("RGB")
+        with Image.open(io.BytesIO(data)) as opened:
+            img = opened.convert("RGB")
             if img.size != (32, 32):
                 img = img.resize((32, 32))
             return np.asarray(img, dtype=np.uint8).transpose(2, 0, 1)

@@ -119,7 +119,7 @@ class ExperimentSpec(BaseModel):
     name: str = Field("untitled", min_length=1, max_length=200)
     base: RunSpec = Field(default_factory=RunSpec)
     sweep: dict[str, list[Any]] = Field(
-        default_factory=lambda: {"pos_weight": [0.1, 1.0, 10.0], "seed": [0]},
+        default_factory=lambda: {"pos_weight": [0.1, 1.0, 10.0], "seed": [0]},  # type: ignore[arg-type]  # mypy infers dict[str, object] for a lambda's literal
         description="parameter name -> values; the runs are the cartesian product",
     )
 

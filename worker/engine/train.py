@@ -174,7 +174,8 @@ class Training:
             if self.spec.pos_weight == 1:  # the unweighted run carries the intended effect of every weight
                 metrics[split].update({f"intended_frac_pos@{w:g}": intended_frac_pos(logits, w) for w in INTENDED_WEIGHTS})
         if self.val is not None:
-            metrics["val"] = split_metrics(self.logits(self.val[0]), self.val[1].to(self.device), names)
+            x_val, y_val = self.val
+            metrics["val"] = split_metrics(self.logits(x_val), None if y_val is None else y_val.to(self.device), names)
         boundary = None
         if self.grid is not None:
             metrics["geometry"] = self._geometry()
@@ -189,9 +190,11 @@ class Training:
             z = self.logits(points)
             return (z[:, 1] - z[:, 0]).cpu()
 
+        assert self._centres is not None, "geometry readouts are for 2-D runs, which have class centres"
         if self._svm is None:
             return geometry.readouts(margin, self._centres)
-        normal, _ = geometry.linear_boundary(self.model[1].weight, self.model[1].bias)
+        linear = self.model[1]  # type: ignore[index]  # the SVM reference exists for logreg only: Sequential(Flatten, Linear)
+        normal, _ = geometry.linear_boundary(linear.weight, linear.bias)
         return geometry.readouts(margin, self._centres, normal.cpu(), self._svm[0])
 
     # --- checkpoints ------------------------------------------------------------------------
