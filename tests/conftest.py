@@ -8,6 +8,7 @@ Environment knobs:
   IWLAB_TEST_DATABASE_URL  use a running Postgres (base URL, e.g.
                            postgresql+psycopg://postgres@127.0.0.1:5432/postgres)
   IWLAB_TEST_CHROMIUM      Chromium binary (default /usr/bin/chromium)
+  IWLAB_SCREENSHOTS        where the browser tests save screenshots (default test-artifacts/screenshots)
   CI=true                  a missing service fails the test instead of skipping it
 """
 
@@ -38,6 +39,14 @@ from tests.services import (  # noqa: E402
     missing,
 )
 
+# Test modules left out of `make test-fast` (each test there starts Celery workers and trains for
+# many seconds; measured with --durations).
+STACK_MODULES = {
+    "tests/worker/test_celery_pipeline.py",
+    "tests/worker/test_database_restart.py",
+    "tests/worker/test_resume_and_cancel.py",
+}
+
 
 def pytest_configure(config: pytest.Config) -> None:
     # A SIGTERM (CI timeout, `kill`) becomes KeyboardInterrupt, so fixture teardown still
@@ -53,6 +62,17 @@ def pytest_configure(config: pytest.Config) -> None:
             raise KeyboardInterrupt(f"signal {signum}")
 
         signal.signal(signal.SIGTERM, _interrupt)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Marks by place, so that `make test-fast` can leave out what takes long: every browser test,
+    and the modules whose tests each start real workers and train for many seconds."""
+    for item in items:
+        parts = item.path.relative_to(ROOT).parts
+        if parts[:2] == ("tests", "e2e"):
+            item.add_marker(pytest.mark.browser)
+        if "/".join(parts) in STACK_MODULES:
+            item.add_marker(pytest.mark.stack)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
