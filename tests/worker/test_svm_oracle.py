@@ -54,7 +54,7 @@ def ours(x: np.ndarray, y: np.ndarray, bias: str) -> tuple[np.ndarray, float]:
 
 def unit(coef: np.ndarray, intercept: float) -> tuple[np.ndarray, float]:
     norm = np.linalg.norm(coef)
-    return coef / norm, intercept / norm
+    return coef / norm, float(intercept / norm)
 
 
 @pytest.mark.parametrize("name", list(SETS))
