@@ -15,9 +15,9 @@ CONSTRAINTS := constraints.txt
 TORCH_SPEC  ?= $(shell grep -E '^torch==' $(CONSTRAINTS))
 PIP_INSTALL := $(PIP) install -c $(CONSTRAINTS)
 PYTEST_ARGS ?=
-# `make test-fast`: no browser, no preset checks, none of the tests that train a real worker for
-# many seconds (measured with --durations; the list is in pyproject.toml's markers).
-FAST_ARGS   ?= -m "not slow and not browser and not stack"
+# `make test-fast`: no browser, no preset checks, none of the tests that take many seconds
+# (measured with --durations; the list is LONG in tests/conftest.py).
+FAST_ARGS   ?= -m "not slow and not browser and not long"
 
 .PHONY: help venv up test test-fast test-deps lint format-check screenshots constraints compose-check clean distclean
 

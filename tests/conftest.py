@@ -39,12 +39,21 @@ from tests.services import (  # noqa: E402
     missing,
 )
 
-# Test modules left out of `make test-fast` (each test there starts Celery workers and trains for
-# many seconds; measured with --durations).
-STACK_MODULES = {
+# Left out of `make test-fast`: modules and tests that take 5-40 s each (real Celery workers,
+# killed process trees, generated requests, a report's training). Measured with --durations=60
+# on 2 shared cores: these took ~280 s of the 460 s that the rest of the suite took without them.
+LONG = {
+    "tests/backend/test_cli.py::test_missing_cifar_exits_2_saying_what_to_download",
+    "tests/backend/test_cli.py::test_report_writes_figures_and_a_summary",
+    "tests/backend/test_cli.py::test_up_serves_the_embedded_stack_and_submit_waits_for_it",
+    "tests/backend/test_fuzz.py",
     "tests/worker/test_celery_pipeline.py",
     "tests/worker/test_database_restart.py",
+    "tests/worker/test_group.py",
+    "tests/worker/test_outbox.py",
+    "tests/worker/test_parallel.py::test_training_processes_stop_when_their_caller_is_killed",
     "tests/worker/test_resume_and_cancel.py",
+    "tests/worker/test_workers.py",
 }
 
 
@@ -66,13 +75,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Marks by place, so that `make test-fast` can leave out what takes long: every browser test,
-    and the modules whose tests each start real workers and train for many seconds."""
+    and the tests in LONG."""
     for item in items:
         parts = item.path.relative_to(ROOT).parts
+        module = "/".join(parts)
         if parts[:2] == ("tests", "e2e"):
             item.add_marker(pytest.mark.browser)
-        if "/".join(parts) in STACK_MODULES:
-            item.add_marker(pytest.mark.stack)
+        if module in LONG or f"{module}::{item.originalname}" in LONG:
+            item.add_marker(pytest.mark.long)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
