@@ -81,7 +81,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         module = "/".join(parts)
         if parts[:2] == ("tests", "e2e"):
             item.add_marker(pytest.mark.browser)
-        if module in LONG or f"{module}::{item.originalname}" in LONG:
+        if module in LONG or f"{module}::{item.nodeid.split('::')[-1].split('[')[0]}" in LONG:
             item.add_marker(pytest.mark.long)
 
 
