@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
 import httpx
+from cachetools import LRUCache
 
 
 class ApiError(Exception):
@@ -44,9 +44,9 @@ class ApiClient:
         self._token_of_request = token_of_request
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = httpx.Client(base_url=self.base, timeout=timeout, transport=transport, headers=headers)
-        self._frames: OrderedDict[tuple[int, int], dict] = OrderedDict()
-        self._frame_cache = frame_cache
-        self._grids: OrderedDict[int, dict] = OrderedDict()
+        # least recently used out first; not thread-safe by themselves, hence the lock
+        self._frames: LRUCache[tuple[int, int], dict] = LRUCache(maxsize=frame_cache)
+        self._grids: LRUCache[int, dict] = LRUCache(maxsize=frame_cache)
         self._lock = threading.Lock()
 
     # -- plumbing
@@ -137,8 +137,6 @@ class ApiClient:
         if final:
             with self._lock:
                 self._grids[run_id] = info
-                while len(self._grids) > self._frame_cache:
-                    self._grids.popitem(last=False)
         return info
 
     def boundary_frame(self, run_id: int, epoch: int) -> dict:
@@ -146,14 +144,11 @@ class ApiClient:
         key = (run_id, epoch)
         with self._lock:
             if key in self._frames:
-                self._frames.move_to_end(key)
                 return self._frames[key]
         frame = self._request("GET", f"/runs/{run_id}/boundary/{epoch}")
         if frame.get("epoch") == epoch:  # an exact frame never changes; a fallback one might
             with self._lock:
                 self._frames[key] = frame
-                while len(self._frames) > self._frame_cache:
-                    self._frames.popitem(last=False)
         return frame
 
 
