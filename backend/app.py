@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -13,6 +14,7 @@ from . import store
 from .api import catalog, experiments, exports, health, presets, runs, users, workers
 from .api.access_log import AccessLog
 from .api.deps import current_user
+from .api.errors import validation_error
 from .api.limits import BodyLimit
 from .api.ratelimit import RateLimit
 from .lifecycle import Conflict
@@ -54,6 +56,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst)
     app.add_middleware(AccessLog)
+
+    app.add_exception_handler(RequestValidationError, validation_error)
 
     @app.exception_handler(store.NotFound)
     async def not_found(_request: Request, exc: store.NotFound) -> JSONResponse:

@@ -86,7 +86,10 @@ class Run(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     # lifecycle: see worker/tasks.py (claim, heartbeat, cancel) and backend/maintenance.py (outbox, dead runs)
-    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # claims by a worker; fences stale ones
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # claims by a worker since the last retry
+    # the fence: the number of the latest claim, never reset (a retry keeps it), so a worker presumed
+    # dead before a retry cannot write over the attempt that followed it
+    attempt: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # outbox: NULL until the broker accepted the run's message; the dispatcher re-sends what is NULL
