@@ -37,6 +37,18 @@ class EpochResult:
     stopped: bool = False  # the last result of a run that stopped early
 
 
+def max_margin_reference(spec: RunSpec, data) -> tuple[torch.Tensor | None, dict[str, str]]:
+    """The max-margin normal the svm_* readouts compare a 2-D linear model with, and the readouts
+    that are missing (name -> the reason, for the run's record and its exports)."""
+    if not (spec.is_2d and spec.model == "logreg"):
+        return None, {}  # the readouts are not defined for this run at all
+    normal, reason = geometry.max_margin_reference(data.x_train, data.y_train)
+    return normal, {} if reason is None else dict.fromkeys(SVM_READOUTS, reason)
+
+
+SVM_READOUTS = ("svm_cosine", "svm_angle")
+
+
 def resolve_device(name: str = "auto") -> torch.device:
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
@@ -90,7 +102,7 @@ class Training:
         self._order = torch.Generator().manual_seed(spec.seed)
         self.epoch = 0  # epochs finished
         self.best_val, self.since_best = math.inf, 0
-        self._svm = geometry.max_margin_direction(data.x_train, data.y_train, bias="augmented") if spec.is_2d and spec.model == "logreg" else None
+        self._svm, self.missing = max_margin_reference(spec, data)
         self._centres = geometry.class_centres(data.x_train, data.y_train) if spec.is_2d else None
         if resume is not None:
             self._restore(resume)
@@ -192,7 +204,7 @@ class Training:
         if self._svm is None:
             return geometry.readouts(margin, self._centres)
         normal, _ = geometry.linear_boundary(self.model[1].weight, self.model[1].bias)
-        return geometry.readouts(margin, self._centres, normal.cpu(), self._svm[0])
+        return geometry.readouts(margin, self._centres, normal.cpu(), self._svm)
 
     # --- checkpoints ------------------------------------------------------------------------
 
