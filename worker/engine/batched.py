@@ -341,7 +341,8 @@ class BatchedTraining:
         metrics: list[dict[str, dict[str, float]]] = []
         for m, train in enumerate(split_metrics_per_model(train_logits, self._y, names)):
             train["param_norm"] = norms[m]
-            train["normalised_margin"] = margins[m]
+            if norms[m] > 0:  # undefined for an all-zero model, as in the per-run engine
+                train["normalised_margin"] = margins[m]
             metrics.append({"train": train})
         unweighted = [m for m, s in enumerate(self.specs) if s.pos_weight == 1]
         for split, (x, y) in self.data.evals.items():

@@ -179,7 +179,8 @@ class Training:
         norm = param_norm(self.model)
         metrics = {"train": split_metrics(train_logits, self._y, names)}
         metrics["train"]["param_norm"] = norm
-        metrics["train"]["normalised_margin"] = normalised_margin(train_logits, self._y, norm)
+        if norm > 0:  # undefined for an all-zero model (logreg's initialisation): left out, not NaN
+            metrics["train"]["normalised_margin"] = normalised_margin(train_logits, self._y, norm)
         for split, (x, y) in self.data.evals.items():
             logits = self.logits(x)
             metrics[split] = split_metrics(logits, None if y is None else y.to(self.device), names)
