@@ -64,3 +64,10 @@ def test_bad_input_is_refused():
         effective_pos_weight(1, 1, 1, 1.0, "median")
     with pytest.raises(ValueError, match="both classes"):
         effective_pos_weight(0, 5, 2, 1.0, "sum")
+
+
+def test_a_training_run_knows_its_effective_weight():
+    from worker.engine.train import train
+
+    training = train(RunSpec(pos_weight=10.0, n_train=100, batch_size=8, epochs=1), device="cpu")
+    assert training.effective_pos_weight == pytest.approx(simulated(100, 100, 8, 10.0, draws=1000), rel=0.02)

@@ -18,7 +18,7 @@ import torch
 from . import geometry
 from .boundary import Grid
 from .data import as_input, make_data, split_validation
-from .losses import example_weights, per_example_loss, reduce_weighted
+from .losses import example_weights, per_example_loss, reduce_weighted, run_effective_pos_weight
 from .metrics import intended_frac_pos, normalised_margin, param_norm, split_metrics
 from .models import make_model
 from .spec import RunSpec, frame_epochs
@@ -102,7 +102,9 @@ class Training:
         self._order = torch.Generator().manual_seed(spec.seed)
         self.epoch = 0  # epochs finished
         self.best_val, self.since_best = math.inf, 0
-        self._svm, self.missing = max_margin_reference(spec, data)
+        self._svm, self.missing = max_margin_reference(spec, data)  # readout -> why it is not recorded
+        counts = tuple(int(c) for c in data.counts.tolist())
+        self.effective_pos_weight = run_effective_pos_weight(spec, counts)  # what the nominal weight does here
         self._centres = geometry.class_centres(data.x_train, data.y_train) if spec.is_2d else None
         if resume is not None:
             self._restore(resume)
