@@ -11,7 +11,13 @@ import pytest
 from worker.engine.export import write_results
 from worker.engine.outcome import Outcome
 from worker.engine.spec import ExperimentSpec, RunSpec
-from worker.engine.stats import mean_interval, metric_range, paired, paired_by_weight, summary_rows
+from worker.engine.stats import (
+    mean_interval,
+    metric_range,
+    paired,
+    paired_by_weight,
+    summary_rows,
+)
 
 T_975_DF2 = 4.302652729911275  # two-sided 95% t quantile, 2 degrees of freedom (any t table: 4.303)
 
