@@ -48,7 +48,7 @@ from .losses import example_weights, per_example_loss, reduce_weighted
 from .metrics import intended_frac_pos_per_model, normalised_margin_per_model, split_metrics_per_model
 from .models import make_model
 from .spec import RunSpec, frame_epochs
-from .train import EVAL_BATCH, INTENDED_WEIGHTS, EpochResult, limit_threads, resolve_device, train
+from .train import EVAL_BATCH, INTENDED_WEIGHTS, EpochResult, limit_threads, max_margin_reference, resolve_device, train
 
 # parameters that may differ between the runs of one batched program
 PER_MODEL = frozenset({
@@ -156,7 +156,7 @@ class BatchedTraining:
         self._by_hand = spec.model in ("logreg", "mlp") and all(s.loss == "ce" for s in specs) and not self._batchnorm and not self._dropout
         self._orders = [torch.Generator().manual_seed(s.seed) for s in specs]
         self.epoch = 0
-        self._svm = geometry.max_margin_direction(data.x_train, data.y_train, bias="augmented") if spec.is_2d and spec.model == "logreg" else None
+        self._svm, self.missing = max_margin_reference(spec, data)
         self._centres = geometry.class_centres(data.x_train, data.y_train) if spec.is_2d else None
 
     # the layout `forward` works on (grouped.GroupedTraining stacks its ConvNets as they are)
@@ -341,7 +341,8 @@ class BatchedTraining:
         metrics: list[dict[str, dict[str, float]]] = []
         for m, on_train in enumerate(split_metrics_per_model(train_logits, self._y, names)):
             on_train["param_norm"] = norms[m]
-            on_train["normalised_margin"] = margins[m]
+            if norms[m] > 0:  # undefined for an all-zero model, as in the per-run engine
+                on_train["normalised_margin"] = margins[m]
             metrics.append({"train": on_train})
         unweighted = [m for m, s in enumerate(self.specs) if s.pos_weight == 1]
         for split, (x, y) in self.data.evals.items():
@@ -370,8 +371,7 @@ class BatchedTraining:
         normals = None
         if self._svm is not None:  # W (M, in, 2): column c is class c's weights
             normals = list((self.params[0][:, :, 1] - self.params[0][:, :, 0]).detach().cpu())
-        svm = self._svm[0] if self._svm is not None else None
-        return geometry.readouts_per_model(margins, self._centres, normals, svm)
+        return geometry.readouts_per_model(margins, self._centres, normals, self._svm)
 
 
 def batched_training(specs: list[RunSpec], device: str | None = None) -> BatchedTraining:

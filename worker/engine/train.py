@@ -18,7 +18,7 @@ import torch
 from . import geometry
 from .boundary import Grid
 from .data import as_input, make_data, split_validation
-from .losses import example_weights, per_example_loss, reduce_weighted
+from .losses import example_weights, per_example_loss, reduce_weighted, run_effective_pos_weight
 from .metrics import intended_frac_pos, normalised_margin, param_norm, split_metrics
 from .models import make_model
 from .spec import RunSpec, frame_epochs
@@ -35,6 +35,18 @@ class EpochResult:
     metrics: dict[str, dict[str, float]]  # split -> metric -> value
     boundary: np.ndarray | None = None  # 2-D: P(positive) on the grid, shape (len(ys), len(xs)), at frame epochs
     stopped: bool = False  # the last result of a run that stopped early
+
+
+def max_margin_reference(spec: RunSpec, data) -> tuple[torch.Tensor | None, dict[str, str]]:
+    """The max-margin normal the svm_* readouts compare a 2-D linear model with, and the readouts
+    that are missing (name -> the reason, for the run's record and its exports)."""
+    if not (spec.is_2d and spec.model == "logreg"):
+        return None, {}  # the readouts are not defined for this run at all
+    normal, reason = geometry.max_margin_reference(data.x_train, data.y_train)
+    return normal, {} if reason is None else dict.fromkeys(SVM_READOUTS, reason)
+
+
+SVM_READOUTS = ("svm_cosine", "svm_angle")
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -90,7 +102,9 @@ class Training:
         self._order = torch.Generator().manual_seed(spec.seed)
         self.epoch = 0  # epochs finished
         self.best_val, self.since_best = math.inf, 0
-        self._svm = geometry.max_margin_direction(data.x_train, data.y_train, bias="augmented") if spec.is_2d and spec.model == "logreg" else None
+        self._svm, self.missing = max_margin_reference(spec, data)  # readout -> why it is not recorded
+        counts = tuple(int(c) for c in data.counts.tolist())
+        self.effective_pos_weight = run_effective_pos_weight(spec, counts)  # what the nominal weight does here
         self._centres = geometry.class_centres(data.x_train, data.y_train) if spec.is_2d else None
         if resume is not None:
             self._restore(resume)
@@ -167,7 +181,8 @@ class Training:
         norm = param_norm(self.model)
         metrics = {"train": split_metrics(train_logits, self._y, names)}
         metrics["train"]["param_norm"] = norm
-        metrics["train"]["normalised_margin"] = normalised_margin(train_logits, self._y, norm)
+        if norm > 0:  # undefined for an all-zero model (logreg's initialisation): left out, not NaN
+            metrics["train"]["normalised_margin"] = normalised_margin(train_logits, self._y, norm)
         for split, (x, y) in self.data.evals.items():
             logits = self.logits(x)
             metrics[split] = split_metrics(logits, None if y is None else y.to(self.device), names)
@@ -195,7 +210,7 @@ class Training:
             return geometry.readouts(margin, self._centres)
         linear = self.model[1]  # type: ignore[index]  # the SVM reference exists for logreg only: Sequential(Flatten, Linear)
         normal, _ = geometry.linear_boundary(linear.weight, linear.bias)
-        return geometry.readouts(margin, self._centres, normal.cpu(), self._svm[0])
+        return geometry.readouts(margin, self._centres, normal.cpu(), self._svm)
 
     # --- checkpoints ------------------------------------------------------------------------
 
