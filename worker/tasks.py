@@ -91,7 +91,7 @@ def execute(run_id: int, claim: lifecycle.Claim) -> str:
     training = train(RunSpec.model_validate(claim.params), device=settings.device, resume=resume)
     env = describe(str(training.device))
     persist(lambda: lifecycle.record_environment(settings, run_id, claim.attempt, env), f"run {run_id}: environment")
-    if training.grid is not None:  # 2-D runs: the window the boundary frames are drawn on
+    if training.grid is not None:  # the window the boundary frames are drawn on (2-D), or the image strip
         grid = training.grid
 
         def save_grid() -> None:
