@@ -30,11 +30,11 @@ def is_images(spec: dict) -> bool:
 def thumbnail(pixels: list[int]) -> str:
     """A data: URI PNG of one recorded image: 64 values are an 8x8 grey digit, 3*s*s an RGB image."""
     a = np.asarray(pixels, dtype=np.uint8)
-    side = int(round((len(a) / 3) ** 0.5))
+    side = round((len(a) / 3) ** 0.5)
     if 3 * side * side == len(a) and len(a) != 64:
         img = Image.fromarray(a.reshape(3, side, side).transpose(1, 2, 0), "RGB")
     else:
-        side = int(round(len(a) ** 0.5))
+        side = round(len(a) ** 0.5)
         img = Image.fromarray(a.reshape(side, side), "L")
     buf = io.BytesIO()
     img.save(buf, format="PNG")
