@@ -335,9 +335,14 @@ def up(
     dashboard_port: Annotated[int | None, typer.Option()] = None,
 ) -> None:
     """Start the embedded stack: API, dashboard and one worker (SQLite + filesystem queue in IWLAB_HOME)."""
+    from .stack import Stack, Stopped, port_in_use, raise_on_signals
+
     settings = get_settings()
     host = host or settings.host
     api_port, dashboard_port = api_port or settings.api_port, dashboard_port or settings.dashboard_port
+    for what, port in (("API", api_port), ("dashboard", dashboard_port)):
+        if port_in_use(host, port):
+            raise fail(f"port {port} ({what}) on {host} is in use: stop what holds it (another `iwlab up`?) or pass --{what.lower()}-port")
     settings.home.mkdir(parents=True, exist_ok=True)
     env = os.environ | {"IWLAB_HOME": str(settings.home.resolve()), "IWLAB_API_URL": f"http://127.0.0.1:{api_port}"}
     logs = settings.home / "logs"
@@ -348,40 +353,37 @@ def up(
         "worker": exe + ["worker"],
         "dashboard": exe + ["dashboard", "--host", host, "--port", str(dashboard_port)],
     }
-    procs = {}
-    for name, cmd in commands.items():
-        with open(logs / f"{name}.log", "ab") as log:  # the child keeps its own copy of the descriptor
-            procs[name] = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
-        if name == "api":
-            wait_until_up(f"http://127.0.0.1:{api_port}/api/v1/health", procs[name], logs / "api.log")
-    console.print(f"iwlab is up (state in {settings.home.resolve()}, logs in {logs.resolve()})")
-    typer.echo(f"dashboard: http://{host}:{dashboard_port}/")
-    typer.echo(f"API:       http://{host}:{api_port}/api/v1/docs")
-    console.print("Ctrl-C stops everything.")
+    stack = Stack(env, logs)
+    raise_on_signals()
+    code = 0
     try:
-        while all(p.poll() is None for p in procs.values()):
-            time.sleep(1)
-        dead = [n for n, p in procs.items() if p.poll() is not None]
-        console.print(f"[red]{', '.join(dead)} stopped; see {logs.resolve()}[/red]")
-    except KeyboardInterrupt:
+        for name, cmd in commands.items():
+            proc = stack.start(name, cmd)
+            if name == "api":
+                wait_until_up(f"http://127.0.0.1:{api_port}/api/v1/health", proc, logs / "api.log")
+        console.print(f"iwlab is up (state in {settings.home.resolve()}, logs in {logs.resolve()})")
+        typer.echo(f"dashboard: http://{host}:{dashboard_port}/")
+        typer.echo(f"API:       http://{host}:{api_port}/api/v1/docs")
+        console.print("Ctrl-C (or SIGTERM) stops everything.")
+        code = stack.watch(lambda msg: console.print(msg, style="yellow", highlight=False, markup=False))
+    except Stopped:
         pass
     finally:
-        for p in procs.values():
-            p.send_signal(signal.SIGTERM)
-        for p in procs.values():
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the shutdown short
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stack.stop()
+    if code:
+        raise typer.Exit(code)
 
 
 def wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    """Until `proc` answers at `url`; only its own answer counts, so it must still be running."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise fail(f"the API exited at start-up; see {log}")
+            raise fail(f"the API exited at start-up (code {proc.returncode}); see {log}")
         try:
-            if httpx.get(url, timeout=2).status_code == 200:
+            if httpx.get(url, timeout=2).status_code == 200 and proc.poll() is None:
                 return
         except httpx.HTTPError:
             pass

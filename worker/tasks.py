@@ -92,7 +92,7 @@ def execute(run_id: int, claim: lifecycle.Claim) -> str:
     training = train(RunSpec.model_validate(claim.params), device=settings.device, resume=resume)
     env = describe(str(training.device))
     persist(lambda: lifecycle.record_environment(settings, run_id, claim.attempt, env), f"run {run_id}: environment")
-    if training.grid is not None:  # 2-D runs: the window the boundary frames are drawn on
+    if training.grid is not None:  # the window the boundary frames are drawn on (2-D), or the image strip
         grid = training.grid
         persist(lambda: lifecycle.save_grid(settings, run_id, claim.attempt, grid.xs, grid.ys, grid.points), f"run {run_id}: grid")
     pending, next_flush, last_checkpoint, backoff = [], time.monotonic() + settings.flush_seconds, time.monotonic(), 0.0

@@ -42,7 +42,7 @@ import torch
 from torch import nn
 
 from . import geometry
-from .boundary import Grid
+from .probe import recorder
 from .data import as_input, make_data
 from .losses import example_weights, per_example_loss, reduce_weighted
 from .metrics import intended_frac_pos_per_model, normalised_margin_per_model, split_metrics_per_model
@@ -111,13 +111,13 @@ class BatchedTraining:
             limit_threads()
         M = self.M = len(specs)
         self.data = data = make_data(spec)
-        self.grid = Grid.around(data, spec.grid) if spec.is_2d else None
+        self.grid = recorder(data, spec)
         self._x, self._y = data.x_train.to(dev), data.y_train.to(dev)
         self._counts = data.counts.to(dev)
         self._weights = torch.stack([
             example_weights(self._y, torch.tensor([1.0, s.pos_weight], device=dev), s.weight_power) for s in specs
         ])  # fmt: skip  (M, N)
-        self._snapshots = set(frame_epochs(spec.epochs, spec.frames)) if spec.is_2d else set()
+        self._snapshots = set(frame_epochs(spec.epochs, spec.frames))
         every = range(spec.epochs + 1)
         self._evaluated = set(frame_epochs(spec.epochs, spec.eval_points) if spec.eval_points else every) | self._snapshots
 
@@ -354,12 +354,12 @@ class BatchedTraining:
             for m, fracs in zip(unweighted, intended):
                 metrics[m][split].update({f"intended_frac_pos@{w:g}": f for w, f in zip(INTENDED_WEIGHTS, fracs)})
         boundaries: list = [None] * self.M
-        if self.grid is not None:
+        if self.spec.is_2d:
             for m, g in enumerate(self._geometry()):
                 metrics[m]["geometry"] = g
-            if self.epoch in self._snapshots:  # all models' grids in one batched pass
-                probs = torch.softmax(self.logits(self.grid.inputs()), 2)[:, :, 1]
-                boundaries = list(probs.reshape(self.M, len(self.grid.ys), len(self.grid.xs)).cpu().numpy())
+        if self.epoch in self._snapshots:  # all models' grids (or image strips) in one batched pass
+            probs = torch.softmax(self.logits(self.grid.inputs()), 2)[:, :, 1]
+            boundaries = list(probs.reshape(self.M, len(self.grid.ys), len(self.grid.xs)).cpu().numpy())
         return [EpochResult(self.epoch, self.spec.epochs, metrics[m], boundaries[m]) for m in range(self.M)]
 
     def _geometry(self) -> list[dict[str, float]]:

@@ -16,11 +16,11 @@ import numpy as np
 import torch
 
 from . import geometry
-from .boundary import Grid
 from .data import as_input, make_data, split_validation
 from .losses import example_weights, per_example_loss, reduce_weighted, run_effective_pos_weight
 from .metrics import intended_frac_pos, normalised_margin, param_norm, split_metrics
 from .models import make_model
+from .probe import recorder
 from .spec import RunSpec, frame_epochs
 
 EVAL_BATCH = 1024
@@ -71,7 +71,7 @@ def limit_threads() -> None:
 class Training:
     """One run, set up and ready to iterate: `for result in train(spec): ...`.
 
-    `grid` (2-D runs) is known before the first epoch, so a caller can store it before the frames.
+    `grid` (the 2-D boundary grid, or an image run's strip of test images) is known before the first epoch, so a caller can store it before the frames.
     `checkpoint()` after any epoch, and `train(spec, resume=that)` continues exactly where it
     stopped: same minibatch order, same random state, so the metrics equal an uninterrupted run's."""
 
@@ -85,11 +85,11 @@ class Training:
         if spec.patience:
             data, self.val = split_validation(data, spec.val_fraction, spec.data_seed)
         self.data = data
-        self.grid = Grid.around(data, spec.grid) if spec.is_2d else None
+        self.grid = recorder(data, spec)  # 2-D: the boundary grid; images: a strip of test images
         self._x, self._y = data.x_train.to(dev), data.y_train.to(dev)
         self._counts = data.counts.to(dev)
         self._weights = example_weights(self._y, torch.tensor([1.0, spec.pos_weight], device=dev), spec.weight_power)
-        self._snapshots = set(frame_epochs(spec.epochs, spec.frames)) if spec.is_2d else set()
+        self._snapshots = set(frame_epochs(spec.epochs, spec.frames))
         every = range(spec.epochs + 1)
         self._evaluated = set(frame_epochs(spec.epochs, spec.eval_points) if spec.eval_points else every) | self._snapshots
 
@@ -192,12 +192,11 @@ class Training:
             x_val, y_val = self.val
             metrics["val"] = split_metrics(self.logits(x_val), None if y_val is None else y_val.to(self.device), names)
         boundary = None
-        if self.grid is not None:
+        if self.spec.is_2d:
             metrics["geometry"] = self._geometry()
-            if self.epoch in self._snapshots:
-                margin = self.logits(self.grid.inputs())
-                probs = torch.softmax(margin, 1)[:, 1]
-                boundary = probs.reshape(len(self.grid.ys), len(self.grid.xs)).cpu().numpy()
+        if self.epoch in self._snapshots:
+            probs = torch.softmax(self.logits(self.grid.inputs()), 1)[:, 1]
+            boundary = probs.reshape(len(self.grid.ys), len(self.grid.xs)).cpu().numpy()
         return EpochResult(self.epoch, self.spec.epochs, metrics, boundary)
 
     def _geometry(self) -> dict[str, float]:
