@@ -73,7 +73,7 @@ def cifar10(data_path: str | None, root: Path | None = None, checksums: dict[str
         if (source / "train").is_dir() or (_regular(source) and source.suffix in (".gz", ".tgz")):
             splits, names = _cached(source, _image_tree, root)
             return _relabel(splits, names, CIFAR10_CLASSES), CIFAR10_CLASSES
-    raise DatasetError(f"CIFAR-10 not found at {data_path or 'the data folder'}: " + CIFAR_HELP)
+    raise DatasetError(f"CIFAR-10 not found at {base}: " + CIFAR_HELP)
 
 
 def cifar10_present(root: Path) -> bool:
