@@ -23,7 +23,7 @@ import numpy as np
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from worker.engine.images import IMAGE_SUFFIXES, SPLITS, DatasetError
+from worker.engine.images import IMAGE_SUFFIXES, SPLITS, DatasetError, cifar10_present
 from worker.engine.spec import ExperimentSpec, RunSpec
 
 from .models import Dataset, DatasetBlob
@@ -244,6 +244,12 @@ def _sha256(path: Path) -> str:
         while chunk := f.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def downloaded(settings) -> dict[str, bool]:
+    """Which downloadable data sets are in the data folder (of this machine: the embedded stack's
+    worker, or a lab server whose workers share the folder)."""
+    return {"cifar10": cifar10_present(settings.datasets_dir)}
 
 
 def local_data(settings, spec: RunSpec) -> RunSpec:

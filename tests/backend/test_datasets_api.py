@@ -196,3 +196,14 @@ def test_a_spec_names_an_uploaded_dataset_by_id(lab):
 def test_the_embedded_stack_still_takes_paths(client, tmp_path):
     resp = client.post("/api/v1/experiments", json=spec(data_path=str(tmp_path)))
     assert resp.status_code == 202, resp.text
+
+
+def test_the_catalog_and_the_gallery_say_whether_cifar_is_downloaded(client, settings):
+    def cifar_preset():
+        return next(p for p in client.get("/api/v1/presets").json() if p["needs"] == "cifar10")
+
+    assert client.get("/api/v1/catalog").json()["downloaded"] == {"cifar10": False} and cifar_preset()["needs_met"] is False
+    settings.datasets_dir.mkdir(parents=True)
+    (settings.datasets_dir / "cifar-10-python.tar.gz").write_bytes(b"as iwlab data download leaves it")
+    assert client.get("/api/v1/catalog").json()["downloaded"] == {"cifar10": True} and cifar_preset()["needs_met"] is True
+    assert all(p["needs_met"] for p in client.get("/api/v1/presets").json() if p["needs"] is None)
