@@ -11,7 +11,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from . import store
-from .api import catalog, experiments, exports, health, presets, runs, users, workers
+from .api import catalog, datasets, experiments, exports, health, presets, runs, users, workers
 from .api.access_log import AccessLog
 from .api.deps import current_user
 from .api.errors import validation_error
@@ -49,11 +49,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     api = APIRouter(prefix=PREFIX)
     api.include_router(health.router)  # the one route open without a token (probes, load balancers)
-    for module in (catalog, presets, experiments, runs, exports, users, workers):
+    for module in (catalog, presets, experiments, runs, exports, users, workers, datasets):
         api.include_router(module.router, dependencies=[Depends(current_user)])
     app.include_router(api)
     # the last added runs first: log every answer, then refuse floods, then oversized bodies
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, exempt=(datasets.UPLOAD_PATH,))
     app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst)
     app.add_middleware(AccessLog)
 

@@ -21,6 +21,7 @@ from functools import partial
 from sqlalchemy import exists, select
 
 from backend import lifecycle
+from backend.datasets import local_data
 from backend.db import session_scope
 from backend.models import Checkpoint, Run
 from backend.settings import Settings, get_settings
@@ -68,7 +69,7 @@ def execute_group(claims: dict[int, lifecycle.Claim], event: dict) -> dict[int, 
     settings = get_settings()
     run_ids = list(claims)
     log.info("claimed %d runs of one experiment to train together", len(run_ids), extra=event | {"event": "claimed_group", "runs": run_ids})
-    training = batched_training([RunSpec.model_validate(claims[r].params) for r in run_ids], device=settings.device)
+    training = batched_training([local_data(settings, RunSpec.model_validate(claims[r].params)) for r in run_ids], device=settings.device)
     env = describe(str(training.device)) | {"engine": f"batched, {len(run_ids)} runs in one program"}
     grid = training.grid  # 2-D runs: the window the boundary frames are drawn on, shared by the group
 

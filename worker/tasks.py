@@ -25,6 +25,7 @@ import traceback
 from functools import partial
 
 from backend import lifecycle, store
+from backend.datasets import local_data
 from backend.queue import TRAIN_TASK
 from backend.settings import get_settings
 
@@ -89,7 +90,7 @@ def execute(run_id: int, claim: lifecycle.Claim) -> str:
 
     settings = get_settings()
     resume = torch.load(io.BytesIO(claim.checkpoint), weights_only=True) if claim.checkpoint else None
-    training = train(RunSpec.model_validate(claim.params), device=settings.device, resume=resume)
+    training = train(local_data(settings, RunSpec.model_validate(claim.params)), device=settings.device, resume=resume)
     env = describe(str(training.device))
     persist(lambda: lifecycle.record_environment(settings, run_id, claim.attempt, env), f"run {run_id}: environment")
     if training.grid is not None:  # the window the boundary frames are drawn on (2-D), or the image strip

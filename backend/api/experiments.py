@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from worker.engine.spec import MAX_RUNS_PER_EXPERIMENT
 
-from .. import lifecycle, store
+from .. import datasets, lifecycle, store
 from ..models import Experiment, Run
 from ..outbox import dispatch_pending
 from ..schemas import MAX_TAGS, ExperimentCreate, ExperimentPage, ExperimentPublic, MetricRow, RunPublic, TagsUpdate, check_tag
@@ -41,6 +41,10 @@ def tag_filter(tag: Annotated[list[str], Query(description="only experiments car
 
 @router.post("", response_model=ExperimentPublic, status_code=status.HTTP_202_ACCEPTED)
 def create_experiment(spec: ExperimentCreate, session: SessionDep, settings: SettingsDep, user: CurrentUser) -> ExperimentPublic:
+    try:
+        datasets.check_spec(session, spec, lab=settings.auth_required)
+    except datasets.BadDataset as err:
+        raise HTTPException(422, [{"loc": ["body", err.field], "msg": str(err), "type": "value_error"}]) from None
     exp = store.create_experiment(session, spec, owner_id=user.id, tags=spec.tags)
     public = to_public(exp)
     session.commit()  # the outbox: stored first, so a broker outage loses nothing ...
