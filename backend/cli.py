@@ -20,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from worker.engine.spec import ExperimentSpec
 
-from .settings import get_settings
+from .settings import Settings, get_settings
 
 app = typer.Typer(help="iwlab: see what importance weights do to a deep network, epoch by epoch.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.")
@@ -239,16 +239,26 @@ def dashboard(
     port: Annotated[int | None, typer.Option(help="default IWLAB_DASHBOARD_PORT")] = None,
     api_url: Annotated[str | None, typer.Option(help="default IWLAB_API_URL")] = None,
 ) -> None:
-    """Serve the Dash dashboard (a client of the API)."""
-    from frontend.app import create_app
-
+    """Serve the Dash dashboard (a client of the API) with Flask's own server; a lab server runs it
+    under gunicorn instead (`dashboard_wsgi`, docker-compose.yml)."""
     settings = get_settings()
     if host:  # as for the API: the bound address decides whether IWLAB_AUTH=auto asks for a login
         settings = settings.model_copy(update={"host": host})
+    make_dashboard(settings, api_url).run(host=settings.host, port=port or settings.dashboard_port, debug=False)
+
+
+def make_dashboard(settings: Settings, api_url: str | None = None):
+    from frontend.app import create_app
+
     login = settings.auth_required and not settings.token  # a fixed token: everyone acts as that account
-    dash_app = create_app(api_url or settings.api_url, poll_seconds=settings.poll_seconds, token=settings.token,
-                          login=login, secret=settings.dashboard_secret)
-    dash_app.run(host=host or settings.host, port=port or settings.dashboard_port, debug=False)
+    return create_app(api_url or settings.api_url, poll_seconds=settings.poll_seconds, token=settings.token,
+                      login=login, secret=settings.dashboard_secret)
+
+
+def dashboard_wsgi():
+    """The dashboard's WSGI app, configured from IWLAB_* alone, for a production server:
+    `gunicorn 'backend.cli:dashboard_wsgi()'` (set IWLAB_HOST to the address it binds)."""
+    return make_dashboard(get_settings()).server
 
 
 worker_app = typer.Typer(help="Start a worker, or manage the lab's workers.")

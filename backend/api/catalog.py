@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
+from backend.status import RunStatus
 from worker.engine.spec import MAX_RUNS_PER_EXPERIMENT, ExperimentSpec, RunSpec
 
 from ..datasets import downloaded
@@ -18,4 +19,6 @@ def catalog(settings: SettingsDep) -> dict:
         "experiment": ExperimentSpec.model_json_schema(),
         "defaults": ExperimentSpec().model_dump(mode="json"),
         "limits": {"runs_per_experiment": MAX_RUNS_PER_EXPERIMENT},
+        # in lifecycle order; `terminal`: finished, as the dashboard's progress and polling read it
+        "statuses": [{"name": s.value, "terminal": s.terminal} for s in RunStatus],
     }

@@ -1,4 +1,4 @@
-"""The architectures of PAPER.md: shapes, the paper's layer sizes, BatchNorm on and off."""
+"""The architectures of docs/science.md: shapes, the paper's layer sizes, BatchNorm on and off."""
 
 import torch
 from torch import nn

@@ -13,7 +13,7 @@ def make_model(spec: RunSpec, in_shape: tuple[int, ...]) -> nn.Module:
     if spec.model == "logreg":
         linear = nn.Linear(in_features, 2)
         model = nn.Sequential(nn.Flatten(), linear)
-        # zero init: a random initial boundary masks the epoch-1 effect in some seeds (PAPER.md)
+        # zero init: a random initial boundary masks the epoch-1 effect in some seeds (docs/science.md)
         nn.init.zeros_(linear.weight)
         nn.init.zeros_(linear.bias)
         return model
@@ -40,7 +40,7 @@ def mlp(in_features: int, hidden: list[int], dropout: float, batchnorm: bool) ->
 
 
 class ConvNet(nn.Sequential):
-    """Byrd & Lipton's CIFAR ConvNet (PAPER.md), stride 1 and no padding; `width` 64 is the paper's.
+    """Byrd & Lipton's CIFAR ConvNet (docs/science.md), stride 1 and no padding; `width` 64 is the paper's.
 
     32 -> conv 30 -> conv 28 -> pool 14 -> conv 12 -> 10 -> 8 -> pool 4: 2w * 4 * 4 features."""
 
@@ -85,7 +85,7 @@ class BasicBlock(nn.Module):
 
 
 class ResNet(nn.Sequential):
-    """The small ResNet of PAPER.md: 5x5 stem, three stages of two basic blocks (w, 2w, 4w channels,
+    """The small ResNet of docs/science.md: 5x5 stem, three stages of two basic blocks (w, 2w, 4w channels,
     stride 2 at the start of stages 2 and 3), average pool, linear. With or without BatchNorm."""
 
     def __init__(self, width: int = 64, batchnorm: bool = True):

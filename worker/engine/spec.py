@@ -42,7 +42,7 @@ def plain_text(text: str | None) -> str | None:
 
 
 class RunSpec(BaseModel):
-    """Everything one training run needs; defaults are the quick 2-D setting of PAPER.md.
+    """Everything one training run needs; defaults are the quick 2-D setting of docs/science.md.
 
     Binary throughout: `classes` is (negative, positive) and the positive class is the one whose
     importance weight varies (dog in the paper's cat-vs-dog experiment)."""
