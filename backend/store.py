@@ -164,7 +164,8 @@ def record_epochs(session: Session, run_id: int, records: Sequence[EpochRecord])
         if math.isfinite(value)  # undefined (e.g. no boundary crossing yet) is a missing row, not NaN
     ]
     _upsert(session, Metric.__table__, rows, ["run_id", "epoch", "split", "name"], ["value"])
-    frames = [{"run_id": run_id, "epoch": r.epoch, "data": encode_frame(r.boundary)} for r in records if r.boundary is not None]
+    frames = [{"run_id": run_id, "epoch": r.epoch, "data": encode_frame(r.boundary)} for r in records
+              if r.boundary is not None and np.isfinite(r.boundary).all()]  # a diverged model's frame is undefined too
     _upsert(session, BoundaryFrame.__table__, frames, ["run_id", "epoch"], ["data"])
     run = get_run(session, run_id)
     run.epochs_done = max(run.epochs_done, max(r.epoch for r in records))
