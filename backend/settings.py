@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     maintenance_seconds: float = Field(5.0, gt=0, description="how often the API re-sends undispatched runs and looks for dead ones")
     dead_after_seconds: float = Field(120.0, gt=0, description="a running run whose heartbeat is older than this lost its worker")
     db_retry_seconds: float = Field(600.0, ge=0, description="a worker retries its database writes this long while the database is unreachable")
+    resend_after_seconds: float = Field(900.0, gt=0, description="a run sent this long ago and still not claimed is sent again (a broker without persistence may have lost it; the claim drops the spare copy)")
     max_attempts: int = Field(3, ge=1, description="a run whose worker died this many times fails instead of being re-queued")
     # accounts: "auto" requires a token whenever the API binds to a non-loopback address
     auth: Literal["auto", "required", "off"] = Field("auto", description="auto | required | off")
