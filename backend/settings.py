@@ -38,8 +38,9 @@ class Settings(BaseSettings):
     dashboard_secret: str | None = Field(None, description="signs the dashboard's session cookies; unset: a random one, sessions end at restart")
     # limits
     max_body_bytes: int = Field(1_000_000, ge=1024, description="larger request bodies are refused with 413")
-    rate_limit_per_minute: float = Field(300.0, ge=0, description="mutating requests per token (or client address) per minute; 0 = no limit")
-    rate_limit_burst: int = Field(60, ge=1, description="mutating requests a token may send at once before the per-minute rate applies")
+    rate_limit_per_minute: float = Field(300.0, ge=0, description="mutating requests per member (or client address, without a valid token) per minute, on average; 0 = no limit")
+    rate_limit_storage: str | None = Field(None, description="where rate-limit counters live (a `limits` storage URL); default: the broker's Redis on a lab server, else this process's memory")
+    rate_limit_burst: int = Field(60, ge=1, description="mutating requests a member may send at once: at most this many in any burst / per-minute minutes")
     # workers and queues
     worker_queues: str = Field("cpu", description="comma-separated queues a worker consumes: cpu, gpu")
     # logs
