@@ -34,9 +34,10 @@ class NotFound(LookupError):
     pass
 
 
-def create_experiment(session: Session, spec: ExperimentSpec, owner_id: int | None = None, tags: Sequence[str] = ()) -> Experiment:
+def create_experiment(session: Session, spec: ExperimentSpec, owner_id: int | None = None, tags: Sequence[str] = (),
+                      idempotency_key: str | None = None) -> Experiment:
     runs = spec.runs()
-    exp = Experiment(name=spec.name, spec=spec.model_dump(mode="json", exclude={"tags"}), owner_id=owner_id)
+    exp = Experiment(name=spec.name, spec=spec.model_dump(mode="json", exclude={"tags"}), owner_id=owner_id, idempotency_key=idempotency_key)
     exp.runs = [Run(index=i, params=r.model_dump(mode="json"), epochs=r.epochs) for i, r in enumerate(runs)]
     exp.tag_rows = [ExperimentTag(tag=t) for t in sorted(tags)]  # in the order they are read back
     session.add(exp)
