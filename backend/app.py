@@ -11,7 +11,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from . import store
-from .api import catalog, experiments, exports, health, presets, runs, users, workers
+from .api import catalog, datasets, experiments, exports, health, presets, runs, users, workers
 from .api.access_log import AccessLog
 from .api.deps import current_user
 from .api.errors import validation_error
@@ -50,11 +50,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.rate_limiter = RateLimiter(settings)  # applied after authentication (api/deps.py)
     api = APIRouter(prefix=PREFIX)
     api.include_router(health.router)  # the one route open without a token (probes, load balancers)
-    for module in (catalog, presets, experiments, runs, exports, users, workers):
+    for module in (catalog, presets, experiments, runs, exports, users, workers, datasets):
         api.include_router(module.router, dependencies=[Depends(current_user)])
     app.include_router(api)
     # the last added runs first: log every answer, then refuse oversized bodies
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, exempt=(datasets.UPLOAD_PATH,))
     app.add_middleware(AccessLog)
 
     app.add_exception_handler(RequestValidationError, validation_error)

@@ -73,7 +73,7 @@ def local_user(session: Session) -> User:
         return user
     except IntegrityError:  # two first requests raced to create it: the other one won
         session.rollback()
-        return session.scalar(select(User).where(User.name == LOCAL_USER))
+        return session.scalars(select(User).where(User.name == LOCAL_USER)).one()
 
 
 def may_change(user: User, owner_id: int | None) -> bool:

@@ -58,7 +58,7 @@ def db_now(session: Session) -> datetime:
 def _set(session: Session, run_id: int, where: dict[str, Any], *extra: Any, **values: Any) -> bool:
     """UPDATE runs SET values WHERE id = run_id AND every `where` column equals its value (AND extra)."""
     conditions = [Run.id == run_id, *extra] + [getattr(Run, k) == v for k, v in where.items()]
-    return session.execute(update(Run).where(*conditions).values(**values)).rowcount == 1
+    return session.execute(update(Run).where(*conditions).values(**values)).rowcount == 1  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult; execute() is typed as the base Result
 
 
 def _move(session: Session, run_id: int, where: dict[str, Any], event: str, *extra: Any,

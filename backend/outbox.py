@@ -81,11 +81,11 @@ def _send_and_stamp(settings: Settings, reserved: list[int], lost_before: dateti
     with session_scope(settings.db_url) as s:
         pending = s.execute(unsent(lost_before).where(Run.id.in_(reserved))).all()  # still unsent, now that they are ours
         gpu = bool(pending) and live_gpu_worker(s, settings)
-    sent = []
+    sent: list[int] = []
     for run_id, params, dispatched_at in pending:
         try:
             send(settings, run_id, queue_for(params, gpu))
-        except Exception as exc:  # broker down or unreachable: keep the rest for later
+        except Exception as exc:  # noqa: BLE001 broker down or unreachable: keep the rest for later
             _broker_down_until = time.monotonic() + BACKOFF_SECONDS
             log.warning("broker refused run %s (%s); %d runs wait in the outbox", run_id, exc, len(pending) - len(sent))
             break

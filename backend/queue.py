@@ -30,7 +30,7 @@ def queue_for(params: dict[str, Any], gpu_worker_alive: bool) -> str:
 
 
 def celery_config(settings: Settings) -> dict:
-    config = {
+    config: dict[str, Any] = {
         "broker_url": settings.broker,
         "task_default_queue": "cpu",
         "task_acks_late": True,

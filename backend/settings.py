@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     dashboard_secret: str | None = Field(None, description="signs the dashboard's session cookies; unset: a random one, sessions end at restart")
     # limits
     max_body_bytes: int = Field(1_000_000, ge=1024, description="larger request bodies are refused with 413")
+    max_dataset_bytes: int = Field(64 * 2**20, ge=1024, description="larger dataset uploads are refused with 413")
+    datasets: Path | None = Field(None, description="the worker's data folder: downloads, uploaded datasets fetched from the store, decode cache; default $IWLAB_HOME/datasets")
     rate_limit_per_minute: float = Field(300.0, ge=0, description="mutating requests per member (or client address, without a valid token) per minute, on average; 0 = no limit")
     rate_limit_storage: str | None = Field(None, description="where rate-limit counters live (a `limits` storage URL); default: the broker's Redis on a lab server, else this process's memory")
     rate_limit_burst: int = Field(60, ge=1, description="mutating requests a member may send at once: at most this many in any burst / per-minute minutes")
@@ -56,6 +58,10 @@ class Settings(BaseSettings):
     @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.home / 'iwlab.db').resolve()}"
+
+    @property
+    def datasets_dir(self) -> Path:
+        return (self.datasets or self.home / "datasets").expanduser()
 
     @property
     def broker(self) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 import numpy as np
-from sqlalchemy import Float, Row, case, cast, delete, func, insert, select
+from sqlalchemy import ColumnElement, Float, Row, case, cast, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
@@ -185,7 +185,7 @@ def metric_rows(
     """Tidy rows (run_id, epoch, split, name, value) in that order; with `max_points`, only the
     epochs a plot needs (one set shared by all the runs, see `downsample.pick_epochs`). Plain
     column rows, not ORM objects: a 100-run page reads ~10^5 of them."""
-    where = [Metric.run_id.in_(run_ids)]
+    where: list[ColumnElement[bool]] = [Metric.run_id.in_(run_ids)]
     if split:
         where.append(Metric.split == split)
     if metric:

@@ -38,7 +38,7 @@ FORGET_AFTER = timedelta(days=1)  # a dead or stopped worker stays listed this l
 
 def forget_gone(session: Session) -> int:
     """Delete the rows of workers silent for longer than FORGET_AFTER (each restart is a new row)."""
-    return session.execute(delete(Worker).where(Worker.heartbeat_at < db_now(session) - FORGET_AFTER)).rowcount
+    return session.execute(delete(Worker).where(Worker.heartbeat_at < db_now(session) - FORGET_AFTER)).rowcount  # type: ignore[attr-defined]  # a DELETE's result is a CursorResult; execute() is typed as the base Result
 
 
 def request_drain(session: Session, name: str) -> Worker:
@@ -51,7 +51,8 @@ def request_drain(session: Session, name: str) -> Worker:
 
 def is_alive(worker: Worker, settings: Settings, now: datetime) -> bool:
     """`now`: the database's time (`db_now`), the clock the worker's heartbeat was stamped with."""
-    return worker.stopped_at is None and now - aware(worker.heartbeat_at) < timedelta(seconds=settings.dead_after_seconds)
+    heartbeat = aware(worker.heartbeat_at)
+    return worker.stopped_at is None and heartbeat is not None and now - heartbeat < timedelta(seconds=settings.dead_after_seconds)
 
 
 def live_gpu_worker(session: Session, settings: Settings) -> bool:
@@ -76,5 +77,5 @@ def running_runs(session: Session, names: list[str]) -> dict[str, list[int]]:
     if names:
         query = select(Run.worker, Run.id).where(Run.status == "running", Run.worker.in_(names)).order_by(Run.id)
         for worker, run_id in session.execute(query):
-            running[worker].append(run_id)
+            running[str(worker)].append(run_id)  # never None: the query selects runs by worker name
     return running

@@ -135,7 +135,8 @@ def main(argv: list[str] | None = None) -> dict:
     make_data(runs[0])  # decode and cache the images before timing
     images = len(runs) * args.epochs * 2 * runs[0].n_train
 
-    naive_t, batch_t, procs_t, sink = [], [], [], []
+    naive_t, batch_t, procs_t = [], [], []
+    sink: list = []
     for _ in range(args.repeats):  # alternate, so that load on a shared machine hits both sides alike
         if not args.skip_per_run:
             naive_t.append(seconds(per_run, runs, args.device, sink))

@@ -85,7 +85,7 @@ def seed_experiment(db_url: str, weights: list[float], seeds: int, epochs: int) 
         with session_scope(db_url) as s:
             store.save_grid(s, run_id, xs, xs, [(-1.0, -1.0, 0), (1.0, 1.0, 1)])
             store.record_epochs(s, run_id, records)
-            run = s.get(Run, run_id)
+            run = s.get_one(Run, run_id)
             run.status, run.worker = "succeeded", "bench"
     return exp_id, len(weights)
 
@@ -141,7 +141,7 @@ def main() -> None:
         print(f"seeded in {time.perf_counter() - t:.0f} s")
         api_port, dash_port = free_port(), free_port()
         api_url, base = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{dash_port}"
-        logs = [open(home / n, "w") for n in ("api.log", "dashboard.log")]
+        logs = [open(home / n, "w") for n in ("api.log", "dashboard.log")]  # noqa: SIM115 open while the servers run
         procs = [
             subprocess.Popen([IWLAB, "api", "--host", "127.0.0.1", "--port", str(api_port)], env=env, stdout=logs[0], stderr=subprocess.STDOUT),
             subprocess.Popen([IWLAB, "dashboard", "--host", "127.0.0.1", "--port", str(dash_port), "--api-url", api_url], env=env, stdout=logs[1], stderr=subprocess.STDOUT),

@@ -65,11 +65,12 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=200)
     args = parser.parse_args()
     pg_bin = find_pg_bin()
-    if pg_bin is None or shutil.which("redis-server") is None:
+    redis_bin = shutil.which("redis-server")
+    if pg_bin is None or redis_bin is None:
         sys.exit("needs postgresql and redis-server (apt-get install postgresql redis-server)")
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        pg, redis_server = ThrowawayPostgres(pg_bin), RedisServer(shutil.which("redis-server"), workdir)
+        pg, redis_server = ThrowawayPostgres(pg_bin), RedisServer(redis_bin, workdir)
         api_proc = None
         try:
             db_url = pg.create_database("iwlab_labsweep")

@@ -109,7 +109,7 @@ def main() -> None:
                 experiments, runs_each = map(int, shape.split("x"))
                 home = Path(tempfile.mkdtemp(prefix="iwlab-list-"))
                 if db == "postgres":
-                    pg = pg or ThrowawayPostgres(find_pg_bin())
+                    pg = pg or ThrowawayPostgres(find_pg_bin() or sys.exit("needs postgresql (apt-get install postgresql)"))
                     url = pg.create_database("iwlab_list")
                 else:
                     url = f"sqlite:///{home / 'iwlab.db'}"

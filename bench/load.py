@@ -91,7 +91,9 @@ async def concurrent_round(api: str, tokens: list[str], submissions: int, reader
     # keep-alive shorter than uvicorn's 5 s, so a connection the server is closing is not reused
     limits = httpx.Limits(max_connections=submissions + readers, max_keepalive_connections=submissions + readers, keepalive_expiry=2)
     async with httpx.AsyncClient(base_url=api, timeout=120, limits=limits) as http:
-        done, read_lat, read_err = asyncio.Event(), [], []
+        done = asyncio.Event()
+        read_lat: list[float] = []
+        read_err: list[int] = []
         reading = [asyncio.create_task(reader(http, tokens[i % len(tokens)], done, read_lat, read_err)) for i in range(readers)]
         start = time.perf_counter()
         answers = await asyncio.gather(*(submit(http, tokens[i % len(tokens)], f"{tag}-{i}") for i in range(submissions)))
@@ -146,9 +148,10 @@ def main() -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="iwlab-load-"))
     pg_bin = find_pg_bin()
-    if pg_bin is None or shutil.which("redis-server") is None:
+    redis_bin = shutil.which("redis-server")
+    if pg_bin is None or redis_bin is None:
         sys.exit("needs postgresql and redis-server (apt-get install postgresql redis-server)")
-    pg, redis_server, api_proc = ThrowawayPostgres(pg_bin), RedisServer(shutil.which("redis-server"), workdir), None
+    pg, redis_server, api_proc = ThrowawayPostgres(pg_bin), RedisServer(redis_bin, workdir), None
     try:
         db_url = pg.create_database("iwlab_load")
         tokens = make_tokens(db_url)

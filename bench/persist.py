@@ -101,7 +101,7 @@ def main() -> None:
     base = presets.get(PRESET).quick
     spec = ExperimentSpec(name="persist-bench", base=base.runs()[0])  # one run
 
-    rows = []
+    rows: list[dict] = []
     with tempfile.TemporaryDirectory() as home:
         os.environ |= {"IWLAB_HOME": home, "IWLAB_DEVICE": "cpu"}
         if args.db_url:
@@ -112,7 +112,8 @@ def main() -> None:
             get_settings.cache_clear()
             settings = get_settings()
             upgrade(settings.db_url)
-            bare_t, stored_t, inside = [], [], []
+            bare_t, stored_t = [], []
+            inside: list[float] = []
             for _ in range(args.repeats):
                 bare_t.append(seconds(bare, spec))
                 stored_t.append(seconds(persisted, spec, inside))

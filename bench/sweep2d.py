@@ -81,6 +81,7 @@ def sweep_flops(runs: list[RunSpec]) -> float:
     # backward: each layer's weight gradient, and the input gradient of all but the first layer
     train_step = forward + forward + (forward - 2 * dims[0][0] * dims[0][1])
     spec = b.spec
+    assert b._centres is not None, "a 2-D run"
     train = spec.epochs * len(b.data.y_train) * train_step
     points = len(b.data.y_train) + sum(len(x) for x, _ in b.data.evals.values()) + len(segment(*b._centres)[0])
     grid = len(b.grid.xs) * len(b.grid.ys) if b.grid else 0

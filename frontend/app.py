@@ -67,7 +67,7 @@ def create_app(api_url: str, poll_seconds: float = 2.0, token: str | None = None
         external_stylesheets=[],  # the theme and iwlab.css are served from assets/
         suppress_callback_exceptions=True,  # page components appear only after routing
         title="iwlab",
-        update_title=None,
+        update_title=None,  # type: ignore[arg-type]  # documented as the way to keep the title; Dash types it str
         # Plotly's 4.8 MB script loads with the page, while the first callback is on the server,
         # instead of after it returns the first graph (a serial ~0.5-1 s, bench/dashboard.py)
         eager_loading=True,

@@ -42,7 +42,8 @@ class Sessions:
 
     def end(self, sid: str | None) -> None:
         with self._lock:
-            self._by_id.pop(sid, None)
+            if sid:
+                self._by_id.pop(sid, None)
 
 
 def current() -> tuple[str, str] | None:

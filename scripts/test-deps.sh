@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the system packages the test suite needs, only those that are missing:
 #   redis-server (throwaway Redis), postgresql (initdb/pg_ctl for a throwaway cluster),
-#   chromium + chromium-driver (browser tests).
+#   chromium (browser tests, driven by Playwright).
 # As root it runs apt-get; otherwise it uses passwordless sudo if there is one, or prints
 # what to install (and fails under CI=true, where the tests would fail anyway).
 # Package installs never start services: the tests start their own on free ports.
@@ -12,10 +12,9 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null 2>&1 \
   || missing+=(postgresql)
 if [[ ! -x "${IWLAB_TEST_CHROMIUM:-/usr/bin/chromium}" ]]; then missing+=(chromium fonts-liberation); fi
-command -v chromedriver >/dev/null 2>&1 || [[ -x /usr/bin/chromedriver ]] || missing+=(chromium-driver)
 
 if [[ ${#missing[@]} -eq 0 ]]; then
-  echo "test-deps: redis-server, postgresql, chromium, chromedriver present"
+  echo "test-deps: redis-server, postgresql, chromium present"
   exit 0
 fi
 

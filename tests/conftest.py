@@ -33,7 +33,6 @@ from tests.services import (  # noqa: E402
     PostgresServer,
     RedisServer,
     ThrowawayPostgres,
-    find_chromedriver,
     find_chromium,
     find_pg_bin,
     missing,
@@ -126,14 +125,6 @@ def chromium_path() -> str:
 def chromium_args() -> list[str]:
     """Flags for headless Chromium on this closed network (a fresh copy per session)."""
     return list(CHROMIUM_ARGS)
-
-
-@pytest.fixture(scope="session")
-def chromedriver_path() -> str:
-    path = find_chromedriver()
-    if path is None:
-        missing("chromedriver", APT_HINT["chromedriver"])
-    return path
 
 
 # --------------------------------------------------------------------------- state, processes

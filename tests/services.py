@@ -25,7 +25,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 import pytest
@@ -48,7 +48,6 @@ APT_HINT = {
     "redis": "redis-server",
     "postgres": "postgresql",
     "chromium": "chromium",
-    "chromedriver": "chromium-driver",
 }
 
 
@@ -59,7 +58,7 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-def missing(what: str, package: str) -> None:
+def missing(what: str, package: str) -> NoReturn:
     """Fail under CI, skip locally, saying what to install."""
     msg = (
         f"{what} is not available; install it with `apt-get install -y {package}` "
@@ -334,7 +333,7 @@ class ThrowawayPostgres(PostgresServer):
                 pw = pwd.getpwnam("postgres")
             except KeyError:
                 shutil.rmtree(self.root, ignore_errors=True)
-                raise RuntimeError("running as root but there is no 'postgres' user (apt-get install postgresql)")
+                raise RuntimeError("running as root but there is no 'postgres' user (apt-get install postgresql)") from None
             for p in (self.root, self.sock, self.log):
                 os.chown(p, pw.pw_uid, pw.pw_gid)
             os.chmod(self.root, 0o755)
@@ -426,12 +425,3 @@ def find_chromium() -> str | None:
             return candidate
     return None
 
-
-def find_chromedriver() -> str | None:
-    env = os.environ.get("IWLAB_TEST_CHROMEDRIVER")
-    if env:
-        return env if os.access(env, os.X_OK) else None
-    for candidate in ("/usr/bin/chromedriver", shutil.which("chromedriver")):
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    return None

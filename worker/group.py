@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import logging
 import time
+from functools import partial
 
 from sqlalchemy import exists, select
 
 from backend import lifecycle
+from backend.datasets import local_data
 from backend.db import session_scope
 from backend.models import Checkpoint, Run
 from backend.settings import Settings, get_settings
@@ -67,12 +69,12 @@ def execute_group(claims: dict[int, lifecycle.Claim], event: dict) -> dict[int, 
     settings = get_settings()
     run_ids = list(claims)
     log.info("claimed %d runs of one experiment to train together", len(run_ids), extra=event | {"event": "claimed_group", "runs": run_ids})
-    training = batched_training([RunSpec.model_validate(claims[r].params) for r in run_ids], device=settings.device)
+    training = batched_training([local_data(settings, RunSpec.model_validate(claims[r].params)) for r in run_ids], device=settings.device)
     env = describe(str(training.device)) | {"engine": f"batched, {len(run_ids)} runs in one program"}
     grid = training.grid  # 2-D runs: the window the boundary frames are drawn on, shared by the group
 
     for rid in run_ids:
-        persist(lambda rid=rid: lifecycle.record_environment(settings, rid, claims[rid].attempt, env), f"run {rid}: environment")
+        persist(partial(lifecycle.record_environment, settings, rid, claims[rid].attempt, env), f"run {rid}: environment")
         if grid is not None:
             persist(lambda rid=rid: lifecycle.save_grid(settings, rid, claims[rid].attempt, grid.xs, grid.ys, grid.points), f"run {rid}: grid")
     outcomes: dict[int, str] = {}
@@ -81,7 +83,7 @@ def execute_group(claims: dict[int, lifecycle.Claim], event: dict) -> dict[int, 
 
     def flush(final: bool = False) -> None:
         for rid in [r for r in run_ids if r not in outcomes]:
-            call = lambda rid=rid: lifecycle.flush(settings, rid, claims[rid].attempt, pending[rid], None)
+            call = partial(lifecycle.flush, settings, rid, claims[rid].attempt, pending[rid], None)
             verdict = persist(call, f"run {rid}: last flush") if final else call()
             pending[rid] = []
             if verdict == "lost":
@@ -89,7 +91,7 @@ def execute_group(claims: dict[int, lifecycle.Claim], event: dict) -> dict[int, 
                 log.warning("run superseded by a later attempt; no longer written", extra={"run_id": rid, "event": "superseded"})
             elif verdict == "cancel" and not final:  # finished now, not when the group ends (the caller's finish is then a fenced no-op)
                 outcomes[rid] = "cancelled"
-                persist(lambda rid=rid: lifecycle.finish(settings, rid, claims[rid].attempt, "cancelled"), f"run {rid}: finish")
+                persist(partial(lifecycle.finish, settings, rid, claims[rid].attempt, "cancelled"), f"run {rid}: finish")
 
     def fail(rid: int, why: str) -> None:
         """A diverged run: its epochs so far are written, then it fails; the others go on."""

@@ -48,6 +48,7 @@ class Presence:
             self._beat()
 
     def _beat(self) -> None:
+        assert self.name is not None, "the worker names itself in _ready, before the first beat"
         try:
             with session_scope(get_settings().db_url) as s:
                 drain = workers.beat(s, self.name, socket.gethostname(), os.getpid(), self.queues, self.gpu)

@@ -22,8 +22,10 @@ import os
 import socket
 import time
 import traceback
+from functools import partial
 
 from backend import lifecycle, store
+from backend.datasets import local_data
 from backend.queue import TRAIN_TASK
 from backend.settings import get_settings
 
@@ -67,11 +69,11 @@ def train_run(self, run_id: int) -> str:
         log.exception("run failed", extra=event | {"event": "failed", "runs": sorted(claims)})
         error = str(exc) if isinstance(exc, Diverged) else f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc(limit=6)}"
         for rid, c in claims.items():
-            persist(lambda rid=rid, c=c: lifecycle.finish(settings, rid, c.attempt, "failed", error), f"run {rid}: finish")
+            persist(partial(lifecycle.finish, settings, rid, c.attempt, "failed", error), f"run {rid}: finish")
         return "failed"
     for rid, outcome in outcomes.items():
         if outcome != "lost":
-            persist(lambda rid=rid, o=outcome: lifecycle.finish(settings, rid, claims[rid].attempt, o), f"run {rid}: finish")
+            persist(partial(lifecycle.finish, settings, rid, claims[rid].attempt, outcome), f"run {rid}: finish")
         log.info("run %s", outcome if outcome != "lost" else "lost to another attempt", extra=event | {"event": outcome, "run_id": rid})
     return outcomes[run_id]
 
@@ -88,10 +90,10 @@ def execute(run_id: int, claim: lifecycle.Claim) -> str:
 
     settings = get_settings()
     resume = torch.load(io.BytesIO(claim.checkpoint), weights_only=True) if claim.checkpoint else None
-    training = train(RunSpec.model_validate(claim.params), device=settings.device, resume=resume)
+    training = train(local_data(settings, RunSpec.model_validate(claim.params)), device=settings.device, resume=resume)
     env = describe(str(training.device))
     persist(lambda: lifecycle.record_environment(settings, run_id, claim.attempt, env), f"run {run_id}: environment")
-    if training.grid is not None:  # 2-D runs: the window the boundary frames are drawn on
+    if training.grid is not None:  # the window the boundary frames are drawn on (2-D), or the image strip
         grid = training.grid
         persist(lambda: lifecycle.save_grid(settings, run_id, claim.attempt, grid.xs, grid.ys, grid.points), f"run {run_id}: grid")
     pending, next_flush, last_checkpoint, backoff = [], time.monotonic() + settings.flush_seconds, time.monotonic(), 0.0

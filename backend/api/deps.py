@@ -53,6 +53,7 @@ def current_user(
 ) -> User:
     """Lab mode: the token's user, or 401. Embedded mode: the single local user, no token needed.
     Then the rate limit, keyed on who it is (or the address, for a request refused here)."""
+    user: User | None
     if not settings.auth_required:
         user = auth.local_user(session)  # created (and committed) by the first request
     else:

@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from worker.engine.spec import MAX_RUNS_PER_EXPERIMENT
 
-from .. import lifecycle, store
+from .. import datasets, lifecycle, store
 from ..models import Experiment, Run
 from ..outbox import dispatch_pending
 from ..schemas import MAX_TAGS, ExperimentCreate, ExperimentPage, ExperimentPublic, MetricRow, RunPublic, TagsUpdate, check_tag
@@ -55,6 +55,10 @@ def create_experiment(
     if idempotency_key is not None and (earlier := _made_with(session, user.id, idempotency_key, spec)) is not None:
         return earlier
     try:
+        datasets.check_spec(session, spec, lab=settings.auth_required)
+    except datasets.BadDataset as err:
+        raise HTTPException(422, [{"loc": ["body", err.field], "msg": str(err), "type": "value_error"}]) from None
+    try:
         exp = store.create_experiment(session, spec, owner_id=user.id, tags=spec.tags, idempotency_key=idempotency_key)
         public = to_public(exp)
         session.commit()  # the outbox: stored first, so a broker outage loses nothing ...
@@ -82,7 +86,7 @@ def list_experiments(
     session: SessionDep,
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0, le=INT32),
-    sort: SortKey = Query("-created_at", description="created_at | name | status | progress | runs; '-' first for descending. "
+    sort: SortKey = Query("-created_at", description="created_at | name | status | progress | runs; '-' first for descending. "  # type: ignore[valid-type]
                           "status sorts running, queued, failed, cancelled, succeeded"),
     tags: list[str] = Depends(tag_filter),
 ) -> ExperimentPage:

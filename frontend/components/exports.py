@@ -23,9 +23,9 @@ def cli_command(spec: dict, api_url: str, tags: list[str] | None = None) -> str:
     return f"cat > {name}.yaml <<'EOF'\n{body}\nEOF\niwlab submit {name}.yaml --server {api_url}{flags}"
 
 
-def graph_config(fmt: str = "png") -> dict:
+def graph_config(fmt: str = "png") -> dcc.Graph.Config:
     """Plotly's modebar: the camera button saves the figure as PNG (2x) or SVG."""
-    return {"displaylogo": False, "toImageButtonOptions": {"format": fmt if fmt in FORMATS else "png", "scale": 2}}
+    return {"displaylogo": False, "toImageButtonOptions": {"format": "svg" if fmt == "svg" else "png", "scale": 2}}
 
 
 def export_bar(experiment: dict, api_url: str, fmt: str = "png") -> html.Div:

@@ -242,6 +242,7 @@ def slider_marks(epochs: Sequence[int], max_labels: int = 12) -> dict[int, str]:
     n = len(epochs)
     if n == 0:
         return {}
+    picks: range | list[int]
     if n <= max_labels:
         picks = range(n)
     else:

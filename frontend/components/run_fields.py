@@ -34,7 +34,7 @@ DATASETS_2D = ("blobs", "wang_gaussians", "moons")
 IMAGE_DATASETS = ("cifar10", "folder")
 
 # parameter -> {controlling parameter: the values under which it matters}; absent: always matters.
-SHOWN_WHEN = {
+SHOWN_WHEN: dict[str, dict[str, tuple[str, ...]]] = {
     "classes": {"dataset": ("digits", *IMAGE_DATASETS)},
     "data_path": {"dataset": IMAGE_DATASETS},
     "ood": {"dataset": IMAGE_DATASETS},

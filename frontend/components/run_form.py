@@ -4,6 +4,8 @@ serve whatever parameters the catalog lists."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import dash_bootstrap_components as dbc
 from dash import html
 
@@ -31,7 +33,8 @@ def control(name: str, info: dict, value):
         text = ", ".join(str(v) for v in value or [])
         return dbc.Input(id=field_id(name), type="text", value=text, placeholder="default for the data set" if name in rf.START_EMPTY else None)
     if info["kind"] in ("integer", "number"):
-        limits, step = {}, "any"
+        limits: dict[str, Any] = {}
+        step: int | str = "any"
         # An empty nullable field means "off"; a number input outside its min/max/step reports no
         # value at all, which would read as "off" too, so those get their limits checked by the page only.
         if not info["nullable"]:
@@ -53,7 +56,7 @@ def group(name: str, info: dict, value, shown: bool = True, width: int = 4) -> d
 
 def sections(params: dict[str, dict], base: dict) -> list:
     """One heading per section, its main parameters in a row, the advanced ones under a fold."""
-    out = []
+    out: list[Any] = []
     titles = dict(rf.SECTIONS)
     taken = rf.choices(base)  # drawn as the page's callback would show it, so nothing flashes up at load
     for section, (shown, advanced) in rf.placed(params).items():

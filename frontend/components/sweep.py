@@ -81,7 +81,7 @@ def aggregate(rows: Iterable[dict], run_group: dict[int, int]) -> dict[int, dict
         if g is None or value is None or (isinstance(value, float) and math.isnan(value)):
             continue
         values[g][row["epoch"]].append(float(value))
-    out = {}
+    out: dict[int, dict[str, list[Any]]] = {}
     for g, per_epoch in values.items():
         epochs = sorted(per_epoch)
         means = [statistics.fmean(per_epoch[e]) for e in epochs]

@@ -48,6 +48,7 @@ def parse_axis(name: str, text: str | None, info: dict) -> list:
     if not items:
         raise ValueError(f"{name}: give at least one value")
     out = []
+    value: bool | int | float | str
     for item in items:
         if info["kind"] == "boolean":
             if item.lower() not in ("true", "false", "1", "0", "yes", "no"):

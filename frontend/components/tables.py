@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html
@@ -76,7 +77,8 @@ def sort_header(label: str, key: str, current: str, **kwargs) -> html.Th:
         id=sort_id(key), n_clicks=0, className="btn btn-link p-0 fw-bold text-reset text-decoration-none sort-header" + (" sort-active" if active else ""),
         title=f"sorted {direction}; click to reverse" if active else f"sort by {label.lower()}",
     )
-    return html.Th(button, **{"aria-sort": direction if active else "none"}, **kwargs)
+    aria: dict[str, Any] = {"aria-sort": direction if active else "none"}  # not a Python name: passed as a mapping
+    return html.Th(button, **aria, **kwargs)
 
 
 def tag_id(tag: str, row: int | str = "") -> dict:

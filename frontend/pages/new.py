@@ -81,7 +81,7 @@ def extra_axes(pairs, params: dict[str, dict]) -> dict[str, list]:
 
 def readable_axes(pairs, params: dict[str, dict]) -> dict[str, list]:
     """The axes that parse so far (for what to show while the user is still typing)."""
-    out = {}
+    out: dict[str, list] = {}
     for name, text in pairs:
         try:
             out |= extra_axes([(name, text)], params)

@@ -19,7 +19,7 @@ def epoch_record(epoch, metrics, boundary=None):
 
 def count(settings, model) -> int:
     with session_scope(settings.db_url) as s:
-        return s.scalar(select(func.count()).select_from(model))
+        return s.scalars(select(func.count()).select_from(model)).one()
 
 
 def test_health_names_the_database(client, db_url):

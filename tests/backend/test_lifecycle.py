@@ -29,7 +29,7 @@ def record(epoch: int) -> SimpleNamespace:
 
 def metric_count(settings, run_id: int) -> int:
     with session_scope(settings.db_url) as s:
-        return s.scalar(select(func.count()).select_from(Metric).where(Metric.run_id == run_id))
+        return s.scalars(select(func.count()).select_from(Metric).where(Metric.run_id == run_id)).one()
 
 
 def test_submission_is_stamped_dispatched_and_never_resent(client, settings):

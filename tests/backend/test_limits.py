@@ -8,7 +8,7 @@ from backend.models import Experiment
 
 def experiments(settings) -> int:
     with session_scope(settings.db_url) as s:
-        return s.scalar(select(func.count()).select_from(Experiment))
+        return s.scalars(select(func.count()).select_from(Experiment)).one()
 
 
 def test_a_body_over_the_limit_is_413_and_writes_nothing(client, settings):

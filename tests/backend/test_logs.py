@@ -28,17 +28,17 @@ def lines(buffer: io.StringIO) -> list[dict]:
 
 def test_a_json_line_holds_the_message_level_and_context(captured):
     logging.getLogger("iwlab.test").warning("run %s stalled", 7, extra={"run_id": 7, "attempt": 2, "worker": "w@box"})
-    (line,) = [l for l in lines(captured) if l["logger"] == "iwlab.test"]
+    (line,) = [rec for rec in lines(captured) if rec["logger"] == "iwlab.test"]
     assert line["message"] == "run 7 stalled" and line["level"] == "warning"
     assert (line["run_id"], line["attempt"], line["worker"]) == (7, 2, "w@box") and line["ts"].endswith("+00:00")
 
 
 def test_exceptions_are_one_line_with_their_traceback(captured):
     try:
-        1 / 0
+        _ = 1 / 0
     except ZeroDivisionError:
         logging.getLogger("iwlab.test").exception("boom")
-    (line,) = [l for l in lines(captured) if l["logger"] == "iwlab.test"]
+    (line,) = [rec for rec in lines(captured) if rec["logger"] == "iwlab.test"]
     assert "ZeroDivisionError" in line["exception"]
 
 
@@ -46,10 +46,10 @@ def test_every_request_is_logged_with_its_status_and_duration(settings, captured
     with TestClient(create_app(settings)) as client:
         client.get("/api/v1/experiments")
         client.get("/api/v1/runs/999")
-    access = [l for l in lines(captured) if l["logger"] == "iwlab.access"]
-    assert [(l["method"], l["path"], l["status"]) for l in access] == [
+    access = [rec for rec in lines(captured) if rec["logger"] == "iwlab.access"]
+    assert [(rec["method"], rec["path"], rec["status"]) for rec in access] == [
         ("GET", "/api/v1/experiments", 200), ("GET", "/api/v1/runs/999", 404)]
-    assert all(l["duration_ms"] >= 0 for l in access)
+    assert all(rec["duration_ms"] >= 0 for rec in access)
 
 
 def test_text_format_appends_the_context(settings):

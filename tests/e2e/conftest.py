@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect, sync_playwright  # a test dependency: `make test` installs it
 
 from tests.services import free_port, tail, wait_for_http
 
@@ -19,8 +20,6 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 IWLAB = str(Path(sys.executable).with_name("iwlab"))
 WIDTH = 1400
-
-from playwright.sync_api import expect, sync_playwright  # a test dependency: `make test` installs it
 
 # Playwright's 5 s default is short for a chain of Dash callbacks on 2 shared cores under load
 # (measured: 5-15 s between a click and the figure it redraws at a load average of 10)
@@ -45,8 +44,8 @@ def stack(tmp_path: Path, spawn):
             [IWLAB, "dashboard", "--host", "127.0.0.1", "--port", str(dash_port), "--api-url", api_url], log=logs["dashboard"], env=env, cwd=tmp_path
         )
         wait_for_http(f"http://127.0.0.1:{dash_port}/", timeout=60)
-    except Exception:
-        raise RuntimeError("the stack did not start:\n" + "\n".join(f"--- {n}\n{tail(p)}" for n, p in logs.items()))
+    except Exception as err:
+        raise RuntimeError("the stack did not start:\n" + "\n".join(f"--- {n}\n{tail(p)}" for n, p in logs.items())) from err
     yield f"http://127.0.0.1:{dash_port}", procs, logs
 
 

@@ -68,7 +68,8 @@ def test_analysis_share_export_cancel_run_view_and_compare(stack, page, tmp_path
     # -- export CSV: every row the API holds, with the swept parameters as columns
     with page.expect_download() as download:
         page.click("#export-csv")
-    rows = list(csv.DictReader(open(download.value.path())))
+    with open(download.value.path()) as f:
+        rows = list(csv.DictReader(f))
     assert list(rows[0])[:3] == ["pos_weight", "seed", "run_id"]
     assert len(rows) == len(api.get(f"/experiments/{a['id']}/metrics").json())
     assert {float(r["pos_weight"]) for r in rows} == {0.1, 1.0, 10.0}

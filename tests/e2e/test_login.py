@@ -34,7 +34,7 @@ def lab_stack(tmp_path, spawn):
         wait_for_http(f"{api_url}/api/v1/health", timeout=60)
         wait_for_http(f"http://127.0.0.1:{dash_port}/login", timeout=60)
     except TimeoutError:
-        raise RuntimeError("\n".join(f"--- {n}\n{tail(p)}" for n, p in logs.items()))
+        raise RuntimeError("\n".join(f"--- {n}\n{tail(p)}" for n, p in logs.items())) from None
     resp = httpx.post(f"{api_url}/api/v1/experiments", json={"name": "ada's sweep", "base": {"epochs": 2}, "sweep": {}},
                       headers={"Authorization": f"Bearer {token}"})
     assert resp.status_code == 202

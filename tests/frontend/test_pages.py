@@ -55,7 +55,7 @@ def test_run_page_shows_parameters_history_error_and_every_metric():
     assert any(getattr(c, "id", None) == {"type": "run-action", "action": "retry", "id": 5} for c in walk(head))
     rows = [{"run_id": 5, "epoch": e, "split": s, "metric": m, "value": v} for e in range(3) for s, m, v in (("test", "acc", 0.5 + e / 10), ("train", "acc", 0.6), ("train", "loss", 1.0 / (e + 1)))]
     table = texts(run.last_values(rows))
-    assert ["acc", "0.7", "0.6", "loss", "0.3333"] == [t for t in table if t not in ("metric (latest epoch)", "test", "train", "")]
+    assert [t for t in table if t not in ("metric (latest epoch)", "test", "train", "")] == ["acc", "0.7", "0.6", "loss", "0.3333"]
     fig = run.metric_figure(rows, "acc", logx=False)
     assert sorted(t.name for t in fig.data) == ["test", "train"]
     assert "No balanced_acc" in run.metric_figure(rows, "balanced_acc", False).layout.annotations[0].text
@@ -110,7 +110,7 @@ def test_experiments_list_pages_and_filters(experiment):
 
     assert experiments.pager(1, 10, "") is None
     nav = experiments.pager(2, 3 * experiments.LIMIT + 1, "&status=failed")
-    assert [l.href for l in walk(nav) if getattr(l, "href", None)] == ["/experiments?page=1&status=failed", "/experiments?page=3&status=failed"]
+    assert [link.href for link in walk(nav) if getattr(link, "href", None)] == ["/experiments?page=1&status=failed", "/experiments?page=3&status=failed"]
     assert "page 2 of 4 (151 experiments)" in texts(nav)
     assert experiments.matches(experiment, "FA", "running") and not experiments.matches(experiment, "x", "")
     assert not experiments.matches(experiment, "", "failed")

@@ -73,7 +73,7 @@ def test_thumbnail_draws_one_boundary_per_weight_and_names_other_axes():
         drawing = unquote(img.src.split(",", 1)[1])
         assert drawing.count("<line") == lines and "seed" not in drawing
         assert drawing.count("<text") == lines + bool(caption) and (caption is None or caption in drawing)
-    assert "3 weights: 0.0625, 1, 16" == thumbnail(DIGITS).alt
+    assert thumbnail(DIGITS).alt == "3 weights: 0.0625, 1, 16"
     assert any(getattr(c, "className", "") and "preset-thumb" in c.className for c in walk(preset_card(DIGITS)))
 
 

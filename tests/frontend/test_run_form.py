@@ -4,6 +4,8 @@ experiment model accepts."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from pydantic import ValidationError
 
@@ -33,7 +35,7 @@ def page():
     return new.layout(Catalog())
 
 
-def controls(page) -> dict[str, object]:
+def controls(page) -> dict[str, Any]:
     """Run parameter -> its control on the page (the two sweep lists are the form's own fields)."""
     out = {}
     for c in components(page):

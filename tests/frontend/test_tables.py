@@ -30,7 +30,7 @@ def texts(component) -> list[str]:
 def test_experiments_table_links_each_experiment(experiment):
     table = experiments_table([experiment, experiment | {"id": 2, "name": "other", "status": "succeeded"}])
     links = [c for c in walk(table) if isinstance(c, dcc.Link)]
-    assert [(l.href, l.children) for l in links] == [("/experiments/1", "fade"), ("/experiments/2", "other")]
+    assert [(link.href, link.children) for link in links] == [("/experiments/1", "fade"), ("/experiments/2", "other")]
     words = texts(table)
     assert "6 runs" in words and "2 running, 4 succeeded" in words and "75%" in words
     assert "2026-01-01 12:30" in words
@@ -89,7 +89,7 @@ def test_runs_offer_cancel_while_active_and_retry_once_stopped():
     buttons = {b.id["id"]: b.id for b in walk(table) if isinstance(b, dbc.Button)}
     assert buttons == {1: run_action_id("cancel", 1), 2: run_action_id("cancel", 2), 3: run_action_id("retry", 3), 4: run_action_id("retry", 4)}
     assert "stopping…" in texts(table)
-    assert [l.href for l in walk(table) if isinstance(l, dcc.Link)] == [f"/runs/{i}" for i in range(1, 7)]
+    assert [link.href for link in walk(table) if isinstance(link, dcc.Link)] == [f"/runs/{i}" for i in range(1, 7)]
 
 
 def test_sortable_headers_mark_the_current_order_and_a_click_reverses_it(experiment):

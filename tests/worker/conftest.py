@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session", autouse=True)
-def datasets_cache(tmp_path_factory) -> Path:
+def datasets_cache(tmp_path_factory) -> Iterator[Path]:
     """Decoded images are cached under IWLAB_DATASETS; keep the tests' cache out of the user's."""
     folder = tmp_path_factory.mktemp("datasets")
     old = os.environ.get("IWLAB_DATASETS")
@@ -61,7 +61,7 @@ class Lab:
         """`iwlab worker ARGS` with extra IWLAB_* / other environment variables."""
         log = self.home / f"{name}.log"
         proc = spawn([sys.executable, "-m", "backend.cli", "worker", *args], env=self.env | env, log=log)
-        proc.log_path = log
+        proc.log_path = log  # type: ignore[attr-defined]  # the log travels with the process, for the tests that read it
         self.workers.append(proc)
         return proc
 
@@ -85,7 +85,7 @@ def make_lab(postgres_url: str, tmp_path: Path) -> Iterator:
             "IWLAB_DEVICE": "cpu",
             "OMP_NUM_THREADS": "1",  # 2-D models: one thread is several times faster on a shared CPU
         } | {f"IWLAB_{k.upper()}": str(v) for k, v in (LIFECYCLE | lifecycle).items()}
-        settings = Settings(home=tmp_path, database_url=db_url, broker_url=broker_url, **(LIFECYCLE | lifecycle))
+        settings = Settings(home=tmp_path, database_url=db_url, broker_url=broker_url, **(LIFECYCLE | lifecycle))  # type: ignore[arg-type]  # pydantic checks the lifecycle values
         ctx = TestClient(create_app(settings))  # migrates the database before any worker starts
         contexts.append(ctx)
         lab = Lab(ctx.__enter__(), settings, env, tmp_path)

@@ -42,13 +42,13 @@ import torch
 from torch import nn
 
 from . import geometry
-from .boundary import Grid
+from .probe import recorder
 from .data import as_input, make_data
 from .losses import example_weights, per_example_loss, reduce_weighted
 from .metrics import intended_frac_pos_per_model, normalised_margin_per_model, split_metrics_per_model
 from .models import make_model
 from .spec import RunSpec, frame_epochs
-from .train import EVAL_BATCH, INTENDED_WEIGHTS, EpochResult, limit_threads, resolve_device, train
+from .train import EVAL_BATCH, INTENDED_WEIGHTS, EpochResult, limit_threads, max_margin_reference, resolve_device, train
 
 # parameters that may differ between the runs of one batched program
 PER_MODEL = frozenset({
@@ -111,13 +111,13 @@ class BatchedTraining:
             limit_threads()
         M = self.M = len(specs)
         self.data = data = make_data(spec)
-        self.grid = Grid.around(data, spec.grid) if spec.is_2d else None
+        self.grid = recorder(data, spec)
         self._x, self._y = data.x_train.to(dev), data.y_train.to(dev)
         self._counts = data.counts.to(dev)
         self._weights = torch.stack([
             example_weights(self._y, torch.tensor([1.0, s.pos_weight], device=dev), s.weight_power) for s in specs
         ])  # fmt: skip  (M, N)
-        self._snapshots = set(frame_epochs(spec.epochs, spec.frames)) if spec.is_2d else set()
+        self._snapshots = set(frame_epochs(spec.epochs, spec.frames))
         every = range(spec.epochs + 1)
         self._evaluated = set(frame_epochs(spec.epochs, spec.eval_points) if spec.eval_points else every) | self._snapshots
 
@@ -156,7 +156,7 @@ class BatchedTraining:
         self._by_hand = spec.model in ("logreg", "mlp") and all(s.loss == "ce" for s in specs) and not self._batchnorm and not self._dropout
         self._orders = [torch.Generator().manual_seed(s.seed) for s in specs]
         self.epoch = 0
-        self._svm = geometry.max_margin_direction(data.x_train, data.y_train, bias="augmented") if spec.is_2d and spec.model == "logreg" else None
+        self._svm, self.missing = max_margin_reference(spec, data)
         self._centres = geometry.class_centres(data.x_train, data.y_train) if spec.is_2d else None
 
     # the layout `forward` works on (grouped.GroupedTraining stacks its ConvNets as they are)
@@ -205,7 +205,7 @@ class BatchedTraining:
             if self._batchnorm:
                 h = self._batchnorm_layer(h, next(p), next(p), layer, training)
             h = torch.relu(h) if torch.is_grad_enabled() else h.relu_()
-            if self._dropout and training:
+            if self._dropout and noise is not None:  # noise is given exactly when training
                 h = h * noise[layer]
         W, b = next(p), next(p)
         # the 2-logit layer as (W^T h^T)^T: a bmm with 2 output columns is ~2x slower (measured)
@@ -246,7 +246,7 @@ class BatchedTraining:
         for start in range(0, order.shape[1], spec.batch_size):
             batch = slice(start, start + spec.batch_size)
             x, y, w = xs[:, batch], ys[:, batch], ws[:, batch]
-            if self._by_hand:
+            if onehots is not None:  # by hand
                 self._ce_gradients(as_input(x).flatten(2), onehots[:, batch], w)
             else:
                 params = [p.detach().requires_grad_() for p in self.params]
@@ -328,7 +328,7 @@ class BatchedTraining:
     @torch.no_grad()
     def param_norms(self) -> list[float]:
         """`metrics.param_norm` of each model (same parameters, same order: weight, bias per layer)."""
-        sq = sum(p.detach().double().pow(2).flatten(1).sum(1) for p in self.params)
+        sq = sum((p.detach().double().pow(2).flatten(1).sum(1) for p in self.params), torch.zeros((), dtype=torch.float64, device=self.device))
         return sq.sqrt().cpu().tolist()
 
     @torch.no_grad()
@@ -339,10 +339,11 @@ class BatchedTraining:
         norms = self.param_norms()
         margins = normalised_margin_per_model(train_logits, self._y, norms)
         metrics: list[dict[str, dict[str, float]]] = []
-        for m, train in enumerate(split_metrics_per_model(train_logits, self._y, names)):
-            train["param_norm"] = norms[m]
-            train["normalised_margin"] = margins[m]
-            metrics.append({"train": train})
+        for m, on_train in enumerate(split_metrics_per_model(train_logits, self._y, names)):
+            on_train["param_norm"] = norms[m]
+            if norms[m] > 0:  # undefined for an all-zero model, as in the per-run engine
+                on_train["normalised_margin"] = margins[m]
+            metrics.append({"train": on_train})
         unweighted = [m for m, s in enumerate(self.specs) if s.pos_weight == 1]
         for split, (x, y) in self.data.evals.items():
             logits = self.logits(x)
@@ -353,12 +354,12 @@ class BatchedTraining:
             for m, fracs in zip(unweighted, intended):
                 metrics[m][split].update({f"intended_frac_pos@{w:g}": f for w, f in zip(INTENDED_WEIGHTS, fracs)})
         boundaries: list = [None] * self.M
-        if self.grid is not None:
+        if self.spec.is_2d:
             for m, g in enumerate(self._geometry()):
                 metrics[m]["geometry"] = g
-            if self.epoch in self._snapshots:  # all models' grids in one batched pass
-                probs = torch.softmax(self.logits(self.grid.inputs()), 2)[:, :, 1]
-                boundaries = list(probs.reshape(self.M, len(self.grid.ys), len(self.grid.xs)).cpu().numpy())
+        if self.epoch in self._snapshots:  # all models' grids (or image strips) in one batched pass
+            probs = torch.softmax(self.logits(self.grid.inputs()), 2)[:, :, 1]
+            boundaries = list(probs.reshape(self.M, len(self.grid.ys), len(self.grid.xs)).cpu().numpy())
         return [EpochResult(self.epoch, self.spec.epochs, metrics[m], boundaries[m]) for m in range(self.M)]
 
     def _geometry(self) -> list[dict[str, float]]:
@@ -366,11 +367,11 @@ class BatchedTraining:
             z = self.logits(points)
             return z[:, :, 1] - z[:, :, 0]
 
+        assert self._centres is not None, "geometry readouts are for 2-D runs, which have class centres"
         normals = None
         if self._svm is not None:  # W (M, in, 2): column c is class c's weights
             normals = list((self.params[0][:, :, 1] - self.params[0][:, :, 0]).detach().cpu())
-        svm = self._svm[0] if self._svm is not None else None
-        return geometry.readouts_per_model(margins, self._centres, normals, svm)
+        return geometry.readouts_per_model(margins, self._centres, normals, self._svm)
 
 
 def batched_training(specs: list[RunSpec], device: str | None = None) -> BatchedTraining:

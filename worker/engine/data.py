@@ -7,6 +7,7 @@ batch is fed to the model (`as_input`), so a 10,000-image training set costs 30 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -36,7 +37,10 @@ class Data:
 
     @property
     def y_test(self) -> torch.Tensor:
-        return self.evals["test"][1]
+        y = self.evals["test"][1]
+        if y is None:  # only out-of-domain and noise sets are unlabelled
+            raise ValueError("the test split has no labels")
+        return y
 
     def bounds(self, pad: float = 0.15) -> tuple[float, float, float, float]:
         """2-D only: a window around every point (x0, x1, y0, y1)."""
@@ -47,20 +51,26 @@ class Data:
         return float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])
 
 
+def _pair(classes: list[str]) -> tuple[str, str]:
+    negative, positive = classes  # RunSpec checks there are exactly two
+    return negative, positive
+
+
 def as_input(x: torch.Tensor) -> torch.Tensor:
     """uint8 images -> float in [-1, 1] (mean 0.5, sd 0.5, as in the paper); features pass through."""
     return (x.float() / 127.5 - 1.0) if x.dtype == torch.uint8 else x
 
 
-def make_data(spec: RunSpec) -> Data:
-    """The same data parameters and `data_seed` always give the same examples, whatever the run's seed."""
+def make_data(spec: RunSpec, root: Path | None = None) -> Data:
+    """The same data parameters and `data_seed` always give the same examples, whatever the run's seed.
+    `root`: the folder of downloaded data sets and the decode cache (default: `images.datasets_root()`)."""
     if spec.is_2d:
         x_tr, y_tr, x_te, y_te = make_2d(spec)
-        data = Data(_f32(x_tr), _i64(y_tr), {"test": (_f32(x_te), _i64(y_te))}, tuple(spec.classes))
+        data = Data(_f32(x_tr), _i64(y_tr), {"test": (_f32(x_te), _i64(y_te))}, _pair(spec.classes))
     elif spec.dataset == "digits":
         data = _digits(spec)
     else:
-        data = _images(spec)
+        data = _images(spec, root)
     return _flip_labels(_imbalance(data, spec), spec.label_noise, spec.data_seed)
 
 
@@ -90,7 +100,7 @@ def _digits(spec: RunSpec) -> Data:
 
     digits = load_digits()
     x, y = digits.data.astype(np.float32) / 16.0, digits.target
-    labels = tuple(int(c) for c in spec.classes)
+    labels = (int(spec.classes[0]), int(spec.classes[1]))
     rng = np.random.default_rng([spec.data_seed, 2])
     order = rng.permutation(len(y))
     x, y = x[order], y[order]
@@ -101,15 +111,15 @@ def _digits(spec: RunSpec) -> Data:
         test_mask[idx[: len(idx) // 3]] = True
     x_tr, y_tr = _binary(rng, x[~test_mask], y[~test_mask], labels, spec.n_train)
     x_te, y_te = _binary(rng, x[test_mask], y[test_mask], labels, spec.n_test)
-    return Data(_f32(x_tr), _i64(y_tr), {"test": (_f32(x_te), _i64(y_te))}, tuple(spec.classes))
+    return Data(_f32(x_tr), _i64(y_tr), {"test": (_f32(x_te), _i64(y_te))}, _pair(spec.classes))
 
 
-def _images(spec: RunSpec) -> Data:
-    splits, names = cifar10(spec.data_path) if spec.dataset == "cifar10" else image_folder(spec.data_path or "")
+def _images(spec: RunSpec, root: Path | None) -> Data:
+    splits, names = cifar10(spec.data_path, root) if spec.dataset == "cifar10" else image_folder(spec.data_path or "", root)
     missing = [c for c in spec.classes if c not in names]
     if missing:
         raise DatasetError(f"classes: {', '.join(missing)} not in the data set (it has {', '.join(names)})")
-    labels = tuple(names.index(c) for c in spec.classes)
+    labels = (names.index(spec.classes[0]), names.index(spec.classes[1]))
     rng = np.random.default_rng([spec.data_seed, 3])
     (x_tr_all, y_tr_all), (x_te_all, y_te_all) = splits["train"], splits["test"]
     x_tr, y_tr = _binary(rng, x_tr_all, y_tr_all, labels, spec.n_train)
@@ -121,7 +131,7 @@ def _images(spec: RunSpec) -> Data:
     if spec.noise_images:
         noise = np.random.default_rng([spec.data_seed, 4]).integers(0, 256, (spec.noise_images, 3, 32, 32), dtype=np.uint8)
         evals["noise"] = (torch.from_numpy(noise), None)
-    return Data(torch.from_numpy(np.ascontiguousarray(x_tr)), _i64(y_tr), evals, tuple(spec.classes))
+    return Data(torch.from_numpy(np.ascontiguousarray(x_tr)), _i64(y_tr), evals, _pair(spec.classes))
 
 
 def _imbalance(data: Data, spec: RunSpec) -> Data:

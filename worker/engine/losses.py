@@ -131,3 +131,48 @@ def reduce_weighted(per_example: Tensor, weights: Tensor, norm: str) -> Tensor:
     if norm == "mean":
         return total / per_example.shape[0]
     return total / weights.sum().clamp_min(torch.finfo(total.dtype).tiny)
+
+
+def effective_pos_weight(n_pos: int, n_neg: int, batch_size: int, weight: float, norm: str) -> float:
+    """The weight a positive example has relative to a negative one in the epoch's objective, in
+    expectation over the random batch order: (mean coefficient of a positive example) / (mean
+    coefficient of a negative one), where an example's coefficient is what multiplies its loss in
+    the sum of the epoch's batch losses.
+
+    "mean": every coefficient is w_i / B, so the ratio is the nominal `weight` exactly.
+    "sum":  a batch with k positives among b examples divides by k w + (b - k), so a positive gets
+            w / (k w + b - k): batches with more positives are divided by more, and the ratio falls
+            below w (balanced data at batch 8: w = 10 acts like ~7.7, w = 256 like ~108; PAPER.md).
+            Each batch of a random permutation holds a hypergeometric number of positives, so the
+            expectation is an exact finite sum (scipy.stats.hypergeom), per batch size of the epoch.
+    `weight` is the applied class weight (w ** weight_power for exponentiated weights)."""
+    if norm not in NORMS:
+        raise ValueError(f"unknown normalisation {norm!r}; choose from {NORMS}")
+    if n_pos < 1 or n_neg < 1 or batch_size < 1 or not weight > 0:
+        raise ValueError("effective_pos_weight needs both classes, a batch size >= 1 and a weight > 0")
+    if norm == "mean":
+        return float(weight)
+    import numpy as np
+    from scipy.stats import hypergeom
+
+    n = n_pos + n_neg
+    full, last = divmod(n, batch_size)
+    pos = neg = 0.0
+    for b, count in ((batch_size, full), (last, 1 if last else 0)):
+        if not count:
+            continue
+        k = np.arange(b + 1)
+        p = hypergeom(n, n_pos, b).pmf(k)
+        total = k * weight + (b - k)
+        pos += count * float((p * k * weight / total).sum())
+        neg += count * float((p * (b - k) / total).sum())
+    return (pos / n_pos) / (neg / n_neg)
+
+
+def run_effective_pos_weight(spec, counts: tuple[int, int]) -> float:
+    """`effective_pos_weight` of a run (spec: a RunSpec) on training data with `counts` =
+    (n_neg, n_pos). Resampling draws in proportion to the weights and takes the plain batch mean:
+    a positive is drawn w times as often as a negative, so the weight acts at its nominal value."""
+    weight = spec.pos_weight**spec.weight_power
+    n_neg, n_pos = counts
+    return effective_pos_weight(n_pos, n_neg, spec.batch_size, weight, "mean" if spec.resample else spec.loss_norm)

@@ -66,7 +66,7 @@ def split_metrics_per_model(
             if bool(members.any()):
                 columns[f"acc_{name}"] = correct[:, members].mean(1)
                 recalls.append(columns[f"acc_{name}"].double())
-        columns["balanced_acc"] = sum(recalls) / len(recalls) if recalls else logits.new_full((M,), math.nan)
+        columns["balanced_acc"] = torch.stack(recalls).sum(0) / len(recalls) if recalls else logits.new_full((M,), math.nan)
     names = list(columns)
     if n == 0:
         return [dict.fromkeys(names, math.nan) for _ in range(M)]

@@ -11,10 +11,11 @@ from .spec import RunSpec
 def make_model(spec: RunSpec, in_shape: tuple[int, ...]) -> nn.Module:
     in_features = int(torch.tensor(in_shape).prod())
     if spec.model == "logreg":
-        model = nn.Sequential(nn.Flatten(), nn.Linear(in_features, 2))
+        linear = nn.Linear(in_features, 2)
+        model = nn.Sequential(nn.Flatten(), linear)
         # zero init: a random initial boundary masks the epoch-1 effect in some seeds (PAPER.md)
-        nn.init.zeros_(model[1].weight)
-        nn.init.zeros_(model[1].bias)
+        nn.init.zeros_(linear.weight)
+        nn.init.zeros_(linear.bias)
         return model
     if spec.model == "mlp":
         return mlp(in_features, spec.hidden, spec.dropout, spec.batchnorm)
@@ -63,7 +64,8 @@ class ConvNet(nn.Sequential):
         for layer in self.modules():
             if isinstance(layer, (nn.Conv2d, nn.Linear)):
                 nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
-                nn.init.zeros_(layer.bias)
+                if layer.bias is not None:
+                    nn.init.zeros_(layer.bias)
 
 
 class BasicBlock(nn.Module):
@@ -103,7 +105,8 @@ class ResNet(nn.Sequential):
             for layer in self.modules():
                 if isinstance(layer, (nn.Conv2d, nn.Linear)):
                     nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
-                    nn.init.zeros_(layer.bias)
+                    if layer.bias is not None:
+                        nn.init.zeros_(layer.bias)
             for block in self.modules():
                 if isinstance(block, BasicBlock):
-                    nn.init.zeros_(block.body[3].weight)  # body: conv, norm, relu, conv, norm
+                    nn.init.zeros_(block.body[3].weight)  # type: ignore[arg-type]  # body: conv, norm, relu, conv, norm; torch types a submodule's attribute as Tensor | Module

@@ -52,7 +52,8 @@ class RunSpec(BaseModel):
     # --- data
     dataset: Dataset = Field("blobs", description="blobs / wang_gaussians / moons (2-D), digits (sklearn 8x8), cifar10, or folder (<split>/<class>/*.jpg)")
     classes: list[str] = Field(default_factory=list, description="(negative, positive) class names; default cat,dog for cifar10 and 3,5 for digits")
-    data_path: str | None = Field(None, max_length=1000, description="where cifar10 / folder data live (default: IWLAB_DATASETS)")
+    data_path: str | None = Field(None, max_length=1000, description="where cifar10 / folder data live (default: IWLAB_DATASETS); on a lab server the name of a folder an admin registered (iwlab data ls)")
+    dataset_id: int | None = Field(None, ge=1, le=2**31 - 1, description="a data set uploaded to the lab (iwlab data add): the folder dataset's image archive; workers fetch it from the lab's store")
     n_train: int = Field(100, ge=2, le=100_000, description="training examples per class (capped by what the data set has; wang_gaussians: majority count, minority a tenth)")
     n_test: int = Field(500, ge=1, le=100_000, description="test examples per class (the test split is balanced)")
     imbalance: float = Field(1.0, ge=1, le=1000, description="sub-sample the positive class to n_train / imbalance (1 = balanced)")
@@ -122,8 +123,10 @@ class RunSpec(BaseModel):
             raise ValueError("classes: digits classes are 0 to 9")
         if self.model in ("convnet", "resnet") and self.dataset not in IMAGE_DATASETS:
             raise ValueError(f"model: {self.model} needs 32x32 images (dataset cifar10 or folder)")
-        if self.dataset == "folder" and not self.data_path:
-            raise ValueError("data_path: the folder dataset needs the path of its <split>/<class>/*.jpg tree")
+        if self.dataset == "folder" and not (self.data_path or self.dataset_id):
+            raise ValueError("data_path: the folder dataset needs the path of its <split>/<class>/*.jpg tree (or a dataset_id)")
+        if self.data_path and self.dataset_id:
+            raise ValueError("dataset_id: give data_path or dataset_id, not both")
         return self
 
     @property
@@ -142,7 +145,7 @@ class ExperimentSpec(BaseModel):
     name: str = Field("untitled", min_length=1, max_length=200)
     base: RunSpec = Field(default_factory=RunSpec)
     sweep: dict[str, list[Any]] = Field(
-        default_factory=lambda: {"pos_weight": [0.1, 1.0, 10.0], "seed": [0]},
+        default_factory=lambda: {"pos_weight": [0.1, 1.0, 10.0], "seed": [0]},  # type: ignore[arg-type]  # mypy infers dict[str, object] for a lambda's literal
         description="parameter name -> values; the runs are the cartesian product",
     )
 

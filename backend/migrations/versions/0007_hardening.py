@@ -1,5 +1,4 @@
-"""runs.attempt: the fence, an attempt number that only ever grows (a retry no longer resets it);
-experiments.idempotency_key: a client's retry of POST /experiments finds the experiment it made
+"""runs.attempt: the fence, an attempt number that only ever grows (a retry no longer resets it)
 
 Revision ID: 0007
 Revises: 0006
@@ -20,14 +19,8 @@ def upgrade() -> None:
     # above every attempt number the run has used so far, retried attempts included (from its history)
     op.execute("UPDATE runs SET attempt = COALESCE((SELECT MAX(e.attempt) FROM run_events e WHERE e.run_id = runs.id), 0)")
     op.execute("UPDATE runs SET attempt = attempts WHERE attempts > attempt")
-    with op.batch_alter_table('experiments', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('idempotency_key', sa.String(length=200), nullable=True))
-        batch_op.create_unique_constraint('uq_experiments_owner_id_idempotency_key', ['owner_id', 'idempotency_key'])
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('experiments', schema=None) as batch_op:
-        batch_op.drop_constraint('uq_experiments_owner_id_idempotency_key', type_='unique')
-        batch_op.drop_column('idempotency_key')
     with op.batch_alter_table('runs', schema=None) as batch_op:
         batch_op.drop_column('attempt')
