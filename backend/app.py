@@ -16,7 +16,7 @@ from .api.access_log import AccessLog
 from .api.deps import current_user
 from .api.errors import validation_error
 from .api.limits import BodyLimit
-from .api.ratelimit import RateLimit
+from .api.ratelimit import RateLimiter
 from .lifecycle import Conflict
 from .logs import configure
 from .maintenance import MaintenanceLoop
@@ -47,14 +47,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.rate_limiter = RateLimiter(settings)  # applied after authentication (api/deps.py)
     api = APIRouter(prefix=PREFIX)
     api.include_router(health.router)  # the one route open without a token (probes, load balancers)
     for module in (catalog, presets, experiments, runs, exports, users, workers, datasets):
         api.include_router(module.router, dependencies=[Depends(current_user)])
     app.include_router(api)
-    # the last added runs first: log every answer, then refuse floods, then oversized bodies
+    # the last added runs first: log every answer, then refuse oversized bodies
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, exempt=(datasets.UPLOAD_PATH,))
-    app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst)
     app.add_middleware(AccessLog)
 
     app.add_exception_handler(RequestValidationError, validation_error)

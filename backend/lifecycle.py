@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, cast, delete, func, insert, literal, select, update
+from sqlalchemy import ColumnElement, String, case, cast, delete, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from . import store
@@ -70,9 +70,10 @@ def _move(session: Session, run_id: int, where: dict[str, Any], event: str, *ext
         return False
     status = values.get("status", where.get("status"))
     detail = detail if isinstance(detail, ColumnElement) else literal(detail, RunEvent.detail.type)
+    attempt = case((Run.worker.is_(None), None), else_=func.nullif(Run.attempt, 0))  # no worker involved (queued, retried): none
     session.execute(insert(RunEvent).from_select(
         ["run_id", "at", "event", "status", "attempt", "worker", "detail"],
-        select(Run.id, literal(db_now(session), RunEvent.at.type), literal(event), literal(status), func.nullif(Run.attempt, 0), Run.worker, detail)
+        select(Run.id, literal(db_now(session), RunEvent.at.type), literal(event), literal(status), attempt, Run.worker, detail)
         .where(Run.id == run_id),
     ))
     return True

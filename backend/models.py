@@ -43,6 +43,7 @@ class ApiToken(Base):
 
 class Experiment(Base):
     __tablename__ = "experiments"
+    __table_args__ = (UniqueConstraint("owner_id", "idempotency_key", name="uq_experiments_owner_id_idempotency_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -50,6 +51,8 @@ class Experiment(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # who may cancel or retry it (besides admins); NULL for experiments from before accounts
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", name="fk_experiments_owner_id_users"), default=None, index=True)
+    # the client's `Idempotency-Key` of the POST that made it: a retry with the same key gets it back
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), default=None)
     runs: Mapped[list[Run]] = relationship(back_populates="experiment", order_by="Run.index", cascade="all, delete-orphan")
     tag_rows: Mapped[list[ExperimentTag]] = relationship(order_by="ExperimentTag.tag", cascade="all, delete-orphan")
 
