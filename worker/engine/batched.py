@@ -42,6 +42,7 @@ import torch
 from torch import nn
 
 from . import geometry
+from . import intended as references
 from .boundary import Grid
 from .data import as_input, make_data
 from .losses import example_weights, per_example_loss, reduce_weighted
@@ -158,6 +159,7 @@ class BatchedTraining:
         self.epoch = 0
         self._svm, self.missing = max_margin_reference(spec, data)
         self._centres = geometry.class_centres(data.x_train, data.y_train) if spec.is_2d else None
+        self._bayes = references.reference(spec, data, INTENDED_WEIGHTS) if any(s.pos_weight == 1 for s in specs) else {}
 
     # the layout `forward` works on (grouped.GroupedTraining stacks its ConvNets as they are)
     eval_batch = EVAL_BATCH
@@ -353,6 +355,8 @@ class BatchedTraining:
                 metrics[m][split] = values
             for m, fracs in zip(unweighted, intended):
                 metrics[m][split].update({f"intended_frac_pos@{w:g}": f for w, f in zip(INTENDED_WEIGHTS, fracs)})
+                if split == "test":
+                    metrics[m][split].update(self._bayes or references.calibrated_frac_pos(logits[m], y.to(self.device), INTENDED_WEIGHTS))
         boundaries: list = [None] * self.M
         if self.grid is not None:
             for m, g in enumerate(self._geometry()):

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import geometry
+from . import geometry, intended
 from .boundary import Grid
 from .data import as_input, make_data, split_validation
 from .losses import example_weights, per_example_loss, reduce_weighted, run_effective_pos_weight
@@ -106,6 +106,7 @@ class Training:
         counts = tuple(int(c) for c in data.counts.tolist())
         self.effective_pos_weight = run_effective_pos_weight(spec, counts)  # what the nominal weight does here
         self._centres = geometry.class_centres(data.x_train, data.y_train) if spec.is_2d else None
+        self._bayes = intended.reference(spec, data, INTENDED_WEIGHTS) if spec.pos_weight == 1 else {}
         if resume is not None:
             self._restore(resume)
 
@@ -188,6 +189,8 @@ class Training:
             metrics[split] = split_metrics(logits, None if y is None else y.to(self.device), names)
             if self.spec.pos_weight == 1:  # the unweighted run carries the intended effect of every weight
                 metrics[split].update({f"intended_frac_pos@{w:g}": intended_frac_pos(logits, w) for w in INTENDED_WEIGHTS})
+                if split == "test":
+                    metrics[split].update(self._bayes or intended.calibrated_frac_pos(logits, y.to(self.device), INTENDED_WEIGHTS))
         if self.val is not None:
             metrics["val"] = split_metrics(self.logits(self.val[0]), self.val[1].to(self.device), names)
         boundary = None
