@@ -25,7 +25,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, Patch, State, ctx, dcc, html
 
 from ..client import ApiClient, ApiError
-from ..components import actions, analysis, strip, sweep
+from ..components import actions, analysis, cancel, strip, sweep
 from ..components.figures import (
     BOUNDARY,
     HEATMAP,
@@ -168,6 +168,7 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
             dcc.Interval(id="exp-poll", interval=int(poll_seconds * 1000), disabled=view.get("done", False)),
             dcc.Interval(id="play-interval", interval=PLAY_MS, disabled=True),
             html.Div(view.get("header"), id="exp-header", className="mb-4"),
+            cancel.modal(),
             boundary_card,
             curve_card,
             analysis_card,
@@ -268,6 +269,7 @@ def header(exp: dict, api_url: str, fmt: str = "png", run_ids: list[int] | None 
                         progress_bar(exp["progress"], f"{exp['progress']:.0%}", exp["status"], id="exp-progress"),
                         html.Div(f"{exp['runs_total']} runs: {count_summary(exp['status_counts'])}", className="small text-muted mt-1 text-end"),
                         html.Div(dcc.Link("Compare these runs →", href="/compare" + tray_search((run_ids or [])[:MAX_RUNS]), id="compare-runs", className="small"), className="text-end"),
+                        html.Div(cancel.button(exp), className="text-end mt-1"),
                     ], style={"minWidth": "18rem"}),
                 ],
                 className="d-flex justify-content-between align-items-end gap-4 flex-wrap",
