@@ -25,7 +25,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, Patch, State, ctx, dcc, html
 
 from ..client import ApiClient, ApiError
-from ..components import actions, analysis, cancel, strip, sweep
+from ..components import actions, analysis, cancel, strip, sweep, verdict
 from ..components.figures import (
     BOUNDARY,
     HEATMAP,
@@ -169,6 +169,7 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
             dcc.Interval(id="play-interval", interval=PLAY_MS, disabled=True),
             html.Div(view.get("header"), id="exp-header", className="mb-4"),
             cancel.modal(),
+            *verdict.slots(client, experiment_id, view.get("store")),
             boundary_card,
             curve_card,
             analysis_card,
