@@ -6,7 +6,7 @@ in one go; afterwards the callbacks carry changes through (all data through the 
 
     exp-poll ──> exp-store (experiment + runs) ──> panels-store (one run per group, its frame epochs)
                          │                                   │
-                         └──> curve-store (mean/sd per group)│──> epoch-slider ──> boundary-graph (frames
+                         └──> curve-store (mean/CI per group)│──> epoch-slider ──> boundary-graph (frames
                                                               │        ▲                fetched per run+epoch)
                                                  play/interval┘────────┘               curve-graph (marker)
 
@@ -117,7 +117,7 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
     curve_card = dbc.Card(
         [
             dbc.CardHeader(html.Div([
-                html.Span([html.Code("frac_pred_pos"), " per weight (mean over seeds, ±1 sd)"], className="fw-semibold"),
+                html.Span([html.Code("frac_pred_pos"), " per weight (seed mean, band: its 95% t-interval)"], className="fw-semibold"),
                 html.Div([
                     dbc.RadioItems(
                         id="split", value=split, inline=True, className="btn-group btn-group-sm me-3", inputClassName="btn-check",
@@ -323,7 +323,7 @@ def curves_for(rows: list[dict], runs: list[dict]) -> list[dict]:
     groups = sweep.groups(runs)
     run_group = {r["id"]: gi for gi, g in enumerate(groups) for r in g["runs"]}
     stats = sweep.aggregate(rows, run_group)
-    empty = {"epoch": [], "mean": [], "sd": [], "n": []}
+    empty = {"epoch": [], "mean": [], "sd": [], "n": [], "lo": [], "hi": []}
     return [{"label": g["label"], "color": series_color(gi), **stats.get(gi, empty)} for gi, g in enumerate(groups)]
 
 
