@@ -12,7 +12,7 @@ PIP         := $(PY) -m pip
 TORCH_SPEC  ?= torch==2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: help venv up test test-deps compose-check clean distclean
+.PHONY: help venv up test test-deps compose-check screenshots clean distclean
 
 help: ## list the targets
 	@echo "iwlab make targets:"
@@ -42,6 +42,10 @@ test-deps: ## install redis-server, postgresql, chromium, chromium-driver if mis
 
 test: $(VENV)/.installed-test test-deps ## install test needs and run the whole suite (PYTEST_ARGS=...)
 	$(PY) -m pytest -ra $(PYTEST_ARGS)
+
+screenshots: $(VENV)/.installed-test test-deps ## regenerate the README's pictures in docs/ (the browser tests that take them)
+	IWLAB_SCREENSHOTS="$(CURDIR)/docs" $(PY) -m pytest -q tests/e2e/test_browser.py tests/e2e/test_dashboard.py tests/e2e/test_gallery.py \
+		tests/e2e/test_login.py tests/e2e/test_new_form.py tests/e2e/test_workers_page.py
 
 compose-check: venv ## validate docker-compose.yml (no docker engine needed)
 	$(PY) scripts/check_compose.py docker-compose.yml
