@@ -326,6 +326,17 @@ def worker_ls(server: Annotated[str | None, typer.Option(help="API base URL (def
     Console().print(table)
 
 
+@app.command()
+def cancel(
+    experiment_id: Annotated[int, typer.Argument(help="the experiment's id (as `iwlab submit` and the dashboard's URL show it)", min=1)],
+    server: Annotated[str | None, typer.Option(help="API base URL (default IWLAB_API_URL)")] = None,
+) -> None:
+    """Cancel an experiment's queued and running runs (running ones stop at their next write); finished runs keep their results."""
+    exp = api_call("POST", f"/experiments/{experiment_id}/cancel", server)
+    counts = ", ".join(f"{n} {status}" for status, n in sorted(exp["status_counts"].items()) if n)
+    console.print(f"experiment {exp['id']} ({exp['name']}): cancel requested; runs now {counts}", highlight=False)
+
+
 def api_call(method: str, path: str, server: str | None, **kwargs) -> dict:
     """One request to the API; an unreachable server or an error answer is one line and exit 2."""
     base = (server or get_settings().api_url).rstrip("/") + "/api/v1"

@@ -16,7 +16,7 @@ from dash import Input, Output, State, dcc, html
 
 from . import auth, downloads
 from .client import ApiClient
-from .components import actions
+from .components import actions, cancel, liveness, verdict
 from .pages import compare, experiment, experiments, new, presets, run, workers
 
 # Bootswatch Flatly 5.3.8 is vendored in assets/ (MIT, see assets/BOOTSWATCH-LICENSE.txt) rather than
@@ -76,6 +76,7 @@ def create_app(api_url: str, poll_seconds: float = 2.0, token: str | None = None
         [
             dcc.Location(id="url", refresh=False),
             navbar(login),
+            dbc.Container(liveness.slots(), fluid="xl"),
             dbc.Container(id="page", fluid="xl", className="pb-5"),
         ]
     )
@@ -109,6 +110,9 @@ def create_app(api_url: str, poll_seconds: float = 2.0, token: str | None = None
     run.register(app, client)
     compare.register(app, client)
     actions.register(app, client)
+    cancel.register(app, client)
+    liveness.register(app, client)
+    verdict.register(app, client)
     downloads.register(app.server, client)
     app.server.config["IWLAB_API_URL"] = api_url
     if login:

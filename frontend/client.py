@@ -104,6 +104,12 @@ class ApiClient:
     def experiment_metrics(self, experiment_id: int, split: str | None = None, metric: str | None = None, max_points: int | None = None) -> list[dict]:
         return self._request("GET", f"/experiments/{experiment_id}/metrics", params=_params(split=split, metric=metric, max_points=max_points))
 
+    def verdict(self, experiment_id: int) -> dict:
+        return self._request("GET", f"/experiments/{experiment_id}/verdict")
+
+    def cancel_experiment(self, experiment_id: int) -> dict:
+        return self._request("POST", f"/experiments/{experiment_id}/cancel")
+
     def workers(self, limit: int = 50, offset: int = 0) -> dict:
         return self._request("GET", "/workers", params={"limit": limit, "offset": offset})
 
