@@ -104,8 +104,7 @@ def upload(client: ApiClient, encoded: str, filename: str, label_column: str | N
         row = client.upload_dataset(filename, data, label_column or None)
     except ApiError as err:
         return dbc.Alert(f"{filename} was not stored: {error_text(err)}", color="danger", dismissable=True, className="py-2")
-    return dbc.Alert([f"Stored {row['name']} as ", html.Code(f"dataset_id: {row['id']}"), f" ({contents(row)})."],
-                     color="success", dismissable=True, className="py-2")
+    return dbc.Alert(f"Stored {row['name']} as dataset_id: {row['id']} ({contents(row)}).", color="success", dismissable=True, className="py-2")
 
 
 def register(app, client: ApiClient) -> None:
