@@ -14,7 +14,7 @@ import hashlib
 import io
 import os
 import tarfile
-import zipfile
+import zlib
 from collections import Counter, defaultdict
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -112,11 +112,14 @@ def _npz_table(data: bytes, _label: str | None):
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:  # never unpickle an upload
             arrays = {k: npz[k] for k in npz.files}
-    except (ValueError, OSError, zipfile.BadZipFile) as err:
-        raise BadDataset("file", f"not a readable NPZ of plain arrays ({err})") from None
+    except Exception as err:  # numpy and zipfile raise many types on a malformed file; all mean "unreadable"
+        raise BadDataset("file", f"not a readable NPZ of plain arrays ({type(err).__name__}: {err})") from None
     if not arrays:
         raise BadDataset("file", "the NPZ holds no arrays")
-    lengths = {len(a) if a.ndim else 0 for a in arrays.values()}
+    odd = [k for k, a in arrays.items() if not isinstance(a, np.ndarray) or a.ndim == 0]
+    if odd:
+        raise BadDataset("file", f"NPZ member {odd[0]!r} is not an array with one row per example")
+    lengths = {len(a) for a in arrays.values()}
     if len(lengths) != 1:
         raise BadDataset("file", "the NPZ's arrays differ in length: " + ", ".join(f"{k} {a.shape}" for k, a in arrays.items()))
     return list(arrays), lambda name: arrays[name].ravel().tolist(), lengths.pop()
@@ -143,7 +146,7 @@ def _describe_archive(data: bytes) -> dict[str, Any]:
                 parts = PurePosixPath(member.name).parts
                 if member.isfile() and len(parts) in (3, 4) and parts[-3] in SPLITS and parts[-1].lower().endswith(IMAGE_SUFFIXES):
                     counts[parts[-3]][parts[-2]] += 1
-    except (tarfile.TarError, OSError, EOFError) as err:
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as err:
         raise BadDataset("file", f"not a readable .tar.gz ({err})") from None
     classes = sorted({c for split in counts.values() for c in split})
     if "train" not in counts or len(classes) < 2:

@@ -12,9 +12,13 @@ router = APIRouter(tags=["catalog"])
 
 
 @router.get("/catalog")
-def catalog(settings: SettingsDep) -> dict:
+def get_catalog(settings: SettingsDep) -> dict:
+    """The run parameters, and which downloadable data sets are there (`iwlab data download NAME`)."""
+    return catalog() | {"downloaded": downloaded(settings)}
+
+
+def catalog() -> dict:
     return {
-        "downloaded": downloaded(settings),  # whether `iwlab data download NAME` has been done
         "run": RunSpec.model_json_schema(),
         "experiment": ExperimentSpec.model_json_schema(),
         "defaults": ExperimentSpec().model_dump(mode="json"),

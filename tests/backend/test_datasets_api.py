@@ -207,3 +207,13 @@ def test_the_catalog_and_the_gallery_say_whether_cifar_is_downloaded(client, set
     (settings.datasets_dir / "cifar-10-python.tar.gz").write_bytes(b"as iwlab data download leaves it")
     assert client.get("/api/v1/catalog").json()["downloaded"] == {"cifar10": True} and cifar_preset()["needs_met"] is True
     assert all(p["needs_met"] for p in client.get("/api/v1/presets").json() if p["needs"] is None)
+
+
+def test_an_npz_with_a_member_that_is_not_an_array_is_a_422(client):
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("notes.txt", "not an array")  # found by the fuzzer: numpy hands such members back as bytes
+    resp = upload(client, buf.getvalue(), "odd.npz")
+    assert resp.status_code == 422 and "'notes.txt' is not an array" in resp.json()["detail"][0]["msg"], resp.text
