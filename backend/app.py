@@ -5,16 +5,18 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from . import store
-from .api import catalog, experiments, exports, health, presets, runs, users, workers
+from .api import catalog, datasets, experiments, exports, health, presets, runs, users, workers
 from .api.access_log import AccessLog
 from .api.deps import current_user
+from .api.errors import validation_error
 from .api.limits import BodyLimit
-from .api.ratelimit import RateLimit
+from .api.ratelimit import RateLimiter
 from .lifecycle import Conflict
 from .logs import configure
 from .maintenance import MaintenanceLoop
@@ -45,15 +47,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.rate_limiter = RateLimiter(settings)  # applied after authentication (api/deps.py)
     api = APIRouter(prefix=PREFIX)
     api.include_router(health.router)  # the one route open without a token (probes, load balancers)
-    for module in (catalog, presets, experiments, runs, exports, users, workers):
+    for module in (catalog, presets, experiments, runs, exports, users, workers, datasets):
         api.include_router(module.router, dependencies=[Depends(current_user)])
     app.include_router(api)
-    # the last added runs first: log every answer, then refuse floods, then oversized bodies
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst)
+    # the last added runs first: log every answer, then refuse oversized bodies
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, exempt=(datasets.UPLOAD_PATH,))
     app.add_middleware(AccessLog)
+
+    app.add_exception_handler(RequestValidationError, validation_error)
 
     @app.exception_handler(store.NotFound)
     async def not_found(_request: Request, exc: store.NotFound) -> JSONResponse:

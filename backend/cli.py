@@ -90,20 +90,26 @@ def run(
 
 @app.command()
 def report(
-    preset: Annotated[str, typer.Option(help="the preset to reproduce (see `iwlab presets`)")],
-    quick: Annotated[bool, typer.Option(help="the quick variant")] = False,
+    spec_file: Annotated[Path | None, typer.Argument(help="experiment spec (YAML) to train and report on")] = None,
+    preset: Annotated[str | None, typer.Option(help="report on a preset instead (see `iwlab presets`)")] = None,
+    quick: Annotated[bool, typer.Option(help="the preset's quick variant")] = False,
     out: Annotated[Path, typer.Option(help="folder for the figures, report.md and the CSVs")] = Path("report"),
     device: Annotated[str | None, typer.Option(help="auto | cpu | cuda (default IWLAB_DEVICE)")] = None,
 ) -> None:
-    """Run a preset and write its paper-style figures and a measured-vs-expected summary."""
+    """Train a spec (or a preset) and write its figures with 95% intervals, paired comparisons between
+    weights and, for a preset, its measured-vs-expected table."""
     from frontend.report import write_report
     from worker.engine.outcome import evaluate
 
-    chosen = resolve_preset(preset)
-    spec = chosen.spec(quick)
+    if (spec_file is None) == (preset is None):
+        raise fail("give a spec file or --preset NAME (not both)")
+    chosen = resolve_preset(preset) if preset else None
+    spec = chosen.spec(quick) if chosen else load_spec(spec_file)
     outcome, seconds = train_in_process(spec, out, device)
-    show_checks(chosen, outcome)
-    console.print(f"wrote {write_report(chosen, spec, outcome, evaluate(chosen.expected, outcome), out, seconds)}")
+    results = evaluate(chosen.expected, outcome) if chosen else []
+    if chosen:
+        show_checks(chosen, outcome)
+    console.print(f"wrote {write_report(spec, outcome, out, seconds, chosen, results)}")
 
 
 def train_in_process(spec: ExperimentSpec, out: Path, device: str | None, engine: str = "auto", jobs: int = 0):
@@ -320,6 +326,17 @@ def worker_ls(server: Annotated[str | None, typer.Option(help="API base URL (def
     Console().print(table)
 
 
+@app.command()
+def cancel(
+    experiment_id: Annotated[int, typer.Argument(help="the experiment's id (as `iwlab submit` and the dashboard's URL show it)", min=1)],
+    server: Annotated[str | None, typer.Option(help="API base URL (default IWLAB_API_URL)")] = None,
+) -> None:
+    """Cancel an experiment's queued and running runs (running ones stop at their next write); finished runs keep their results."""
+    exp = api_call("POST", f"/experiments/{experiment_id}/cancel", server)
+    counts = ", ".join(f"{n} {status}" for status, n in sorted(exp["status_counts"].items()) if n)
+    console.print(f"experiment {exp['id']} ({exp['name']}): cancel requested; runs now {counts}", highlight=False)
+
+
 def api_call(method: str, path: str, server: str | None, **kwargs) -> dict:
     """One request to the API; an unreachable server or an error answer is one line and exit 2."""
     base = (server or get_settings().api_url).rstrip("/") + "/api/v1"
@@ -339,9 +356,14 @@ def up(
     dashboard_port: Annotated[int | None, typer.Option()] = None,
 ) -> None:
     """Start the embedded stack: API, dashboard and one worker (SQLite + filesystem queue in IWLAB_HOME)."""
+    from .stack import Stack, Stopped, port_in_use, raise_on_signals
+
     settings = get_settings()
     host = host or settings.host
     api_port, dashboard_port = api_port or settings.api_port, dashboard_port or settings.dashboard_port
+    for what, port in (("API", api_port), ("dashboard", dashboard_port)):
+        if port_in_use(host, port):
+            raise fail(f"port {port} ({what}) on {host} is in use: stop what holds it (another `iwlab up`?) or pass --{what.lower()}-port")
     settings.home.mkdir(parents=True, exist_ok=True)
     env = os.environ | {"IWLAB_HOME": str(settings.home.resolve()), "IWLAB_API_URL": f"http://127.0.0.1:{api_port}"}
     logs = settings.home / "logs"
@@ -352,40 +374,37 @@ def up(
         "worker": exe + ["worker"],
         "dashboard": exe + ["dashboard", "--host", host, "--port", str(dashboard_port)],
     }
-    procs = {}
-    for name, cmd in commands.items():
-        with open(logs / f"{name}.log", "ab") as log:  # the child keeps its own copy of the descriptor
-            procs[name] = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
-        if name == "api":
-            wait_until_up(f"http://127.0.0.1:{api_port}/api/v1/health", procs[name], logs / "api.log")
-    console.print(f"iwlab is up (state in {settings.home.resolve()}, logs in {logs.resolve()})")
-    typer.echo(f"dashboard: http://{host}:{dashboard_port}/")
-    typer.echo(f"API:       http://{host}:{api_port}/api/v1/docs")
-    console.print("Ctrl-C stops everything.")
+    stack = Stack(env, logs)
+    raise_on_signals()
+    code = 0
     try:
-        while all(p.poll() is None for p in procs.values()):
-            time.sleep(1)
-        dead = [n for n, p in procs.items() if p.poll() is not None]
-        console.print(f"[red]{', '.join(dead)} stopped; see {logs.resolve()}[/red]")
-    except KeyboardInterrupt:
+        for name, cmd in commands.items():
+            proc = stack.start(name, cmd)
+            if name == "api":
+                wait_until_up(f"http://127.0.0.1:{api_port}/api/v1/health", proc, logs / "api.log")
+        console.print(f"iwlab is up (state in {settings.home.resolve()}, logs in {logs.resolve()})")
+        typer.echo(f"dashboard: http://{host}:{dashboard_port}/")
+        typer.echo(f"API:       http://{host}:{api_port}/api/v1/docs")
+        console.print("Ctrl-C (or SIGTERM) stops everything.")
+        code = stack.watch(lambda msg: console.print(msg, style="yellow", highlight=False, markup=False))
+    except Stopped:
         pass
     finally:
-        for p in procs.values():
-            p.send_signal(signal.SIGTERM)
-        for p in procs.values():
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the shutdown short
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stack.stop()
+    if code:
+        raise typer.Exit(code)
 
 
 def wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    """Until `proc` answers at `url`; only its own answer counts, so it must still be running."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise fail(f"the API exited at start-up; see {log}")
+            raise fail(f"the API exited at start-up (code {proc.returncode}); see {log}")
         try:
-            if httpx.get(url, timeout=2).status_code == 200:
+            if httpx.get(url, timeout=2).status_code == 200 and proc.poll() is None:
                 return
         except httpx.HTTPError:
             pass
@@ -456,6 +475,97 @@ def token_revoke(token_id: Annotated[int, typer.Argument(help="the id `token cre
     except ValueError as err:
         raise fail(str(err)) from None
     console.print(f"token {token_id} revoked")
+
+
+# --- datasets -------------------------------------------------------------------------------------
+
+data_app = typer.Typer(help="The lab's datasets: upload, list, delete; download CIFAR-10.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+Server = Annotated[str | None, typer.Option(help="API base URL (default IWLAB_API_URL)")]
+
+
+@data_app.command("add")
+def data_add(
+    file: Annotated[Path, typer.Argument(help="a CSV, Parquet or NPZ table, or a .tar.gz of <split>/<class>/*.jpg")],
+    name: Annotated[str | None, typer.Option(help="the name it is listed by (default: the file's name)")] = None,
+    label_column: Annotated[str | None, typer.Option(help="a table's label column, for its class counts")] = None,
+    server: Server = None,
+) -> None:
+    """Upload a file to the lab's dataset store; a spec then names it by the printed id (dataset_id)."""
+    try:
+        data = file.read_bytes()
+    except OSError as err:
+        raise fail(f"cannot read {file}: {err.strerror}") from None
+    params = {"name": name or file.name} | ({"label_column": label_column} if label_column else {})
+    row = api_call("POST", "/datasets", server, content=data, params=params)
+    console.print(f"dataset {row['id']}: {row['name']} ({row['kind']}, {row['size']} bytes, sha256 {row['sha256'][:12]}); "
+                  f"use it with dataset_id: {row['id']}", highlight=False)
+
+
+@data_app.command("ls")
+def data_ls(server: Server = None) -> None:
+    """List the lab's datasets: uploads (rows, columns, classes) and registered worker folders."""
+    table = Table("id", "name", "kind", "size", "contents", "owner")
+    for d in api_call("GET", "/datasets", server):
+        table.add_row(str(d["id"]), d["name"], d["kind"], "" if d["size"] is None else f"{d['size']:,}", _contents(d), str(d["owner_id"] or ""))
+    Console().print(table)
+
+
+def _contents(d: dict) -> str:
+    s = d["summary"]
+    if d["kind"] == "location":
+        return d["path"]
+    if d["kind"] == "images":
+        return f"{len(s['classes'])} classes; " + ", ".join(f"{split} {sum(c.values())}" for split, c in s["images"].items())
+    if s.get("rows") is None:
+        return s.get("missing", "")
+    classes = f"; classes {s['class_counts']}" if s.get("class_counts") else f"; {s['missing']}" if s.get("missing") else ""
+    return f"{s['rows']} rows x {len(s['columns'])} columns{classes}"
+
+
+@data_app.command("rm")
+def data_rm(dataset_id: Annotated[int, typer.Argument(help="the id `iwlab data ls` shows")], server: Server = None) -> None:
+    """Delete a dataset (its owner or an admin)."""
+    base = (server or get_settings().api_url).rstrip("/") + "/api/v1"
+    try:
+        resp = httpx.delete(f"{base}/datasets/{dataset_id}", headers=auth_headers(), timeout=30)
+    except httpx.HTTPError as err:
+        raise fail(f"cannot reach {base}: {err}") from None
+    if resp.status_code >= 400:
+        raise fail(f"DELETE /datasets/{dataset_id}: {resp.status_code} {resp.text[:300]}")
+    console.print(f"dataset {dataset_id} deleted")
+
+
+@data_app.command("register")
+def data_register(
+    name: Annotated[str, typer.Argument(help="the name members put in data_path")],
+    path: Annotated[str, typer.Argument(help="the folder (or archive) on every worker")],
+    server: Server = None,
+) -> None:
+    """Admins: name a folder on the workers, the only kind of data_path a lab server accepts."""
+    row = api_call("POST", "/datasets/locations", server, json={"name": name, "path": path})
+    console.print(f"location {row['id']}: data_path: {row['name']} reads {row['path']} on the workers", highlight=False)
+
+
+@data_app.command("download")
+def data_download(
+    name: Annotated[str, typer.Argument(help="cifar10")],
+    to: Annotated[Path | None, typer.Option(help="the data folder (default IWLAB_DATASETS)")] = None,
+    url: Annotated[str | None, typer.Option(help="a mirror of the official archive (its checksum is still checked)")] = None,
+    md5: Annotated[str | None, typer.Option(hidden=True, help="expected MD5 (tests serve a small archive)")] = None,
+) -> None:
+    """Download an official data set into the data folder: checksum verified, resumable."""
+    from .download import SOURCES, DownloadError, download
+
+    if name not in SOURCES:
+        raise fail(f"unknown data set {name!r}: choose from {', '.join(SOURCES)}")
+    official_url, filename, official_md5 = SOURCES[name]
+    dest = (to or get_settings().datasets_dir) / filename
+    try:
+        fetched = download(url or official_url, dest, md5 or official_md5, console)
+    except (DownloadError, OSError) as err:
+        raise fail(str(err)) from None
+    console.print(f"{dest} {'downloaded' if fetched else 'is there already'}, checksum verified", highlight=False)
 
 
 if __name__ == "__main__":

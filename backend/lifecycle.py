@@ -1,12 +1,16 @@
 """Run state transitions: queued -> running -> succeeded | failed | cancelled.
 
-Every transition is one conditional UPDATE (`... WHERE status = ? AND attempts = ?`) rather than a
+Every transition is one conditional UPDATE (`... WHERE status = ? AND attempt = ?`) rather than a
 read-modify-write, for two reasons:
 - concurrency: two workers, a worker and the API, or two API replicas can race on a run; the
   condition makes exactly one of them win, on Postgres and on SQLite alike (a SQLite transaction
   that reads first and writes later fails instead of waiting when another process wrote meanwhile);
-- fencing: `attempts` counts claims. A worker writes only while the run still carries the attempt
-  number it claimed, so a worker that was presumed dead (and replaced) cannot overwrite its successor.
+- fencing: `attempt` numbers the claims and only ever grows (a retry resets `attempts`, the count
+  that `max_attempts` limits, but not `attempt`). A worker writes only while the run still carries
+  the attempt number it claimed, so a worker that was presumed dead (and replaced, perhaps after a
+  cancel and a retry) cannot overwrite its successor.
+
+Liveness is judged on one clock, the database's (`db_now`): a worker's clock may be off by minutes.
 
 Each transition also appends a `run_events` row in the same transaction (`_move`), so the history
 can never disagree with the run: the UPDATE that loses a race writes no event either.
@@ -19,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, cast, delete, func, insert, literal, select, update
+from sqlalchemy import ColumnElement, String, case, cast, delete, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from . import store
@@ -39,6 +43,18 @@ def aware(t: datetime | None) -> datetime | None:
     return t.replace(tzinfo=UTC) if t is not None and t.tzinfo is None else t  # SQLite drops the zone
 
 
+def db_now(session: Session) -> datetime:
+    """The database's time, for every heartbeat and for judging one: workers and API replicas on
+    other machines share the database, not a clock. SQLite is embedded, so its clock is this
+    machine's. Read once per transaction (Postgres' now() is the transaction's start anyway)."""
+    if "db_now" not in session.info:
+        if session.get_bind().dialect.name == "postgresql":
+            session.info["db_now"] = session.scalar(select(func.now()))
+        else:
+            session.info["db_now"] = utcnow()
+    return session.info["db_now"]
+
+
 def _set(session: Session, run_id: int, where: dict[str, Any], *extra: Any, **values: Any) -> bool:
     """UPDATE runs SET values WHERE id = run_id AND every `where` column equals its value (AND extra)."""
     conditions = [Run.id == run_id, *extra] + [getattr(Run, k) == v for k, v in where.items()]
@@ -54,9 +70,10 @@ def _move(session: Session, run_id: int, where: dict[str, Any], event: str, *ext
         return False
     status = values.get("status", where.get("status"))
     detail = detail if isinstance(detail, ColumnElement) else literal(detail, RunEvent.detail.type)
+    attempt = case((Run.worker.is_(None), None), else_=func.nullif(Run.attempt, 0))  # no worker involved (queued, retried): none
     session.execute(insert(RunEvent).from_select(
         ["run_id", "at", "event", "status", "attempt", "worker", "detail"],
-        select(Run.id, literal(utcnow(), RunEvent.at.type), literal(event), literal(status), func.nullif(Run.attempts, 0), Run.worker, detail)
+        select(Run.id, literal(db_now(session), RunEvent.at.type), literal(event), literal(status), attempt, Run.worker, detail)
         .where(Run.id == run_id),
     ))
     return True
@@ -94,10 +111,10 @@ def claim(settings: Settings, run_id: int, worker: str) -> tuple[Claim | None, s
     for _ in range(10):  # retried only when another process changed the row between read and write
         with session_scope(url) as s:
             run = store.get_run(s, run_id)
-            status, attempts, cancel = run.status, run.attempts, run.cancel_requested
+            status, attempts, attempt, cancel = run.status, run.attempts, run.attempt, run.cancel_requested
             heartbeat, last_worker, params = aware(run.heartbeat_at), run.worker, run.params
-        now = utcnow()
-        was = {"status": status, "attempts": attempts}
+            now = db_now(s)
+        was = {"status": status, "attempt": attempt}
         if status in TERMINAL:
             return None, f"run is {status}"
         if status == "running" and heartbeat and now - heartbeat < timedelta(seconds=settings.dead_after_seconds):
@@ -112,10 +129,10 @@ def claim(settings: Settings, run_id: int, worker: str) -> tuple[Claim | None, s
                 if _move(s, run_id, was, "failed", status="failed", finished_at=now, error=error, detail=error_summary(error)):
                     return None, "run failed: too many attempts"
                 continue
-            if _move(s, run_id, was, "claimed", status="running", attempts=attempts + 1, worker=worker, heartbeat_at=now,
+            if _move(s, run_id, was, "claimed", status="running", attempts=attempts + 1, attempt=attempt + 1, worker=worker, heartbeat_at=now,
                      started_at=func.coalesce(Run.started_at, now), finished_at=None, error=None, detail=_resumed_from(run_id)):
                 checkpoint = s.get(Checkpoint, run_id)
-                return Claim(attempts + 1, params, checkpoint.data if checkpoint else None), "claimed"
+                return Claim(attempt + 1, params, checkpoint.data if checkpoint else None), "claimed"
     return None, "run kept changing under the claim"
 
 
@@ -128,31 +145,64 @@ def gave_up(attempts: int, worker: str | None, heartbeat: datetime | None) -> st
 def beat(settings: Settings, run_id: int, attempt: int) -> bool:
     """Refresh the heartbeat of the attempt this worker holds; False once another attempt owns the run."""
     with session_scope(settings.db_url) as s:
-        return _set(s, run_id, {"status": "running", "attempts": attempt}, heartbeat_at=utcnow())
+        return _set(s, run_id, {"status": "running", "attempt": attempt}, heartbeat_at=db_now(s))
 
 
 def record_environment(settings: Settings, run_id: int, attempt: int, environment: dict[str, Any]) -> bool:
     """Note where this attempt trains (a resumed run shows its last worker's)."""
     with session_scope(settings.db_url) as s:
-        return _set(s, run_id, {"status": "running", "attempts": attempt}, environment=environment)
+        return _set(s, run_id, {"status": "running", "attempt": attempt}, environment=environment)
+
+
+def save_grid(settings: Settings, run_id: int, attempt: int, xs: list[float], ys: list[float], points) -> bool:
+    """The window a 2-D run's frames are drawn on, written only while this attempt holds the run."""
+    with session_scope(settings.db_url) as s:
+        if not _set(s, run_id, {"status": "running", "attempt": attempt}, heartbeat_at=db_now(s)):
+            return False
+        store.save_grid(s, run_id, xs, ys, points)
+        return True
 
 
 def flush(settings: Settings, run_id: int, attempt: int, records: list, checkpoint: tuple[int, bytes] | None) -> str:
-    """One transaction per flush: heartbeat, epoch rows, optional checkpoint. Returns "ok",
-    "cancel" (stop now, keep the epochs) or "lost" (another attempt owns the run: write nothing)."""
+    """One transaction per flush: heartbeat and epoch rows; then the optional checkpoint in a
+    transaction of its own, so a checkpoint that cannot be written (a full disk: it is the largest
+    row by far) never holds back the epochs. Returns "ok", "cancel" (stop now, keep the epochs) or
+    "lost" (another attempt owns the run: write nothing)."""
     with session_scope(settings.db_url) as s:
-        if not _set(s, run_id, {"status": "running", "attempts": attempt}, heartbeat_at=utcnow()):
+        if not _set(s, run_id, {"status": "running", "attempt": attempt}, heartbeat_at=db_now(s)):
             return "lost"  # nothing was written
         store.record_epochs(s, run_id, records)
-        if checkpoint is not None:
-            s.merge(Checkpoint(run_id=run_id, epoch=checkpoint[0], data=checkpoint[1], saved_at=utcnow()))
-        return "cancel" if s.scalar(select(Run.cancel_requested).where(Run.id == run_id)) else "ok"
+        verdict = "cancel" if s.scalar(select(Run.cancel_requested).where(Run.id == run_id)) else "ok"
+    if checkpoint is not None:
+        save_checkpoint(settings, run_id, attempt, *checkpoint)
+    return verdict
+
+
+def save_checkpoint(settings: Settings, run_id: int, attempt: int, epoch: int, data: bytes) -> bool:
+    """Store the attempt's latest checkpoint; a failure is logged with its real error and skipped
+    (the run goes on; a resume starts from the previous checkpoint, or from scratch)."""
+    try:
+        with session_scope(settings.db_url) as s:
+            if not _set(s, run_id, {"status": "running", "attempt": attempt}, heartbeat_at=db_now(s)):
+                return False
+            s.merge(Checkpoint(run_id=run_id, epoch=epoch, data=data, saved_at=db_now(s)))
+        return True
+    except Exception as exc:
+        log.warning("run %s: checkpoint of epoch %s not saved (%s); its epochs are saved, training goes on", run_id, epoch,
+                    first_line(exc), extra={"run_id": run_id, "attempt": attempt, "event": "checkpoint_failed"})
+        return False
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception's type and the first line of its message: the real error, for a log line."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0] if lines else ''}"
 
 
 def finish(settings: Settings, run_id: int, attempt: int, status: str, error: str | None = None) -> bool:
     """End an attempt; the checkpoint has served its purpose (retry starts afresh)."""
     with session_scope(settings.db_url) as s:
-        if not _move(s, run_id, {"status": "running", "attempts": attempt}, status, status=status, error=error, finished_at=utcnow(),
+        if not _move(s, run_id, {"status": "running", "attempt": attempt}, status, status=status, error=error, finished_at=db_now(s),
                      detail=error_summary(error)):
             return False
         s.execute(delete(Checkpoint).where(Checkpoint.run_id == run_id))
@@ -165,7 +215,7 @@ def finish(settings: Settings, run_id: int, attempt: int, status: str, error: st
 def cancel(session: Session, run_id: int, by: str | None = None) -> Run:
     """Queued: cancelled at once (a delivery that comes later is dropped by `claim`).
     Running: flagged; the worker sees the flag at its next flush and stops, keeping its epochs."""
-    now, who = utcnow(), f"by {by}" if by else None
+    now, who = db_now(session), f"by {by}" if by else None
     if not _move(session, run_id, {"status": "queued"}, "cancelled", status="cancelled", finished_at=now, detail=who):
         # only the first request is an event: a second one finds the flag already set
         _move(session, run_id, {"status": "running", "cancel_requested": False}, "cancel_requested", cancel_requested=True, detail=who)
@@ -179,7 +229,9 @@ def cancel(session: Session, run_id: int, by: str | None = None) -> Run:
 def retry(session: Session, run_id: int, by: str | None = None) -> Run:
     """A new attempt of the same spec, in the same row: its epochs, frames and checkpoint are
     deleted and it is queued again (the outbox sends it). The row, its id and URLs stay stable;
-    its history keeps the attempts before the retry."""
+    its history keeps the attempts before the retry. `attempts` starts again from 0 (the retry has
+    `max_attempts` of its own); the fence `attempt` does not, so a worker still holding an attempt
+    from before the retry finds every write refused."""
     fresh = dict(status="queued", epochs_done=0, error=None, worker=None, started_at=None, finished_at=None,
                  attempts=0, heartbeat_at=None, cancel_requested=False, dispatched_at=None)
     who = f"by {by}" if by else None
@@ -194,30 +246,36 @@ def retry(session: Session, run_id: int, by: str | None = None) -> Run:
     return run
 
 
-def reap_dead(settings: Settings) -> dict[str, int]:
+def reap_dead(settings: Settings, reachable_since: datetime | None = None) -> dict[str, int]:
     """Runs whose heartbeat stopped lost their worker (kill -9, OOM, machine gone): put them back in
-    the outbox to resume from their checkpoint, or end them as failed after `max_attempts`."""
-    cutoff = utcnow() - timedelta(seconds=settings.dead_after_seconds)
+    the outbox to resume from their checkpoint, or end them as failed after `max_attempts`.
+
+    `reachable_since`: when the caller last found the database back after an outage (database
+    time). Until the database has been reachable for a whole `dead_after_seconds` since then, no
+    run is judged: its worker could not beat while the database was away either."""
     counts = {"requeued": 0, "failed": 0, "cancelled": 0}
     with session_scope(settings.db_url) as s:
+        cutoff = db_now(s) - timedelta(seconds=settings.dead_after_seconds)
+        if reachable_since is not None and reachable_since > cutoff:
+            return counts
         dead = s.execute(
-            select(Run.id, Run.attempts, Run.worker, Run.heartbeat_at, Run.cancel_requested)
+            select(Run.id, Run.attempts, Run.attempt, Run.worker, Run.heartbeat_at, Run.cancel_requested)
             .where(Run.status == "running", Run.heartbeat_at < cutoff)
         ).all()
-    for run_id, attempts, worker, heartbeat, cancel in dead:
+    for run_id, attempts, attempt, worker, heartbeat, cancel in dead:
         # still the same attempt, still silent: a heartbeat that arrived since the select keeps the run
-        was, silent = {"status": "running", "attempts": attempts}, Run.heartbeat_at < cutoff
+        was, silent = {"status": "running", "attempt": attempt}, Run.heartbeat_at < cutoff
         with session_scope(settings.db_url) as s:
-            lost = f"worker {worker} stopped sending heartbeats"
+            lost, now = f"worker {worker} stopped sending heartbeats", db_now(s)
             if cancel:
-                outcome = "cancelled", _move(s, run_id, was, "cancelled", silent, status="cancelled", finished_at=utcnow(), detail=lost)
+                outcome = "cancelled", _move(s, run_id, was, "cancelled", silent, status="cancelled", finished_at=now, detail=lost)
             elif attempts >= settings.max_attempts:
                 error = gave_up(attempts, worker, aware(heartbeat))
-                outcome = "failed", _move(s, run_id, was, "failed", silent, status="failed", finished_at=utcnow(), error=error, detail=error_summary(error))
+                outcome = "failed", _move(s, run_id, was, "failed", silent, status="failed", finished_at=now, error=error, detail=error_summary(error))
             else:
                 outcome = "requeued", _move(s, run_id, was, "requeued", silent, status="queued", dispatched_at=None, detail=lost)
         if outcome[1]:
             counts[outcome[0]] += 1
             log.warning("run %s: its worker stopped sending heartbeats", outcome[0],
-                        extra={"run_id": run_id, "attempt": attempts, "worker": worker, "event": outcome[0]})
+                        extra={"run_id": run_id, "attempt": attempt, "worker": worker, "event": outcome[0]})
     return counts

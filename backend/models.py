@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .db import Base
@@ -43,6 +43,7 @@ class ApiToken(Base):
 
 class Experiment(Base):
     __tablename__ = "experiments"
+    __table_args__ = (UniqueConstraint("owner_id", "idempotency_key", name="uq_experiments_owner_id_idempotency_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -50,6 +51,8 @@ class Experiment(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # who may cancel or retry it (besides admins); NULL for experiments from before accounts
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", name="fk_experiments_owner_id_users"), default=None, index=True)
+    # the client's `Idempotency-Key` of the POST that made it: a retry with the same key gets it back
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), default=None)
     runs: Mapped[list[Run]] = relationship(back_populates="experiment", order_by="Run.index", cascade="all, delete-orphan")
     tag_rows: Mapped[list[ExperimentTag]] = relationship(order_by="ExperimentTag.tag", cascade="all, delete-orphan")
 
@@ -86,7 +89,10 @@ class Run(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     # lifecycle: see worker/tasks.py (claim, heartbeat, cancel) and backend/maintenance.py (outbox, dead runs)
-    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # claims by a worker; fences stale ones
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # claims by a worker since the last retry
+    # the fence: the number of the latest claim, never reset (a retry keeps it), so a worker presumed
+    # dead before a retry cannot write over the attempt that followed it
+    attempt: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # outbox: NULL until the broker accepted the run's message; the dispatcher re-sends what is NULL
@@ -174,3 +180,32 @@ class Worker(Base):
     heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     stopped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     drain_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class Dataset(Base):
+    """A data set the lab's specs may name by id (backend/datasets.py): an uploaded file (a table or
+    an image archive, its bytes in `dataset_blobs`), or a folder on the workers that an admin
+    registered by name (`kind` "location", `path` set), the only paths a member may train on."""
+
+    __tablename__ = "datasets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # table | images | location
+    format: Mapped[str | None] = mapped_column(String(16), default=None)  # csv | parquet | npz | tar.gz
+    sha256: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+    size: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    path: Mapped[str | None] = mapped_column(Text, default=None)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # rows, columns, class counts, or why they are missing
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", name="fk_datasets_owner_id_users"), default=None, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DatasetBlob(Base):
+    """An uploaded file's bytes, keyed by their SHA-256 (one copy however often it is uploaded). In the
+    database, like checkpoints, so a worker on any machine can read it: the lab shares a database."""
+
+    __tablename__ = "dataset_blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

@@ -5,6 +5,10 @@ submission (fast path) and the maintenance loop calls it every few seconds (the 
 what the broker never got, e.g. while Redis was down). Sending and stamping are two steps, so a
 crash between them sends a run twice; that is harmless, because the worker's claim drops a
 delivery for a run that is already running or finished (backend/lifecycle.py).
+
+A broker can also lose a message it accepted (Redis without persistence, restarted). So a run
+that is still queued `IWLAB_RESEND_AFTER_SECONDS` after it was sent is sent again, and again each
+such interval while it waits: a long backlog gets a spare copy per interval, which its claim drops.
 """
 
 from __future__ import annotations
@@ -13,10 +17,13 @@ import logging
 import threading
 import time
 
-from sqlalchemy import select, update
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
 
 from .db import session_scope
-from .models import Run, utcnow
+from .lifecycle import db_now
+from .models import Run
 from .queue import queue_for, send
 from .settings import Settings
 from .workers import live_gpu_worker
@@ -40,18 +47,21 @@ def dispatch_pending(settings: Settings, run_ids: list[int] | None = None, fast_
     unsent. (API replicas do not share the reservations; a run sent twice is dropped by the claim.)"""
     if fast_path and time.monotonic() < _broker_down_until:
         return 0  # the broker just failed: answer the submission now, the loop sends it later
-    if run_ids is None:
-        with session_scope(settings.db_url) as s:
-            run_ids = list(s.scalars(unsent().with_only_columns(Run.id)))
+    with session_scope(settings.db_url) as s:
+        lost_before = db_now(s) - timedelta(seconds=settings.resend_after_seconds)
+        if run_ids is None:
+            run_ids = list(s.scalars(unsent(lost_before).with_only_columns(Run.id)))
     reserved = _reserve(run_ids)
     try:
-        return _send_and_stamp(settings, reserved) if reserved else 0
+        return _send_and_stamp(settings, reserved, lost_before) if reserved else 0
     finally:
         _release(reserved)
 
 
-def unsent():
-    return select(Run.id, Run.params).where(Run.dispatched_at.is_(None), Run.status == "queued").order_by(Run.id).limit(BATCH)
+def unsent(lost_before: datetime):
+    """Queued runs never sent, or sent before `lost_before` and still not claimed."""
+    waiting = or_(Run.dispatched_at.is_(None), Run.dispatched_at < lost_before)
+    return select(Run.id, Run.params, Run.dispatched_at).where(waiting, Run.status == "queued").order_by(Run.id).limit(BATCH)
 
 
 def _reserve(run_ids: list[int]) -> list[int]:
@@ -66,13 +76,13 @@ def _release(run_ids: list[int]) -> None:
         _in_flight.difference_update(run_ids)
 
 
-def _send_and_stamp(settings: Settings, reserved: list[int]) -> int:
+def _send_and_stamp(settings: Settings, reserved: list[int], lost_before: datetime) -> int:
     global _broker_down_until
     with session_scope(settings.db_url) as s:
-        pending = s.execute(unsent().where(Run.id.in_(reserved))).all()  # still unsent, now that they are ours
+        pending = s.execute(unsent(lost_before).where(Run.id.in_(reserved))).all()  # still unsent, now that they are ours
         gpu = bool(pending) and live_gpu_worker(s, settings)
     sent: list[int] = []
-    for run_id, params in pending:
+    for run_id, params, dispatched_at in pending:
         try:
             send(settings, run_id, queue_for(params, gpu))
         except Exception as exc:  # noqa: BLE001 broker down or unreachable: keep the rest for later
@@ -80,7 +90,10 @@ def _send_and_stamp(settings: Settings, reserved: list[int]) -> int:
             log.warning("broker refused run %s (%s); %d runs wait in the outbox", run_id, exc, len(pending) - len(sent))
             break
         sent.append(run_id)
+        if dispatched_at is not None:
+            log.warning("run %s sent again: still queued %.0f s after it was sent (lost by the broker?)", run_id,
+                        settings.resend_after_seconds, extra={"run_id": run_id, "event": "resent"})
     if sent:
         with session_scope(settings.db_url) as s:
-            s.execute(update(Run).where(Run.id.in_(sent)).values(dispatched_at=utcnow()))
+            s.execute(update(Run).where(Run.id.in_(sent)).values(dispatched_at=db_now(s)))
     return len(sent)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import re
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from worker.engine.spec import ExperimentSpec
 
@@ -38,18 +38,11 @@ Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS, description=f"at most {MA
 
 
 class ExperimentCreate(ExperimentSpec):
-    """The spec as the API accepts it: also what a database column can hold (Postgres text refuses
-    NUL characters, which would otherwise surface as a 500). `tags` are stored beside the spec,
-    not in it: they describe the experiment, not how to train it, and can change later."""
+    """The spec as the API accepts it (strict, plain text only: see `worker.engine.spec`). `tags`
+    are stored beside the spec, not in it: they describe the experiment, not how to train it, and
+    can change later."""
 
     tags: Tags = []
-
-    @field_validator("name")
-    @classmethod
-    def _printable(cls, name: str) -> str:
-        if any(ord(c) < 32 for c in name):
-            raise ValueError("must not contain control characters")
-        return name
 
 
 class Public(BaseModel):

@@ -34,9 +34,10 @@ class NotFound(LookupError):
     pass
 
 
-def create_experiment(session: Session, spec: ExperimentSpec, owner_id: int | None = None, tags: Sequence[str] = ()) -> Experiment:
+def create_experiment(session: Session, spec: ExperimentSpec, owner_id: int | None = None, tags: Sequence[str] = (),
+                      idempotency_key: str | None = None) -> Experiment:
     runs = spec.runs()
-    exp = Experiment(name=spec.name, spec=spec.model_dump(mode="json", exclude={"tags"}), owner_id=owner_id)
+    exp = Experiment(name=spec.name, spec=spec.model_dump(mode="json", exclude={"tags"}), owner_id=owner_id, idempotency_key=idempotency_key)
     exp.runs = [Run(index=i, params=r.model_dump(mode="json"), epochs=r.epochs) for i, r in enumerate(runs)]
     exp.tag_rows = [ExperimentTag(tag=t) for t in sorted(tags)]  # in the order they are read back
     session.add(exp)
@@ -164,7 +165,8 @@ def record_epochs(session: Session, run_id: int, records: Sequence[EpochRecord])
         if math.isfinite(value)  # undefined (e.g. no boundary crossing yet) is a missing row, not NaN
     ]
     _upsert(session, Metric.__table__, rows, ["run_id", "epoch", "split", "name"], ["value"])
-    frames = [{"run_id": run_id, "epoch": r.epoch, "data": encode_frame(r.boundary)} for r in records if r.boundary is not None]
+    frames = [{"run_id": run_id, "epoch": r.epoch, "data": encode_frame(r.boundary)} for r in records
+              if r.boundary is not None and np.isfinite(r.boundary).all()]  # a diverged model's frame is undefined too
     _upsert(session, BoundaryFrame.__table__, frames, ["run_id", "epoch"], ["data"])
     run = get_run(session, run_id)
     run.epochs_done = max(run.epochs_done, max(r.epoch for r in records))

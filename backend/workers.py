@@ -12,15 +12,15 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from . import store
-from .lifecycle import aware
-from .models import Run, Worker, utcnow
+from .lifecycle import aware, db_now
+from .models import Run, Worker
 from .settings import Settings
 
 
 def beat(session: Session, name: str, host: str, pid: int, queues: list[str], gpu: str | None) -> bool:
     """Insert or refresh the worker's row; returns whether a drain was requested."""
     worker = session.get(Worker, name)
-    now = utcnow()
+    now = db_now(session)  # the database's clock, not the worker's: see lifecycle.db_now
     if worker is None:
         worker = Worker(name=name, host=host, pid=pid, queues=queues, gpu=gpu, started_at=now)
         session.add(worker)
@@ -30,7 +30,7 @@ def beat(session: Session, name: str, host: str, pid: int, queues: list[str], gp
 
 
 def goodbye(session: Session, name: str) -> None:
-    session.execute(update(Worker).where(Worker.name == name).values(stopped_at=utcnow()))
+    session.execute(update(Worker).where(Worker.name == name).values(stopped_at=db_now(session)))
 
 
 FORGET_AFTER = timedelta(days=1)  # a dead or stopped worker stays listed this long, then its row goes
@@ -38,7 +38,7 @@ FORGET_AFTER = timedelta(days=1)  # a dead or stopped worker stays listed this l
 
 def forget_gone(session: Session) -> int:
     """Delete the rows of workers silent for longer than FORGET_AFTER (each restart is a new row)."""
-    return session.execute(delete(Worker).where(Worker.heartbeat_at < utcnow() - FORGET_AFTER)).rowcount  # type: ignore[attr-defined]  # a DELETE's result is a CursorResult; execute() is typed as the base Result
+    return session.execute(delete(Worker).where(Worker.heartbeat_at < db_now(session) - FORGET_AFTER)).rowcount  # type: ignore[attr-defined]  # a DELETE's result is a CursorResult; execute() is typed as the base Result
 
 
 def request_drain(session: Session, name: str) -> Worker:
@@ -49,15 +49,15 @@ def request_drain(session: Session, name: str) -> Worker:
     return worker
 
 
-def is_alive(worker: Worker, settings: Settings, now: datetime | None = None) -> bool:
-    now = now or utcnow()
+def is_alive(worker: Worker, settings: Settings, now: datetime) -> bool:
+    """`now`: the database's time (`db_now`), the clock the worker's heartbeat was stamped with."""
     heartbeat = aware(worker.heartbeat_at)
     return worker.stopped_at is None and heartbeat is not None and now - heartbeat < timedelta(seconds=settings.dead_after_seconds)
 
 
 def live_gpu_worker(session: Session, settings: Settings) -> bool:
     """Is a GPU worker alive and taking runs? (Decides where an image run is sent.)"""
-    cutoff = utcnow() - timedelta(seconds=settings.dead_after_seconds)
+    cutoff = db_now(session) - timedelta(seconds=settings.dead_after_seconds)
     candidates = session.scalars(
         select(Worker).where(Worker.heartbeat_at >= cutoff, Worker.stopped_at.is_(None), Worker.drain_requested.is_(False))
     )

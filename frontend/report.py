@@ -1,9 +1,11 @@
-"""A reproduction report: the paper-style figures (PNG through kaleido) and a markdown summary of
-settings, machine and measured-vs-expected, for one preset's outcome. Uses the dashboard's figure
+"""A report of any experiment: the paper-style figures (PNG through kaleido), seed means with 95%
+intervals, paired comparisons between weights, nominal and effective weights, and for a preset its
+claim and measured-vs-expected. Uses the dashboard's figure
 builders, so the report and the live view draw the same picture."""
 
 from __future__ import annotations
 
+import math
 import platform
 import warnings
 from collections.abc import Sequence
@@ -13,13 +15,13 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 
-from worker.engine import calibration
+from worker.engine import calibration, stats
+from worker.engine.export import run_notes
 from worker.engine.outcome import Outcome
 from worker.engine.presets import Preset
 from worker.engine.spec import ExperimentSpec
 
 from .components import figures
-from .components.figures import curve_figure
 from .components.style import series_color
 from .components.sweep import aggregate
 
@@ -63,77 +65,205 @@ def calibration_figure(outcome: Outcome) -> go.Figure:
     return fig
 
 
-def write_report(preset: Preset, spec: ExperimentSpec, outcome: Outcome, results: Sequence[tuple[str, bool, str]], out: Path, seconds: float) -> Path:
-    """Figures through one headless Chromium for the whole report (a browser per figure was slow
-    and, on a loaded machine, sometimes never answered)."""
+def interval_curves(outcome: Outcome, split: str, metric: str = "frac_pred_pos") -> list[dict]:
+    """Per weight: the seed mean and its 95% t-interval (clipped to the metric's range) at every
+    evaluated epoch, and n; {"label", "color", "epoch", "mean", "low", "high", "n"}."""
+    weights = sorted({s.pos_weight for s, _ in outcome.runs})
+    out = []
+    for i, w in enumerate(weights):
+        sub = outcome.where(pos_weight=w)
+        curve = {"label": f"w = {w:g}", "color": series_color(i), "epoch": [], "mean": [], "low": [], "high": [], "n": []}
+        for e in outcome.epochs():
+            ci = stats.mean_interval((sub.value(h, e, split, metric) for _, h in sub.runs), stats.metric_range(metric))
+            if ci.n:
+                for key, value in zip(("epoch", "mean", "low", "high", "n"), (e, ci.mean, ci.low, ci.high, ci.n)):
+                    curve[key].append(value)
+        out.append(curve)
+    return out
+
+
+def interval_figure(curves: list[dict], title: str, ytitle: str) -> go.Figure:
+    """Seed-mean lines with their 95% confidence bands (none where a weight has one seed)."""
+    fig = go.Figure()
+    for c in curves:
+        keep = [k for k, e in enumerate(c["epoch"]) if e > 0]  # log axis
+        xs = [c["epoch"][k] for k in keep]
+        n = max((c["n"][k] for k in keep), default=0)
+        if n > 1:
+            fig.add_trace(go.Scatter(x=xs, y=[c["high"][k] for k in keep], mode="lines", line=dict(width=0), showlegend=False, hoverinfo="skip"))
+            fig.add_trace(go.Scatter(x=xs, y=[c["low"][k] for k in keep], mode="lines", line=dict(width=0), fill="tonexty",
+                                     fillcolor=figures._rgba(c["color"], 0.18), showlegend=False, hoverinfo="skip"))  # fmt: skip
+        fig.add_trace(go.Scatter(x=xs, y=[c["mean"][k] for k in keep], mode="lines", name=f"{c['label']} (n = {n})", line=dict(color=c["color"], width=2.5)))
+    fig.update_layout(
+        template="plotly_white", height=420, title=title + " (bands: 95% t-interval over seeds)", title_x=0.01,
+        xaxis=dict(type="log", title="epoch"), yaxis_title=ytitle, legend=dict(orientation="h", yref="paper", y=-0.22, x=0.0), margin=dict(b=90),
+    )  # fmt: skip
+    return fig
+
+
+def write_report(
+    spec: ExperimentSpec, outcome: Outcome, out: Path, seconds: float, preset: Preset | None = None,
+    results: Sequence[tuple[str, bool, str]] = (),
+) -> Path:  # fmt: skip
+    """report.md and its figures for any experiment (a preset adds its claim and checks). Figures
+    through one headless Chromium for the whole report (a browser per figure was slow and, on a
+    loaded machine, sometimes never answered)."""
     import kaleido
 
     kaleido.start_sync_server(silence_warnings=True)
     warnings.filterwarnings("ignore", message="The kopts argument is ignored")  # plotly's, harmless with a server
     try:
-        return _write(preset, spec, outcome, results, out, seconds)
+        return _write(spec, outcome, out, seconds, preset, results)
     finally:
         kaleido.stop_sync_server(silence_warnings=True)
 
 
-def _write(preset: Preset, spec: ExperimentSpec, outcome: Outcome, results: Sequence[tuple[str, bool, str]], out: Path, seconds: float) -> Path:
+def arm_groups(spec: ExperimentSpec, outcome: Outcome) -> tuple[list[str], dict[str, Outcome]]:
+    """The swept parameters other than the weight and the repeats, and the outcome of each setting."""
+    axes = [n for n in spec.sweep if n != "pos_weight" and n not in stats.REPEATS]
+    if not axes:
+        return axes, {"all runs": outcome}
+    return axes, {", ".join(f"{a}={getattr(s, a)}" for a in axes): outcome.where(**{a: getattr(s, a) for a in axes}) for s, _ in outcome.runs}
+
+
+def _write(spec: ExperimentSpec, outcome: Outcome, out: Path, seconds: float, preset: Preset | None, results) -> Path:
     out.mkdir(parents=True, exist_ok=True)
-    axes = [n for n in spec.sweep if n not in ("pos_weight", "seed", "data_seed")]  # repeats are averaged
-    groups = {"all runs": outcome} if not axes else {
-        ", ".join(f"{a}={getattr(s, a)}" for a in axes): outcome.where(**{a: getattr(s, a) for a in axes}) for s, _ in outcome.runs
-    }  # fmt: skip
-    figures = []
+    name = preset.name if preset else spec.name
+    axes, groups = arm_groups(spec, outcome)
+    pictures = []
     splits = [s for s in SPLIT_TITLES if any(s in h[max(h)] for _, h in outcome.runs)]
     for label, sub in groups.items():
+        suffix = f" ({label})" if axes else ""
         for split in splits:
-            name = f"frac_pred_pos-{split}" + (f"-{_slug(label)}" if axes else "") + ".png"
-            fig = curve_figure(weight_curves(sub, split), title=f"{preset.name}: fraction predicted positive, {SPLIT_TITLES[split]}" + (f" ({label})" if axes else ""), logx=True, gl=False)
-            fig.data = fig.data[1:]  # no slider-epoch marker in a static figure
-            fig.update_layout(title_x=0.01, legend=dict(yref="paper", y=-0.22, x=0.0, xanchor="left"), margin=dict(b=90))
-            fig.write_image(out / name, width=1000, height=420)
-            figures.append(name)
-        if any("geometry" in h[max(h)] for _, h in sub.runs):  # 2-D: where the boundary crosses the centre segment
-            name = "offset" + (f"-{_slug(label)}" if axes else "") + ".png"
-            fig = curve_figure(
-                weight_curves(sub, "geometry", "offset"), title=f"{preset.name}: boundary offset" + (f" ({label})" if axes else ""),
-                ytitle="offset (0 = midpoint of the centres)", reference=None, logx=True,
-            )  # fmt: skip
-            fig.data = fig.data[1:]
-            fig.update_yaxes(range=None, autorange=True)
-            fig.update_layout(title_x=0.01, legend=dict(yref="paper", y=-0.22, x=0.0, xanchor="left"), margin=dict(b=90))
-            fig.write_image(out / name, width=1000, height=420)
-            figures.append(name)
-    spread = spread_figure(groups)
-    spread.write_image(out / "spread.png", width=1000, height=420)
-    figures.append("spread.png")
+            file = f"frac_pred_pos-{split}" + (f"-{_slug(label)}" if axes else "") + ".png"
+            fig = interval_figure(interval_curves(sub, split), f"{name}: fraction predicted positive, {SPLIT_TITLES[split]}{suffix}", "fraction predicted positive")
+            fig.write_image(out / file, width=1000, height=420)
+            pictures.append(file)
+        if any("geometry" in h[max(h)] for _, h in sub.runs):  # 2-D: where the boundary sits on the centre segment
+            file = "offset" + (f"-{_slug(label)}" if axes else "") + ".png"
+            fig = interval_figure(interval_curves(sub, "geometry", "offset"), f"{name}: boundary offset{suffix}", "offset (0 = midpoint of the centres)")
+            fig.write_image(out / file, width=1000, height=420)
+            pictures.append(file)
+    if len({s.pos_weight for s, _ in outcome.runs}) > 1:
+        spread_figure(groups).write_image(out / "spread.png", width=1000, height=420)
+        pictures.append("spread.png")
     calibrated = calibration.applies(spec)
     if calibrated:
         calibration_figure(outcome).write_image(out / "calibration.png", width=1000, height=460)
-        figures.append("calibration.png")
+        pictures.append("calibration.png")
 
-    lines = [
-        f"# {preset.name}: {preset.title}",
-        "",
-        f"**Claim** ({preset.source}): {preset.claim}",
-        "",
-        "| expected | measured | met |",
-        "| --- | --- | --- |",
-        *(f"| {claim} | {measured} | {'yes' if ok else '**no**'} |" for claim, ok, measured in results),
-        "",
+    title = f"# {preset.name}: {preset.title}" if preset else f"# {spec.name}"
+    lines = [title, ""]
+    if preset:
+        lines += [f"**Claim** ({preset.source}): {preset.claim}", ""]
+    if results:
+        lines += [
+            "| expected | measured | met |", "| --- | --- | --- |",
+            *(f"| {claim} | {measured} | {'yes' if ok else '**no**'} |" for claim, ok, measured in results), "",
+        ]  # fmt: skip
+    lines += [
         f"Ran {len(outcome.runs)} runs in {seconds:.0f} s on {platform.machine()} ({platform.processor() or 'cpu'}), "
         f"Python {platform.python_version()}, torch {version('torch')}, iwlab {version('iwlab')}, {datetime.now(UTC):%Y-%m-%d}.",
         "",
         f"Sweep: {', '.join(f'{k} = {v}' for k, v in spec.sweep.items())}.",
         "",
+        *_weight_lines(outcome),
+        *_end_lines(groups, splits),
+        *_paired_lines(groups),
+        *_intended_lines(groups),
+        *_missing_lines(outcome),
         *(_calibration_lines(outcome) if calibrated else []),
         "Base settings: " + ", ".join(f"`{k}={v}`" for k, v in spec.base.model_dump().items() if k != "data_path") + ".",
         "",
-        *(f"![{f}]({f})" for f in figures),
+        *(f"![{f}]({f})" for f in pictures),
         "",
     ]
     path = out / "report.md"
     path.write_text("\n".join(lines))
     return path
+
+
+def _fmt(x: float) -> str:
+    return "n/a" if math.isnan(x) else f"{x:.3f}"
+
+
+def _weight_lines(outcome: Outcome) -> list[str]:
+    """Nominal and effective weight of each arm (losses.effective_pos_weight)."""
+    rows = {}
+    for (spec, _), (effective, _) in zip(outcome.runs, run_notes([s for s, _ in outcome.runs])):
+        rows.setdefault((spec.pos_weight, spec.loss_norm, spec.resample, spec.batch_size), set()).add(round(effective, 3))
+    return [
+        "Nominal and effective positive-class weight (the weight of a positive example relative to a negative one "
+        "in the epoch's objective, in expectation over the batch order; docs/readouts.md):", "",
+        "| nominal w | loss_norm | batch | effective w |", "| --- | --- | --- | --- |",
+        *(f"| {w:g} | {'resample' if rs else norm} | {b} | {', '.join(f'{e:g}' for e in sorted(eff))} |" for (w, norm, rs, b), eff in sorted(rows.items())),
+        "",
+    ]  # fmt: skip
+
+
+def _end_lines(groups: dict[str, Outcome], splits: list[str]) -> list[str]:
+    """Seed means at the last epoch with their 95% intervals and n."""
+    lines = ["Last epoch, seed mean [95% t-interval] (n seeds):", "", "| setting | weight | train acc | " + " | ".join(f"{s} frac_pred_pos" for s in splits) + " |",
+             "| --- | --- | --- |" + " --- |" * len(splits)]  # fmt: skip
+    for label, sub in groups.items():
+        for w in sorted({s.pos_weight for s, _ in sub.runs}):
+            arm = sub.where(pos_weight=w)
+            cells = []
+            for split, metric in [("train", "acc"), *((s, "frac_pred_pos") for s in splits)]:
+                ci = stats.mean_interval((arm.value(h, "end", split, metric) for _, h in arm.runs), stats.metric_range(metric))
+                cells.append(f"{_fmt(ci.mean)} [{_fmt(ci.low)}, {_fmt(ci.high)}] ({ci.n})")
+            lines.append(f"| {label} | {w:g} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
+def _paired_lines(groups: dict[str, Outcome]) -> list[str]:
+    """Each weight against the unweighted runs of the same seed: the paired difference at the last
+    epoch, its 95% interval and the paired t-test's p-value."""
+    lines = ["Paired comparisons with w = 1 at the last epoch (runs of one seed share initialisation and batch order; "
+             "difference = weighted - unweighted, mean [95% t-interval], two-sided paired t-test):", "",
+             "| setting | weight | readout | n | difference | p |", "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+    found = False
+    for label, sub in groups.items():
+        readouts = [("test", "frac_pred_pos")] + ([("geometry", "offset")] if any("geometry" in h[max(h)] for _, h in sub.runs) else [])
+        for split, metric in readouts:
+            for w, p in stats.paired_by_weight(sub, "end", split, metric).items():
+                found = True
+                lines.append(f"| {label} | {w:g} | {split} {metric} | {p.n} | {p.mean_diff:+.3f} [{_fmt(p.low)}, {_fmt(p.high)}] | {_p(p.p_value)} |")
+    return [*lines, ""] if found else []
+
+
+REFERENCE_NAMES = {
+    "bayes_frac_pos": "the weighted Bayes decision (exact: the data's densities are known)",
+    "calibrated_frac_pos": "log w added to the temperature-calibrated unweighted model (T fitted on the test labels)",
+    "intended_frac_pos": "log w added to the raw unweighted model (collapses once it interpolates)",
+}
+
+
+def _intended_lines(groups: dict[str, Outcome]) -> list[str]:
+    """Realised vs intended test frac_pred_pos at the last epoch, saying which reference is shown."""
+    rows = []
+    for label, sub in groups.items():
+        prefix, intended = sub.reference_by_weight("end", "test")
+        realised = sub.by_weight("end", "test", "frac_pred_pos")
+        rows += [f"| {label} | {w:g} | {realised[w]:.3f} | {v:.3f} | {REFERENCE_NAMES[prefix]} |" for w, v in intended.items() if w in realised]
+    if not rows:
+        return []
+    return ["Realised vs intended effect at the last epoch (test fraction predicted positive, seed means):", "",
+            "| setting | weight | realised | intended | reference |", "| --- | --- | --- | --- | --- |", *rows, ""]  # fmt: skip
+
+
+def _p(p: float) -> str:
+    if math.isnan(p):
+        return "n/a (one seed)"
+    return "0 (the same difference in every seed)" if p == 0 else f"{p:.2g}"
+
+
+def _missing_lines(outcome: Outcome) -> list[str]:
+    reasons = {}
+    for missing in (m for _, m in run_notes([s for s, _ in outcome.runs])):
+        for readout, why in missing.items():
+            reasons.setdefault(why, set()).add(readout)
+    return [*(f"Not recorded: {', '.join(sorted(r))}: {why}." for why, r in reasons.items()), ""] if reasons else []
 
 
 def _calibration_lines(outcome: Outcome) -> list[str]:

@@ -20,13 +20,14 @@ from functools import partial
 
 from sqlalchemy import exists, select
 
-from backend import lifecycle, store
+from backend import lifecycle
+from backend.datasets import local_data
 from backend.db import session_scope
 from backend.models import Checkpoint, Run
 from backend.settings import Settings, get_settings
 
+from .diverged import divergence
 from .durable import persist, transient
-from .engine.boundary import Grid
 from .environment import describe
 
 log = logging.getLogger(__name__)
@@ -68,18 +69,14 @@ def execute_group(claims: dict[int, lifecycle.Claim], event: dict) -> dict[int, 
     settings = get_settings()
     run_ids = list(claims)
     log.info("claimed %d runs of one experiment to train together", len(run_ids), extra=event | {"event": "claimed_group", "runs": run_ids})
-    training = batched_training([RunSpec.model_validate(claims[r].params) for r in run_ids], device=settings.device)
+    training = batched_training([local_data(settings, RunSpec.model_validate(claims[r].params)) for r in run_ids], device=settings.device)
     env = describe(str(training.device)) | {"engine": f"batched, {len(run_ids)} runs in one program"}
     grid = training.grid  # 2-D runs: the window the boundary frames are drawn on, shared by the group
-
-    def save_grid(rid: int, grid: Grid) -> None:
-        with session_scope(settings.db_url) as session:
-            store.save_grid(session, rid, grid.xs, grid.ys, grid.points)
 
     for rid in run_ids:
         persist(partial(lifecycle.record_environment, settings, rid, claims[rid].attempt, env), f"run {rid}: environment")
         if grid is not None:
-            persist(partial(save_grid, rid, grid), f"run {rid}: grid")
+            persist(lambda rid=rid: lifecycle.save_grid(settings, rid, claims[rid].attempt, grid.xs, grid.ys, grid.points), f"run {rid}: grid")
     outcomes: dict[int, str] = {}
     pending: dict[int, list] = {rid: [] for rid in run_ids}
     next_flush, backoff = time.monotonic() + settings.flush_seconds, 0.0
@@ -96,10 +93,20 @@ def execute_group(claims: dict[int, lifecycle.Claim], event: dict) -> dict[int, 
                 outcomes[rid] = "cancelled"
                 persist(partial(lifecycle.finish, settings, rid, claims[rid].attempt, "cancelled"), f"run {rid}: finish")
 
+    def fail(rid: int, why: str) -> None:
+        """A diverged run: its epochs so far are written, then it fails; the others go on."""
+        verdict = persist(lambda: lifecycle.flush(settings, rid, claims[rid].attempt, pending[rid], None), f"run {rid}: last flush")
+        pending[rid], outcomes[rid] = [], "lost" if verdict == "lost" else "failed"
+        if verdict != "lost":
+            persist(lambda: lifecycle.finish(settings, rid, claims[rid].attempt, "failed", why), f"run {rid}: finish")
+        log.warning("run failed: %s", why, extra={"run_id": rid, "event": "diverged"})
+
     for results in training:
         for rid, result in zip(run_ids, results):
             if rid not in outcomes:
                 pending[rid].append(result)
+                if (why := divergence(result)) is not None:
+                    fail(rid, why)
         if time.monotonic() < next_flush:
             continue
         try:
@@ -109,7 +116,7 @@ def execute_group(claims: dict[int, lifecycle.Claim], event: dict) -> dict[int, 
                 raise
             backoff = min(max(2 * backoff, settings.flush_seconds), 10.0)  # keep the epochs; the next flush writes them all
             next_flush = time.monotonic() + backoff
-            log.warning("group flush failed: database unreachable; retrying in %.1f s", backoff, extra={"event": "flush_retry"})
+            log.warning("group flush failed (%s); retrying in %.1f s", lifecycle.first_line(exc), backoff, extra={"event": "flush_retry"})
             continue
         backoff, next_flush = 0.0, time.monotonic() + settings.flush_seconds
         if len(outcomes) == len(run_ids):

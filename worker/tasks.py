@@ -25,12 +25,13 @@ import traceback
 from functools import partial
 
 from backend import lifecycle, store
-from backend.db import session_scope
+from backend.datasets import local_data
 from backend.queue import TRAIN_TASK
 from backend.settings import get_settings
 
 from . import group
 from .celery_app import app
+from .diverged import Diverged, divergence
 from .durable import heartbeat, persist, transient
 from .environment import describe
 
@@ -66,7 +67,7 @@ def train_run(self, run_id: int) -> str:
             outcomes = group.execute_group(claims, event) if len(claims) > 1 else {run_id: execute(run_id, claim)}
     except Exception as exc:  # the runs fail and keep the error text; the worker lives on
         log.exception("run failed", extra=event | {"event": "failed", "runs": sorted(claims)})
-        error = f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc(limit=6)}"
+        error = str(exc) if isinstance(exc, Diverged) else f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc(limit=6)}"
         for rid, c in claims.items():
             persist(partial(lifecycle.finish, settings, rid, c.attempt, "failed", error), f"run {rid}: finish")
         return "failed"
@@ -89,20 +90,21 @@ def execute(run_id: int, claim: lifecycle.Claim) -> str:
 
     settings = get_settings()
     resume = torch.load(io.BytesIO(claim.checkpoint), weights_only=True) if claim.checkpoint else None
-    training = train(RunSpec.model_validate(claim.params), device=settings.device, resume=resume)
+    training = train(local_data(settings, RunSpec.model_validate(claim.params)), device=settings.device, resume=resume)
     env = describe(str(training.device))
     persist(lambda: lifecycle.record_environment(settings, run_id, claim.attempt, env), f"run {run_id}: environment")
-    if training.grid is not None:  # 2-D runs: the window the boundary frames are drawn on
+    if training.grid is not None:  # the window the boundary frames are drawn on (2-D), or the image strip
         grid = training.grid
-
-        def save_grid() -> None:
-            with session_scope(settings.db_url) as session:
-                store.save_grid(session, run_id, grid.xs, grid.ys, grid.points)
-
-        persist(save_grid, f"run {run_id}: grid")
+        persist(lambda: lifecycle.save_grid(settings, run_id, claim.attempt, grid.xs, grid.ys, grid.points), f"run {run_id}: grid")
     pending, next_flush, last_checkpoint, backoff = [], time.monotonic() + settings.flush_seconds, time.monotonic(), 0.0
     for result in training:
         pending.append(result)
+        if (why := divergence(result)) is not None:
+            # the epochs so far (this one's finite readouts too) are written, then the run fails
+            verdict = persist(lambda p=pending: lifecycle.flush(settings, run_id, claim.attempt, p, None), f"run {run_id}: last flush")
+            if verdict == "lost":
+                return "lost"
+            raise Diverged(why)
         now = time.monotonic()
         if now < next_flush:
             continue  # small models finish an epoch in milliseconds: write in batches
@@ -119,7 +121,7 @@ def execute(run_id: int, claim: lifecycle.Claim) -> str:
             # keep the epochs in memory and go on training; the next flush writes them all
             backoff = min(max(2 * backoff, settings.flush_seconds), 10.0)
             next_flush = time.monotonic() + backoff
-            log.warning("run flush failed: database unreachable; %d epochs buffered, retrying in %.1f s", len(pending), backoff,
+            log.warning("run flush failed (%s); %d epochs buffered, retrying in %.1f s", lifecycle.first_line(exc), len(pending), backoff,
                         extra={"run_id": run_id, "attempt": claim.attempt, "event": "flush_retry"})
             continue
         pending, backoff, next_flush = [], 0.0, time.monotonic() + settings.flush_seconds

@@ -5,10 +5,18 @@ from fastapi import APIRouter
 from backend.status import RunStatus
 from worker.engine.spec import MAX_RUNS_PER_EXPERIMENT, ExperimentSpec, RunSpec
 
+from ..datasets import downloaded
+from .deps import SettingsDep
+
 router = APIRouter(tags=["catalog"])
 
 
 @router.get("/catalog")
+def get_catalog(settings: SettingsDep) -> dict:
+    """The run parameters, and which downloadable data sets are there (`iwlab data download NAME`)."""
+    return catalog() | {"downloaded": downloaded(settings)}
+
+
 def catalog() -> dict:
     return {
         "run": RunSpec.model_json_schema(),

@@ -48,9 +48,11 @@ bearer = HTTPBearer(auto_error=False, description="an API token from `iwlab toke
 
 
 def current_user(
-    session: SessionDep, settings: SettingsDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+    request: Request, session: SessionDep, settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> User:
-    """Lab mode: the token's user, or 401. Embedded mode: the single local user, no token needed."""
+    """Lab mode: the token's user, or 401. Embedded mode: the single local user, no token needed.
+    Then the rate limit, keyed on who it is (or the address, for a request refused here)."""
     user: User | None
     if not settings.auth_required:
         user = auth.local_user(session)  # created (and committed) by the first request
@@ -60,6 +62,7 @@ def current_user(
     # a thread to run the route on. Held instead, 100 waiting requests held every connection and the
     # running ones timed out waiting for one (bench/load.py).
     session.commit()
+    request.app.state.rate_limiter.check(request, user.id if user is not None else None)
     if user is None:
         detail = "invalid or revoked API token" if credentials else "an API token is required (Authorization: Bearer ...)"
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})

@@ -1,12 +1,13 @@
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from worker.engine.spec import MAX_RUNS_PER_EXPERIMENT
 
-from .. import lifecycle, store
+from .. import datasets, lifecycle, store, verdict
 from ..models import Experiment, Run
 from ..outbox import dispatch_pending
 from ..schemas import MAX_TAGS, ExperimentCreate, ExperimentPage, ExperimentPublic, MetricRow, RunPublic, TagsUpdate, check_tag
@@ -42,13 +43,45 @@ def tag_filter(tag: Annotated[list[str], Query(description="only experiments car
     return tags
 
 
-@router.post("", response_model=ExperimentPublic, status_code=status.HTTP_202_ACCEPTED)
-def create_experiment(spec: ExperimentCreate, session: SessionDep, settings: SettingsDep, user: CurrentUser) -> ExperimentPublic:
-    exp = store.create_experiment(session, spec, owner_id=user.id, tags=spec.tags)
-    public = to_public(exp)
-    session.commit()  # the outbox: stored first, so a broker outage loses nothing ...
+IdempotencyKey = Annotated[str | None, Header(
+    alias="Idempotency-Key", min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$",
+    description="any printable ASCII up to 200 characters; a retry with the same key and body gets the "
+                "experiment the first request made instead of a second one (the same key with another body: 409)",
+)]
+
+
+@router.post("", response_model=ExperimentPublic, status_code=status.HTTP_202_ACCEPTED,
+             responses={409: {"description": "the Idempotency-Key was used before with another body"}})
+def create_experiment(
+    spec: ExperimentCreate, session: SessionDep, settings: SettingsDep, user: CurrentUser, idempotency_key: IdempotencyKey = None
+) -> ExperimentPublic:
+    if idempotency_key is not None and (earlier := _made_with(session, user.id, idempotency_key, spec)) is not None:
+        return earlier
+    try:
+        datasets.check_spec(session, spec, lab=settings.auth_required)
+    except datasets.BadDataset as err:
+        raise HTTPException(422, [{"loc": ["body", err.field], "msg": str(err), "type": "value_error"}]) from None
+    try:
+        exp = store.create_experiment(session, spec, owner_id=user.id, tags=spec.tags, idempotency_key=idempotency_key)
+        public = to_public(exp)
+        session.commit()  # the outbox: stored first, so a broker outage loses nothing ...
+    except IntegrityError:  # the same key, sent twice at once: the other request made it
+        session.rollback()
+        if idempotency_key is None or (earlier := _made_with(session, user.id, idempotency_key, spec)) is None:
+            raise
+        return earlier
     dispatch_pending(settings, [r.id for r in exp.runs], fast_path=True)  # ... sent now, or by the maintenance loop
     return public
+
+
+def _made_with(session, owner_id: int, key: str, spec: ExperimentCreate) -> ExperimentPublic | None:
+    """The experiment this member made with this key, if it was the same request; 409 if not."""
+    exp = session.scalar(select(Experiment).where(Experiment.owner_id == owner_id, Experiment.idempotency_key == key))
+    if exp is None:
+        return None
+    if exp.spec != spec.model_dump(mode="json", exclude={"tags"}) or exp.tags != sorted(spec.tags):
+        raise HTTPException(status.HTTP_409_CONFLICT, f"Idempotency-Key {key!r} was used for experiment {exp.id}, with another body")
+    return to_public(exp)
 
 
 @router.get("", response_model=ExperimentPage)
@@ -94,6 +127,12 @@ def experiment_metrics(
 ) -> JSONResponse:
     run_ids = [r.id for r in store.get_experiment(session, experiment_id).runs]
     return metric_response(store.metric_rows(session, run_ids, split, metric, max_points))
+
+
+@router.get("/{experiment_id}/verdict", response_model=verdict.Verdict)
+def experiment_verdict(experiment_id: ExperimentId, session: SessionDep) -> verdict.Verdict:
+    """A preset's expected outcomes, measured on the runs that have succeeded so far (`final` once none is left to run)."""
+    return verdict.verdict(session, store.get_experiment(session, experiment_id))
 
 
 @router.put("/{experiment_id}/tags", response_model=ExperimentPublic)

@@ -20,6 +20,13 @@ from .runs import metric_dicts, run_public
 
 router = APIRouter(tags=["exports"])
 COLUMNS = ["run_id", "epoch", "split", "metric", "value"]
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet reads as the start of a formula
+
+
+def cell(value: object) -> object:
+    """A member's text as a spreadsheet shows it, never as a formula (CSV injection): a leading
+    quote, as OWASP advises. Numbers are left alone (-0.5 is a number, not a formula)."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
 
 
 def _filename(kind: str, ident: int, name: str, ext: str) -> dict[str, str]:
@@ -30,7 +37,7 @@ def _filename(kind: str, ident: int, name: str, ext: str) -> dict[str, str]:
 def _tidy_csv(runs: Sequence[Run], params: list[str], rows: Iterable) -> Iterator[str]:
     """CSV text in chunks of 1,000 rows (a 100-run experiment has ~10^6). Everything is read from
     the ORM objects before the first chunk: the session is closed by the time the body streams."""
-    columns = {r.id: [r.params.get(p) for p in params] for r in runs}
+    columns = {r.id: [cell(r.params.get(p)) for p in params] for r in runs}
     records = [(m.run_id, m.epoch, m.split, m.name, m.value) for m in rows]
 
     def chunks() -> Iterator[str]:

@@ -11,6 +11,9 @@ from fastapi import APIRouter
 from worker.engine.presets import PRESETS, Preset
 from worker.engine.spec import ExperimentSpec
 
+from ..datasets import downloaded
+from .deps import SettingsDep
+
 router = APIRouter(tags=["presets"])
 
 
@@ -18,8 +21,9 @@ def _variant(spec: ExperimentSpec) -> dict:
     return {"runs": prod(len(v) for v in spec.sweep.values()), "epochs": spec.base.epochs, "spec": spec.model_dump(mode="json")}
 
 
-def describe(preset: Preset) -> dict:
+def describe(preset: Preset, present: dict[str, bool] | None = None) -> dict:
     return {
+        "needs_met": preset.needs is None or (present or {}).get(preset.needs, False),
         "name": preset.name,
         "title": preset.title,
         "claim": preset.claim,
@@ -33,6 +37,8 @@ def describe(preset: Preset) -> dict:
 
 
 @router.get("/presets")
-def presets() -> list[dict]:
-    """Every preset, in the order the paper tells the story (synthetic first, CIFAR-10 last)."""
-    return [describe(p) for p in PRESETS.values()]
+def presets(settings: SettingsDep) -> list[dict]:
+    """Every preset, in the order the paper tells the story (synthetic first, CIFAR-10 last);
+    `needs_met`: its data set is downloaded (see the catalog's `downloaded`)."""
+    present = downloaded(settings)
+    return [describe(p, present) for p in PRESETS.values()]

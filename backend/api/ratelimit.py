@@ -1,58 +1,58 @@
-"""Per-client rate limit on mutating requests (POST, PUT, PATCH, DELETE), as raw ASGI middleware.
+"""Per-member rate limit on mutating requests (POST, PUT, PATCH, DELETE), with the `limits` library.
 
-A token bucket per API token, or per client address for requests without one: `burst` requests
-at once, then `per_minute`. Reads are not limited: the dashboard polls them. The buckets live in
-this process; with several API replicas each one limits on its own (a lab runs one).
+Applied after authentication (`deps.current_user` calls `RateLimiter.check`), so the key is the
+member, whatever headers carry the token; a request whose token is missing or wrong counts against
+its client address, so a token guesser is slowed as well. The counters live in the broker's Redis
+on a lab server (every API process shares them), in this process's memory otherwise. Reads are not
+limited: the dashboard polls them.
+
+Token-bucket semantics as a moving window: `burst` requests within `burst / per_minute` minutes,
+i.e. bursts of `burst`, `per_minute` on average.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
+import logging
 import math
 import time
-from collections import OrderedDict
 
-MUTATING = {b"POST", b"PUT", b"PATCH", b"DELETE"}
-MAX_CLIENTS = 10_000  # buckets kept; the least recently seen go first (a full bucket is a fresh one)
+from fastapi import HTTPException, Request, status
+from limits import RateLimitItemPerSecond
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+from ..settings import Settings
+
+MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
+log = logging.getLogger(__name__)
 
 
-class RateLimit:
-    def __init__(self, app, per_minute: float, burst: int):
-        self.app, self.rate, self.burst = app, per_minute / 60.0, float(burst)
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # key -> (tokens, at)
+class RateLimiter:
+    def __init__(self, settings: Settings):
+        self.per_minute, self.burst = settings.rate_limit_per_minute, settings.rate_limit_burst
+        self.enabled = self.per_minute > 0
+        if not self.enabled:
+            return
+        url = settings.rate_limit_storage or (settings.broker if settings.broker.startswith("redis") else "memory://")
+        self.limiter = MovingWindowRateLimiter(storage_from_string(url))
+        self.item = RateLimitItemPerSecond(self.burst, max(1, math.ceil(self.burst * 60 / self.per_minute)), namespace="iwlab")
 
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or self.rate <= 0 or scope["method"].encode() not in MUTATING:
-            return await self.app(scope, receive, send)
-        wait = self._take(self._key(scope))
-        if wait > 0:
-            return await self._refuse(send, wait)
-        await self.app(scope, receive, send)
-
-    @staticmethod
-    def _key(scope) -> str:
-        authorization = dict(scope.get("headers") or []).get(b"authorization")
-        if authorization:  # hashed: the limiter never holds a token
-            return "token:" + hashlib.sha256(authorization).hexdigest()
-        return "addr:" + (scope.get("client") or ("?", 0))[0]
-
-    def _take(self, key: str) -> float:
-        """Take one request from the key's bucket; 0 if allowed, else seconds until one is free."""
-        now = time.monotonic()
-        tokens, at = self._buckets.pop(key, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - at) * self.rate)
-        allowed = tokens >= 1
-        self._buckets[key] = (tokens - 1 if allowed else tokens, now)
-        while len(self._buckets) > MAX_CLIENTS:
-            self._buckets.popitem(last=False)
-        return 0.0 if allowed else (1 - tokens) / self.rate
-
-    async def _refuse(self, send, wait: float) -> None:
-        retry_after = max(1, math.ceil(wait))
-        detail = {"detail": f"rate limit: at most {self.rate * 60:g} changes a minute (bursts of {self.burst:g}); retry in {retry_after} s"}
-        body = json.dumps(detail).encode()
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                   (b"retry-after", str(retry_after).encode())]
-        await send({"type": "http.response.start", "status": 429, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+    def check(self, request: Request, user_id: int | None) -> None:
+        """Count a mutating request of this member (None: not authenticated, keyed on its address);
+        429 with Retry-After once the window is full."""
+        if not self.enabled or request.method not in MUTATING:
+            return
+        key = f"user:{user_id}" if user_id is not None else f"addr:{request.client.host if request.client else '?'}"
+        try:
+            if self.limiter.hit(self.item, key):
+                return
+            reset = self.limiter.get_window_stats(self.item, key).reset_time
+        except Exception as exc:  # the counters' Redis is away: let the request through rather than fail it
+            log.warning("rate limit not checked: %s", exc)
+            return
+        retry_after = max(1, math.ceil(reset - time.time()))
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"rate limit: at most {self.per_minute:g} changes a minute (bursts of {self.burst}); retry in {retry_after} s",
+            headers={"Retry-After": str(retry_after)},
+        )

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Query, status
 
 from .. import workers
+from ..lifecycle import db_now
 from ..models import Worker
 from ..schemas import WorkerPage, WorkerPublic
 from .deps import INT32, CurrentUser, SessionDep, SettingsDep
@@ -28,7 +29,7 @@ def list_workers(
 ) -> WorkerPage:
     """Every worker that ever registered, most recent heartbeat first (dead ones show alive=false)."""
     rows, total, running = workers.list_workers(session, limit, offset)
-    items = [to_public(w, running[w.name], workers.is_alive(w, settings)) for w in rows]
+    items = [to_public(w, running[w.name], workers.is_alive(w, settings, db_now(session))) for w in rows]
     return WorkerPage(items=items, total=total, limit=limit, offset=offset)
 
 
@@ -40,4 +41,4 @@ def drain_worker(name: WorkerName, session: SessionDep, settings: SettingsDep, u
         raise HTTPException(status.HTTP_403_FORBIDDEN, "only an admin may drain a worker")
     worker = workers.request_drain(session, name)
     session.commit()
-    return to_public(worker, workers.running_runs(session, [name])[name], workers.is_alive(worker, settings))
+    return to_public(worker, workers.running_runs(session, [name])[name], workers.is_alive(worker, settings, db_now(session)))

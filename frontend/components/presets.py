@@ -53,9 +53,9 @@ def preset_card(preset: dict) -> html.Div:
                 className="mb-2 preset-checks",
             )
         )
-    if needs:
+    if needs and not preset.get("needs_met"):
         label = DATASETS.get(needs, needs)
-        body.append(dbc.Alert([html.Strong(f"Needs {label}. "), "Put it in the worker's IWLAB_DATASETS folder first (see the README)."], color="warning", className="small py-1 px-2 mb-2 preset-needs"))
+        body.append(dbc.Alert([html.Strong(f"Needs {label}. "), "Run ", html.Code(f"iwlab data download {needs}"), " where the workers run."], color="warning", className="small py-1 px-2 mb-2 preset-needs"))
     footer = html.Div(
         [
             html.Div(

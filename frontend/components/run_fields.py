@@ -18,7 +18,7 @@ SECTIONS = (("data", "Data"), ("model", "Model"), ("loss", "Loss"), ("optimisati
 
 # section -> (shown, folded under "More options"); in form order.
 PLACES = {
-    "data": (("dataset", "classes", "data_path", "n_train", "noise"),
+    "data": (("dataset", "classes", "data_path", "dataset_id", "n_train", "noise"),
              ("n_test", "imbalance", "label_noise", "resample", "ood", "noise_images", "data_seed")),
     "model": (("model", "hidden", "width", "dropout", "batchnorm"), ()),
     "loss": (("loss", "loss_norm", "poly_alpha", "ldam_max_margin", "ldam_scale", "la_tau", "vs_gamma", "vs_tau"),
@@ -37,6 +37,7 @@ IMAGE_DATASETS = ("cifar10", "folder")
 SHOWN_WHEN: dict[str, dict[str, tuple[str, ...]]] = {
     "classes": {"dataset": ("digits", *IMAGE_DATASETS)},
     "data_path": {"dataset": IMAGE_DATASETS},
+    "dataset_id": {"dataset": ("folder",)},
     "ood": {"dataset": IMAGE_DATASETS},
     "noise_images": {"dataset": IMAGE_DATASETS},
     "noise": {"dataset": DATASETS_2D},
@@ -59,7 +60,7 @@ SHOWN_WHEN: dict[str, dict[str, tuple[str, ...]]] = {
 START_EMPTY = ("classes",)
 
 LABELS = {
-    "dataset": "Data set", "classes": "Classes (negative, positive)", "data_path": "Data path", "n_train": "Training points per class",
+    "dataset": "Data set", "classes": "Classes (negative, positive)", "data_path": "Data path", "dataset_id": "Uploaded dataset (id)", "n_train": "Training points per class",
     "n_test": "Test points per class", "imbalance": "Imbalance", "label_noise": "Label noise", "resample": "Resample instead of weighting",
     "ood": "Out-of-domain test images", "noise_images": "Noise test images", "noise": "Noise", "data_seed": "Data seed",
     "model": "Model", "hidden": "Hidden widths", "width": "Width", "dropout": "Dropout", "batchnorm": "BatchNorm",

@@ -6,7 +6,7 @@ in one go; afterwards the callbacks carry changes through (all data through the 
 
     exp-poll ──> exp-store (experiment + runs) ──> panels-store (one run per group, its frame epochs)
                          │                                   │
-                         └──> curve-store (mean/sd per group)│──> epoch-slider ──> boundary-graph (frames
+                         └──> curve-store (mean/CI per group)│──> epoch-slider ──> boundary-graph (frames
                                                               │        ▲                fetched per run+epoch)
                                                  play/interval┘────────┘               curve-graph (marker)
 
@@ -25,7 +25,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, Patch, State, ctx, dcc, html
 
 from ..client import ApiClient, ApiError
-from ..components import actions, analysis, sweep
+from ..components import actions, analysis, cancel, strip, sweep, verdict
 from ..components.figures import (
     BOUNDARY,
     HEATMAP,
@@ -74,10 +74,12 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
     fmt = query["fig"] if query.get("fig") in FORMATS else "png"
     view = initial_view(client, experiment_id, seed, epoch, split, logx, fmt)
     loading = empty_figure("Loading…")
+    images = view.get("images", False)
+    title = "What the weight changes: test images per weight" if images else "Decision boundary per weight"
     boundary_card = dbc.Card(
         [
             dbc.CardHeader(html.Div([
-                html.Span("Decision boundary per weight", className="fw-semibold"),
+                html.Span(title, className="fw-semibold", id="first-card-title"),
                 html.Div([
                     dbc.Label("seed", html_for="seed-select", className="mb-0 me-2 small text-muted"),
                     dbc.Select(id="seed-select", value=view.get("seed", None if seed is None else str(seed)), options=view.get("seed_options", []),
@@ -97,8 +99,9 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
                     ],
                     className="d-flex align-items-center mb-2",
                 ),
-                dcc.Graph(id="boundary-graph", figure=view.get("boundary", loading), config=graph_config(fmt)),
-                html.P(
+                dcc.Graph(id="boundary-graph", figure=view.get("boundary") or loading, config=graph_config(fmt), style={"display": "none"} if images else {}),
+                html.Div(view.get("strip"), id="probe-strip", className="mb-2"),
+                html.P(strip.caption(view["classes"]), className="small text-muted mb-0") if images else html.P(
                     [
                         "Background: the model's P(positive); black line: its decision boundary (P = 0.5); "
                         "diamonds: the positive class, whose importance weight varies across panels. "
@@ -114,7 +117,7 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
     curve_card = dbc.Card(
         [
             dbc.CardHeader(html.Div([
-                html.Span([html.Code("frac_pred_pos"), " per weight (mean over seeds, ±1 sd)"], className="fw-semibold"),
+                html.Span([html.Code("frac_pred_pos"), " per weight (seed mean, band: its 95% t-interval)"], className="fw-semibold"),
                 html.Div([
                     dbc.RadioItems(
                         id="split", value=split, inline=True, className="btn-group btn-group-sm me-3", inputClassName="btn-check",
@@ -165,6 +168,8 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
             dcc.Interval(id="exp-poll", interval=int(poll_seconds * 1000), disabled=view.get("done", False)),
             dcc.Interval(id="play-interval", interval=PLAY_MS, disabled=True),
             html.Div(view.get("header"), id="exp-header", className="mb-4"),
+            cancel.modal(),
+            *verdict.slots(client, experiment_id, view.get("store")),
             boundary_card,
             curve_card,
             analysis_card,
@@ -182,15 +187,16 @@ def initial_view(client: ApiClient, experiment_id: int, seed: int | None, epoch:
         return {"header": load_error(experiment_id, err), "done": err.status == 404}
     store = loaded["store"]
     runs = store["runs"]
-    panels_pending = POOL.submit(panels_for, client, runs, _int(loaded["seed"], 0))
+    panels_pending = POOL.submit(panels_for, client, runs, _int(loaded["seed"], 0), store["experiment"]["spec"])
     try:
         curves = figures_cached(client, store["experiment"]["id"], runs, split)
     except ApiError:
         curves = None
     panels = panels_pending.result()
     index = slider_value(panels["epochs"], None, None, True, epoch)
-    boundary, label = boundary_view(client, panels, index)
-    view = {**loaded, "panels": panels, "curves": curves, "boundary": boundary, "epoch_label": label,
+    boundary, strip_body, label = boundary_view(client, panels, index)
+    view = {**loaded, "panels": panels, "curves": curves, "boundary": boundary, "strip": strip_body, "epoch_label": label,
+            "images": panels["kind"] == "images", "classes": panels["classes"],
             "slider": {"max": max(len(panels["epochs"]) - 1, 0), "marks": slider_marks(panels["epochs"]) if panels["epochs"] else {}, "value": index}}  # fmt: skip
     if curves is not None:
         at = epoch_at(panels, index)
@@ -219,7 +225,7 @@ def load_state(client: ApiClient, experiment_id: int, seed: str | None, fmt: str
     chosen = str(seeds[0]) if seeds and _int(seed) not in seeds else seed
     return {
         "store": {"experiment": exp, "runs": slim(runs)},
-        "header": header(exp, client.api_url, fmt, [r["id"] for r in runs]),
+        "header": header(exp, client.api_url, fmt, [r["id"] for r in runs], strip.failure_notice(runs)),
         "table": run_page(runs, page),
         "run_pages": max(1, -(-len(runs) // RUN_PAGE_SIZE)),
         "seed_options": [{"label": str(s), "value": str(s)} for s in seeds],
@@ -241,7 +247,7 @@ def split_options(data: dict | None) -> list[dict]:
     return [{"label": label, "value": key, "disabled": present is not None and key not in present} for key, label in SPLITS.items()]
 
 
-def header(exp: dict, api_url: str, fmt: str = "png", run_ids: list[int] | None = None) -> html.Div:
+def header(exp: dict, api_url: str, fmt: str = "png", run_ids: list[int] | None = None, notice=None) -> html.Div:
     base = exp["spec"].get("base", {})
     facts = " · ".join(
         s for s in (
@@ -264,16 +270,19 @@ def header(exp: dict, api_url: str, fmt: str = "png", run_ids: list[int] | None 
                         progress_bar(exp["progress"], f"{exp['progress']:.0%}", exp["status"], id="exp-progress"),
                         html.Div(f"{exp['runs_total']} runs: {count_summary(exp['status_counts'])}", className="small text-muted mt-1 text-end"),
                         html.Div(dcc.Link("Compare these runs →", href="/compare" + tray_search((run_ids or [])[:MAX_RUNS]), id="compare-runs", className="small"), className="text-end"),
+                        html.Div(cancel.button(exp), className="text-end mt-1"),
                     ], style={"minWidth": "18rem"}),
                 ],
                 className="d-flex justify-content-between align-items-end gap-4 flex-wrap",
             ),
+            notice,
         ]
     )
 
 
-def panels_for(client: ApiClient, runs: list[dict], seed: int | None) -> dict:
-    """One panel per sweep group: the group's run with `seed` and its recorded frame epochs.
+def panels_for(client: ApiClient, runs: list[dict], seed: int | None, spec: dict | None = None) -> dict:
+    """One panel per sweep group: the group's run with `seed` and its recorded frame epochs (the
+    boundary grid's on 2-D data, the image strip's on images: `kind`), and why there is none yet.
 
     While that run waits in the queue, another seed of the group that has started stands in (its
     label says which), so a running experiment never shows empty panels for long.
@@ -298,7 +307,9 @@ def panels_for(client: ApiClient, runs: list[dict], seed: int | None) -> dict:
         return None
 
     panels = [p for p in POOL.map(panel, *zip(*enumerate(sweep.groups(runs)))) if p is not None] if runs else []
-    return {"panels": panels, "epochs": sorted({e for p in panels for e in p["epochs"]})}
+    images = strip.is_images(spec or {})
+    return {"panels": panels, "epochs": sorted({e for p in panels for e in p["epochs"]}), "kind": "images" if images else "2d",
+            "classes": strip.class_names(spec or {}), "empty": strip.empty_reason(runs)}
 
 
 def frame_z(client: ApiClient, run_id: int, epoch: int):
@@ -312,7 +323,7 @@ def curves_for(rows: list[dict], runs: list[dict]) -> list[dict]:
     groups = sweep.groups(runs)
     run_group = {r["id"]: gi for gi, g in enumerate(groups) for r in g["runs"]}
     stats = sweep.aggregate(rows, run_group)
-    empty: dict[str, list] = {"epoch": [], "mean": [], "sd": [], "n": []}
+    empty: dict[str, list] = {"epoch": [], "mean": [], "sd": [], "n": [], "lo": [], "hi": []}
     return [{"label": g["label"], "color": series_color(gi), **stats.get(gi, empty)} for gi, g in enumerate(groups)]
 
 
@@ -336,6 +347,7 @@ def figures_for(client: ApiClient, experiment_id: int, runs: list[dict], split: 
         "fit_epoch": analysis.median_fit_epoch({r["id"]: r.get("fit_epoch") for r in runs}),
         "effect": analysis.realised_vs_intended(runs, realised, intended),
         "effect_epoch": last,
+        "empty": strip.empty_reason(runs, "a metric"),
     }
 
 
@@ -410,15 +422,25 @@ def epoch_at(meta: dict | None, index: int | None) -> int | None:
 
 
 def boundary_view(client: ApiClient, meta: dict | None, index: int | None, patch: bool = False):
-    """(figure, "epoch e of n"): every panel's frame at the slider's epoch, fetched side by side.
-    `patch`: only the frame changed, so send the new z arrays rather than a figure."""
+    """(figure, image strip, "epoch e of n"): every panel's frame at the slider's epoch, fetched side
+    by side; on image data the strip instead of the figure (None). `patch`: only the frame changed,
+    so send the new z arrays rather than a figure."""
     panels = (meta or {}).get("panels") or []
     epoch = epoch_at(meta, index)
+    images = (meta or {}).get("kind") == "images"
     if not panels or epoch is None:
-        return empty_figure("No boundary frames yet: the runs have not started."), ""
+        why = (meta or {}).get("empty") or "Loading…"
+        return (None, dbc.Alert(why, color="light", className="mb-0"), "") if images else (empty_figure(why), None, "")
     assert meta is not None  # it has panels
     label = f"epoch {epoch} of {max([p.get('total', 0) for p in panels] + [meta['epochs'][-1]])}"
     zs = list(POOL.map(lambda p: frame_z(client, p["run_id"], epoch), panels))
+    if images:
+        try:
+            probe = client.boundary(panels[0]["run_id"], final=panels[0]["status"] in FINISHED)
+        except ApiError:
+            probe = None
+        rows = [None if z is None else z[0] for z in zs]
+        return None, strip.strip_view(probe, panels, rows, epoch, tuple(meta["classes"])), label
     if patch:
         fig = Patch()
         for i, (p, z) in enumerate(zip(panels, zs)):
@@ -427,7 +449,7 @@ def boundary_view(client: ApiClient, meta: dict | None, index: int | None, patch
             fig["data"][i * TRACES_PER_PANEL + BOUNDARY]["x"] = lx
             fig["data"][i * TRACES_PER_PANEL + BOUNDARY]["y"] = ly
         fig["layout"]["title"]["text"] = f"Decision boundary at epoch {epoch}"
-        return fig, label
+        return fig, None, label
 
     def build():
         full = []
@@ -441,7 +463,7 @@ def boundary_view(client: ApiClient, meta: dict | None, index: int | None, patch
 
     labels = tuple(p["label"] for p in panels)
     key = FinishedCache.key(panels, client.api_url, epoch, labels) if all(z is not None for z in zs) else None  # a failed fetch is retried
-    return BOUNDARIES.get(key, build), label
+    return BOUNDARIES.get(key, build), None, label
 
 
 def curve_view(data: dict | None, logx: bool, epoch: int | None):
@@ -449,6 +471,8 @@ def curve_view(data: dict | None, logx: bool, epoch: int | None):
     split = (data or {}).get("split", SPLIT)
     if data and not curves:
         return empty_figure(f"This experiment has no {SPLITS.get(split, split)} split.")
+    if data and not any(c["epoch"] for c in curves):
+        return empty_figure(data.get("empty") or "No metrics yet.")
     legend = "weight" if curves and all(c["label"].startswith("w = ") and "," not in c["label"] for c in curves) else "group"
     title = f"Fraction predicted positive, {SPLITS.get(split, split)}"
     return curve_figure(curves, epoch, bool(logx), title=title, legend_title=legend, fit_epoch=(data or {}).get("fit_epoch"), gl=False)
@@ -506,7 +530,7 @@ def register(app, client: ApiClient) -> None:
             return dash.no_update
         runs = store["runs"]
         seeds = sweep.seeds(runs)
-        return panels_for(client, runs, _int(seed, seeds[0] if seeds else 0))
+        return panels_for(client, runs, _int(seed, seeds[0] if seeds else 0), store["experiment"]["spec"])
 
     @app.callback(Output("curve-store", "data"), Input("exp-store", "data"), Input("split", "value"), prevent_initial_call=True)
     def curves(store, split):
@@ -567,13 +591,15 @@ def register(app, client: ApiClient) -> None:
 
     @app.callback(
         Output("boundary-graph", "figure"),
+        Output("probe-strip", "children"),
         Output("epoch-label", "children"),
         Input("epoch-slider", "value"),
         Input("panels-store", "data"),
         prevent_initial_call=True,
     )
     def boundary(index, meta):
-        return boundary_view(client, meta, index, patch=set(ctx.triggered_prop_ids) == {"epoch-slider.value"})
+        fig, body, label = boundary_view(client, meta, index, patch=set(ctx.triggered_prop_ids) == {"epoch-slider.value"})
+        return dash.no_update if fig is None else fig, body, label
 
     @app.callback(
         Output("curve-graph", "figure"),

@@ -110,6 +110,26 @@ def test_report_writes_figures_and_a_summary(tmp_path):
         assert f"]({png})" in summary
 
 
+def test_report_on_a_spec_that_is_not_a_preset(tmp_path):
+    spec = tmp_path / "moons.yaml"
+    spec.write_text(
+        "name: my-moons\n"
+        "base: {dataset: moons, model: logreg, epochs: 20, n_train: 40, n_test: 60, lr: 0.1, eval_points: 6, frames: 2, grid: 8}\n"
+        "sweep: {pos_weight: [0.1, 1.0, 10.0], seed: [0, 1]}\n"
+    )
+    result = iwlab("report", str(spec), "--out", str(tmp_path / "rep"))
+    assert result.returncode == 0, result.stderr
+    summary = (tmp_path / "rep/report.md").read_text()
+    assert summary.startswith("# my-moons") and "| expected |" not in summary  # a spec carries no checks
+    assert "Paired comparisons with w = 1" in summary and "| all runs | 10 | test frac_pred_pos | 2 |" in summary
+    assert "Not recorded: svm_angle, svm_cosine: the training data are not linearly separable" in summary
+    for png in ("frac_pred_pos-test.png", "offset.png", "spread.png"):
+        assert (tmp_path / "rep" / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f"]({png})" in summary
+    assert (tmp_path / "rep/summary.csv").is_file()
+    both = iwlab("report", str(spec), "--preset", "digits-pair", "--out", str(tmp_path / "x"))
+    assert both.returncode == 2 and "not both" in both.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

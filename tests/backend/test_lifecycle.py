@@ -96,7 +96,7 @@ def test_retry_resets_the_row_deletes_its_epochs_and_sends_it_again(client, sett
     assert metric_count(settings, run_id) == 0
     assert len(list((settings.broker_folder / "messages").iterdir())) == before + 1
     claim, _ = lifecycle.claim(settings, run_id, "w2")
-    assert claim.attempt == 1 and claim.checkpoint is None  # a retry starts afresh
+    assert claim.attempt == 2 and claim.checkpoint is None  # a retry starts afresh, under a new attempt number
 
 
 def test_a_duplicate_delivery_of_a_live_run_is_dropped(client, settings):

@@ -39,8 +39,8 @@ def test_a_run_that_dies_resumes_fails_and_is_retried_has_every_step_in_order(cl
         ("claimed", "running", 2, "w2"),
         ("failed", "failed", 2, "w2"),
         ("retried", "queued", None, None),
-        ("claimed", "running", 1, "w3"),
-        ("succeeded", "succeeded", 1, "w3"),
+        ("claimed", "running", 3, "w3"),  # attempt numbers only ever grow
+        ("succeeded", "succeeded", 3, "w3"),
     ]
     events = history(client, run_id)
     details = [e["detail"] for e in events]

@@ -1,6 +1,7 @@
 """Dataset readers: the official pickle layout, JPEG trees (folder or .tar.gz), bad input, and the
 real CIFAR-10 images."""
 
+import hashlib
 import io
 import pickle
 import tarfile
@@ -12,7 +13,7 @@ from PIL import Image
 
 from worker.engine.data import as_input, make_data, split_validation
 from worker.engine.images import DatasetError, cifar10, image_folder
-from worker.engine.spec import RunSpec
+from worker.engine.spec import CIFAR10_CLASSES, RunSpec
 
 
 def write_pickle_cifar(root, per_class=3):
@@ -26,24 +27,36 @@ def write_pickle_cifar(root, per_class=3):
     return folder
 
 
+def write_cifar_tree(root, per_class=3):
+    """A tiny CIFAR-10 as a JPEG tree (what the engine reads without checksums): every image of
+    class i is grey at 20 * i."""
+    write_tree(root / "cifar10-jpeg", classes=CIFAR10_CLASSES, n=per_class, value=lambda i: 20 * i)
+    return root
+
+
+def md5s(folder):
+    """The checksums of a test's own batches (the reader accepts only the official ones by default)."""
+    return {p.name: hashlib.md5(p.read_bytes()).hexdigest() for p in folder.iterdir()}
+
+
 def jpeg(value: int) -> bytes:
     buf = io.BytesIO()
     Image.new("RGB", (32, 32), (value, value, value)).save(buf, "JPEG", quality=100)
     return buf.getvalue()
 
 
-def write_tree(root, classes=("ant", "bee"), n=4):
+def write_tree(root, classes=("ant", "bee"), n=4, value=lambda i: 40 + 160 * i):
     for split in ("train", "test"):
         for i, cls in enumerate(classes):
             (root / split / cls).mkdir(parents=True)
             for k in range(n):
-                (root / split / cls / f"{k:04d}.jpg").write_bytes(jpeg(40 + 160 * i))
+                (root / split / cls / f"{k:04d}.jpg").write_bytes(jpeg(value(i)))
     return root
 
 
 def test_pickle_layout_reads_labels_and_pixels(tmp_path):
-    write_pickle_cifar(tmp_path)
-    splits, names = cifar10(str(tmp_path))
+    folder = write_pickle_cifar(tmp_path)
+    splits, names = cifar10(str(tmp_path), checksums=md5s(folder))
     x, y = splits["train"]
     assert names[3] == "cat" and x.shape == (5 * 30, 3, 32, 32)
     assert np.all(x[:, 0, 0, 0] == y)  # pixel value == label, as written
@@ -53,20 +66,20 @@ def test_official_tarball_reads_like_the_folder(tmp_path):
     folder = write_pickle_cifar(tmp_path / "src")
     with tarfile.open(tmp_path / "cifar-10-python.tar.gz", "w:gz") as tar:
         tar.add(folder, arcname="cifar-10-batches-py")
-    (a, _), (b, _) = cifar10(str(tmp_path / "src")), cifar10(str(tmp_path))
+    (a, _), (b, _) = cifar10(str(tmp_path / "src"), checksums=md5s(folder)), cifar10(str(tmp_path), checksums=md5s(folder))
     assert np.array_equal(a["test"][0], b["test"][0]) and np.array_equal(a["test"][1], b["test"][1])
 
 
-def test_pickle_cifar_cat_vs_dog_with_out_of_domain(tmp_path):
-    write_pickle_cifar(tmp_path)
+def test_cifar_cat_vs_dog_with_out_of_domain(tmp_path):
+    write_cifar_tree(tmp_path)
     data = make_data(RunSpec(dataset="cifar10", model="convnet", data_path=str(tmp_path), n_train=10, n_test=2, noise_images=5))
     assert data.classes == ("cat", "dog")
-    # cat pixels are 3, dog pixels 5: label 1 (positive) is dog
-    assert set(data.x_train[data.y_train == 1, 0, 0, 0].tolist()) == {5}
-    assert set(data.x_train[data.y_train == 0, 0, 0, 0].tolist()) == {3}
+    # every image is grey at 20 x its class index: cat (3) is 60, dog (5) 100; label 1 (positive) is dog
+    assert set(data.x_train[data.y_train == 1, 0, 0, 0].tolist()) == {100}
+    assert set(data.x_train[data.y_train == 0, 0, 0, 0].tolist()) == {60}
     assert data.evals["test"][1].tolist() == [0, 0, 1, 1]
     ood = data.evals["ood"][0]
-    assert data.evals["ood"][1] is None and len(ood) == 8 * 3 and not set(ood[:, 0, 0, 0].tolist()) & {3, 5}
+    assert data.evals["ood"][1] is None and len(ood) == 8 * 3 and not set(ood[:, 0, 0, 0].tolist()) & {60, 100}
     assert data.evals["noise"][0].shape == (5, 3, 32, 32)
 
 
@@ -90,13 +103,13 @@ def test_corrupt_files_give_a_clear_error(tmp_path):
     folder = write_pickle_cifar(tmp_path / "p")
     (folder / "data_batch_3").write_bytes(b"not a pickle")
     with pytest.raises(DatasetError, match="data_batch_3"):
-        cifar10(str(tmp_path / "p"))
+        cifar10(str(tmp_path / "p"), checksums=md5s(folder))
     tree = write_tree(tmp_path / "t")
     (tree / "train/ant/0002.jpg").write_bytes(b"\xff\xd8 broken")
     with pytest.raises(DatasetError, match="0002.jpg"):
         image_folder(str(tree))
     (tmp_path / "x.tar.gz").write_bytes(b"garbage")
-    with pytest.raises(DatasetError, match="x.tar.gz"):
+    with pytest.raises(DatasetError, match="x.tar.gz: no image data set there"):
         image_folder(str(tmp_path / "x.tar.gz"))
 
 

@@ -12,7 +12,9 @@ from worker.engine.geometry import (
     boundary_offset,
     cosine,
     linear_boundary,
+    linearly_separable,
     max_margin_direction,
+    max_margin_reference,
     offsets_along,
     readouts,
     segment,
@@ -69,12 +71,40 @@ def test_offset_sign_convention_upweighting_positive():
     assert boundary_offset(logits, C_NEG, C_POS) == pytest.approx(-math.log(2) / 4, abs=1e-6)
 
 
-def test_offset_no_crossing_and_curved():
-    assert math.isnan(boundary_offset(line([1.0, 0.0], 5.0), C_NEG, C_POS))  # all positive
-    assert math.isnan(boundary_offset(line([0.0, 1.0], 0.0), C_NEG + T([0.0, 1.0]), C_POS + T([0.0, 1.0])))
-    # margin (x1 - 0.4)(x1 - 1.4) changes sign at s = 0.2 and 0.7: the one nearest the middle wins
+def test_offset_without_a_crossing_is_the_side_the_segment_is_on():
+    assert boundary_offset(line([1.0, 0.0], 5.0), C_NEG, C_POS) == -0.5  # all positive
+    assert boundary_offset(line([1.0, 0.0], -5.0), C_NEG, C_POS) == 0.5  # all negative
+    assert boundary_offset(line([0.0, 1.0], 0.0), C_NEG + T([0.0, 1.0]), C_POS + T([0.0, 1.0])) == -0.5
+    # margin (x1 - 0.4)(x1 - 1.4) is negative for s in (0.2, 0.7): half the segment -> 0
     curved = lambda p: (p[:, 0] - 0.4) * (p[:, 0] - 1.4)  # noqa: E731
-    assert boundary_offset(curved, C_NEG, C_POS) == pytest.approx(0.2, abs=1e-6)
+    assert boundary_offset(curved, C_NEG, C_POS) == pytest.approx(0.0, abs=1e-6)
+
+
+# the centres of the two moons (synthetic._moon): the mean of (cos t, sin t) and of
+# (1 - cos t, 0.5 - sin t) over t uniform in [0, pi]
+MOON_NEG, MOON_POS = T([0.0, 2 / math.pi]), T([1.0, 0.5 - 2 / math.pi])
+MOON_LENGTH = math.hypot(1.0, 0.5 - 4 / math.pi)  # |MOON_POS - MOON_NEG| = 1.2624
+
+
+def circle(centre, radius, shift=0.0):
+    """A curved boundary: negative inside the circle, positive outside, plus a logit shift."""
+    return lambda p: ((p.double() - centre.double()) ** 2).sum(1) - radius**2 + shift
+
+
+def test_offset_of_curved_boundaries_on_moons_by_hand():
+    midpoint = (MOON_NEG + MOON_POS) / 2
+    # a circle of radius 0.3 around the midpoint: two crossings, negative for |s - 0.5| < 0.3 / L
+    assert boundary_offset(circle(midpoint, 0.3), MOON_NEG, MOON_POS) == pytest.approx(0.6 / MOON_LENGTH - 0.5, abs=1e-5)
+    # a circle of radius 0.5 around the negative centre: one crossing at s = 0.5 / L
+    assert boundary_offset(circle(MOON_NEG, 0.5), MOON_NEG, MOON_POS) == pytest.approx(0.5 / MOON_LENGTH - 0.5, abs=1e-5)
+    # a circle around the segment's middle that does not reach it: all negative
+    assert boundary_offset(circle(midpoint, 2.0), MOON_NEG, MOON_POS) == 0.5
+    # adding log w to the positive logit shrinks the negative disc to radius sqrt(0.3^2 - log w):
+    # the offset falls with w, whichever way the boundary is curved
+    offsets = [boundary_offset(circle(midpoint, 0.3, math.log(w)), MOON_NEG, MOON_POS) for w in (0.9, 1.0, 1.05)]
+    expected = [2 * math.sqrt(0.09 - math.log(w)) / MOON_LENGTH - 0.5 for w in (0.9, 1.0, 1.05)]
+    assert offsets == pytest.approx(expected, abs=1e-5)
+    assert offsets[0] > offsets[1] > offsets[2]
 
 
 def as_xy(pos, neg):
@@ -139,6 +169,22 @@ def test_svm_beats_every_direction_on_random_blobs():
     assert ((2 * y - 1) * (x @ wa + ba)).min() > 0
 
 
+def test_separability_by_hand():
+    assert linearly_separable(*as_xy([[1, 1], [2, 0]], [[-1, -1], [0, -2]]))
+    assert not linearly_separable(*as_xy([[1, 1], [-1, -1]], [[1, -1], [-1, 1]]))  # XOR
+    # one point exactly on the other class's side of every line through the rest: not separable
+    assert not linearly_separable(*as_xy([[0, 0], [2, 0]], [[1, 0], [3, 1]]))
+    assert not linearly_separable(*as_xy([[0, 0]], [[0, 0]]))  # the same point with both labels
+    assert not linearly_separable(*as_xy([[0, 0], [1, 1]], []))  # one class only
+
+
+def test_max_margin_reference_states_why_it_is_missing():
+    normal, reason = max_margin_reference(*as_xy([[1, 1], [-1, -1]], [[1, -1], [-1, 1]]))
+    assert normal is None and "not linearly separable" in reason
+    normal, reason = max_margin_reference(*as_xy([[0, 2], [0, 3]], [[2, 0], [3, 0]]))
+    assert reason is None and normal.tolist() == pytest.approx([-math.sqrt(0.5), math.sqrt(0.5)], abs=1e-6)
+
+
 def test_svm_rejects_inseparable():
     x, y = as_xy([[1, 1], [-1, -1]], [[1, -1], [-1, 1]])  # XOR
     with pytest.raises(ValueError):
@@ -156,13 +202,13 @@ def test_offsets_of_many_models_at_once_by_hand():
     margins = torch.stack([
         x1 - 1.0,                    # crosses at the midpoint
         x1 - 0.6,                    # s = 0.3
-        (x1 - 0.4) * (x1 - 1.4),     # s = 0.2 and 0.7: the one nearest the middle
-        x1 + 5.0,                    # never crosses
+        (x1 - 0.4) * (x1 - 1.4),     # negative for s in (0.2, 0.7): half the segment
+        x1 + 5.0,                    # never crosses: all positive
         torch.where(x1 > 1.9, math.inf, x1 - 1.0),  # not finite
     ])  # fmt: skip
     got = offsets_along(s, margins)
-    assert got[:3] == pytest.approx([0.0, -0.2, 0.2], abs=1e-6)
-    assert math.isnan(got[3]) and math.isnan(got[4])
+    assert got[:4] == pytest.approx([0.0, -0.2, 0.0, -0.5], abs=1e-6)
+    assert math.isnan(got[4])
 
 
 def test_readouts_of_a_linear_model_name_its_angle_to_the_max_margin_boundary():

@@ -42,18 +42,20 @@ import torch
 from torch import nn
 
 from . import geometry
-from .boundary import Grid
+from .probe import recorder
+from . import intended as references
 from .data import as_input, make_data
-from .losses import example_weights, per_example_loss, reduce_weighted
+from .losses import example_weights, per_example_loss, reduce_weighted, run_class_weights
 from .metrics import intended_frac_pos_per_model, normalised_margin_per_model, split_metrics_per_model
 from .models import make_model
 from .spec import RunSpec, frame_epochs
-from .train import EVAL_BATCH, INTENDED_WEIGHTS, EpochResult, limit_threads, resolve_device, train
+from .train import EVAL_BATCH, INTENDED_WEIGHTS, EpochResult, limit_threads, max_margin_reference, resolve_device, train
 
 # parameters that may differ between the runs of one batched program
 PER_MODEL = frozenset({
     "pos_weight", "weight_power", "seed", "weight_decay", "lr", "momentum", "loss", "loss_norm",
     "poly_alpha", "ldam_max_margin", "ldam_scale", "drw_epoch", "la_tau", "vs_gamma", "vs_tau", "resample",
+    "drw_beta", "head",  # head: every batchable run has the linear one (the cosine head is refused below)
 })  # fmt: skip
 LOSS_PARAMS = ("poly_alpha", "ldam_max_margin", "ldam_scale", "la_tau", "vs_gamma", "vs_tau")
 
@@ -80,6 +82,8 @@ def why_not_batchable(specs: list[RunSpec]) -> str | None:
         return "ConvNet with dropout is not supported by the batched engine"
     if first.patience:
         return "early stopping (patience) is not supported by the batched engine"
+    if any(s.cosine_head for s in specs):
+        return "a cosine (normalised) last layer is not supported by the batched engine"
     if first.schedule != "constant":
         return f"schedule {first.schedule} is not supported by the batched engine"
     return None
@@ -111,13 +115,13 @@ class BatchedTraining:
             limit_threads()
         M = self.M = len(specs)
         self.data = data = make_data(spec)
-        self.grid = Grid.around(data, spec.grid) if spec.is_2d else None
+        self.grid = recorder(data, spec)
         self._x, self._y = data.x_train.to(dev), data.y_train.to(dev)
         self._counts = data.counts.to(dev)
         self._weights = torch.stack([
-            example_weights(self._y, torch.tensor([1.0, s.pos_weight], device=dev), s.weight_power) for s in specs
+            example_weights(self._y, run_class_weights(s, data.counts).to(dev)) for s in specs
         ])  # fmt: skip  (M, N)
-        self._snapshots = set(frame_epochs(spec.epochs, spec.frames)) if spec.is_2d else set()
+        self._snapshots = set(frame_epochs(spec.epochs, spec.frames))
         every = range(spec.epochs + 1)
         self._evaluated = set(frame_epochs(spec.epochs, spec.eval_points) if spec.eval_points else every) | self._snapshots
 
@@ -156,8 +160,9 @@ class BatchedTraining:
         self._by_hand = spec.model in ("logreg", "mlp") and all(s.loss == "ce" for s in specs) and not self._batchnorm and not self._dropout
         self._orders = [torch.Generator().manual_seed(s.seed) for s in specs]
         self.epoch = 0
-        self._svm = geometry.max_margin_direction(data.x_train, data.y_train, bias="augmented") if spec.is_2d and spec.model == "logreg" else None
+        self._svm, self.missing = max_margin_reference(spec, data)
         self._centres = geometry.class_centres(data.x_train, data.y_train) if spec.is_2d else None
+        self._bayes = references.reference(spec, data, INTENDED_WEIGHTS) if any(s.pos_weight == 1 for s in specs) else {}
 
     # the layout `forward` works on (grouped.GroupedTraining stacks its ConvNets as they are)
     eval_batch = EVAL_BATCH
@@ -341,7 +346,8 @@ class BatchedTraining:
         metrics: list[dict[str, dict[str, float]]] = []
         for m, on_train in enumerate(split_metrics_per_model(train_logits, self._y, names)):
             on_train["param_norm"] = norms[m]
-            on_train["normalised_margin"] = margins[m]
+            if norms[m] > 0:  # undefined for an all-zero model, as in the per-run engine
+                on_train["normalised_margin"] = margins[m]
             metrics.append({"train": on_train})
         unweighted = [m for m, s in enumerate(self.specs) if s.pos_weight == 1]
         for split, (x, y) in self.data.evals.items():
@@ -352,13 +358,15 @@ class BatchedTraining:
                 metrics[m][split] = values
             for m, fracs in zip(unweighted, intended):
                 metrics[m][split].update({f"intended_frac_pos@{w:g}": f for w, f in zip(INTENDED_WEIGHTS, fracs)})
+                if split == "test":
+                    metrics[m][split].update(self._bayes or references.calibrated_frac_pos(logits[m], y.to(self.device), INTENDED_WEIGHTS))
         boundaries: list = [None] * self.M
-        if self.grid is not None:
+        if self.spec.is_2d:
             for m, g in enumerate(self._geometry()):
                 metrics[m]["geometry"] = g
-            if self.epoch in self._snapshots:  # all models' grids in one batched pass
-                probs = torch.softmax(self.logits(self.grid.inputs()), 2)[:, :, 1]
-                boundaries = list(probs.reshape(self.M, len(self.grid.ys), len(self.grid.xs)).cpu().numpy())
+        if self.epoch in self._snapshots:  # all models' grids (or image strips) in one batched pass
+            probs = torch.softmax(self.logits(self.grid.inputs()), 2)[:, :, 1]
+            boundaries = list(probs.reshape(self.M, len(self.grid.ys), len(self.grid.xs)).cpu().numpy())
         return [EpochResult(self.epoch, self.spec.epochs, metrics[m], boundaries[m]) for m in range(self.M)]
 
     def _geometry(self) -> list[dict[str, float]]:
@@ -370,8 +378,7 @@ class BatchedTraining:
         normals = None
         if self._svm is not None:  # W (M, in, 2): column c is class c's weights
             normals = list((self.params[0][:, :, 1] - self.params[0][:, :, 0]).detach().cpu())
-        svm = self._svm[0] if self._svm is not None else None
-        return geometry.readouts_per_model(margins, self._centres, normals, svm)
+        return geometry.readouts_per_model(margins, self._centres, normals, self._svm)
 
 
 def batched_training(specs: list[RunSpec], device: str | None = None) -> BatchedTraining:

@@ -7,6 +7,7 @@ batch is fed to the model (`as_input`), so a 10,000-image training set costs 30 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -60,15 +61,16 @@ def as_input(x: torch.Tensor) -> torch.Tensor:
     return (x.float() / 127.5 - 1.0) if x.dtype == torch.uint8 else x
 
 
-def make_data(spec: RunSpec) -> Data:
-    """The same data parameters and `data_seed` always give the same examples, whatever the run's seed."""
+def make_data(spec: RunSpec, root: Path | None = None) -> Data:
+    """The same data parameters and `data_seed` always give the same examples, whatever the run's seed.
+    `root`: the folder of downloaded data sets and the decode cache (default: `images.datasets_root()`)."""
     if spec.is_2d:
         x_tr, y_tr, x_te, y_te = make_2d(spec)
         data = Data(_f32(x_tr), _i64(y_tr), {"test": (_f32(x_te), _i64(y_te))}, _pair(spec.classes))
     elif spec.dataset == "digits":
         data = _digits(spec)
     else:
-        data = _images(spec)
+        data = _images(spec, root)
     return _flip_labels(_imbalance(data, spec), spec.label_noise, spec.data_seed)
 
 
@@ -112,8 +114,10 @@ def _digits(spec: RunSpec) -> Data:
     return Data(_f32(x_tr), _i64(y_tr), {"test": (_f32(x_te), _i64(y_te))}, _pair(spec.classes))
 
 
-def _images(spec: RunSpec) -> Data:
-    splits, names = cifar10(spec.data_path) if spec.dataset == "cifar10" else image_folder(spec.data_path or "")
+def _images(spec: RunSpec, root: Path | None) -> Data:
+    if spec.dataset_id is not None and not spec.data_path:  # a worker puts the store's copy in data_path
+        raise DatasetError(f"dataset_id {spec.dataset_id}: uploaded datasets are read by the lab's workers (iwlab submit), not in-process")
+    splits, names = cifar10(spec.data_path, root) if spec.dataset == "cifar10" else image_folder(spec.data_path or "", root)
     missing = [c for c in spec.classes if c not in names]
     if missing:
         raise DatasetError(f"classes: {', '.join(missing)} not in the data set (it has {', '.join(names)})")

@@ -4,19 +4,44 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 from collections.abc import Callable
 from pathlib import Path
 
+from . import stats
 from .batched import batched_training, groups, why_not_batchable
+from .data import make_data, split_validation
+from .losses import run_effective_pos_weight
 from .outcome import History, Outcome
 from .parallel import auto_jobs, train_side_by_side
 from .spec import ExperimentSpec, RunSpec
-from .train import EpochResult, resolve_device
+from .train import EpochResult, max_margin_reference, resolve_device
 
 ENGINES = ("auto", "naive", "batched")
 
 METRIC_COLUMNS = ["run_id", "epoch", "split", "metric", "value"]
+# what a run's data depend on (runs equal in these train on the same examples)
+DATA_FIELDS = ("dataset", "classes", "data_path", "n_train", "n_test", "imbalance", "label_noise", "ood", "noise_images", "noise", "data_seed", "patience", "val_fraction")
+
+
+def run_notes(runs: list[RunSpec]) -> list[tuple[float, dict[str, str]]]:
+    """Per run: the effective positive-class weight of its epoch objective (`losses.effective_pos_weight`)
+    and the readouts it will not record, with the reason (name -> reason). Both depend on the
+    training data, built once per distinct data set."""
+    cache: dict[str, tuple] = {}
+    out = []
+    for spec in runs:
+        key = json.dumps({k: getattr(spec, k) for k in DATA_FIELDS} | {"model": spec.model})
+        if key not in cache:
+            data = make_data(spec)
+            if spec.patience:
+                data, _ = split_validation(data, spec.val_fraction, spec.data_seed)
+            counts = tuple(int(c) for c in data.counts.tolist())
+            cache[key] = (counts, max_margin_reference(spec, data)[1])
+        counts, missing = cache[key]
+        out.append((run_effective_pos_weight(spec, counts), missing))
+    return out
 
 
 def plan_groups(runs: list[RunSpec], engine: str = "auto", device: str | None = None) -> list[list[int]]:
@@ -50,8 +75,10 @@ def write_results(
     engine: str = "auto",
     jobs: int | None = None,
 ) -> tuple[list[Path], Outcome]:
-    """`runs.csv`: one row per run, one column per run parameter. `metrics.csv`: one row per
-    (run, epoch, split, metric). Rows are written as epochs finish, so a long run can be watched.
+    """`runs.csv`: one row per run, one column per run parameter, then `effective_pos_weight` and
+    `missing_readouts` (JSON: readout -> why it is not recorded; empty when none is missing).
+    `metrics.csv`: one row per (run, epoch, split, metric), written as epochs finish, so a long run
+    can be watched. `summary.csv` (`write_summary`) once all runs have finished.
 
     `engine`: "naive" trains one run at a time; "batched" trains each group of runs that share data
     and architecture as one program (`batched.py`) and refuses (ValueError) a group it cannot batch;
@@ -67,10 +94,11 @@ def write_results(
     params = list(runs[0].model_dump())
     with runs_path.open("w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["run_id", *params])
-        for run_id, run in enumerate(runs):
+        writer.writerow(["run_id", *params, "effective_pos_weight", "missing_readouts"])
+        for run_id, (run, (effective, missing)) in enumerate(zip(runs, run_notes(runs))):
             values = run.model_dump(mode="json")
-            writer.writerow([run_id, *(json.dumps(values[p]) if isinstance(values[p], list) else values[p] for p in params)])
+            cells = (json.dumps(values[p]) if isinstance(values[p], list) else values[p] for p in params)
+            writer.writerow([run_id, *cells, repr(effective), json.dumps(missing) if missing else ""])
     histories: dict[int, History] = {}
     with metrics_path.open("w", newline="") as f:
         writer = csv.writer(f)
@@ -93,4 +121,19 @@ def write_results(
             f.flush()
     for run_id, run in enumerate(runs):
         outcome.add(run, histories[run_id])
-    return [runs_path, metrics_path], outcome
+    return [runs_path, metrics_path, write_summary(spec, outcome, out)], outcome
+
+
+def write_summary(spec: ExperimentSpec, outcome: Outcome, out: Path) -> Path:
+    """`summary.csv`: per arm (the swept parameters but the seeds), epoch, split and metric, the
+    seed mean with n and its 95% t-interval (`stats.summary_rows`); the interval's cells are empty
+    where n < 2 (no interval from one seed)."""
+    swept = [n for n in spec.sweep if n not in stats.REPEATS]
+    path = out / "summary.csv"
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow([*swept, *stats.SUMMARY_COLUMNS])
+        for row in stats.summary_rows(outcome, swept):
+            cells = [row[k] for k in (*swept, *stats.SUMMARY_COLUMNS)]
+            writer.writerow([json.dumps(c) if isinstance(c, list) else "" if isinstance(c, float) and math.isnan(c) else repr(c) if isinstance(c, float) else c for c in cells])
+    return path

@@ -39,15 +39,18 @@ def linear_boundary(weight: Tensor, bias: Tensor) -> tuple[Tensor, Tensor]:
 def boundary_offset(
     predict_margin: Callable[[Tensor], Tensor], centre_neg: Tensor, centre_pos: Tensor, steps: int = 2001
 ) -> float:
-    """Signed position where the boundary (margin = 0) crosses the segment centre_neg -> centre_pos.
+    """Signed position of the boundary (margin = 0) on the segment centre_neg -> centre_pos.
 
-    The segment is sampled at `steps` points p(s) = centre_neg + s (centre_pos - centre_neg),
-    s in [0, 1], and the crossing s* is located by linear interpolation between samples. Returns
-    s* - 0.5, in [-0.5, 0.5]: 0 = at the midpoint, negative = closer to the negative centre.
-    Up-weighting the positive class pushes the boundary away from it, towards the negative
-    centre, so its offset goes negative (and more test points are predicted positive).
-    If the margin changes sign more than once (a curved boundary) the crossing nearest the
-    midpoint is returned; NaN if it never crosses the segment.
+    Defined as the share of the segment p(s) = centre_neg + s (centre_pos - centre_neg), s in [0, 1],
+    that the model assigns to the negative class, minus 0.5; in [-0.5, 0.5]. For a boundary that
+    crosses the segment once at s* (any linear one) this is s* - 0.5: 0 = at the midpoint, negative =
+    closer to the negative centre. It stays defined for a curved boundary that crosses the segment
+    twice or not at all (moons), where "the crossing" is not, and it can only fall when the positive
+    logit rises everywhere: up-weighting the positive class moves it towards -0.5 whatever the shape.
+    docs/readouts.md gives the reasons for this choice.
+
+    The margin is sampled at `steps` points and interpolated linearly between them (exact for a
+    linear boundary). NaN only where the model's margin is not finite.
 
     `predict_margin` maps points (N, d) to z_pos - z_neg (N,), or to logits (N, 2). Points have
     the centres' dtype and device.
@@ -70,18 +73,48 @@ def segment(centre_neg: Tensor, centre_pos: Tensor, steps: int = 2001) -> tuple[
 @torch.no_grad()
 def offsets_along(s: Tensor, margins: Tensor) -> list[float]:
     """`boundary_offset` of M models at once from their margins (M, steps) at the positions `s`:
-    the crossing nearest the midpoint, by linear interpolation; NaN where a row never crosses or is
-    not finite. Vectorised because a sweep asks this of every model at every evaluated epoch."""
+    the length of the segment where the margin is <= 0 (ties go to the negative class), with the
+    margin linear between samples, minus 0.5. Vectorised because a sweep asks this of every model at
+    every evaluated epoch."""
     m = margins.detach().double().cpu()
-    exact = torch.where(m == 0, s - 0.5, math.inf)  # exactly on the boundary at a sample
     a, b = m[:, :-1], m[:, 1:]
-    change = a * b < 0  # sign change between samples k and k+1
     ds = (s[1:] - s[:-1]).expand_as(a)
-    between = torch.where(change, s[:-1] + ds * a / torch.where(change, a - b, 1.0) - 0.5, math.inf)
-    candidates = torch.cat([exact, between], 1)
-    nearest = candidates.gather(1, candidates.abs().argmin(1, keepdim=True)).squeeze(1)
-    found = (torch.isfinite(nearest) & torch.isfinite(m).all(1)).tolist()
-    return [value if ok else math.nan for value, ok in zip(nearest.tolist(), found)]  # math.nan: results compare equal
+    crossing = (a <= 0) != (b <= 0)
+    t = torch.where(crossing, a / torch.where(crossing, a - b, 1.0), 0.0)  # where the line crosses 0, in [0, 1]
+    negative = torch.where((a <= 0) & (b <= 0), ds, torch.where(crossing & (a <= 0), t * ds, torch.where(crossing, (1 - t) * ds, 0.0)))
+    offsets = negative.sum(1) - 0.5
+    found = torch.isfinite(m).all(1).tolist()
+    return [value if ok else math.nan for value, ok in zip(offsets.tolist(), found)]  # math.nan: results compare equal
+
+
+def linearly_separable(x: Tensor, y: Tensor) -> bool:
+    """Whether some line (hyperplane) with a bias strictly separates the two classes: the linear
+    programme  s_i (w.x_i + b) >= 1  is feasible (HiGHS through scipy; milliseconds for thousands of
+    points). Exact up to the solver's feasibility tolerance, and fast where an SVM solver on
+    non-separable data would iterate until its limit (issue 11: 50-110 s, then a crash)."""
+    from scipy.optimize import linprog
+
+    X = x.detach().double().cpu().numpy().reshape(len(x), -1)
+    s = np.where(y.detach().cpu().numpy() == 1, 1.0, -1.0)
+    if not ((s > 0).any() and (s < 0).any()):
+        return False
+    A = -s[:, None] * np.hstack([X, np.ones((len(X), 1))])
+    result = linprog(np.zeros(X.shape[1] + 1), A_ub=A, b_ub=-np.ones(len(X)), bounds=(None, None), method="highs")
+    return result.status == 0
+
+
+NOT_SEPARABLE = "the training data are not linearly separable, so there is no max-margin boundary to compare with"
+
+
+def max_margin_reference(x: Tensor, y: Tensor) -> tuple[Tensor | None, str | None]:
+    """(normal of the augmented max-margin boundary, None) on separable data, else (None, the reason
+    the svm_* readouts are missing). Never raises: a readout must not end a run."""
+    if not linearly_separable(x, y):
+        return None, NOT_SEPARABLE
+    try:
+        return max_margin_direction(x, y, bias="augmented")[0], None
+    except ValueError as err:  # separable by the LP, but a margin too thin for the solver's limit
+        return None, f"the max-margin solver gave no answer ({err})"
 
 
 def max_margin_direction(

@@ -2,6 +2,12 @@
 
 Every reader returns, per split, `(images uint8 (N, 3, 32, 32), labels int64 (N,))` and the class
 names. Decoded arrays are cached as .npy next to the dataset root, so 60,000 JPEGs are decoded once.
+
+Data paths may come from lab members, so nothing here trusts a file: a pickle is unpickled only when
+its bytes carry the official CIFAR-10 checksum, and then by an unpickler that can build nothing but
+numpy arrays and plain containers; the tree readers look at a file only when its name fits the layout
+and its size is within bounds; and "missing", "unreadable" and "not a data set" are one message, so
+an error never tells which paths exist on a worker.
 """
 
 from __future__ import annotations
@@ -11,9 +17,11 @@ import hashlib
 import io
 import os
 import pickle
+import shutil
+import stat
 import tarfile
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,10 +31,22 @@ from .spec import CIFAR10_CLASSES
 
 Split = tuple[np.ndarray, np.ndarray]
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
-CIFAR_HELP = (
-    "download cifar-10-python.tar.gz from https://www.cs.toronto.edu/~kriz/cifar.html and put it "
-    "(or the cifar-10-batches-py/ folder it unpacks to) in {root}, or point data_path / IWLAB_DATASETS at it"
-)
+SPLITS = ("train", "test")
+MAX_IMAGE_BYTES = 16 * 2**20  # one photo; larger files are refused unread
+MAX_BATCH_BYTES = 64 * 2**20  # an official CIFAR batch is 31 MB
+CIFAR_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+CIFAR_ARCHIVE = "cifar-10-python.tar.gz"
+CIFAR_ARCHIVE_MD5 = "c58f30108f718f92721af3b95e74349a"  # published by the data set's authors
+# the official batches' MD5s (as torchvision checks them): the only pickles this module will open
+CIFAR_BATCH_MD5 = {
+    "data_batch_1": "c99cafc152244af753f735de768cd75f",
+    "data_batch_2": "d4bba439e000b95fd0a9bffe97cbabec",
+    "data_batch_3": "54ebc095f3ab1f0389bbae665268c751",
+    "data_batch_4": "634d18415352ddfa80567beed471001a",
+    "data_batch_5": "482c414d41f54cd18b22e5b47cb7c3cb",
+    "test_batch": "40351d587109b95175f43aff81a1287e",
+}
+CIFAR_HELP = "run `iwlab data download cifar10` on the worker (or put cifar-10-python.tar.gz in its IWLAB_DATASETS folder)"
 
 
 class DatasetError(RuntimeError):
@@ -34,60 +54,117 @@ class DatasetError(RuntimeError):
 
 
 def datasets_root() -> Path:
+    """The default root for callers that pass none (the worker passes its settings' folder)."""
     if os.environ.get("IWLAB_DATASETS"):
         return Path(os.environ["IWLAB_DATASETS"]).expanduser()
     return Path(os.environ.get("IWLAB_HOME", ".iwlab")).expanduser() / "datasets"
 
 
-def cifar10(data_path: str | None) -> tuple[dict[str, Split], tuple[str, ...]]:
-    """CIFAR-10 from the first source found: a given path, or the standard names under the root."""
-    root = Path(data_path).expanduser() if data_path else datasets_root()
-    candidates = [root] if root.suffix in (".gz", ".tgz") else [
-        root / "cifar-10-batches-py", root / "cifar-10-python.tar.gz", root / "cifar10-jpeg", root / "cifar10-jpeg.tar.gz", root
+def cifar10(data_path: str | None, root: Path | None = None, checksums: dict[str, str] = CIFAR_BATCH_MD5) -> tuple[dict[str, Split], tuple[str, ...]]:
+    """CIFAR-10 from the first source found: a given path, or the standard names under the root.
+    `checksums` (batch name -> MD5) are the official ones; tests pass their own small batches'."""
+    root = root or datasets_root()
+    base = Path(data_path).expanduser() if data_path else root
+    candidates = [base] if base.suffix in (".gz", ".tgz") else [
+        base / "cifar-10-batches-py", base / CIFAR_ARCHIVE, base / "cifar10-jpeg", base / "cifar10-jpeg.tar.gz", base
     ]
     for source in candidates:
-        if (source / "data_batch_1").is_file() or (source.is_file() and source.name.startswith("cifar-10-python")):
-            return _cached(source, _cifar_pickles)
-        if (source / "train").is_dir() or (source.is_file() and source.suffix in (".gz", ".tgz")):
-            splits, names = _cached(source, _image_tree)
+        if _regular(source / "data_batch_1") or (_regular(source) and source.name.startswith("cifar-10-python")):
+            return _cached(source, _cifar_pickles, root, tuple(sorted(checksums.items())))
+        if (source / "train").is_dir() or (_regular(source) and source.suffix in (".gz", ".tgz")):
+            splits, names = _cached(source, _image_tree, root)
             return _relabel(splits, names, CIFAR10_CLASSES), CIFAR10_CLASSES
-    raise DatasetError(f"CIFAR-10 not found at {root}: " + CIFAR_HELP.format(root=root))
+    raise DatasetError(f"CIFAR-10 not found at {base}: " + CIFAR_HELP)
 
 
-def image_folder(data_path: str) -> tuple[dict[str, Split], tuple[str, ...]]:
+def cifar10_present(root: Path) -> bool:
+    """Whether `cifar10(None, root)` has something to read (the gallery's "Needs CIFAR-10" badge)."""
+    return any(_regular(p) or p.is_dir() for p in (root / "cifar-10-batches-py" / "data_batch_1", root / CIFAR_ARCHIVE,
+                                                     root / "cifar10-jpeg" / "train", root / "cifar10-jpeg.tar.gz"))
+
+
+def image_folder(data_path: str, root: Path | None = None) -> tuple[dict[str, Split], tuple[str, ...]]:
     """A user's binary (or multi-class) image data laid out as `<split>/<class>/*.jpg`."""
-    root = Path(data_path).expanduser()
-    if not root.exists():
-        raise DatasetError(f"no image folder at {root}: expected {root}/train/<class>/*.jpg and {root}/test/<class>/*.jpg")
-    return _cached(root, _image_tree)
+    source = Path(data_path).expanduser()
+    if not ((source / "train").is_dir() or _regular(source)):
+        raise _no_tree(data_path)
+    return _cached(source, _image_tree, root or datasets_root())
 
 
 # --- readers ------------------------------------------------------------------------------------
 
 
-def _cifar_pickles(source: Path) -> tuple[dict[str, Split], tuple[str, ...]]:
+def _regular(path: Path) -> bool:
+    """A regular file (never a device or FIFO that a name ending in .jpg could hide)."""
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False
+
+
+def _no_tree(where: object) -> DatasetError:
+    # one message for missing, unreadable and wrongly laid out: the error must not map a worker's disk
+    return DatasetError(f"{where}: no image data set there (expected train/<class>/*.jpg and test/<class>/*.jpg, "
+                        "or a .tar.gz of them, with at least two classes)")
+
+
+class _ArraysOnly(pickle.Unpickler):
+    """Builds numpy arrays, dtypes and plain containers; any other global (os.system, ...) is refused."""
+
+    ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
+        ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),  # protocol 5
+        ("numpy", "ndarray"), ("numpy", "dtype"),
+        ("_codecs", "encode"),  # bytes in a Python 3 protocol-2 pickle: str -> bytes, nothing else
+    }
+
+    def find_class(self, module: str, name: str):
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"refused to load {module}.{name}: only numpy arrays and plain containers are read")
+        return super().find_class(module, name)
+
+
+def restricted_loads(data: bytes):
+    """`pickle.loads` that can only build numpy arrays and plain containers."""
+    return _ArraysOnly(io.BytesIO(data), encoding="bytes").load()
+
+
+def _cifar_pickles(source: Path, checksums: tuple[tuple[str, str], ...]) -> tuple[dict[str, Split], tuple[str, ...]]:
     names = {"train": [f"data_batch_{i}" for i in range(1, 6)], "test": ["test_batch"]}
+    expected = dict(checksums)
     with contextlib.ExitStack() as open_files:
         if source.is_dir():
-            read = lambda name: (source / name).read_bytes()  # noqa: E731
+            def read(name: str) -> bytes:
+                path = source / name
+                if not _regular(path) or path.stat().st_size > MAX_BATCH_BYTES:
+                    raise OSError("missing, not a regular file, or too large")
+                return path.read_bytes()
         else:
             try:
                 tar = open_files.enter_context(tarfile.open(source))  # noqa: SIM115 the ExitStack closes it
-                members = {Path(m.name).name: m for m in tar.getmembers() if m.isfile()}
+                members = {Path(m.name).name: m for m in tar.getmembers() if m.isfile() and Path(m.name).name in expected}
             except (tarfile.TarError, OSError, EOFError) as err:
-                raise DatasetError(f"{source}: not a readable cifar-10-python.tar.gz ({err})") from None
-            read = lambda name: _member_bytes(tar, members[name])  # noqa: E731
+                raise DatasetError(f"{source.name}: not a readable cifar-10-python.tar.gz ({err})") from None
 
+            def read(name: str) -> bytes:
+                if members[name].size > MAX_BATCH_BYTES:
+                    raise OSError("too large")
+                return _member_bytes(tar, members[name])
         out = {}
         for split, batches in names.items():
             xs, ys = [], []
             for name in batches:
                 try:
-                    batch = pickle.loads(read(name), encoding="bytes")
+                    raw = read(name)
+                    if hashlib.md5(raw, usedforsecurity=False).hexdigest() != expected.get(name):
+                        raise DatasetError(f"{source.name}: {name} is not the official CIFAR-10 batch (checksum differs); "
+                                           f"only the official archive is read: {CIFAR_HELP}")
+                    batch = restricted_loads(raw)
                     xs.append(np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32))
                     ys.append(np.asarray(batch[b"labels"], dtype=np.int64))
-                except (KeyError, OSError, pickle.UnpicklingError, EOFError, ValueError) as err:
-                    raise DatasetError(f"{source}: cannot read CIFAR batch {name} ({type(err).__name__}: {err})") from None
+                except (KeyError, TypeError, OSError, pickle.UnpicklingError, EOFError, ValueError) as err:
+                    raise DatasetError(f"{source.name}: cannot read CIFAR batch {name} ({type(err).__name__}: {err})") from None
             out[split] = (np.concatenate(xs), np.concatenate(ys))
     return out, CIFAR10_CLASSES
 
@@ -112,32 +189,46 @@ def _decode(data: bytes, where: str) -> np.ndarray:
         raise DatasetError(f"{where}: not a readable image ({err})") from None
 
 
+def _tree_files(source: Path) -> Iterator[tuple[str, str, str, Callable[[], bytes]]]:
+    """(split, class, file name, read) for every file whose place and name fit the layout; nothing
+    else is opened, and a file over MAX_IMAGE_BYTES is refused before it is read."""
+
+    def fits(parts: tuple[str, ...], size: int) -> bool:
+        if not (parts[-3] in SPLITS and parts[-1].lower().endswith(IMAGE_SUFFIXES)):
+            return False
+        if size > MAX_IMAGE_BYTES:
+            raise DatasetError(f"{'/'.join(parts)}: larger than {MAX_IMAGE_BYTES // 2**20} MiB, not read")
+        return True
+
+    if source.is_dir():
+        for split in SPLITS:
+            for cls in sorted(os.scandir(source / split), key=lambda e: e.name) if (source / split).is_dir() else []:
+                if not cls.is_dir(follow_symlinks=False):
+                    continue
+                for entry in sorted(os.scandir(cls.path), key=lambda e: e.name):
+                    if entry.is_file(follow_symlinks=False) and fits((split, cls.name, entry.name), entry.stat().st_size):
+                        yield split, cls.name, entry.name, Path(entry.path).read_bytes
+        return
+    with tarfile.open(source) as tar:
+        for member in tar:
+            parts = Path(member.name).parts
+            if member.isfile() and len(parts) in (3, 4) and fits(parts[-3:], member.size):  # one top folder allowed
+                yield parts[-3], parts[-2], parts[-1], tar.extractfile(member).read
+
+
 def _image_tree(source: Path) -> tuple[dict[str, Split], tuple[str, ...]]:
     """`<split>/<class>/<file>` from a folder or a .tar.gz (one top folder allowed)."""
     found: dict[tuple[str, str], list[tuple[str, np.ndarray]]] = defaultdict(list)
-
-    def add(rel: str, data: bytes) -> None:
-        parts = Path(rel).parts
-        if len(parts) >= 3 and parts[-1].lower().endswith(IMAGE_SUFFIXES) and parts[-3] in ("train", "test"):
-            found[(parts[-3], parts[-2])].append((parts[-1], _decode(data, f"{source}/{rel}")))
-
-    if source.is_dir():
-        for path in sorted(source.rglob("*")):
-            if path.is_file():
-                add(str(path.relative_to(source)), path.read_bytes())
-    else:
-        try:
-            with tarfile.open(source) as tar:
-                for member in tar:
-                    if member.isfile():
-                        add(member.name, _member_bytes(tar, member))
-        except (tarfile.TarError, OSError, EOFError) as err:
-            raise DatasetError(f"{source}: not a readable .tar.gz of images ({err})") from None
+    try:
+        for split, cls, name, read in _tree_files(source):
+            found[(split, cls)].append((name, _decode(read(), f"{source.name}/{split}/{cls}/{name}")))
+    except (tarfile.TarError, OSError, EOFError):
+        raise _no_tree(source.name) from None
     classes = tuple(sorted({c for _, c in found}))
     if "train" not in {s for s, _ in found} or len(classes) < 2:
-        raise DatasetError(f"{source}: expected train/<class>/*.jpg and test/<class>/*.jpg with at least two classes")
+        raise _no_tree(source.name)
     out = {}
-    for split in ("train", "test"):
+    for split in SPLITS:
         xs, ys = [], []
         for label, cls in enumerate(classes):
             for _, img in sorted(found.get((split, cls), []), key=lambda item: item[0]):
@@ -157,26 +248,33 @@ def _relabel(splits: dict[str, Split], names: tuple[str, ...], order: tuple[str,
 # --- cache --------------------------------------------------------------------------------------
 
 
-def _cache_dir(source: Path) -> Path:
-    stat = source.stat()
-    key = hashlib.sha1(f"{source.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:16]
-    return datasets_root() / "cache" / f"{source.name}-{key}"
+def _cache_dir(source: Path, root: Path, args: tuple) -> Path:
+    info = source.stat()
+    key = hashlib.sha1(f"{source.resolve()}|{info.st_size}|{info.st_mtime_ns}|{args!r}".encode()).hexdigest()[:16]
+    return root / "cache" / f"{source.name}-{key}"
+
+
+def _cached(source: Path, reader: Callable[..., tuple[dict[str, Split], tuple[str, ...]]], root: Path, *args) -> tuple[dict[str, Split], tuple[str, ...]]:
+    return _cached_in(source, reader, _cache_dir(source, root, args), *args)
 
 
 @lru_cache(maxsize=4)
-def _cached(source: Path, reader: Callable[[Path], tuple[dict[str, Split], tuple[str, ...]]]) -> tuple[dict[str, Split], tuple[str, ...]]:
-    folder = _cache_dir(source)
+def _cached_in(source: Path, reader: Callable[..., tuple[dict[str, Split], tuple[str, ...]]], folder: Path, *args) -> tuple[dict[str, Split], tuple[str, ...]]:
     if (folder / "done").exists():
         splits = {s: (np.load(folder / f"{s}_x.npy", mmap_mode="r"), np.load(folder / f"{s}_y.npy")) for s in ("train", "test")}
         return splits, tuple((folder / "classes.txt").read_text().split("\n"))
-    splits, classes = reader(source)
+    splits, classes = reader(source, *args)
+    # written under a temporary name and renamed whole: workers sharing the cache never see (or
+    # overwrite) a half-written folder that another one has open
+    partial = folder.with_name(f"{folder.name}.partial-{os.getpid()}")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        partial.mkdir(parents=True, exist_ok=True)
         for split, (x, y) in splits.items():
-            np.save(folder / f"{split}_x.npy", x)
-            np.save(folder / f"{split}_y.npy", y)
-        (folder / "classes.txt").write_text("\n".join(classes))
-        (folder / "done").touch()
+            np.save(partial / f"{split}_x.npy", x)
+            np.save(partial / f"{split}_y.npy", y)
+        (partial / "classes.txt").write_text("\n".join(classes))
+        (partial / "done").touch()
+        partial.rename(folder)
     except OSError:
-        pass  # a read-only cache only costs time
+        shutil.rmtree(partial, ignore_errors=True)  # a read-only cache, or another worker was first: only costs time
     return splits, classes

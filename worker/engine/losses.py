@@ -73,7 +73,7 @@ def per_example_loss(
     ldam_max_margin: float = 0.5,
     ldam_scale: float = 30.0,
     la_tau: float = 1.0,
-    vs_gamma: float = 0.2,
+    vs_gamma: float = 0.3,
     vs_tau: float = 1.0,
 ) -> Tensor:
     """Unweighted loss per example, shape (B,).
@@ -131,3 +131,69 @@ def reduce_weighted(per_example: Tensor, weights: Tensor, norm: str) -> Tensor:
     if norm == "mean":
         return total / per_example.shape[0]
     return total / weights.sum().clamp_min(torch.finfo(total.dtype).tiny)
+
+
+def effective_pos_weight(n_pos: int, n_neg: int, batch_size: int, weight: float, norm: str) -> float:
+    """The weight a positive example has relative to a negative one in the epoch's objective, in
+    expectation over the random batch order: (mean coefficient of a positive example) / (mean
+    coefficient of a negative one), where an example's coefficient is what multiplies its loss in
+    the sum of the epoch's batch losses.
+
+    "mean": every coefficient is w_i / B, so the ratio is the nominal `weight` exactly.
+    "sum":  a batch with k positives among b examples divides by k w + (b - k), so a positive gets
+            w / (k w + b - k): batches with more positives are divided by more, and the ratio falls
+            below w (balanced data at batch 8: w = 10 acts like ~7.7, w = 256 like ~108; PAPER.md).
+            Each batch of a random permutation holds a hypergeometric number of positives, so the
+            expectation is an exact finite sum (scipy.stats.hypergeom), per batch size of the epoch.
+    `weight` is the applied class weight (w ** weight_power for exponentiated weights)."""
+    if norm not in NORMS:
+        raise ValueError(f"unknown normalisation {norm!r}; choose from {NORMS}")
+    if n_pos < 1 or n_neg < 1 or batch_size < 1 or not weight > 0:
+        raise ValueError("effective_pos_weight needs both classes, a batch size >= 1 and a weight > 0")
+    if norm == "mean":
+        return float(weight)
+    import numpy as np
+    from scipy.stats import hypergeom
+
+    n = n_pos + n_neg
+    full, last = divmod(n, batch_size)
+    pos = neg = 0.0
+    for b, count in ((batch_size, full), (last, 1 if last else 0)):
+        if not count:
+            continue
+        k = np.arange(b + 1)
+        p = hypergeom(n, n_pos, b).pmf(k)
+        total = k * weight + (b - k)
+        pos += count * float((p * k * weight / total).sum())
+        neg += count * float((p * (b - k) / total).sum())
+    return (pos / n_pos) / (neg / n_neg)
+
+
+def class_balanced_weights(counts: Tensor, beta: float) -> Tensor:
+    """Cao et al.'s DRW class weights: the inverse of each class's effective number of examples,
+    (1 - beta) / (1 - beta ** n_c), normalised to sum to the number of classes (2). beta = 0 gives
+    equal weights; beta -> 1 inverse class frequencies."""
+    counts = torch.as_tensor(counts, dtype=torch.float64)
+    if counts.shape != (2,) or bool((counts <= 0).any()) or not 0 <= beta < 1:
+        raise ValueError(f"class_balanced_weights needs 2 positive class sizes and 0 <= beta < 1, got {counts.tolist()}, {beta}")
+    raw = (1 - beta) / (1 - torch.pow(torch.tensor(beta, dtype=torch.float64), counts))
+    return (raw * 2 / raw.sum()).float()
+
+
+def run_class_weights(spec, counts: Tensor) -> Tensor:
+    """(negative, positive) class weights of a run (spec: a RunSpec) once its weighting is on: the
+    class-balanced ones of DRW with drw_beta, else (1, pos_weight) raised to weight_power."""
+    if spec.drw_epoch is not None and spec.drw_beta is not None:
+        return class_balanced_weights(counts, spec.drw_beta)
+    return torch.tensor([1.0, spec.pos_weight]) ** spec.weight_power
+
+
+def run_effective_pos_weight(spec, counts: tuple[int, int]) -> float:
+    """`effective_pos_weight` of a run (spec: a RunSpec) on training data with `counts` =
+    (n_neg, n_pos), once its weighting is on (DRW: from drw_epoch). Resampling draws in proportion
+    to the weights and takes the plain batch mean: a positive is drawn w times as often as a
+    negative, so the weight acts at its nominal value."""
+    neg_w, pos_w = run_class_weights(spec, torch.tensor(counts, dtype=torch.float64)).double().tolist()
+    weight = pos_w / neg_w
+    n_neg, n_pos = counts
+    return effective_pos_weight(n_pos, n_neg, spec.batch_size, weight, "mean" if spec.resample else spec.loss_norm)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import unicodedata
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -23,6 +24,21 @@ DEFAULT_CLASSES = {"cifar10": ["cat", "dog"], "digits": ["3", "5"]}
 Dataset = Literal["blobs", "wang_gaussians", "moons", "digits", "cifar10", "folder"]
 Model = Literal["logreg", "mlp", "convnet", "resnet"]
 Loss = Literal["ce", "poly", "ldam", "la", "vs"]
+MAX_SEED = 2**32 - 1  # what every seeded generator the engine uses accepts (numpy's legacy one is the narrowest)
+# strict: "5" and true are not epochs; no NaN or Infinity in any number (JSON's 1e400 arrives as Infinity)
+STRICT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+
+def plain_text(text: str | None) -> str | None:
+    """Text a database column, a log line and a JSON answer can all hold: no lone surrogates (not
+    encodable as UTF-8), no NUL or other control characters."""
+    for c in text or "":
+        category = unicodedata.category(c)
+        if category == "Cs":
+            raise ValueError("must be valid Unicode text (it holds a lone surrogate)")
+        if category == "Cc":
+            raise ValueError(f"must not contain control characters (found U+{ord(c):04X})")
+    return text
 
 
 class RunSpec(BaseModel):
@@ -31,12 +47,13 @@ class RunSpec(BaseModel):
     Binary throughout: `classes` is (negative, positive) and the positive class is the one whose
     importance weight varies (dog in the paper's cat-vs-dog experiment)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
 
     # --- data
     dataset: Dataset = Field("blobs", description="blobs / wang_gaussians / moons (2-D), digits (sklearn 8x8), cifar10, or folder (<split>/<class>/*.jpg)")
     classes: list[str] = Field(default_factory=list, description="(negative, positive) class names; default cat,dog for cifar10 and 3,5 for digits")
-    data_path: str | None = Field(None, max_length=1000, description="where cifar10 / folder data live (default: IWLAB_DATASETS)")
+    data_path: str | None = Field(None, max_length=1000, description="where cifar10 / folder data live (default: IWLAB_DATASETS); on a lab server the name of a folder an admin registered (iwlab data ls)")
+    dataset_id: int | None = Field(None, ge=1, le=2**31 - 1, description="a data set uploaded to the lab (iwlab data add): the folder dataset's image archive; workers fetch it from the lab's store")
     n_train: int = Field(100, ge=2, le=100_000, description="training examples per class (capped by what the data set has; wang_gaussians: majority count, minority a tenth)")
     n_test: int = Field(500, ge=1, le=100_000, description="test examples per class (the test split is balanced)")
     imbalance: float = Field(1.0, ge=1, le=1000, description="sub-sample the positive class to n_train / imbalance (1 = balanced)")
@@ -45,7 +62,7 @@ class RunSpec(BaseModel):
     ood: int = Field(8000, ge=0, le=100_000, description="image data: also evaluate on this many test images of the other classes (out of domain; 0 = none)")
     noise_images: int = Field(0, ge=0, le=10_000, description="image data: also evaluate on this many uniform-noise images")
     noise: float = Field(1.0, gt=0, le=10, description="2-D: standard deviation of each blob (moons: of the added noise, scaled by 0.1)")
-    data_seed: int = Field(0, ge=0, description="seed of the data set and its sub-samples; runs that share it share their data")
+    data_seed: int = Field(0, ge=0, le=MAX_SEED, description="seed of the data set and its sub-samples; runs that share it share their data")
     # --- model
     model: Model = Field("logreg", description="logistic regression, MLP, the Byrd & Lipton ConvNet, or the small ResNet")
     hidden: list[int] = Field(default_factory=lambda: [64], description="MLP hidden widths", min_length=1, max_length=8)
@@ -60,25 +77,36 @@ class RunSpec(BaseModel):
     poly_alpha: float = Field(1.0, gt=0, le=10, description="poly loss tail exponent")
     ldam_max_margin: float = Field(0.5, gt=0, le=10, description="LDAM: largest class margin")
     ldam_scale: float = Field(30.0, gt=0, le=100, description="LDAM: logit scale s")
-    drw_epoch: int | None = Field(None, ge=0, description="deferred re-weighting: importance weights only from this epoch on")
+    drw_epoch: int | None = Field(None, ge=0, le=100_000, description="deferred re-weighting: importance weights only from this epoch on")
     la_tau: float = Field(1.0, ge=0, le=10, description="logit adjustment tau")
-    vs_gamma: float = Field(0.2, ge=0, le=2, description="VS loss multiplicative exponent gamma")
+    vs_gamma: float = Field(0.3, ge=0, le=2, description="VS loss multiplicative exponent gamma (Kini et al.'s 0.3)")
     vs_tau: float = Field(1.0, ge=0, le=10, description="VS loss additive tau")
     # --- optimisation
     lr: float = Field(0.03, gt=0, le=100, description="SGD learning rate")
     momentum: float = Field(0.0, ge=0, lt=1, description="SGD momentum (paper: none)")
-    schedule: Literal["constant", "cosine"] = Field("constant", description="learning-rate schedule")
+    schedule: Literal["constant", "cosine", "step"] = Field("constant", description="learning-rate schedule (step: Cao et al.'s warm-up, x0.01 at 80% and x0.0001 at 90% of the epochs)")
     batch_size: int = Field(8, ge=1, le=100_000, description="minibatch size")
     epochs: int = Field(200, ge=1, le=100_000, description="passes over the training set")
     weight_decay: float = Field(0.0, ge=0, le=10, description="L2 coefficient (coupled weight decay)")
     patience: int | None = Field(None, ge=1, le=100_000, description="early stopping: stop after this many epochs without a better validation loss")
     val_fraction: float = Field(0.1, gt=0, lt=0.5, description="share of the training set held out for early stopping (only with patience)")
-    seed: int = Field(0, ge=0, description="seed of the initialisation and the minibatch order")
+    seed: int = Field(0, ge=0, le=MAX_SEED, description="seed of the initialisation and the minibatch order")
     # --- what to record
     eval_points: int = Field(0, ge=0, le=100_000, description="evaluate at about this many log-spaced epochs (0 = every epoch; the first and last always)")
     # 2-D data only
     frames: int = Field(24, ge=2, le=200, description="boundary snapshots, at log-spaced epochs")
     grid: int = Field(64, ge=8, le=400, description="boundary grid resolution per axis")
+    # remedies as published (Cao et al. 2019; Zhang et al. 2019)
+    drw_beta: float | None = Field(0.9999, ge=0, lt=1, description="DRW: from drw_epoch on, class-balanced weights (1 - beta) / (1 - beta^n_c) summing to 2 replace pos_weight; None keeps pos_weight")
+    head: Literal["auto", "linear", "cosine"] = Field("auto", description="last layer: cosine = normalised features and weights (Cao et al.'s LDAM head); auto = cosine for ldam, else linear")
+    fixup: bool = Field(False, description="ResNet without BatchNorm: Fixup initialisation (Zhang et al. 2019) instead of a plain network")
+
+    @field_validator("classes", "data_path")
+    @classmethod
+    def _plain_text(cls, value: list[str] | str | None) -> list[str] | str | None:
+        for text in value if isinstance(value, list) else [value]:
+            plain_text(text)
+        return value
 
     @field_validator("hidden")
     @classmethod
@@ -99,13 +127,21 @@ class RunSpec(BaseModel):
             raise ValueError("classes: digits classes are 0 to 9")
         if self.model in ("convnet", "resnet") and self.dataset not in IMAGE_DATASETS:
             raise ValueError(f"model: {self.model} needs 32x32 images (dataset cifar10 or folder)")
-        if self.dataset == "folder" and not self.data_path:
-            raise ValueError("data_path: the folder dataset needs the path of its <split>/<class>/*.jpg tree")
+        if self.fixup and (self.model != "resnet" or self.batchnorm):
+            raise ValueError("fixup: Fixup initialisation is for the ResNet without BatchNorm (model resnet, batchnorm false)")
+        if self.dataset == "folder" and not (self.data_path or self.dataset_id):
+            raise ValueError("data_path: the folder dataset needs the path of its <split>/<class>/*.jpg tree (or a dataset_id)")
+        if self.data_path and self.dataset_id:
+            raise ValueError("dataset_id: give data_path or dataset_id, not both")
         return self
 
     @property
     def is_2d(self) -> bool:
         return self.dataset in DATASETS_2D
+
+    @property
+    def cosine_head(self) -> bool:
+        return self.head == "cosine" or (self.head == "auto" and self.loss == "ldam")
 
 
 SWEEPABLE = tuple(RunSpec.model_fields)
@@ -114,7 +150,7 @@ SWEEPABLE = tuple(RunSpec.model_fields)
 class ExperimentSpec(BaseModel):
     """A base run and the axes to sweep; `runs()` expands them."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
 
     name: str = Field("untitled", min_length=1, max_length=200)
     base: RunSpec = Field(default_factory=RunSpec)
@@ -123,12 +159,18 @@ class ExperimentSpec(BaseModel):
         description="parameter name -> values; the runs are the cartesian product",
     )
 
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, name: str) -> str:
+        return plain_text(name)
+
     @model_validator(mode="after")
     def _check_sweep(self) -> ExperimentSpec:
         count = 1
         for name, values in self.sweep.items():
             if name not in SWEEPABLE:
-                raise ValueError(f"sweep.{name}: not a run parameter (choose from {', '.join(SWEEPABLE)})")
+                shown = name[:40].encode("utf-8", "backslashreplace").decode()  # the member's text, perhaps not UTF-8
+                raise ValueError(f"sweep.{shown}: not a run parameter (choose from {', '.join(SWEEPABLE)})")
             if not values:
                 raise ValueError(f"sweep.{name}: needs at least one value")
             count *= len(values)

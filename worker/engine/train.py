@@ -15,12 +15,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import geometry
-from .boundary import Grid
+from . import geometry, intended
 from .data import as_input, make_data, split_validation
-from .losses import example_weights, per_example_loss, reduce_weighted
+from .losses import example_weights, per_example_loss, reduce_weighted, run_class_weights, run_effective_pos_weight
 from .metrics import intended_frac_pos, normalised_margin, param_norm, split_metrics
 from .models import make_model
+from .probe import recorder
 from .spec import RunSpec, frame_epochs
 
 EVAL_BATCH = 1024
@@ -35,6 +35,30 @@ class EpochResult:
     metrics: dict[str, dict[str, float]]  # split -> metric -> value
     boundary: np.ndarray | None = None  # 2-D: P(positive) on the grid, shape (len(ys), len(xs)), at frame epochs
     stopped: bool = False  # the last result of a run that stopped early
+
+
+def step_lr_factor(epoch: int, epochs: int) -> float:
+    """Cao et al.'s schedule (LDAM-DRW, 200 epochs: linear warm-up over 5, x0.01 from 160, x0.0001
+    from 180), in proportion for other lengths: the factor of the base lr while training `epoch`
+    (0-based) of `epochs`."""
+    warm = round(epochs / 40)
+    if epoch < warm:
+        return (epoch + 1) / warm
+    if epoch >= 0.9 * epochs:
+        return 1e-4
+    return 0.01 if epoch >= 0.8 * epochs else 1.0
+
+
+def max_margin_reference(spec: RunSpec, data) -> tuple[torch.Tensor | None, dict[str, str]]:
+    """The max-margin normal the svm_* readouts compare a 2-D linear model with, and the readouts
+    that are missing (name -> the reason, for the run's record and its exports)."""
+    if not (spec.is_2d and spec.model == "logreg" and not spec.cosine_head):
+        return None, {}  # the readouts are not defined for this run at all
+    normal, reason = geometry.max_margin_reference(data.x_train, data.y_train)
+    return normal, {} if reason is None else dict.fromkeys(SVM_READOUTS, reason)
+
+
+SVM_READOUTS = ("svm_cosine", "svm_angle")
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -59,7 +83,7 @@ def limit_threads() -> None:
 class Training:
     """One run, set up and ready to iterate: `for result in train(spec): ...`.
 
-    `grid` (2-D runs) is known before the first epoch, so a caller can store it before the frames.
+    `grid` (the 2-D boundary grid, or an image run's strip of test images) is known before the first epoch, so a caller can store it before the frames.
     `checkpoint()` after any epoch, and `train(spec, resume=that)` continues exactly where it
     stopped: same minibatch order, same random state, so the metrics equal an uninterrupted run's."""
 
@@ -73,11 +97,11 @@ class Training:
         if spec.patience:
             data, self.val = split_validation(data, spec.val_fraction, spec.data_seed)
         self.data = data
-        self.grid = Grid.around(data, spec.grid) if spec.is_2d else None
+        self.grid = recorder(data, spec)  # 2-D: the boundary grid; images: a strip of test images
         self._x, self._y = data.x_train.to(dev), data.y_train.to(dev)
         self._counts = data.counts.to(dev)
-        self._weights = example_weights(self._y, torch.tensor([1.0, spec.pos_weight], device=dev), spec.weight_power)
-        self._snapshots = set(frame_epochs(spec.epochs, spec.frames)) if spec.is_2d else set()
+        self._weights = example_weights(self._y, run_class_weights(spec, data.counts).to(dev))
+        self._snapshots = set(frame_epochs(spec.epochs, spec.frames))
         every = range(spec.epochs + 1)
         self._evaluated = set(frame_epochs(spec.epochs, spec.eval_points) if spec.eval_points else every) | self._snapshots
 
@@ -86,12 +110,19 @@ class Training:
         self.opt = torch.optim.SGD(
             self.model.parameters(), lr=spec.lr, momentum=spec.momentum, weight_decay=spec.weight_decay
         )
-        self.sched = torch.optim.lr_scheduler.CosineAnnealingLR(self.opt, spec.epochs) if spec.schedule == "cosine" else None
+        self.sched = None
+        if spec.schedule == "cosine":
+            self.sched = torch.optim.lr_scheduler.CosineAnnealingLR(self.opt, spec.epochs)
+        elif spec.schedule == "step":
+            self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, lambda epoch: step_lr_factor(epoch, spec.epochs))
         self._order = torch.Generator().manual_seed(spec.seed)
         self.epoch = 0  # epochs finished
         self.best_val, self.since_best = math.inf, 0
-        self._svm = geometry.max_margin_direction(data.x_train, data.y_train, bias="augmented") if spec.is_2d and spec.model == "logreg" else None
+        self._svm, self.missing = max_margin_reference(spec, data)  # readout -> why it is not recorded
+        counts = tuple(int(c) for c in data.counts.tolist())
+        self.effective_pos_weight = run_effective_pos_weight(spec, counts)  # what the nominal weight does here
         self._centres = geometry.class_centres(data.x_train, data.y_train) if spec.is_2d else None
+        self._bayes = intended.reference(spec, data, INTENDED_WEIGHTS) if spec.pos_weight == 1 else {}
         if resume is not None:
             self._restore(resume)
 
@@ -167,22 +198,24 @@ class Training:
         norm = param_norm(self.model)
         metrics = {"train": split_metrics(train_logits, self._y, names)}
         metrics["train"]["param_norm"] = norm
-        metrics["train"]["normalised_margin"] = normalised_margin(train_logits, self._y, norm)
+        if norm > 0:  # undefined for an all-zero model (logreg's initialisation): left out, not NaN
+            metrics["train"]["normalised_margin"] = normalised_margin(train_logits, self._y, norm)
         for split, (x, y) in self.data.evals.items():
             logits = self.logits(x)
             metrics[split] = split_metrics(logits, None if y is None else y.to(self.device), names)
             if self.spec.pos_weight == 1:  # the unweighted run carries the intended effect of every weight
                 metrics[split].update({f"intended_frac_pos@{w:g}": intended_frac_pos(logits, w) for w in INTENDED_WEIGHTS})
+                if split == "test":
+                    metrics[split].update(self._bayes or intended.calibrated_frac_pos(logits, y.to(self.device), INTENDED_WEIGHTS))
         if self.val is not None:
             x_val, y_val = self.val
             metrics["val"] = split_metrics(self.logits(x_val), None if y_val is None else y_val.to(self.device), names)
         boundary = None
-        if self.grid is not None:
+        if self.spec.is_2d:
             metrics["geometry"] = self._geometry()
-            if self.epoch in self._snapshots:
-                margin = self.logits(self.grid.inputs())
-                probs = torch.softmax(margin, 1)[:, 1]
-                boundary = probs.reshape(len(self.grid.ys), len(self.grid.xs)).cpu().numpy()
+        if self.epoch in self._snapshots:
+            probs = torch.softmax(self.logits(self.grid.inputs()), 1)[:, 1]
+            boundary = probs.reshape(len(self.grid.ys), len(self.grid.xs)).cpu().numpy()
         return EpochResult(self.epoch, self.spec.epochs, metrics, boundary)
 
     def _geometry(self) -> dict[str, float]:
@@ -195,7 +228,7 @@ class Training:
             return geometry.readouts(margin, self._centres)
         linear = self.model[1]  # type: ignore[index]  # the SVM reference exists for logreg only: Sequential(Flatten, Linear)
         normal, _ = geometry.linear_boundary(linear.weight, linear.bias)
-        return geometry.readouts(margin, self._centres, normal.cpu(), self._svm[0])
+        return geometry.readouts(margin, self._centres, normal.cpu(), self._svm)
 
     # --- checkpoints ------------------------------------------------------------------------
 
