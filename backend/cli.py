@@ -104,7 +104,11 @@ def report(
     if (spec_file is None) == (preset is None):
         raise fail("give a spec file or --preset NAME (not both)")
     chosen = resolve_preset(preset) if preset else None
-    spec = chosen.spec(quick) if chosen else load_spec(spec_file)
+    if chosen:
+        spec = chosen.spec(quick)
+    else:
+        assert spec_file is not None  # exactly one of the two, checked above
+        spec = load_spec(spec_file)
     outcome, seconds = train_in_process(spec, out, device)
     results = evaluate(chosen.expected, outcome) if chosen else []
     if chosen:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
@@ -56,7 +57,7 @@ def verdict(session: Session, exp: Experiment) -> Verdict:
     done = [r for r in runs if r.status == "succeeded"]
     final = all(r.status not in store.ACTIVE for r in runs)
     found = preset_of(exp.spec)
-    head = {"experiment_id": exp.id, "runs_total": len(runs), "runs_measured": len(done), "final": final}
+    head: dict[str, Any] = {"experiment_id": exp.id, "runs_total": len(runs), "runs_measured": len(done), "final": final}
     if found is None:
         return Verdict(**head, preset=None, variant=None, note="this spec is no preset's variant: it states no expected outcomes")
     preset, variant = found

@@ -5,6 +5,7 @@ hands the rest back to the queue and stops, e.g. before its machine goes away.""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
@@ -144,7 +145,7 @@ def register(app, client: ApiClient) -> None:
 
 def drain_facts(name: str, others: list[dict] | None) -> list:
     """What a drain does, and what it leaves: said loudest when no other worker would take the queue."""
-    lines = [[html.Strong(name), " finishes the run it is training, hands the rest back to the queue and stops."]]
+    lines: list[Any] = [[html.Strong(name), " finishes the run it is training, hands the rest back to the queue and stops."]]
     if others == []:
         wait = "Queued runs then wait until another starts (`iwlab worker`). The API and this dashboard stay up."
         lines.append(dbc.Alert([html.Strong("It is the last live worker. "), wait], color="warning", className="py-2 mb-0", id="drain-last"))

@@ -25,7 +25,7 @@ def csv_bytes(labels=LABELS) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def archive(classes=("ant", "bee"), per_split={"train": 3, "test": 2}) -> bytes:
+def archive(classes=("ant", "bee"), per_split={"train": 3, "test": 2}) -> bytes:  # noqa: B006 read only
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tar:
         for split, n in per_split.items():
@@ -46,7 +46,7 @@ def upload(client, data: bytes, name: str, **params):
 
 def blobs(settings) -> int:
     with session_scope(settings.db_url) as s:
-        return s.scalar(select(func.count()).select_from(DatasetBlob))
+        return s.scalars(select(func.count()).select_from(DatasetBlob)).one()
 
 
 def test_a_csv_is_described_listed_served_and_stored_once(client, settings):

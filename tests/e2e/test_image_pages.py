@@ -44,7 +44,7 @@ def check_strip(page, api, exp: dict, base: str, shots, name: str) -> None:
     last = info["epochs"][-1]
     z = api.get(f"/runs/{heavy['id']}/boundary/{last}").json()["z"][0]
     expect(page.locator("#epoch-label")).to_have_text(f"epoch {last} of {heavy['epochs']}")
-    heads = [re.match(r"#(\d+)", t).group(1) for t in page.locator(".probe-table thead th").all_inner_texts()[1:]]
+    heads = [re.findall(r"^#(\d+)", t)[0] for t in page.locator(".probe-table thead th").all_inner_texts()[1:]]
     row = page.locator(".probe-table tbody tr", has_text="w = 64")
     cells = row.locator("td").all_inner_texts()
     assert heads and len(cells) == len(heads)

@@ -358,7 +358,7 @@ class BatchedTraining:
                 metrics[m][split] = values
             for m, fracs in zip(unweighted, intended):
                 metrics[m][split].update({f"intended_frac_pos@{w:g}": f for w, f in zip(INTENDED_WEIGHTS, fracs)})
-                if split == "test":
+                if split == "test" and y is not None:
                     metrics[m][split].update(self._bayes or references.calibrated_frac_pos(logits[m], y.to(self.device), INTENDED_WEIGHTS))
         boundaries: list = [None] * self.M
         if self.spec.is_2d:

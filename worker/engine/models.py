@@ -165,5 +165,7 @@ class FixupResNet(nn.Sequential):
                 nn.init.zeros_(block.conv2.weight)
                 if block.shortcut is not None:
                     nn.init.kaiming_normal_(block.shortcut.weight, nonlinearity="relu")
-        nn.init.zeros_(self[-1].weight)
-        nn.init.zeros_(self[-1].bias)
+        classifier = self[-1]
+        assert isinstance(classifier, nn.Linear)
+        nn.init.zeros_(classifier.weight)
+        nn.init.zeros_(classifier.bias)

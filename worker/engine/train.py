@@ -110,7 +110,7 @@ class Training:
         self.opt = torch.optim.SGD(
             self.model.parameters(), lr=spec.lr, momentum=spec.momentum, weight_decay=spec.weight_decay
         )
-        self.sched = None
+        self.sched: torch.optim.lr_scheduler.LRScheduler | None = None
         if spec.schedule == "cosine":
             self.sched = torch.optim.lr_scheduler.CosineAnnealingLR(self.opt, spec.epochs)
         elif spec.schedule == "step":
@@ -119,8 +119,8 @@ class Training:
         self.epoch = 0  # epochs finished
         self.best_val, self.since_best = math.inf, 0
         self._svm, self.missing = max_margin_reference(spec, data)  # readout -> why it is not recorded
-        counts = tuple(int(c) for c in data.counts.tolist())
-        self.effective_pos_weight = run_effective_pos_weight(spec, counts)  # what the nominal weight does here
+        negatives, positives = (int(c) for c in data.counts.tolist())
+        self.effective_pos_weight = run_effective_pos_weight(spec, (negatives, positives))  # what the nominal weight does here
         self._centres = geometry.class_centres(data.x_train, data.y_train) if spec.is_2d else None
         self._bayes = intended.reference(spec, data, INTENDED_WEIGHTS) if spec.pos_weight == 1 else {}
         if resume is not None:
@@ -205,7 +205,7 @@ class Training:
             metrics[split] = split_metrics(logits, None if y is None else y.to(self.device), names)
             if self.spec.pos_weight == 1:  # the unweighted run carries the intended effect of every weight
                 metrics[split].update({f"intended_frac_pos@{w:g}": intended_frac_pos(logits, w) for w in INTENDED_WEIGHTS})
-                if split == "test":
+                if split == "test" and y is not None:
                     metrics[split].update(self._bayes or intended.calibrated_frac_pos(logits, y.to(self.device), INTENDED_WEIGHTS))
         if self.val is not None:
             x_val, y_val = self.val
