@@ -112,7 +112,7 @@ def _npz_table(data: bytes, _label: str | None):
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:  # never unpickle an upload
             arrays = {k: npz[k] for k in npz.files}
-    except Exception as err:  # numpy and zipfile raise many types on a malformed file; all mean "unreadable"
+    except Exception as err:  # noqa: BLE001 -- numpy and zipfile raise many types on a malformed file; all mean "unreadable"
         raise BadDataset("file", f"not a readable NPZ of plain arrays ({type(err).__name__}: {err})") from None
     if not arrays:
         raise BadDataset("file", "the NPZ holds no arrays")
@@ -132,7 +132,7 @@ def _parquet_table(data: bytes, _label: str | None):
         return [], None, None
     try:
         table = pq.read_table(io.BytesIO(data))
-    except Exception as err:  # pyarrow raises its own error types for bad files
+    except Exception as err:  # noqa: BLE001 -- pyarrow raises its own error types for bad files
         raise BadDataset("file", f"not a readable Parquet file ({err})") from None
     return table.column_names, lambda name: table.column(name).to_pylist(), table.num_rows
 
