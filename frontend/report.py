@@ -102,8 +102,8 @@ def interval_figure(curves: list[dict], title: str, ytitle: str) -> go.Figure:
 
 
 def write_report(
-    spec: ExperimentSpec, outcome: Outcome, out: Path, seconds: float, preset: Preset | None = None,
-    results: Sequence[tuple[str, bool, str]] = (),
+    spec: ExperimentSpec, outcome: Outcome, out: Path, seconds: float | None, preset: Preset | None = None,
+    results: Sequence[tuple[str, bool, str]] = (), origin: str | None = None,
 ) -> Path:  # fmt: skip
     """report.md and its figures for any experiment (a preset adds its claim and checks). Figures
     through one headless Chromium for the whole report (a browser per figure was slow and, on a
@@ -113,7 +113,7 @@ def write_report(
     kaleido.start_sync_server(silence_warnings=True)
     warnings.filterwarnings("ignore", message="The kopts argument is ignored")  # plotly's, harmless with a server
     try:
-        return _write(spec, outcome, out, seconds, preset, results)
+        return _write(spec, outcome, out, seconds, preset, results, origin)
     finally:
         kaleido.stop_sync_server(silence_warnings=True)
 
@@ -126,7 +126,7 @@ def arm_groups(spec: ExperimentSpec, outcome: Outcome) -> tuple[list[str], dict[
     return axes, {", ".join(f"{a}={getattr(s, a)}" for a in axes): outcome.where(**{a: getattr(s, a) for a in axes}) for s, _ in outcome.runs}
 
 
-def _write(spec: ExperimentSpec, outcome: Outcome, out: Path, seconds: float, preset: Preset | None, results) -> Path:
+def _write(spec: ExperimentSpec, outcome: Outcome, out: Path, seconds: float | None, preset: Preset | None, results, origin: str | None) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     name = preset.name if preset else spec.name
     axes, groups = arm_groups(spec, outcome)
@@ -163,7 +163,8 @@ def _write(spec: ExperimentSpec, outcome: Outcome, out: Path, seconds: float, pr
         ]  # fmt: skip
     lines += [
         f"Ran {len(outcome.runs)} runs in {seconds:.0f} s on {platform.machine()} ({platform.processor() or 'cpu'}), "
-        f"Python {platform.python_version()}, torch {version('torch')}, iwlab {version('iwlab')}, {datetime.now(UTC):%Y-%m-%d}.",
+        f"Python {platform.python_version()}, torch {version('torch')}, iwlab {version('iwlab')}, {datetime.now(UTC):%Y-%m-%d}."
+        if origin is None else f"{len(outcome.runs)} runs of {origin}, reported {datetime.now(UTC):%Y-%m-%d} by iwlab {version('iwlab')}.",
         "",
         f"Sweep: {', '.join(f'{k} = {v}' for k, v in spec.sweep.items())}.",
         "",
