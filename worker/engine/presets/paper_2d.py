@@ -3,7 +3,7 @@ paper's where it states them, the prototype's for the quick variants."""
 
 from __future__ import annotations
 
-from ..outcome import all_fit, not_degenerate, ordered_by_weight, spread_at_least, spread_at_most, spread_shrinks
+from ..outcome import all_fit, keeps_effect, not_degenerate, ordered_by_weight, spread_at_least, spread_at_most, spread_shrinks
 from .base import PAPER, POWERS_OF_4, SIXTEENFOLD, TENFOLD, Preset, experiment
 
 SYNTH = {"dataset": "blobs", "n_train": 100, "n_test": 500, "batch_size": 8}
@@ -75,9 +75,13 @@ PRESETS = [
         "This preset measures it rather than assuming either.",
         PAPER,
         full=experiment("bl-synth-batchnorm", {"pos_weight": POWERS_OF_4, "batchnorm": [False, True], "seed": [0, 1, 2, 3, 4]}, **SYNTH_MLP, epochs=10_000),
-        quick=experiment("bl-synth-batchnorm (quick)", {"pos_weight": TENFOLD, "batchnorm": [False, True], "seed": [0, 1]}, **SYNTH_MLP, epochs=300),
-        # measured here: with BatchNorm (and no L2) the effect fades too, as one reproduction saw
-        expected=(all_fit(0.99), spread_at_least(0.3, epoch=1, where={"batchnorm": False}), spread_at_most(0.05, where={"batchnorm": True})),
+        quick=experiment("bl-synth-batchnorm (quick)", {"pos_weight": TENFOLD, "batchnorm": [False, True], "seed": [0, 1, 2]}, **SYNTH_MLP, epochs=300),
+        # the open question is reported, not assumed: the check is met when the seeds answer it either way
+        expected=(
+            all_fit(0.99),
+            spread_at_least(0.3, epoch=1, where={"batchnorm": False}),
+            keeps_effect("does BatchNorm keep the weights' effect?", 0.05, where={"batchnorm": True}),
+        ),
         tags=("2-D", "paper", "regularisation"),
     ),
     Preset(
