@@ -71,3 +71,13 @@ def test_a_training_run_knows_its_effective_weight():
 
     training = train(RunSpec(pos_weight=10.0, n_train=100, batch_size=8, epochs=1), device="cpu")
     assert training.effective_pos_weight == pytest.approx(simulated(100, 100, 8, 10.0, draws=1000), rel=0.02)
+
+
+def test_the_batched_engine_knows_each_runs_effective_weight():
+    from worker.engine.batched import BatchedTraining
+    from worker.engine.train import train
+
+    specs = [RunSpec(pos_weight=w, n_train=50, epochs=1, loss_norm=norm) for w, norm in ((10.0, "sum"), (10.0, "mean"), (1.0, "sum"))]
+    batched = BatchedTraining(specs, device="cpu")
+    assert batched.effective_pos_weights == [train(s, device="cpu").effective_pos_weight for s in specs]
+    assert batched.effective_pos_weights[1:] == [10.0, 1.0]
