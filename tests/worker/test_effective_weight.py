@@ -12,19 +12,16 @@ from worker.engine.spec import RunSpec
 
 def simulated(n_pos: int, n_neg: int, batch: int, w: float, draws: int = 4000) -> float:
     """Shuffle, cut into batches, divide each batch by its sum of weights, and average each class's
-    coefficients over many epochs: the definition, by brute force."""
+    coefficients over many epochs: the definition, by brute force (all epochs at once)."""
     rng = np.random.default_rng(0)
-    labels = np.r_[np.ones(n_pos), np.zeros(n_neg)]
-    pos = neg = 0.0
-    for _ in range(draws):
-        y = rng.permutation(labels)
-        for start in range(0, len(y), batch):
-            b = y[start : start + batch]
-            weights = np.where(b == 1, w, 1.0)
-            coef = weights / weights.sum()
-            pos += coef[b == 1].sum()
-            neg += coef[b == 0].sum()
-    return (pos / n_pos) / (neg / n_neg)
+    n = n_pos + n_neg
+    y = rng.permuted(np.tile(np.r_[np.ones(n_pos), np.zeros(n_neg)], (draws, 1)), axis=1)
+    weights = np.where(y == 1, w, 1.0)
+    coef = np.empty_like(weights)
+    for start in range(0, n, batch):
+        b = weights[:, start : start + batch]
+        coef[:, start : start + batch] = b / b.sum(1, keepdims=True)
+    return (coef[y == 1].sum() / n_pos) / (coef[y == 0].sum() / n_neg)
 
 
 def test_by_hand_one_positive_two_negatives_batch_two():
