@@ -260,11 +260,14 @@ def _p(p: float) -> str:
 
 
 def _missing_lines(outcome: Outcome) -> list[str]:
-    reasons = {}
+    """Readouts some runs do not record, with the reason and how many runs."""
+    reasons: dict[tuple[str, str], int] = {}
     for missing in (m for _, m in run_notes([s for s, _ in outcome.runs])):
-        for readout, why in missing.items():
-            reasons.setdefault(why, set()).add(readout)
-    return [*(f"Not recorded: {', '.join(sorted(r))}: {why}." for why, r in reasons.items()), ""] if reasons else []
+        for why in set(missing.values()):
+            key = (", ".join(sorted(r for r, w in missing.items() if w == why)), why)
+            reasons[key] = reasons.get(key, 0) + 1
+    total = len(outcome.runs)
+    return [*(f"Not recorded in {n} of {total} runs: {readouts}: {why}." for (readouts, why), n in reasons.items()), ""] if reasons else []
 
 
 def _calibration_lines(outcome: Outcome) -> list[str]:

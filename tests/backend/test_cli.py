@@ -122,7 +122,7 @@ def test_report_on_a_spec_that_is_not_a_preset(tmp_path):
     summary = (tmp_path / "rep/report.md").read_text()
     assert summary.startswith("# my-moons") and "| expected |" not in summary  # a spec carries no checks
     assert "Paired comparisons with w = 1" in summary and "| all runs | 10 | test frac_pred_pos | 2 |" in summary
-    assert "Not recorded: svm_angle, svm_cosine: the training data are not linearly separable" in summary
+    assert "Not recorded in 6 of 6 runs: svm_angle, svm_cosine: the training data are not linearly separable" in summary
     for png in ("frac_pred_pos-test.png", "offset.png", "spread.png"):
         assert (tmp_path / "rep" / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f"]({png})" in summary
     assert (tmp_path / "rep/summary.csv").is_file()
