@@ -156,6 +156,10 @@ def _write(spec: ExperimentSpec, outcome: Outcome, out: Path, seconds: float | N
     lines = [title, ""]
     if preset:
         lines += [f"**Claim** ({preset.source}): {preset.claim}", ""]
+        if preset.quick_is_illustration and spec == preset.quick:
+            lines += ["**The quick variant is an illustration**: it cannot test the claim at CPU size, so it checks only "
+                      "what it shows; the full variant carries the claim's checks:", "",
+                      *(f"- {c.claim}" for c in preset.expected), ""]  # fmt: skip
     if results:
         lines += [
             "| expected | measured | met |", "| --- | --- | --- |",
