@@ -148,3 +148,17 @@ def test_an_open_question_is_answered_either_way_by_its_interval():
     assert not ok and "undecided" in text
     ok, text = check.run(spreads_outcome({0: (0.3, 0.6), 1: (0.3, 0.62)}))
     assert not ok and "2 seeds, fewer than 3" in text
+
+
+def test_a_claim_that_compares_arms_is_a_paired_test():
+    from worker.engine.outcome import paired_shift
+
+    up = paired_shift(10.0, +1)
+    o = outcome_of({(1.0, 0): 0.50, (1.0, 1): 0.60, (1.0, 2): 0.40, (10.0, 0): 0.55, (10.0, 1): 0.66, (10.0, 2): 0.44})
+    ok, text = up.run(o)  # differences 0.05, 0.06, 0.04: 0.05 [0.025, 0.075]
+    assert ok and text.startswith("+0.050 [+0.025, +0.075], n = 3")
+    assert not paired_shift(10.0, -1).run(o)[0]
+    noisy = outcome_of({(1.0, 0): 0.5, (1.0, 1): 0.5, (1.0, 2): 0.5, (10.0, 0): 0.6, (10.0, 1): 0.45, (10.0, 2): 0.5})
+    assert not up.run(noisy)[0]  # mean +0.017, but the interval contains 0
+    two = outcome_of({(1.0, 0): 0.5, (1.0, 1): 0.5, (10.0, 0): 0.9, (10.0, 1): 0.9})
+    assert up.run(two) == (False, "2 paired seeds, fewer than 3")

@@ -185,6 +185,23 @@ def keeps_effect(question: str, bound: float, where=None, min_seeds: int = 3, sp
     return Check(f"{question} measured: final spread of {split} {metric}, 95% interval over seeds, above {bound} (kept) or below (faded){_label(where)}", measure)
 
 
+def paired_shift(weight: float, direction: int, where=None, reference: float = 1.0, min_seeds: int = 3, split: str = "test", metric: str = "frac_pred_pos") -> Check:
+    """A claim that compares arms, as a test: at the end, `weight` moves the metric away from the
+    `reference` weight's in `direction` (+1 up, -1 down), paired within seeds. Met when the 95%
+    t-interval of the paired differences, over at least `min_seeds` seeds, excludes 0 on that side."""
+    from .stats import paired_by_weight
+
+    def measure(o: Outcome) -> tuple[bool, str]:
+        p = paired_by_weight(_subset(o, where), "end", split, metric, reference).get(weight)
+        if p is None or p.n < min_seeds:
+            return False, f"{0 if p is None else p.n} paired seeds, fewer than {min_seeds}"
+        ok = p.low > 0 if direction > 0 else p.high < 0
+        return ok, f"{p.mean_diff:+.3f} [{p.low:+.3f}, {p.high:+.3f}], n = {p.n}, paired t-test p = {p.p_value:.2g}"
+
+    side = "above" if direction > 0 else "below"
+    return Check(f"final {split} {metric} of w = {weight:g} minus w = {reference:g}, paired within seeds: 95% interval {side} 0{_label(where)}", measure)
+
+
 def compare(claim: str, left: Callable[[Outcome], float], op: str, right: Callable[[Outcome], float]) -> Check:
     """A free-form comparison of two measured numbers (e.g. poly keeps more effect than CE)."""
 

@@ -3,7 +3,7 @@ paper's where it states them, the prototype's for the quick variants."""
 
 from __future__ import annotations
 
-from ..outcome import all_fit, keeps_effect, not_degenerate, ordered_by_weight, spread_at_least, spread_at_most, spread_shrinks
+from ..outcome import all_fit, keeps_effect, not_degenerate, paired_shift, ordered_by_weight, spread_at_least, spread_at_most, spread_shrinks
 from .base import PAPER, POWERS_OF_4, SIXTEENFOLD, TENFOLD, Preset, experiment
 
 SYNTH = {"dataset": "blobs", "n_train": 100, "n_test": 500, "batch_size": 8}
@@ -48,11 +48,13 @@ PRESETS = [
         "With weight decay the gap between weights stays: the regularised optimum depends on the weights.",
         PAPER,
         full=experiment("bl-synth-l2", {"pos_weight": POWERS_OF_4, "weight_decay": [0.0, 0.01, 0.1, 0.2], "seed": [0, 1, 2, 3, 4]}, **SYNTH_LR, epochs=10_000),
-        quick=experiment("bl-synth-l2 (quick)", {"pos_weight": TENFOLD, "weight_decay": [0.0, 0.2], "seed": [0, 1]}, **SYNTH_LR, epochs=200),
+        quick=experiment("bl-synth-l2 (quick)", {"pos_weight": TENFOLD, "weight_decay": [0.0, 0.2], "seed": [0, 1, 2]}, **SYNTH_LR, epochs=200),
         expected=(
             # weight decay 0.1 kept 0.108 here (2-logit model), too close to call; 0.2 keeps 0.16
             spread_at_least(0.1, where={"weight_decay": 0.2}),
             ordered_by_weight(where={"weight_decay": 0.2}),
+            paired_shift(10.0, +1, where={"weight_decay": 0.2}),
+            paired_shift(0.1, -1, where={"weight_decay": 0.2}),
             not_degenerate(0.75, where={"weight_decay": 0.2}),
             spread_at_most(0.05, where={"weight_decay": 0.0}),
         ),
