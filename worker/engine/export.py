@@ -32,7 +32,7 @@ def run_notes(runs: list[RunSpec]) -> list[tuple[float, dict[str, str]]]:
     cache: dict[str, tuple] = {}
     out = []
     for spec in runs:
-        key = json.dumps({k: getattr(spec, k) for k in DATA_FIELDS} | {"model": spec.model})
+        key = json.dumps({k: getattr(spec, k) for k in DATA_FIELDS} | {"model": spec.model, "cosine_head": spec.cosine_head})
         if key not in cache:
             data = make_data(spec)
             if spec.patience:
