@@ -84,36 +84,52 @@ def run(
     else:
         raise fail("give a spec file or --preset NAME")
     outcome, _ = train_in_process(spec, out, device, engine, jobs)
-    if chosen and not show_checks(chosen, outcome):
+    if chosen and not show_checks(chosen, outcome, quick):
         raise typer.Exit(1)
 
 
 @app.command()
 def report(
     spec_file: Annotated[Path | None, typer.Argument(help="experiment spec (YAML) to train and report on")] = None,
-    preset: Annotated[str | None, typer.Option(help="report on a preset instead (see `iwlab presets`)")] = None,
+    preset: Annotated[str | None, typer.Option(help="report on a preset instead (see `iwlab presets`); with --experiment: check its claims")] = None,
     quick: Annotated[bool, typer.Option(help="the preset's quick variant")] = False,
+    experiment: Annotated[int | None, typer.Option(help="report on an experiment a server trained (its id) instead of training here")] = None,
+    server: Annotated[str | None, typer.Option(help="API base URL for --experiment (default IWLAB_API_URL)")] = None,
     out: Annotated[Path, typer.Option(help="folder for the figures, report.md and the CSVs")] = Path("report"),
     device: Annotated[str | None, typer.Option(help="auto | cpu | cuda (default IWLAB_DEVICE)")] = None,
 ) -> None:
-    """Train a spec (or a preset) and write its figures with 95% intervals, paired comparisons between
-    weights and, for a preset, its measured-vs-expected table."""
+    """Train a spec (or a preset), or fetch a server's experiment, and write its figures with 95%
+    intervals, paired comparisons between weights and, for a preset, its measured-vs-expected table."""
     from frontend.report import write_report
     from worker.engine.outcome import evaluate
 
-    if (spec_file is None) == (preset is None):
-        raise fail("give a spec file or --preset NAME (not both)")
+    if sum(x is not None for x in (spec_file, experiment)) + (preset is not None and experiment is None) != 1:
+        raise fail("give one of: a spec file, --preset NAME, --experiment ID")
     chosen = resolve_preset(preset) if preset else None
-    if chosen:
-        spec = chosen.spec(quick)
+    seconds, origin = None, None
+    if experiment is not None:
+        from worker.engine.export import outcome_from_export, write_summary
+
+        doc = api_call("GET", f"/experiments/{experiment}/export.json", server)
+        spec, outcome, left_out = outcome_from_export(doc)
+        for line in left_out:
+            console.print(f"[yellow]left out:[/yellow] {line}")
+        if not outcome.runs:
+            raise fail(f"experiment {experiment} has no metrics yet")
+        origin = f"experiment {experiment} ({doc['experiment']['status']}) on {(server or get_settings().api_url).rstrip('/')}"
+        out.mkdir(parents=True, exist_ok=True)
+        console.print(f"wrote {write_summary(spec, outcome, out)}")
     else:
-        assert spec_file is not None  # exactly one of the two, checked above
-        spec = load_spec(spec_file)
-    outcome, seconds = train_in_process(spec, out, device)
-    results = evaluate(chosen.expected, outcome) if chosen else []
+        if chosen:
+            spec = chosen.spec(quick)
+        else:
+            assert spec_file is not None  # exactly one source, checked above
+            spec = load_spec(spec_file)
+        outcome, seconds = train_in_process(spec, out, device)
+    results = evaluate(chosen.checks(quick), outcome) if chosen else []
     if chosen:
-        show_checks(chosen, outcome)
-    console.print(f"wrote {write_report(spec, outcome, out, seconds, chosen, results)}")
+        show_checks(chosen, outcome, quick)
+    console.print(f"wrote {write_report(spec, outcome, out, seconds, chosen, results, origin)}")
 
 
 def train_in_process(spec: ExperimentSpec, out: Path, device: str | None, engine: str = "auto", jobs: int = 0):
@@ -140,11 +156,13 @@ def train_in_process(spec: ExperimentSpec, out: Path, device: str | None, engine
     return outcome, time.monotonic() - started
 
 
-def show_checks(preset, outcome) -> bool:
+def show_checks(preset, outcome, quick: bool) -> bool:
     """Print the preset's expected outcomes next to what was measured; True when all are met."""
     from worker.engine.outcome import evaluate
 
-    results = evaluate(preset.expected, outcome)
+    if quick and preset.quick_is_illustration:
+        console.print(f"{preset.name}: the quick variant illustrates the claim; the full variant tests it")
+    results = evaluate(preset.checks(quick), outcome)
     table = Table("expected", "measured", "met", title=f"{preset.name}: {preset.title}")
     for claim, ok, measured in results:
         table.add_row(claim, measured, "[green]yes[/green]" if ok else "[red]NO[/red]")

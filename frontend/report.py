@@ -103,8 +103,8 @@ def interval_figure(curves: list[dict], title: str, ytitle: str) -> go.Figure:
 
 
 def write_report(
-    spec: ExperimentSpec, outcome: Outcome, out: Path, seconds: float, preset: Preset | None = None,
-    results: Sequence[tuple[str, bool, str]] = (),
+    spec: ExperimentSpec, outcome: Outcome, out: Path, seconds: float | None, preset: Preset | None = None,
+    results: Sequence[tuple[str, bool, str]] = (), origin: str | None = None,
 ) -> Path:  # fmt: skip
     """report.md and its figures for any experiment (a preset adds its claim and checks). Figures
     through one headless Chromium for the whole report (a browser per figure was slow and, on a
@@ -114,7 +114,7 @@ def write_report(
     kaleido.start_sync_server(silence_warnings=True)
     warnings.filterwarnings("ignore", message="The kopts argument is ignored")  # plotly's, harmless with a server
     try:
-        return _write(spec, outcome, out, seconds, preset, results)
+        return _write(spec, outcome, out, seconds, preset, results, origin)
     finally:
         kaleido.stop_sync_server(silence_warnings=True)
 
@@ -127,7 +127,7 @@ def arm_groups(spec: ExperimentSpec, outcome: Outcome) -> tuple[list[str], dict[
     return axes, {", ".join(f"{a}={getattr(s, a)}" for a in axes): outcome.where(**{a: getattr(s, a) for a in axes}) for s, _ in outcome.runs}
 
 
-def _write(spec: ExperimentSpec, outcome: Outcome, out: Path, seconds: float, preset: Preset | None, results) -> Path:
+def _write(spec: ExperimentSpec, outcome: Outcome, out: Path, seconds: float | None, preset: Preset | None, results, origin: str | None) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     name = preset.name if preset else spec.name
     axes, groups = arm_groups(spec, outcome)
@@ -157,6 +157,10 @@ def _write(spec: ExperimentSpec, outcome: Outcome, out: Path, seconds: float, pr
     lines = [title, ""]
     if preset:
         lines += [f"**Claim** ({preset.source}): {preset.claim}", ""]
+        if preset.quick_is_illustration and spec == preset.quick:
+            lines += ["**The quick variant is an illustration**: it cannot test the claim at CPU size, so it checks only "
+                      "what it shows; the full variant carries the claim's checks:", "",
+                      *(f"- {c.claim}" for c in preset.expected), ""]  # fmt: skip
     if results:
         lines += [
             "| expected | measured | met |", "| --- | --- | --- |",
@@ -164,7 +168,8 @@ def _write(spec: ExperimentSpec, outcome: Outcome, out: Path, seconds: float, pr
         ]  # fmt: skip
     lines += [
         f"Ran {len(outcome.runs)} runs in {seconds:.0f} s on {platform.machine()} ({platform.processor() or 'cpu'}), "
-        f"Python {platform.python_version()}, torch {version('torch')}, iwlab {version('iwlab')}, {datetime.now(UTC):%Y-%m-%d}.",
+        f"Python {platform.python_version()}, torch {version('torch')}, iwlab {version('iwlab')}, {datetime.now(UTC):%Y-%m-%d}."
+        if origin is None else f"{len(outcome.runs)} runs of {origin}, reported {datetime.now(UTC):%Y-%m-%d} by iwlab {version('iwlab')}.",
         "",
         f"Sweep: {', '.join(f'{k} = {v}' for k, v in spec.sweep.items())}.",
         "",
@@ -260,11 +265,14 @@ def _p(p: float) -> str:
 
 
 def _missing_lines(outcome: Outcome) -> list[str]:
-    reasons: dict[str, set[str]] = {}
+    """Readouts some runs do not record, with the reason and how many runs."""
+    reasons: dict[tuple[str, str], int] = {}
     for missing in (m for _, m in run_notes([s for s, _ in outcome.runs])):
-        for readout, why in missing.items():
-            reasons.setdefault(why, set()).add(readout)
-    return [*(f"Not recorded: {', '.join(sorted(r))}: {why}." for why, r in reasons.items()), ""] if reasons else []
+        for why in set(missing.values()):
+            key = (", ".join(sorted(r for r, w in missing.items() if w == why)), why)
+            reasons[key] = reasons.get(key, 0) + 1
+    total = len(outcome.runs)
+    return [*(f"Not recorded in {n} of {total} runs: {readouts}: {why}." for (readouts, why), n in reasons.items()), ""] if reasons else []
 
 
 def _calibration_lines(outcome: Outcome) -> list[str]:

@@ -122,12 +122,48 @@ def test_report_on_a_spec_that_is_not_a_preset(tmp_path):
     summary = (tmp_path / "rep/report.md").read_text()
     assert summary.startswith("# my-moons") and "| expected |" not in summary  # a spec carries no checks
     assert "Paired comparisons with w = 1" in summary and "| all runs | 10 | test frac_pred_pos | 2 |" in summary
-    assert "Not recorded: svm_angle, svm_cosine: the training data are not linearly separable" in summary
+    assert "Not recorded in 6 of 6 runs: svm_angle, svm_cosine: the training data are not linearly separable" in summary
     for png in ("frac_pred_pos-test.png", "offset.png", "spread.png"):
         assert (tmp_path / "rep" / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f"]({png})" in summary
     assert (tmp_path / "rep/summary.csv").is_file()
     both = iwlab("report", str(spec), "--preset", "digits-pair", "--out", str(tmp_path / "x"))
-    assert both.returncode == 2 and "not both" in both.stderr
+    assert both.returncode == 2 and "give one of" in both.stderr
+
+
+def test_report_on_an_experiment_a_server_trained(tmp_path):
+    """`iwlab up`, a small sweep submitted and trained there, then `iwlab report --experiment`."""
+    api = free_port()
+    base = f"http://127.0.0.1:{api}"
+    env = os.environ | {"IWLAB_HOME": str(tmp_path / "home"), "IWLAB_API_URL": base}
+    spec = tmp_path / "moons.yaml"
+    spec.write_text(
+        "name: served-moons\n"
+        "base: {dataset: moons, model: logreg, epochs: 10, n_train: 30, n_test: 40, lr: 0.1, frames: 2, grid: 8}\n"
+        "sweep: {pos_weight: [1.0, 10.0], seed: [0, 1]}\n"
+    )
+    log = tmp_path / "up.log"
+    up = spawn([*IWLAB, "up", "--api-port", str(api), "--dashboard-port", str(free_port())], env=env, log=log)
+    try:
+        wait_for_http(f"{base}/api/v1/health", timeout=60)
+        submitted = iwlab("submit", str(spec), "--wait", env=env)
+        assert submitted.returncode == 0, submitted.stderr + tail(log)
+        (exp,) = httpx.get(f"{base}/api/v1/experiments").json()["items"]
+        result = iwlab("report", "--experiment", str(exp["id"]), "--server", base, "--out", str(tmp_path / "rep"), env=env)
+        assert result.returncode == 0, result.stderr
+        summary = (tmp_path / "rep/report.md").read_text()
+        assert summary.startswith("# served-moons") and f"4 runs of experiment {exp['id']} (succeeded)" in summary
+        assert "| all runs | 10 | test frac_pred_pos | 2 |" in summary
+        metrics = httpx.get(f"{base}/api/v1/experiments/{exp['id']}/metrics", params={"split": "test", "metric": "frac_pred_pos"}).json()
+        runs = {r["id"]: r["params"]["pos_weight"] for r in httpx.get(f"{base}/api/v1/experiments/{exp['id']}/runs").json()}
+        final = [m["value"] for m in metrics if m["epoch"] == 10 and runs[m["run_id"]] == 10.0]
+        rows = [r for r in csv.DictReader((tmp_path / "rep/summary.csv").open())
+                if (r["pos_weight"], r["epoch"], r["split"], r["metric"]) == ("10.0", "10", "test", "frac_pred_pos")]  # fmt: skip
+        assert len(rows) == 1 and int(rows[0]["n"]) == len(final) == 2
+        assert float(rows[0]["mean"]) == pytest.approx(sum(final) / 2)
+        missing = iwlab("report", "--experiment", "999", "--server", base, "--out", str(tmp_path / "x"), env=env)
+        assert missing.returncode == 2 and "404" in missing.stderr
+    finally:
+        stop(up)
 
 
 @pytest.mark.parametrize(

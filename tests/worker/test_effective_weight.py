@@ -12,19 +12,16 @@ from worker.engine.spec import RunSpec
 
 def simulated(n_pos: int, n_neg: int, batch: int, w: float, draws: int = 4000) -> float:
     """Shuffle, cut into batches, divide each batch by its sum of weights, and average each class's
-    coefficients over many epochs: the definition, by brute force."""
+    coefficients over many epochs: the definition, by brute force (all epochs at once)."""
     rng = np.random.default_rng(0)
-    labels = np.r_[np.ones(n_pos), np.zeros(n_neg)]
-    pos = neg = 0.0
-    for _ in range(draws):
-        y = rng.permutation(labels)
-        for start in range(0, len(y), batch):
-            b = y[start : start + batch]
-            weights = np.where(b == 1, w, 1.0)
-            coef = weights / weights.sum()
-            pos += coef[b == 1].sum()
-            neg += coef[b == 0].sum()
-    return (pos / n_pos) / (neg / n_neg)
+    n = n_pos + n_neg
+    y = rng.permuted(np.tile(np.r_[np.ones(n_pos), np.zeros(n_neg)], (draws, 1)), axis=1)
+    weights = np.where(y == 1, w, 1.0)
+    coef = np.empty_like(weights)
+    for start in range(0, n, batch):
+        b = weights[:, start : start + batch]
+        coef[:, start : start + batch] = b / b.sum(1, keepdims=True)
+    return (coef[y == 1].sum() / n_pos) / (coef[y == 0].sum() / n_neg)
 
 
 def test_by_hand_one_positive_two_negatives_batch_two():
@@ -71,3 +68,13 @@ def test_a_training_run_knows_its_effective_weight():
 
     training = train(RunSpec(pos_weight=10.0, n_train=100, batch_size=8, epochs=1), device="cpu")
     assert training.effective_pos_weight == pytest.approx(simulated(100, 100, 8, 10.0, draws=1000), rel=0.02)
+
+
+def test_the_batched_engine_knows_each_runs_effective_weight():
+    from worker.engine.batched import BatchedTraining
+    from worker.engine.train import train
+
+    specs = [RunSpec(pos_weight=w, n_train=50, epochs=1, loss_norm=norm) for w, norm in ((10.0, "sum"), (10.0, "mean"), (1.0, "sum"))]
+    batched = BatchedTraining(specs, device="cpu")
+    assert batched.effective_pos_weights == [train(s, device="cpu").effective_pos_weight for s in specs]
+    assert batched.effective_pos_weights[1:] == [10.0, 1.0]

@@ -124,3 +124,41 @@ def test_overlapping_data_say_which_readouts_are_missing(tmp_path):
     assert not [m for m in metrics if m["metric"].startswith("svm")]
     summary = list(csv.DictReader((tmp_path / "summary.csv").open()))
     assert all(r["ci_low"] == "" for r in summary)  # one seed: no interval
+
+
+def spreads_outcome(per_seed: dict[int, tuple[float, float]]) -> Outcome:
+    """seed -> final frac_pred_pos of the w = 0.1 and w = 10 runs."""
+    o = Outcome()
+    for seed, (low, high) in per_seed.items():
+        for w, v in ((0.1, low), (10.0, high)):
+            o.add(RunSpec(pos_weight=w, seed=seed), {9: {"test": {"frac_pred_pos": v}}})
+    return o
+
+
+def test_an_open_question_is_answered_either_way_by_its_interval():
+    from worker.engine.outcome import keeps_effect
+
+    check = keeps_effect("does it keep the effect?", 0.05)
+    # spreads 0.30, 0.32, 0.28: mean 0.30, half-width 4.303 * 0.02 / sqrt 3 = 0.050 -> kept
+    ok, text = check.run(spreads_outcome({0: (0.3, 0.6), 1: (0.3, 0.62), 2: (0.3, 0.58)}))
+    assert ok and "0.300 [0.250, 0.350] (n = 3 seeds): kept" in text
+    ok, text = check.run(spreads_outcome({0: (0.5, 0.51), 1: (0.5, 0.52), 2: (0.5, 0.5)}))  # spreads 0.01, 0.02, 0.00
+    assert ok and text.endswith("faded")
+    ok, text = check.run(spreads_outcome({0: (0.5, 0.5), 1: (0.5, 0.6), 2: (0.5, 0.55)}))  # 0, 0.1, 0.05: straddles
+    assert not ok and "undecided" in text
+    ok, text = check.run(spreads_outcome({0: (0.3, 0.6), 1: (0.3, 0.62)}))
+    assert not ok and "2 seeds, fewer than 3" in text
+
+
+def test_a_claim_that_compares_arms_is_a_paired_test():
+    from worker.engine.outcome import paired_shift
+
+    up = paired_shift(10.0, +1)
+    o = outcome_of({(1.0, 0): 0.50, (1.0, 1): 0.60, (1.0, 2): 0.40, (10.0, 0): 0.55, (10.0, 1): 0.66, (10.0, 2): 0.44})
+    ok, text = up.run(o)  # differences 0.05, 0.06, 0.04: 0.05 [0.025, 0.075]
+    assert ok and text.startswith("+0.050 [+0.025, +0.075], n = 3")
+    assert not paired_shift(10.0, -1).run(o)[0]
+    noisy = outcome_of({(1.0, 0): 0.5, (1.0, 1): 0.5, (1.0, 2): 0.5, (10.0, 0): 0.6, (10.0, 1): 0.45, (10.0, 2): 0.5})
+    assert not up.run(noisy)[0]  # mean +0.017, but the interval contains 0
+    two = outcome_of({(1.0, 0): 0.5, (1.0, 1): 0.5, (10.0, 0): 0.9, (10.0, 1): 0.9})
+    assert up.run(two) == (False, "2 paired seeds, fewer than 3")

@@ -45,7 +45,7 @@ from . import geometry
 from .probe import recorder
 from . import intended as references
 from .data import as_input, make_data
-from .losses import example_weights, per_example_loss, reduce_weighted, run_class_weights
+from .losses import example_weights, per_example_loss, reduce_weighted, run_class_weights, run_effective_pos_weight
 from .metrics import intended_frac_pos_per_model, normalised_margin_per_model, split_metrics_per_model
 from .models import make_model
 from .spec import RunSpec, frame_epochs
@@ -160,7 +160,9 @@ class BatchedTraining:
         self._by_hand = spec.model in ("logreg", "mlp") and all(s.loss == "ce" for s in specs) and not self._batchnorm and not self._dropout
         self._orders = [torch.Generator().manual_seed(s.seed) for s in specs]
         self.epoch = 0
-        self._svm, self.missing = max_margin_reference(spec, data)
+        self._svm, self.missing = max_margin_reference(spec, data)  # readout -> why it is not recorded (all runs share the data)
+        negatives, positives = (int(c) for c in data.counts.tolist())
+        self.effective_pos_weights = [run_effective_pos_weight(s, (negatives, positives)) for s in specs]  # per run, as Training.effective_pos_weight
         self._centres = geometry.class_centres(data.x_train, data.y_train) if spec.is_2d else None
         self._bayes = references.reference(spec, data, INTENDED_WEIGHTS) if any(s.pos_weight == 1 for s in specs) else {}
 

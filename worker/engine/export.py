@@ -32,7 +32,7 @@ def run_notes(runs: list[RunSpec]) -> list[tuple[float, dict[str, str]]]:
     cache: dict[str, tuple] = {}
     out = []
     for spec in runs:
-        key = json.dumps({k: getattr(spec, k) for k in DATA_FIELDS} | {"model": spec.model})
+        key = json.dumps({k: getattr(spec, k) for k in DATA_FIELDS} | {"model": spec.model, "cosine_head": spec.cosine_head})
         if key not in cache:
             data = make_data(spec)
             if spec.patience:
@@ -137,3 +137,21 @@ def write_summary(spec: ExperimentSpec, outcome: Outcome, out: Path) -> Path:
             cells = [row[k] for k in (*swept, *stats.SUMMARY_COLUMNS)]
             writer.writerow([json.dumps(c) if isinstance(c, list) else "" if isinstance(c, float) and math.isnan(c) else repr(c) if isinstance(c, float) else c for c in cells])
     return path
+
+
+def outcome_from_export(doc: dict) -> tuple[ExperimentSpec, Outcome, list[str]]:
+    """An experiment a server trained, from its `GET /experiments/{id}/export.json` document: the
+    spec, the outcome of every run that recorded metrics (in sweep order), and one line per run
+    left out (queued, or failed before its first epoch)."""
+    spec = ExperimentSpec.model_validate(doc["experiment"]["spec"])
+    histories: dict[int, History] = {}
+    for row in doc["metrics"]:
+        histories.setdefault(row["run_id"], {}).setdefault(row["epoch"], {}).setdefault(row["split"], {})[row["metric"]] = float(row["value"])
+    outcome, left_out = Outcome(), []
+    for run in sorted(doc["runs"], key=lambda r: r["index"]):
+        if run["id"] in histories:
+            history = histories[run["id"]]
+            outcome.add(RunSpec.model_validate(run["params"]), {e: history[e] for e in sorted(history)})
+        else:
+            left_out.append(f"run {run['id']} ({run['status']}): no metrics yet")
+    return spec, outcome, left_out

@@ -159,6 +159,49 @@ def ordered_by_weight(where=None, split="test", metric="frac_pred_pos") -> Check
     return Check(f"final {split} {metric} increases with the weight in every seed{_label(where)}", measure)
 
 
+def seed_spreads(o: Outcome, epoch: int | str = "end", split: str = "test", metric: str = "frac_pred_pos") -> dict[int, float]:
+    """Per seed, the spread across weights of the metric: runs of one seed share initialisation and
+    batch order, so each seed's spread is one paired measurement of the weights' effect."""
+    per_seed: dict[int, list[float]] = defaultdict(list)
+    for spec, history in o.runs:
+        per_seed[spec.seed].append(o.value(history, epoch, split, metric))
+    return {seed: spread(values) for seed, values in sorted(per_seed.items())}
+
+
+def keeps_effect(question: str, bound: float, where=None, min_seeds: int = 3, split: str = "test", metric: str = "frac_pred_pos") -> Check:
+    """An open question measured, not a side asserted: is the final spread across weights above
+    `bound` (the effect kept) or below it (faded)? The answer is the 95% t-interval of the per-seed
+    spreads; the check is met when the interval, on at least `min_seeds` seeds, lies on one side
+    of the bound (either side), and fails when it straddles it (more seeds needed)."""
+    from .stats import mean_interval
+
+    def measure(o: Outcome) -> tuple[bool, str]:
+        ci = mean_interval(seed_spreads(_subset(o, where), "end", split, metric).values(), (0.0, 1.0))
+        if ci.n < min_seeds:
+            return False, f"{ci.n} seeds, fewer than {min_seeds}"
+        answer = "kept" if ci.low > bound else "faded" if ci.high < bound else "undecided: the interval contains the bound"
+        return answer != "undecided: the interval contains the bound", f"spread {ci.mean:.3f} [{ci.low:.3f}, {ci.high:.3f}] (n = {ci.n} seeds): {answer}"
+
+    return Check(f"{question} measured: final spread of {split} {metric}, 95% interval over seeds, above {bound} (kept) or below (faded){_label(where)}", measure)
+
+
+def paired_shift(weight: float, direction: int, where=None, reference: float = 1.0, min_seeds: int = 3, split: str = "test", metric: str = "frac_pred_pos") -> Check:
+    """A claim that compares arms, as a test: at the end, `weight` moves the metric away from the
+    `reference` weight's in `direction` (+1 up, -1 down), paired within seeds. Met when the 95%
+    t-interval of the paired differences, over at least `min_seeds` seeds, excludes 0 on that side."""
+    from .stats import paired_by_weight
+
+    def measure(o: Outcome) -> tuple[bool, str]:
+        p = paired_by_weight(_subset(o, where), "end", split, metric, reference).get(weight)
+        if p is None or p.n < min_seeds:
+            return False, f"{0 if p is None else p.n} paired seeds, fewer than {min_seeds}"
+        ok = p.low > 0 if direction > 0 else p.high < 0
+        return ok, f"{p.mean_diff:+.3f} [{p.low:+.3f}, {p.high:+.3f}], n = {p.n}, paired t-test p = {p.p_value:.2g}"
+
+    side = "above" if direction > 0 else "below"
+    return Check(f"final {split} {metric} of w = {weight:g} minus w = {reference:g}, paired within seeds: 95% interval {side} 0{_label(where)}", measure)
+
+
 def compare(claim: str, left: Callable[[Outcome], float], op: str, right: Callable[[Outcome], float]) -> Check:
     """A free-form comparison of two measured numbers (e.g. poly keeps more effect than CE)."""
 

@@ -27,9 +27,20 @@ class Preset:
     expected: tuple[Check, ...] = ()
     needs: str | None = None  # a data set that must be downloaded first
     tags: tuple[str, ...] = field(default=())
+    # None: the quick variant checks `expected` (the claim). Else the claim cannot be tested at CPU
+    # size: the quick variant is an illustration, checks only what it shows, and the full variant
+    # carries the claim's checks.
+    quick_expected: tuple[Check, ...] | None = None
 
     def spec(self, quick: bool) -> ExperimentSpec:
         return self.quick if quick else self.full
+
+    def checks(self, quick: bool) -> tuple[Check, ...]:
+        return self.quick_expected if quick and self.quick_expected is not None else self.expected
+
+    @property
+    def quick_is_illustration(self) -> bool:
+        return self.quick_expected is not None
 
 
 def experiment(name: str, sweep: dict[str, list[Any]], **base: Any) -> ExperimentSpec:

@@ -76,20 +76,23 @@ PRESETS = [
     ),
     Preset(
         "bl-cifar-cnn-dropout",
-        "CIFAR-10 cat vs dog: dropout slows the fading, the paper says it does not stop it",
-        "With dropout 0.5 on the two dense layers (lr 0.05) the curves still meet once the training set is fit. "
-        "Measured on the quick variant: dropout slows fitting, so after 100 epochs the most down-weighted model has "
-        "not fit yet and the spread is still falling from 1.0 at epoch 40 (to 0.31-0.54, vs 0.05-0.10 without "
-        "dropout); the full variant's 1,000 epochs test the claim.",
+        "CIFAR-10 cat vs dog: dropout does not stop the fading, the paper says",
+        "With dropout 0.5 on the two dense layers the curves still meet once the training set is fit. "
+        "Not testable at CPU size: on the quick setting trained for 250 epochs (one seed), every model had fit "
+        "its training set from epoch ~100 on, yet the spread stayed at 0.19-0.28 through epoch 250 (0.05-0.10 "
+        "without dropout). The quick variant illustrates the fan-out and the closing; the full variant's 1,000 "
+        "epochs carry the claim's check.",
         PAPER,
         full=experiment("bl-cifar-cnn-dropout", {"pos_weight": POWERS_OF_4}, **CIFAR_FULL | {"lr": 0.05}, dropout=0.5),
         quick=experiment("bl-cifar-cnn-dropout (quick)", {"pos_weight": SIXTEENFOLD}, **CIFAR_QUICK, dropout=0.5),
+        # the claim: the curves meet once every model has fit (as bl-cifar-cnn's checks)
+        expected=(spread_at_least(0.5, epoch=1), spread_at_most(FADED), all_fit(0.99)),
         # what the quick variant shows: curves fan out, then close as the models fit (from 1.0 at epoch 40).
         # How far they close by epoch 100 depends on the float rounding: with oneDNN's convolutions the end
-        # spread was 0.308 (w = 1/16 at train acc 0.938), with PyTorch's native ones 0.538 (0.576): the checks
-        # ask for the closing and the unweighted model's fit, which held in both (and at batch 8: 0.55-0.68)
-        expected=(spread_at_least(0.5, epoch=1), spread_at_least(0.8, epoch=40), spread_shrinks(0.75, start=40),
-                  all_fit(0.99, where={"pos_weight": 1.0})),
+        # spread was 0.308 (w = 1/16 at train acc 0.938), with PyTorch's native ones 0.538 (0.576): these
+        # checks held in both (and at batch 8: 0.55-0.68)
+        quick_expected=(spread_at_least(0.5, epoch=1), spread_at_least(0.8, epoch=40), spread_shrinks(0.75, start=40),
+                        all_fit(0.99, where={"pos_weight": 1.0})),
         needs="cifar10",
         tags=("CIFAR", "paper", "regularisation"),
     ),

@@ -3,7 +3,7 @@ paper's where it states them, the prototype's for the quick variants."""
 
 from __future__ import annotations
 
-from ..outcome import all_fit, not_degenerate, ordered_by_weight, spread_at_least, spread_at_most, spread_shrinks
+from ..outcome import all_fit, keeps_effect, not_degenerate, paired_shift, ordered_by_weight, spread_at_least, spread_at_most, spread_shrinks
 from .base import PAPER, POWERS_OF_4, SIXTEENFOLD, TENFOLD, Preset, experiment
 
 SYNTH = {"dataset": "blobs", "n_train": 100, "n_test": 500, "batch_size": 8}
@@ -48,11 +48,13 @@ PRESETS = [
         "With weight decay the gap between weights stays: the regularised optimum depends on the weights.",
         PAPER,
         full=experiment("bl-synth-l2", {"pos_weight": POWERS_OF_4, "weight_decay": [0.0, 0.01, 0.1, 0.2], "seed": [0, 1, 2, 3, 4]}, **SYNTH_LR, epochs=10_000),
-        quick=experiment("bl-synth-l2 (quick)", {"pos_weight": TENFOLD, "weight_decay": [0.0, 0.2], "seed": [0, 1]}, **SYNTH_LR, epochs=200),
+        quick=experiment("bl-synth-l2 (quick)", {"pos_weight": TENFOLD, "weight_decay": [0.0, 0.2], "seed": [0, 1, 2]}, **SYNTH_LR, epochs=200),
         expected=(
             # weight decay 0.1 kept 0.108 here (2-logit model), too close to call; 0.2 keeps 0.16
             spread_at_least(0.1, where={"weight_decay": 0.2}),
             ordered_by_weight(where={"weight_decay": 0.2}),
+            paired_shift(10.0, +1, where={"weight_decay": 0.2}),
+            paired_shift(0.1, -1, where={"weight_decay": 0.2}),
             not_degenerate(0.75, where={"weight_decay": 0.2}),
             spread_at_most(0.05, where={"weight_decay": 0.0}),
         ),
@@ -75,9 +77,13 @@ PRESETS = [
         "This preset measures it rather than assuming either.",
         PAPER,
         full=experiment("bl-synth-batchnorm", {"pos_weight": POWERS_OF_4, "batchnorm": [False, True], "seed": [0, 1, 2, 3, 4]}, **SYNTH_MLP, epochs=10_000),
-        quick=experiment("bl-synth-batchnorm (quick)", {"pos_weight": TENFOLD, "batchnorm": [False, True], "seed": [0, 1]}, **SYNTH_MLP, epochs=300),
-        # measured here: with BatchNorm (and no L2) the effect fades too, as one reproduction saw
-        expected=(all_fit(0.99), spread_at_least(0.3, epoch=1, where={"batchnorm": False}), spread_at_most(0.05, where={"batchnorm": True})),
+        quick=experiment("bl-synth-batchnorm (quick)", {"pos_weight": TENFOLD, "batchnorm": [False, True], "seed": [0, 1, 2]}, **SYNTH_MLP, epochs=300),
+        # the open question is reported, not assumed: the check is met when the seeds answer it either way
+        expected=(
+            all_fit(0.99),
+            spread_at_least(0.3, epoch=1, where={"batchnorm": False}),
+            keeps_effect("does BatchNorm keep the weights' effect?", 0.05, where={"batchnorm": True}),
+        ),
         tags=("2-D", "paper", "regularisation"),
     ),
     Preset(
