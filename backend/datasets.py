@@ -116,6 +116,8 @@ def _npz_table(data: bytes, _label: str | None):
         raise BadDataset("file", f"not a readable NPZ of plain arrays ({err})") from None
     if not arrays:
         raise BadDataset("file", "the NPZ holds no arrays")
+    if stray := [k for k, a in arrays.items() if not isinstance(a, np.ndarray)]:  # numpy hands non-.npy members back as bytes
+        raise BadDataset("file", f"the NPZ holds files that are not arrays: {', '.join(stray[:5])}")
     lengths = {len(a) if a.ndim else 0 for a in arrays.values()}
     if len(lengths) != 1:
         raise BadDataset("file", "the NPZ's arrays differ in length: " + ", ".join(f"{k} {a.shape}" for k, a in arrays.items()))

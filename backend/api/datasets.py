@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .. import datasets
 from ..db import get_sessionmaker
 from ..models import Dataset, DatasetBlob, User
+from .responses import documented
 from .deps import INT32, CurrentUser, SessionDep, SettingsDep, require_change
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])
@@ -100,7 +101,7 @@ def list_datasets(session: SessionDep) -> list[DatasetPublic]:
     return [DatasetPublic.model_validate(r) for r in datasets.listing(session)]
 
 
-@router.post("/locations", response_model=DatasetPublic, status_code=status.HTTP_201_CREATED)
+@router.post("/locations", response_model=DatasetPublic, status_code=status.HTTP_201_CREATED, responses=documented(403))
 def register_location(body: LocationCreate, session: SessionDep, user: CurrentUser) -> DatasetPublic:
     """Admins only: name a folder (or archive) on the workers that members may train on by that name."""
     if user.role != "admin":
@@ -113,12 +114,12 @@ def register_location(body: LocationCreate, session: SessionDep, user: CurrentUs
     return DatasetPublic.model_validate(row)
 
 
-@router.get("/{dataset_id}", response_model=DatasetPublic)
+@router.get("/{dataset_id}", response_model=DatasetPublic, responses=documented(404))
 def get_dataset(dataset_id: DatasetId, session: SessionDep) -> DatasetPublic:
     return DatasetPublic.model_validate(_get(session, dataset_id))
 
 
-@router.get("/{dataset_id}/file", response_class=Response, responses={200: {"content": {"application/octet-stream": {}}}})
+@router.get("/{dataset_id}/file", response_class=Response, responses={200: {"content": {"application/octet-stream": {}}}} | documented(404))
 def download_dataset(dataset_id: DatasetId, session: SessionDep) -> Response:
     """The uploaded file's bytes (locations have none)."""
     row = _get(session, dataset_id)
@@ -129,7 +130,7 @@ def download_dataset(dataset_id: DatasetId, session: SessionDep) -> Response:
     return Response(blob.data, media_type="application/octet-stream", headers={"Content-Disposition": disposition, "ETag": f'"{row.sha256}"'})
 
 
-@router.delete("/{dataset_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{dataset_id}", status_code=status.HTTP_204_NO_CONTENT, responses=documented(404, 403))
 def delete_dataset(dataset_id: DatasetId, session: SessionDep, user: CurrentUser) -> Response:
     """The owner or an admin; the bytes go once no other dataset holds them."""
     row = _get(session, dataset_id)

@@ -11,6 +11,7 @@ from .. import datasets, lifecycle, store
 from ..models import Experiment, Run
 from ..outbox import dispatch_pending
 from ..schemas import MAX_TAGS, ExperimentCreate, ExperimentPage, ExperimentPublic, MetricRow, RunPublic, TagsUpdate, check_tag
+from .responses import documented
 from .deps import INT32, CurrentUser, ExperimentId, MaxPoints, MetricFilter, SessionDep, SettingsDep, require_change
 from .runs import metric_response, run_public
 
@@ -48,7 +49,7 @@ IdempotencyKey = Annotated[str | None, Header(
 
 
 @router.post("", response_model=ExperimentPublic, status_code=status.HTTP_202_ACCEPTED,
-             responses={409: {"description": "the Idempotency-Key was used before with another body"}})
+             responses=documented(409))  # 409: the Idempotency-Key was used before with another body
 def create_experiment(
     spec: ExperimentCreate, session: SessionDep, settings: SettingsDep, user: CurrentUser, idempotency_key: IdempotencyKey = None
 ) -> ExperimentPublic:
@@ -94,12 +95,12 @@ def list_experiments(
     return ExperimentPage(items=[to_public(e, summaries[e.id]) for e in rows], total=total, limit=limit, offset=offset)
 
 
-@router.get("/{experiment_id}", response_model=ExperimentPublic)
+@router.get("/{experiment_id}", response_model=ExperimentPublic, responses=documented(404))
 def get_experiment(experiment_id: ExperimentId, session: SessionDep) -> ExperimentPublic:
     return to_public(store.get_experiment(session, experiment_id))
 
 
-@router.get("/{experiment_id}/runs", response_model=list[RunPublic])
+@router.get("/{experiment_id}/runs", response_model=list[RunPublic], responses=documented(404))
 def list_runs(
     experiment_id: ExperimentId,
     session: SessionDep,
@@ -114,7 +115,7 @@ def list_runs(
     return run_public(session, list(session.scalars(query)))
 
 
-@router.get("/{experiment_id}/metrics", response_model=list[MetricRow])
+@router.get("/{experiment_id}/metrics", response_model=list[MetricRow], responses=documented(404))
 def experiment_metrics(
     experiment_id: ExperimentId,
     session: SessionDep,
@@ -126,7 +127,7 @@ def experiment_metrics(
     return metric_response(store.metric_rows(session, run_ids, split, metric, max_points))
 
 
-@router.put("/{experiment_id}/tags", response_model=ExperimentPublic)
+@router.put("/{experiment_id}/tags", response_model=ExperimentPublic, responses=documented(404, 403))
 def set_tags(experiment_id: ExperimentId, body: TagsUpdate, session: SessionDep, user: CurrentUser) -> ExperimentPublic:
     """Replace the experiment's tags (owner or admin, as for cancel)."""
     exp = store.get_experiment(session, experiment_id)
@@ -136,7 +137,7 @@ def set_tags(experiment_id: ExperimentId, body: TagsUpdate, session: SessionDep,
     return to_public(exp)
 
 
-@router.post("/{experiment_id}/cancel", response_model=ExperimentPublic, status_code=status.HTTP_202_ACCEPTED)
+@router.post("/{experiment_id}/cancel", response_model=ExperimentPublic, status_code=status.HTTP_202_ACCEPTED, responses=documented(404, 403, 409))
 def cancel_experiment(experiment_id: ExperimentId, session: SessionDep, user: CurrentUser) -> ExperimentPublic:
     """Cancel every queued or running run (running ones stop at their next flush); finished runs stay."""
     exp = store.get_experiment(session, experiment_id)
