@@ -204,6 +204,7 @@ def main() -> None:
         sys.exit("needs PostgreSQL server binaries and redis-server")
     results = []
     with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "redis").mkdir()
         pg, rs = ThrowawayPostgres(pg_bin), RedisServer(shutil.which("redis-server"), Path(tmp) / "redis")
         try:
             for name in args.only:
