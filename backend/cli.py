@@ -246,9 +246,12 @@ def dashboard(
     if host:  # as for the API: the bound address decides whether IWLAB_AUTH=auto asks for a login
         settings = settings.model_copy(update={"host": host})
     login = settings.auth_required and not settings.token  # a fixed token: everyone acts as that account
+    sessions_url = settings.broker if settings.broker.startswith("redis") else None  # a lab server: sessions in its Redis
     dash_app = create_app(api_url or settings.api_url, poll_seconds=settings.poll_seconds, token=settings.token,
-                          login=login, secret=settings.dashboard_secret)
-    dash_app.run(host=host or settings.host, port=port or settings.dashboard_port, debug=False)
+                          login=login, secret=settings.dashboard_secret, sessions_url=sessions_url)
+    from frontend.serve import serve
+
+    serve(dash_app.server, host or settings.host, port or settings.dashboard_port)
 
 
 worker_app = typer.Typer(help="Start a worker, or manage the lab's workers.")
