@@ -3,7 +3,6 @@
 #   docker build -t iwlab:gpu --build-arg TORCH_VARIANT=cu128 .  # CUDA torch for workers
 FROM python:3.11-slim
 
-ARG TORCH_VERSION=2.13.0
 # A wheel index under https://download.pytorch.org/whl/: cpu, cu126, cu128, ...
 ARG TORCH_VARIANT=cpu
 
@@ -15,15 +14,17 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# torch first, from the variant's index, so `pip install .` finds torch>=2.4 satisfied and
-# never pulls the default (CUDA) build for a CPU image. Its own layer: cached across code edits.
-RUN pip install --index-url "https://download.pytorch.org/whl/${TORCH_VARIANT}" "torch==${TORCH_VERSION}"
+# Every version comes from constraints.txt, torch's too (its one pin). torch first, from the
+# variant's index, so `pip install` finds it satisfied and never pulls the default (CUDA) build
+# for a CPU image. Its own layer: cached across code edits.
+COPY constraints.txt ./
+RUN pip install --index-url "https://download.pytorch.org/whl/${TORCH_VARIANT}" "$(grep -E '^torch==' constraints.txt)"
 
 COPY pyproject.toml README.md ./
 COPY backend ./backend
 COPY worker ./worker
 COPY frontend ./frontend
-RUN pip install . \
+RUN pip install -c constraints.txt '.[all]' \
  && useradd --create-home --uid 1000 iwlab \
  && mkdir -p /data && chown iwlab:iwlab /data
 

@@ -1,6 +1,7 @@
 # iwlab: two commands on a fresh machine
 #   make up     virtualenv + install + start API, dashboard and one worker (SQLite, ./.iwlab)
 #   make test   install test extras and system packages, run the whole suite
+#   make lint   ruff, mypy and the import contracts (CI runs it before the tests)
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -8,11 +9,17 @@ PYTHON      ?= python3
 VENV        ?= .venv
 PY          := $(VENV)/bin/python
 PIP         := $(PY) -m pip
-# Pinned: its CPU wheel is on this machine's disk; a loose `torch` pulls a multi-GB CUDA build.
-TORCH_SPEC  ?= torch==2.13.0
+# Every install goes through the tested versions. torch is pinned there only: installed alone,
+# first, its CPU wheel is found on this machine's disk; a loose `torch` pulls a multi-GB CUDA build.
+CONSTRAINTS := constraints.txt
+TORCH_SPEC  ?= $(shell grep -E '^torch==' $(CONSTRAINTS))
+PIP_INSTALL := $(PIP) install -c $(CONSTRAINTS)
 PYTEST_ARGS ?=
+# `make test-fast`: no browser, no preset checks, none of the tests that take many seconds
+# (measured with --durations; the list is LONG in tests/conftest.py).
+FAST_ARGS   ?= -m "not slow and not browser and not long"
 
-.PHONY: help venv up test test-deps compose-check clean distclean
+.PHONY: help venv up test test-fast test-deps lint format-check screenshots constraints compose-check clean distclean
 
 help: ## list the targets
 	@echo "iwlab make targets:"
@@ -23,13 +30,13 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 # Stamp files: re-install only when pyproject.toml changes.
-$(VENV)/.installed: pyproject.toml | $(PY)
-	@$(PY) -c 'import torch' 2>/dev/null || { echo "installing $(TORCH_SPEC) first"; $(PIP) install "$(TORCH_SPEC)"; }
-	$(PIP) install -e .
+$(VENV)/.installed: pyproject.toml $(CONSTRAINTS) | $(PY)
+	@$(PY) -c 'import torch' 2>/dev/null || { echo "installing $(TORCH_SPEC) first"; $(PIP_INSTALL) "$(TORCH_SPEC)"; }
+	$(PIP_INSTALL) -e '.[all]'
 	@touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(PIP) install -e '.[test]'
+	$(PIP_INSTALL) -e '.[test]'
 	@touch $@
 
 venv: $(VENV)/.installed ## create .venv and install iwlab (torch first, pinned)
@@ -37,17 +44,34 @@ venv: $(VENV)/.installed ## create .venv and install iwlab (torch first, pinned)
 up: venv ## start API, dashboard and one worker (SQLite + filesystem broker in IWLAB_HOME=./.iwlab)
 	IWLAB_HOME="$${IWLAB_HOME:-$(CURDIR)/.iwlab}" $(VENV)/bin/iwlab up
 
-test-deps: ## install redis-server, postgresql, chromium, chromium-driver if missing (root)
+test-deps: ## install redis-server, postgresql, chromium if missing (root)
 	@bash scripts/test-deps.sh
 
 test: $(VENV)/.installed-test test-deps ## install test needs and run the whole suite (PYTEST_ARGS=...)
-	$(PY) -m pytest -ra $(PYTEST_ARGS)
+	$(PY) -m pytest -ra --durations=10 $(PYTEST_ARGS)
+
+test-fast: $(VENV)/.installed-test test-deps ## the suite without browser, preset and long worker tests (< 3 min)
+	$(PY) -m pytest -ra --durations=10 $(FAST_ARGS) $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-test ## ruff check, mypy, import-linter's layer contracts
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+format-check: $(VENV)/.installed-test ## ruff format --check (the tree is formatted with `ruff format .`)
+	$(VENV)/bin/ruff format --check .
+
+screenshots: $(VENV)/.installed-test test-deps ## redraw the README's pictures (docs/*.png) from the browser tests
+	IWLAB_SCREENSHOTS="$(CURDIR)/docs" $(PY) -m pytest -q -m browser $(PYTEST_ARGS)
+
+constraints: $(VENV)/.installed-test ## re-pin constraints.txt from this venv, after changing the dependencies
+	$(PY) scripts/constraints.py > $(CONSTRAINTS)
 
 compose-check: venv ## validate docker-compose.yml (no docker engine needed)
 	$(PY) scripts/check_compose.py docker-compose.yml
 
 clean: ## remove caches and build leftovers (keeps .venv and .iwlab)
-	rm -rf .pytest_cache build dist *.egg-info test-artifacts
+	rm -rf .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info test-artifacts
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: clean ## also remove .venv and the local state dir .iwlab

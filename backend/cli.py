@@ -20,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from worker.engine.spec import ExperimentSpec
 
-from .settings import get_settings
+from .settings import Settings, get_settings
 
 app = typer.Typer(help="iwlab: see what importance weights do to a deep network, epoch by epoch.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.")
@@ -239,19 +239,27 @@ def dashboard(
     port: Annotated[int | None, typer.Option(help="default IWLAB_DASHBOARD_PORT")] = None,
     api_url: Annotated[str | None, typer.Option(help="default IWLAB_API_URL")] = None,
 ) -> None:
-    """Serve the Dash dashboard (a client of the API)."""
-    from frontend.app import create_app
-
+    """Serve the Dash dashboard (a client of the API) with Flask's own server; a lab server runs it
+    under gunicorn instead (`dashboard_wsgi`, docker-compose.yml)."""
     settings = get_settings()
     if host:  # as for the API: the bound address decides whether IWLAB_AUTH=auto asks for a login
         settings = settings.model_copy(update={"host": host})
+    make_dashboard(settings, api_url).run(host=settings.host, port=port or settings.dashboard_port, debug=False)
+
+
+def make_dashboard(settings: Settings, api_url: str | None = None):
+    from frontend.app import create_app
+
     login = settings.auth_required and not settings.token  # a fixed token: everyone acts as that account
     sessions_url = settings.broker if settings.broker.startswith("redis") else None  # a lab server: sessions in its Redis
-    dash_app = create_app(api_url or settings.api_url, poll_seconds=settings.poll_seconds, token=settings.token,
-                          login=login, secret=settings.dashboard_secret, sessions_url=sessions_url)
-    from frontend.serve import serve
+    return create_app(api_url or settings.api_url, poll_seconds=settings.poll_seconds, token=settings.token,
+                      login=login, secret=settings.dashboard_secret, sessions_url=sessions_url)
 
-    serve(dash_app.server, host or settings.host, port or settings.dashboard_port)
+
+def dashboard_wsgi():
+    """The dashboard's WSGI app, configured from IWLAB_* alone, for a production server:
+    `gunicorn 'backend.cli:dashboard_wsgi()'` (set IWLAB_HOST to the address it binds)."""
+    return make_dashboard(get_settings()).server
 
 
 worker_app = typer.Typer(help="Start a worker, or manage the lab's workers.")
@@ -317,6 +325,17 @@ def worker_ls(server: Annotated[str | None, typer.Option(help="API base URL (def
         table.add_row(w["name"], state, "yes" if w["busy"] else "", ",".join(map(str, w["current_runs"])), ",".join(w["queues"]),
                       w["gpu"] or "", w["heartbeat_at"])
     Console().print(table)
+
+
+@app.command()
+def cancel(
+    experiment_id: Annotated[int, typer.Argument(help="the experiment's id (as `iwlab submit` and the dashboard's URL show it)", min=1)],
+    server: Annotated[str | None, typer.Option(help="API base URL (default IWLAB_API_URL)")] = None,
+) -> None:
+    """Cancel an experiment's queued and running runs (running ones stop at their next write); finished runs keep their results."""
+    exp = api_call("POST", f"/experiments/{experiment_id}/cancel", server)
+    counts = ", ".join(f"{n} {status}" for status, n in sorted(exp["status_counts"].items()) if n)
+    console.print(f"experiment {exp['id']} ({exp['name']}): cancel requested; runs now {counts}", highlight=False)
 
 
 def api_call(method: str, path: str, server: str | None, **kwargs) -> dict:

@@ -14,7 +14,7 @@ import hashlib
 import io
 import os
 import tarfile
-import zipfile
+import zlib
 from collections import Counter, defaultdict
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -112,13 +112,14 @@ def _npz_table(data: bytes, _label: str | None):
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:  # never unpickle an upload
             arrays = {k: npz[k] for k in npz.files}
-    except (ValueError, OSError, zipfile.BadZipFile) as err:
-        raise BadDataset("file", f"not a readable NPZ of plain arrays ({err})") from None
+    except Exception as err:  # noqa: BLE001 -- numpy and zipfile raise many types on a malformed file; all mean "unreadable"
+        raise BadDataset("file", f"not a readable NPZ of plain arrays ({type(err).__name__}: {err})") from None
     if not arrays:
         raise BadDataset("file", "the NPZ holds no arrays")
-    if stray := [k for k, a in arrays.items() if not isinstance(a, np.ndarray)]:  # numpy hands non-.npy members back as bytes
-        raise BadDataset("file", f"the NPZ holds files that are not arrays: {', '.join(stray[:5])}")
-    lengths = {len(a) if a.ndim else 0 for a in arrays.values()}
+    odd = [k for k, a in arrays.items() if not isinstance(a, np.ndarray) or a.ndim == 0]
+    if odd:
+        raise BadDataset("file", f"NPZ member {odd[0]!r} is not an array with one row per example")
+    lengths = {len(a) for a in arrays.values()}
     if len(lengths) != 1:
         raise BadDataset("file", "the NPZ's arrays differ in length: " + ", ".join(f"{k} {a.shape}" for k, a in arrays.items()))
     return list(arrays), lambda name: arrays[name].ravel().tolist(), lengths.pop()
@@ -131,7 +132,7 @@ def _parquet_table(data: bytes, _label: str | None):
         return [], None, None
     try:
         table = pq.read_table(io.BytesIO(data))
-    except Exception as err:  # pyarrow raises its own error types for bad files
+    except Exception as err:  # noqa: BLE001 -- pyarrow raises its own error types for bad files
         raise BadDataset("file", f"not a readable Parquet file ({err})") from None
     return table.column_names, lambda name: table.column(name).to_pylist(), table.num_rows
 
@@ -145,7 +146,7 @@ def _describe_archive(data: bytes) -> dict[str, Any]:
                 parts = PurePosixPath(member.name).parts
                 if member.isfile() and len(parts) in (3, 4) and parts[-3] in SPLITS and parts[-1].lower().endswith(IMAGE_SUFFIXES):
                     counts[parts[-3]][parts[-2]] += 1
-    except (tarfile.TarError, OSError, EOFError) as err:
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as err:
         raise BadDataset("file", f"not a readable .tar.gz ({err})") from None
     classes = sorted({c for split in counts.values() for c in split})
     if "train" not in counts or len(classes) < 2:
@@ -197,8 +198,8 @@ def remove(session: Session, row: Dataset) -> None:
 
 
 def check_spec(session: Session, spec: ExperimentSpec, lab: bool) -> None:
-    """Every run's data must exist in the store; on a lab server (`lab`) a data_path must be a
-    registered location, by name or by its path."""
+    """Every run's data must exist in the store; on a lab server (`lab`) a data_path (any *_path)
+    must be a registered location, by name or by its path."""
     locations = {row.name: row.path for row in session.scalars(select(Dataset).where(Dataset.kind == "location"))}
     for run in spec.runs():
         if run.dataset_id is not None:
@@ -210,9 +211,12 @@ def check_spec(session: Session, spec: ExperimentSpec, lab: bool) -> None:
                 raise BadDataset("dataset_id", f"dataset {run.dataset} does not read uploaded data (folder reads an image archive, table a table)")
             if row.kind != wanted:
                 raise BadDataset("dataset_id", f"dataset {run.dataset_id} is {'an image archive' if row.kind == 'images' else 'a table'}; dataset {run.dataset} needs {'an image archive' if wanted == 'images' else 'a table'}")
-        if lab and run.data_path is not None and run.data_path not in locations and run.data_path not in locations.values():
-            names = ", ".join(sorted(locations)) or "none yet; an admin adds them with iwlab data register"
-            raise BadDataset("data_path", f"on a lab server data_path names a registered location ({names}) or use dataset_id; paths are not accepted")
+        # every path field (data_path, and any *_path a spec grows), not only today's
+        paths = {k: v for k, v in run.model_dump().items() if k.endswith("_path") and v is not None} if lab else {}
+        for field, value in paths.items():
+            if value not in locations and value not in locations.values():
+                names = ", ".join(sorted(locations)) or "none yet; an admin adds them with iwlab data register"
+                raise BadDataset(field, f"on a lab server {field} names a registered location ({names}) or use dataset_id; paths are not accepted")
 
 
 # --- the worker's side -------------------------------------------------------------------------

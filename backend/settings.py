@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.home / 'iwlab.db').resolve()}"
+
+    @field_validator("datasets", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value):
+        return value or None  # IWLAB_DATASETS= means the default, as images.datasets_root() reads it
 
     @property
     def datasets_dir(self) -> Path:

@@ -25,8 +25,10 @@ class Stopped(Exception):
 
 
 def port_in_use(host: str, port: int) -> bool:
-    """Whether binding (host, port) fails now, e.g. another `iwlab up` holds it."""
+    """Whether binding (host, port) fails now: something listens on it (another `iwlab up`?)."""
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as s:
+        # as the servers bind: a port a stopped server left in TIME_WAIT is free to them
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError:

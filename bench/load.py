@@ -114,7 +114,7 @@ def queued_run_ids(redis_url: str) -> list[int]:
 
     import redis
 
-    return [json.loads(base64.b64decode(json.loads(raw)["body"]))[0][0] for raw in redis.Redis.from_url(redis_url).lrange("cpu", 0, -1)]
+    return [json.loads(base64.b64decode(json.loads(raw)["body"]))[0][0] for raw in redis.Redis.from_url(redis_url).lrange("cpu", 0, -1)]  # type: ignore[union-attr]  # redis-py types sync and async results as one union
 
 
 def count_lost(db_url: str, redis_url: str, ids: list[int]) -> dict:

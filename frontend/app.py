@@ -16,8 +16,8 @@ from dash import Input, Output, State, dcc, html
 
 from . import auth, downloads
 from .client import ApiClient
-from .components import actions
-from .pages import compare, experiment, experiments, new, presets, run, workers
+from .components import actions, cancel, liveness, verdict
+from .pages import compare, datasets, experiment, experiments, new, presets, run, workers
 
 # Bootswatch Flatly 5.3.8 is vendored in assets/ (MIT, see assets/BOOTSWATCH-LICENSE.txt) rather than
 # loaded from a CDN (dbc.themes.FLATLY): lab machines and CI are often offline.
@@ -39,6 +39,7 @@ def navbar(login: bool = False) -> dbc.Navbar:
                         dbc.NavItem(dcc.Link("Compare", href="/compare", className="nav-link", id="nav-compare")),
                         dbc.NavItem(dcc.Link("New experiment", href="/new", className="nav-link", id="nav-new")),
                         dbc.NavItem(dcc.Link("Workers", href="/workers", className="nav-link", id="nav-workers")),
+                        dbc.NavItem(dcc.Link("Datasets", href="/datasets", className="nav-link", id="nav-datasets")),
                         *([dbc.NavItem(html.Form(html.Button("Log out", className="btn btn-link nav-link", id="logout"), method="POST", action="/logout"))] if login else []),
                     ],
                     navbar=True, className="ms-auto",
@@ -77,6 +78,7 @@ def create_app(api_url: str, poll_seconds: float = 2.0, token: str | None = None
         [
             dcc.Location(id="url", refresh=False),
             navbar(login),
+            dbc.Container(liveness.slots(), fluid="xl"),
             dbc.Container(id="page", fluid="xl", className="pb-5"),
         ]
     )
@@ -92,6 +94,8 @@ def create_app(api_url: str, poll_seconds: float = 2.0, token: str | None = None
             return new.layout(client)
         if pathname == "/workers":
             return workers.layout(client, poll_seconds)
+        if pathname == "/datasets":
+            return datasets.layout(client)
         if pathname == "/compare":
             return compare.layout(client, query(search))
         m = re.fullmatch(r"/experiments/(\d+)", pathname)
@@ -107,9 +111,13 @@ def create_app(api_url: str, poll_seconds: float = 2.0, token: str | None = None
     presets.register(app, client)
     experiment.register(app, client)
     workers.register(app, client)
+    datasets.register(app, client)
     run.register(app, client)
     compare.register(app, client)
     actions.register(app, client)
+    cancel.register(app, client)
+    liveness.register(app, client)
+    verdict.register(app, client)
     downloads.register(app.server, client)
     app.server.config["IWLAB_API_URL"] = api_url
     if login:

@@ -63,7 +63,7 @@ class ApiClient:
         except httpx.HTTPError as err:
             raise ApiError(0, f"cannot reach the API at {self.api_url} ({type(err).__name__})") from err
         _raise_for(resp)
-        return resp.json()
+        return resp.json() if resp.content else None  # 204: no body
 
     def export(self, path: str) -> tuple[bytes, dict[str, str]]:
         """A download as bytes and headers (exports are CSV or JSON, not always a JSON body)."""
@@ -109,6 +109,12 @@ class ApiClient:
     def experiment_metrics(self, experiment_id: int, split: str | None = None, metric: str | None = None, max_points: int | None = None) -> list[dict]:
         return self._request("GET", f"/experiments/{experiment_id}/metrics", params=_params(split=split, metric=metric, max_points=max_points))
 
+    def verdict(self, experiment_id: int) -> dict:
+        return self._request("GET", f"/experiments/{experiment_id}/verdict")
+
+    def cancel_experiment(self, experiment_id: int) -> dict:
+        return self._request("POST", f"/experiments/{experiment_id}/cancel")
+
     def workers(self, limit: int = 50, offset: int = 0) -> dict:
         return self._request("GET", "/workers", params={"limit": limit, "offset": offset})
 
@@ -117,6 +123,15 @@ class ApiClient:
 
     def run(self, run_id: int) -> dict:
         return self._request("GET", f"/runs/{run_id}")
+
+    def datasets(self) -> list[dict]:
+        return self._request("GET", "/datasets")
+
+    def upload_dataset(self, name: str, data: bytes, label_column: str | None = None) -> dict:
+        return self._request("POST", "/datasets", params=_params(name=name, label_column=label_column), content=data, timeout=120)
+
+    def delete_dataset(self, dataset_id: int) -> None:
+        self._request("DELETE", f"/datasets/{dataset_id}")
 
     def run_history(self, run_id: int) -> list[dict]:
         return self._request("GET", f"/runs/{run_id}/history")

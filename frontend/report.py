@@ -170,6 +170,7 @@ def _write(spec: ExperimentSpec, outcome: Outcome, out: Path, seconds: float, pr
         *_weight_lines(outcome),
         *_end_lines(groups, splits),
         *_paired_lines(groups),
+        *_intended_lines(groups),
         *_missing_lines(outcome),
         *(_calibration_lines(outcome) if calibrated else []),
         "Base settings: " + ", ".join(f"`{k}={v}`" for k, v in spec.base.model_dump().items() if k != "data_path") + ".",
@@ -229,6 +230,26 @@ def _paired_lines(groups: dict[str, Outcome]) -> list[str]:
                 found = True
                 lines.append(f"| {label} | {w:g} | {split} {metric} | {p.n} | {p.mean_diff:+.3f} [{_fmt(p.low)}, {_fmt(p.high)}] | {_p(p.p_value)} |")
     return [*lines, ""] if found else []
+
+
+REFERENCE_NAMES = {
+    "bayes_frac_pos": "the weighted Bayes decision (exact: the data's densities are known)",
+    "calibrated_frac_pos": "log w added to the temperature-calibrated unweighted model (T fitted on the test labels)",
+    "intended_frac_pos": "log w added to the raw unweighted model (collapses once it interpolates)",
+}
+
+
+def _intended_lines(groups: dict[str, Outcome]) -> list[str]:
+    """Realised vs intended test frac_pred_pos at the last epoch, saying which reference is shown."""
+    rows = []
+    for label, sub in groups.items():
+        prefix, intended = sub.reference_by_weight("end", "test")
+        realised = sub.by_weight("end", "test", "frac_pred_pos")
+        rows += [f"| {label} | {w:g} | {realised[w]:.3f} | {v:.3f} | {REFERENCE_NAMES[prefix]} |" for w, v in intended.items() if w in realised]
+    if not rows:
+        return []
+    return ["Realised vs intended effect at the last epoch (test fraction predicted positive, seed means):", "",
+            "| setting | weight | realised | intended | reference |", "| --- | --- | --- | --- | --- |", *rows, ""]  # fmt: skip
 
 
 def _p(p: float) -> str:

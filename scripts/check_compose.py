@@ -2,7 +2,7 @@
 """Validate docker-compose.yml without a Docker engine (CI has none).
 
 Checks what `docker compose config` would catch that matters here, plus iwlab's own
-contract: the five services, their commands, healthchecks, health-gated depends_on,
+contract: the five services, their commands (the dashboard under gunicorn), healthchecks, health-gated depends_on,
 declared named volumes, the worker's GPU reservation, the IWLAB_* wiring, and that every
 ${VAR} the file interpolates is documented in .env.example.
 
@@ -21,9 +21,10 @@ REQUIRED = {"redis", "postgres", "backend", "frontend", "worker"}
 HEALTHCHECKED = {"redis", "postgres", "backend"}
 COMMANDS = {
     "backend": ["iwlab", "api"],
-    "frontend": ["iwlab", "dashboard"],
+    "frontend": ["gunicorn"],  # a production WSGI server, not Flask's development one
     "worker": ["iwlab", "worker"],
 }
+DASHBOARD_WSGI = "backend.cli:dashboard_wsgi()"
 VAR = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}")
 
 
@@ -106,6 +107,12 @@ def check(path: Path) -> list[str]:
         env = as_env(services["frontend"].get("environment"))
         if env.get("IWLAB_API_URL") != "http://backend:8000":
             problems.append("services.frontend: IWLAB_API_URL should be http://backend:8000")
+        cmd = as_cmd(services["frontend"].get("command"))
+        if DASHBOARD_WSGI not in cmd:
+            problems.append(f"services.frontend: gunicorn should serve `{DASHBOARD_WSGI}`")
+        # sign-in sessions live in one process's memory: a second worker process would not know them
+        if "--workers" in cmd and cmd[cmd.index("--workers") + 1 :][:1] != ["1"]:
+            problems.append("services.frontend: the dashboard runs as one gunicorn worker (--workers 1)")
 
     devices = (
         ((services.get("worker") or {}).get("deploy") or {}).get("resources", {}).get("reservations", {}).get("devices")

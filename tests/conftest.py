@@ -8,6 +8,7 @@ Environment knobs:
   IWLAB_TEST_DATABASE_URL  use a running Postgres (base URL, e.g.
                            postgresql+psycopg://postgres@127.0.0.1:5432/postgres)
   IWLAB_TEST_CHROMIUM      Chromium binary (default /usr/bin/chromium)
+  IWLAB_SCREENSHOTS        where the browser tests save screenshots (default test-artifacts/screenshots)
   CI=true                  a missing service fails the test instead of skipping it
 """
 
@@ -38,6 +39,23 @@ from tests.services import (  # noqa: E402
     missing,
 )
 
+# Left out of `make test-fast`: modules and tests that take 5-40 s each (real Celery workers,
+# killed process trees, generated requests, a report's training). Measured with --durations=60
+# on 2 shared cores: these took ~280 s of the 460 s that the rest of the suite took without them.
+LONG = {
+    "tests/backend/test_cli.py::test_missing_cifar_exits_2_saying_what_to_download",
+    "tests/backend/test_cli.py::test_report_writes_figures_and_a_summary",
+    "tests/backend/test_cli.py::test_up_serves_the_embedded_stack_and_submit_waits_for_it",
+    "tests/backend/test_fuzz.py",
+    "tests/worker/test_celery_pipeline.py",
+    "tests/worker/test_database_restart.py",
+    "tests/worker/test_group.py",
+    "tests/worker/test_outbox.py",
+    "tests/worker/test_parallel.py::test_training_processes_stop_when_their_caller_is_killed",
+    "tests/worker/test_resume_and_cancel.py",
+    "tests/worker/test_workers.py",
+}
+
 
 def pytest_configure(config: pytest.Config) -> None:
     # A SIGTERM (CI timeout, `kill`) becomes KeyboardInterrupt, so fixture teardown still
@@ -53,6 +71,18 @@ def pytest_configure(config: pytest.Config) -> None:
             raise KeyboardInterrupt(f"signal {signum}")
 
         signal.signal(signal.SIGTERM, _interrupt)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Marks by place, so that `make test-fast` can leave out what takes long: every browser test,
+    and the tests in LONG."""
+    for item in items:
+        parts = item.path.relative_to(ROOT).parts
+        module = "/".join(parts)
+        if parts[:2] == ("tests", "e2e"):
+            item.add_marker(pytest.mark.browser)
+        if module in LONG or f"{module}::{item.nodeid.split('::')[-1].split('[')[0]}" in LONG:
+            item.add_marker(pytest.mark.long)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
+from backend.status import RunStatus
 from worker.engine.spec import MAX_RUNS_PER_EXPERIMENT, ExperimentSpec, RunSpec
 
 from ..datasets import downloaded
@@ -11,11 +12,17 @@ router = APIRouter(tags=["catalog"])
 
 
 @router.get("/catalog")
-def catalog(settings: SettingsDep) -> dict:
+def get_catalog(settings: SettingsDep) -> dict:
+    """The run parameters, and which downloadable data sets are there (`iwlab data download NAME`)."""
+    return catalog() | {"downloaded": downloaded(settings)}
+
+
+def catalog() -> dict:
     return {
-        "downloaded": downloaded(settings),  # whether `iwlab data download NAME` has been done
         "run": RunSpec.model_json_schema(),
         "experiment": ExperimentSpec.model_json_schema(),
         "defaults": ExperimentSpec().model_dump(mode="json"),
         "limits": {"runs_per_experiment": MAX_RUNS_PER_EXPERIMENT},
+        # in lifecycle order; `terminal`: finished, as the dashboard's progress and polling read it
+        "statuses": [{"name": s.value, "terminal": s.terminal} for s in RunStatus],
     }

@@ -101,7 +101,8 @@ def list_datasets(session: SessionDep) -> list[DatasetPublic]:
     return [DatasetPublic.model_validate(r) for r in datasets.listing(session)]
 
 
-@router.post("/locations", response_model=DatasetPublic, status_code=status.HTTP_201_CREATED, responses=documented(403))
+@router.post("/locations", response_model=DatasetPublic, status_code=status.HTTP_201_CREATED,
+             responses={403: {"description": "not an admin"}, 422: {"description": "a bad name or a relative path, or the name is taken"}})
 def register_location(body: LocationCreate, session: SessionDep, user: CurrentUser) -> DatasetPublic:
     """Admins only: name a folder (or archive) on the workers that members may train on by that name."""
     if user.role != "admin":
@@ -114,12 +115,13 @@ def register_location(body: LocationCreate, session: SessionDep, user: CurrentUs
     return DatasetPublic.model_validate(row)
 
 
-@router.get("/{dataset_id}", response_model=DatasetPublic, responses=documented(404))
+@router.get("/{dataset_id}", response_model=DatasetPublic, responses={404: {"description": "no such dataset"}})
 def get_dataset(dataset_id: DatasetId, session: SessionDep) -> DatasetPublic:
     return DatasetPublic.model_validate(_get(session, dataset_id))
 
 
-@router.get("/{dataset_id}/file", response_class=Response, responses={200: {"content": {"application/octet-stream": {}}}} | documented(404))
+@router.get("/{dataset_id}/file", response_class=Response,
+            responses={200: {"content": {"application/octet-stream": {}}}, 404: {"description": "no such dataset, or a location (no file)"}})
 def download_dataset(dataset_id: DatasetId, session: SessionDep) -> Response:
     """The uploaded file's bytes (locations have none)."""
     row = _get(session, dataset_id)
@@ -130,7 +132,8 @@ def download_dataset(dataset_id: DatasetId, session: SessionDep) -> Response:
     return Response(blob.data, media_type="application/octet-stream", headers={"Content-Disposition": disposition, "ETag": f'"{row.sha256}"'})
 
 
-@router.delete("/{dataset_id}", status_code=status.HTTP_204_NO_CONTENT, responses=documented(404, 403))
+@router.delete("/{dataset_id}", status_code=status.HTTP_204_NO_CONTENT,
+               responses={403: {"description": "neither its owner nor an admin"}, 404: {"description": "no such dataset"}})
 def delete_dataset(dataset_id: DatasetId, session: SessionDep, user: CurrentUser) -> Response:
     """The owner or an admin; the bytes go once no other dataset holds them."""
     row = _get(session, dataset_id)

@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from worker.engine.spec import MAX_RUNS_PER_EXPERIMENT
 
-from .. import datasets, lifecycle, store
+from .. import datasets, lifecycle, store, verdict
 from ..models import Experiment, Run
 from ..outbox import dispatch_pending
 from ..schemas import MAX_TAGS, ExperimentCreate, ExperimentPage, ExperimentPublic, MetricRow, RunPublic, TagsUpdate, check_tag
@@ -125,6 +125,12 @@ def experiment_metrics(
 ) -> JSONResponse:
     run_ids = [r.id for r in store.get_experiment(session, experiment_id).runs]
     return metric_response(store.metric_rows(session, run_ids, split, metric, max_points))
+
+
+@router.get("/{experiment_id}/verdict", response_model=verdict.Verdict)
+def experiment_verdict(experiment_id: ExperimentId, session: SessionDep) -> verdict.Verdict:
+    """A preset's expected outcomes, measured on the runs that have succeeded so far (`final` once none is left to run)."""
+    return verdict.verdict(session, store.get_experiment(session, experiment_id))
 
 
 @router.put("/{experiment_id}/tags", response_model=ExperimentPublic, responses=documented(404, 403))

@@ -165,9 +165,10 @@ def curve_figure(
     fit_epoch: int | None = None,
     gl: bool = True,
 ) -> go.Figure:
-    """One line per sweep group (mean over seeds), a +-1 sd band where a group has > 1 seed.
+    """One line per sweep group (mean over seeds), its 95% t-interval as a band where a group has > 1 seed.
 
-    A curve is {"label", "color", "epoch": [...], "mean": [...], "sd": [...], "n": [...]}.
+    A curve is {"label", "color", "epoch": [...], "mean": [...], "n": [...], "lo": [...], "hi": [...]}
+    (`sweep.aggregate`; lo and hi None where one seed gives no interval).
     Trace 0 is the marker of the current epoch (a vertical line, so it works on a log axis too).
     `fit_epoch`, when known, is marked too: the paper's effect fades once the training set is fit.
     Curves are WebGL traces (`Scattergl`) so 100 runs x 1,000 epochs stay responsive; static
@@ -188,19 +189,20 @@ def curve_figure(
         keep = [k for k, e in enumerate(curve["epoch"]) if not (logx and e <= 0)]
         xs = [curve["epoch"][k] for k in keep]
         mean = [curve["mean"][k] for k in keep]
-        sd = [curve["sd"][k] for k in keep]
         n = [curve["n"][k] for k in keep]
-        if any(v > 1 for v in n):
-            fig.add_trace(Line(x=xs, y=[m + s for m, s in zip(mean, sd)], mode="lines", line=dict(width=0),
-                                       showlegend=False, hoverinfo="skip", legendgroup=curve["label"], meta={"role": "band"}))
-            fig.add_trace(Line(x=xs, y=[m - s for m, s in zip(mean, sd)], mode="lines", line=dict(width=0),
-                                     fill="tonexty", fillcolor=_rgba(curve["color"], 0.18), showlegend=False,
-                                     hoverinfo="skip", legendgroup=curve["label"], meta={"role": "band"}))
+        lo = [(curve.get("lo") or [None] * len(curve["epoch"]))[k] for k in keep]
+        hi = [(curve.get("hi") or [None] * len(curve["epoch"]))[k] for k in keep]
+        if any(v > 1 for v in n):  # one seed has no interval: the band closes to the line there
+            fig.add_trace(Line(x=xs, y=[m if h is None else h for m, h in zip(mean, hi)], mode="lines", line=dict(width=0),
+                               showlegend=False, hoverinfo="skip", legendgroup=curve["label"], meta={"role": "band"}))
+            fig.add_trace(Line(x=xs, y=[m if low is None else low for m, low in zip(mean, lo)], mode="lines", line=dict(width=0),
+                               fill="tonexty", fillcolor=_rgba(curve["color"], 0.18), showlegend=False,
+                               hoverinfo="skip", legendgroup=curve["label"], meta={"role": "band"}))
         fig.add_trace(
             Line(
-                x=xs, y=mean, customdata=list(zip(sd, n)), mode="lines", name=curve["label"],
+                x=xs, y=mean, customdata=[interval_text(a, b, k) for a, b, k in zip(lo, hi, n)], mode="lines", name=curve["label"],
                 line=dict(color=curve["color"], width=2.5), legendgroup=curve["label"],
-                hovertemplate="epoch %{x}<br>%{y:.3f} ± %{customdata[0]:.3f} (n=%{customdata[1]})<extra>%{fullData.name}</extra>",
+                hovertemplate="epoch %{x}<br>%{y:.3f} %{customdata}<extra>%{fullData.name}</extra>",
                 meta={"role": "mean", "label": curve["label"]},
             )
         )
@@ -232,6 +234,13 @@ def curve_figure(
         uirevision=f"curve-{logx}",
     )
     return fig
+
+
+def interval_text(lo: float | None, hi: float | None, n: int) -> str:
+    """The hover's interval: the seed mean's 95% t-interval and n, or why there is none."""
+    if lo is None or hi is None:
+        return f"(n={n}: no interval from one seed)"
+    return f"[{lo:.3f}, {hi:.3f}] 95% t-interval, n={n} seeds"
 
 
 # --------------------------------------------------------------------------- slider

@@ -55,7 +55,7 @@ def preset_card(preset: dict) -> html.Div:
         )
     if needs and not preset.get("needs_met"):
         label = DATASETS.get(needs, needs)
-        body.append(dbc.Alert([html.Strong(f"Needs {label}. "), "Run ", html.Code(f"iwlab data download {needs}"), " where the workers run."], color="warning", className="small py-1 px-2 mb-2 preset-needs"))
+        body.append(dbc.Alert([html.Strong(f"Needs {label}. "), "Run ", html.Code(f"iwlab data download {needs}", className="text-dark"), " where the workers run."], color="warning", className="small py-1 px-2 mb-2 preset-needs"))
     footer = html.Div(
         [
             html.Div(

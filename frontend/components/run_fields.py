@@ -18,11 +18,11 @@ SECTIONS = (("data", "Data"), ("model", "Model"), ("loss", "Loss"), ("optimisati
 
 # section -> (shown, folded under "More options"); in form order.
 PLACES = {
-    "data": (("dataset", "classes", "data_path", "n_train", "noise"),
+    "data": (("dataset", "classes", "data_path", "dataset_id", "n_train", "noise"),
              ("n_test", "imbalance", "label_noise", "resample", "ood", "noise_images", "data_seed")),
-    "model": (("model", "hidden", "width", "dropout", "batchnorm"), ()),
+    "model": (("model", "hidden", "width", "dropout", "batchnorm"), ("head", "fixup")),
     "loss": (("loss", "loss_norm", "poly_alpha", "ldam_max_margin", "ldam_scale", "la_tau", "vs_gamma", "vs_tau"),
-             ("weight_power", "drw_epoch")),
+             ("weight_power", "drw_epoch", "drw_beta")),
     "optimisation": (("epochs", "lr", "batch_size", "weight_decay"), ("momentum", "schedule", "patience", "val_fraction")),
     "recording": ((), ("eval_points", "frames", "grid")),
 }  # fmt: skip
@@ -37,6 +37,7 @@ IMAGE_DATASETS = ("cifar10", "folder")
 SHOWN_WHEN: dict[str, dict[str, tuple[str, ...]]] = {
     "classes": {"dataset": ("digits", *IMAGE_DATASETS)},
     "data_path": {"dataset": IMAGE_DATASETS},
+    "dataset_id": {"dataset": ("folder",)},
     "ood": {"dataset": IMAGE_DATASETS},
     "noise_images": {"dataset": IMAGE_DATASETS},
     "noise": {"dataset": DATASETS_2D},
@@ -46,6 +47,7 @@ SHOWN_WHEN: dict[str, dict[str, tuple[str, ...]]] = {
     "width": {"model": ("convnet", "resnet")},
     "dropout": {"model": ("mlp", "convnet")},
     "batchnorm": {"model": ("mlp", "resnet")},
+    "fixup": {"model": ("resnet",)},
     "poly_alpha": {"loss": ("poly",)},
     "ldam_max_margin": {"loss": ("ldam",)},
     "ldam_scale": {"loss": ("ldam",)},
@@ -59,13 +61,14 @@ SHOWN_WHEN: dict[str, dict[str, tuple[str, ...]]] = {
 START_EMPTY = ("classes",)
 
 LABELS = {
-    "dataset": "Data set", "classes": "Classes (negative, positive)", "data_path": "Data path", "n_train": "Training points per class",
+    "dataset": "Data set", "classes": "Classes (negative, positive)", "data_path": "Data path", "dataset_id": "Uploaded dataset (id)", "n_train": "Training points per class",
     "n_test": "Test points per class", "imbalance": "Imbalance", "label_noise": "Label noise", "resample": "Resample instead of weighting",
     "ood": "Out-of-domain test images", "noise_images": "Noise test images", "noise": "Noise", "data_seed": "Data seed",
     "model": "Model", "hidden": "Hidden widths", "width": "Width", "dropout": "Dropout", "batchnorm": "BatchNorm",
     "loss": "Loss", "pos_weight": "Positive-class weights", "weight_power": "Weight exponent", "loss_norm": "Loss normalisation",
     "poly_alpha": "Poly tail exponent α", "ldam_max_margin": "LDAM largest margin", "ldam_scale": "LDAM logit scale s",
-    "drw_epoch": "Deferred re-weighting from epoch", "la_tau": "Logit adjustment τ", "vs_gamma": "VS γ", "vs_tau": "VS τ",
+    "drw_epoch": "Deferred re-weighting from epoch", "drw_beta": "DRW effective-number β",
+    "head": "Last layer", "fixup": "Fixup initialisation (no BatchNorm)", "la_tau": "Logit adjustment τ", "vs_gamma": "VS γ", "vs_tau": "VS τ",
     "lr": "Learning rate", "momentum": "Momentum", "schedule": "Learning-rate schedule", "batch_size": "Batch size", "epochs": "Epochs",
     "weight_decay": "Weight decay", "patience": "Early-stopping patience", "val_fraction": "Validation share", "seed": "Seeds",
     "eval_points": "Evaluation points", "frames": "Boundary frames", "grid": "Boundary grid",

@@ -88,7 +88,7 @@ def strip_view(probe: dict | None, panels: list[dict], rows: list[list[float] | 
     ]
     return html.Div([
         html.P(summary, className="mb-2", id="strip-summary"),
-        html.Div(dbc.Table([html.Thead(html.Tr(head)), html.Tbody(body)], bordered=False, size="sm", className="probe-table mb-0"),
+        html.Div(dbc.Table([html.Thead(html.Tr(head)), html.Tbody(body)], bordered=False, size="sm", className="probe-table mb-0 w-auto"),
                  className="table-responsive"),
     ])
 

@@ -12,6 +12,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from scipy import stats
+
 SEED = "seed"
 SHORT = {"pos_weight": "w", "weight_decay": "wd", "batch_size": "batch", "loss_norm": "norm"}
 
@@ -68,11 +70,13 @@ def seeds(runs: list[dict]) -> list[int]:
     return sorted({r["params"].get(SEED, 0) for r in runs})
 
 
-def aggregate(rows: Iterable[dict], run_group: dict[int, int]) -> dict[int, dict[str, list]]:
-    """Mean and sample sd over the runs of each group, per epoch.
+def aggregate(rows: Iterable[dict], run_group: dict[int, int], bounds: tuple[float, float] | None = (0.0, 1.0)) -> dict[int, dict[str, list]]:
+    """Seed mean, sample sd and the mean's 95% t-interval over the runs of each group, per epoch.
 
     `rows` are metric rows ({run_id, epoch, value}); `run_group` maps a run id to its group index.
-    Returns {group: {"epoch", "mean", "sd", "n"}}, epochs ascending; sd is 0 where n == 1.
+    Returns {group: {"epoch", "mean", "sd", "n", "lo", "hi"}}, epochs ascending; sd is 0 where
+    n == 1, and the interval missing (None): one seed gives no interval. The interval is clipped to
+    `bounds`, the metric's range ([0, 1] for fractions and accuracies; None: unbounded).
     """
     values: dict[int, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
     for row in rows:
@@ -86,5 +90,18 @@ def aggregate(rows: Iterable[dict], run_group: dict[int, int]) -> dict[int, dict
         epochs = sorted(per_epoch)
         means = [statistics.fmean(per_epoch[e]) for e in epochs]
         sds = [statistics.stdev(per_epoch[e]) if len(per_epoch[e]) > 1 else 0.0 for e in epochs]
-        out[g] = {"epoch": epochs, "mean": means, "sd": sds, "n": [len(per_epoch[e]) for e in epochs]}
+        ns = [len(per_epoch[e]) for e in epochs]
+        intervals = [t_interval(m, sd, n, bounds) for m, sd, n in zip(means, sds, ns)]
+        out[g] = {"epoch": epochs, "mean": means, "sd": sds, "n": ns, "lo": [i[0] for i in intervals], "hi": [i[1] for i in intervals]}
     return out
+
+
+def t_interval(mean: float, sd: float, n: int, bounds: tuple[float, float] | None) -> tuple[float | None, float | None]:
+    """The 95% t-interval of a mean of n seeds, clipped to the metric's range; (None, None) for n < 2."""
+    if n < 2:
+        return None, None
+    half = float(stats.t.ppf(0.975, n - 1)) * sd / math.sqrt(n)
+    lo, hi = mean - half, mean + half
+    if bounds is not None:
+        lo, hi = max(lo, bounds[0]), min(hi, bounds[1])
+    return lo, hi

@@ -192,7 +192,11 @@ def run_actions(run: dict) -> list:
             return [html.Span("stopping…", className="small text-muted")]
         return [dbc.Button("Cancel", id=run_action_id("cancel", run["id"]), size="sm", color="danger", outline=True, className="py-0 run-cancel")]
     if run["status"] in ("failed", "cancelled"):
-        return [dbc.Button("Retry", id=run_action_id("retry", run["id"]), size="sm", color="primary", outline=True, className="py-0 run-retry")]
+        # a retry starts a fresh attempt (the API deletes its epochs, frames and checkpoint): say so
+        done = run.get("epochs_done") or 0
+        label = f"Retry from epoch 0 (discards {done} epoch{'s' * (done != 1)})" if done else "Retry from epoch 0"
+        return [dbc.Button(label, id=run_action_id("retry", run["id"]), size="sm", color="primary", outline=True, className="py-0 run-retry",
+                           title="a fresh attempt: the recorded epochs, frames and checkpoint are deleted")]
     return []
 
 

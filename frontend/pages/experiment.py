@@ -6,7 +6,7 @@ in one go; afterwards the callbacks carry changes through (all data through the 
 
     exp-poll ──> exp-store (experiment + runs) ──> panels-store (one run per group, its frame epochs)
                          │                                   │
-                         └──> curve-store (mean/sd per group)│──> epoch-slider ──> boundary-graph (frames
+                         └──> curve-store (mean/CI per group)│──> epoch-slider ──> boundary-graph (frames
                                                               │        ▲                fetched per run+epoch)
                                                  play/interval┘────────┘               curve-graph (marker)
 
@@ -25,7 +25,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, Patch, State, ctx, dcc, html
 
 from ..client import ApiClient, ApiError
-from ..components import actions, analysis, strip, sweep
+from ..components import actions, analysis, cancel, strip, sweep, verdict
 from ..components.figures import (
     BOUNDARY,
     HEATMAP,
@@ -117,7 +117,7 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
     curve_card = dbc.Card(
         [
             dbc.CardHeader(html.Div([
-                html.Span([html.Code("frac_pred_pos"), " per weight (mean over seeds, ±1 sd)"], className="fw-semibold"),
+                html.Span([html.Code("frac_pred_pos"), " per weight (seed mean, band: its 95% t-interval)"], className="fw-semibold"),
                 html.Div([
                     dbc.RadioItems(
                         id="split", value=split, inline=True, className="btn-group btn-group-sm me-3", inputClassName="btn-check",
@@ -168,6 +168,8 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
             dcc.Interval(id="exp-poll", interval=int(poll_seconds * 1000), disabled=view.get("done", False)),
             dcc.Interval(id="play-interval", interval=PLAY_MS, disabled=True),
             html.Div(view.get("header"), id="exp-header", className="mb-4"),
+            cancel.modal(),
+            *verdict.slots(client, experiment_id, view.get("store")),
             boundary_card,
             curve_card,
             analysis_card,
@@ -268,6 +270,7 @@ def header(exp: dict, api_url: str, fmt: str = "png", run_ids: list[int] | None 
                         progress_bar(exp["progress"], f"{exp['progress']:.0%}", exp["status"], id="exp-progress"),
                         html.Div(f"{exp['runs_total']} runs: {count_summary(exp['status_counts'])}", className="small text-muted mt-1 text-end"),
                         html.Div(dcc.Link("Compare these runs →", href="/compare" + tray_search((run_ids or [])[:MAX_RUNS]), id="compare-runs", className="small"), className="text-end"),
+                        html.Div(cancel.button(exp), className="text-end mt-1"),
                     ], style={"minWidth": "18rem"}),
                 ],
                 className="d-flex justify-content-between align-items-end gap-4 flex-wrap",
@@ -320,7 +323,7 @@ def curves_for(rows: list[dict], runs: list[dict]) -> list[dict]:
     groups = sweep.groups(runs)
     run_group = {r["id"]: gi for gi, g in enumerate(groups) for r in g["runs"]}
     stats = sweep.aggregate(rows, run_group)
-    empty: dict[str, list] = {"epoch": [], "mean": [], "sd": [], "n": []}
+    empty: dict[str, list] = {"epoch": [], "mean": [], "sd": [], "n": [], "lo": [], "hi": []}
     return [{"label": g["label"], "color": series_color(gi), **stats.get(gi, empty)} for gi, g in enumerate(groups)]
 
 

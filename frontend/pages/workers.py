@@ -11,6 +11,7 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, dcc, html
 
 from ..client import ApiClient, ApiError
+from ..components import confirm
 
 LIMIT = 200
 STATE_COLOR = {"training": "primary", "idle": "success", "draining": "warning", "stopped": "secondary", "dead": "danger"}
@@ -23,6 +24,8 @@ def layout(client: ApiClient, poll_seconds: float) -> html.Div:
             html.Div("The processes that train queued runs, from their own heartbeats. Image runs go to GPU workers "
                      "while one is alive; everything else trains on CPU workers.", className="text-muted mb-3"),
             html.Div(id="workers-msg"),
+            dcc.Store(id="drain-pending"),
+            confirm.modal("drain", "Drain this worker?", "Drain", color="warning"),
             dbc.Card(dbc.CardBody(id="workers-body", children=dbc.Spinner(color="primary")), className="shadow-sm"),
             dcc.Interval(id="workers-poll", interval=int(max(poll_seconds, 2.0) * 1000)),
         ]
@@ -101,18 +104,50 @@ def register(app, client: ApiClient) -> None:
         return [summary, workers_table(page["items"], run_links, datetime.now(UTC))]
 
     @app.callback(
+        Output("drain-modal", "is_open"),
+        Output("drain-body", "children"),
+        Output("drain-pending", "data"),
+        Input({"type": "worker-drain", "name": ALL}, "n_clicks"),
+        Input("drain-no", "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def ask(_clicks, _no):
+        if ctx.triggered_id == "drain-no":
+            return False, dash.no_update, None
+        if not ctx.triggered_id or not ctx.triggered[0]["value"]:
+            return dash.no_update, dash.no_update, dash.no_update  # the buttons just (re)appeared
+        name = ctx.triggered_id["name"]
+        try:
+            others = [w for w in client.workers(limit=LIMIT)["items"] if w["alive"] and not w["draining"] and w["name"] != name]
+        except ApiError:
+            others = None
+        return True, drain_facts(name, others), name
+
+    @app.callback(
         Output("workers-msg", "children"),
         Output("workers-poll", "n_intervals"),
-        Input({"type": "worker-drain", "name": ALL}, "n_clicks"),
+        Output("drain-modal", "is_open", allow_duplicate=True),
+        Input("drain-yes", "n_clicks"),
+        State("drain-pending", "data"),
         State("workers-poll", "n_intervals"),
         prevent_initial_call=True,
     )
-    def drain(_clicks, ticks):
-        if not ctx.triggered_id or not ctx.triggered[0]["value"]:
-            return dash.no_update, dash.no_update  # the buttons just (re)appeared with the table
-        name = ctx.triggered_id["name"]
+    def drain(clicks, name, ticks):
+        if not clicks or not name:
+            return dash.no_update, dash.no_update, False
         try:
             client.drain_worker(name)
         except ApiError as err:
-            return dbc.Alert(f"Could not drain {name}: {err.message}", color="danger", dismissable=True, className="py-2"), dash.no_update
-        return dbc.Alert(f"{name} is draining: it finishes its run and stops.", color="info", dismissable=True, className="py-2"), (ticks or 0) + 1
+            return dbc.Alert(f"Could not drain {name}: {err.message}", color="danger", dismissable=True, className="py-2"), dash.no_update, False
+        return dbc.Alert(f"{name} is draining: it finishes its run and stops.", color="info", dismissable=True, className="py-2"), (ticks or 0) + 1, False
+
+
+def drain_facts(name: str, others: list[dict] | None) -> list:
+    """What a drain does, and what it leaves: said loudest when no other worker would take the queue."""
+    lines = [[html.Strong(name), " finishes the run it is training, hands the rest back to the queue and stops."]]
+    if others == []:
+        wait = "Queued runs then wait until another starts (`iwlab worker`). The API and this dashboard stay up."
+        lines.append(dbc.Alert([html.Strong("It is the last live worker. "), wait], color="warning", className="py-2 mb-0", id="drain-last"))
+    elif others:
+        lines.append(f"{len(others)} other live worker{'s' * (len(others) != 1)} take{'s' * (len(others) == 1)} the queue.")
+    return confirm.facts(*lines)

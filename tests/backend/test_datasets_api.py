@@ -25,10 +25,10 @@ def csv_bytes(labels=LABELS) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def archive(classes=("ant", "bee"), per_split={"train": 3, "test": 2}) -> bytes:
+def archive(classes=("ant", "bee"), per_split=(("train", 3), ("test", 2))) -> bytes:
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        for split, n in per_split.items():
+        for split, n in per_split:
             for cls in classes:
                 for k in range(n):
                     info = tarfile.TarInfo(f"top/{split}/{cls}/{k}.jpg")
@@ -198,12 +198,26 @@ def test_the_embedded_stack_still_takes_paths(client, tmp_path):
     assert resp.status_code == 202, resp.text
 
 
-def test_the_catalog_and_the_gallery_say_whether_cifar_is_downloaded(client, settings):
-    def cifar_preset():
-        return next(p for p in client.get("/api/v1/presets").json() if p["needs"] == "cifar10")
+def test_the_catalog_and_the_gallery_say_whether_cifar_is_downloaded(tmp_path):
+    folder = tmp_path / "data"  # explicit: IWLAB_DATASETS may be set for the whole session
+    settings = Settings(home=tmp_path, database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", datasets=folder)
+    with TestClient(create_app(settings)) as client:
 
-    assert client.get("/api/v1/catalog").json()["downloaded"] == {"cifar10": False} and cifar_preset()["needs_met"] is False
-    settings.datasets_dir.mkdir(parents=True)
-    (settings.datasets_dir / "cifar-10-python.tar.gz").write_bytes(b"as iwlab data download leaves it")
-    assert client.get("/api/v1/catalog").json()["downloaded"] == {"cifar10": True} and cifar_preset()["needs_met"] is True
-    assert all(p["needs_met"] for p in client.get("/api/v1/presets").json() if p["needs"] is None)
+        def cifar_preset():
+            return next(p for p in client.get("/api/v1/presets").json() if p["needs"] == "cifar10")
+
+        assert client.get("/api/v1/catalog").json()["downloaded"] == {"cifar10": False} and cifar_preset()["needs_met"] is False
+        folder.mkdir()
+        (folder / "cifar-10-python.tar.gz").write_bytes(b"as iwlab data download leaves it")
+        assert client.get("/api/v1/catalog").json()["downloaded"] == {"cifar10": True} and cifar_preset()["needs_met"] is True
+        assert all(p["needs_met"] for p in client.get("/api/v1/presets").json() if p["needs"] is None)
+
+
+def test_an_npz_with_a_member_that_is_not_an_array_is_a_422(client):
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("notes.txt", "not an array")  # found by the fuzzer: numpy hands such members back as bytes
+    resp = upload(client, buf.getvalue(), "odd.npz")
+    assert resp.status_code == 422 and "'notes.txt' is not an array" in resp.json()["detail"][0]["msg"], resp.text

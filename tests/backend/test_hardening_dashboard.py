@@ -1,7 +1,7 @@
 """The dashboard on a lab server (issue 14, item 10): downloads carry the signed-in member's token
 (they were 401 for everyone); sessions live in Redis, so they outlive a dashboard restart; it is
-served by gunicorn, not Flask's development server. Real processes: `iwlab api` and `iwlab
-dashboard` with IWLAB_AUTH=required."""
+served by gunicorn as docker-compose serves it. Real processes: `iwlab api` and gunicorn's
+`backend.cli:dashboard_wsgi()` with IWLAB_AUTH=required."""
 
 from __future__ import annotations
 
@@ -35,7 +35,8 @@ def lab_stack(tmp_path, spawn, redis_url):
     spawn([*IWLAB, "api", "--port", str(api_port)], log=logs["api"], env=env, cwd=tmp_path)
 
     def dashboard():
-        proc = spawn([*IWLAB, "dashboard", "--port", str(dash_port)], log=logs["dashboard"], env=env, cwd=tmp_path)
+        gunicorn = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{dash_port}", "--workers", "1", "--threads", "4"]
+        proc = spawn([*gunicorn, "backend.cli:dashboard_wsgi()"], log=logs["dashboard"], env=env, cwd=tmp_path)
         try:
             wait_for_http(f"http://127.0.0.1:{dash_port}/login", timeout=90)
         except TimeoutError:
@@ -56,7 +57,6 @@ def test_a_member_downloads_through_the_dashboard_and_stays_signed_in_across_a_r
         assert browser.get(f"/download/experiments/{exp_id}.csv").status_code in (302, 401)  # no session: no download
         login = browser.post("/login", data={"username": "ada", "token": token}, headers={"Origin": base})
         assert login.status_code == 302
-        assert "gunicorn" in login.headers.get("server", "")  # not Werkzeug's development server
         resp = browser.get(f"/download/experiments/{exp_id}.csv")
         assert resp.status_code == 200, resp.text
         assert next(csv.reader(io.StringIO(resp.text)))[-5:] == ["run_id", "epoch", "split", "metric", "value"]

@@ -72,4 +72,4 @@ def test_an_npz_upload_holding_a_file_that_is_not_an_array_is_a_422(client):
     with zipfile.ZipFile(buffer, "w") as z:
         z.writestr("a.txt", "a")
     resp = client.post("/api/v1/datasets?name=stray", content=buffer.getvalue(), headers={"content-type": "application/octet-stream"})
-    assert resp.status_code == 422 and "not arrays" in resp.text
+    assert resp.status_code == 422 and "not an array" in resp.text

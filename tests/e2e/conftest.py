@@ -17,7 +17,9 @@ from playwright.sync_api import expect, sync_playwright  # a test dependency: `m
 from tests.services import free_port, tail, wait_for_http
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCS = ROOT / "docs"
+# Where the browser tests save their screenshots: an ignored folder, so a test run leaves the
+# tracked docs/*.png (the README's pictures) alone; `make screenshots` points it at docs/.
+DOCS = Path(os.environ.get("IWLAB_SCREENSHOTS") or ROOT / "test-artifacts" / "screenshots")
 IWLAB = str(Path(sys.executable).with_name("iwlab"))
 WIDTH = 1400
 
@@ -61,7 +63,7 @@ def logs_of(logs: dict) -> str:
 
 @pytest.fixture
 def page(chromium_path, chromium_args):
-    DOCS.mkdir(exist_ok=True)
+    DOCS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_path, args=chromium_args)
         try:

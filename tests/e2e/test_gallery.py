@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import DOCS, logs_of
 
 
-def test_run_a_preset_from_the_gallery(stack, page):
+def test_run_a_preset_from_the_gallery(stack, page, tmp_path):
     base, procs, logs = stack
 
     # the experiments list starts empty and points to the gallery, which is the home page
@@ -46,6 +46,20 @@ def test_run_a_preset_from_the_gallery(stack, page):
         raise AssertionError(f"the preset failed: {page.locator('#run-table').inner_text()}\n{logs_of(logs)}")
     assert page.locator("#run-table .run-row").count() == 6
     expect(page.locator("#run-table")).to_contain_text("epoch 300 of 300")
+
+    # the preset's verdict on the page: each expectation with what the runs measured, as the API evaluates it
+    exp_id = int(page.url.rsplit("/", 1)[-1].split("?")[0])
+    measured = httpx.get(procs["dashboard"].args[-1] + f"/api/v1/experiments/{exp_id}/verdict", timeout=60).json()
+    assert measured["final"] and measured["runs_measured"] == 6
+    expect(page.locator("#verdict-card")).to_contain_text("Verdict: digits-pair (quick)")
+    expect(page.locator("#verdict-state")).to_contain_text("final:")
+    rows = page.locator("#verdict-table tbody tr")
+    expect(rows).to_have_count(len(measured["checks"]))
+    for row, check in zip(rows.all(), measured["checks"]):
+        expect(row).to_contain_text(check["claim"])
+        expect(row).to_contain_text(check["measured"])
+        expect(row.locator(".verdict-mark")).to_have_text({True: "met", False: "not met", None: "pending"}[check["met"]], ignore_case=True)
+    page.screenshot(path=str(tmp_path / "verdict.png"), full_page=True)
 
     # its runs' status history: submitted, taken by the worker, succeeded
     page.locator("#run-table .run-link").first.click()

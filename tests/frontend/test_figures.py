@@ -84,7 +84,9 @@ def test_boundary_without_panels_says_why():
 
 
 def curve(label: str, color: str, n: int) -> dict:
-    return {"label": label, "color": color, "epoch": [0, 1, 2, 4], "mean": [0.0, 0.3, 0.4, 0.5], "sd": [0.0, 0.1, 0.1, 0.0], "n": [n] * 4}
+    lo, hi = ([None] * 4, [None] * 4) if n == 1 else ([0.0, 0.2, 0.3, 0.5], [0.0, 0.4, 0.5, 0.5])
+    return {"label": label, "color": color, "epoch": [0, 1, 2, 4], "mean": [0.0, 0.3, 0.4, 0.5], "sd": [0.0, 0.1, 0.1, 0.0], "n": [n] * 4,
+            "lo": lo, "hi": hi}
 
 
 def test_curve_has_one_line_per_weight_and_no_band_for_one_seed():
@@ -98,12 +100,15 @@ def test_curve_has_one_line_per_weight_and_no_band_for_one_seed():
     assert fig.layout.xaxis.type == "linear"
 
 
-def test_curve_band_is_mean_plus_minus_sd_when_seeds_repeat():
+def test_curve_band_is_the_interval_when_seeds_repeat_and_the_hover_states_n():
     fig = curve_figure([curve("w = 1", SERIES[0], 2)])
     upper, lower = roles(fig, "band")
     assert list(upper.y) == pytest.approx([0.0, 0.4, 0.5, 0.5])
     assert list(lower.y) == pytest.approx([0.0, 0.2, 0.3, 0.5]) and lower.fill == "tonexty"
-    assert len(roles(fig, "mean")) == 1
+    (mean,) = roles(fig, "mean")
+    assert mean.customdata[1] == "[0.200, 0.400] 95% t-interval, n=2 seeds"
+    one = roles(curve_figure([curve("w = 1", SERIES[0], 1)]), "mean")[0]
+    assert one.customdata[1] == "(n=1: no interval from one seed)"
 
 
 def test_curve_log_axis_drops_epoch_zero():

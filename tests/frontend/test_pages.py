@@ -86,21 +86,22 @@ def test_every_callback_input_and_output_exists_on_its_page(experiment):
     """Dash only reports a callback wired to a missing id in the browser console; catch it here."""
     from frontend.app import create_app
     from frontend.client import ApiClient
-    from frontend.pages import compare, experiments, new, presets, workers
+    from frontend.pages import compare, datasets, experiments, new, presets, workers
 
     app = create_app("http://127.0.0.1:9")
     offline = ApiClient("http://127.0.0.1:9")
     pages = {
         "experiment": [experiment_page.layout(offline, 1, {}, 1.0), experiment_page.header(experiment, "http://api", "png")], "run": run.layout(offline, 1, {}, 1.0), "compare": compare.layout(offline, {}),
         "experiments": experiments.layout(offline, 1.0), "new": new.layout(offline), "presets": presets.layout(offline),
-        "workers": workers.layout(offline, 1.0),
+        "workers": workers.layout(offline, 1.0), "datasets": datasets.layout(offline),
     }  # fmt: skip
-    ids = {name: {c.id for c in walk(html.Div(page)) if isinstance(getattr(c, "id", None), str)} | {"url", "page"} for name, page in pages.items()}
+    shell = {c.id for c in walk(app.layout) if isinstance(getattr(c, "id", None), str)}  # on every page: url, page, the liveness check
+    ids = {name: {c.id for c in walk(html.Div(page)) if isinstance(getattr(c, "id", None), str)} | shell for name, page in pages.items()}
     for key, callback in app.callback_map.items():
         deps = [d["id"] for d in callback["inputs"] + callback["state"]]
         outputs = [o.rsplit(".", 1)[0] for o in key.strip(".").split("...") if o]  # "a.children...b.data..." for several
         wanted = {d for d in deps + outputs if isinstance(d, str) and not d.startswith("{")}
-        if wanted <= {"url", "page"}:
+        if wanted <= shell:
             continue
         assert any(wanted <= have for have in ids.values()), f"no page has all of {sorted(wanted)}"
 

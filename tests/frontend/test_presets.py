@@ -13,7 +13,7 @@ from .test_tables import texts, walk
 SPEC = {"name": "digits-pair (quick)", "base": {"dataset": "digits", "epochs": 300}, "sweep": {"pos_weight": [0.0625, 1, 16], "seed": [0, 1]}}
 DIGITS = {
     "name": "digits-pair", "title": "Handwritten digits 3 vs 5", "claim": "Real data that any machine has offline.",
-    "source": "iwlab prototype (PAPER.md)", "needs": None, "tags": ["real data"],
+    "source": "iwlab prototype (docs/science.md)", "needs": None, "tags": ["real data"],
     "expected": ["spread >= 0.5 at epoch 1", "every run fits"],
     "quick": {"runs": 6, "epochs": 300, "spec": SPEC},
     "full": {"runs": 27, "epochs": 1000, "spec": SPEC | {"name": "digits-pair"}},
@@ -25,7 +25,7 @@ def test_card_shows_title_claim_source_tags_checks_and_sizes():
     card = preset_card(DIGITS)
     assert card.id == "preset-digits-pair"
     words = texts(card)
-    for text in ("Handwritten digits 3 vs 5", "Real data that any machine has offline.", "iwlab prototype (PAPER.md)", "real data",
+    for text in ("Handwritten digits 3 vs 5", "Real data that any machine has offline.", "iwlab prototype (docs/science.md)", "real data",
                  "What it checks (2)", "every run fits", "6 runs × 300 epochs", "27 runs × 1,000 epochs"):  # fmt: skip
         assert text in words, text
     buttons = [c for c in walk(card) if isinstance(c, dbc.Button)]

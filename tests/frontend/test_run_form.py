@@ -79,7 +79,7 @@ def test_number_inputs_carry_the_limits_of_the_spec(page):
     fields = rf.describe(catalog()["run"])
     assert rf.limit_error(fields["patience"], None) is None
     assert rf.limit_error(fields["patience"], 0) == rf.limit_error(fields["patience"], 1.5) == "give a whole number from 1 to 100000"
-    assert rf.limit_error(fields["drw_epoch"], -1) == "give a whole number at least 0"
+    assert rf.limit_error(fields["drw_epoch"], -1) == "give a whole number from 0 to 100000"
     assert rf.limit_error(fields["epochs"], None) == "give a whole number from 1 to 100000"
     assert rf.limit_error(fields["epochs"], 2.5) == "give a whole number from 1 to 100000"
     assert rf.limit_error(fields["lr"], 0) == "give a number above 0 and at most 100"

@@ -38,7 +38,7 @@ def test_aggregate_mean_and_sample_sd_over_seeds():
     assert stats[0]["mean"] == pytest.approx([0.3, 0.7])
     assert stats[0]["sd"] == pytest.approx([math.sqrt(0.02), math.sqrt(0.08)])  # ddof=1
     assert stats[0]["n"] == [2, 2]
-    assert stats[1] == {"epoch": [0], "mean": [0.7], "sd": [0.0], "n": [1]}
+    assert stats[1] == {"epoch": [0], "mean": [0.7], "sd": [0.0], "n": [1], "lo": [None], "hi": [None]}
     assert set(stats) == {0, 1}
 
 
@@ -63,3 +63,13 @@ def test_the_report_averages_seeds_with_the_same_helper_as_the_live_view():
     assert high["epoch"] == [0, 1] and high["mean"] == pytest.approx([0.3, 0.6]) and high["n"] == [2, 2]
     assert high["sd"] == pytest.approx([2**0.5 * 0.1, 2**0.5 * 0.2])
     assert low["epoch"] == [0] and low["sd"] == [0.0], "a NaN epoch is left out, not averaged in"
+
+
+def test_the_band_is_the_seed_means_95_percent_t_interval_clipped_to_the_metrics_range():
+    rows = [{"run_id": r, "epoch": 5, "value": v} for r, v in ((1, 0.2), (2, 0.4), (3, 0.6), (4, 0.9))]
+    three = sweep.aggregate(rows, {1: 0, 2: 0, 3: 0, 4: 1})
+    half = 4.302652729911275 * 0.2 / math.sqrt(3)  # t(0.975, 2 df) x sd / sqrt(n)
+    assert three[0]["lo"] == [0.0] and three[0]["hi"] == pytest.approx([0.4 + half])  # 0.4 - half < 0: clipped
+    assert three[1]["lo"] == [None] and three[1]["hi"] == [None]  # one seed: no interval
+    free = sweep.aggregate(rows, {1: 0, 2: 0, 3: 0}, bounds=None)[0]
+    assert free["lo"] == pytest.approx([0.4 - half])

@@ -53,7 +53,7 @@ def test_per_model_lr_momentum_losses_resampling_and_drw_match():
     variants = [
         {"lr": 0.1, "momentum": 0.9, "pos_weight": 4.0},
         {"loss": "poly", "poly_alpha": 2.0, "pos_weight": 0.25, "loss_norm": "mean"},
-        {"loss": "ldam", "drw_epoch": 5, "pos_weight": 4.0, "seed": 2, "lr": 0.01},
+        {"loss": "ldam", "head": "linear", "drw_epoch": 5, "pos_weight": 4.0, "seed": 2, "lr": 0.01},  # the cosine head is per-run only
         {"loss": "vs", "resample": True, "pos_weight": 4.0, "seed": 3},
         {"loss": "la", "weight_power": 2.0, "pos_weight": 2.0},
     ]

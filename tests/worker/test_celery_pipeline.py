@@ -60,7 +60,7 @@ def test_experiment_trains_on_a_real_worker_and_lands_in_postgres(lab):
         values = [frac[(r["id"], epoch)] for r in runs]
         return max(values) - min(values)
 
-    assert spread(1) >= 0.3 and spread(150) <= 0.05  # the weights' effect fades (PAPER.md)
+    assert spread(1) >= 0.3 and spread(150) <= 0.05  # the weights' effect fades (docs/science.md)
     info = client.get(f"/api/v1/runs/{runs[0]['id']}/boundary").json()
     assert info["epochs"][0] == 0 and info["epochs"][-1] == 150 and len(info["points"]) == 200
     frame = client.get(f"/api/v1/runs/{runs[0]['id']}/boundary/150").json()

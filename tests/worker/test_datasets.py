@@ -27,6 +27,13 @@ def write_pickle_cifar(root, per_class=3):
     return folder
 
 
+def write_cifar_tree(root, per_class=3):
+    """A tiny CIFAR-10 as a JPEG tree (what the engine reads without checksums): every image of
+    class i is grey at 20 * i."""
+    write_tree(root / "cifar10-jpeg", classes=CIFAR10_CLASSES, n=per_class, value=lambda i: 20 * i)
+    return root
+
+
 def md5s(folder):
     """The checksums of a test's own batches (the reader accepts only the official ones by default)."""
     return {p.name: hashlib.md5(p.read_bytes()).hexdigest() for p in folder.iterdir()}
@@ -64,7 +71,7 @@ def test_official_tarball_reads_like_the_folder(tmp_path):
 
 
 def test_cifar_cat_vs_dog_with_out_of_domain(tmp_path):
-    write_tree(tmp_path / "cifar10-jpeg", classes=CIFAR10_CLASSES, n=3, value=lambda i: 20 * i)
+    write_cifar_tree(tmp_path)
     data = make_data(RunSpec(dataset="cifar10", model="convnet", data_path=str(tmp_path), n_train=10, n_test=2, noise_images=5))
     assert data.classes == ("cat", "dog")
     # every image is grey at 20 x its class index: cat (3) is 60, dog (5) 100; label 1 (positive) is dog

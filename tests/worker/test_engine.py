@@ -61,7 +61,7 @@ def test_weighted_positive_class_moves_the_boundary_towards_negatives():
 
 
 def test_weighting_effect_fades_once_the_data_are_fit():
-    """PAPER.md's headline on separable 2-D data, no regularisation: weights {1/10, 1, 10} spread the
+    """docs/science.md's headline on separable 2-D data, no regularisation: weights {1/10, 1, 10} spread the
     test fraction predicted positive by >= 0.3 at epoch 1 and by <= 0.05 at the end."""
     runs = {w: history(RunSpec(model="logreg", lr=0.03, batch_size=8, epochs=150, pos_weight=w)) for w in (0.1, 1.0, 10.0)}
 

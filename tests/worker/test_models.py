@@ -1,9 +1,9 @@
-"""The architectures of PAPER.md: shapes, the paper's layer sizes, BatchNorm on and off."""
+"""The architectures of docs/science.md: shapes, the paper's layer sizes, BatchNorm on and off."""
 
 import torch
 from torch import nn
 
-from worker.engine.models import BasicBlock, ConvNet, ResNet, make_model
+from worker.engine.models import BasicBlock, ConvNet, FixupBlock, FixupResNet, ResNet, make_model
 from worker.engine.spec import RunSpec
 
 
@@ -34,15 +34,15 @@ def test_resnet_with_and_without_batchnorm():
     assert strides.count((2, 2)) == 2  # stride 2 at the start of stages 2 and 3
 
 
-def test_resnet_without_batchnorm_starts_each_block_as_its_shortcut():
+def test_fixup_resnet_starts_each_block_as_its_shortcut():
     torch.manual_seed(0)
     x = torch.randn(2, 8, 16, 16)
-    blocks = [m for m in ResNet(8, batchnorm=False).modules() if isinstance(m, BasicBlock)]
+    blocks = [m for m in FixupResNet(8).modules() if isinstance(m, FixupBlock)]
     assert len(blocks) == 6
     for block in blocks[:2]:  # identity shortcuts: the block passes its (non-negative) input through
         assert torch.equal(block(x.relu()), x.relu())
-    with_bn = [m for m in ResNet(8, batchnorm=True).modules() if isinstance(m, BasicBlock)]
-    assert not torch.equal(with_bn[0](x.relu()), x.relu())
+    plain = [m for m in ResNet(8, batchnorm=False).modules() if isinstance(m, BasicBlock)]
+    assert not torch.equal(plain[0](x.relu()), x.relu())  # the plain network: no such start
 
 
 def test_logistic_regression_starts_at_zero_and_mlp_has_the_widths():

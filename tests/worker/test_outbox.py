@@ -3,12 +3,11 @@ it comes back, and nothing runs twice."""
 
 import shutil
 
-import pytest
 from sqlalchemy import select
 
 from backend.db import session_scope
 from backend.models import Run
-from tests.services import free_port, redis_ping, spawn, stop, wait_for
+from tests.services import APT_HINT, free_port, missing, redis_ping, spawn, stop, wait_for
 
 N = 20
 
@@ -16,7 +15,7 @@ N = 20
 def start_redis(port: int, workdir):
     binary = shutil.which("redis-server")
     if not binary:
-        pytest.skip("redis-server is not installed")
+        missing("redis-server", APT_HINT["redis"])  # under CI=true: a failure, not a skip
     proc = spawn([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(workdir)],
                  log=workdir / "redis.log")
     wait_for(lambda: redis_ping("127.0.0.1", port), timeout=20, what=f"redis on {port}")

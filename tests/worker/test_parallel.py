@@ -13,7 +13,7 @@ import pytest
 
 from tests.services import wait_for
 from tests.worker.test_batched import _metrics_csv
-from tests.worker.test_datasets import write_pickle_cifar
+from tests.worker.test_datasets import write_cifar_tree
 from worker.engine.export import write_results
 from worker.engine.images import DatasetError
 from worker.engine.parallel import auto_jobs, cores
@@ -23,7 +23,7 @@ SMALL_CNN = {"dataset": "cifar10", "model": "convnet", "width": 4, "n_train": 6,
 
 
 def test_side_by_side_equals_one_at_a_time(tmp_path):
-    write_pickle_cifar(tmp_path / "data", per_class=8)
+    write_cifar_tree(tmp_path / "data", per_class=8)
     exp = ExperimentSpec(base=RunSpec(**SMALL_CNN, data_path=str(tmp_path / "data")), sweep={"pos_weight": [0.25, 1.0, 4.0]})
     ticks = []
     _, serial = write_results(exp, tmp_path / "serial", "cpu", jobs=1)
@@ -61,7 +61,7 @@ def _marked(mark: str) -> list[int]:
 
 
 def test_training_processes_stop_when_their_caller_is_killed(tmp_path):
-    write_pickle_cifar(tmp_path / "data", per_class=8)
+    write_cifar_tree(tmp_path / "data", per_class=8)
     script = tmp_path / "long.py"
     script.write_text(textwrap.dedent(f"""
         from pathlib import Path

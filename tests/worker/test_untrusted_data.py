@@ -11,7 +11,13 @@ import numpy as np
 import pytest
 
 from tests.worker.test_datasets import write_pickle_cifar, write_tree
-from worker.engine.images import CIFAR_BATCH_MD5, DatasetError, cifar10, image_folder, restricted_loads
+from worker.engine.images import (
+    CIFAR_BATCH_MD5,
+    DatasetError,
+    cifar10,
+    image_folder,
+    restricted_loads,
+)
 
 
 class Payload:

@@ -43,8 +43,9 @@ from torch import nn
 
 from . import geometry
 from .probe import recorder
+from . import intended as references
 from .data import as_input, make_data
-from .losses import example_weights, per_example_loss, reduce_weighted
+from .losses import example_weights, per_example_loss, reduce_weighted, run_class_weights
 from .metrics import intended_frac_pos_per_model, normalised_margin_per_model, split_metrics_per_model
 from .models import make_model
 from .spec import RunSpec, frame_epochs
@@ -54,6 +55,7 @@ from .train import EVAL_BATCH, INTENDED_WEIGHTS, EpochResult, limit_threads, max
 PER_MODEL = frozenset({
     "pos_weight", "weight_power", "seed", "weight_decay", "lr", "momentum", "loss", "loss_norm",
     "poly_alpha", "ldam_max_margin", "ldam_scale", "drw_epoch", "la_tau", "vs_gamma", "vs_tau", "resample",
+    "drw_beta", "head",  # head: every batchable run has the linear one (the cosine head is refused below)
 })  # fmt: skip
 LOSS_PARAMS = ("poly_alpha", "ldam_max_margin", "ldam_scale", "la_tau", "vs_gamma", "vs_tau")
 
@@ -80,6 +82,8 @@ def why_not_batchable(specs: list[RunSpec]) -> str | None:
         return "ConvNet with dropout is not supported by the batched engine"
     if first.patience:
         return "early stopping (patience) is not supported by the batched engine"
+    if any(s.cosine_head for s in specs):
+        return "a cosine (normalised) last layer is not supported by the batched engine"
     if first.schedule != "constant":
         return f"schedule {first.schedule} is not supported by the batched engine"
     return None
@@ -115,7 +119,7 @@ class BatchedTraining:
         self._x, self._y = data.x_train.to(dev), data.y_train.to(dev)
         self._counts = data.counts.to(dev)
         self._weights = torch.stack([
-            example_weights(self._y, torch.tensor([1.0, s.pos_weight], device=dev), s.weight_power) for s in specs
+            example_weights(self._y, run_class_weights(s, data.counts).to(dev)) for s in specs
         ])  # fmt: skip  (M, N)
         self._snapshots = set(frame_epochs(spec.epochs, spec.frames))
         every = range(spec.epochs + 1)
@@ -158,6 +162,7 @@ class BatchedTraining:
         self.epoch = 0
         self._svm, self.missing = max_margin_reference(spec, data)
         self._centres = geometry.class_centres(data.x_train, data.y_train) if spec.is_2d else None
+        self._bayes = references.reference(spec, data, INTENDED_WEIGHTS) if any(s.pos_weight == 1 for s in specs) else {}
 
     # the layout `forward` works on (grouped.GroupedTraining stacks its ConvNets as they are)
     eval_batch = EVAL_BATCH
@@ -353,6 +358,8 @@ class BatchedTraining:
                 metrics[m][split] = values
             for m, fracs in zip(unweighted, intended):
                 metrics[m][split].update({f"intended_frac_pos@{w:g}": f for w, f in zip(INTENDED_WEIGHTS, fracs)})
+                if split == "test":
+                    metrics[m][split].update(self._bayes or references.calibrated_frac_pos(logits[m], y.to(self.device), INTENDED_WEIGHTS))
         boundaries: list = [None] * self.M
         if self.spec.is_2d:
             for m, g in enumerate(self._geometry()):

@@ -115,6 +115,8 @@ def _digits(spec: RunSpec) -> Data:
 
 
 def _images(spec: RunSpec, root: Path | None) -> Data:
+    if spec.dataset_id is not None and not spec.data_path:  # a worker puts the store's copy in data_path
+        raise DatasetError(f"dataset_id {spec.dataset_id}: uploaded datasets are read by the lab's workers (iwlab submit), not in-process")
     splits, names = cifar10(spec.data_path, root) if spec.dataset == "cifar10" else image_folder(spec.data_path or "", root)
     missing = [c for c in spec.classes if c not in names]
     if missing:

@@ -2,7 +2,7 @@
 (hard-margin SVM) solution that gradient descent drifts to on separable data.
 
 `frac_pred_pos` cannot see a boundary that moves through empty space between well separated
-classes; the offset and angle here can (PAPER.md, "What a prototype showed").
+classes; the offset and angle here can (docs/science.md, "Cautions the code acts on").
 """
 
 from __future__ import annotations

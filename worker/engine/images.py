@@ -111,13 +111,13 @@ def _no_tree(where: object) -> DatasetError:
 class _ArraysOnly(pickle.Unpickler):
     """Builds numpy arrays, dtypes and plain containers; any other global (os.system, ...) is refused."""
 
-    ALLOWED = {
+    ALLOWED = frozenset({
         ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
         ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
         ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),  # protocol 5
         ("numpy", "ndarray"), ("numpy", "dtype"),
         ("_codecs", "encode"),  # bytes in a Python 3 protocol-2 pickle: str -> bytes, nothing else
-    }
+    })
 
     def find_class(self, module: str, name: str):
         if (module, name) not in self.ALLOWED:
@@ -133,25 +133,9 @@ def restricted_loads(data: bytes):
 def _cifar_pickles(source: Path, checksums: tuple[tuple[str, str], ...]) -> tuple[dict[str, Split], tuple[str, ...]]:
     names = {"train": [f"data_batch_{i}" for i in range(1, 6)], "test": ["test_batch"]}
     expected = dict(checksums)
-    with contextlib.ExitStack() as open_files:
-        if source.is_dir():
-            def read(name: str) -> bytes:
-                path = source / name
-                if not _regular(path) or path.stat().st_size > MAX_BATCH_BYTES:
-                    raise OSError("missing, not a regular file, or too large")
-                return path.read_bytes()
-        else:
-            try:
-                tar = open_files.enter_context(tarfile.open(source))  # noqa: SIM115 the ExitStack closes it
-                members = {Path(m.name).name: m for m in tar.getmembers() if m.isfile() and Path(m.name).name in expected}
-            except (tarfile.TarError, OSError, EOFError) as err:
-                raise DatasetError(f"{source.name}: not a readable cifar-10-python.tar.gz ({err})") from None
-
-            def read(name: str) -> bytes:
-                if members[name].size > MAX_BATCH_BYTES:
-                    raise OSError("too large")
-                return _member_bytes(tar, members[name])
-        out = {}
+    out = {}
+    with contextlib.ExitStack() as stack:
+        read = _batch_reader(source, expected, stack)
         for split, batches in names.items():
             xs, ys = [], []
             for name in batches:
@@ -167,6 +151,30 @@ def _cifar_pickles(source: Path, checksums: tuple[tuple[str, str], ...]) -> tupl
                     raise DatasetError(f"{source.name}: cannot read CIFAR batch {name} ({type(err).__name__}: {err})") from None
             out[split] = (np.concatenate(xs), np.concatenate(ys))
     return out, CIFAR10_CLASSES
+
+
+def _batch_reader(source: Path, expected: dict[str, str], stack: contextlib.ExitStack) -> Callable[[str], bytes]:
+    """name -> the batch's bytes, from the unpacked folder or the archive (kept open by `stack`)."""
+    if source.is_dir():
+        def read(name: str) -> bytes:
+            path = source / name
+            if not _regular(path) or path.stat().st_size > MAX_BATCH_BYTES:
+                raise OSError("missing, not a regular file, or too large")
+            return path.read_bytes()
+
+        return read
+    try:
+        tar = stack.enter_context(tarfile.open(source))  # noqa: SIM115 -- closed by the caller's ExitStack
+        members = {Path(m.name).name: m for m in tar.getmembers() if m.isfile() and Path(m.name).name in expected}
+    except (tarfile.TarError, OSError, EOFError) as err:
+        raise DatasetError(f"{source.name}: not a readable cifar-10-python.tar.gz ({err})") from None
+
+    def read_member(name: str) -> bytes:
+        if members[name].size > MAX_BATCH_BYTES:
+            raise OSError("too large")
+        return _member_bytes(tar, members[name])
+
+    return read_member
 
 
 def _member_bytes(tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:

@@ -73,7 +73,7 @@ def per_example_loss(
     ldam_max_margin: float = 0.5,
     ldam_scale: float = 30.0,
     la_tau: float = 1.0,
-    vs_gamma: float = 0.2,
+    vs_gamma: float = 0.3,
     vs_tau: float = 1.0,
 ) -> Tensor:
     """Unweighted loss per example, shape (B,).
@@ -169,10 +169,31 @@ def effective_pos_weight(n_pos: int, n_neg: int, batch_size: int, weight: float,
     return (pos / n_pos) / (neg / n_neg)
 
 
+def class_balanced_weights(counts: Tensor, beta: float) -> Tensor:
+    """Cao et al.'s DRW class weights: the inverse of each class's effective number of examples,
+    (1 - beta) / (1 - beta ** n_c), normalised to sum to the number of classes (2). beta = 0 gives
+    equal weights; beta -> 1 inverse class frequencies."""
+    counts = torch.as_tensor(counts, dtype=torch.float64)
+    if counts.shape != (2,) or bool((counts <= 0).any()) or not 0 <= beta < 1:
+        raise ValueError(f"class_balanced_weights needs 2 positive class sizes and 0 <= beta < 1, got {counts.tolist()}, {beta}")
+    raw = (1 - beta) / (1 - torch.pow(torch.tensor(beta, dtype=torch.float64), counts))
+    return (raw * 2 / raw.sum()).float()
+
+
+def run_class_weights(spec, counts: Tensor) -> Tensor:
+    """(negative, positive) class weights of a run (spec: a RunSpec) once its weighting is on: the
+    class-balanced ones of DRW with drw_beta, else (1, pos_weight) raised to weight_power."""
+    if spec.drw_epoch is not None and spec.drw_beta is not None:
+        return class_balanced_weights(counts, spec.drw_beta)
+    return torch.tensor([1.0, spec.pos_weight]) ** spec.weight_power
+
+
 def run_effective_pos_weight(spec, counts: tuple[int, int]) -> float:
     """`effective_pos_weight` of a run (spec: a RunSpec) on training data with `counts` =
-    (n_neg, n_pos). Resampling draws in proportion to the weights and takes the plain batch mean:
-    a positive is drawn w times as often as a negative, so the weight acts at its nominal value."""
-    weight = spec.pos_weight**spec.weight_power
+    (n_neg, n_pos), once its weighting is on (DRW: from drw_epoch). Resampling draws in proportion
+    to the weights and takes the plain batch mean: a positive is drawn w times as often as a
+    negative, so the weight acts at its nominal value."""
+    neg_w, pos_w = run_class_weights(spec, torch.tensor(counts, dtype=torch.float64)).double().tolist()
+    weight = pos_w / neg_w
     n_neg, n_pos = counts
     return effective_pos_weight(n_pos, n_neg, spec.batch_size, weight, "mean" if spec.resample else spec.loss_norm)

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .spec import RunSpec
 
 
 def make_model(spec: RunSpec, in_shape: tuple[int, ...]) -> nn.Module:
+    model = _body(spec, in_shape)
+    if spec.cosine_head:  # LDAM's head (Cao et al. 2019): the last Linear becomes a cosine layer
+        index, last = next((i, m) for i, m in reversed(list(enumerate(model))) if isinstance(m, nn.Linear))
+        model[index] = NormedLinear(last.in_features, last.out_features)
+    return model
+
+
+def _body(spec: RunSpec, in_shape: tuple[int, ...]) -> nn.Sequential:
     in_features = int(torch.tensor(in_shape).prod())
     if spec.model == "logreg":
         linear = nn.Linear(in_features, 2)
         model = nn.Sequential(nn.Flatten(), linear)
-        # zero init: a random initial boundary masks the epoch-1 effect in some seeds (PAPER.md)
+        # zero init: a random initial boundary masks the epoch-1 effect in some seeds (docs/science.md)
         nn.init.zeros_(linear.weight)
         nn.init.zeros_(linear.bias)
         return model
@@ -21,7 +30,20 @@ def make_model(spec: RunSpec, in_shape: tuple[int, ...]) -> nn.Module:
         return mlp(in_features, spec.hidden, spec.dropout, spec.batchnorm)
     if spec.model == "convnet":
         return ConvNet(spec.width, spec.dropout)
-    return ResNet(spec.width, spec.batchnorm)
+    return FixupResNet(spec.width) if spec.fixup else ResNet(spec.width, spec.batchnorm)
+
+
+class NormedLinear(nn.Module):
+    """Cosine logits z_c = <x / |x|, W_c / |W_c|>, in [-1, 1]: the normalised last layer LDAM was
+    designed for (Cao et al.'s `NormedLinear`, with their initialisation); the loss multiplies by
+    s = ldam_scale."""
+
+    def __init__(self, in_features: int, out_features: int):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(in_features, out_features).uniform_(-1, 1).renorm_(2, 1, 1e-5).mul_(1e5))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.normalize(x, dim=1) @ F.normalize(self.weight, dim=0)
 
 
 def mlp(in_features: int, hidden: list[int], dropout: float, batchnorm: bool) -> nn.Sequential:
@@ -40,7 +62,7 @@ def mlp(in_features: int, hidden: list[int], dropout: float, batchnorm: bool) ->
 
 
 class ConvNet(nn.Sequential):
-    """Byrd & Lipton's CIFAR ConvNet (PAPER.md), stride 1 and no padding; `width` 64 is the paper's.
+    """Byrd & Lipton's CIFAR ConvNet (docs/science.md), stride 1 and no padding; `width` 64 is the paper's.
 
     32 -> conv 30 -> conv 28 -> pool 14 -> conv 12 -> 10 -> 8 -> pool 4: 2w * 4 * 4 features."""
 
@@ -85,8 +107,10 @@ class BasicBlock(nn.Module):
 
 
 class ResNet(nn.Sequential):
-    """The small ResNet of PAPER.md: 5x5 stem, three stages of two basic blocks (w, 2w, 4w channels,
-    stride 2 at the start of stages 2 and 3), average pool, linear. With or without BatchNorm."""
+    """The small ResNet of docs/science.md: 5x5 stem, three stages of two basic blocks (w, 2w, 4w channels,
+    stride 2 at the start of stages 2 and 3), average pool, linear. With or without BatchNorm; without
+    it, a plain network with PyTorch's default initialisation (the paper's "ResNet without
+    BatchNorm"; Fixup is `FixupResNet`, a separate option, since it changes the claim under test)."""
 
     def __init__(self, width: int = 64, batchnorm: bool = True):
         w = width
@@ -98,15 +122,48 @@ class ResNet(nn.Sequential):
             BasicBlock(2 * w, 4 * w, 2, batchnorm), BasicBlock(4 * w, 4 * w, 1, batchnorm),
             nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4 * w, 2),
         )  # fmt: skip
-        if not batchnorm:
-            # Fixup-style start: He init and each block's last conv at zero, so every block begins as
-            # its shortcut. With PyTorch's default init (or He init alone) this net sat at a constant
-            # classifier for 150 epochs on 50 + 50 cat/dog images at lr 0.05; with it, it fit them.
-            for layer in self.modules():
-                if isinstance(layer, (nn.Conv2d, nn.Linear)):
-                    nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
-                    if layer.bias is not None:
-                        nn.init.zeros_(layer.bias)
-            for block in self.modules():
-                if isinstance(block, BasicBlock):
-                    nn.init.zeros_(block.body[3].weight)  # type: ignore[arg-type]  # body: conv, norm, relu, conv, norm; torch types a submodule's attribute as Tensor | Module
+
+
+class FixupBlock(nn.Module):
+    """A basic block without normalisation, as Fixup builds it (Zhang, Dauphin & Ma, ICLR 2019):
+    scalar biases before each convolution and activation, a scalar multiplier on the branch, convs
+    without biases."""
+
+    def __init__(self, cin: int, cout: int, stride: int):
+        super().__init__()
+        self.bias1a, self.bias1b, self.bias2a, self.bias2b = (nn.Parameter(torch.zeros(1)) for _ in range(4))
+        self.scale = nn.Parameter(torch.ones(1))
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.shortcut = None if stride == 1 and cin == cout else nn.Conv2d(cin, cout, 1, stride, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = torch.relu(self.conv1(x + self.bias1a) + self.bias1b)
+        out = self.conv2(out + self.bias2a) * self.scale + self.bias2b
+        return torch.relu(out + (x if self.shortcut is None else self.shortcut(x + self.bias1a)))
+
+
+class FixupResNet(nn.Sequential):
+    """`ResNet`'s layout without BatchNorm, Fixup-initialised: with L = 6 residual branches of m = 2
+    layers, each branch's first conv is He-initialised and scaled by L^(-1/(2m - 2)) = L^(-1/2), its
+    last conv and the classifier start at zero, so every block begins as its shortcut."""
+
+    BLOCKS = 6
+
+    def __init__(self, width: int = 64):
+        w = width
+        super().__init__(
+            nn.Conv2d(3, w, 5, padding=2), nn.ReLU(),
+            FixupBlock(w, w, 1), FixupBlock(w, w, 1), FixupBlock(w, 2 * w, 2), FixupBlock(2 * w, 2 * w, 1),
+            FixupBlock(2 * w, 4 * w, 2), FixupBlock(4 * w, 4 * w, 1),
+            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4 * w, 2),
+        )  # fmt: skip
+        for block in self.modules():
+            if isinstance(block, FixupBlock):
+                nn.init.kaiming_normal_(block.conv1.weight, nonlinearity="relu")
+                block.conv1.weight.data.mul_(self.BLOCKS**-0.5)
+                nn.init.zeros_(block.conv2.weight)
+                if block.shortcut is not None:
+                    nn.init.kaiming_normal_(block.shortcut.weight, nonlinearity="relu")
+        nn.init.zeros_(self[-1].weight)
+        nn.init.zeros_(self[-1].bias)

@@ -15,6 +15,9 @@ from typing import Any
 
 from .spec import RunSpec
 
+REFERENCES = ("bayes_frac_pos", "calibrated_frac_pos", "intended_frac_pos")  # best first
+
+
 def spread(values: Iterable[float]) -> float:
     """max - min, ignoring NaN; NaN if there is nothing to compare."""
     finite = [float(v) for v in values if not math.isnan(float(v))]
@@ -57,6 +60,23 @@ class Outcome:
         unweighted = self.where(pos_weight=1.0)
         weights = sorted({s.pos_weight for s, _ in self.runs})
         return {w: mean(unweighted.value(h, epoch, split, f"intended_frac_pos@{w:g}") for _, h in unweighted.runs) for w in weights}
+
+    def reference_by_weight(self, epoch: int | str = "end", split: str = "test") -> tuple[str, dict[float, float]]:
+        """The intended effect of each weight by the best reference the unweighted runs recorded
+        (intended.py): the weighted Bayes decision where the densities are known, else the shifted
+        calibrated model, else the shifted raw one (which collapses once the model interpolates).
+        Returns (the reference's metric prefix, weight -> seed mean); seeds without it are skipped."""
+        unweighted = self.where(pos_weight=1.0)
+        weights = sorted({s.pos_weight for s, _ in self.runs})
+        for prefix in REFERENCES:
+            means = {}
+            for w in weights:
+                values = [v for _, h in unweighted.runs if not math.isnan(v := unweighted.value(h, epoch, split, f"{prefix}@{w:g}"))]
+                if values:
+                    means[w] = mean(values)
+            if means:
+                return prefix, means
+        return REFERENCES[-1], {}
 
     def curve(self, split: str = "test", metric: str = "frac_pred_pos") -> dict[int, float]:
         """Spread at every evaluated epoch (runs that stopped early hold their last value)."""

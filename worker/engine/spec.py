@@ -42,7 +42,7 @@ def plain_text(text: str | None) -> str | None:
 
 
 class RunSpec(BaseModel):
-    """Everything one training run needs; defaults are the quick 2-D setting of PAPER.md.
+    """Everything one training run needs; defaults are the quick 2-D setting of docs/science.md.
 
     Binary throughout: `classes` is (negative, positive) and the positive class is the one whose
     importance weight varies (dog in the paper's cat-vs-dog experiment)."""
@@ -79,12 +79,12 @@ class RunSpec(BaseModel):
     ldam_scale: float = Field(30.0, gt=0, le=100, description="LDAM: logit scale s")
     drw_epoch: int | None = Field(None, ge=0, le=100_000, description="deferred re-weighting: importance weights only from this epoch on")
     la_tau: float = Field(1.0, ge=0, le=10, description="logit adjustment tau")
-    vs_gamma: float = Field(0.2, ge=0, le=2, description="VS loss multiplicative exponent gamma")
+    vs_gamma: float = Field(0.3, ge=0, le=2, description="VS loss multiplicative exponent gamma (Kini et al.'s 0.3)")
     vs_tau: float = Field(1.0, ge=0, le=10, description="VS loss additive tau")
     # --- optimisation
     lr: float = Field(0.03, gt=0, le=100, description="SGD learning rate")
     momentum: float = Field(0.0, ge=0, lt=1, description="SGD momentum (paper: none)")
-    schedule: Literal["constant", "cosine"] = Field("constant", description="learning-rate schedule")
+    schedule: Literal["constant", "cosine", "step"] = Field("constant", description="learning-rate schedule (step: Cao et al.'s warm-up, x0.01 at 80% and x0.0001 at 90% of the epochs)")
     batch_size: int = Field(8, ge=1, le=100_000, description="minibatch size")
     epochs: int = Field(200, ge=1, le=100_000, description="passes over the training set")
     weight_decay: float = Field(0.0, ge=0, le=10, description="L2 coefficient (coupled weight decay)")
@@ -96,6 +96,10 @@ class RunSpec(BaseModel):
     # 2-D data only
     frames: int = Field(24, ge=2, le=200, description="boundary snapshots, at log-spaced epochs")
     grid: int = Field(64, ge=8, le=400, description="boundary grid resolution per axis")
+    # remedies as published (Cao et al. 2019; Zhang et al. 2019)
+    drw_beta: float | None = Field(0.9999, ge=0, lt=1, description="DRW: from drw_epoch on, class-balanced weights (1 - beta) / (1 - beta^n_c) summing to 2 replace pos_weight; None keeps pos_weight")
+    head: Literal["auto", "linear", "cosine"] = Field("auto", description="last layer: cosine = normalised features and weights (Cao et al.'s LDAM head); auto = cosine for ldam, else linear")
+    fixup: bool = Field(False, description="ResNet without BatchNorm: Fixup initialisation (Zhang et al. 2019) instead of a plain network")
 
     @field_validator("classes", "data_path")
     @classmethod
@@ -123,6 +127,8 @@ class RunSpec(BaseModel):
             raise ValueError("classes: digits classes are 0 to 9")
         if self.model in ("convnet", "resnet") and self.dataset not in IMAGE_DATASETS:
             raise ValueError(f"model: {self.model} needs 32x32 images (dataset cifar10 or folder)")
+        if self.fixup and (self.model != "resnet" or self.batchnorm):
+            raise ValueError("fixup: Fixup initialisation is for the ResNet without BatchNorm (model resnet, batchnorm false)")
         if self.dataset == "folder" and not (self.data_path or self.dataset_id):
             raise ValueError("data_path: the folder dataset needs the path of its <split>/<class>/*.jpg tree (or a dataset_id)")
         if self.data_path and self.dataset_id:
@@ -132,6 +138,10 @@ class RunSpec(BaseModel):
     @property
     def is_2d(self) -> bool:
         return self.dataset in DATASETS_2D
+
+    @property
+    def cosine_head(self) -> bool:
+        return self.head == "cosine" or (self.head == "auto" and self.loss == "ldam")
 
 
 SWEEPABLE = tuple(RunSpec.model_fields)

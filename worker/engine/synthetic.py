@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from .spec import RunSpec
 
-BLOB_RADIUS = 1.3  # truncating both blobs here keeps them separable with a small gap (PAPER.md)
+BLOB_RADIUS = 1.3  # truncating both blobs here keeps them separable with a small gap (docs/science.md)
 WANG_RADIUS = 5.0
 # (negative centre, positive centre) of the two Gaussians
 CENTRES = {"blobs": ((2.0, 0.0), (0.0, 2.0)), "wang_gaussians": ((5.0, 0.0), (0.0, 5.0))}

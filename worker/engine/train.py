@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import geometry
+from . import geometry, intended
 from .data import as_input, make_data, split_validation
-from .losses import example_weights, per_example_loss, reduce_weighted, run_effective_pos_weight
+from .losses import example_weights, per_example_loss, reduce_weighted, run_class_weights, run_effective_pos_weight
 from .metrics import intended_frac_pos, normalised_margin, param_norm, split_metrics
 from .models import make_model
 from .probe import recorder
@@ -37,10 +37,22 @@ class EpochResult:
     stopped: bool = False  # the last result of a run that stopped early
 
 
+def step_lr_factor(epoch: int, epochs: int) -> float:
+    """Cao et al.'s schedule (LDAM-DRW, 200 epochs: linear warm-up over 5, x0.01 from 160, x0.0001
+    from 180), in proportion for other lengths: the factor of the base lr while training `epoch`
+    (0-based) of `epochs`."""
+    warm = round(epochs / 40)
+    if epoch < warm:
+        return (epoch + 1) / warm
+    if epoch >= 0.9 * epochs:
+        return 1e-4
+    return 0.01 if epoch >= 0.8 * epochs else 1.0
+
+
 def max_margin_reference(spec: RunSpec, data) -> tuple[torch.Tensor | None, dict[str, str]]:
     """The max-margin normal the svm_* readouts compare a 2-D linear model with, and the readouts
     that are missing (name -> the reason, for the run's record and its exports)."""
-    if not (spec.is_2d and spec.model == "logreg"):
+    if not (spec.is_2d and spec.model == "logreg" and not spec.cosine_head):
         return None, {}  # the readouts are not defined for this run at all
     normal, reason = geometry.max_margin_reference(data.x_train, data.y_train)
     return normal, {} if reason is None else dict.fromkeys(SVM_READOUTS, reason)
@@ -88,7 +100,7 @@ class Training:
         self.grid = recorder(data, spec)  # 2-D: the boundary grid; images: a strip of test images
         self._x, self._y = data.x_train.to(dev), data.y_train.to(dev)
         self._counts = data.counts.to(dev)
-        self._weights = example_weights(self._y, torch.tensor([1.0, spec.pos_weight], device=dev), spec.weight_power)
+        self._weights = example_weights(self._y, run_class_weights(spec, data.counts).to(dev))
         self._snapshots = set(frame_epochs(spec.epochs, spec.frames))
         every = range(spec.epochs + 1)
         self._evaluated = set(frame_epochs(spec.epochs, spec.eval_points) if spec.eval_points else every) | self._snapshots
@@ -98,7 +110,11 @@ class Training:
         self.opt = torch.optim.SGD(
             self.model.parameters(), lr=spec.lr, momentum=spec.momentum, weight_decay=spec.weight_decay
         )
-        self.sched = torch.optim.lr_scheduler.CosineAnnealingLR(self.opt, spec.epochs) if spec.schedule == "cosine" else None
+        self.sched = None
+        if spec.schedule == "cosine":
+            self.sched = torch.optim.lr_scheduler.CosineAnnealingLR(self.opt, spec.epochs)
+        elif spec.schedule == "step":
+            self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, lambda epoch: step_lr_factor(epoch, spec.epochs))
         self._order = torch.Generator().manual_seed(spec.seed)
         self.epoch = 0  # epochs finished
         self.best_val, self.since_best = math.inf, 0
@@ -106,6 +122,7 @@ class Training:
         counts = tuple(int(c) for c in data.counts.tolist())
         self.effective_pos_weight = run_effective_pos_weight(spec, counts)  # what the nominal weight does here
         self._centres = geometry.class_centres(data.x_train, data.y_train) if spec.is_2d else None
+        self._bayes = intended.reference(spec, data, INTENDED_WEIGHTS) if spec.pos_weight == 1 else {}
         if resume is not None:
             self._restore(resume)
 
@@ -188,6 +205,8 @@ class Training:
             metrics[split] = split_metrics(logits, None if y is None else y.to(self.device), names)
             if self.spec.pos_weight == 1:  # the unweighted run carries the intended effect of every weight
                 metrics[split].update({f"intended_frac_pos@{w:g}": intended_frac_pos(logits, w) for w in INTENDED_WEIGHTS})
+                if split == "test":
+                    metrics[split].update(self._bayes or intended.calibrated_frac_pos(logits, y.to(self.device), INTENDED_WEIGHTS))
         if self.val is not None:
             x_val, y_val = self.val
             metrics["val"] = split_metrics(self.logits(x_val), None if y_val is None else y_val.to(self.device), names)

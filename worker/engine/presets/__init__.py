@@ -1,7 +1,7 @@
 """One-click reproductions of Byrd & Lipton (2019) and the remedies since, each with a quick variant
 that runs on 2 CPU cores in under 2 minutes and checks, by machine, what the paper predicts.
 
-Settings come from PAPER.md: the paper's where it states them, the reproductions' where it does not
+Settings come from docs/science.md: the paper's where it states them, the reproductions' where it does not
 (marked "(?)" there), and the prototype's for the quick variants. The presets live by family:
 `paper_2d` (synthetic and digits), `cifar` (real images), `remedies` (losses, sub-sampling, L2).
 This package imports no torch (the API lists presets without it).

@@ -2,7 +2,7 @@
 variant, on real images.
 
 Quick variants: 250 + 250 training images and a ConvNet of width 16, which fit in ~100 epochs on
-2 cores (PAPER.md's prototype); full variants: the paper's 5,000 + 5,000 images, width 64, 1,000
+2 cores (docs/science.md's prototype); full variants: the paper's 5,000 + 5,000 images, width 64, 1,000
 epochs (a GPU's work)."""
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ PRESETS = [
         "bl-cifar-cnn-l2",
         "CIFAR-10 cat vs dog: L2 keeps the curves apart",
         "With weight decay the fraction predicted 'dog' stays ordered by weight after the training set is fit "
-        "(the coefficient is not confirmed from the paper: PAPER.md sweeps 1e-4, 1e-3, 1e-2).",
+        "(the coefficient is not confirmed from the paper; reproductions sweep 1e-4, 1e-3, 1e-2).",
         PAPER,
         full=experiment("bl-cifar-cnn-l2", {"pos_weight": POWERS_OF_4, "weight_decay": [1e-4, 1e-3, 1e-2]}, **CIFAR_FULL),
         quick=experiment("bl-cifar-cnn-l2 (quick)", {"pos_weight": SIXTEENFOLD}, **CIFAR_QUICK, weight_decay=QUICK_L2),

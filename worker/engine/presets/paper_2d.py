@@ -1,4 +1,4 @@
-"""Byrd & Lipton's synthetic experiments (and the digits stand-in): settings from PAPER.md, the
+"""Byrd & Lipton's synthetic experiments (and the digits stand-in): settings from docs/science.md, the
 paper's where it states them, the prototype's for the quick variants."""
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ PRESETS = [
         "digits-pair",
         "Handwritten digits 3 vs 5",
         "Real data that any machine has offline: an MLP fits it in seconds and the weights' effect fades.",
-        "iwlab prototype (PAPER.md)",
+        "iwlab prototype (docs/science.md)",
         full=experiment("digits-pair", {"pos_weight": POWERS_OF_4, "seed": [0, 1, 2]}, **DIGITS, epochs=1000),
         quick=experiment("digits-pair (quick)", {"pos_weight": SIXTEENFOLD, "seed": [0, 1]}, **DIGITS, epochs=300),
         expected=(spread_at_least(0.5, epoch=1), spread_at_most(0.05), all_fit(0.99)),

@@ -4,7 +4,7 @@ be read off exactly: other losses, sub-sampling, and how much L2 a weight needs.
 All four train logistic regression by full-batch gradient descent (lr 1, zero init: deterministic,
 so they vary `data_seed` where they need repeats) and read the boundary's offset on the segment
 between the class centres, because `frac_pred_pos` hardly moves while a boundary crosses an empty
-gap (PAPER.md).
+gap (docs/science.md).
 """
 
 from __future__ import annotations

@@ -1,0 +1,76 @@
+"""The verdict card on a preset's experiment page: the preset's expected outcomes beside what its
+runs measured (`GET /experiments/{id}/verdict`, evaluated by the engine's checks as `iwlab run
+--preset` prints them), met / not met, refreshed when another run succeeds."""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, dcc, html
+
+from ..client import ApiClient, ApiError
+
+MARK = {True: ("met", "success"), False: ("not met", "danger"), None: ("pending", "secondary")}
+
+
+def progress_key(store: dict | None) -> list | None:
+    """What the verdict depends on: which runs have finished, and how."""
+    if not store:
+        return None
+    return sorted((r["id"], r["status"], r.get("finished_at")) for r in store["runs"] if r["status"] in ("succeeded", "failed", "cancelled"))
+
+
+def card(verdict: dict | None):
+    """Nothing for a spec that is no preset's; the table otherwise."""
+    if not verdict or not verdict.get("preset"):
+        return None
+    checks = verdict.get("checks") or []
+    n, total = verdict["runs_measured"], verdict["runs_total"]
+    met = sum(c["met"] is True for c in checks)
+    if verdict["final"]:
+        state = f"final: {met} of {len(checks)} expectations met, on the {n} of {total} runs that succeeded"
+    else:
+        state = f"so far: measured on the {n} of {total} runs that have succeeded; it changes as more finish"
+    rows = [
+        html.Tr([
+            html.Td(c["claim"]),
+            html.Td(html.Code(c["measured"]), className="text-nowrap"),
+            html.Td(dbc.Badge(MARK[c["met"]][0], color=MARK[c["met"]][1], className="text-uppercase verdict-mark")),
+        ])
+        for c in checks
+    ]
+    table = dbc.Table([html.Thead(html.Tr([html.Th("expected"), html.Th("measured"), html.Th("")])), html.Tbody(rows)],
+                      size="sm", className="mb-0 align-middle", id="verdict-table")
+    body = [html.Div(state, className="small text-muted mb-2", id="verdict-state"), table if checks else html.Div(verdict.get("note") or "")]
+    title = [html.Span("Verdict: ", className="fw-semibold"), f"{verdict['preset']} ({verdict['variant']}), {verdict.get('title') or ''}"]
+    return dbc.Card([dbc.CardHeader(title), dbc.CardBody(body)], className="shadow-sm mb-4", id="verdict-card")
+
+
+def fetch(client: ApiClient, experiment_id: int):
+    try:
+        return card(client.verdict(experiment_id))
+    except ApiError as err:
+        if err.status == 404:
+            return None
+        return dbc.Alert(f"Cannot load the preset's verdict: {err.message}", color="warning", className="py-2")
+
+
+def slots(client: ApiClient, experiment_id: int, store: dict | None) -> list:
+    """The card as first drawn, and what it was drawn for."""
+    return [dcc.Store(id="verdict-key", data=progress_key(store)), html.Div(fetch(client, experiment_id) if store else None, id="verdict")]
+
+
+def register(app, client: ApiClient) -> None:
+    @app.callback(
+        Output("verdict", "children"),
+        Output("verdict-key", "data"),
+        Input("exp-store", "data"),
+        State("verdict-key", "data"),
+        State("exp-id", "data"),
+        prevent_initial_call=True,
+    )
+    def refresh(store, seen, experiment_id):
+        key = progress_key(store)
+        if key is None or key == seen:  # a poll with no run newly finished: nothing to re-measure
+            return dash.no_update, dash.no_update
+        return fetch(client, experiment_id), key

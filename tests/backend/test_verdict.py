@@ -1,0 +1,65 @@
+"""GET /experiments/{id}/verdict: a preset's expected outcomes measured on the runs that succeeded so
+far. The runs' histories are written here through the worker's own lifecycle calls, with values
+chosen so that the expected numbers can be worked out by hand."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from backend import lifecycle
+from worker.engine.presets import PRESETS
+
+AT_1 = {1 / 16: 0.1, 1.0: 0.5, 16.0: 0.9}  # frac_pred_pos at epoch 1: spread 0.8
+AT_END = {1 / 16: 0.49, 1.0: 0.5, 16.0: 0.6}  # at epoch 300: spread 0.11
+
+
+@dataclass
+class Epoch:
+    epoch: int
+    metrics: dict
+    boundary: np.ndarray | None = None
+
+
+def succeed(settings, run: dict) -> None:
+    w, seed = run["params"]["pos_weight"], run["params"]["seed"]
+    acc = 0.97 if (w, seed) == (16.0, 1) else 1.0
+    history = [Epoch(e, {"test": {"frac_pred_pos": f}, "train": {"acc": acc}}) for e, f in ((0, 0.5), (1, AT_1[w]), (300, AT_END[w]))]
+    claim, why = lifecycle.claim(settings, run["id"], "test-worker")
+    assert claim is not None, why
+    assert lifecycle.flush(settings, run["id"], claim.attempt, history, None) == "ok"
+    assert lifecycle.finish(settings, run["id"], claim.attempt, "succeeded")
+
+
+def test_a_preset_verdict_grows_as_its_runs_succeed(client, settings):
+    spec = PRESETS["digits-pair"].quick.model_dump(mode="json") | {"name": "my digits"}
+    exp = client.post("/api/v1/experiments", json=spec).json()
+    runs = sorted(client.get(f"/api/v1/experiments/{exp['id']}/runs").json(), key=lambda r: r["index"])
+    assert len(runs) == 6
+
+    first = client.get(f"/api/v1/experiments/{exp['id']}/verdict").json()
+    assert (first["preset"], first["variant"], first["runs_measured"], first["final"]) == ("digits-pair", "quick", 0, False)
+    assert [c["met"] for c in first["checks"]] == [None, None, None]
+
+    ready = [r for r in runs if r["params"]["pos_weight"] < 16]  # the two lighter arms
+    for run in ready[:3]:
+        succeed(settings, run)
+    partial = client.get(f"/api/v1/experiments/{exp['id']}/verdict").json()
+    assert partial["runs_measured"] == 3 and not partial["final"]
+    assert partial["checks"][0]["measured"] == "0.400" and partial["checks"][0]["met"] is False  # 0.5 - 0.1, w = 16 not in yet
+
+    for run in runs:
+        if run not in ready[:3]:
+            succeed(settings, run)
+    done = client.get(f"/api/v1/experiments/{exp['id']}/verdict").json()
+    assert done["runs_measured"] == 6 and done["final"]
+    assert [(c["measured"], c["met"]) for c in done["checks"]] == [("0.800", True), ("0.110", False), ("min train acc 0.970", False)]
+    assert [c["claim"] for c in done["checks"]] == [c.claim for c in PRESETS["digits-pair"].expected]
+
+
+def test_a_spec_that_is_no_presets_has_no_verdict(client):
+    exp = client.post("/api/v1/experiments", json={"name": "mine", "base": {"epochs": 3}, "sweep": {"pos_weight": [1, 2]}}).json()
+    body = client.get(f"/api/v1/experiments/{exp['id']}/verdict").json()
+    assert body["preset"] is None and body["checks"] == [] and "no preset" in body["note"]
+    assert client.get("/api/v1/experiments/999999/verdict").status_code == 404

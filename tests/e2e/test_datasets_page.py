@@ -1,0 +1,25 @@
+"""The datasets page in a real headless Chromium against the real stack: upload a file through the
+browser, see what it holds and its id, delete it."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+
+def test_upload_list_and_delete_in_the_browser(stack, page, tmp_path):
+    base, _procs, _logs = stack
+    table = tmp_path / "shift.csv"
+    table.write_text("x1,x2,label\n" + "".join(f"{i},{i / 2},{'ab'[i % 2]}\n" for i in range(9)))
+    page.goto(base + "/")
+    page.click("#nav-datasets")
+    page.wait_for_url(base + "/datasets")
+    expect(page.locator("#datasets-empty")).to_be_visible()
+    page.set_input_files("#datasets-upload input[type=file]", str(table))
+    expect(page.locator("#datasets-msg")).to_contain_text("Stored shift.csv as dataset_id: 1")
+    row = page.locator("#datasets-table tbody tr")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("9 rows × 3 columns; label: a 5, b 4")
+    row.get_by_role("button", name="Delete").click()
+    expect(page.locator("#datasets-msg")).to_contain_text("Dataset 1 deleted")
+    expect(page.locator("#datasets-empty")).to_be_visible()
+    assert not page.errors
