@@ -13,7 +13,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from .. import datasets
 from ..db import get_sessionmaker
 from ..models import Dataset, DatasetBlob, User
-from .responses import documented
 from .deps import INT32, CurrentUser, SessionDep, SettingsDep, require_change
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])
