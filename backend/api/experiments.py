@@ -127,7 +127,7 @@ def experiment_metrics(
     return metric_response(store.metric_rows(session, run_ids, split, metric, max_points))
 
 
-@router.get("/{experiment_id}/verdict", response_model=verdict.Verdict)
+@router.get("/{experiment_id}/verdict", response_model=verdict.Verdict, responses=documented(404))
 def experiment_verdict(experiment_id: ExperimentId, session: SessionDep) -> verdict.Verdict:
     """A preset's expected outcomes, measured on the runs that have succeeded so far (`final` once none is left to run)."""
     return verdict.verdict(session, store.get_experiment(session, experiment_id))
