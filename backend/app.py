@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, exempt=(datasets.UPLOAD_PATH,))
     app.add_middleware(AccessLog)
 
-    app.add_exception_handler(RequestValidationError, validation_error)
+    app.exception_handler(RequestValidationError)(validation_error)
 
     @app.exception_handler(store.NotFound)
     async def not_found(_request: Request, exc: store.NotFound) -> JSONResponse:

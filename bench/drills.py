@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -37,8 +38,13 @@ from backend.db import get_engine  # noqa: E402
 from backend.settings import Settings  # noqa: E402
 from tests.services import RedisServer, ThrowawayPostgres, find_pg_bin, spawn, stop, wait_for  # noqa: E402
 
-LIFECYCLE = {"flush_seconds": 0.2, "checkpoint_seconds": 0.0, "dead_after_seconds": 4.0, "maintenance_seconds": 0.5,
-             "resend_after_seconds": 5.0}
+LIFECYCLE: dict = {
+    "flush_seconds": 0.2,
+    "checkpoint_seconds": 0.0,
+    "dead_after_seconds": 4.0,
+    "maintenance_seconds": 0.5,
+    "resend_after_seconds": 5.0,
+}
 
 # per run: train-loss rows expected at every epoch 0..epochs; gaps = epochs without one, duplicated =
 # rows beyond one per epoch (the unique key forbids them) plus runs that finished more than once
@@ -58,21 +64,34 @@ class Lab:
         self.home, self.pg, self.redis_url = home, pg, redis_url
         self.db_url = pg.create_database("iwlab_drill")
         self.settings = Settings(home=home, database_url=self.db_url, broker_url=redis_url, **LIFECYCLE)
-        self.env = os.environ | {"IWLAB_HOME": str(home), "IWLAB_DATABASE_URL": self.db_url, "IWLAB_BROKER_URL": redis_url,
-                                 "IWLAB_DEVICE": "cpu", "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+        self.env = os.environ | {
+            "IWLAB_HOME": str(home),
+            "IWLAB_DATABASE_URL": self.db_url,
+            "IWLAB_BROKER_URL": redis_url,
+            "IWLAB_DEVICE": "cpu",
+            "OMP_NUM_THREADS": "1",
+            "PYTHONPATH": str(ROOT),
+        }
         self.env |= {f"IWLAB_{k.upper()}": str(v) for k, v in LIFECYCLE.items()}
         self._client_ctx = TestClient(create_app(self.settings))
         self.client = self._client_ctx.__enter__()
-        self.workers: dict[str, object] = {}
+        self.workers: dict[str, subprocess.Popen] = {}
 
     def worker(self, name: str, batch_runs: int = 1):
-        proc = spawn([sys.executable, "-m", "backend.cli", "worker"], env=self.env | {"IWLAB_BATCH_RUNS": str(batch_runs)},
-                     log=self.home / f"{name}.log")
+        proc = spawn(
+            [sys.executable, "-m", "backend.cli", "worker"],
+            env=self.env | {"IWLAB_BATCH_RUNS": str(batch_runs)},
+            log=self.home / f"{name}.log",
+        )
         self.workers[name] = proc
         return proc
 
     def submit(self, epochs: int, seeds: int = 1) -> tuple[int, list[int]]:
-        spec = {"name": "drill", "base": {"epochs": epochs, "frames": 4, "n_train": 50, "n_test": 50}, "sweep": {"seed": list(range(seeds))}}
+        spec = {
+            "name": "drill",
+            "base": {"epochs": epochs, "frames": 4, "n_train": 50, "n_test": 50},
+            "sweep": {"seed": list(range(seeds))},
+        }
         exp = self.client.post("/api/v1/experiments", json=spec).json()
         return exp["id"], [r["id"] for r in self.client.get(f"/api/v1/experiments/{exp['id']}/runs").json()]
 
@@ -80,7 +99,12 @@ class Lab:
         return self.client.get(f"/api/v1/runs/{run_id}").json()
 
     def progress(self, run_id: int, epochs: int, timeout: float = 120) -> None:
-        wait_for(lambda: self.run(run_id)["epochs_done"] >= epochs, timeout=timeout, what=f"run {run_id} at epoch {epochs}", interval=0.2)
+        wait_for(
+            lambda: self.run(run_id)["epochs_done"] >= epochs,
+            timeout=timeout,
+            what=f"run {run_id} at epoch {epochs}",
+            interval=0.2,
+        )
 
     def finished(self, exp_id: int, timeout: float = 600) -> None:
         def done():
@@ -89,6 +113,7 @@ class Lab:
             except Exception:  # noqa: BLE001 - the database may be restarting
                 return False
             return all(r["status"] not in ("queued", "running") for r in runs)
+
         wait_for(done, timeout=timeout, what=f"experiment {exp_id} to finish", interval=0.5)
 
     def pid_of(self, run_id: int) -> int:
@@ -182,7 +207,12 @@ def stalled_worker_retry(lab: Lab, epochs: int) -> int:
     lab.progress(run, epochs * 3 // 5)  # well ahead of where its successor will be when it wakes
     group_signal(stalled, signal.SIGSTOP)
     lab.client.post(f"/api/v1/runs/{run}/cancel")
-    wait_for(lambda: lab.run(run)["status"] == "cancelled", timeout=60, what="the reaper to end the stalled run", interval=0.5)
+    wait_for(
+        lambda: lab.run(run)["status"] == "cancelled",
+        timeout=60,
+        what="the reaper to end the stalled run",
+        interval=0.5,
+    )
     lab.client.post(f"/api/v1/runs/{run}/retry")
     lab.worker("b")
     lab.progress(run, 10)
@@ -191,7 +221,10 @@ def stalled_worker_retry(lab: Lab, epochs: int) -> int:
     return exp
 
 
-DRILLS = {f.__name__: f for f in (kill9_mid_run, kill9_mid_group, broker_loss, db_restart, db_long_outage, stalled_worker_retry)}
+DRILLS = {
+    f.__name__: f
+    for f in (kill9_mid_run, kill9_mid_group, broker_loss, db_restart, db_long_outage, stalled_worker_retry)
+}
 
 
 def main() -> None:
@@ -199,13 +232,13 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", choices=list(DRILLS), default=list(DRILLS))
     parser.add_argument("--epochs", type=int, default=1500)
     args = parser.parse_args()
-    pg_bin = find_pg_bin()
-    if pg_bin is None or not shutil.which("redis-server"):
+    pg_bin, redis_bin = find_pg_bin(), shutil.which("redis-server")
+    if pg_bin is None or redis_bin is None:
         sys.exit("needs PostgreSQL server binaries and redis-server")
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "redis").mkdir()
-        pg, rs = ThrowawayPostgres(pg_bin), RedisServer(shutil.which("redis-server"), Path(tmp) / "redis")
+        pg, rs = ThrowawayPostgres(pg_bin), RedisServer(redis_bin, Path(tmp) / "redis")
         try:
             for name in args.only:
                 home = Path(tmp) / name

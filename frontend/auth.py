@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import secrets
 import threading
+from typing import cast
 from urllib.parse import urlencode, urlsplit
 
 import flask
@@ -68,7 +69,7 @@ class RedisSessions:
     def get(self, sid: str | None) -> tuple[str, str] | None:
         if not sid:
             return None
-        raw = self._redis.getex(self._key(sid), ex=self.ttl)
+        raw = cast(bytes | None, self._redis.getex(self._key(sid), ex=self.ttl))
         return tuple(json.loads(raw)) if raw else None  # type: ignore[return-value]
 
     def end(self, sid: str | None) -> None:

@@ -74,7 +74,7 @@ def create_experiment(
 
 def _made_with(session, owner_id: int, key: str, spec: ExperimentCreate) -> ExperimentPublic | None:
     """The experiment this member made with this key, if it was the same request; 409 if not."""
-    exp = session.scalar(select(Experiment).where(Experiment.owner_id == owner_id, Experiment.idempotency_key == key))
+    exp = store.experiment_by_key(session, owner_id, key)
     if exp is None:
         return None
     if exp.spec != spec.model_dump(mode="json", exclude={"tags"}) or exp.tags != sorted(spec.tags):

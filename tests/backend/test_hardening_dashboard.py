@@ -26,16 +26,34 @@ def lab_stack(tmp_path, spawn, redis_url):
     api_port, dash_port = free_port(), free_port()
     api_url = f"http://127.0.0.1:{api_port}"
     env = {k: v for k, v in os.environ.items() if k not in ("IWLAB_DATABASE_URL", "IWLAB_BROKER_URL", "IWLAB_TOKEN")}
-    env |= {"IWLAB_HOME": str(home), "IWLAB_API_URL": api_url, "IWLAB_AUTH": "required", "IWLAB_BROKER_URL": redis_url,
-            "IWLAB_DASHBOARD_SECRET": "a fixed secret, so cookies outlive a restart"}
-    run = lambda *args: subprocess.run([*IWLAB, *args], env=env, cwd=tmp_path, capture_output=True, text=True, check=True)  # noqa: E731
+    env |= {
+        "IWLAB_HOME": str(home),
+        "IWLAB_API_URL": api_url,
+        "IWLAB_AUTH": "required",
+        "IWLAB_BROKER_URL": redis_url,
+        "IWLAB_DASHBOARD_SECRET": "a fixed secret, so cookies outlive a restart",
+    }
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*IWLAB, *args], env=env, cwd=tmp_path, capture_output=True, text=True, check=True)
+
     run("user", "create", "ada")
     token = run("token", "create", "ada").stdout.strip().splitlines()[-1]
     logs = {name: tmp_path / f"{name}.log" for name in ("api", "dashboard")}
     spawn([*IWLAB, "api", "--port", str(api_port)], log=logs["api"], env=env, cwd=tmp_path)
 
     def dashboard():
-        gunicorn = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{dash_port}", "--workers", "1", "--threads", "4"]
+        gunicorn = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"127.0.0.1:{dash_port}",
+            "--workers",
+            "1",
+            "--threads",
+            "4",
+        ]
         proc = spawn([*gunicorn, "backend.cli:dashboard_wsgi()"], log=logs["dashboard"], env=env, cwd=tmp_path)
         try:
             wait_for_http(f"http://127.0.0.1:{dash_port}/login", timeout=90)
@@ -44,8 +62,11 @@ def lab_stack(tmp_path, spawn, redis_url):
         return proc
 
     wait_for_http(f"{api_url}/api/v1/health", timeout=90)
-    resp = httpx.post(f"{api_url}/api/v1/experiments", json={"name": "ada's sweep", "base": {"epochs": 2}, "sweep": {}},
-                      headers={"Authorization": f"Bearer {token}"})
+    resp = httpx.post(
+        f"{api_url}/api/v1/experiments",
+        json={"name": "ada's sweep", "base": {"epochs": 2}, "sweep": {}},
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert resp.status_code == 202
     yield f"http://127.0.0.1:{dash_port}", token, resp.json()["id"], dashboard
 

@@ -41,8 +41,10 @@ def test_no_generated_request_gets_a_server_error_or_an_undocumented_answer(post
                 @given(case=operation.as_strategy(generation_mode=mode))
                 @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
                 def fuzz(case):
-                    response = case.call_and_validate(headers={"Authorization": f"Bearer {token}"},
-                                                      excluded_checks=[positive_data_acceptance, negative_data_rejection])
+                    response = case.call_and_validate(
+                        headers={"Authorization": f"Bearer {token}"},
+                        excluded_checks=[positive_data_acceptance, negative_data_rejection],
+                    )
                     statuses[response.status_code] += 1
 
                 try:

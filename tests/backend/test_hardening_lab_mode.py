@@ -16,6 +16,11 @@ def test_the_schema_and_docs_are_open_every_data_route_needs_a_token(settings):
             if path == "/api/v1/health":
                 continue
             for method in operations:
-                url = path.replace("{experiment_id}", "1").replace("{run_id}", "1").replace("{epoch}", "0").replace("{name}", "x")
+                url = (
+                    path.replace("{experiment_id}", "1")
+                    .replace("{run_id}", "1")
+                    .replace("{epoch}", "0")
+                    .replace("{name}", "x")
+                )
                 url = url.replace("{dataset_id}", "1").replace("{dataset_name}", "x")
                 assert client.request(method.upper(), url).status_code == 401, (method, path)

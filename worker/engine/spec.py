@@ -162,7 +162,8 @@ class ExperimentSpec(BaseModel):
     @field_validator("name")
     @classmethod
     def _plain_name(cls, name: str) -> str:
-        return plain_text(name)
+        plain_text(name)
+        return name
 
     @model_validator(mode="after")
     def _check_sweep(self) -> ExperimentSpec:
