@@ -273,8 +273,9 @@ def make_dashboard(settings: Settings, api_url: str | None = None):
     from frontend.app import create_app
 
     login = settings.auth_required and not settings.token  # a fixed token: everyone acts as that account
+    sessions_url = settings.broker if settings.broker.startswith("redis") else None  # a lab server: sessions in its Redis
     return create_app(api_url or settings.api_url, poll_seconds=settings.poll_seconds, token=settings.token,
-                      login=login, secret=settings.dashboard_secret)
+                      login=login, secret=settings.dashboard_secret, sessions_url=sessions_url)
 
 
 def dashboard_wsgi():

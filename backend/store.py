@@ -47,6 +47,11 @@ def create_experiment(session: Session, spec: ExperimentSpec, owner_id: int | No
     return exp
 
 
+def experiment_by_key(session: Session, owner_id: int, idempotency_key: str) -> Experiment | None:
+    """The experiment this owner made with this `Idempotency-Key`, if any."""
+    return session.scalar(select(Experiment).where(Experiment.owner_id == owner_id, Experiment.idempotency_key == idempotency_key))
+
+
 def set_tags(session: Session, exp: Experiment, tags: Sequence[str]) -> None:
     """Replace the experiment's tags (a delete and an insert: the table is the whole truth)."""
     session.execute(delete(ExperimentTag).where(ExperimentTag.experiment_id == exp.id))

@@ -59,7 +59,8 @@ def not_found(pathname: str) -> html.Div:
     return dbc.Alert([html.H4("Page not found"), html.P(f"Nothing lives at {pathname}. "), dcc.Link("Back to the experiments", href="/experiments")], color="warning")
 
 
-def create_app(api_url: str, poll_seconds: float = 2.0, token: str | None = None, login: bool = False, secret: str | None = None) -> dash.Dash:
+def create_app(api_url: str, poll_seconds: float = 2.0, token: str | None = None, login: bool = False, secret: str | None = None,
+               sessions_url: str | None = None) -> dash.Dash:
     """`login`: members sign in and the API sees each one (lab mode); otherwise the dashboard acts
     as the embedded local user or as the account of the fixed `token`."""
     client = ApiClient(api_url, token_of_request=auth.current_token) if login else ApiClient(api_url, token=token)
@@ -120,5 +121,5 @@ def create_app(api_url: str, poll_seconds: float = 2.0, token: str | None = None
     downloads.register(app.server, client)
     app.server.config["IWLAB_API_URL"] = api_url
     if login:
-        auth.install(app.server, api_url, THEME, secret)
+        auth.install(app.server, api_url, THEME, secret, sessions_url)
     return app

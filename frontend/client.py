@@ -50,9 +50,14 @@ class ApiClient:
         self._lock = threading.Lock()
 
     # -- plumbing
-    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+    def _member(self) -> dict[str, Any]:
+        """The signed-in member's token for this request (none: the client's own, if any)."""
         if self._token_of_request and (token := self._token_of_request()):
-            kwargs["headers"] = {"Authorization": f"Bearer {token}"}
+            return {"headers": {"Authorization": f"Bearer {token}"}}
+        return {}
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        kwargs |= self._member()
         try:
             resp = self._http.request(method, path, **kwargs)
         except httpx.HTTPError as err:
@@ -63,7 +68,7 @@ class ApiClient:
     def export(self, path: str) -> tuple[bytes, dict[str, str]]:
         """A download as bytes and headers (exports are CSV or JSON, not always a JSON body)."""
         try:
-            resp = self._http.get(path, timeout=120)
+            resp = self._http.get(path, timeout=120, **self._member())  # as the member, like every other call
         except httpx.HTTPError as err:
             raise ApiError(0, f"cannot reach the API at {self.api_url} ({type(err).__name__})") from err
         _raise_for(resp)

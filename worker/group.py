@@ -95,7 +95,7 @@ def execute_group(claims: dict[int, lifecycle.Claim], event: dict) -> dict[int, 
 
     def fail(rid: int, why: str) -> None:
         """A diverged run: its epochs so far are written, then it fails; the others go on."""
-        verdict = persist(lambda: lifecycle.flush(settings, rid, claims[rid].attempt, pending[rid], None), f"run {rid}: last flush")
+        verdict = persist(partial(lifecycle.flush, settings, rid, claims[rid].attempt, pending[rid], None), f"run {rid}: last flush")
         pending[rid], outcomes[rid] = [], "lost" if verdict == "lost" else "failed"
         if verdict != "lost":
             persist(lambda: lifecycle.finish(settings, rid, claims[rid].attempt, "failed", why), f"run {rid}: finish")
