@@ -40,7 +40,7 @@ from ..components.figures import (
 )
 from ..components.compare import MAX_RUNS, tray_search
 from ..components.exports import FORMATS, export_bar, graph_config
-from ..components.style import FINISHED, series_color
+from ..components.style import FINISHED, series_color, weight_colors
 from ..components.tables import count_summary, progress_bar, runs_table, status_badge, sweep_summary
 
 PLAY_MS = 450
@@ -72,7 +72,7 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
     logx = query.get("logx") in ("1", "true", "yes")
     split = query.get("split") if query.get("split") in SPLITS else SPLIT
     fmt = query.get("fig") if query.get("fig") in FORMATS else "png"
-    view = initial_view(client, experiment_id, seed, epoch, split, logx, fmt)
+    view = initial_view(client, experiment_id, seed, epoch, split, logx, fmt, query.get("slice"))
     loading = empty_figure("Loading…")
     images = view.get("images", False)
     title = "What the weight changes: test images per weight" if images else "Decision boundary per weight"
@@ -81,6 +81,10 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
             dbc.CardHeader(html.Div([
                 html.Span(title, className="fw-semibold", id="first-card-title"),
                 html.Div([
+                    html.Div([
+                        dbc.Label(view.get("slice_name", ""), html_for="slice-select", className="mb-0 me-2 small text-muted"),
+                        dbc.Select(id="slice-select", value=view.get("slice"), options=view.get("slice_options", []), size="sm", style={"width": "12rem"}),
+                    ], className="d-flex align-items-center me-3" + ("" if view.get("slice_options") else " d-none")),
                     dbc.Label("seed", html_for="seed-select", className="mb-0 me-2 small text-muted"),
                     dbc.Select(id="seed-select", value=view.get("seed", None if seed is None else str(seed)), options=view.get("seed_options", []),
                                disabled=view.get("seed_disabled", False), size="sm", style={"width": "6rem"}),
@@ -178,7 +182,8 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
     )
 
 
-def initial_view(client: ApiClient, experiment_id: int, seed: int | None, epoch: int | None, split: str, logx: bool, fmt: str) -> dict:
+def initial_view(client: ApiClient, experiment_id: int, seed: int | None, epoch: int | None, split: str, logx: bool, fmt: str,
+                 slice_value: str | None = None) -> dict:
     """What every component of the page shows first (the callbacks' outputs for the URL's state),
     or, when the experiment cannot be read, only the header's alert: the poll then retries."""
     try:
@@ -186,7 +191,11 @@ def initial_view(client: ApiClient, experiment_id: int, seed: int | None, epoch:
     except ApiError as err:
         return {"header": load_error(experiment_id, err), "done": err.status == 404}
     store = loaded["store"]
-    runs = store["runs"]
+    options = sweep.slices(store["runs"])
+    loaded["slice"] = chosen = slice_value if _int(slice_value) is not None and 0 <= _int(slice_value) < len(options) else ("0" if options else None)
+    loaded["slice_options"] = [{"label": o["label"], "value": str(i)} for i, o in enumerate(options)]
+    loaded["slice_name"] = "showing" if options else ""
+    runs = slice_runs(store, chosen)
     panels = POOL.submit(panels_for, client, runs, _int(loaded["seed"], 0), store["experiment"]["spec"])
     try:
         curves = figures_cached(client, store["experiment"]["id"], runs, split)
@@ -209,6 +218,13 @@ def initial_view(client: ApiClient, experiment_id: int, seed: int | None, epoch:
         view["curve"], view["spread"], view["effect"] = VIEWS.get(key, draw)
         view["split_options"] = split_options(curves)
     return view
+
+
+def slice_runs(store: dict, chosen: str | None) -> list[dict]:
+    """The runs the figures show: with a second swept axis, the chosen slice across the weights."""
+    options = sweep.slices(store["runs"])
+    index = _int(chosen)
+    return sweep.in_slice(store["runs"], options[index]["params"] if index is not None and 0 <= index < len(options) else None)
 
 
 def load_error(experiment_id: int, err: ApiError) -> dbc.Alert:
@@ -324,7 +340,11 @@ def curves_for(rows: list[dict], runs: list[dict]) -> list[dict]:
     run_group = {r["id"]: gi for gi, g in enumerate(groups) for r in g["runs"]}
     stats = sweep.aggregate(rows, run_group)
     empty = {"epoch": [], "mean": [], "sd": [], "n": [], "lo": [], "hi": []}
-    return [{"label": g["label"], "color": series_color(gi), **stats.get(gi, empty)} for gi, g in enumerate(groups)]
+    if sweep.varying_params(runs) == ["pos_weight"]:  # the groups are the weights: colours in their order
+        colors = weight_colors([g["key"][0] for g in groups])
+    else:
+        colors = [series_color(gi) for gi in range(len(groups))]
+    return [{"label": g["label"], "color": c, **stats.get(gi, empty)} for gi, (g, c) in enumerate(zip(groups, colors))]
 
 
 def figures_for(client: ApiClient, experiment_id: int, runs: list[dict], split: str) -> dict:
@@ -523,20 +543,22 @@ def register(app, client: ApiClient) -> None:
         except ApiError as err:
             return dbc.Alert(f"Cannot load the runs: {err.message}", color="danger")
 
-    @app.callback(Output("panels-store", "data"), Input("exp-store", "data"), Input("seed-select", "value"), prevent_initial_call=True)
-    def panels(store, seed):
+    @app.callback(Output("panels-store", "data"), Input("exp-store", "data"), Input("seed-select", "value"), Input("slice-select", "value"),
+                  prevent_initial_call=True)
+    def panels(store, seed, chosen):
         if not store:
             return dash.no_update
-        runs = store["runs"]
+        runs = slice_runs(store, chosen)
         seeds = sweep.seeds(runs)
         return panels_for(client, runs, _int(seed, seeds[0] if seeds else 0), store["experiment"]["spec"])
 
-    @app.callback(Output("curve-store", "data"), Input("exp-store", "data"), Input("split", "value"), prevent_initial_call=True)
-    def curves(store, split):
+    @app.callback(Output("curve-store", "data"), Input("exp-store", "data"), Input("split", "value"), Input("slice-select", "value"),
+                  prevent_initial_call=True)
+    def curves(store, split, chosen):
         if not store:
             return dash.no_update
         try:
-            return figures_cached(client, store["experiment"]["id"], store["runs"], split or SPLIT)
+            return figures_cached(client, store["experiment"]["id"], slice_runs(store, chosen), split or SPLIT)
         except ApiError:
             return dash.no_update
 
@@ -635,11 +657,12 @@ def register(app, client: ApiClient) -> None:
         Input("logx", "value"),
         Input("split", "value"),
         Input("initial-format", "data"),
+        Input("slice-select", "value"),
         State("play-interval", "disabled"),
         State("panels-store", "data"),
         prevent_initial_call=True,
     )
-    def sync_url(index, seed, logx, split, fmt, paused, meta):
+    def sync_url(index, seed, logx, split, fmt, chosen, paused, meta):
         if paused is False:  # no history entry per animation frame
             return dash.no_update
         epochs = (meta or {}).get("epochs") or []
@@ -654,4 +677,6 @@ def register(app, client: ApiClient) -> None:
             params.append(f"split={split}")
         if fmt and fmt != "png":
             params.append(f"fig={fmt}")
+        if chosen not in (None, "0"):
+            params.append(f"slice={chosen}")
         return "?" + "&".join(params) if params else ""

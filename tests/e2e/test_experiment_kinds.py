@@ -1,6 +1,8 @@
-"""Image experiments' first card in a real Chromium: a digits and a (tiny, written here) CIFAR-10
-experiment after success show the test images the weight flips, and a failed experiment says so and
-links to its runs' errors. None of them says "have not started". Screenshots go to pytest's tmp_path.
+"""Experiment pages of every kind in a real Chromium: a digits and a (tiny, written here) CIFAR-10
+experiment after success show the test images the weight flips; a failed experiment says so and
+links to its runs' errors (none of them says "have not started"); a sweep with a second axis shows
+one slice of it across the weights at a time, coloured in the weights' order. Screenshots go to
+pytest's tmp_path.
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ import httpx
 import numpy as np
 from playwright.sync_api import expect
 
+from tests.e2e.test_browser import COUNT, TITLE
 from tests.e2e.test_dashboard import wait_until
 
 NOT_STARTED = re.compile("have not started|queued and have not")
+PANEL_TITLES = "() => Array.from(document.querySelectorAll('#boundary-graph .annotation-text')).map(a => a.textContent).filter(t => t.startsWith('w ='))"
 
 
 def write_cifar(root, per_class: int = 30):
@@ -67,9 +71,11 @@ def test_digits_cifar_and_failed_experiment_pages(stack, page, tmp_path):
     digits = api.post("/experiments", json={"name": "digits weights", "base": {"dataset": "digits", "model": "mlp", "epochs": 20, "lr": 0.05, "frames": 6}, "sweep": sweep}).json()
     images = api.post("/experiments", json={"name": "cifar weights", "base": {"dataset": "cifar10", "data_path": str(cifar), "model": "mlp", "hidden": [16],
                                                                       "epochs": 6, "lr": 0.01, "frames": 4}, "sweep": sweep}).json()
+    two_axes = api.post("/experiments", json={"name": "weights x wd", "base": {"model": "logreg", "epochs": 8, "frames": 4},
+                                              "sweep": {"weight_decay": [0.0, 0.01], "pos_weight": [1, 4, 16], "seed": [0]}}).json()
     broken = api.post("/experiments", json={"name": "cifar nowhere", "base": {"dataset": "cifar10", "data_path": str(tmp_path / "missing"), "epochs": 2},
                                             "sweep": {"pos_weight": [1]}}).json()
-    for exp in (digits, images, broken):
+    for exp in (digits, images, two_axes, broken):
         wait_until(lambda exp=exp: api.get(f"/experiments/{exp['id']}").json()["status"] in ("succeeded", "failed", "cancelled"), 240, exp["name"], logs)
     assert api.get(f"/experiments/{digits['id']}").json()["status"] == "succeeded"
     assert api.get(f"/experiments/{images['id']}").json()["status"] == "succeeded"
@@ -88,4 +94,32 @@ def test_digits_cifar_and_failed_experiment_pages(stack, page, tmp_path):
     expect(page.locator("#probe-strip")).to_contain_text("1 of 1 runs failed before recording a frame")
     assert not NOT_STARTED.search(page.inner_text("body"))
     page.screenshot(path=str(tmp_path / "failed.png"), full_page=True)
+
+    # a second axis: one slice at a time (the first by default), three weights in it, not six panels
+    page.goto(f"{base}/experiments/{two_axes['id']}")
+    chooser = page.locator("#slice-select")
+    expect(chooser).to_be_visible()
+    assert [t for t in chooser.locator("option").all_inner_texts() if t] == ["wd = 0", "wd = 0.01"]  # dbc adds an empty placeholder
+    page.wait_for_function(f"({TITLE})('boundary-graph').startsWith('Decision boundary')")
+    assert page.evaluate(PANEL_TITLES) == ["w = 1", "w = 4", "w = 16"]
+    page.wait_for_function(f"({COUNT})(['curve-graph', 'mean']) === 3")
+    colours = page.evaluate("() => document.querySelector('#curve-graph .js-plotly-plot').data.filter(t => t.meta && t.meta.role === 'mean').map(t => t.line.color)")
+    lum = [0.2126 * int(c[1:3], 16) + 0.7152 * int(c[3:5], 16) + 0.0722 * int(c[5:7], 16) for c in colours]
+    assert lum == sorted(lum) and len(set(colours)) == 3  # sequential in log w
+    runs = {(r["params"]["weight_decay"], r["params"]["pos_weight"]): r["id"] for r in api.get(f"/experiments/{two_axes['id']}/runs").json()}
+    # the decoded z (`data` may hold it as a base64 typed array)
+    heavy_z = "() => Array.from(document.querySelector('#boundary-graph .js-plotly-plot')._fullData.filter(t => t.meta && t.meta.role === 'heatmap')[2].z).map(r => Array.from(r))"
+
+    def panel_shows(run_id: int) -> bool:  # the w = 16 panel draws this run's last frame
+        want, have = np.array(api.get(f"/runs/{run_id}/boundary/8").json()["z"], dtype=float), np.array(page.evaluate(heavy_z), dtype=float)
+        return have.shape == want.shape and np.allclose(have, want, atol=2e-3)
+
+    frames = [np.array(api.get(f"/runs/{runs[(wd, 16.0)]}/boundary/8").json()["z"]) for wd in (0.0, 0.01)]
+    assert not np.allclose(*frames, atol=2e-3)  # the two slices' panels differ, so the check below can tell them apart
+    wait_until(lambda: panel_shows(runs[(0.0, 16.0)]), 30, "the wd = 0 slice's w = 16 frame", logs)
+    chooser.select_option(label="wd = 0.01")
+    page.wait_for_url(re.compile(r"slice=1"))
+    wait_until(lambda: panel_shows(runs[(0.01, 16.0)]), 30, "the wd = 0.01 slice's w = 16 frame", logs)
+    assert page.evaluate(PANEL_TITLES) == ["w = 1", "w = 4", "w = 16"]
+    page.screenshot(path=str(tmp_path / "two-axes.png"), full_page=True)
     assert not page.errors, page.errors
