@@ -1,7 +1,8 @@
 """`/experiments/<id>`: status, runs, the boundary per weight with an epoch slider, the paper's
 frac_pred_pos curves per evaluation split, the spread across weights and realised vs intended effect.
 
-URL state: `?seed=S&epoch=E&logx=1&split=ood&fig=svg`. `layout` draws the whole page for that state
+URL state: `?seed=S&epoch=E&logx=1&split=ood&fig=svg&slice=1` (logx: 1 or 0 where it differs from the
+default, which is log beyond LOG_AFTER epochs). `layout` draws the whole page for that state
 in one go; afterwards the callbacks carry changes through (all data through the API):
 
     exp-poll ──> exp-store (experiment + runs) ──> panels-store (one run per group, its frame epochs)
@@ -25,7 +26,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, Patch, State, ctx, dcc, html
 
 from ..client import ApiClient, ApiError
-from ..components import actions, analysis, cancel, strip, sweep, verdict
+from ..components import actions, analysis, cancel, strip, sweep, title, verdict
 from ..components.figures import (
     BOUNDARY,
     HEATMAP,
@@ -44,6 +45,7 @@ from ..components.style import FINISHED, series_color, weight_colors
 from ..components.tables import count_summary, progress_bar, runs_table, status_badge, sweep_summary
 
 PLAY_MS = 450
+LOG_AFTER = 100  # epochs
 RUN_PAGE_SIZE = 25
 POOL = ThreadPoolExecutor(8)  # the API requests of one callback go out side by side
 METRIC, SPLIT = "frac_pred_pos", "test"
@@ -69,17 +71,17 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
     through their chain cost five round trips before the last figure appeared (bench/dashboard.py)."""
     seed = _int(query.get("seed"))
     epoch = _int(query.get("epoch"))
-    logx = query.get("logx") in ("1", "true", "yes")
+    logx = query.get("logx") in ("1", "true", "yes") if "logx" in query else None  # None: by the run length (log_by_default)
     split = query.get("split") if query.get("split") in SPLITS else SPLIT
     fmt = query.get("fig") if query.get("fig") in FORMATS else "png"
     view = initial_view(client, experiment_id, seed, epoch, split, logx, fmt, query.get("slice"))
     loading = empty_figure("Loading…")
     images = view.get("images", False)
-    title = "What the weight changes: test images per weight" if images else "Decision boundary per weight"
+    card_title = "What the weight changes: test images per weight" if images else "Decision boundary per weight"
     boundary_card = dbc.Card(
         [
             dbc.CardHeader(html.Div([
-                html.Span(title, className="fw-semibold", id="first-card-title"),
+                html.Span(card_title, className="fw-semibold", id="first-card-title"),
                 html.Div([
                     html.Div([
                         dbc.Label(view.get("slice_name", ""), html_for="slice-select", className="mb-0 me-2 small text-muted"),
@@ -128,7 +130,7 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
                         labelClassName="btn btn-outline-primary", labelCheckedClassName="active",
                         options=view.get("split_options", split_options(None)),
                     ),
-                    dbc.Switch(id="logx", label="log epoch axis", value=logx, className="mb-0"),
+                    dbc.Switch(id="logx", label="log epoch axis", value=view.get("logx", bool(logx)), className="mb-0"),
                 ], className="d-flex align-items-center"),
             ], className="d-flex justify-content-between align-items-center flex-wrap gap-2")),
             dbc.CardBody(dcc.Graph(id="curve-graph", figure=view.get("curve", loading), config=graph_config(fmt))),
@@ -163,10 +165,12 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
         [
             dcc.Location(id="exp-url", refresh=False),
             dcc.Store(id="exp-id", data=experiment_id),
+            *title.slots((view.get("store") or {}).get("experiment", {}).get("name", f"Experiment {experiment_id}")),
             dcc.Store(id="exp-store", data=view.get("store")),
             dcc.Store(id="panels-store", data=view.get("panels")),
             dcc.Store(id="curve-store", data=view.get("curves")),
             dcc.Store(id="initial-epoch", data=epoch),
+            dcc.Store(id="logx-default", data=view.get("logx_default", False)),
             dcc.Store(id="initial-format", data=fmt),
             # a finished experiment loads once: no poll ticks queue up behind its (large) first answer
             dcc.Interval(id="exp-poll", interval=int(poll_seconds * 1000), disabled=view.get("done", False)),
@@ -182,7 +186,7 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
     )
 
 
-def initial_view(client: ApiClient, experiment_id: int, seed: int | None, epoch: int | None, split: str, logx: bool, fmt: str,
+def initial_view(client: ApiClient, experiment_id: int, seed: int | None, epoch: int | None, split: str, logx: bool | None, fmt: str,
                  slice_value: str | None = None) -> dict:
     """What every component of the page shows first (the callbacks' outputs for the URL's state),
     or, when the experiment cannot be read, only the header's alert: the poll then retries."""
@@ -191,6 +195,8 @@ def initial_view(client: ApiClient, experiment_id: int, seed: int | None, epoch:
     except ApiError as err:
         return {"header": load_error(experiment_id, err), "done": err.status == 404}
     store = loaded["store"]
+    loaded["logx_default"] = log_by_default(store["experiment"])
+    logx = loaded["logx"] = loaded["logx_default"] if logx is None else logx
     options = sweep.slices(store["runs"])
     loaded["slice"] = chosen = slice_value if _int(slice_value) is not None and 0 <= _int(slice_value) < len(options) else ("0" if options else None)
     loaded["slice_options"] = [{"label": o["label"], "value": str(i)} for i, o in enumerate(options)]
@@ -218,6 +224,11 @@ def initial_view(client: ApiClient, experiment_id: int, seed: int | None, epoch:
         view["curve"], view["spread"], view["effect"] = VIEWS.get(key, draw)
         view["split_options"] = split_options(curves)
     return view
+
+
+def log_by_default(exp: dict) -> bool:
+    """A long run's whole effect sits in its first epochs: beyond LOG_AFTER epochs the axis starts logarithmic."""
+    return (_int(exp["spec"].get("base", {}).get("epochs"), 0) or 0) > LOG_AFTER
 
 
 def slice_runs(store: dict, chosen: str | None) -> list[dict]:
@@ -660,9 +671,10 @@ def register(app, client: ApiClient) -> None:
         Input("slice-select", "value"),
         State("play-interval", "disabled"),
         State("panels-store", "data"),
+        State("logx-default", "data"),
         prevent_initial_call=True,
     )
-    def sync_url(index, seed, logx, split, fmt, chosen, paused, meta):
+    def sync_url(index, seed, logx, split, fmt, chosen, paused, meta, logx_default):
         if paused is False:  # no history entry per animation frame
             return dash.no_update
         epochs = (meta or {}).get("epochs") or []
@@ -671,8 +683,8 @@ def register(app, client: ApiClient) -> None:
             params.append(f"seed={seed}")
         if epochs and index is not None:
             params.append(f"epoch={epochs[min(index, len(epochs) - 1)]}")
-        if logx:
-            params.append("logx=1")
+        if bool(logx) != bool(logx_default):
+            params.append(f"logx={int(bool(logx))}")
         if split and split != SPLIT:
             params.append(f"split={split}")
         if fmt and fmt != "png":

@@ -5,6 +5,8 @@ more sweep axes over any run parameter, with the run count and a time estimate s
 
 from __future__ import annotations
 
+import math
+
 import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, dcc, html
@@ -280,10 +282,27 @@ def register(app, client: ApiClient) -> None:
                      **extra_axes(zip(axis_values[::2], axis_values[1::2]), catalog.get("params") or {}), "seed": parse_list(seeds, int, "seeds")}
         except ValueError as err:
             return html.Span(str(err), className="text-danger")
+        # no time estimate from a value the form refuses (an epoch count of 0 trains nothing)
+        invalid = [n for n in ("epochs", "n_train", "batch_size") if n in limit_errors(form, catalog.get("fields") or {}, sweep)]
+        if invalid:
+            runs = math.prod(len(v) for v in sweep.values())
+            return html.Span(f"{runs} run{'s' * (runs != 1)}; no time estimate while {', '.join(rf.label(n) for n in invalid)} is invalid",
+                             className="text-danger")
         base = {name: form.get(name) or 1 for name in ("epochs", "n_train", "batch_size")} | {"model": form.get("model"), "width": form.get("width")}
         return axes.summary({("weights" if k == "pos_weight" else "seeds" if k == "seed" else k): v for k, v in sweep.items()}, base, catalog.get("limit"))
 
     own = list(FIELDS)
+
+    @app.callback(
+        Output("form-error", "children", allow_duplicate=True),
+        *[Input(FIELDS[f][0], "value") for f in own],
+        *[Input(i, "value") for pair in AXES for i in pair],
+        *RUN_VALUES,
+        prevent_initial_call=True,
+    )
+    def clear_banner(*_values):
+        """The banner spoke of the values submitted; once one changes it no longer holds (the fields' own messages stay)."""
+        return []
 
     @app.callback(
         Output("url", "pathname"),

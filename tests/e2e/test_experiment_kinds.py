@@ -38,6 +38,7 @@ def write_cifar(root, per_class: int = 30):
 def check_strip(page, api, exp: dict, base: str, shots, name: str) -> None:
     page.goto(f"{base}/experiments/{exp['id']}")
     expect(page.locator("#first-card-title")).to_have_text("What the weight changes: test images per weight")
+    expect(page).to_have_title(f"{exp['name']} · iwlab")
     expect(page.locator("#strip-summary")).to_be_visible()
     expect(page.locator("#boundary-graph")).to_be_hidden()
     assert not NOT_STARTED.search(page.inner_text("body"))
@@ -122,4 +123,11 @@ def test_digits_cifar_and_failed_experiment_pages(stack, page, tmp_path):
     wait_until(lambda: panel_shows(runs[(0.01, 16.0)]), 30, "the wd = 0.01 slice's w = 16 frame", logs)
     assert page.evaluate(PANEL_TITLES) == ["w = 1", "w = 4", "w = 16"]
     page.screenshot(path=str(tmp_path / "two-axes.png"), full_page=True)
+
+    # a run's page: titled by the run, only the parameters that apply, and which class the weight is on
+    page.goto(f"{base}/runs/{runs[(0.01, 16.0)]}")
+    expect(page).to_have_title(f"Run #{runs[(0.01, 16.0)]} · iwlab")
+    expect(page.locator("#run-positive")).to_have_text("pos")  # the 2-D data sets name their classes neg and pos
+    expect(page.locator("#run-spec-table")).to_contain_text("grid")
+    assert "hidden" not in page.locator("#run-spec-table").inner_text()  # logistic regression: no hidden layer
     assert not page.errors, page.errors
