@@ -9,11 +9,11 @@ import math
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, State, dcc, html
+from dash import ALL, Input, Output, State, ctx, dcc, html
 
 from ..client import ApiClient, ApiError
+from ..components import confirm, run_form
 from ..components import run_fields as rf
-from ..components import run_form
 from ..components import sweep_builder as axes
 
 # The form's own fields (the sweep row); the run parameters come from the catalog (run_form).
@@ -185,6 +185,7 @@ def layout(client: ApiClient) -> html.Div:
             ),
             *run_form.sections({n: i for n, i in fields.items() if n not in rf.SWEEP_FIELDS}, base),
             html.Div(id="form-error"),
+            confirm.modal("long", "Start a long experiment?", "Start it", color="primary"),
             html.Div(
                 [
                     dbc.Button("Start experiment", id="submit", color="primary", size="lg", n_clicks=0),
@@ -216,6 +217,7 @@ def _group(field: str, control, help_text: str = "", width: int = 4):
 
 
 # Every run parameter's value and id, whatever the catalog lists: inputs and selects, then switches.
+LONG_SECONDS = 3600  # a sweep estimated to train longer than this asks before it starts
 RUN_VALUES = [Input({"type": run_form.FIELD, "name": ALL}, "value"), Input({"type": run_form.SWITCH, "name": ALL}, "value")]
 RUN_IDS = [State({"type": run_form.FIELD, "name": ALL}, "id"), State({"type": run_form.SWITCH, "name": ALL}, "id")]
 
@@ -310,7 +312,10 @@ def register(app, client: ApiClient) -> None:
         Output("api-errors", "data"),
         *[Output(FIELDS[f][0], "invalid") for f in own],
         *[Output(vid, "invalid") for _, vid in AXES],
+        Output("long-modal", "is_open"),
+        Output("long-body", "children"),
         Input("submit", "n_clicks"),
+        Input("long-yes", "n_clicks"),
         *[State(FIELDS[f][0], "value") for f in own],
         *[State(i, "value") for pair in AXES for i in pair],
         *[State(v.component_id, v.component_property) for v in RUN_VALUES],
@@ -318,9 +323,10 @@ def register(app, client: ApiClient) -> None:
         State("catalog-store", "data"),
         prevent_initial_call=True,
     )
-    def submit(n_clicks, *states):
+    def submit(n_clicks, confirmed, *states):
+        keep = dash.no_update
         if not n_clicks:  # the output (url) lives outside this page, so Dash calls this when the form appears
-            return dash.no_update, dash.no_update, dash.no_update, *[dash.no_update] * (len(own) + len(AXES))
+            return keep, keep, keep, *[keep] * (len(own) + len(AXES)), keep, keep
         catalog = states[-1] or {}
         fields = catalog.get("fields") or rf.describe(rf.FALLBACK_SCHEMA)
         pairs = list(zip(states[len(own):len(own) + 2 * len(AXES):2], states[len(own) + 1:len(own) + 2 * len(AXES):2]))
@@ -332,7 +338,7 @@ def register(app, client: ApiClient) -> None:
             """The alert, the API's messages for the run fields, and red outlines on the form's own
             fields and the builder's value boxes (a swept parameter's box, not its unused base field)."""
             marks = [f in bad for f in own] + [bool(p) and p in bad for p, _ in pairs]
-            return dash.no_update, _alert(messages), api_errors or {}, *marks
+            return keep, _alert(messages), api_errors or {}, *marks, False, keep
 
         try:
             extra = extra_axes(pairs, catalog.get("params") or {})
@@ -344,6 +350,13 @@ def register(app, client: ApiClient) -> None:
         problems = limit_errors(form, fields, extra)
         if problems:  # the inline messages already say so; the API would only repeat it
             return refuse([f"{rf.label(n)}: {m}" for n, m in problems.items()], set())
+        seconds = axes.estimate_seconds(spec["sweep"], {name: form.get(name) or 1 for name in ("epochs", "n_train", "batch_size")}
+                                        | {"model": form.get("model"), "width": form.get("width")})
+        if ctx.triggered_id != "long-yes" and seconds is not None and seconds > LONG_SECONDS:  # ask first
+            runs = math.prod(len(v) for v in spec["sweep"].values())
+            return keep, None, keep, *[keep] * (len(own) + len(AXES)), True, confirm.facts(
+                [html.Strong(f"{runs} run{'s' * (runs != 1)}, about {axes.duration(seconds)[1:]} of training on one worker. ")],
+                "Cancel it later from its page (Cancel experiment) or with `iwlab cancel`.")
         try:
             exp = client.create_experiment(spec)
         except ApiError as err:
@@ -353,7 +366,11 @@ def register(app, client: ApiClient) -> None:
             bad = {f for f, _ in errors} | {p for p in swept if any(f"sweep.{p}" in m or m.startswith(f"{p}:") for _, m in errors)}
             on_fields = {f: {"message": m.partition(": ")[2], "value": form.get(f)} for f, m in errors if f in fields and f not in swept and f not in own}
             return refuse([m for _, m in errors], bad, on_fields)
-        return f"/experiments/{exp['id']}", None, {}, *[False] * (len(own) + len(AXES))
+        return f"/experiments/{exp['id']}", None, {}, *[False] * (len(own) + len(AXES)), False, keep
+
+    @app.callback(Output("long-modal", "is_open", allow_duplicate=True), Input("long-no", "n_clicks"), prevent_initial_call=True)
+    def back(clicks):
+        return False if clicks else dash.no_update
 
 
 def _alert(messages: list[str]) -> dbc.Alert:
