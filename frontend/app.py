@@ -100,7 +100,8 @@ def create_app(api_url: str, poll_seconds: float = 2.0, token: str | None = None
         if pathname == "/experiments":
             return experiments.layout(client, poll_seconds, query(search))
         if pathname == "/new":
-            return new.layout(client)
+            source = query(search).get("from")
+            return new.layout(client, int(source) if source and source.isdigit() else None)
         if pathname == "/workers":
             return workers.layout(client, poll_seconds)
         if pathname == "/compare":

@@ -297,6 +297,7 @@ def header(exp: dict, api_url: str, fmt: str = "png", run_ids: list[int] | None 
                         progress_bar(exp["progress"], f"{exp['progress']:.0%}", exp["status"], id="exp-progress"),
                         html.Div(f"{exp['runs_total']} runs: {count_summary(exp['status_counts'])}", className="small text-muted mt-1 text-end"),
                         html.Div(dcc.Link("Compare these runs →", href="/compare" + tray_search((run_ids or [])[:MAX_RUNS]), id="compare-runs", className="small"), className="text-end"),
+                        html.Div(dcc.Link("Clone into the form →", href=f"/new?from={exp['id']}", id="clone-link", className="small"), className="text-end"),
                         html.Div(cancel.button(exp), className="text-end mt-1"),
                     ], style={"minWidth": "18rem"}),
                 ],

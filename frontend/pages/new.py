@@ -147,26 +147,52 @@ def limit_errors(values: dict, params: dict[str, dict], sweep: dict[str, list] |
     return out
 
 
-def layout(client: ApiClient) -> html.Div:
+def listed(values) -> str:
+    return ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values)
+
+
+def clone_values(source: dict | None) -> dict:
+    """What a cloned experiment puts in the form: its base run, weights, seeds, other axes and tags."""
+    if not source:
+        return {}
+    spec = source.get("spec") or {}
+    sweep = dict(spec.get("sweep") or {})
+    base = spec.get("base") or {}
+    return {
+        "base": base, "name": f"{source.get('name', 'experiment')} (copy)", "tags": ", ".join(source.get("tags") or []),
+        "weights": listed(sweep.pop("pos_weight", [base.get("pos_weight", 1.0)])), "seeds": listed(sweep.pop("seed", [base.get("seed", 0)])),
+        "axes": list(sweep.items())[: len(AXES)],
+    }
+
+
+def layout(client: ApiClient, source: int | None = None) -> html.Div:
+    """The form; with `source` (an experiment id, `/new?from=7`) filled in from that experiment, to edit and resubmit."""
     warning = None
+    clone = {}
+    if source is not None:
+        try:
+            clone = clone_values(client.experiment(source))
+        except ApiError as err:
+            warning = dbc.Alert(f"Cannot clone experiment {source}: {err.message}", color="warning")
     try:
         catalog = client.catalog()
         schema, defaults, catalog_limits = catalog["run"], catalog["defaults"], catalog.get("limits")
     except ApiError as err:
         warning = dbc.Alert(f"Cannot load the catalog ({err.message}); showing built-in defaults.", color="warning")
         schema, defaults, catalog_limits = rf.FALLBACK_SCHEMA, {"base": FALLBACK}, None
-    base = FALLBACK | defaults.get("base", {})
+    base = FALLBACK | defaults.get("base", {}) | clone.get("base", {})
+    axes_values = clone.get("axes", [])
     fields = rf.describe(schema)
     params = axes.sweepable(schema)
     form = dbc.Form(
         [
             html.H5("Sweep", className="mt-1 mb-2 border-bottom pb-1"),
             dbc.Row([
-                _group("name", dbc.Input(id=FIELDS["name"][0], type="text", value="weights-vs-epochs", maxLength=200), "a label for the list"),
-                _group("pos_weight", dbc.Input(id=FIELDS["pos_weight"][0], type="text", value="0.1, 1, 10"),
+                _group("name", dbc.Input(id=FIELDS["name"][0], type="text", value=clone.get("name", "weights-vs-epochs"), maxLength=200), "a label for the list"),
+                _group("pos_weight", dbc.Input(id=FIELDS["pos_weight"][0], type="text", value=clone.get("weights", "0.1, 1, 10")),
                        "comma-separated; importance weight of the positive class, the negative class keeps 1"),
-                _group("seed", dbc.Input(id=FIELDS["seed"][0], type="text", value="0"), "comma-separated; one run per weight and seed"),
-                _group("tags", dbc.Input(id=FIELDS["tags"][0], type="text", value="", placeholder="e.g. paper, 2-d"),
+                _group("seed", dbc.Input(id=FIELDS["seed"][0], type="text", value=clone.get("seeds", "0")), "comma-separated; one run per weight and seed"),
+                _group("tags", dbc.Input(id=FIELDS["tags"][0], type="text", value=clone.get("tags", ""), placeholder="e.g. paper, 2-d"),
                        "optional, comma-separated; the experiments list filters by them"),
             ], className="g-3"),
             html.Details(
@@ -174,14 +200,14 @@ def layout(client: ApiClient) -> html.Div:
                     html.Summary("More sweep axes: any run parameter, comma-separated values", className="text-muted mb-2"),
                     *[
                         dbc.Row([
-                            dbc.Col(dbc.Select(id=pid, value="", placeholder="(no axis) pick a parameter", options=[{"label": "(none)", "value": ""}] + [
+                            dbc.Col(dbc.Select(id=pid, value=axis[0] if axis else "", placeholder="(no axis) pick a parameter", options=[{"label": "(none)", "value": ""}] + [
                                 {"label": f"{rf.label(name)} ({name}, {info['kind']})", "value": name} for name, info in sorted(params.items())]), md=4),
-                            dbc.Col(dbc.Input(id=vid, type="text", placeholder="e.g. 0, 0.01, 0.1"), md=8),
+                            dbc.Col(dbc.Input(id=vid, type="text", placeholder="e.g. 0, 0.01, 0.1", value=listed(axis[1]) if axis else None), md=8),
                         ], className="mb-2 g-2")
-                        for pid, vid in AXES
+                        for (pid, vid), axis in zip(AXES, axes_values + [None] * (len(AXES) - len(axes_values)))
                     ],
                 ],
-                className="mb-2", id="sweep-builder",
+                className="mb-2", id="sweep-builder", open=bool(axes_values),
             ),
             *run_form.sections({n: i for n, i in fields.items() if n not in rf.SWEEP_FIELDS}, base),
             html.Div(id="form-error"),

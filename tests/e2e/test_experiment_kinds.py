@@ -124,6 +124,17 @@ def test_digits_cifar_and_failed_experiment_pages(stack, page, tmp_path):
     assert page.evaluate(PANEL_TITLES) == ["w = 1", "w = 4", "w = 16"]
     page.screenshot(path=str(tmp_path / "two-axes.png"), full_page=True)
 
+    # clone into the form: the same sweep, submitted again, is the same experiment under a new name
+    page.click("#clone-link")
+    page.wait_for_url(re.compile(r"/new\?from=\d+"))
+    expect(page.locator("#field-weights")).to_have_value("1, 4, 16")
+    page.click("#submit")
+    page.wait_for_url(re.compile(rf"/experiments/(?!{two_axes['id']}\b)\d+"))
+    copy_id = int(re.search(r"/experiments/(\d+)", page.url).group(1))
+    copy = api.get(f"/experiments/{copy_id}").json()
+    assert copy["name"] == "weights x wd (copy)" and copy["spec"]["sweep"] == api.get(f"/experiments/{two_axes['id']}").json()["spec"]["sweep"]
+    assert copy["spec"]["base"]["epochs"] == 8 and copy["spec"]["base"]["model"] == "logreg"
+
     # a run's page: titled by the run, only the parameters that apply, and which class the weight is on
     page.goto(f"{base}/runs/{runs[(0.01, 16.0)]}")
     expect(page).to_have_title(f"Run #{runs[(0.01, 16.0)]} · iwlab")

@@ -43,15 +43,17 @@ def test_run_full_asks_first_and_experiments_cancel_from_the_page_and_the_cli(st
     # -- the form: a sweep estimated over an hour asks too; Back submits nothing
     page.goto(base + "/new")
     run_field(page, "epochs").fill("100000")
-    page.fill("#field-weights", "0.1, 1, 10, 100")
+    page.fill("#field-weights", "0.1, 0.3, 1, 3, 10, 30, 100, 300")
+    page.fill("#field-seeds", "0, 1")
     expect(page.locator("#run-count")).to_contain_text(" h on one worker")
     page.click("#submit")
-    expect(page.locator("#long-body")).to_contain_text(re.compile(r"4 runs, about \d+(\.\d)? h of training on one worker"))
+    expect(page.locator("#long-body")).to_contain_text(re.compile(r"16 runs, about \d+(\.\d)? h of training on one worker"))
     page.click("#long-no")
     expect(page.locator("#long-body")).to_be_hidden()
     assert api.get("/experiments").json()["total"] == 0 and "/new" in page.url
 
     # -- Start full: the preset's full spec goes in; the CLI cancels it
+    page.goto(base + "/")
     page.locator("#preset-digits-pair").get_by_role("button", name="Run full").click()
     page.click("#full-yes")
     page.wait_for_url(re.compile(r"/experiments/\d+"))
