@@ -652,15 +652,21 @@ def register(app, client: ApiClient) -> None:
         return curve_view(data, logx, epoch)
 
     @app.callback(
-        [Output(g, "config") for g in GRAPHS] + [Output("initial-format", "data")],
+        [Output(g, "config") for g in GRAPHS] + [Output(g, "figure", allow_duplicate=True) for g in GRAPHS] + [Output("initial-format", "data")],
         Input("figure-format", "value"),
         State("initial-format", "data"),
         prevent_initial_call=True,
     )
     def figure_format(fmt, current):
         if fmt == current:  # the header (and its select) re-rendered: a new config would redraw every figure
-            return [dash.no_update] * (len(GRAPHS) + 1)
-        return [graph_config(fmt)] * len(GRAPHS) + [fmt]
+            return [dash.no_update] * (2 * len(GRAPHS) + 1)
+        # a graph takes a new config only when it redraws: a one-field patch of each figure makes it
+        patches = []
+        for _ in GRAPHS:
+            patch = Patch()
+            patch["layout"]["meta"] = {"format": fmt}
+            patches.append(patch)
+        return [graph_config(fmt)] * len(GRAPHS) + patches + [fmt]
 
     @app.callback(
         Output("exp-url", "search"),

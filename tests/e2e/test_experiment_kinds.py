@@ -124,6 +124,12 @@ def test_digits_cifar_and_failed_experiment_pages(stack, page, tmp_path):
     assert page.evaluate(PANEL_TITLES) == ["w = 1", "w = 4", "w = 16"]
     page.screenshot(path=str(tmp_path / "two-axes.png"), full_page=True)
 
+    # the figure format applies at once: every graph's camera button saves SVG, no reload
+    formats = "() => ['boundary-graph', 'curve-graph', 'spread-graph'].map(id => document.querySelector(`#${id} .js-plotly-plot`)._context.toImageButtonOptions.format)"
+    assert page.evaluate(formats) == ["png"] * 3
+    page.locator("#figure-format").select_option("svg")
+    page.wait_for_function(f"({formats})().every(f => f === 'svg')")
+
     # clone into the form: the same sweep, submitted again, is the same experiment under a new name
     page.click("#clone-link")
     page.wait_for_url(re.compile(r"/new\?from=\d+"))
