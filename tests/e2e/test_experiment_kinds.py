@@ -49,7 +49,10 @@ def check_strip(page, api, exp: dict, base: str, shots, name: str) -> None:
     last = info["epochs"][-1]
     z = api.get(f"/runs/{heavy['id']}/boundary/{last}").json()["z"][0]
     expect(page.locator("#epoch-label")).to_have_text(f"epoch {last} of {heavy['epochs']}")
-    heads = [re.match(r"#(\d+)", t).group(1) for t in page.locator(".probe-table thead th").all_inner_texts()[1:]]
+    titles = page.locator(".probe-table thead th").all_inner_texts()[1:]
+    matches = [re.match(r"#(\d+)", t) for t in titles]
+    assert all(matches), titles
+    heads = [m.group(1) for m in matches if m]
     row = page.locator(".probe-table tbody tr", has_text="w = 64")
     cells = row.locator("td").all_inner_texts()
     assert heads and len(cells) == len(heads)
