@@ -125,6 +125,13 @@ def get_run(session: Session, run_id: int) -> Run:
     return run
 
 
+def experiment_runs(session: Session, experiment_id: int, limit: int, offset: int) -> tuple[int, list[Run]]:
+    """(how many runs the experiment has, one page of them in sweep order); NotFound if it does not exist."""
+    total = len(get_experiment(session, experiment_id).runs)
+    query = select(Run).where(Run.experiment_id == experiment_id).order_by(Run.index).limit(limit).offset(offset)
+    return total, list(session.scalars(query))
+
+
 def experiment_summary(runs: Sequence[Run]) -> dict[str, Any]:
     return _summary(Counter(r.status for r in runs), sum(r.epochs_done for r in runs), sum(r.epochs for r in runs))
 

@@ -2,13 +2,12 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from worker.engine.spec import MAX_RUNS_PER_EXPERIMENT
 
 from .. import datasets, lifecycle, store, verdict
-from ..models import Experiment, Run
+from ..models import Experiment
 from ..outbox import dispatch_pending
 from ..schemas import MAX_TAGS, ExperimentCreate, ExperimentPage, ExperimentPublic, MetricRow, RunPublic, TagsUpdate, check_tag
 from .responses import documented
@@ -113,9 +112,9 @@ def list_runs(
 ) -> list[RunPublic]:
     """The runs in sweep order; the default page holds every run an experiment can have.
     `X-Total-Count` says how many there are."""
-    response.headers["X-Total-Count"] = str(len(store.get_experiment(session, experiment_id).runs))
-    query = select(Run).where(Run.experiment_id == experiment_id).order_by(Run.index).limit(limit).offset(offset)
-    return run_public(session, list(session.scalars(query)))
+    total, runs = store.experiment_runs(session, experiment_id, limit, offset)
+    response.headers["X-Total-Count"] = str(total)
+    return run_public(session, runs)
 
 
 @router.get("/{experiment_id}/metrics", response_model=list[MetricRow], responses=documented(404))
