@@ -151,7 +151,8 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
     pages = view.get("run_pages", 1)
     runs_card = dbc.Card(
         [
-            dbc.CardHeader("Runs", className="fw-semibold"),
+            dbc.CardHeader(html.Div([html.Span("Runs", className="fw-semibold"), cancel.button((view.get("store") or {}).get("experiment"))],
+                                    className="d-flex justify-content-between align-items-center")),
             dbc.CardBody([
                 *actions.slots(),
                 html.Div(id="run-table", children=view.get("table", dbc.Spinner(color="primary"))),
@@ -298,7 +299,6 @@ def header(exp: dict, api_url: str, fmt: str = "png", run_ids: list[int] | None 
                         html.Div(f"{exp['runs_total']} runs: {count_summary(exp['status_counts'])}", className="small text-muted mt-1 text-end"),
                         html.Div(dcc.Link("Compare these runs →", href="/compare" + tray_search((run_ids or [])[:MAX_RUNS]), id="compare-runs", className="small"), className="text-end"),
                         html.Div(dcc.Link("Clone into the form →", href=f"/new?from={exp['id']}", id="clone-link", className="small"), className="text-end"),
-                        html.Div(cancel.button(exp), className="text-end mt-1"),
                     ], style={"minWidth": "18rem"}),
                 ],
                 className="d-flex justify-content-between align-items-end gap-4 flex-wrap",
