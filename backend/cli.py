@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -46,9 +47,19 @@ def describe(err: ValidationError) -> str:
     return f"{where}: {first['msg']}"
 
 
+class SpecLoader(yaml.SafeLoader):
+    """PyYAML follows YAML 1.1, where `1e-3` (no dot) is a string; YAML 1.2 and every researcher
+    read it as a number. The spec is strict about types, so without this `lr: 1e-3` is refused."""
+
+
+SpecLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:[0-9][0-9_]*\.?[0-9_]*|\.[0-9_]+)[eE][-+]?[0-9]+$"), list("-+0123456789.")
+)
+
+
 def load_spec(path: Path) -> ExperimentSpec:
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = yaml.load(path.read_text(), Loader=SpecLoader)  # SpecLoader is a SafeLoader
     except OSError as err:
         raise fail(f"cannot read {path}: {err.strerror}") from None
     except yaml.YAMLError as err:
