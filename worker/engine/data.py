@@ -1,6 +1,7 @@
-"""One binary data set per run: training examples, evaluation splits, class counts.
+"""One data set per run: training examples, evaluation splits, class counts.
 
-Label 1 is the positive class, the one whose importance weight varies. Images stay uint8 until a
+The built-in data sets are binary, label 1 the positive class, the one whose importance weight
+varies; a table (`table.py`) has any number of classes and may carry per-example weights. Images stay uint8 until a
 batch is fed to the model (`as_input`), so a 10,000-image training set costs 30 MB, not 120.
 """
 
@@ -22,14 +23,15 @@ Eval = tuple[torch.Tensor, torch.Tensor | None]  # (x, y); y is None for unlabel
 @dataclass(frozen=True)
 class Data:
     x_train: torch.Tensor  # float32 (N, d), or uint8 (N, 3, 32, 32)
-    y_train: torch.Tensor  # int64 in {0, 1}
+    y_train: torch.Tensor  # int64 in {0, ..., K - 1}
     evals: dict[str, Eval] = field(default_factory=dict)  # split name -> examples
-    classes: tuple[str, str] = ("neg", "pos")
+    classes: tuple[str, ...] = ("neg", "pos")
+    w_train: torch.Tensor | None = None  # per-example importance weights (tables), before weight_power
 
     @property
     def counts(self) -> torch.Tensor:
-        """Training examples per class (negative, positive), as float."""
-        return torch.bincount(self.y_train, minlength=2).float()
+        """Training examples per class (negative, positive for binary data), as float."""
+        return torch.bincount(self.y_train, minlength=len(self.classes)).float()
 
     @property
     def x_test(self) -> torch.Tensor:
@@ -67,6 +69,8 @@ def make_data(spec: RunSpec, root: Path | None = None) -> Data:
     if spec.is_2d:
         x_tr, y_tr, x_te, y_te = make_2d(spec)
         data = Data(_f32(x_tr), _i64(y_tr), {"test": (_f32(x_te), _i64(y_te))}, _pair(spec.classes))
+    elif spec.dataset == "table":
+        return _table(spec)
     elif spec.dataset == "digits":
         data = _digits(spec)
     else:
@@ -112,6 +116,26 @@ def _digits(spec: RunSpec) -> Data:
     x_tr, y_tr = _binary(rng, x[~test_mask], y[~test_mask], labels, spec.n_train)
     x_te, y_te = _binary(rng, x[test_mask], y[test_mask], labels, spec.n_test)
     return Data(_f32(x_tr), _i64(y_tr), {"test": (_f32(x_te), _i64(y_te))}, _pair(spec.classes))
+
+
+def _table(spec: RunSpec) -> Data:
+    from . import shift, table
+
+    if spec.dataset_id is not None and not spec.data_path:  # a worker puts the store's copy in data_path
+        raise DatasetError(f"dataset_id {spec.dataset_id}: uploaded datasets are read by the lab's workers (iwlab submit), not in-process")
+    t = table.parse(spec)
+    x_train, x_test, x_target = table.standardise(t.x_train, t.x_test, t.x_target)
+    w = None
+    if spec.per_example == "column":
+        w = t.w_train
+    elif spec.per_example == "estimated":
+        w = shift.density_ratio(x_train, x_target)
+    if w is not None:
+        w = _f32(shift.finish(w, spec.weight_clip, spec.weight_normalise))
+    evals: dict[str, Eval] = {"test": (_f32(x_test), _i64(t.y_test))}
+    if x_target is not None:
+        evals["target"] = (_f32(x_target), None if t.y_target is None else _i64(t.y_target))
+    return Data(_f32(x_train), _i64(t.y_train), evals, t.classes, w)
 
 
 def _images(spec: RunSpec, root: Path | None) -> Data:
@@ -163,9 +187,10 @@ def split_validation(data: Data, fraction: float, seed: int) -> tuple[Data, Eval
     """Hold out a stratified share of the training set (for early stopping)."""
     rng = np.random.default_rng([seed, 6])
     y = data.y_train.numpy()
-    val = np.concatenate([rng.permutation(np.flatnonzero(y == c))[: max(1, int(fraction * (y == c).sum()))] for c in (0, 1)])
+    val = np.concatenate([rng.permutation(np.flatnonzero(y == c))[: max(1, int(fraction * (y == c).sum()))] for c in range(len(data.classes))])
     mask = np.ones(len(y), bool)
     mask[val] = False
     train_idx, val_idx = torch.from_numpy(np.flatnonzero(mask)), torch.from_numpy(np.sort(val))
-    trimmed = Data(data.x_train[train_idx], data.y_train[train_idx], data.evals, data.classes)
+    w = None if data.w_train is None else data.w_train[train_idx]
+    trimmed = Data(data.x_train[train_idx], data.y_train[train_idx], data.evals, data.classes, w)
     return trimmed, (data.x_train[val_idx], data.y_train[val_idx])

@@ -1,4 +1,4 @@
-"""Binary classifiers; each returns two logits per example (negative, positive)."""
+"""Classifiers; each returns one logit per class (two for the binary data sets: negative, positive)."""
 
 from __future__ import annotations
 
@@ -9,25 +9,25 @@ from torch import nn
 from .spec import RunSpec
 
 
-def make_model(spec: RunSpec, in_shape: tuple[int, ...]) -> nn.Module:
-    model = _body(spec, in_shape)
+def make_model(spec: RunSpec, in_shape: tuple[int, ...], n_classes: int = 2) -> nn.Module:
+    model = _body(spec, in_shape, n_classes)
     if spec.cosine_head:  # LDAM's head (Cao et al. 2019): the last Linear becomes a cosine layer
         index, last = next((i, m) for i, m in reversed(list(enumerate(model))) if isinstance(m, nn.Linear))
         model[index] = NormedLinear(last.in_features, last.out_features)
     return model
 
 
-def _body(spec: RunSpec, in_shape: tuple[int, ...]) -> nn.Sequential:
+def _body(spec: RunSpec, in_shape: tuple[int, ...], n_classes: int) -> nn.Sequential:
     in_features = int(torch.tensor(in_shape).prod())
     if spec.model == "logreg":
-        linear = nn.Linear(in_features, 2)
+        linear = nn.Linear(in_features, n_classes)
         model = nn.Sequential(nn.Flatten(), linear)
         # zero init: a random initial boundary masks the epoch-1 effect in some seeds (docs/science.md)
         nn.init.zeros_(linear.weight)
         nn.init.zeros_(linear.bias)
         return model
     if spec.model == "mlp":
-        return mlp(in_features, spec.hidden, spec.dropout, spec.batchnorm)
+        return mlp(in_features, spec.hidden, spec.dropout, spec.batchnorm, n_classes)
     if spec.model == "convnet":
         return ConvNet(spec.width, spec.dropout)
     return FixupResNet(spec.width) if spec.fixup else ResNet(spec.width, spec.batchnorm)
@@ -46,7 +46,7 @@ class NormedLinear(nn.Module):
         return F.normalize(x, dim=1) @ F.normalize(self.weight, dim=0)
 
 
-def mlp(in_features: int, hidden: list[int], dropout: float, batchnorm: bool) -> nn.Sequential:
+def mlp(in_features: int, hidden: list[int], dropout: float, batchnorm: bool, n_classes: int = 2) -> nn.Sequential:
     layers: list[nn.Module] = [nn.Flatten()]
     width = in_features
     for h in hidden:
@@ -57,7 +57,7 @@ def mlp(in_features: int, hidden: list[int], dropout: float, batchnorm: bool) ->
         if dropout:
             layers.append(nn.Dropout(dropout))
         width = h
-    layers.append(nn.Linear(width, 2))
+    layers.append(nn.Linear(width, n_classes))
     return nn.Sequential(*layers)
 
 
