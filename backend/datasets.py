@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import os
 import tarfile
 import zlib
@@ -23,6 +24,7 @@ import numpy as np
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from worker.engine import table
 from worker.engine.images import IMAGE_SUFFIXES, SPLITS, DatasetError, cifar10_present
 from worker.engine.spec import ExperimentSpec, RunSpec
 
@@ -217,6 +219,31 @@ def check_spec(session: Session, spec: ExperimentSpec, lab: bool) -> None:
             if value not in locations and value not in locations.values():
                 names = ", ".join(sorted(locations)) or "none yet; an admin adds them with iwlab data register"
                 raise BadDataset(field, f"on a lab server {field} names a registered location ({names}) or use dataset_id; paths are not accepted")
+    checked: set[str] = set()
+    for run in spec.runs():
+        key = json.dumps([getattr(run, f) for f in table.PARSED_FIELDS], sort_keys=True)
+        if run.dataset == "table" and key not in checked:
+            checked.add(key)
+            check_table(session, run, locations)
+
+
+def check_table(session: Session, run: RunSpec, locations: dict[str, str | None]) -> None:
+    """Read and check a table run's files as the worker will (the upload from the store, a
+    location by its path), so a bad table is a 422 naming the field, and nothing is queued."""
+
+    def opener(field: str, value: str | None) -> table.Source:
+        if field == "data_path" and run.dataset_id is not None:
+            row = session.get(Dataset, run.dataset_id)
+            blob = session.get(DatasetBlob, row.sha256) if row is not None and row.sha256 else None
+            if blob is None:
+                raise BadDataset("dataset_id", f"dataset {run.dataset_id}: its bytes are missing from the lab's store")
+            return blob.data, f"dataset {run.dataset_id} ({row.name})"
+        return table.open_file(field, locations.get(value) or value)
+
+    try:
+        table.check(run, opener)
+    except table.TableError as err:
+        raise BadDataset(err.field, str(err)) from None
 
 
 # --- the worker's side -------------------------------------------------------------------------
@@ -226,9 +253,9 @@ def materialize(session: Session, spec: RunSpec, root: Path) -> RunSpec:
     """The spec with a local data_path: an uploaded dataset copied from the store into `root`/store
     (verified by its SHA-256, written under a temporary name then renamed), or a registered
     location's folder."""
+    spec = _located(session, spec)
     if spec.dataset_id is None:
-        location = session.scalar(select(Dataset).where(Dataset.kind == "location", Dataset.name == spec.data_path)) if spec.data_path else None
-        return spec.model_copy(update={"data_path": location.path}) if location is not None else spec
+        return spec
     row = session.get(Dataset, spec.dataset_id)
     if row is None or row.sha256 is None:
         raise DatasetError(f"dataset_id {spec.dataset_id}: not in the lab's store (deleted?)")
@@ -242,6 +269,17 @@ def materialize(session: Session, spec: RunSpec, root: Path) -> RunSpec:
         partial.write_bytes(blob.data)
         partial.replace(local)
     return spec.model_copy(update={"data_path": str(local)})
+
+
+def _located(session: Session, spec: RunSpec) -> RunSpec:
+    """Every *_path that names a registered location replaced by the location's path."""
+    update = {}
+    for field, value in spec.model_dump().items():
+        if field.endswith("_path") and value is not None:
+            location = session.scalar(select(Dataset).where(Dataset.kind == "location", Dataset.name == value))
+            if location is not None:
+                update[field] = location.path
+    return spec.model_copy(update=update) if update else spec
 
 
 def _sha256(path: Path) -> str:
@@ -260,7 +298,7 @@ def downloaded(settings) -> dict[str, bool]:
 
 def local_data(settings, spec: RunSpec) -> RunSpec:
     """`materialize` for a worker: its own database session and data folder (IWLAB_DATASETS)."""
-    if spec.dataset_id is None and not spec.data_path:
+    if spec.dataset_id is None and not any(v for k, v in spec.model_dump().items() if k.endswith("_path")):
         return spec
     from .db import session_scope
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -227,7 +228,7 @@ def parse(spec, opener: Opener = open_file) -> Parsed:
         raise TableError("label_column", f"{train.name}: column {spec.label_column!r} holds {len(classes)} classes, more than {MAX_CLASSES}")
     if len(classes) == 2 and classes[0] == "pos":
         raise TableError("label_column", f"{train.name}: the first of two classes must not be called 'pos' (frac_pred_pos means the second)")
-    check_weights(spec, classes)
+    check_weights(spec, classes, train.name)
     keep = np.asarray([v in classes for v in y_names])  # spec.classes may pick some of the classes
     y = np.asarray([classes.index(v) if k else -1 for v, k in zip(y_names, keep)], np.int64)
     x, y = x[keep], y[keep]
@@ -262,12 +263,12 @@ def parse(spec, opener: Opener = open_file) -> Parsed:
     )  # fmt: skip
 
 
-def check_weights(spec, classes: tuple[str, ...]) -> None:
+def check_weights(spec, classes: tuple[str, ...], name: str) -> None:
     unknown = sorted(set(spec.class_weights) - set(classes))
     if unknown:
-        raise TableError("class_weights", f"class_weights: {', '.join(unknown[:5])} not among the table's classes ({', '.join(classes[:20])})")
+        raise TableError("class_weights", f"{name}: class_weights: {', '.join(unknown[:5])} not among the table's classes ({', '.join(classes[:20])})")
     if len(classes) > 2 and spec.pos_weight != 1:
-        raise TableError("pos_weight", f"pos_weight: weighs the second of two classes; this table has {len(classes)}, so use class_weights")
+        raise TableError("pos_weight", f"{name}: pos_weight weighs the second of two classes; this table has {len(classes)}, so use class_weights")
 
 
 def stratified_split(y: np.ndarray, classes: tuple[str, ...], fraction: float, seed: int, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -294,3 +295,20 @@ def standardise(x_train: np.ndarray, *others: np.ndarray | None) -> list[np.ndar
 def check(spec, opener: Opener = open_file) -> None:
     """Everything `parse` checks, for a caller about to queue or train the run."""
     parse(spec, opener)
+
+
+# what `parse` reads from a spec: runs equal in these are checked once
+PARSED_FIELDS = ("data_path", "dataset_id", "test_path", "target_path", "label_column", "weight_column", "group_column",
+                 "classes", "class_weights", "pos_weight", "test_fraction", "data_seed")  # fmt: skip
+
+
+def check_runs(runs, opener: Opener = open_file) -> None:
+    """`check` every table run of an experiment (each distinct table once) before any is trained."""
+    seen: set[str] = set()
+    for run in runs:
+        if run.dataset != "table" or (run.data_path is None and opener is open_file):
+            continue  # an uploaded table is checked where the store is (the API)
+        key = json.dumps([getattr(run, f) for f in PARSED_FIELDS], sort_keys=True)
+        if key not in seen:
+            seen.add(key)
+            check(run, opener)
