@@ -230,3 +230,14 @@ def test_table_fields_need_a_table():
         RunSpec(dataset="table", data_path="x.csv", model="convnet")
 
 
+
+
+def test_named_class_weight_schemes_follow_the_class_counts():
+    counts = torch.tensor([100.0, 10.0, 1.0])
+    inverse = run_class_weights(RunSpec(class_weights="inverse_frequency"), counts, ("a", "b", "c"))
+    assert torch.allclose(inverse, torch.tensor([0.01, 0.1, 1.0]) * 3 / 1.11)
+    effective = run_class_weights(RunSpec(class_weights="effective_number", class_beta=0.9), counts, ("a", "b", "c"))
+    raw = torch.tensor([(1 - 0.9) / (1 - 0.9**n) for n in (100, 10, 1)])
+    assert torch.allclose(effective, raw * 3 / raw.sum())
+    with pytest.raises(ValueError):
+        RunSpec(class_weights="square_root")

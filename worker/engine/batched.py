@@ -71,7 +71,7 @@ def why_not_batchable(specs: list[RunSpec]) -> str | None:
     if not specs:
         return "no runs"
     first = specs[0]
-    if first.dataset == "table" or any(s.class_weights for s in specs):
+    if first.dataset == "table" or len(first.classes) > 2 or any(s.class_weights for s in specs):
         return "tables and class_weights train one run at a time (many classes, per-example weights)"
     for spec in specs[1:]:
         if shared_key(spec) != shared_key(first):

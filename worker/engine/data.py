@@ -53,9 +53,8 @@ class Data:
         return float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])
 
 
-def _pair(classes: list[str]) -> tuple[str, str]:
-    negative, positive = classes  # RunSpec checks there are exactly two
-    return negative, positive
+def _pair(classes: list[str]) -> tuple[str, ...]:
+    return tuple(classes)  # RunSpec checks there are two, or for images at least two
 
 
 def as_input(x: torch.Tensor) -> torch.Tensor:
@@ -92,11 +91,12 @@ def _pick(rng: np.random.Generator, labels: np.ndarray, label: int, n: int) -> n
     return np.sort(rng.permutation(idx)[:n])
 
 
-def _binary(rng, x: np.ndarray, y: np.ndarray, labels: tuple[int, int], n: int) -> tuple[np.ndarray, np.ndarray]:
-    neg, pos = (_pick(rng, y, label, n) for label in labels)
-    n = min(len(neg), len(pos))  # balanced
-    idx = np.concatenate([neg[:n], pos[:n]])
-    return x[idx], np.concatenate([np.zeros(n, np.int64), np.ones(n, np.int64)])
+def _binary(rng, x: np.ndarray, y: np.ndarray, labels: tuple[int, ...], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """n examples of each class (balanced: as many as the rarest has), relabelled 0, 1, ..."""
+    picked = [_pick(rng, y, label, n) for label in labels]
+    n = min(len(p) for p in picked)
+    idx = np.concatenate([p[:n] for p in picked])
+    return x[idx], np.concatenate([np.full(n, c, np.int64) for c in range(len(labels))])
 
 
 def _digits(spec: RunSpec) -> Data:
@@ -145,7 +145,7 @@ def _images(spec: RunSpec, root: Path | None) -> Data:
     missing = [c for c in spec.classes if c not in names]
     if missing:
         raise DatasetError(f"classes: {', '.join(missing)} not in the data set (it has {', '.join(names)})")
-    labels = (names.index(spec.classes[0]), names.index(spec.classes[1]))
+    labels = tuple(names.index(c) for c in spec.classes)
     rng = np.random.default_rng([spec.data_seed, 3])
     (x_tr_all, y_tr_all), (x_te_all, y_te_all) = splits["train"], splits["test"]
     x_tr, y_tr = _binary(rng, x_tr_all, y_tr_all, labels, spec.n_train)
@@ -166,9 +166,22 @@ def _imbalance(data: Data, spec: RunSpec) -> Data:
         return data
     rng = np.random.default_rng([spec.data_seed, 5])
     y = data.y_train.numpy()
+    if len(data.classes) > 2:
+        return _long_tail(data, spec.imbalance, rng)
     pos, neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
     keep_pos = np.sort(rng.permutation(pos)[: max(1, round(len(neg) / spec.imbalance))])
     idx = torch.from_numpy(np.sort(np.concatenate([neg, keep_pos])))
+    return Data(data.x_train[idx], data.y_train[idx], data.evals, data.classes)
+
+
+def _long_tail(data: Data, ratio: float, rng: np.random.Generator) -> Data:
+    """Cao et al.'s exponential profile: class c of K keeps n_0 * ratio ** (-c / (K - 1)) examples,
+    so the first class is the largest and the last `ratio` times smaller (for two classes this is
+    `_imbalance`'s positive class at n_neg / ratio)."""
+    y, k = data.y_train.numpy(), len(data.classes)
+    n0 = int((y == 0).sum())
+    keep = [np.sort(rng.permutation(np.flatnonzero(y == c))[: max(1, round(n0 * ratio ** (-c / (k - 1))))]) for c in range(k)]
+    idx = torch.from_numpy(np.sort(np.concatenate(keep)))
     return Data(data.x_train[idx], data.y_train[idx], data.evals, data.classes)
 
 

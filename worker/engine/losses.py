@@ -192,10 +192,15 @@ def class_balanced_weights(counts: Tensor, beta: float) -> Tensor:
 def run_class_weights(spec, counts: Tensor, classes: tuple[str, ...] | None = None) -> Tensor:
     """Class weights of a run (spec: a RunSpec) once its weighting is on, one per class of
     `classes` (default spec.classes; K = len(counts)): the class-balanced ones of DRW with
-    drw_beta, else spec.class_weights by label (classes not named keep 1), else (1, pos_weight),
-    raised to weight_power."""
+    drw_beta, else spec.class_weights by label (classes not named keep 1) or by its scheme, else
+    (1, pos_weight), raised to weight_power."""
     if spec.drw_epoch is not None and spec.drw_beta is not None:
         return class_balanced_weights(counts, spec.drw_beta)
+    if spec.class_weights == "inverse_frequency":  # effective_number's beta -> 1 limit: 1 / n_c, summing to K
+        inverse = 1 / torch.as_tensor(counts, dtype=torch.float64)
+        return (inverse * len(inverse) / inverse.sum()).float() ** spec.weight_power
+    if spec.class_weights == "effective_number":
+        return class_balanced_weights(counts, spec.class_beta) ** spec.weight_power
     if spec.class_weights:
         names = tuple(spec.classes) if classes is None else classes
         return torch.tensor([float(spec.class_weights.get(c, 1.0)) for c in names]) ** spec.weight_power

@@ -24,6 +24,7 @@ DEFAULT_CLASSES = {"cifar10": ["cat", "dog"], "digits": ["3", "5"]}
 Dataset = Literal["blobs", "wang_gaussians", "moons", "digits", "cifar10", "folder", "table"]
 Model = Literal["logreg", "mlp", "convnet", "resnet"]
 Loss = Literal["ce", "poly", "ldam", "la", "vs"]
+ClassScheme = Literal["inverse_frequency", "effective_number"]
 MAX_SEED = 2**32 - 1  # what every seeded generator the engine uses accepts (numpy's legacy one is the narrowest)
 # strict: "5" and true are not epochs; no NaN or Infinity in any number (JSON's 1e400 arrives as Infinity)
 STRICT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
@@ -65,7 +66,8 @@ class RunSpec(BaseModel):
     example_weights: Literal["auto", "none", "column", "estimated"] = Field("auto", description="table: per-example weights from weight_column, estimated as p_target(x) / p_source(x) by a calibrated logistic domain classifier on target_path, or none; auto = column if weight_column is set, else none")
     weight_clip: float | None = Field(None, gt=0, le=1e6, description="per-example weights: clip each at this value (after self-normalising, if that is on)")
     weight_normalise: bool = Field(False, description="per-example weights: divide by their mean (self-normalised), so they average 1 on the training set")
-    class_weights: dict[str, float] = Field(default_factory=dict, description="weight per class label (classes not named keep 1); a sweep axis like pos_weight, which it replaces for more than two classes")
+    class_weights: dict[str, float] | ClassScheme = Field(default_factory=dict, description="weight per class label (classes not named keep 1), or a scheme: inverse_frequency, effective_number (Cui et al. 2019, with class_beta); a sweep axis like pos_weight, which it replaces for more than two classes")
+    class_beta: float = Field(0.9999, ge=0, lt=1, description="class_weights effective_number: weights (1 - beta) / (1 - beta ** n_c), summing to the number of classes")
     n_train: int = Field(100, ge=2, le=100_000, description="training examples per class (capped by what the data set has; wang_gaussians: majority count, minority a tenth)")
     n_test: int = Field(500, ge=1, le=100_000, description="test examples per class (the test split is balanced)")
     imbalance: float = Field(1.0, ge=1, le=1000, description="sub-sample the positive class to n_train / imbalance (1 = balanced)")
@@ -122,7 +124,9 @@ class RunSpec(BaseModel):
 
     @field_validator("class_weights")
     @classmethod
-    def _class_weights(cls, weights: dict[str, float]) -> dict[str, float]:
+    def _class_weights(cls, weights: dict[str, float] | str) -> dict[str, float] | str:
+        if isinstance(weights, str):
+            return weights
         if len(weights) > 1000:
             raise ValueError("at most 1000 classes")
         for label, w in weights.items():
@@ -151,13 +155,15 @@ class RunSpec(BaseModel):
             raise ValueError("example_weights: per-example weights are for dataset table")
         if not self.classes:
             self.classes = list(DEFAULT_CLASSES.get(self.dataset, ["neg", "pos"]))
-        if len(self.classes) != 2 or self.classes[0] == self.classes[1]:
+        if self.dataset in IMAGE_DATASETS and len(self.classes) > 2:
+            self._many_classes()
+        elif len(self.classes) != 2 or self.classes[0] == self.classes[1]:
             raise ValueError("classes: give two different class names (negative, positive)")
         if self.dataset == "cifar10" and not set(self.classes) <= set(CIFAR10_CLASSES):
             raise ValueError(f"classes: cifar10 classes are {', '.join(CIFAR10_CLASSES)}")
         if self.dataset == "digits" and not all(c in "0123456789" and len(c) == 1 for c in self.classes):
             raise ValueError("classes: digits classes are 0 to 9")
-        unknown = sorted(set(self.class_weights) - set(self.classes))
+        unknown = sorted(set(self.class_weights) - set(self.classes)) if isinstance(self.class_weights, dict) else []
         if unknown:
             raise ValueError(f"class_weights: {', '.join(unknown)} not among the classes ({', '.join(self.classes)})")
         if self.model in ("convnet", "resnet") and self.dataset not in IMAGE_DATASETS:
@@ -169,6 +175,16 @@ class RunSpec(BaseModel):
         if self.data_path and self.dataset_id:
             raise ValueError("dataset_id: give data_path or dataset_id, not both")
         return self
+
+    def _many_classes(self) -> None:
+        """Image data with K > 2 classes: imbalance is the long-tailed profile's ratio (first class
+        largest, last `imbalance` times smaller), and the classes are weighted by class_weights."""
+        if len(set(self.classes)) != len(self.classes):
+            raise ValueError("classes: give different class names")
+        if self.pos_weight != 1:
+            raise ValueError(f"pos_weight: weighs the second of two classes; with {len(self.classes)} use class_weights")
+        if self.label_noise:
+            raise ValueError("label_noise: flips labels between two classes")
 
     def _table(self) -> RunSpec:
         """A table's classes come from its label column; `classes`, if given, picks and orders them."""

@@ -264,7 +264,7 @@ def parse(spec, opener: Opener = open_file) -> Parsed:
 
 
 def check_weights(spec, classes: tuple[str, ...], name: str) -> None:
-    unknown = sorted(set(spec.class_weights) - set(classes))
+    unknown = sorted(set(spec.class_weights) - set(classes)) if isinstance(spec.class_weights, dict) else []
     if unknown:
         raise TableError("class_weights", f"{name}: class_weights: {', '.join(unknown[:5])} not among the table's classes ({', '.join(classes[:20])})")
     if len(classes) > 2 and spec.pos_weight != 1:

@@ -98,8 +98,9 @@ class Training:
         if spec.patience:
             data, self.val = split_validation(data, spec.val_fraction, spec.data_seed)
         self.data = data
-        # 2-D: the boundary grid; images: a strip of test images; a table's rows are neither
-        self.grid = None if spec.dataset == "table" else recorder(data, spec)
+        # 2-D: the boundary grid; images: a strip of test images, of P(positive), so only for two
+        # classes; a table's rows are neither
+        self.grid = None if spec.dataset == "table" or len(data.classes) > 2 else recorder(data, spec)
         self._x, self._y = data.x_train.to(dev), data.y_train.to(dev)
         self._counts = data.counts.to(dev)
         self._weights = example_weights(self._y, run_class_weights(spec, data.counts, data.classes).to(dev))
