@@ -70,6 +70,8 @@ def make_data(spec: RunSpec, root: Path | None = None) -> Data:
         data = Data(_f32(x_tr), _i64(y_tr), {"test": (_f32(x_te), _i64(y_te))}, _pair(spec.classes))
     elif spec.dataset == "table":
         return _table(spec)
+    elif spec.dataset == "covariate_shift":
+        return _shifted(spec)
     elif spec.dataset == "digits":
         data = _digits(spec)
     else:
@@ -136,6 +138,18 @@ def _table(spec: RunSpec) -> Data:
     if x_target is not None:
         evals["target"] = (_f32(x_target), None if t.y_target is None else _i64(t.y_target))
     return Data(_f32(x_train), _i64(t.y_train), evals, t.classes, w)
+
+
+def _shifted(spec: RunSpec) -> Data:
+    from . import shift
+
+    d = shift.shifted_2d(spec.n_train, spec.n_test, spec.data_seed)
+    w = {"given": d["w_given"], "estimated": None, "none": None, "auto": None}[spec.example_weights]
+    if spec.example_weights == "estimated":
+        w = shift.density_ratio(d["x_train"], d["x_unlabelled"])
+    weights = None if w is None else _f32(shift.finish(w, spec.weight_clip, spec.weight_normalise))
+    evals: dict[str, Eval] = {"test": (_f32(d["x_test"]), _i64(d["y_test"])), "target": (_f32(d["x_target"]), _i64(d["y_target"]))}
+    return Data(_f32(d["x_train"]), _i64(d["y_train"]), evals, _pair(spec.classes), weights)
 
 
 def _images(spec: RunSpec, root: Path | None) -> Data:

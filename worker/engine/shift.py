@@ -42,3 +42,36 @@ def effective_sample_size(w) -> float:
     """(sum w)^2 / sum w^2 (Kish): how many equally weighted examples the weighted ones are worth."""
     w = np.asarray(w, dtype=np.float64)
     return float(w.sum() ** 2 / (w**2).sum())
+
+
+# --- a covariate-shift problem with a known density ratio (Shimodaira 2000, in 2-D) --------------
+# Labels: above or below the parabola x2 = x1^2 / 2 - 1, the same rule in both domains (only p(x)
+# shifts). Source x ~ N(0, I); target x ~ N(TARGET_MEAN, TARGET_SD^2 I), where the parabola is steep:
+# a linear model fit to the source is wrong there, and weighting by p_t / p_s moves it to the target.
+TARGET_MEAN = np.array([1.5, 0.0])
+TARGET_SD = 0.6
+
+
+def parabola_labels(x: np.ndarray) -> np.ndarray:
+    return (x[:, 1] > x[:, 0] ** 2 / 2 - 1).astype(np.int64)
+
+
+def true_ratio(x: np.ndarray) -> np.ndarray:
+    """p_target(x) / p_source(x) of the two Gaussians (bounded, since the target is narrower)."""
+    log_t = -((x - TARGET_MEAN) ** 2).sum(1) / (2 * TARGET_SD**2) - 2 * np.log(TARGET_SD)
+    log_s = -(x**2).sum(1) / 2
+    return np.exp(log_t - log_s)
+
+
+def shifted_2d(n_train: int, n_test: int, seed: int) -> dict[str, np.ndarray]:
+    """Source training and test sets, a labelled target test set, and an unlabelled target sample
+    (what the estimated weights learn from), all seeded by `seed`."""
+    rng = np.random.default_rng([seed, 9])
+    source = lambda n: rng.normal(0.0, 1.0, (n, 2))  # noqa: E731
+    target = lambda n: rng.normal(TARGET_MEAN, TARGET_SD, (n, 2))  # noqa: E731
+    x_train, x_test, x_target, x_unlabelled = source(n_train), source(n_test), target(n_test), target(n_train)
+    return {
+        "x_train": x_train, "y_train": parabola_labels(x_train), "w_given": true_ratio(x_train),
+        "x_test": x_test, "y_test": parabola_labels(x_test), "x_target": x_target, "y_target": parabola_labels(x_target),
+        "x_unlabelled": x_unlabelled,
+    }  # fmt: skip

@@ -21,7 +21,9 @@ IMAGE_DATASETS = ("cifar10", "folder")
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 DEFAULT_CLASSES = {"cifar10": ["cat", "dog"], "digits": ["3", "5"]}
 
-Dataset = Literal["blobs", "wang_gaussians", "moons", "digits", "cifar10", "folder", "table"]
+Dataset = Literal["blobs", "wang_gaussians", "moons", "digits", "cifar10", "folder", "table", "covariate_shift"]
+# data sets of feature rows: no boundary grid, no image strip, per-example weights allowed
+FEATURE_DATASETS = ("table", "covariate_shift")
 Model = Literal["logreg", "mlp", "convnet", "resnet"]
 Loss = Literal["ce", "poly", "ldam", "la", "vs"]
 ClassScheme = Literal["inverse_frequency", "effective_number"]
@@ -63,7 +65,7 @@ class RunSpec(BaseModel):
     test_path: str | None = Field(None, max_length=1000, description="table: a table of test examples with the same columns (default: a stratified split of data_path)")
     test_fraction: float = Field(0.25, gt=0, lt=1, description="table without test_path: share of each class held out as the test split (seeded by data_seed)")
     target_path: str | None = Field(None, max_length=1000, description="table: a sample of the target distribution (the same feature columns; labels optional): evaluated as split 'target', and the sample example_weights: estimated learns from")
-    example_weights: Literal["auto", "none", "column", "estimated"] = Field("auto", description="table: per-example weights from weight_column, estimated as p_target(x) / p_source(x) by a calibrated logistic domain classifier on target_path, or none; auto = column if weight_column is set, else none")
+    example_weights: Literal["auto", "none", "column", "estimated", "given"] = Field("auto", description="per-example weights: from weight_column, estimated as p_target(x) / p_source(x) by a calibrated logistic domain classifier on the target sample (target_path), the known density ratio (given: covariate_shift only), or none; auto = column if weight_column is set, else none")
     weight_clip: float | None = Field(None, gt=0, le=1e6, description="per-example weights: clip each at this value (after self-normalising, if that is on)")
     weight_normalise: bool = Field(False, description="per-example weights: divide by their mean (self-normalised), so they average 1 on the training set")
     class_weights: dict[str, float] | ClassScheme = Field(default_factory=dict, description="weight per class label (classes not named keep 1), or a scheme: inverse_frequency, effective_number (Cui et al. 2019, with class_beta); a sweep axis like pos_weight, which it replaces for more than two classes")
@@ -151,8 +153,10 @@ class RunSpec(BaseModel):
         for name in ("test_path", "target_path", "weight_column", "group_column"):
             if getattr(self, name) is not None:
                 raise ValueError(f"{name}: only for dataset table")
+        if self.dataset == "covariate_shift":
+            return self._shifted()
         if self.example_weights not in ("auto", "none"):
-            raise ValueError("example_weights: per-example weights are for dataset table")
+            raise ValueError("example_weights: per-example weights are for datasets table and covariate_shift")
         if not self.classes:
             self.classes = list(DEFAULT_CLASSES.get(self.dataset, ["neg", "pos"]))
         if self.dataset in IMAGE_DATASETS and len(self.classes) > 2:
@@ -186,6 +190,20 @@ class RunSpec(BaseModel):
         if self.label_noise:
             raise ValueError("label_noise: flips labels between two classes")
 
+    def _shifted(self) -> RunSpec:
+        """Synthetic 2-D covariate shift (shift.py): n_train source examples, n_test in each of the
+        source test and the target sets; weights none, given (the true ratio) or estimated."""
+        if self.example_weights == "column":
+            raise ValueError("example_weights: covariate_shift has no weight column (none, given or estimated)")
+        if not self.classes:
+            self.classes = ["neg", "pos"]
+        if self.model not in ("logreg", "mlp"):
+            raise ValueError(f"model: {self.model} needs 32x32 images (dataset cifar10 or folder)")
+        for name, default in (("imbalance", 1.0), ("label_noise", 0.0)):
+            if getattr(self, name) != default:
+                raise ValueError(f"{name}: applies to the built-in data sets; covariate_shift is used as it is")
+        return self
+
     def _table(self) -> RunSpec:
         """A table's classes come from its label column; `classes`, if given, picks and orders them."""
         if not (self.data_path or self.dataset_id):
@@ -199,6 +217,8 @@ class RunSpec(BaseModel):
             raise ValueError("weight_column: label_column, weight_column and group_column must be different columns")
         if self.example_weights == "column" and self.weight_column is None:
             raise ValueError("example_weights: column needs weight_column")
+        if self.example_weights == "given":
+            raise ValueError("example_weights: given is the known density ratio of dataset covariate_shift; a table's are column or estimated")
         if self.example_weights == "estimated" and self.target_path is None:
             raise ValueError("example_weights: estimated needs target_path (a sample of the target distribution)")
         for name, default in (("imbalance", 1.0), ("label_noise", 0.0)):

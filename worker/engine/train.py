@@ -22,7 +22,7 @@ from .metrics import intended_frac_pos, normalised_margin, param_norm, split_met
 from .models import make_model
 from .probe import recorder
 from .shift import effective_sample_size
-from .spec import RunSpec, frame_epochs
+from .spec import FEATURE_DATASETS, RunSpec, frame_epochs
 
 EVAL_BATCH = 1024
 # weights whose intended effect (log w added to the unweighted model's positive logit) is logged
@@ -100,7 +100,7 @@ class Training:
         self.data = data
         # 2-D: the boundary grid; images: a strip of test images, of P(positive), so only for two
         # classes; a table's rows are neither
-        self.grid = None if spec.dataset == "table" or len(data.classes) > 2 else recorder(data, spec)
+        self.grid = None if spec.dataset in FEATURE_DATASETS or len(data.classes) > 2 else recorder(data, spec)
         self._x, self._y = data.x_train.to(dev), data.y_train.to(dev)
         self._counts = data.counts.to(dev)
         self._weights = example_weights(self._y, run_class_weights(spec, data.counts, data.classes).to(dev))
