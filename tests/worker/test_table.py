@@ -241,3 +241,11 @@ def test_named_class_weight_schemes_follow_the_class_counts():
     assert torch.allclose(effective, raw * 3 / raw.sum())
     with pytest.raises(ValueError):
         RunSpec(class_weights="square_root")
+
+
+def test_a_label_too_long_to_name_a_metric_is_refused(tmp_path):
+    long = "x" * 49
+    path = write_csv(tmp_path / "t.csv", ["a", "label"], [["1", long], ["2", "b"], ["3", long], ["4", "b"]])
+    with pytest.raises(table.TableError, match="longer than 48 characters") as err:
+        table.check(spec(path))
+    assert err.value.field == "label_column"

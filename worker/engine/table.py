@@ -21,6 +21,7 @@ import numpy as np
 from .images import DatasetError
 
 MAX_CLASSES = 1000
+MAX_LABEL = 48  # a label names metrics (frac_pred_<label>), which the database keeps in 64 characters
 Source = tuple[bytes, str]  # (file contents, the name errors call it by)
 Opener = Callable[[str, str], Source]  # (spec field, its value) -> Source
 
@@ -226,6 +227,9 @@ def parse(spec, opener: Opener = open_file) -> Parsed:
         raise TableError("label_column", f"{train.name}: column {spec.label_column!r} holds a single class ({classes[0]!r}); a classifier needs at least two")
     if len(classes) > MAX_CLASSES:
         raise TableError("label_column", f"{train.name}: column {spec.label_column!r} holds {len(classes)} classes, more than {MAX_CLASSES}")
+    long = next((c for c in classes if len(c) > MAX_LABEL), None)
+    if long is not None:
+        raise TableError("label_column", f"{train.name}: the label {long[:60]!r} is longer than {MAX_LABEL} characters (metric names carry it)")
     if len(classes) == 2 and classes[0] == "pos":
         raise TableError("label_column", f"{train.name}: the first of two classes must not be called 'pos' (frac_pred_pos means the second)")
     check_weights(spec, classes, train.name)
