@@ -213,6 +213,10 @@ def check_spec(session: Session, spec: ExperimentSpec, lab: bool) -> None:
                 raise BadDataset("dataset_id", f"dataset {run.dataset} does not read uploaded data (folder reads an image archive, table a table)")
             if row.kind != wanted:
                 raise BadDataset("dataset_id", f"dataset {run.dataset_id} is {'an image archive' if row.kind == 'images' else 'a table'}; dataset {run.dataset} needs {'an image archive' if wanted == 'images' else 'a table'}")
+        if run.target_dataset_id is not None:
+            row = session.get(Dataset, run.target_dataset_id)
+            if row is None or row.kind != "table":
+                raise BadDataset("target_dataset_id", f"no uploaded table {run.target_dataset_id} (see iwlab data ls)")
         # every path field (data_path, and any *_path a spec grows), not only today's
         paths = {k: v for k, v in run.model_dump().items() if k.endswith("_path") and v is not None} if lab else {}
         for field, value in paths.items():
@@ -232,12 +236,13 @@ def check_table(session: Session, run: RunSpec, locations: dict[str, str | None]
     location by its path), so a bad table is a 422 naming the field, and nothing is queued."""
 
     def opener(field: str, value: str | None) -> table.Source:
-        if field == "data_path" and run.dataset_id is not None:
-            row = session.get(Dataset, run.dataset_id)
+        stored = {"data_path": ("dataset_id", run.dataset_id), "target_path": ("target_dataset_id", run.target_dataset_id)}.get(field)
+        if stored is not None and stored[1] is not None:
+            row = session.get(Dataset, stored[1])
             blob = session.get(DatasetBlob, row.sha256) if row is not None and row.sha256 else None
             if blob is None:
-                raise BadDataset("dataset_id", f"dataset {run.dataset_id}: its bytes are missing from the lab's store")
-            return blob.data, f"dataset {run.dataset_id} ({row.name})"
+                raise BadDataset(stored[0], f"dataset {stored[1]}: its bytes are missing from the lab's store")
+            return blob.data, f"dataset {stored[1]} ({row.name})"
         return table.open_file(field, locations.get(value) or value)
 
     try:
@@ -252,23 +257,30 @@ def check_table(session: Session, run: RunSpec, locations: dict[str, str | None]
 def materialize(session: Session, spec: RunSpec, root: Path) -> RunSpec:
     """The spec with a local data_path: an uploaded dataset copied from the store into `root`/store
     (verified by its SHA-256, written under a temporary name then renamed), or a registered
-    location's folder."""
+    location's folder; a table's target sample named by target_dataset_id likewise in target_path."""
     spec = _located(session, spec)
-    if spec.dataset_id is None:
-        return spec
-    row = session.get(Dataset, spec.dataset_id)
+    update = {}
+    if spec.dataset_id is not None:
+        update["data_path"] = str(_copy(session, spec.dataset_id, root, "dataset_id"))
+    if spec.target_dataset_id is not None:
+        update["target_path"] = str(_copy(session, spec.target_dataset_id, root, "target_dataset_id"))
+    return spec.model_copy(update=update) if update else spec
+
+
+def _copy(session: Session, dataset_id: int, root: Path, field: str) -> Path:
+    row = session.get(Dataset, dataset_id)
     if row is None or row.sha256 is None:
-        raise DatasetError(f"dataset_id {spec.dataset_id}: not in the lab's store (deleted?)")
+        raise DatasetError(f"{field} {dataset_id}: not in the lab's store (deleted?)")
     local = root / "store" / f"{row.sha256}{SUFFIX.get(row.format or '', '')}"
     if not (local.is_file() and _sha256(local) == row.sha256):
         blob = session.get(DatasetBlob, row.sha256)
         if blob is None or hashlib.sha256(blob.data).hexdigest() != row.sha256:
-            raise DatasetError(f"dataset_id {spec.dataset_id}: its bytes are missing or damaged in the lab's store")
+            raise DatasetError(f"{field} {dataset_id}: its bytes are missing or damaged in the lab's store")
         local.parent.mkdir(parents=True, exist_ok=True)
         partial = local.with_name(f"{local.name}.partial-{os.getpid()}")
         partial.write_bytes(blob.data)
         partial.replace(local)
-    return spec.model_copy(update={"data_path": str(local)})
+    return local
 
 
 def _located(session: Session, spec: RunSpec) -> RunSpec:
@@ -298,7 +310,7 @@ def downloaded(settings) -> dict[str, bool]:
 
 def local_data(settings, spec: RunSpec) -> RunSpec:
     """`materialize` for a worker: its own database session and data folder (IWLAB_DATASETS)."""
-    if spec.dataset_id is None and not any(v for k, v in spec.model_dump().items() if k.endswith("_path")):
+    if spec.dataset_id is None and spec.target_dataset_id is None and not any(v for k, v in spec.model_dump().items() if k.endswith("_path")):
         return spec
     from .db import session_scope
 

@@ -94,3 +94,22 @@ def test_iwlab_run_trains_three_classes_swept_by_class_weights_and_a_weight_colu
     summary = list(csv.DictReader((tmp_path / "out/summary.csv").open()))
     arms = {r["class_weights"] for r in summary}
     assert arms == {"{}", '{"fox": 4.0}'} and all(r["n"] == "2" for r in summary if r["metric"] == "balanced_acc")
+
+
+def test_a_target_sample_uploaded_by_id_is_checked_and_copied_for_the_worker(client, settings, tmp_path):
+    from backend.datasets import materialize
+    from worker.engine.spec import RunSpec
+
+    source = write_table(tmp_path / "s.csv", GOOD)
+    target = client.post("/api/v1/datasets", params={"name": "target.csv"}, content=b"x,y\n0.5,0.5\n1.0,0.2\n0.3,0.9\n").json()
+    bad = client.post("/api/v1/datasets", params={"name": "bad.csv"}, content=b"x,z\n0.5,0.5\n1.0,0.2\n").json()
+    base = {"data_path": source, "weight_column": "w", "example_weights": "estimated"}
+    resp = client.post("/api/v1/experiments", json=experiment(base | {"target_dataset_id": bad["id"]}))
+    assert resp.status_code == 422 and resp.json()["detail"][0]["loc"] == ["body", "target_path"], resp.text
+    assert "no feature column 'y'" in resp.json()["detail"][0]["msg"]
+    resp = client.post("/api/v1/experiments", json=experiment(base | {"target_dataset_id": 9999}))
+    assert resp.status_code == 422 and resp.json()["detail"][0]["loc"] == ["body", "target_dataset_id"], resp.text
+    assert client.post("/api/v1/experiments", json=experiment(base | {"target_dataset_id": target["id"]})).status_code == 202
+    with session_scope(settings.db_url) as s:
+        local = materialize(s, RunSpec(dataset="table", **base, target_dataset_id=target["id"]), tmp_path / "worker")
+    assert local.data_path == source and open(local.target_path, "rb").read() == b"x,y\n0.5,0.5\n1.0,0.2\n0.3,0.9\n"

@@ -123,8 +123,9 @@ def _digits(spec: RunSpec) -> Data:
 def _table(spec: RunSpec) -> Data:
     from . import shift, table
 
-    if spec.dataset_id is not None and not spec.data_path:  # a worker puts the store's copy in data_path
-        raise DatasetError(f"dataset_id {spec.dataset_id}: uploaded datasets are read by the lab's workers (iwlab submit), not in-process")
+    for field, path in (("dataset_id", "data_path"), ("target_dataset_id", "target_path")):
+        if getattr(spec, field) is not None and not getattr(spec, path):  # a worker puts the store's copy in the path
+            raise DatasetError(f"{field} {getattr(spec, field)}: uploaded datasets are read by the lab's workers (iwlab submit), not in-process")
     t = table.parse(spec)
     x_train, x_test, x_target = table.standardise(t.x_train, t.x_test, t.x_target)
     w = None

@@ -23,7 +23,7 @@ ENGINES = ("auto", "naive", "batched")
 METRIC_COLUMNS = ["run_id", "epoch", "split", "metric", "value"]
 # what a run's data depend on (runs equal in these train on the same examples)
 DATA_FIELDS = ("dataset", "classes", "data_path", "n_train", "n_test", "imbalance", "label_noise", "ood", "noise_images", "noise", "data_seed", "patience", "val_fraction",
-               "dataset_id", "label_column", "weight_column", "group_column", "test_path", "test_fraction", "target_path")
+               "dataset_id", "target_dataset_id", "label_column", "weight_column", "group_column", "test_path", "test_fraction", "target_path")
 
 
 def run_notes(runs: list[RunSpec]) -> list[tuple[float | None, dict[str, str]]]:

@@ -65,6 +65,7 @@ class RunSpec(BaseModel):
     test_path: str | None = Field(None, max_length=1000, description="table: a table of test examples with the same columns (default: a stratified split of data_path)")
     test_fraction: float = Field(0.25, gt=0, lt=1, description="table without test_path: share of each class held out as the test split (seeded by data_seed)")
     target_path: str | None = Field(None, max_length=1000, description="table: a sample of the target distribution (the same feature columns; labels optional): evaluated as split 'target', and the sample example_weights: estimated learns from")
+    target_dataset_id: int | None = Field(None, ge=1, le=2**31 - 1, description="table: the target sample as an uploaded table (iwlab data add), instead of target_path")
     example_weights: Literal["auto", "none", "column", "estimated", "given"] = Field("auto", description="per-example weights: from weight_column, estimated as p_target(x) / p_source(x) by a calibrated logistic domain classifier on the target sample (target_path), the known density ratio (given: covariate_shift only), or none; auto = column if weight_column is set, else none")
     weight_clip: float | None = Field(None, gt=0, le=1e6, description="per-example weights: clip each at this value (after self-normalising, if that is on)")
     weight_normalise: bool = Field(False, description="per-example weights: divide by their mean (self-normalised), so they average 1 on the training set")
@@ -150,7 +151,7 @@ class RunSpec(BaseModel):
             raise ValueError("class_weights: give pos_weight or class_weights, not both")
         if self.dataset == "table":
             return self._table()
-        for name in ("test_path", "target_path", "weight_column", "group_column"):
+        for name in ("test_path", "target_path", "target_dataset_id", "weight_column", "group_column"):
             if getattr(self, name) is not None:
                 raise ValueError(f"{name}: only for dataset table")
         if self.dataset == "covariate_shift":
@@ -219,8 +220,10 @@ class RunSpec(BaseModel):
             raise ValueError("example_weights: column needs weight_column")
         if self.example_weights == "given":
             raise ValueError("example_weights: given is the known density ratio of dataset covariate_shift; a table's are column or estimated")
-        if self.example_weights == "estimated" and self.target_path is None:
-            raise ValueError("example_weights: estimated needs target_path (a sample of the target distribution)")
+        if self.target_path and self.target_dataset_id:
+            raise ValueError("target_dataset_id: give target_path or target_dataset_id, not both")
+        if self.example_weights == "estimated" and self.target_path is None and self.target_dataset_id is None:
+            raise ValueError("example_weights: estimated needs target_path or target_dataset_id (a sample of the target distribution)")
         for name, default in (("imbalance", 1.0), ("label_noise", 0.0)):
             if getattr(self, name) != default:
                 raise ValueError(f"{name}: applies to the built-in data sets; a table is used as it is")

@@ -254,7 +254,7 @@ def parse(spec, opener: Opener = open_file) -> Parsed:
     if not len(y_test):
         raise TableError("test_path", f"{spec.test_path}: no test examples of the classes {', '.join(classes[:20])}")
     x_target = y_target = None
-    if spec.target_path:
+    if spec.target_path or spec.target_dataset_id is not None:
         target = read(opener("target_path", spec.target_path), "target_path")
         x_target = features(target, names, "target_path")
         if spec.label_column in target.columns:
@@ -302,7 +302,7 @@ def check(spec, opener: Opener = open_file) -> None:
 
 
 # what `parse` reads from a spec: runs equal in these are checked once
-PARSED_FIELDS = ("data_path", "dataset_id", "test_path", "target_path", "label_column", "weight_column", "group_column",
+PARSED_FIELDS = ("data_path", "dataset_id", "test_path", "target_path", "target_dataset_id", "label_column", "weight_column", "group_column",
                  "classes", "class_weights", "pos_weight", "test_fraction", "data_seed")  # fmt: skip
 
 
@@ -310,8 +310,11 @@ def check_runs(runs, opener: Opener = open_file) -> None:
     """`check` every table run of an experiment (each distinct table once) before any is trained."""
     seen: set[str] = set()
     for run in runs:
-        if run.dataset != "table" or (run.data_path is None and opener is open_file):
-            continue  # an uploaded table is checked where the store is (the API)
+        if run.dataset != "table":
+            continue
+        for field, path in (("dataset_id", "data_path"), ("target_dataset_id", "target_path")):
+            if opener is open_file and getattr(run, field) is not None and not getattr(run, path):
+                raise TableError(field, f"{field} {getattr(run, field)}: uploaded datasets are read by the lab's workers (iwlab submit), not in-process")
         key = json.dumps([getattr(run, f) for f in PARSED_FIELDS], sort_keys=True)
         if key not in seen:
             seen.add(key)
