@@ -39,3 +39,12 @@ def test_covariate_shift_refuses_what_it_does_not_have():
         RunSpec(dataset="table", data_path="t.csv", example_weights="given")
     with pytest.raises(ValueError, match="applies to the built-in data sets"):
         RunSpec(dataset="covariate_shift", imbalance=4)
+
+
+def test_covariate_shift_and_tables_check_their_classes_and_sources():
+    with pytest.raises(ValueError, match="two different class names"):
+        RunSpec(dataset="covariate_shift", classes=["a", "b", "c"])
+    with pytest.raises(ValueError, match="not among the classes"):
+        RunSpec(dataset="covariate_shift", class_weights={"cat": 2.0})
+    with pytest.raises(ValueError, match="not both"):
+        RunSpec(dataset="table", data_path="t.csv", dataset_id=3)

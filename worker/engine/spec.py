@@ -198,6 +198,11 @@ class RunSpec(BaseModel):
             raise ValueError("example_weights: covariate_shift has no weight column (none, given or estimated)")
         if not self.classes:
             self.classes = ["neg", "pos"]
+        if len(self.classes) != 2 or self.classes[0] == self.classes[1]:
+            raise ValueError("classes: give two different class names (negative, positive)")
+        unknown = sorted(set(self.class_weights) - set(self.classes)) if isinstance(self.class_weights, dict) else []
+        if unknown:
+            raise ValueError(f"class_weights: {', '.join(unknown)} not among the classes ({', '.join(self.classes)})")
         if self.model not in ("logreg", "mlp"):
             raise ValueError(f"model: {self.model} needs 32x32 images (dataset cifar10 or folder)")
         for name, default in (("imbalance", 1.0), ("label_noise", 0.0)):
@@ -209,6 +214,8 @@ class RunSpec(BaseModel):
         """A table's classes come from its label column; `classes`, if given, picks and orders them."""
         if not (self.data_path or self.dataset_id):
             raise ValueError("data_path: dataset table needs the path of a CSV, Parquet or NPZ file (or a dataset_id)")
+        if self.data_path and self.dataset_id:
+            raise ValueError("dataset_id: give data_path or dataset_id, not both")
         if len(set(self.classes)) != len(self.classes) or len(self.classes) == 1:
             raise ValueError("classes: for a table, give none (all its classes) or at least two different labels")
         if self.model in ("convnet", "resnet"):
