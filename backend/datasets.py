@@ -240,10 +240,13 @@ def check_table(session: Session, run: RunSpec, locations: dict[str, str | None]
         if stored is not None and stored[1] is not None:
             row = session.get(Dataset, stored[1])
             blob = session.get(DatasetBlob, row.sha256) if row is not None and row.sha256 else None
-            if blob is None:
+            if row is None or blob is None:
                 raise BadDataset(stored[0], f"dataset {stored[1]}: its bytes are missing from the lab's store")
             return blob.data, f"dataset {stored[1]} ({row.name})"
-        return table.open_file(field, locations.get(value) or value)
+        path = (locations.get(value) if value else None) or value
+        if path is None:  # parse opens only the paths a spec sets
+            raise BadDataset(field, f"{field}: not set")
+        return table.open_file(field, path)
 
     try:
         table.check(run, opener)

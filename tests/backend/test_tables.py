@@ -4,6 +4,7 @@ exits 2 with one line; good ones train from the CLI with many classes and weight
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 
 import pytest
 import yaml
@@ -35,7 +36,7 @@ def experiment(base: dict, sweep: dict | None = None) -> dict:
     return {"name": "t", "base": {"dataset": "table", "epochs": 1, **base}, "sweep": sweep or {"seed": [0]}}
 
 
-def stored(settings) -> tuple[int, int]:
+def stored(settings) -> tuple[int | None, int | None]:
     with session_scope(settings.db_url) as s:
         return s.scalar(select(func.count()).select_from(Experiment)), s.scalar(select(func.count()).select_from(Run))
 
@@ -54,12 +55,12 @@ def test_the_api_refuses_a_bad_table_naming_the_field_and_queues_nothing(client,
 
 def test_an_uploaded_table_is_checked_from_the_store(client, settings, tmp_path):
     rows, _, _, _ = BAD["a single class"]
-    data = open(write_table(tmp_path / "one.csv", rows), "rb").read()
+    data = Path(write_table(tmp_path / "one.csv", rows)).read_bytes()
     row = client.post("/api/v1/datasets", params={"name": "one.csv"}, content=data).json()
     resp = client.post("/api/v1/experiments", json=experiment({"dataset_id": row["id"]}))
     assert resp.status_code == 422 and resp.json()["detail"][0]["loc"] == ["body", "label_column"], resp.text
     assert f"dataset {row['id']} (one.csv)" in resp.json()["detail"][0]["msg"]
-    good = client.post("/api/v1/datasets", params={"name": "good.csv"}, content=open(write_table(tmp_path / "g.csv", GOOD), "rb").read()).json()
+    good = client.post("/api/v1/datasets", params={"name": "good.csv"}, content=Path(write_table(tmp_path / "g.csv", GOOD)).read_bytes()).json()
     resp = client.post("/api/v1/experiments", json=experiment({"dataset_id": good["id"], "weight_column": "w"}, {"class_weights": [{}, {"b": 2.0}]}))
     assert resp.status_code == 202, resp.text
     assert stored(settings) == (1, 2)
@@ -112,4 +113,4 @@ def test_a_target_sample_uploaded_by_id_is_checked_and_copied_for_the_worker(cli
     assert client.post("/api/v1/experiments", json=experiment(base | {"target_dataset_id": target["id"]})).status_code == 202
     with session_scope(settings.db_url) as s:
         local = materialize(s, RunSpec(dataset="table", **base, target_dataset_id=target["id"]), tmp_path / "worker")
-    assert local.data_path == source and open(local.target_path, "rb").read() == b"x,y\n0.5,0.5\n1.0,0.2\n0.3,0.9\n"
+    assert local.data_path == source and Path(local.target_path).read_bytes() == b"x,y\n0.5,0.5\n1.0,0.2\n0.3,0.9\n"

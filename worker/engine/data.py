@@ -123,22 +123,22 @@ def _digits(spec: RunSpec) -> Data:
 def _table(spec: RunSpec) -> Data:
     from . import shift, table
 
-    for field, path in (("dataset_id", "data_path"), ("target_dataset_id", "target_path")):
-        if getattr(spec, field) is not None and not getattr(spec, path):  # a worker puts the store's copy in the path
-            raise DatasetError(f"{field} {getattr(spec, field)}: uploaded datasets are read by the lab's workers (iwlab submit), not in-process")
+    for name, path in (("dataset_id", "data_path"), ("target_dataset_id", "target_path")):
+        if getattr(spec, name) is not None and not getattr(spec, path):  # a worker puts the store's copy in the path
+            raise DatasetError(f"{name} {getattr(spec, name)}: uploaded datasets are read by the lab's workers (iwlab submit), not in-process")
     t = table.parse(spec)
     x_train, x_test, x_target = table.standardise(t.x_train, t.x_test, t.x_target)
+    assert x_train is not None and x_test is not None  # standardise passes arrays through as arrays
     w = None
     if spec.per_example == "column":
         w = t.w_train
-    elif spec.per_example == "estimated":
+    elif spec.per_example == "estimated" and x_target is not None:  # the spec requires a target sample
         w = shift.density_ratio(x_train, x_target)
-    if w is not None:
-        w = _f32(shift.finish(w, spec.weight_clip, spec.weight_normalise))
+    weights = None if w is None else _f32(shift.finish(w, spec.weight_clip, spec.weight_normalise))
     evals: dict[str, Eval] = {"test": (_f32(x_test), _i64(t.y_test))}
     if x_target is not None:
         evals["target"] = (_f32(x_target), None if t.y_target is None else _i64(t.y_target))
-    return Data(_f32(x_train), _i64(t.y_train), evals, t.classes, w)
+    return Data(_f32(x_train), _i64(t.y_train), evals, t.classes, weights)
 
 
 def _shifted(spec: RunSpec) -> Data:

@@ -109,7 +109,7 @@ def _npz(data: bytes, name: str, field: str) -> Table:
             arrays = {k: npz[k] for k in npz.files}
     except Exception as err:  # noqa: BLE001 -- numpy and zipfile raise many types on a malformed file; all mean "unreadable"
         raise TableError(field, f"{name}: not a readable NPZ of plain arrays ({type(err).__name__}: {err})") from None
-    columns: dict[str, np.ndarray] = {}
+    columns: dict[str, list | np.ndarray] = {}
     for key, a in arrays.items():
         if a.ndim == 1:
             columns[key] = a
