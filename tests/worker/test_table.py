@@ -249,3 +249,22 @@ def test_a_label_too_long_to_name_a_metric_is_refused(tmp_path):
     with pytest.raises(table.TableError, match="longer than 48 characters") as err:
         table.check(spec(path))
     assert err.value.field == "label_column"
+
+
+def test_weight_power_tempers_per_example_weights(tmp_path):
+    rows = [[i * 0.1, i % 2, 1 + i % 5] for i in range(40)]
+    path = write_csv(tmp_path / "w.csv", ["a", "label", "w"], rows)
+    ess = {p: train(spec(path, weight_column="w", weight_power=p, test_fraction=0.5, epochs=1), device="cpu").effective_sample_size for p in (0.0, 1.0, 2.0)}
+    n = 20  # the training half
+    assert ess[0.0] == pytest.approx(n)  # w ** 0 = 1: every example counts once
+    assert ess[2.0] < ess[1.0] < n  # squaring spreads the weights further
+
+
+def test_tables_and_many_classes_train_one_run_at_a_time(tmp_path):
+    from worker.engine.export import plan_groups
+
+    path = three_classes(tmp_path / "t.csv", n=10)
+    runs = [spec(path, seed=s) for s in (0, 1)]
+    assert plan_groups(runs, "auto") == [[0], [1]]
+    with pytest.raises(ValueError, match="one run at a time"):
+        plan_groups(runs, "batched")
