@@ -124,3 +124,12 @@ def test_overlapping_data_say_which_readouts_are_missing(tmp_path):
     assert not [m for m in metrics if m["metric"].startswith("svm")]
     summary = list(csv.DictReader((tmp_path / "summary.csv").open()))
     assert all(r["ci_low"] == "" for r in summary)  # one seed: no interval
+
+
+def test_an_arm_may_be_a_list_or_a_dict_of_settings():
+    """Sweeping `hidden` (a list) or `class_weights` (a dict) made summary_rows fail: unhashable."""
+    outcome = Outcome()
+    for hidden, weights, seed, acc in (([4], {}, 0, 0.5), ([4], {}, 1, 0.7), ([8], {"pos": 2.0}, 0, 0.9), ([8], {"pos": 2.0}, 1, 0.8)):
+        outcome.add(RunSpec(model="mlp", hidden=hidden, class_weights=weights, seed=seed), {0: {"test": {"acc": acc}}})
+    rows = summary_rows(outcome, ["hidden", "class_weights", "seed"])
+    assert [(r["hidden"], r["class_weights"], r["n"], round(r["mean"], 9)) for r in rows] == [([4], {}, 2, 0.6), ([8], {"pos": 2.0}, 2, 0.85)]
