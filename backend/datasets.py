@@ -231,9 +231,14 @@ def check_spec(session: Session, spec: ExperimentSpec, lab: bool) -> None:
             check_table(session, run, locations)
 
 
+class _OnTheWorkers(Exception):
+    """A registered location this machine cannot see: the workers read (and check) it."""
+
+
 def check_table(session: Session, run: RunSpec, locations: dict[str, str | None]) -> None:
     """Read and check a table run's files as the worker will (the upload from the store, a
-    location by its path), so a bad table is a 422 naming the field, and nothing is queued."""
+    location by its path), so a bad table is a 422 naming the field, and nothing is queued. A
+    location the API's machine does not have is left to the worker (its error fails the run)."""
 
     def opener(field: str, value: str | None) -> table.Source:
         stored = {"data_path": ("dataset_id", run.dataset_id), "target_path": ("target_dataset_id", run.target_dataset_id)}.get(field)
@@ -246,12 +251,16 @@ def check_table(session: Session, run: RunSpec, locations: dict[str, str | None]
         path = (locations.get(value) if value else None) or value
         if path is None:  # parse opens only the paths a spec sets
             raise BadDataset(field, f"{field}: not set")
+        if (value in locations or value in locations.values()) and not Path(path).is_file():
+            raise _OnTheWorkers
         return table.open_file(field, path)
 
     try:
         table.check(run, opener)
     except table.TableError as err:
         raise BadDataset(err.field, str(err)) from None
+    except _OnTheWorkers:
+        pass
 
 
 # --- the worker's side -------------------------------------------------------------------------

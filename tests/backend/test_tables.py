@@ -114,3 +114,19 @@ def test_a_target_sample_uploaded_by_id_is_checked_and_copied_for_the_worker(cli
     with session_scope(settings.db_url) as s:
         local = materialize(s, RunSpec(dataset="table", **base, target_dataset_id=target["id"]), tmp_path / "worker")
     assert local.data_path == source and Path(local.target_path).read_bytes() == b"x,y\n0.5,0.5\n1.0,0.2\n0.3,0.9\n"
+
+
+def test_a_registered_location_the_api_cannot_see_is_left_to_the_workers(client, settings, tmp_path):
+    """`client` migrates the database; a location on this machine is checked, one elsewhere not."""
+    from backend import datasets
+    from worker.engine.spec import ExperimentSpec
+
+    bad = write_table(tmp_path / "bad.csv", BAD["a single class"][0])
+    with session_scope(settings.db_url) as s:
+        datasets.register(s, "here", bad, None)
+        datasets.register(s, "there", "/srv/on-the-workers/t.csv", None)
+    with session_scope(settings.db_url) as s:
+        run = experiment({"data_path": "here"})
+        with pytest.raises(datasets.BadDataset, match="a single class"):
+            datasets.check_spec(s, ExperimentSpec.model_validate(run), lab=True)
+        datasets.check_spec(s, ExperimentSpec.model_validate(experiment({"data_path": "there"})), lab=True)
