@@ -148,6 +148,7 @@ def train_in_process(spec: ExperimentSpec, out: Path, device: str | None, engine
     train the spec, is one line and exit 2."""
     from worker.engine.export import ENGINES, plan_groups, write_results
     from worker.engine.images import DatasetError
+    from worker.engine.table import check_runs
 
     runs, started = spec.runs(), time.monotonic()
     if engine not in ENGINES:
@@ -155,6 +156,10 @@ def train_in_process(spec: ExperimentSpec, out: Path, device: str | None, engine
     try:
         plan_groups(runs, engine)
     except ValueError as err:
+        raise fail(str(err)) from None
+    try:
+        check_runs(runs)  # a bad table is one line before anything trains
+    except DatasetError as err:
         raise fail(str(err)) from None
     try:
         with progress_bar() as bar:
