@@ -197,7 +197,10 @@ def _weight_lines(outcome: Outcome) -> list[str]:
     """Nominal and effective weight of each arm (losses.effective_pos_weight)."""
     rows: dict[tuple, set[float]] = {}
     for (spec, _), (effective, _) in zip(outcome.runs, run_notes([s for s, _ in outcome.runs])):
-        rows.setdefault((spec.pos_weight, spec.loss_norm, spec.resample, spec.batch_size), set()).add(round(effective, 3))
+        if effective is not None:  # None with more than two classes: no single positive class
+            rows.setdefault((spec.pos_weight, spec.loss_norm, spec.resample, spec.batch_size), set()).add(round(effective, 3))
+    if not rows:
+        return []
     return [
         "Nominal and effective positive-class weight (the weight of a positive example relative to a negative one "
         "in the epoch's objective, in expectation over the batch order; docs/readouts.md):", "",
