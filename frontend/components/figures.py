@@ -317,7 +317,7 @@ def effect_figure(points: Sequence[dict], epoch: int | None = None, reference: s
     caption = "intended: " + reference.replace(" (", "<br>(", 1) if reference else "intended: log w added to the unweighted model"
     fig.update_layout(
         template="plotly_white", font=FONT, height=380, margin=dict(l=70, r=20, t=85, b=105),
-        title=dict(text=f"Realised vs intended effect{at}", x=0.0, xanchor="left", font=dict(size=16),
+        title=dict(text=f"Realised vs intended effect{at}", xref="paper", x=0.0, xanchor="left", font=dict(size=16),
                    subtitle=dict(text=caption, font=dict(size=11))),
         xaxis=dict(title=dict(text="positive-class weight (log scale)"), type="log", tickvals=ws, ticktext=[f"{w:g}" for w in ws]),
         yaxis=dict(title=dict(text="test fraction predicted positive"), range=[-0.02, 1.02]),
