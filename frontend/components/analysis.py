@@ -105,19 +105,23 @@ def _seed_mean(name: str, values: list[float]) -> dict:
 def effect_by_epoch(runs: list[dict], realised_rows: Iterable[dict], reference_rows: Iterable[dict]) -> dict:
     """Realised vs intended at every epoch with a realised value, for the panel to follow the epoch
     slider (and training: each epoch holds the runs that have reached it). `realised_rows`: test
-    frac_pred_pos rows; `reference_rows`: every test row of the unweighted runs, so that an epoch
-    they recorded without the reference is told from one they have not reached (or was thinned).
+    frac_pred_pos rows; `reference_rows`: the unweighted runs' reference rows at every epoch (not
+    thinned), so an epoch where an unweighted run has a realised row but no reference is a gap in
+    the reference, not one the run has not reached.
     Returns {"reference": the prefix shown or None, "epochs": [...], "points": [per epoch]}."""
     reference_rows = list(reference_rows)
     reference = pick_reference(r["metric"] for r in reference_rows)
+    unweighted = {r["id"] for r in runs if r["params"].get(WEIGHT) == 1.0}
     realised: dict[int, list[dict]] = defaultdict(list)
+    recorded = set()  # epochs an unweighted run has reached (and the thinned curves kept)
     for row in realised_rows:
         realised[row["epoch"]].append(row)
+        if row["run_id"] in unweighted:
+            recorded.add(row["epoch"])
     meant: dict[int, list[dict]] = defaultdict(list)
     for row in reference_rows:
         if reference is not None and row["metric"].startswith(reference + "@"):
             meant[row["epoch"]].append(row)
-    recorded = {r["epoch"] for r in reference_rows}  # epochs an unweighted run has rows at (fetched ones: thinned alike)
     epochs = sorted(e for e in realised if not recorded or e in recorded)
     points = [realised_vs_intended(runs, realised[e], meant.get(e, []), reference or "intended_frac_pos") for e in epochs]
     keep = [i for i, p in enumerate(points) if p]

@@ -330,15 +330,13 @@ def curves_for(rows: list[dict], runs: list[dict]) -> list[dict]:
 def figures_for(client: ApiClient, experiment_id: int, runs: list[dict], split: str) -> dict:
     """Everything the curve, spread and effect panels draw, from requests made side by side: the
     split's thinned curves, every metric at the first and last epoch only (which splits exist),
-    and the unweighted runs' test metrics (the intended effect at every epoch they recorded)."""
+    and the unweighted runs' intended effect (`reference_rows`)."""
     curve_rows_pending = POOL.submit(client.experiment_metrics, experiment_id, split=split, metric=METRIC, max_points=MAX_POINTS)
     ends = client.experiment_metrics(experiment_id, max_points=2)
-    unweighted = [r["id"] for r in runs if r["params"].get(analysis.WEIGHT) == 1.0]  # they carry the references
-    references = POOL.map(lambda rid: client.run_metrics(rid, split=SPLIT, max_points=MAX_POINTS), unweighted)
     curve_rows = curve_rows_pending.result()
     curves = curves_for(curve_rows, runs)
     realised = curve_rows if split == SPLIT else client.experiment_metrics(experiment_id, split=SPLIT, metric=METRIC, max_points=MAX_POINTS)
-    effect = analysis.effect_by_epoch(runs, realised, [row for rows in references for row in rows])
+    effect = analysis.effect_by_epoch(runs, realised, reference_rows(client, experiment_id, runs))
     return {
         "split": split,
         "splits": sorted({r["split"] for r in ends if r["metric"] == METRIC}),
@@ -348,6 +346,20 @@ def figures_for(client: ApiClient, experiment_id: int, runs: list[dict], split: 
         "effect": effect,
         "empty": strip.empty_reason(runs, "a metric"),
     }
+
+
+def reference_rows(client: ApiClient, experiment_id: int, runs: list[dict]) -> list[dict]:
+    """The unweighted runs' rows of the best reference they recorded, for the swept weights (only
+    they carry `<reference>@w`). Every epoch, not thinned: at each epoch the panel shows, the
+    reference is then either there or missing for a reason."""
+    if not any(r["params"].get(analysis.WEIGHT) == 1.0 for r in runs):
+        return []
+    weights = sorted({float(w) for r in runs if (w := r["params"].get(analysis.WEIGHT)) is not None})
+    for prefix in analysis.REFERENCE_NAMES:
+        parts = POOL.map(lambda w, p=prefix: client.experiment_metrics(experiment_id, split=SPLIT, metric=f"{p}@{w:g}"), weights)
+        if rows := [row for part in parts for row in part]:
+            return rows
+    return []
 
 
 def slim(runs: list[dict]) -> list[dict]:

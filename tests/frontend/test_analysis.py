@@ -100,8 +100,10 @@ def test_effect_follows_the_epoch_and_keeps_one_reference_with_its_gaps(runs):
     at, points = effect_at(effect, 3)
     assert at == 3 and [p["weight"] for p in points] == [1.0], "a weight that has not reached the epoch is left out"
     assert effect_at(effect, None)[0] == 3 and effect_at(effect, 99)[0] == 3 and effect_at({}, 5) == (None, [])
-    # an epoch the unweighted runs have no rows at (not reached, or thinned away) is not shown as a gap
-    assert effect_by_epoch(runs, realised, [r for r in ref if r["epoch"] != 1])["epochs"] == [0, 2, 3]
+    # an epoch the unweighted runs have no realised row at (not reached, or thinned away) is not shown as a gap
+    behind = [r for r in realised if not (r["run_id"] in (5, 6) and r["epoch"] == 1)]
+    assert effect_by_epoch(runs, behind, ref)["epochs"] == [0, 2, 3]
+    assert effect_by_epoch(runs, [r for r in realised if r["run_id"] not in (5, 6)], [])["epochs"] == [0, 1, 2], "no unweighted run: realised only"
     assert effect_by_epoch(runs, realised, [])["reference"] is None
 
 
