@@ -131,7 +131,8 @@ def effect_by_epoch(runs: list[dict], realised_rows: Iterable[dict], reference_r
 def effect_at(effect: dict | None, epoch: int | None) -> tuple[int | None, list[dict]]:
     """(the epoch shown, its points): the latest epoch with a realised value at or before `epoch`
     (the last one when `epoch` is None)."""
-    epochs = (effect or {}).get("epochs") or []
+    effect = effect or {}
+    epochs = effect.get("epochs") or []
     if not epochs:
         return None, []
     at = [i for i, e in enumerate(epochs) if epoch is None or e <= epoch]

@@ -304,7 +304,7 @@ def effect_figure(points: Sequence[dict], epoch: int | None = None, reference: s
         return dict(type="data", array=up, arrayminus=down, thickness=1.5, width=4)
 
     def n_label(name: str) -> str:
-        ns = sorted({p.get(f"{name}_n") for p in points if p.get(name) is not None and p.get(f"{name}_n")})
+        ns = sorted({int(p[f"{name}_n"]) for p in points if p.get(name) is not None and p.get(f"{name}_n")})
         return "" if not ns else f", n = {ns[0]}" if len(ns) == 1 else f", n = {ns[0]}-{ns[-1]}"
 
     fig = go.Figure([
