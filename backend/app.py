@@ -15,6 +15,7 @@ from .api import catalog, datasets, experiments, exports, health, presets, runs,
 from .api.access_log import AccessLog
 from .api.deps import current_user
 from .api.errors import validation_error
+from .api.responses import AUTHENTICATED, documented
 from .api.limits import BodyLimit
 from .api.ratelimit import RateLimiter
 from .lifecycle import Conflict
@@ -49,15 +50,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.rate_limiter = RateLimiter(settings)  # applied after authentication (api/deps.py)
     api = APIRouter(prefix=PREFIX)
-    api.include_router(health.router)  # the one route open without a token (probes, load balancers)
+    api.include_router(health.router, responses=documented(503))  # the one route open without a token (probes, load balancers)
     for module in (catalog, presets, experiments, runs, exports, users, workers, datasets):
-        api.include_router(module.router, dependencies=[Depends(current_user)])
+        api.include_router(module.router, dependencies=[Depends(current_user)], responses=AUTHENTICATED)
     app.include_router(api)
     # the last added runs first: log every answer, then refuse oversized bodies
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, exempt=(datasets.UPLOAD_PATH,))
     app.add_middleware(AccessLog)
 
-    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]  # Starlette types handlers for Exception, not a subclass
 
     @app.exception_handler(store.NotFound)
     async def not_found(_request: Request, exc: store.NotFound) -> JSONResponse:

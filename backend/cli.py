@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -46,9 +47,19 @@ def describe(err: ValidationError) -> str:
     return f"{where}: {first['msg']}"
 
 
+class SpecLoader(yaml.SafeLoader):
+    """PyYAML follows YAML 1.1, where `1e-3` (no dot) is a string; YAML 1.2 and every researcher
+    read it as a number. The spec is strict about types, so without this `lr: 1e-3` is refused."""
+
+
+SpecLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:[0-9][0-9_]*\.?[0-9_]*|\.[0-9_]+)[eE][-+]?[0-9]+$"), list("-+0123456789.")
+)
+
+
 def load_spec(path: Path) -> ExperimentSpec:
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = yaml.load(path.read_text(), Loader=SpecLoader)  # SpecLoader is a SafeLoader
     except OSError as err:
         raise fail(f"cannot read {path}: {err.strerror}") from None
     except yaml.YAMLError as err:
@@ -120,7 +131,11 @@ def report(
         out.mkdir(parents=True, exist_ok=True)
         console.print(f"wrote {write_summary(spec, outcome, out)}")
     else:
-        spec = chosen.spec(quick) if chosen else load_spec(spec_file)
+        if chosen:
+            spec = chosen.spec(quick)
+        else:
+            assert spec_file is not None  # exactly one source, checked above
+            spec = load_spec(spec_file)
         outcome, seconds = train_in_process(spec, out, device)
     results = evaluate(chosen.checks(quick), outcome) if chosen else []
     if chosen:
@@ -133,6 +148,7 @@ def train_in_process(spec: ExperimentSpec, out: Path, device: str | None, engine
     train the spec, is one line and exit 2."""
     from worker.engine.export import ENGINES, plan_groups, write_results
     from worker.engine.images import DatasetError
+    from worker.engine.table import check_runs
 
     runs, started = spec.runs(), time.monotonic()
     if engine not in ENGINES:
@@ -140,6 +156,10 @@ def train_in_process(spec: ExperimentSpec, out: Path, device: str | None, engine
     try:
         plan_groups(runs, engine)
     except ValueError as err:
+        raise fail(str(err)) from None
+    try:
+        check_runs(runs)  # a bad table is one line before anything trains
+    except DatasetError as err:
         raise fail(str(err)) from None
     try:
         with progress_bar() as bar:
@@ -269,8 +289,9 @@ def make_dashboard(settings: Settings, api_url: str | None = None):
     from frontend.app import create_app
 
     login = settings.auth_required and not settings.token  # a fixed token: everyone acts as that account
+    sessions_url = settings.broker if settings.broker.startswith("redis") else None  # a lab server: sessions in its Redis
     return create_app(api_url or settings.api_url, poll_seconds=settings.poll_seconds, token=settings.token,
-                      login=login, secret=settings.dashboard_secret)
+                      login=login, secret=settings.dashboard_secret, sessions_url=sessions_url)
 
 
 def dashboard_wsgi():

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import os
 import tarfile
 import zlib
@@ -23,6 +24,7 @@ import numpy as np
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from worker.engine import table
 from worker.engine.images import IMAGE_SUFFIXES, SPLITS, DatasetError, cifar10_present
 from worker.engine.spec import ExperimentSpec, RunSpec
 
@@ -211,12 +213,54 @@ def check_spec(session: Session, spec: ExperimentSpec, lab: bool) -> None:
                 raise BadDataset("dataset_id", f"dataset {run.dataset} does not read uploaded data (folder reads an image archive, table a table)")
             if row.kind != wanted:
                 raise BadDataset("dataset_id", f"dataset {run.dataset_id} is {'an image archive' if row.kind == 'images' else 'a table'}; dataset {run.dataset} needs {'an image archive' if wanted == 'images' else 'a table'}")
+        if run.target_dataset_id is not None:
+            row = session.get(Dataset, run.target_dataset_id)
+            if row is None or row.kind != "table":
+                raise BadDataset("target_dataset_id", f"no uploaded table {run.target_dataset_id} (see iwlab data ls)")
         # every path field (data_path, and any *_path a spec grows), not only today's
         paths = {k: v for k, v in run.model_dump().items() if k.endswith("_path") and v is not None} if lab else {}
         for field, value in paths.items():
             if value not in locations and value not in locations.values():
                 names = ", ".join(sorted(locations)) or "none yet; an admin adds them with iwlab data register"
                 raise BadDataset(field, f"on a lab server {field} names a registered location ({names}) or use dataset_id; paths are not accepted")
+    checked: set[str] = set()
+    for run in spec.runs():
+        key = json.dumps([getattr(run, f) for f in table.PARSED_FIELDS], sort_keys=True)
+        if run.dataset == "table" and key not in checked:
+            checked.add(key)
+            check_table(session, run, locations)
+
+
+class _OnTheWorkers(Exception):
+    """A registered location this machine cannot see: the workers read (and check) it."""
+
+
+def check_table(session: Session, run: RunSpec, locations: dict[str, str | None]) -> None:
+    """Read and check a table run's files as the worker will (the upload from the store, a
+    location by its path), so a bad table is a 422 naming the field, and nothing is queued. A
+    location the API's machine does not have is left to the worker (its error fails the run)."""
+
+    def opener(field: str, value: str | None) -> table.Source:
+        stored = {"data_path": ("dataset_id", run.dataset_id), "target_path": ("target_dataset_id", run.target_dataset_id)}.get(field)
+        if stored is not None and stored[1] is not None:
+            row = session.get(Dataset, stored[1])
+            blob = session.get(DatasetBlob, row.sha256) if row is not None and row.sha256 else None
+            if row is None or blob is None:
+                raise BadDataset(stored[0], f"dataset {stored[1]}: its bytes are missing from the lab's store")
+            return blob.data, f"dataset {stored[1]} ({row.name})"
+        path = (locations.get(value) if value else None) or value
+        if path is None:  # parse opens only the paths a spec sets
+            raise BadDataset(field, f"{field}: not set")
+        if (value in locations or value in locations.values()) and not Path(path).is_file():
+            raise _OnTheWorkers
+        return table.open_file(field, path)
+
+    try:
+        table.check(run, opener)
+    except table.TableError as err:
+        raise BadDataset(err.field, str(err)) from None
+    except _OnTheWorkers:
+        pass
 
 
 # --- the worker's side -------------------------------------------------------------------------
@@ -225,23 +269,41 @@ def check_spec(session: Session, spec: ExperimentSpec, lab: bool) -> None:
 def materialize(session: Session, spec: RunSpec, root: Path) -> RunSpec:
     """The spec with a local data_path: an uploaded dataset copied from the store into `root`/store
     (verified by its SHA-256, written under a temporary name then renamed), or a registered
-    location's folder."""
-    if spec.dataset_id is None:
-        location = session.scalar(select(Dataset).where(Dataset.kind == "location", Dataset.name == spec.data_path)) if spec.data_path else None
-        return spec.model_copy(update={"data_path": location.path}) if location is not None else spec
-    row = session.get(Dataset, spec.dataset_id)
+    location's folder; a table's target sample named by target_dataset_id likewise in target_path."""
+    spec = _located(session, spec)
+    update = {}
+    if spec.dataset_id is not None:
+        update["data_path"] = str(_copy(session, spec.dataset_id, root, "dataset_id"))
+    if spec.target_dataset_id is not None:
+        update["target_path"] = str(_copy(session, spec.target_dataset_id, root, "target_dataset_id"))
+    return spec.model_copy(update=update) if update else spec
+
+
+def _copy(session: Session, dataset_id: int, root: Path, field: str) -> Path:
+    row = session.get(Dataset, dataset_id)
     if row is None or row.sha256 is None:
-        raise DatasetError(f"dataset_id {spec.dataset_id}: not in the lab's store (deleted?)")
+        raise DatasetError(f"{field} {dataset_id}: not in the lab's store (deleted?)")
     local = root / "store" / f"{row.sha256}{SUFFIX.get(row.format or '', '')}"
     if not (local.is_file() and _sha256(local) == row.sha256):
         blob = session.get(DatasetBlob, row.sha256)
         if blob is None or hashlib.sha256(blob.data).hexdigest() != row.sha256:
-            raise DatasetError(f"dataset_id {spec.dataset_id}: its bytes are missing or damaged in the lab's store")
+            raise DatasetError(f"{field} {dataset_id}: its bytes are missing or damaged in the lab's store")
         local.parent.mkdir(parents=True, exist_ok=True)
         partial = local.with_name(f"{local.name}.partial-{os.getpid()}")
         partial.write_bytes(blob.data)
         partial.replace(local)
-    return spec.model_copy(update={"data_path": str(local)})
+    return local
+
+
+def _located(session: Session, spec: RunSpec) -> RunSpec:
+    """Every *_path that names a registered location replaced by the location's path."""
+    update = {}
+    for field, value in spec.model_dump().items():
+        if field.endswith("_path") and value is not None:
+            location = session.scalar(select(Dataset).where(Dataset.kind == "location", Dataset.name == value))
+            if location is not None:
+                update[field] = location.path
+    return spec.model_copy(update=update) if update else spec
 
 
 def _sha256(path: Path) -> str:
@@ -260,7 +322,7 @@ def downloaded(settings) -> dict[str, bool]:
 
 def local_data(settings, spec: RunSpec) -> RunSpec:
     """`materialize` for a worker: its own database session and data folder (IWLAB_DATASETS)."""
-    if spec.dataset_id is None and not spec.data_path:
+    if spec.dataset_id is None and spec.target_dataset_id is None and not any(v for k, v in spec.model_dump().items() if k.endswith("_path")):
         return spec
     from .db import session_scope
 

@@ -190,7 +190,7 @@ def save_checkpoint(settings: Settings, run_id: int, attempt: int, epoch: int, d
                 return False
             s.merge(Checkpoint(run_id=run_id, epoch=epoch, data=data, saved_at=db_now(s)))
         return True
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 whatever failed, the run's epochs are safe: log it and train on
         log.warning("run %s: checkpoint of epoch %s not saved (%s); its epochs are saved, training goes on", run_id, epoch,
                     first_line(exc), extra={"run_id": run_id, "attempt": attempt, "event": "checkpoint_failed"})
         return False

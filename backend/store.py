@@ -47,6 +47,11 @@ def create_experiment(session: Session, spec: ExperimentSpec, owner_id: int | No
     return exp
 
 
+def experiment_by_key(session: Session, owner_id: int, idempotency_key: str) -> Experiment | None:
+    """The experiment this owner made with this `Idempotency-Key`, if any."""
+    return session.scalar(select(Experiment).where(Experiment.owner_id == owner_id, Experiment.idempotency_key == idempotency_key))
+
+
 def set_tags(session: Session, exp: Experiment, tags: Sequence[str]) -> None:
     """Replace the experiment's tags (a delete and an insert: the table is the whole truth)."""
     session.execute(delete(ExperimentTag).where(ExperimentTag.experiment_id == exp.id))
@@ -118,6 +123,13 @@ def get_run(session: Session, run_id: int) -> Run:
     if run is None:
         raise NotFound(f"run {run_id} not found")
     return run
+
+
+def experiment_runs(session: Session, experiment_id: int, limit: int, offset: int) -> tuple[int, list[Run]]:
+    """(how many runs the experiment has, one page of them in sweep order); NotFound if it does not exist."""
+    total = len(get_experiment(session, experiment_id).runs)
+    query = select(Run).where(Run.experiment_id == experiment_id).order_by(Run.index).limit(limit).offset(offset)
+    return total, list(session.scalars(query))
 
 
 def experiment_summary(runs: Sequence[Run]) -> dict[str, Any]:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
+from worker.engine import calibration
 from worker.engine.outcome import Outcome, evaluate
 from worker.engine.presets import PRESETS, Preset
 from worker.engine.spec import ExperimentSpec, RunSpec
@@ -26,6 +28,15 @@ class CheckResult(BaseModel):
     measured: str
 
 
+class Shift(BaseModel):
+    """One cell of `l2-calibration`'s table: a weight's realised and intended boundary shift at an L2."""
+
+    weight_decay: float
+    weight: float
+    realised: float
+    intended: float
+
+
 class Verdict(BaseModel):
     experiment_id: int
     preset: str | None  # None: the spec is no preset's (it has no expected outcomes)
@@ -36,6 +47,7 @@ class Verdict(BaseModel):
     final: bool  # every run has finished: the verdict no longer changes
     checks: list[CheckResult] = []
     note: str | None = None
+    calibration: list[Shift] | None = None  # an L2 x weight sweep with a known intended shift (worker/engine/calibration.py)
 
 
 def preset_of(spec: dict) -> tuple[Preset, str] | None:
@@ -56,7 +68,7 @@ def verdict(session: Session, exp: Experiment) -> Verdict:
     done = [r for r in runs if r.status == "succeeded"]
     final = all(r.status not in store.ACTIVE for r in runs)
     found = preset_of(exp.spec)
-    head = {"experiment_id": exp.id, "runs_total": len(runs), "runs_measured": len(done), "final": final}
+    head: dict[str, Any] = {"experiment_id": exp.id, "runs_total": len(runs), "runs_measured": len(done), "final": final}
     if found is None:
         return Verdict(**head, preset=None, variant=None, note="this spec is no preset's variant: it states no expected outcomes")
     preset, variant = found
@@ -72,7 +84,19 @@ def verdict(session: Session, exp: Experiment) -> Verdict:
     outcome = Outcome()
     for r in done:
         outcome.add(RunSpec.model_validate(r.params), dict(sorted(histories[r.id].items())))
-    return Verdict(**head, checks=[measure(check, outcome) for check in preset.expected])
+    return Verdict(**head, checks=[measure(check, outcome) for check in preset.expected], calibration=shifts(exp.spec, outcome))
+
+
+def shifts(spec: dict, outcome: Outcome) -> list[Shift] | None:
+    """The calibration table once every L2 has its unweighted run (the reference); None otherwise."""
+    if not calibration.applies(ExperimentSpec.model_validate(spec)):
+        return None
+    try:
+        table = calibration.shift_table(outcome)
+    except (KeyError, ValueError, IndexError):  # an L2 whose w = 1 run has not finished: no reference yet
+        return None
+    return [Shift(weight_decay=wd, weight=w, realised=r, intended=i) for wd, row in table.items() for w, (r, i) in row.items()
+            if math.isfinite(r) and math.isfinite(i)]
 
 
 def measure(check, outcome: Outcome) -> CheckResult:

@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import cast
 
 import httpx
 
@@ -114,7 +115,8 @@ def queued_run_ids(redis_url: str) -> list[int]:
 
     import redis
 
-    return [json.loads(base64.b64decode(json.loads(raw)["body"]))[0][0] for raw in redis.Redis.from_url(redis_url).lrange("cpu", 0, -1)]  # type: ignore[union-attr]  # redis-py types sync and async results as one union
+    waiting = cast(list[bytes], redis.Redis.from_url(redis_url).lrange("cpu", 0, -1))  # redis-py types sync and async results as one
+    return [json.loads(base64.b64decode(json.loads(raw)["body"]))[0][0] for raw in waiting]
 
 
 def count_lost(db_url: str, redis_url: str, ids: list[int]) -> dict:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from functools import partial
 
 from worker.engine import geometry
 from worker.engine.data import make_data
@@ -47,8 +48,8 @@ def main() -> None:
     for name, spec in CASES.items():
         data = make_data(spec)
         x, y = data.x_train, data.y_train
-        separable, lp = timed(lambda: geometry.linearly_separable(x, y), args.repeats)
-        _, whole = timed(lambda: geometry.max_margin_reference(x, y), args.repeats)
+        separable, lp = timed(partial(geometry.linearly_separable, x, y), args.repeats)
+        _, whole = timed(partial(geometry.max_margin_reference, x, y), args.repeats)
         start = time.perf_counter()
         try:
             geometry.max_margin_direction(x, y, bias="augmented", max_iter=args.svm_iter)

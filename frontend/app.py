@@ -16,7 +16,7 @@ from dash import Input, Output, State, dcc, html
 
 from . import auth, downloads
 from .client import ApiClient
-from .components import actions, cancel, liveness, verdict
+from .components import actions, cancel, liveness, title, verdict
 from .pages import compare, datasets, experiment, experiments, new, presets, run, workers
 
 # Bootswatch Flatly 5.3.8 is vendored in assets/ (MIT, see assets/BOOTSWATCH-LICENSE.txt) rather than
@@ -55,11 +55,15 @@ def query(search: str | None) -> dict[str, str]:
     return {k: v[-1] for k, v in parse_qs((search or "").lstrip("?")).items()}
 
 
+TITLES = {"/": "Presets", "/presets": "Presets", "/experiments": "Experiments", "/new": "New experiment", "/workers": "Workers", "/compare": "Compare"}
+
+
 def not_found(pathname: str) -> html.Div:
     return dbc.Alert([html.H4("Page not found"), html.P(f"Nothing lives at {pathname}. "), dcc.Link("Back to the experiments", href="/experiments")], color="warning")
 
 
-def create_app(api_url: str, poll_seconds: float = 2.0, token: str | None = None, login: bool = False, secret: str | None = None) -> dash.Dash:
+def create_app(api_url: str, poll_seconds: float = 2.0, token: str | None = None, login: bool = False, secret: str | None = None,
+               sessions_url: str | None = None) -> dash.Dash:
     """`login`: members sign in and the API sees each one (lab mode); otherwise the dashboard acts
     as the embedded local user or as the account of the fixed `token`."""
     client = ApiClient(api_url, token_of_request=auth.current_token) if login else ApiClient(api_url, token=token)
@@ -84,13 +88,22 @@ def create_app(api_url: str, poll_seconds: float = 2.0, token: str | None = None
 
     @app.callback(Output("page", "children"), Input("url", "pathname"), State("url", "search"))
     def route(pathname: str | None, search: str | None):
+        """The page for a path; every page carries its tab title (`page-title`): the experiment and
+        run pages their own (the experiment's name, the run), the others one from TITLES."""
         pathname = (pathname or "/").rstrip("/") or "/"
+        page = page_for(pathname, search)
+        if re.fullmatch(r"/(experiments|runs)/\d+", pathname):
+            return page
+        return [page, *title.slots(TITLES.get(pathname, "Not found"))]
+
+    def page_for(pathname: str, search: str | None):
         if pathname in ("/", "/presets"):  # home: the gallery, one click from a reproduction
             return presets.layout(client)
         if pathname == "/experiments":
             return experiments.layout(client, poll_seconds, query(search))
         if pathname == "/new":
-            return new.layout(client)
+            source = query(search).get("from")
+            return new.layout(client, int(source) if source and source.isdigit() else None)
         if pathname == "/workers":
             return workers.layout(client, poll_seconds)
         if pathname == "/datasets":
@@ -117,8 +130,9 @@ def create_app(api_url: str, poll_seconds: float = 2.0, token: str | None = None
     cancel.register(app, client)
     liveness.register(app, client)
     verdict.register(app, client)
+    title.register(app)
     downloads.register(app.server, client)
     app.server.config["IWLAB_API_URL"] = api_url
     if login:
-        auth.install(app.server, api_url, THEME, secret)
+        auth.install(app.server, api_url, THEME, secret, sessions_url)
     return app

@@ -3,16 +3,19 @@ API token; the dashboard then calls the API as them. The embedded stack (loopbac
 dashboard given a fixed IWLAB_TOKEN skip all of this.
 
 - Session: Flask's session cookie, signed with itsdangerous, HttpOnly, SameSite=Lax. It carries only
-  a random session id; the token stays in this process (`Sessions`), so a copied cookie dies at
-  logout or restart and the token itself never reaches the browser again.
+  a random session id; the token stays on the server (`Sessions`, in this process; `RedisSessions`
+  on a lab server, so sessions outlive a restart and every dashboard process shares them), so a
+  copied cookie dies at logout and the token itself never reaches the browser again.
 - CSRF: SameSite=Lax keeps the cookie off cross-site POSTs, and every POST (login, logout, Dash
   callbacks) must come from this origin (Origin, else Referer, must name this host).
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 import threading
+from typing import cast
 from urllib.parse import urlencode, urlsplit
 
 import flask
@@ -46,6 +49,34 @@ class Sessions:
                 self._by_id.pop(sid, None)
 
 
+class RedisSessions:
+    """`Sessions` in Redis: session id -> (user name, API token), for `ttl` seconds after its last use."""
+
+    def __init__(self, url: str, ttl: int = 7 * 24 * 3600):
+        import redis
+
+        self._redis, self.ttl = redis.Redis.from_url(url), ttl
+
+    @staticmethod
+    def _key(sid: str) -> str:
+        return f"iwlab:dashboard-session:{sid}"
+
+    def start(self, name: str, token: str) -> str:
+        sid = secrets.token_urlsafe(32)
+        self._redis.set(self._key(sid), json.dumps([name, token]), ex=self.ttl)
+        return sid
+
+    def get(self, sid: str | None) -> tuple[str, str] | None:
+        if not sid:
+            return None
+        raw = cast(bytes | None, self._redis.getex(self._key(sid), ex=self.ttl))
+        return tuple(json.loads(raw)) if raw else None  # type: ignore[return-value]
+
+    def end(self, sid: str | None) -> None:
+        if sid:
+            self._redis.delete(self._key(sid))
+
+
 def current() -> tuple[str, str] | None:
     """(name, token) of the signed-in user of this request, if any."""
     return flask.current_app.extensions["iwlab_sessions"].get(flask.session.get("sid"))
@@ -64,12 +95,12 @@ def same_origin() -> bool:
     return bool(source) and urlsplit(source).netloc == flask.request.host
 
 
-def install(server: flask.Flask, api_url: str, stylesheet: str, secret: str | None = None) -> None:
+def install(server: flask.Flask, api_url: str, stylesheet: str, secret: str | None = None, sessions_url: str | None = None) -> None:
     """Require a login for every page and callback of `server` (the Dash app's Flask server);
-    `stylesheet` is the theme's path, for the login page."""
+    `stylesheet` is the theme's path, for the login page; `sessions_url`: a Redis for the sessions."""
     server.secret_key = secret or secrets.token_hex(32)  # no secret given: sessions end with the process
     server.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_NAME="iwlab_session")
-    sessions = server.extensions["iwlab_sessions"] = Sessions()
+    sessions = server.extensions["iwlab_sessions"] = RedisSessions(sessions_url) if sessions_url else Sessions()
 
     @server.before_request
     def guard():

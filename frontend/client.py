@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
 import httpx
+from cachetools import LRUCache
 
 
 class ApiError(Exception):
@@ -44,15 +44,20 @@ class ApiClient:
         self._token_of_request = token_of_request
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = httpx.Client(base_url=self.base, timeout=timeout, transport=transport, headers=headers)
-        self._frames: OrderedDict[tuple[int, int], dict] = OrderedDict()
-        self._frame_cache = frame_cache
-        self._grids: OrderedDict[int, dict] = OrderedDict()
+        # least recently used out first; not thread-safe by themselves, hence the lock
+        self._frames: LRUCache[tuple[int, int], dict] = LRUCache(maxsize=frame_cache)
+        self._grids: LRUCache[int, dict] = LRUCache(maxsize=frame_cache)
         self._lock = threading.Lock()
 
     # -- plumbing
-    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+    def _member(self) -> dict[str, Any]:
+        """The signed-in member's token for this request (none: the client's own, if any)."""
         if self._token_of_request and (token := self._token_of_request()):
-            kwargs["headers"] = {"Authorization": f"Bearer {token}"}
+            return {"headers": {"Authorization": f"Bearer {token}"}}
+        return {}
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        kwargs |= self._member()
         try:
             resp = self._http.request(method, path, **kwargs)
         except httpx.HTTPError as err:
@@ -63,7 +68,7 @@ class ApiClient:
     def export(self, path: str) -> tuple[bytes, dict[str, str]]:
         """A download as bytes and headers (exports are CSV or JSON, not always a JSON body)."""
         try:
-            resp = self._http.get(path, timeout=120)
+            resp = self._http.get(path, timeout=120, **self._member())  # as the member, like every other call
         except httpx.HTTPError as err:
             raise ApiError(0, f"cannot reach the API at {self.api_url} ({type(err).__name__})") from err
         _raise_for(resp)
@@ -152,8 +157,6 @@ class ApiClient:
         if final:
             with self._lock:
                 self._grids[run_id] = info
-                while len(self._grids) > self._frame_cache:
-                    self._grids.popitem(last=False)
         return info
 
     def boundary_frame(self, run_id: int, epoch: int) -> dict:
@@ -161,14 +164,11 @@ class ApiClient:
         key = (run_id, epoch)
         with self._lock:
             if key in self._frames:
-                self._frames.move_to_end(key)
                 return self._frames[key]
         frame = self._request("GET", f"/runs/{run_id}/boundary/{epoch}")
         if frame.get("epoch") == epoch:  # an exact frame never changes; a fallback one might
             with self._lock:
                 self._frames[key] = frame
-                while len(self._frames) > self._frame_cache:
-                    self._frames.popitem(last=False)
         return frame
 
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import plotly.graph_objects as go
 
@@ -73,7 +74,7 @@ def interval_curves(outcome: Outcome, split: str, metric: str = "frac_pred_pos")
     out = []
     for i, w in enumerate(weights):
         sub = outcome.where(pos_weight=w)
-        curve = {"label": f"w = {w:g}", "color": series_color(i), "epoch": [], "mean": [], "low": [], "high": [], "n": []}
+        curve: dict[str, Any] = {"label": f"w = {w:g}", "color": series_color(i), "epoch": [], "mean": [], "low": [], "high": [], "n": []}
         for e in outcome.epochs():
             ci = stats.mean_interval((sub.value(h, e, split, metric) for _, h in sub.runs), stats.metric_range(metric))
             if ci.n:
@@ -195,7 +196,7 @@ def _fmt(x: float) -> str:
 
 def _weight_lines(outcome: Outcome) -> list[str]:
     """Nominal and effective weight of each arm (losses.effective_pos_weight)."""
-    rows = {}
+    rows: dict[tuple, set[float]] = {}
     for (spec, _), (effective, _) in zip(outcome.runs, run_notes([s for s, _ in outcome.runs])):
         rows.setdefault((spec.pos_weight, spec.loss_norm, spec.resample, spec.batch_size), set()).add(round(effective, 3))
     return [

@@ -44,11 +44,16 @@ from tests.services import (  # noqa: E402
 # on 2 shared cores: these took ~280 s of the 460 s that the rest of the suite took without them.
 LONG = {
     "tests/backend/test_cli.py::test_missing_cifar_exits_2_saying_what_to_download",
+    "tests/backend/test_cli.py::test_report_on_a_spec_that_is_not_a_preset",
     "tests/backend/test_cli.py::test_report_writes_figures_and_a_summary",
     "tests/backend/test_cli.py::test_up_serves_the_embedded_stack_and_submit_waits_for_it",
     "tests/backend/test_fuzz.py",
+    "tests/backend/test_hardening_dashboard.py",
+    "tests/backend/test_hardening_durability.py::test_a_database_outage_longer_than_the_timeout_does_not_make_live_workers_dead",
+    "tests/backend/test_hardening_fuzz.py",
     "tests/worker/test_celery_pipeline.py",
     "tests/worker/test_database_restart.py",
+    "tests/worker/test_dataset_store.py::test_an_uploaded_image_archive_trains_on_a_worker_that_did_not_have_it",
     "tests/worker/test_group.py",
     "tests/worker/test_outbox.py",
     "tests/worker/test_parallel.py::test_training_processes_stop_when_their_caller_is_killed",

@@ -20,6 +20,8 @@ def divergence(result: Any) -> str | None:
     for name in WATCHED:
         value = train.get(name)
         if value is not None and not math.isfinite(value):
-            return (f"training diverged: the train {name} is {value} at epoch {result.epoch}; "
-                    "the epochs before it are kept (try a smaller lr or pos_weight)")
+            return (
+                f"training diverged: the train {name} is {value} at epoch {result.epoch}; "
+                "the epochs before it are kept (try a smaller lr or pos_weight)"
+            )
     return None

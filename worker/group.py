@@ -77,7 +77,7 @@ def execute_group(claims: dict[int, lifecycle.Claim], event: dict) -> dict[int, 
         persist(partial(lifecycle.record_environment, settings, rid, claims[rid].attempt, env, effective, training.missing),
                 f"run {rid}: environment")
         if grid is not None:
-            persist(lambda rid=rid: lifecycle.save_grid(settings, rid, claims[rid].attempt, grid.xs, grid.ys, grid.points), f"run {rid}: grid")
+            persist(partial(lifecycle.save_grid, settings, rid, claims[rid].attempt, grid.xs, grid.ys, grid.points), f"run {rid}: grid")
     outcomes: dict[int, str] = {}
     pending: dict[int, list] = {rid: [] for rid in run_ids}
     next_flush, backoff = time.monotonic() + settings.flush_seconds, 0.0
@@ -96,7 +96,7 @@ def execute_group(claims: dict[int, lifecycle.Claim], event: dict) -> dict[int, 
 
     def fail(rid: int, why: str) -> None:
         """A diverged run: its epochs so far are written, then it fails; the others go on."""
-        verdict = persist(lambda: lifecycle.flush(settings, rid, claims[rid].attempt, pending[rid], None), f"run {rid}: last flush")
+        verdict = persist(partial(lifecycle.flush, settings, rid, claims[rid].attempt, pending[rid], None), f"run {rid}: last flush")
         pending[rid], outcomes[rid] = [], "lost" if verdict == "lost" else "failed"
         if verdict != "lost":
             persist(lambda: lifecycle.finish(settings, rid, claims[rid].attempt, "failed", why), f"run {rid}: finish")

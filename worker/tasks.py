@@ -102,7 +102,7 @@ def execute(run_id: int, claim: lifecycle.Claim) -> str:
         pending.append(result)
         if (why := divergence(result)) is not None:
             # the epochs so far (this one's finite readouts too) are written, then the run fails
-            verdict = persist(lambda p=pending: lifecycle.flush(settings, run_id, claim.attempt, p, None), f"run {run_id}: last flush")
+            verdict = persist(partial(lifecycle.flush, settings, run_id, claim.attempt, pending, None), f"run {run_id}: last flush")
             if verdict == "lost":
                 return "lost"
             raise Diverged(why)

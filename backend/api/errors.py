@@ -16,8 +16,14 @@ def encodable(text: object) -> str:
 
 
 def plain_errors(errors) -> list[dict]:
-    return [{"loc": [p if isinstance(p, int) else encodable(p) for p in e.get("loc", ())],
-             "msg": encodable(e.get("msg", "")), "type": encodable(e.get("type", "value_error"))} for e in errors]
+    return [
+        {
+            "loc": [p if isinstance(p, int) else encodable(p) for p in e.get("loc", ())],
+            "msg": encodable(e.get("msg", "")),
+            "type": encodable(e.get("type", "value_error")),
+        }
+        for e in errors
+    ]
 
 
 async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

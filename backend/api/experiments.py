@@ -1,23 +1,26 @@
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from worker.engine.spec import MAX_RUNS_PER_EXPERIMENT
 
 from .. import datasets, lifecycle, store, verdict
-from ..models import Experiment, Run
+from ..models import Experiment
 from ..outbox import dispatch_pending
 from ..schemas import MAX_TAGS, ExperimentCreate, ExperimentPage, ExperimentPublic, MetricRow, RunPublic, TagsUpdate, check_tag
+from .responses import documented
 from .deps import INT32, CurrentUser, ExperimentId, MaxPoints, MetricFilter, SessionDep, SettingsDep, require_change
 from .runs import metric_response, run_public
 
 router = APIRouter(prefix="/experiments", tags=["experiments"])
 
 
-SortKey = Literal[tuple(key for k in store.SORT_KEYS for key in (k, f"-{k}"))]  # type: ignore[valid-type]
+if TYPE_CHECKING:  # a Literal built at import time is no type to mypy; FastAPI validates against it
+    SortKey = str
+else:
+    SortKey = Literal[tuple(key for k in store.SORT_KEYS for key in (k, f"-{k}"))]
 
 
 def to_public(exp: Experiment, summary: dict[str, Any] | None = None) -> ExperimentPublic:
@@ -48,7 +51,7 @@ IdempotencyKey = Annotated[str | None, Header(
 
 
 @router.post("", response_model=ExperimentPublic, status_code=status.HTTP_202_ACCEPTED,
-             responses={409: {"description": "the Idempotency-Key was used before with another body"}})
+             responses=documented(409))  # 409: the Idempotency-Key was used before with another body
 def create_experiment(
     spec: ExperimentCreate, session: SessionDep, settings: SettingsDep, user: CurrentUser, idempotency_key: IdempotencyKey = None
 ) -> ExperimentPublic:
@@ -73,7 +76,7 @@ def create_experiment(
 
 def _made_with(session, owner_id: int, key: str, spec: ExperimentCreate) -> ExperimentPublic | None:
     """The experiment this member made with this key, if it was the same request; 409 if not."""
-    exp = session.scalar(select(Experiment).where(Experiment.owner_id == owner_id, Experiment.idempotency_key == key))
+    exp = store.experiment_by_key(session, owner_id, key)
     if exp is None:
         return None
     if exp.spec != spec.model_dump(mode="json", exclude={"tags"}) or exp.tags != sorted(spec.tags):
@@ -86,7 +89,7 @@ def list_experiments(
     session: SessionDep,
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0, le=INT32),
-    sort: SortKey = Query("-created_at", description="created_at | name | status | progress | runs; '-' first for descending. "  # type: ignore[valid-type]
+    sort: SortKey = Query("-created_at", description="created_at | name | status | progress | runs; '-' first for descending. "
                           "status sorts running, queued, failed, cancelled, succeeded"),
     tags: list[str] = Depends(tag_filter),
 ) -> ExperimentPage:
@@ -94,12 +97,12 @@ def list_experiments(
     return ExperimentPage(items=[to_public(e, summaries[e.id]) for e in rows], total=total, limit=limit, offset=offset)
 
 
-@router.get("/{experiment_id}", response_model=ExperimentPublic)
+@router.get("/{experiment_id}", response_model=ExperimentPublic, responses=documented(404))
 def get_experiment(experiment_id: ExperimentId, session: SessionDep) -> ExperimentPublic:
     return to_public(store.get_experiment(session, experiment_id))
 
 
-@router.get("/{experiment_id}/runs", response_model=list[RunPublic])
+@router.get("/{experiment_id}/runs", response_model=list[RunPublic], responses=documented(404))
 def list_runs(
     experiment_id: ExperimentId,
     session: SessionDep,
@@ -109,12 +112,12 @@ def list_runs(
 ) -> list[RunPublic]:
     """The runs in sweep order; the default page holds every run an experiment can have.
     `X-Total-Count` says how many there are."""
-    response.headers["X-Total-Count"] = str(len(store.get_experiment(session, experiment_id).runs))
-    query = select(Run).where(Run.experiment_id == experiment_id).order_by(Run.index).limit(limit).offset(offset)
-    return run_public(session, list(session.scalars(query)))
+    total, runs = store.experiment_runs(session, experiment_id, limit, offset)
+    response.headers["X-Total-Count"] = str(total)
+    return run_public(session, runs)
 
 
-@router.get("/{experiment_id}/metrics", response_model=list[MetricRow])
+@router.get("/{experiment_id}/metrics", response_model=list[MetricRow], responses=documented(404))
 def experiment_metrics(
     experiment_id: ExperimentId,
     session: SessionDep,
@@ -126,13 +129,13 @@ def experiment_metrics(
     return metric_response(store.metric_rows(session, run_ids, split, metric, max_points))
 
 
-@router.get("/{experiment_id}/verdict", response_model=verdict.Verdict)
+@router.get("/{experiment_id}/verdict", response_model=verdict.Verdict, responses=documented(404))
 def experiment_verdict(experiment_id: ExperimentId, session: SessionDep) -> verdict.Verdict:
     """A preset's expected outcomes, measured on the runs that have succeeded so far (`final` once none is left to run)."""
     return verdict.verdict(session, store.get_experiment(session, experiment_id))
 
 
-@router.put("/{experiment_id}/tags", response_model=ExperimentPublic)
+@router.put("/{experiment_id}/tags", response_model=ExperimentPublic, responses=documented(404, 403))
 def set_tags(experiment_id: ExperimentId, body: TagsUpdate, session: SessionDep, user: CurrentUser) -> ExperimentPublic:
     """Replace the experiment's tags (owner or admin, as for cancel)."""
     exp = store.get_experiment(session, experiment_id)
@@ -142,7 +145,7 @@ def set_tags(experiment_id: ExperimentId, body: TagsUpdate, session: SessionDep,
     return to_public(exp)
 
 
-@router.post("/{experiment_id}/cancel", response_model=ExperimentPublic, status_code=status.HTTP_202_ACCEPTED)
+@router.post("/{experiment_id}/cancel", response_model=ExperimentPublic, status_code=status.HTTP_202_ACCEPTED, responses=documented(404, 403, 409))
 def cancel_experiment(experiment_id: ExperimentId, session: SessionDep, user: CurrentUser) -> ExperimentPublic:
     """Cancel every queued or running run (running ones stop at their next flush); finished runs stay."""
     exp = store.get_experiment(session, experiment_id)

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from .. import store
 from ..models import Run
+from .responses import documented
 from .deps import ExperimentId, RunId, SessionDep
 from .experiments import to_public
 from .runs import metric_dicts, run_public
@@ -74,7 +75,7 @@ def _swept(spec: dict) -> list[str]:
     return list((spec.get("sweep") or {}).keys())
 
 
-@router.get("/experiments/{experiment_id}/export.csv", response_class=StreamingResponse)
+@router.get("/experiments/{experiment_id}/export.csv", response_class=StreamingResponse, responses=documented(404))
 def experiment_csv(experiment_id: ExperimentId, session: SessionDep) -> StreamingResponse:
     exp = store.get_experiment(session, experiment_id)
     rows = store.metric_rows(session, [r.id for r in exp.runs], None, None)
@@ -82,7 +83,7 @@ def experiment_csv(experiment_id: ExperimentId, session: SessionDep) -> Streamin
     return StreamingResponse(body, media_type="text/csv", headers=_filename("experiment", exp.id, exp.name, "csv"))
 
 
-@router.get("/experiments/{experiment_id}/export.json")
+@router.get("/experiments/{experiment_id}/export.json", responses=documented(404))
 def experiment_json(experiment_id: ExperimentId, session: SessionDep) -> JSONResponse:
     """The experiment, its runs and every metric row: what `GET` of each would return, in one file."""
     exp = store.get_experiment(session, experiment_id)
@@ -95,7 +96,7 @@ def experiment_json(experiment_id: ExperimentId, session: SessionDep) -> JSONRes
     return JSONResponse(doc, headers=_filename("experiment", exp.id, exp.name, "json"))
 
 
-@router.get("/runs/{run_id}/export.csv", response_class=StreamingResponse)
+@router.get("/runs/{run_id}/export.csv", response_class=StreamingResponse, responses=documented(404))
 def run_csv(run_id: RunId, session: SessionDep) -> StreamingResponse:
     run = store.get_run(session, run_id)
     rows = store.metric_rows(session, [run.id], None, None)

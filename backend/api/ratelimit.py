@@ -47,7 +47,7 @@ class RateLimiter:
             if self.limiter.hit(self.item, key):
                 return
             reset = self.limiter.get_window_stats(self.item, key).reset_time
-        except Exception as exc:  # the counters' Redis is away: let the request through rather than fail it
+        except Exception as exc:  # noqa: BLE001 the counters' Redis is away: let the request through rather than fail it
             log.warning("rate limit not checked: %s", exc)
             return
         retry_after = max(1, math.ceil(reset - time.time()))

@@ -9,12 +9,13 @@ from .. import lifecycle, store
 from ..models import Run
 from ..outbox import dispatch_pending
 from ..schemas import BoundaryFramePublic, BoundaryInfo, MetricRow, RunEventPublic, RunPublic
+from .responses import documented
 from .deps import CurrentUser, Epoch, MaxPoints, MetricFilter, RunId, SessionDep, SettingsDep, require_change
 
 router = APIRouter(prefix="/runs", tags=["runs"])
 
 
-@router.get("/{run_id}", response_model=RunPublic)
+@router.get("/{run_id}", response_model=RunPublic, responses=documented(404))
 def get_run(run_id: RunId, session: SessionDep) -> RunPublic:
     return run_public(session, [store.get_run(session, run_id)])[0]
 
@@ -35,13 +36,13 @@ def run_public(session: Session, runs: Sequence[Run]) -> list[RunPublic]:
     return [RunPublic.model_validate(r).model_copy(update={"fit_epoch": fits.get(r.id)}) for r in runs]
 
 
-@router.get("/{run_id}/history", response_model=list[RunEventPublic])
+@router.get("/{run_id}/history", response_model=list[RunEventPublic], responses=documented(404))
 def run_history(run_id: RunId, session: SessionDep) -> list[RunEventPublic]:
     """Every status transition of the run, oldest first, across attempts and retries."""
     return [RunEventPublic.model_validate(e) for e in store.run_history(session, run_id)]
 
 
-@router.get("/{run_id}/metrics", response_model=list[MetricRow])
+@router.get("/{run_id}/metrics", response_model=list[MetricRow], responses=documented(404))
 def run_metrics(
     run_id: RunId, session: SessionDep, split: MetricFilter = None, metric: MetricFilter = None, max_points: MaxPoints = None
 ) -> JSONResponse:
@@ -49,19 +50,19 @@ def run_metrics(
     return metric_response(store.metric_rows(session, [run_id], split, metric, max_points))
 
 
-@router.get("/{run_id}/boundary", response_model=BoundaryInfo)
+@router.get("/{run_id}/boundary", response_model=BoundaryInfo, responses=documented(404))
 def boundary(run_id: RunId, session: SessionDep) -> BoundaryInfo:
     grid, epochs = store.boundary_grid(session, run_id)
     return BoundaryInfo(run_id=run_id, xs=grid.xs, ys=grid.ys, points=grid.points, epochs=epochs)
 
 
-@router.get("/{run_id}/boundary/{epoch}", response_model=BoundaryFramePublic)
+@router.get("/{run_id}/boundary/{epoch}", response_model=BoundaryFramePublic, responses=documented(404))
 def boundary_frame(run_id: RunId, epoch: Epoch, session: SessionDep) -> BoundaryFramePublic:
     at, z = store.boundary_frame(session, run_id, epoch)
     return BoundaryFramePublic(run_id=run_id, epoch=at, z=z.round(3).tolist())
 
 
-@router.post("/{run_id}/cancel", response_model=RunPublic, status_code=status.HTTP_202_ACCEPTED)
+@router.post("/{run_id}/cancel", response_model=RunPublic, status_code=status.HTTP_202_ACCEPTED, responses=documented(404, 403, 409))
 def cancel_run(run_id: RunId, session: SessionDep, user: CurrentUser) -> RunPublic:
     """Queued: cancelled now. Running: `cancel_requested` is set and the worker stops within one
     flush (at most one epoch or `IWLAB_FLUSH_SECONDS`), keeping the epochs it finished."""
@@ -71,7 +72,7 @@ def cancel_run(run_id: RunId, session: SessionDep, user: CurrentUser) -> RunPubl
     return RunPublic.model_validate(run)
 
 
-@router.post("/{run_id}/retry", response_model=RunPublic, status_code=status.HTTP_202_ACCEPTED)
+@router.post("/{run_id}/retry", response_model=RunPublic, status_code=status.HTTP_202_ACCEPTED, responses=documented(404, 403, 409))
 def retry_run(run_id: RunId, session: SessionDep, settings: SettingsDep, user: CurrentUser) -> RunPublic:
     """A failed or cancelled run starts again from epoch 0 in the same row (its old epochs are deleted)."""
     require_change(user, store.get_run(session, run_id).experiment.owner_id, f"run {run_id}")

@@ -8,6 +8,7 @@ from .. import workers
 from ..lifecycle import db_now
 from ..models import Worker
 from ..schemas import WorkerPage, WorkerPublic
+from .responses import documented
 from .deps import INT32, CurrentUser, SessionDep, SettingsDep
 
 router = APIRouter(prefix="/workers", tags=["workers"])
@@ -33,7 +34,7 @@ def list_workers(
     return WorkerPage(items=items, total=total, limit=limit, offset=offset)
 
 
-@router.post("/{name}/drain", response_model=WorkerPublic, status_code=status.HTTP_202_ACCEPTED)
+@router.post("/{name}/drain", response_model=WorkerPublic, status_code=status.HTTP_202_ACCEPTED, responses=documented(404, 403))
 def drain_worker(name: WorkerName, session: SessionDep, settings: SettingsDep, user: CurrentUser) -> WorkerPublic:
     """Admins only: the worker finishes the run it is training, takes no more, and stops (it sees
     the request at its next heartbeat)."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, ctx, html
+from dash import Input, Output, State, html
 
 from ..client import ApiClient, ApiError
 from . import confirm
@@ -19,11 +19,14 @@ def active_runs(exp: dict) -> int:
     return counts.get("queued", 0) + counts.get("running", 0)
 
 
-def button(exp: dict):
-    """Only while something can still be cancelled."""
-    if not active_runs(exp):
-        return None
-    return dbc.Button("Cancel experiment", id=PREFIX, color="danger", outline=True, size="sm", className="py-0", n_clicks=0)
+def shown(exp: dict | None) -> dict:
+    return {} if exp and active_runs(exp) else {"display": "none"}
+
+
+def button(exp: dict | None):
+    """Shown while something can still be cancelled. It sits outside the polled header: a button
+    drawn again at every poll can lose the click that lands while it is replaced."""
+    return dbc.Button("Cancel experiment", id=PREFIX, color="danger", outline=True, size="sm", className="py-0", n_clicks=0, style=shown(exp))
 
 
 def modal() -> dbc.Modal:
@@ -41,20 +44,25 @@ def facts(exp: dict) -> list:
 
 
 def register(app, client: ApiClient) -> None:
+    @app.callback(Output(PREFIX, "style"), Input("exp-store", "data"), prevent_initial_call=True)
+    def show(store):
+        return shown((store or {}).get("experiment"))
+
     @app.callback(
         Output(f"{PREFIX}-modal", "is_open"),
         Output(f"{PREFIX}-body", "children"),
         Input(PREFIX, "n_clicks"),
-        Input(f"{PREFIX}-no", "n_clicks"),
         State("exp-store", "data"),
         prevent_initial_call=True,
     )
-    def ask(clicks, _no, store):
-        if ctx.triggered_id == f"{PREFIX}-no":
-            return False, dash.no_update
+    def ask(clicks, store):
         if not clicks or not store:
-            return dash.no_update, dash.no_update  # the header (and its button) re-rendered
+            return dash.no_update, dash.no_update
         return True, facts(store["experiment"])
+
+    @app.callback(Output(f"{PREFIX}-modal", "is_open", allow_duplicate=True), Input(f"{PREFIX}-no", "n_clicks"), prevent_initial_call=True)
+    def back(clicks):
+        return False if clicks else dash.no_update
 
     @app.callback(
         Output(f"{PREFIX}-modal", "is_open", allow_duplicate=True),

@@ -44,7 +44,9 @@ def config_diff(runs: Sequence[dict], names: dict[int, str]) -> tuple[list[str],
 
 
 def run_label(run: dict, varying: Sequence[str]) -> str:
-    shown = [k for k in varying if k != "experiment"][:3]
+    """'#12 (w=10, seed=1)': what differs between the compared runs, and always the seed (two runs
+    that differ only in it would otherwise read the same)."""
+    shown = [k for k in varying if k not in ("experiment", "seed")][:3] + ["seed"]
     parts = ", ".join(f"{SHORT.get(k, k)}={_fmt(run['params'].get(k))}" for k in shown)
     return f"#{run['id']}" + (f" ({parts})" if parts else "")
 
@@ -71,17 +73,25 @@ def overlay_curves(series: Sequence[dict], metric: str, split: str, logx: bool) 
 
 
 def overlay_boundaries(panels: Sequence[dict], epoch: int) -> go.Figure:
-    """Every run's decision boundary (the P = 0.5 contour) on one set of axes, over the first run's
-    training points. A panel is {"label", "xs", "ys", "z", "points"}; z None: no frame yet."""
-    drawn = [p for p in panels if p.get("z") is not None]
+    """Every run's decision boundary (the P = 0.5 contour) on one set of axes, over the training
+    points: once where the runs share their data, else each data set's own, outlined in its runs'
+    colour. A panel is {"label", "xs", "ys", "z", "points"}; z None: no frame yet. Image runs
+    (a one-row strip of test images, not a grid) have no boundary to draw."""
+    drawn = [p for p in panels if p.get("z") is not None and len(p["ys"]) > 1]
     if not drawn:
         return empty_figure("No boundary frames for these runs (image data sets have none).")
     fig = go.Figure()
-    points = drawn[0]["points"]
-    for cls, name, color, symbol in ((0, "negative class", NEGATIVE, "circle"), (1, "positive class", POSITIVE, "diamond")):
-        pts = [p for p in points if (p[2] >= 0.5) == bool(cls)]
-        fig.add_trace(go.Scatter(x=[p[0] for p in pts], y=[p[1] for p in pts], mode="markers", name=name, hoverinfo="skip",
-                                 marker=dict(color=color, symbol=symbol, size=6, opacity=0.55, line=dict(color="white", width=0.5))))
+    datasets: dict[tuple, list[int]] = {}
+    for i, p in enumerate(drawn):
+        datasets.setdefault(tuple(map(tuple, p["points"])), []).append(i)
+    for points, users in datasets.items():
+        whose = "" if len(datasets) == 1 else " of " + ", ".join(drawn[i]["label"].split(" ")[0] for i in users)
+        edge = "white" if len(datasets) == 1 else series_color(users[0])
+        for cls, name, color, symbol in ((0, "negative class", NEGATIVE, "circle"), (1, "positive class", POSITIVE, "diamond")):
+            pts = [p for p in points if (p[2] >= 0.5) == bool(cls)]
+            fig.add_trace(go.Scatter(x=[p[0] for p in pts], y=[p[1] for p in pts], mode="markers", name=name + whose, hoverinfo="skip",
+                                     marker=dict(color=color, symbol=symbol, size=6, opacity=0.55, line=dict(color=edge, width=0.8)),
+                                     meta={"role": "compare-points"}))
     for i, p in enumerate(drawn):
         color = series_color(i)
         lx, ly = level_line(p["xs"], p["ys"], p["z"])

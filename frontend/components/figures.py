@@ -217,16 +217,17 @@ def curve_figure(
             x=[fit_epoch, fit_epoch], y=[0, 1], mode="lines", name=f"training set fit (epoch {fit_epoch}, median run)",
             line=dict(color="#2c3e50", width=1.5, dash="dashdot"), hoverinfo="skip", meta={"role": "fit-epoch"},
         ))
-    # a row of legend entries beside the title fits a few weights; more would wrap over it: they go underneath
+    # a few weights: one row of entries just above the plot, under the title's row and clear of the
+    # modebar (which appears over the figure's top right corner); more would wrap: they go underneath
     many = len(curves) > 4
     legend = (dict(BOTTOM_LEGEND, title=dict(text=legend_title)) if many
-              else dict(title=dict(text=legend_title), orientation="h", yref="container", y=0.985, yanchor="top", x=1.0, xanchor="right"))
+              else dict(title=dict(text=legend_title), orientation="h", yref="paper", y=1.0, yanchor="bottom", x=1.0, xanchor="right"))
     fig.update_layout(
         template="plotly_white",
         font=FONT,
         title=dict(text=title, x=0.0, xanchor="left", font=dict(size=16)),
         height=460 if many else 380,
-        margin=dict(l=70, r=20, t=60, b=130 if many else 50),
+        margin=dict(l=70, r=20, t=60 if many else 80, b=130 if many else 50),
         xaxis=dict(title=dict(text="epoch (log scale)" if logx else "epoch"), type="log" if logx else "linear"),
         yaxis=dict(title=dict(text=ytitle), range=[-0.02, 1.02]),
         legend=legend,

@@ -19,10 +19,12 @@ SECTIONS = (("data", "Data"), ("model", "Model"), ("loss", "Loss"), ("optimisati
 # section -> (shown, folded under "More options"); in form order.
 PLACES = {
     "data": (("dataset", "classes", "data_path", "dataset_id", "n_train", "noise"),
-             ("n_test", "imbalance", "label_noise", "resample", "ood", "noise_images", "data_seed")),
+             ("n_test", "imbalance", "label_noise", "resample", "ood", "noise_images", "data_seed",
+              "label_column", "weight_column", "group_column", "test_path", "test_fraction", "target_path", "target_dataset_id",
+              "example_weights", "weight_clip", "weight_normalise")),
     "model": (("model", "hidden", "width", "dropout", "batchnorm"), ("head", "fixup")),
     "loss": (("loss", "loss_norm", "poly_alpha", "ldam_max_margin", "ldam_scale", "la_tau", "vs_gamma", "vs_tau"),
-             ("weight_power", "drw_epoch", "drw_beta")),
+             ("weight_power", "drw_epoch", "drw_beta", "class_weights", "class_beta")),
     "optimisation": (("epochs", "lr", "batch_size", "weight_decay"), ("momentum", "schedule", "patience", "val_fraction")),
     "recording": ((), ("eval_points", "frames", "grid")),
 }  # fmt: skip
@@ -36,8 +38,10 @@ IMAGE_DATASETS = ("cifar10", "folder")
 # parameter -> {controlling parameter: the values under which it matters}; absent: always matters.
 SHOWN_WHEN: dict[str, dict[str, tuple[str, ...]]] = {
     "classes": {"dataset": ("digits", *IMAGE_DATASETS)},
-    "data_path": {"dataset": IMAGE_DATASETS},
-    "dataset_id": {"dataset": ("folder",)},
+    "data_path": {"dataset": (*IMAGE_DATASETS, "table")},
+    "dataset_id": {"dataset": ("folder", "table")},
+    **dict.fromkeys(("label_column", "weight_column", "group_column", "test_path", "test_fraction", "target_path", "target_dataset_id"), {"dataset": ("table",)}),
+    **dict.fromkeys(("example_weights", "weight_clip", "weight_normalise"), {"dataset": ("table", "covariate_shift")}),
     "ood": {"dataset": IMAGE_DATASETS},
     "noise_images": {"dataset": IMAGE_DATASETS},
     "noise": {"dataset": DATASETS_2D},
@@ -75,7 +79,8 @@ LABELS = {
 
 OPTION_LABELS = {
     "dataset": {"blobs": "blobs (2-D)", "wang_gaussians": "Wang's Gaussians (2-D)", "moons": "moons (2-D)",
-                "digits": "digits (sklearn 8×8)", "cifar10": "CIFAR-10", "folder": "image folder"},
+                "digits": "digits (sklearn 8×8)", "cifar10": "CIFAR-10", "folder": "image folder",
+                "table": "table (CSV, Parquet, NPZ)", "covariate_shift": "covariate shift (2-D)"},
     "model": {"logreg": "logistic regression", "mlp": "MLP (ReLU)", "convnet": "ConvNet (Byrd & Lipton)", "resnet": "ResNet (small)"},
     "loss": {"ce": "cross-entropy", "poly": "polynomially-tailed", "ldam": "LDAM", "la": "logit adjustment", "vs": "VS"},
     "loss_norm": {"sum": "sum: divide by the batch's sum of weights", "mean": "mean: divide by the batch size"},

@@ -126,7 +126,7 @@ def failure_notice(runs: list[dict]):
     if failed:
         first = (failed[0].get("error") or "no error text recorded").strip().splitlines()[0][:500]
         links = [html.A(f"#{r['id']}", href=f"/runs/{r['id']}", className="me-1") for r in failed[:10]]
-        parts += [html.Strong(f"{len(failed)} of {len(runs)} runs failed. "), f"First error: {first} ", html.Span(["See runs ", *links] + (["…"] if len(failed) > 10 else []))]
+        parts += [html.Strong(f"{len(failed)} of {len(runs)} runs failed. "), f"First error: {first} ", html.Span(["See runs ", *links, *(["…"] if len(failed) > 10 else [])])]
     if cancelled:
         parts.append(html.Div(f"{cancelled} of {len(runs)} runs were cancelled."))
     return dbc.Alert(parts, color="danger" if failed else "warning", id="run-failures", className="mt-3 mb-0 py-2 small")

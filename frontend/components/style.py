@@ -1,5 +1,7 @@
 """One palette for the whole dashboard: Okabe & Ito's colour-blind-safe colours."""
 
+import math
+
 OKABE_ITO = {
     "orange": "#E69F00",
     "sky": "#56B4E9",
@@ -26,3 +28,17 @@ FINISHED = ("succeeded", "failed", "cancelled")  # backend/lifecycle.TERMINAL
 
 def series_color(i: int) -> str:
     return SERIES[i % len(SERIES)]
+
+
+def weight_colors(weights: list[float]) -> list[str]:
+    """One colour per importance weight, sequential in log w (Viridis up to its green, as yellow is
+    hard to read on white), so the order of the weights reads off the colours however many there are."""
+    from plotly.colors import sample_colorscale, unlabel_rgb
+
+    logs = [math.log(w) if w > 0 else -math.inf for w in weights]
+    finite = [v for v in logs if math.isfinite(v)]
+    if len(set(finite)) < 2:
+        return [series_color(0)] * len(weights)
+    lo, hi = min(finite), max(finite)
+    sampled = sample_colorscale("Viridis", [0.0 if not math.isfinite(v) else 0.85 * (v - lo) / (hi - lo) for v in logs])
+    return ["#{:02x}{:02x}{:02x}".format(*(round(c) for c in unlabel_rgb(rgb))) for rgb in sampled]

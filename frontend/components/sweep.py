@@ -105,3 +105,21 @@ def t_interval(mean: float, sd: float, n: int, bounds: tuple[float, float] | Non
     if bounds is not None:
         lo, hi = max(lo, bounds[0]), min(hi, bounds[1])
     return lo, hi
+
+
+def slices(runs: list[dict]) -> list[dict]:
+    """With a second swept axis beside the weight (weight decay, a loss, ...): its values, each a
+    slice of the experiment that the page shows across the weights, one at a time ([] otherwise).
+    Each is {"label", "params"}: the other swept parameters' values, in sweep order."""
+    varying = varying_params(runs)
+    others = [n for n in varying if n != "pos_weight"]
+    if "pos_weight" not in varying or not others:
+        return []
+    keys = sorted({group_key(r, others) for r in runs}, key=_sortable)
+    return [{"label": group_label(k, others), "params": dict(zip(others, k))} for k in keys]
+
+
+def in_slice(runs: list[dict], params: dict | None) -> list[dict]:
+    if not params:
+        return runs
+    return [r for r in runs if all(r["params"].get(k) == v for k, v in params.items())]

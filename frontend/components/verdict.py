@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
+import plotly.graph_objects as go
 from dash import Input, Output, State, dcc, html
 
 from ..client import ApiClient, ApiError
+from .figures import FONT
 
 MARK = {True: ("met", "success"), False: ("not met", "danger"), None: ("pending", "secondary")}
 
@@ -42,8 +44,29 @@ def card(verdict: dict | None):
     table = dbc.Table([html.Thead(html.Tr([html.Th("expected"), html.Th("measured"), html.Th("")])), html.Tbody(rows)],
                       size="sm", className="mb-0 align-middle", id="verdict-table")
     body = [html.Div(state, className="small text-muted mb-2", id="verdict-state"), table if checks else html.Div(verdict.get("note") or "")]
+    if verdict.get("calibration"):
+        body.append(dcc.Graph(id="calibration-graph", figure=calibration_figure(verdict["calibration"]), config={"displaylogo": False}, className="mt-3"))
     title = [html.Span("Verdict: ", className="fw-semibold"), f"{verdict['preset']} ({verdict['variant']}), {verdict.get('title') or ''}"]
     return dbc.Card([dbc.CardHeader(title), dbc.CardBody(body)], className="shadow-sm mb-4", id="verdict-card")
+
+
+def calibration_figure(cells: list[dict]) -> go.Figure:
+    """Realised minus intended boundary shift over L2 x weight: 0 (white) where the weight does what
+    the Bayes boundary of the generating data says it should (fractions of the centre segment)."""
+    l2s = sorted({c["weight_decay"] for c in cells})
+    weights = sorted({c["weight"] for c in cells})
+    at = {(c["weight_decay"], c["weight"]): c["realised"] - c["intended"] for c in cells}
+    z = [[at.get((wd, w)) for w in weights] for wd in l2s]
+    limit = max((abs(v) for row in z for v in row if v is not None), default=1.0) or 1.0
+    fig = go.Figure(go.Heatmap(
+        z=z, x=[f"w = {w:g}" for w in weights], y=[f"L2 {wd:g}" for wd in l2s], zmid=0, zmin=-limit, zmax=limit, colorscale="RdBu",
+        text=[["" if v is None else f"{v:+.3f}" for v in row] for row in z], texttemplate="%{text}", colorbar={"title": {"text": "realised -<br>intended"}},
+        meta={"role": "calibration"},
+    ))
+    fig.update_layout(template="plotly_white", font=FONT, height=360, margin={"l": 80, "r": 20, "t": 50, "b": 50},
+                      title={"text": "Boundary shift, realised minus intended, per L2 and weight", "x": 0.0, "xanchor": "left"},
+                      xaxis_title="positive-class weight", yaxis_title="L2 coefficient")
+    return fig
 
 
 def fetch(client: ApiClient, experiment_id: int):

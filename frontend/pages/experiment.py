@@ -1,7 +1,8 @@
 """`/experiments/<id>`: status, runs, the boundary per weight with an epoch slider, the paper's
 frac_pred_pos curves per evaluation split, the spread across weights and realised vs intended effect.
 
-URL state: `?seed=S&epoch=E&logx=1&split=ood&fig=svg`. `layout` draws the whole page for that state
+URL state: `?seed=S&epoch=E&logx=1&split=ood&fig=svg&slice=1` (logx: 1 or 0 where it differs from the
+default, which is log beyond LOG_AFTER epochs). `layout` draws the whole page for that state
 in one go; afterwards the callbacks carry changes through (all data through the API):
 
     exp-poll ──> exp-store (experiment + runs) ──> panels-store (one run per group, its frame epochs)
@@ -25,7 +26,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, Patch, State, ctx, dcc, html
 
 from ..client import ApiClient, ApiError
-from ..components import actions, analysis, cancel, strip, sweep, verdict
+from ..components import actions, analysis, cancel, strip, sweep, title, verdict
 from ..components.figures import (
     BOUNDARY,
     HEATMAP,
@@ -40,10 +41,11 @@ from ..components.figures import (
 )
 from ..components.compare import MAX_RUNS, tray_search
 from ..components.exports import FORMATS, export_bar, graph_config
-from ..components.style import FINISHED, series_color
+from ..components.style import FINISHED, series_color, weight_colors
 from ..components.tables import count_summary, progress_bar, runs_table, status_badge, sweep_summary
 
 PLAY_MS = 450
+LOG_AFTER = 100  # epochs
 RUN_PAGE_SIZE = 25
 POOL = ThreadPoolExecutor(8)  # the API requests of one callback go out side by side
 METRIC, SPLIT = "frac_pred_pos", "test"
@@ -69,18 +71,22 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
     through their chain cost five round trips before the last figure appeared (bench/dashboard.py)."""
     seed = _int(query.get("seed"))
     epoch = _int(query.get("epoch"))
-    logx = query.get("logx") in ("1", "true", "yes")
+    logx = query.get("logx") in ("1", "true", "yes") if "logx" in query else None  # None: by the run length (log_by_default)
     split = query["split"] if query.get("split") in SPLITS else SPLIT
     fmt = query["fig"] if query.get("fig") in FORMATS else "png"
-    view = initial_view(client, experiment_id, seed, epoch, split, logx, fmt)
+    view = initial_view(client, experiment_id, seed, epoch, split, logx, fmt, query.get("slice"))
     loading = empty_figure("Loading…")
     images = view.get("images", False)
-    title = "What the weight changes: test images per weight" if images else "Decision boundary per weight"
+    card_title = "What the weight changes: test images per weight" if images else "Decision boundary per weight"
     boundary_card = dbc.Card(
         [
             dbc.CardHeader(html.Div([
-                html.Span(title, className="fw-semibold", id="first-card-title"),
+                html.Span(card_title, className="fw-semibold", id="first-card-title"),
                 html.Div([
+                    html.Div([
+                        dbc.Label(view.get("slice_name", ""), html_for="slice-select", className="mb-0 me-2 small text-muted"),
+                        dbc.Select(id="slice-select", value=view.get("slice"), options=view.get("slice_options", []), size="sm", style={"width": "12rem"}),
+                    ], className="d-flex align-items-center me-3" + ("" if view.get("slice_options") else " d-none")),
                     dbc.Label("seed", html_for="seed-select", className="mb-0 me-2 small text-muted"),
                     dbc.Select(id="seed-select", value=view.get("seed", None if seed is None else str(seed)), options=view.get("seed_options", []),
                                disabled=view.get("seed_disabled", False), size="sm", style={"width": "6rem"}),
@@ -124,7 +130,7 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
                         labelClassName="btn btn-outline-primary", labelCheckedClassName="active",
                         options=view.get("split_options", split_options(None)),
                     ),
-                    dbc.Switch(id="logx", label="log epoch axis", value=logx, className="mb-0"),
+                    dbc.Switch(id="logx", label="log epoch axis", value=view.get("logx", bool(logx)), className="mb-0"),
                 ], className="d-flex align-items-center"),
             ], className="d-flex justify-content-between align-items-center flex-wrap gap-2")),
             dbc.CardBody(dcc.Graph(id="curve-graph", figure=view.get("curve", loading), config=graph_config(fmt))),
@@ -145,7 +151,8 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
     pages = view.get("run_pages", 1)
     runs_card = dbc.Card(
         [
-            dbc.CardHeader("Runs", className="fw-semibold"),
+            dbc.CardHeader(html.Div([html.Span("Runs", className="fw-semibold"), cancel.button((view.get("store") or {}).get("experiment"))],
+                                    className="d-flex justify-content-between align-items-center")),
             dbc.CardBody([
                 *actions.slots(),
                 html.Div(id="run-table", children=view.get("table", dbc.Spinner(color="primary"))),
@@ -159,10 +166,12 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
         [
             dcc.Location(id="exp-url", refresh=False),
             dcc.Store(id="exp-id", data=experiment_id),
+            *title.slots((view.get("store") or {}).get("experiment", {}).get("name", f"Experiment {experiment_id}")),
             dcc.Store(id="exp-store", data=view.get("store")),
             dcc.Store(id="panels-store", data=view.get("panels")),
             dcc.Store(id="curve-store", data=view.get("curves")),
             dcc.Store(id="initial-epoch", data=epoch),
+            dcc.Store(id="logx-default", data=view.get("logx_default", False)),
             dcc.Store(id="initial-format", data=fmt),
             # a finished experiment loads once: no poll ticks queue up behind its (large) first answer
             dcc.Interval(id="exp-poll", interval=int(poll_seconds * 1000), disabled=view.get("done", False)),
@@ -178,7 +187,8 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
     )
 
 
-def initial_view(client: ApiClient, experiment_id: int, seed: int | None, epoch: int | None, split: str, logx: bool, fmt: str) -> dict:
+def initial_view(client: ApiClient, experiment_id: int, seed: int | None, epoch: int | None, split: str, logx: bool | None, fmt: str,
+                 slice_value: str | None = None) -> dict:
     """What every component of the page shows first (the callbacks' outputs for the URL's state),
     or, when the experiment cannot be read, only the header's alert: the poll then retries."""
     try:
@@ -186,7 +196,13 @@ def initial_view(client: ApiClient, experiment_id: int, seed: int | None, epoch:
     except ApiError as err:
         return {"header": load_error(experiment_id, err), "done": err.status == 404}
     store = loaded["store"]
-    runs = store["runs"]
+    loaded["logx_default"] = log_by_default(store["experiment"])
+    logx = loaded["logx"] = loaded["logx_default"] if logx is None else logx
+    options = sweep.slices(store["runs"])
+    loaded["slice"] = chosen = slice_value if _int(slice_value) is not None and 0 <= _int(slice_value) < len(options) else ("0" if options else None)
+    loaded["slice_options"] = [{"label": o["label"], "value": str(i)} for i, o in enumerate(options)]
+    loaded["slice_name"] = "showing" if options else ""
+    runs = slice_runs(store, chosen)
     panels_pending = POOL.submit(panels_for, client, runs, _int(loaded["seed"], 0), store["experiment"]["spec"])
     try:
         curves = figures_cached(client, store["experiment"]["id"], runs, split)
@@ -209,6 +225,18 @@ def initial_view(client: ApiClient, experiment_id: int, seed: int | None, epoch:
         view["curve"], view["spread"], view["effect"] = VIEWS.get(key, draw)
         view["split_options"] = split_options(curves)
     return view
+
+
+def log_by_default(exp: dict) -> bool:
+    """A long run's whole effect sits in its first epochs: beyond LOG_AFTER epochs the axis starts logarithmic."""
+    return (_int(exp["spec"].get("base", {}).get("epochs"), 0) or 0) > LOG_AFTER
+
+
+def slice_runs(store: dict, chosen: str | None) -> list[dict]:
+    """The runs the figures show: with a second swept axis, the chosen slice across the weights."""
+    options = sweep.slices(store["runs"])
+    index = _int(chosen)
+    return sweep.in_slice(store["runs"], options[index]["params"] if index is not None and 0 <= index < len(options) else None)
 
 
 def load_error(experiment_id: int, err: ApiError) -> dbc.Alert:
@@ -270,7 +298,7 @@ def header(exp: dict, api_url: str, fmt: str = "png", run_ids: list[int] | None 
                         progress_bar(exp["progress"], f"{exp['progress']:.0%}", exp["status"], id="exp-progress"),
                         html.Div(f"{exp['runs_total']} runs: {count_summary(exp['status_counts'])}", className="small text-muted mt-1 text-end"),
                         html.Div(dcc.Link("Compare these runs →", href="/compare" + tray_search((run_ids or [])[:MAX_RUNS]), id="compare-runs", className="small"), className="text-end"),
-                        html.Div(cancel.button(exp), className="text-end mt-1"),
+                        html.Div(dcc.Link("Clone into the form →", href=f"/new?from={exp['id']}", id="clone-link", className="small"), className="text-end"),
                     ], style={"minWidth": "18rem"}),
                 ],
                 className="d-flex justify-content-between align-items-end gap-4 flex-wrap",
@@ -324,7 +352,11 @@ def curves_for(rows: list[dict], runs: list[dict]) -> list[dict]:
     run_group = {r["id"]: gi for gi, g in enumerate(groups) for r in g["runs"]}
     stats = sweep.aggregate(rows, run_group)
     empty: dict[str, list] = {"epoch": [], "mean": [], "sd": [], "n": [], "lo": [], "hi": []}
-    return [{"label": g["label"], "color": series_color(gi), **stats.get(gi, empty)} for gi, g in enumerate(groups)]
+    if sweep.varying_params(runs) == ["pos_weight"]:  # the groups are the weights: colours in their order
+        colors = weight_colors([g["key"][0] for g in groups])
+    else:
+        colors = [series_color(gi) for gi in range(len(groups))]
+    return [{"label": g["label"], "color": c, **stats.get(gi, empty)} for gi, (g, c) in enumerate(zip(groups, colors))]
 
 
 def figures_for(client: ApiClient, experiment_id: int, runs: list[dict], split: str) -> dict:
@@ -543,20 +575,22 @@ def register(app, client: ApiClient) -> None:
         except ApiError as err:
             return dbc.Alert(f"Cannot load the runs: {err.message}", color="danger")
 
-    @app.callback(Output("panels-store", "data"), Input("exp-store", "data"), Input("seed-select", "value"), prevent_initial_call=True)
-    def panels(store, seed):
+    @app.callback(Output("panels-store", "data"), Input("exp-store", "data"), Input("seed-select", "value"), Input("slice-select", "value"),
+                  prevent_initial_call=True)
+    def panels(store, seed, chosen):
         if not store:
             return dash.no_update
-        runs = store["runs"]
+        runs = slice_runs(store, chosen)
         seeds = sweep.seeds(runs)
         return panels_for(client, runs, _int(seed, seeds[0] if seeds else 0), store["experiment"]["spec"])
 
-    @app.callback(Output("curve-store", "data"), Input("exp-store", "data"), Input("split", "value"), prevent_initial_call=True)
-    def curves(store, split):
+    @app.callback(Output("curve-store", "data"), Input("exp-store", "data"), Input("split", "value"), Input("slice-select", "value"),
+                  prevent_initial_call=True)
+    def curves(store, split, chosen):
         if not store:
             return dash.no_update
         try:
-            return figures_cached(client, store["experiment"]["id"], store["runs"], split or SPLIT)
+            return figures_cached(client, store["experiment"]["id"], slice_runs(store, chosen), split or SPLIT)
         except ApiError:
             return dash.no_update
 
@@ -641,15 +675,21 @@ def register(app, client: ApiClient) -> None:
         return curve_view(data, logx, epoch)
 
     @app.callback(
-        [Output(g, "config") for g in GRAPHS] + [Output("initial-format", "data")],
+        [Output(g, "config") for g in GRAPHS] + [Output(g, "figure", allow_duplicate=True) for g in GRAPHS] + [Output("initial-format", "data")],
         Input("figure-format", "value"),
         State("initial-format", "data"),
         prevent_initial_call=True,
     )
     def figure_format(fmt, current):
         if fmt == current:  # the header (and its select) re-rendered: a new config would redraw every figure
-            return [dash.no_update] * (len(GRAPHS) + 1)
-        return [graph_config(fmt)] * len(GRAPHS) + [fmt]
+            return [dash.no_update] * (2 * len(GRAPHS) + 1)
+        # a graph takes a new config only when it redraws: a one-field patch of each figure makes it
+        patches = []
+        for _ in GRAPHS:
+            patch = Patch()
+            patch["layout"]["meta"] = {"format": fmt}
+            patches.append(patch)
+        return [graph_config(fmt)] * len(GRAPHS) + patches + [fmt]
 
     @app.callback(
         Output("exp-url", "search"),
@@ -658,11 +698,13 @@ def register(app, client: ApiClient) -> None:
         Input("logx", "value"),
         Input("split", "value"),
         Input("initial-format", "data"),
+        Input("slice-select", "value"),
         State("play-interval", "disabled"),
         State("panels-store", "data"),
+        State("logx-default", "data"),
         prevent_initial_call=True,
     )
-    def sync_url(index, seed, logx, split, fmt, paused, meta):
+    def sync_url(index, seed, logx, split, fmt, chosen, paused, meta, logx_default):
         if paused is False:  # no history entry per animation frame
             return dash.no_update
         epochs = (meta or {}).get("epochs") or []
@@ -671,10 +713,12 @@ def register(app, client: ApiClient) -> None:
             params.append(f"seed={seed}")
         if epochs and index is not None:
             params.append(f"epoch={epochs[min(index, len(epochs) - 1)]}")
-        if logx:
-            params.append("logx=1")
+        if bool(logx) != bool(logx_default):
+            params.append(f"logx={int(bool(logx))}")
         if split and split != SPLIT:
             params.append(f"split={split}")
         if fmt and fmt != "png":
             params.append(f"fig={fmt}")
+        if chosen not in (None, "0"):
+            params.append(f"slice={chosen}")
         return "?" + "&".join(params) if params else ""

@@ -5,13 +5,15 @@ more sweep axes over any run parameter, with the run count and a time estimate s
 
 from __future__ import annotations
 
+import math
+
 import dash
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, State, dcc, html
+from dash import ALL, Input, Output, State, ctx, dcc, html
 
 from ..client import ApiClient, ApiError
+from ..components import confirm, run_form
 from ..components import run_fields as rf
-from ..components import run_form
 from ..components import sweep_builder as axes
 
 # The form's own fields (the sweep row); the run parameters come from the catalog (run_form).
@@ -145,26 +147,52 @@ def limit_errors(values: dict, params: dict[str, dict], sweep: dict[str, list] |
     return out
 
 
-def layout(client: ApiClient) -> html.Div:
+def listed(values) -> str:
+    return ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values)
+
+
+def clone_values(source: dict | None) -> dict:
+    """What a cloned experiment puts in the form: its base run, weights, seeds, other axes and tags."""
+    if not source:
+        return {}
+    spec = source.get("spec") or {}
+    sweep = dict(spec.get("sweep") or {})
+    base = spec.get("base") or {}
+    return {
+        "base": base, "name": f"{source.get('name', 'experiment')} (copy)", "tags": ", ".join(source.get("tags") or []),
+        "weights": listed(sweep.pop("pos_weight", [base.get("pos_weight", 1.0)])), "seeds": listed(sweep.pop("seed", [base.get("seed", 0)])),
+        "axes": list(sweep.items())[: len(AXES)],
+    }
+
+
+def layout(client: ApiClient, source: int | None = None) -> html.Div:
+    """The form; with `source` (an experiment id, `/new?from=7`) filled in from that experiment, to edit and resubmit."""
     warning = None
+    clone = {}
+    if source is not None:
+        try:
+            clone = clone_values(client.experiment(source))
+        except ApiError as err:
+            warning = dbc.Alert(f"Cannot clone experiment {source}: {err.message}", color="warning")
     try:
         catalog = client.catalog()
         schema, defaults, catalog_limits = catalog["run"], catalog["defaults"], catalog.get("limits")
     except ApiError as err:
         warning = dbc.Alert(f"Cannot load the catalog ({err.message}); showing built-in defaults.", color="warning")
         schema, defaults, catalog_limits = rf.FALLBACK_SCHEMA, {"base": FALLBACK}, None
-    base = FALLBACK | defaults.get("base", {})
+    base = FALLBACK | defaults.get("base", {}) | clone.get("base", {})
+    axes_values = clone.get("axes", [])
     fields = rf.describe(schema)
     params = axes.sweepable(schema)
     form = dbc.Form(
         [
             html.H5("Sweep", className="mt-1 mb-2 border-bottom pb-1"),
             dbc.Row([
-                _group("name", dbc.Input(id=FIELDS["name"][0], type="text", value="weights-vs-epochs", maxLength=200), "a label for the list"),
-                _group("pos_weight", dbc.Input(id=FIELDS["pos_weight"][0], type="text", value="0.1, 1, 10"),
+                _group("name", dbc.Input(id=FIELDS["name"][0], type="text", value=clone.get("name", "weights-vs-epochs"), maxLength=200), "a label for the list"),
+                _group("pos_weight", dbc.Input(id=FIELDS["pos_weight"][0], type="text", value=clone.get("weights", "0.1, 1, 10")),
                        "comma-separated; importance weight of the positive class, the negative class keeps 1"),
-                _group("seed", dbc.Input(id=FIELDS["seed"][0], type="text", value="0"), "comma-separated; one run per weight and seed"),
-                _group("tags", dbc.Input(id=FIELDS["tags"][0], type="text", value="", placeholder="e.g. paper, 2-d"),
+                _group("seed", dbc.Input(id=FIELDS["seed"][0], type="text", value=clone.get("seeds", "0")), "comma-separated; one run per weight and seed"),
+                _group("tags", dbc.Input(id=FIELDS["tags"][0], type="text", value=clone.get("tags", ""), placeholder="e.g. paper, 2-d"),
                        "optional, comma-separated; the experiments list filters by them"),
             ], className="g-3"),
             html.Details(
@@ -172,17 +200,18 @@ def layout(client: ApiClient) -> html.Div:
                     html.Summary("More sweep axes: any run parameter, comma-separated values", className="text-muted mb-2"),
                     *[
                         dbc.Row([
-                            dbc.Col(dbc.Select(id=pid, value="", placeholder="(no axis) pick a parameter", options=[{"label": "(none)", "value": ""}] + [
+                            dbc.Col(dbc.Select(id=pid, value=axis[0] if axis else "", placeholder="(no axis) pick a parameter", options=[{"label": "(none)", "value": ""}] + [
                                 {"label": f"{rf.label(name)} ({name}, {info['kind']})", "value": name} for name, info in sorted(params.items())]), md=4),
-                            dbc.Col(dbc.Input(id=vid, type="text", placeholder="e.g. 0, 0.01, 0.1"), md=8),
+                            dbc.Col(dbc.Input(id=vid, type="text", placeholder="e.g. 0, 0.01, 0.1", value=listed(axis[1]) if axis else None), md=8),
                         ], className="mb-2 g-2")
-                        for pid, vid in AXES
+                        for (pid, vid), axis in zip(AXES, axes_values + [None] * (len(AXES) - len(axes_values)))
                     ],
                 ],
-                className="mb-2", id="sweep-builder",
+                className="mb-2", id="sweep-builder", open=bool(axes_values),
             ),
             *run_form.sections({n: i for n, i in fields.items() if n not in rf.SWEEP_FIELDS}, base),
             html.Div(id="form-error"),
+            confirm.modal("long", "Start a long experiment?", "Start it", color="primary"),
             html.Div(
                 [
                     dbc.Button("Start experiment", id="submit", color="primary", size="lg", n_clicks=0),
@@ -214,6 +243,7 @@ def _group(field: str, control, help_text: str = "", width: int = 4):
 
 
 # Every run parameter's value and id, whatever the catalog lists: inputs and selects, then switches.
+LONG_SECONDS = 3600  # a sweep estimated to train longer than this asks before it starts
 RUN_VALUES = [Input({"type": run_form.FIELD, "name": ALL}, "value"), Input({"type": run_form.SWITCH, "name": ALL}, "value")]
 RUN_IDS = [State({"type": run_form.FIELD, "name": ALL}, "id"), State({"type": run_form.SWITCH, "name": ALL}, "id")]
 
@@ -280,10 +310,27 @@ def register(app, client: ApiClient) -> None:
                      **extra_axes(zip(axis_values[::2], axis_values[1::2]), catalog.get("params") or {}), "seed": parse_list(seeds, int, "seeds")}
         except ValueError as err:
             return html.Span(str(err), className="text-danger")
+        # no time estimate from a value the form refuses (an epoch count of 0 trains nothing)
+        invalid = [n for n in ("epochs", "n_train", "batch_size") if n in limit_errors(form, catalog.get("fields") or {}, sweep)]
+        if invalid:
+            runs = math.prod(len(v) for v in sweep.values())
+            return html.Span(f"{runs} run{'s' * (runs != 1)}; no time estimate while {', '.join(rf.label(n) for n in invalid)} is invalid",
+                             className="text-danger")
         base = {name: form.get(name) or 1 for name in ("epochs", "n_train", "batch_size")} | {"model": form.get("model"), "width": form.get("width")}
         return axes.summary({("weights" if k == "pos_weight" else "seeds" if k == "seed" else k): v for k, v in sweep.items()}, base, catalog.get("limit"))
 
     own = list(FIELDS)
+
+    @app.callback(
+        Output("form-error", "children", allow_duplicate=True),
+        *[Input(FIELDS[f][0], "value") for f in own],
+        *[Input(i, "value") for pair in AXES for i in pair],
+        *RUN_VALUES,
+        prevent_initial_call=True,
+    )
+    def clear_banner(*_values):
+        """The banner spoke of the values submitted; once one changes it no longer holds (the fields' own messages stay)."""
+        return []
 
     @app.callback(
         Output("url", "pathname"),
@@ -291,7 +338,10 @@ def register(app, client: ApiClient) -> None:
         Output("api-errors", "data"),
         *[Output(FIELDS[f][0], "invalid") for f in own],
         *[Output(vid, "invalid") for _, vid in AXES],
+        Output("long-modal", "is_open"),
+        Output("long-body", "children"),
         Input("submit", "n_clicks"),
+        Input("long-yes", "n_clicks"),
         *[State(FIELDS[f][0], "value") for f in own],
         *[State(i, "value") for pair in AXES for i in pair],
         *[State(v.component_id, v.component_property) for v in RUN_VALUES],
@@ -299,9 +349,10 @@ def register(app, client: ApiClient) -> None:
         State("catalog-store", "data"),
         prevent_initial_call=True,
     )
-    def submit(n_clicks, *states):
+    def submit(n_clicks, confirmed, *states):
+        keep = dash.no_update
         if not n_clicks:  # the output (url) lives outside this page, so Dash calls this when the form appears
-            return dash.no_update, dash.no_update, dash.no_update, *[dash.no_update] * (len(own) + len(AXES))
+            return keep, keep, keep, *[keep] * (len(own) + len(AXES)), keep, keep
         catalog = states[-1] or {}
         fields = catalog.get("fields") or rf.describe(rf.FALLBACK_SCHEMA)
         pairs = list(zip(states[len(own):len(own) + 2 * len(AXES):2], states[len(own) + 1:len(own) + 2 * len(AXES):2]))
@@ -313,7 +364,7 @@ def register(app, client: ApiClient) -> None:
             """The alert, the API's messages for the run fields, and red outlines on the form's own
             fields and the builder's value boxes (a swept parameter's box, not its unused base field)."""
             marks = [f in bad for f in own] + [bool(p) and p in bad for p, _ in pairs]
-            return dash.no_update, _alert(messages), api_errors or {}, *marks
+            return keep, _alert(messages), api_errors or {}, *marks, False, keep
 
         try:
             extra = extra_axes(pairs, catalog.get("params") or {})
@@ -325,6 +376,13 @@ def register(app, client: ApiClient) -> None:
         problems = limit_errors(form, fields, extra)
         if problems:  # the inline messages already say so; the API would only repeat it
             return refuse([f"{rf.label(n)}: {m}" for n, m in problems.items()], set())
+        seconds = axes.estimate_seconds(spec["sweep"], {name: form.get(name) or 1 for name in ("epochs", "n_train", "batch_size")}
+                                        | {"model": form.get("model"), "width": form.get("width")})
+        if ctx.triggered_id != "long-yes" and seconds is not None and seconds > LONG_SECONDS:  # ask first
+            runs = math.prod(len(v) for v in spec["sweep"].values())
+            return keep, None, keep, *[keep] * (len(own) + len(AXES)), True, confirm.facts(
+                [html.Strong(f"{runs} run{'s' * (runs != 1)}, about {axes.duration(seconds)[1:]} of training on one worker. ")],
+                "Cancel it later from its page (Cancel experiment) or with `iwlab cancel`.")
         try:
             exp = client.create_experiment(spec)
         except ApiError as err:
@@ -334,7 +392,11 @@ def register(app, client: ApiClient) -> None:
             bad = {f for f, _ in errors} | {p for p in swept if any(f"sweep.{p}" in m or m.startswith(f"{p}:") for _, m in errors)}
             on_fields = {f: {"message": m.partition(": ")[2], "value": form.get(f)} for f, m in errors if f in fields and f not in swept and f not in own}
             return refuse([m for _, m in errors], bad, on_fields)
-        return f"/experiments/{exp['id']}", None, {}, *[False] * (len(own) + len(AXES))
+        return f"/experiments/{exp['id']}", None, {}, *[False] * (len(own) + len(AXES)), False, keep
+
+    @app.callback(Output("long-modal", "is_open", allow_duplicate=True), Input("long-no", "n_clicks"), prevent_initial_call=True)
+    def back(clicks):
+        return False if clicks else dash.no_update
 
 
 def _alert(messages: list[str]) -> dbc.Alert:

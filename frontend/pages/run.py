@@ -14,8 +14,10 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, dcc, html
 
 from ..client import ApiClient, ApiError
-from ..components import actions, readouts
+from ..components import actions, readouts, title
 from ..components.exports import graph_config
+from ..components.run_fields import relevant
+from ..components.strip import class_names
 from ..components.figures import FONT, empty_figure
 from ..components.style import FINISHED, series_color
 from ..components.sweep import _fmt
@@ -31,6 +33,7 @@ def layout(client: ApiClient, run_id: int, query: dict, poll_seconds: float) -> 
         [
             dcc.Location(id="run-url", refresh=False),
             dcc.Store(id="run-id", data=run_id),
+            *title.slots(f"Run #{run_id}"),
             dcc.Store(id="run-store"),
             dcc.Interval(id="run-poll", interval=int(poll_seconds * 1000)),
             *actions.slots(),
@@ -86,9 +89,22 @@ def header(run: dict) -> html.Div:
     )
 
 
-def spec_table(run: dict) -> dbc.Table:
-    rows = [html.Tr([html.Th(k, className="fw-normal text-muted"), html.Td(_fmt(v), className="font-monospace")]) for k, v in run["params"].items()]
-    return dbc.Table(html.Tbody(rows), size="sm", className="mb-0", id="run-spec-table")
+def spec_table(run: dict):
+    """The parameters that apply to this run (no boundary grid on images, no poly exponent without
+    the poly loss), under the class its weight applies to."""
+    params = run["params"]
+    taken = {name: {value} for name, value in params.items() if not isinstance(value, (list, dict))}
+    shown = {k: v for k, v in params.items() if relevant(k, taken)}
+    neg, pos = class_names({"base": params})
+    rows = [html.Tr([html.Th(k, className="fw-normal text-muted"), html.Td(_fmt(v), className="font-monospace")]) for k, v in shown.items()]
+    hidden = len(params) - len(shown)
+    return html.Div([
+        html.Div([html.Span("positive class (weighted by pos_weight): ", className="text-muted"), html.Strong(pos, id="run-positive"),
+                  html.Span(f"; negative: {neg}", className="text-muted")], className="small mb-2"),
+        dbc.Table(html.Tbody(rows), size="sm", className="mb-0", id="run-spec-table"),
+        html.Div(f"{hidden} parameter{'s' * (hidden != 1)} that do not apply to this run's data, model or loss are left out.",
+                 className="small text-muted mt-2") if hidden else None,
+    ])
 
 
 def environment(run: dict) -> html.Div:

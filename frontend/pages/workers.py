@@ -5,6 +5,7 @@ hands the rest back to the queue and stops, e.g. before its machine goes away.""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
@@ -108,12 +109,9 @@ def register(app, client: ApiClient) -> None:
         Output("drain-body", "children"),
         Output("drain-pending", "data"),
         Input({"type": "worker-drain", "name": ALL}, "n_clicks"),
-        Input("drain-no", "n_clicks"),
         prevent_initial_call=True,
     )
-    def ask(_clicks, _no):
-        if ctx.triggered_id == "drain-no":
-            return False, dash.no_update, None
+    def ask(_clicks):
         if not ctx.triggered_id or not ctx.triggered[0]["value"]:
             return dash.no_update, dash.no_update, dash.no_update  # the buttons just (re)appeared
         name = ctx.triggered_id["name"]
@@ -122,6 +120,12 @@ def register(app, client: ApiClient) -> None:
         except ApiError:
             others = None
         return True, drain_facts(name, others), name
+
+    # Back on its own: the table (and its buttons) re-renders at every poll, and a click batched with
+    # such a re-render would be read as the re-render in a shared callback
+    @app.callback(Output("drain-modal", "is_open", allow_duplicate=True), Input("drain-no", "n_clicks"), prevent_initial_call=True)
+    def back(clicks):
+        return False if clicks else dash.no_update
 
     @app.callback(
         Output("workers-msg", "children"),
@@ -144,7 +148,7 @@ def register(app, client: ApiClient) -> None:
 
 def drain_facts(name: str, others: list[dict] | None) -> list:
     """What a drain does, and what it leaves: said loudest when no other worker would take the queue."""
-    lines = [[html.Strong(name), " finishes the run it is training, hands the rest back to the queue and stops."]]
+    lines: list[Any] = [[html.Strong(name), " finishes the run it is training, hands the rest back to the queue and stops."]]
     if others == []:
         wait = "Queued runs then wait until another starts (`iwlab worker`). The API and this dashboard stay up."
         lines.append(dbc.Alert([html.Strong("It is the last live worker. "), wait], color="warning", className="py-2 mb-0", id="drain-last"))

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import typer
 
 from tests.services import free_port, spawn, stop, tail, wait_for_http
 
@@ -199,3 +200,17 @@ def test_api_with_two_processes_serves_and_logs_json(tmp_path):
         stop(api)
     access = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{") and '"iwlab.access"' in line]
     assert sum(1 for line in access if line["method"] == "POST" and line["status"] == 202) == 6, tail(log)
+
+
+def test_spec_files_read_exponent_numbers_as_numbers(tmp_path):
+    """PyYAML (YAML 1.1) reads `1e-3` as a string, which the strict spec refuses; a researcher means 0.001."""
+    from backend.cli import load_spec
+
+    path = tmp_path / "spec.yaml"
+    path.write_text("name: exp\nbase:\n  lr: 1e-3\n  weight_decay: 5E-4\n  epochs: 3\nsweep:\n  pos_weight: [1e1, 2.5e+2]\n")
+    spec = load_spec(path)
+    assert spec.base.lr == 0.001 and spec.base.weight_decay == 0.0005 and spec.base.epochs == 3
+    assert spec.sweep["pos_weight"] == [10.0, 250.0]
+    path.write_text("name: exp\nbase:\n  lr: 1e-3x\n")
+    with pytest.raises(typer.Exit):
+        load_spec(path)

@@ -46,7 +46,7 @@ def upload(client, data: bytes, name: str, **params):
 
 def blobs(settings) -> int:
     with session_scope(settings.db_url) as s:
-        return s.scalar(select(func.count()).select_from(DatasetBlob))
+        return s.scalars(select(func.count()).select_from(DatasetBlob)).one()
 
 
 def test_a_csv_is_described_listed_served_and_stored_once(client, settings):

@@ -28,7 +28,9 @@ def pg(postgres_server, postgres_url, tmp_path):
 
 def admin(server):
     url = make_url(server.url("postgres"))
-    return psycopg.connect(host=url.host, port=url.port, user=url.username, password=url.password, dbname="postgres", autocommit=True)
+    return psycopg.connect(
+        host=url.host, port=url.port, user=url.username, password=url.password, dbname="postgres", autocommit=True
+    )
 
 
 def outage(server, db_url: str, allow: bool) -> None:
@@ -37,7 +39,10 @@ def outage(server, db_url: str, allow: bool) -> None:
     with admin(server) as conn:
         conn.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {"true" if allow else "false"}')
         if not allow:
-            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [name])
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                [name],
+            )
 
 
 def test_a_database_outage_longer_than_the_timeout_does_not_make_live_workers_dead(pg):

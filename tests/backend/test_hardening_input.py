@@ -54,10 +54,26 @@ def test_bad_input_is_a_422_naming_the_field_and_nothing_is_stored(client, case)
 
 
 def test_plain_unicode_text_is_accepted(client):
-    resp = post(client, body(name='"Gewichte \\u00e9t\\u00e9 \\ud83d\\ude00"', base='{"classes": ["chat \\u732b", "chien"]}'))
+    resp = post(
+        client, body(name='"Gewichte \\u00e9t\\u00e9 \\ud83d\\ude00"', base='{"classes": ["chat \\u732b", "chien"]}')
+    )
     assert resp.status_code == 202, resp.text
     exp = resp.json()
     assert exp["name"] == "Gewichte été 😀"
     runs = client.get(f"/api/v1/experiments/{exp['id']}/runs").json()
     assert runs[0]["params"]["classes"] == ["chat 猫", "chien"]
     assert client.get(f"/api/v1/experiments/{exp['id']}/export.csv").status_code == 200
+
+
+def test_an_npz_upload_holding_a_file_that_is_not_an_array_is_a_422(client):
+    """Found by tests/backend/test_hardening_fuzz.py: a zip with a .txt member was a 500."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.writestr("a.txt", "a")
+    resp = client.post(
+        "/api/v1/datasets?name=stray", content=buffer.getvalue(), headers={"content-type": "application/octet-stream"}
+    )
+    assert resp.status_code == 422 and "not an array" in resp.text

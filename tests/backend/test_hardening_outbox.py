@@ -18,7 +18,9 @@ from tests.services import wait_for
 @pytest.fixture
 def lab(redis_url, postgres_url, tmp_path):
     broker = redis_url.rsplit("/", 1)[0] + f"/{random.randint(1, 15)}"
-    settings = Settings(home=tmp_path, database_url=postgres_url, broker_url=broker, maintenance_seconds=0.2, resend_after_seconds=1.0)
+    settings = Settings(
+        home=tmp_path, database_url=postgres_url, broker_url=broker, maintenance_seconds=0.2, resend_after_seconds=1.0
+    )
     r = redis.Redis.from_url(broker)
     r.flushdb()
     with TestClient(create_app(settings)) as client:
@@ -27,7 +29,9 @@ def lab(redis_url, postgres_url, tmp_path):
 
 def test_a_run_lost_by_the_broker_is_sent_again_and_a_claimed_one_is_not(lab):
     client, r = lab
-    exp = client.post("/api/v1/experiments", json={"name": "lost", "base": {"epochs": 2}, "sweep": {"seed": [0, 1]}}).json()
+    exp = client.post(
+        "/api/v1/experiments", json={"name": "lost", "base": {"epochs": 2}, "sweep": {"seed": [0, 1]}}
+    ).json()
     wait_for(lambda: r.llen("cpu") == 2, timeout=10, what="both runs sent", interval=0.1)
     r.flushdb()  # the broker restarts without persistence: both messages are gone
     runs = client.get(f"/api/v1/experiments/{exp['id']}/runs").json()

@@ -20,8 +20,14 @@ BURST = 4
 def two_apis(redis_url, postgres_url, tmp_path):
     broker = redis_url.rsplit("/", 1)[0] + f"/{random.randint(1, 15)}"
     redis.Redis.from_url(broker).flushdb()
-    settings = Settings(home=tmp_path, database_url=postgres_url, broker_url=broker, auth="required",
-                        rate_limit_per_minute=1, rate_limit_burst=BURST)
+    settings = Settings(
+        home=tmp_path,
+        database_url=postgres_url,
+        broker_url=broker,
+        auth="required",
+        rate_limit_per_minute=1,
+        rate_limit_burst=BURST,
+    )
     with TestClient(create_app(settings)) as a, TestClient(create_app(settings)) as b:
         with session_scope(settings.db_url) as s:
             auth.create_user(s, "owen")
@@ -32,7 +38,10 @@ def two_apis(redis_url, postgres_url, tmp_path):
 def test_two_api_processes_share_one_budget_per_member(two_apis):
     a, b, token = two_apis
     headers = {"Authorization": f"Bearer {token}"}
-    statuses = [(a if i % 2 else b).post("/api/v1/experiments", json=SPEC, headers=headers).status_code for i in range(2 * BURST)]
+    statuses = [
+        (a if i % 2 else b).post("/api/v1/experiments", json=SPEC, headers=headers).status_code
+        for i in range(2 * BURST)
+    ]
     assert statuses.count(202) == BURST and statuses[BURST:] == [429] * BURST
 
 

@@ -4,9 +4,11 @@ chosen so that the expected numbers can be worked out by hand."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
+import pytest
 
 from backend import lifecycle
 from worker.engine.presets import PRESETS
@@ -63,3 +65,29 @@ def test_a_spec_that_is_no_presets_has_no_verdict(client):
     body = client.get(f"/api/v1/experiments/{exp['id']}/verdict").json()
     assert body["preset"] is None and body["checks"] == [] and "no preset" in body["note"]
     assert client.get("/api/v1/experiments/999999/verdict").status_code == 404
+
+
+def test_the_l2_calibration_verdict_carries_its_shift_table(client, settings):
+    from worker.engine.calibration import intended_shift
+    from worker.engine.spec import RunSpec
+
+    spec = PRESETS["l2-calibration"].quick.model_dump(mode="json")
+    exp = client.post("/api/v1/experiments", json=spec).json()
+    runs = client.get(f"/api/v1/experiments/{exp['id']}/runs").json()
+    offset = {0.0: 0.0, 0.01: 0.05}  # the boundary's offset at w = 1, per L2; a weight w moves it by -0.1 log2(w) x (1 + L2 x 100)
+    for run in runs:
+        wd, w = run["params"]["weight_decay"], run["params"]["pos_weight"]
+        moved = offset.get(wd, 0.0) - 0.1 * math.log2(w) * (1 + 100 * wd)
+        claim, _ = lifecycle.claim(settings, run["id"], "test-worker")
+        history = [Epoch(3000, {"geometry": {"offset": moved}, "test": {"frac_pred_pos": 0.5}, "train": {"acc": 1.0}})]
+        assert lifecycle.flush(settings, run["id"], claim.attempt, history, None) == "ok"
+        assert lifecycle.finish(settings, run["id"], claim.attempt, "succeeded")
+    table = client.get(f"/api/v1/experiments/{exp['id']}/verdict").json()["calibration"]
+    cells = {(c["weight_decay"], c["weight"]): c for c in table}
+    assert len(cells) == len({r["params"]["weight_decay"] for r in runs}) * 4  # every weight but 1, per L2
+    assert cells[(0.01, 16.0)]["realised"] == pytest.approx(-0.1 * 4 * 2)  # log2(16) = 4, x (1 + 1)
+    assert cells[(0.0, 0.25)]["realised"] == pytest.approx(0.2)
+    run_spec = RunSpec.model_validate(runs[0]["params"])
+    assert cells[(0.0, 4.0)]["intended"] == pytest.approx(intended_shift(run_spec, 4.0))
+    none = client.get(f"/api/v1/experiments/{client.post('/api/v1/experiments', json=PRESETS['digits-pair'].quick.model_dump(mode='json')).json()['id']}/verdict")
+    assert none.json()["calibration"] is None

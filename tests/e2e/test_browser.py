@@ -41,10 +41,13 @@ def test_submit_watch_and_animate(stack, page):
     expect(page.locator("#run-count")).to_have_text(re.compile(r"= 3 runs"))
     run_field(page, "epochs").fill("0")
     expect(run_field(page, "epochs")).to_have_class(re.compile("is-invalid"))  # the catalog's limit, checked as you type
+    expect(page.locator("#run-count")).to_have_text("3 runs; no time estimate while Epochs is invalid")
     page.click("#submit")
     expect(page.locator("#form-error")).to_contain_text("Epochs: give a whole number from 1 to 100000")
     assert "/new" in page.url
     run_field(page, "epochs").fill(str(EPOCHS))
+    expect(page.locator("#form-error-alert")).to_have_count(0)  # the banner spoke of the old value: it goes with it
+    expect(page.locator("#run-count")).to_have_text(re.compile(r"= 3 runs, ~"))
     page.click("#submit")
 
     # -- the experiment page: wait for the worker to finish all three runs

@@ -23,6 +23,7 @@ def test_run_a_preset_from_the_gallery(stack, page, tmp_path):
     expect(page.locator("#empty-state")).to_be_visible()
     page.click("#nav-presets")
     page.wait_for_url(re.compile(r"/$"))
+    expect(page).to_have_title("Presets · iwlab")
     gallery = page.locator("#presets-gallery")
     expect(gallery).to_be_visible()
     assert gallery.locator(".preset-card").count() >= 8
@@ -52,6 +53,8 @@ def test_run_a_preset_from_the_gallery(stack, page, tmp_path):
     measured = httpx.get(procs["dashboard"].args[-1] + f"/api/v1/experiments/{exp_id}/verdict", timeout=60).json()
     assert measured["final"] and measured["runs_measured"] == 6
     expect(page.locator("#verdict-card")).to_contain_text("Verdict: digits-pair (quick)")
+    expect(page).to_have_title("digits-pair (quick) · iwlab")
+    expect(page.locator("#logx")).to_be_checked()  # 300 epochs: the axis starts logarithmic
     expect(page.locator("#verdict-state")).to_contain_text("final:")
     rows = page.locator("#verdict-table tbody tr")
     expect(rows).to_have_count(len(measured["checks"]))

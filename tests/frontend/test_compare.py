@@ -22,7 +22,8 @@ def test_config_diff_lists_only_what_differs_and_the_experiment_when_mixed():
     assert columns == ["#1", "#2"]
     assert rows == [["experiment", "#1 fade", "#2 other"], ["pos_weight", "0.1", "10"], ["lr", "0.03", "0.5"]]
     assert config_diff([a, a | {"id": 3}], {})[1] == []
-    assert run_label(b, ["experiment", "pos_weight", "lr"]) == "#2 (w=10, lr=0.5)"
+    assert run_label(b, ["experiment", "pos_weight", "lr"]) == "#2 (w=10, lr=0.5, seed=0)"
+    assert run_label(make_run(4, 0, 1.0, 3), []) == "#4 (seed=3)"  # runs that differ only in the seed still read apart
 
 
 def test_overlays_draw_one_line_and_one_contour_per_run():
@@ -36,3 +37,14 @@ def test_overlays_draw_one_line_and_one_contour_per_run():
     assert contours[0].line.color != contours[1].line.color
     assert "epoch 7" in fig.layout.title.text
     assert "No boundary frames" in overlay_boundaries([], 3).layout.annotations[0].text
+
+
+def test_boundaries_are_drawn_over_each_runs_own_data_and_never_over_an_image_strip():
+    same = overlay_boundaries([panel("#1"), panel("#2")], epoch=1)
+    assert len(roles(same, "compare-points")) == 2  # shared data: its two classes, once
+    other = panel("#3") | {"points": [[p[0] + 5, p[1], p[2]] for p in panel("#3")["points"]]}
+    mixed = overlay_boundaries([panel("#1"), other], epoch=1)
+    points = roles(mixed, "compare-points")
+    assert len(points) == 4 and {t.name for t in points} == {"negative class of #1", "positive class of #1", "negative class of #3", "positive class of #3"}
+    strip = panel("#4") | {"ys": [0.0], "z": [[0.2, 0.7]], "xs": [3.0, 9.0]}
+    assert "No boundary frames" in overlay_boundaries([strip], 1).layout.annotations[0].text

@@ -49,7 +49,13 @@ def test_run_page_shows_parameters_history_error_and_every_metric():
     assert facts["device"] == "NVIDIA H100 (cuda:0, 1 torch threads)" and facts["packages"] == "iwlab 0.1.0, torch 2.13.0"
     assert facts["iwlab commit"] == "not a git checkout" and run.environment_facts(None) == []
     params = {texts(tr)[0]: texts(tr)[1] for tr in walk(run.spec_table(r)) if isinstance(tr, html.Tr)}
-    assert params["pos_weight"] == "10" and params["seed"] == "1" and params["hidden"] == "64"
+    assert params["pos_weight"] == "10" and params["seed"] == "1" and params["grid"] == "8"
+    assert "hidden" not in params  # a logistic regression has no hidden layer: the parameter does not apply
+    mlp = make_run(6, 1, 4.0, 0, model="mlp", dataset="digits", classes=["3", "5"])
+    table = run.spec_table(mlp)
+    params = {texts(tr)[0]: texts(tr)[1] for tr in walk(table) if isinstance(tr, html.Tr)}
+    assert params["hidden"] == "64" and "grid" not in params and "frames" not in params
+    assert by_id(table, "run-positive").children == "5"
     head = run.header(r)
     assert by_id(head, "run-export-csv").href == "/download/runs/5.csv"
     assert any(getattr(c, "id", None) == {"type": "run-action", "action": "retry", "id": 5} for c in walk(head))
@@ -147,3 +153,9 @@ def test_experiments_list_asks_the_api_for_its_order_and_tags():
 
     ApiClient("http://api.test", transport=httpx.MockTransport(handler)).list_experiments(50, 100, sort="-runs", tags=["paper", "2-d"])
     assert seen == [{"limit": "50", "offset": "100", "sort": "-runs", "tag": "paper,2-d"}]
+
+
+def test_the_epoch_axis_starts_logarithmic_beyond_a_hundred_epochs():
+    assert experiment_page.log_by_default({"spec": {"base": {"epochs": 300}}})
+    assert not experiment_page.log_by_default({"spec": {"base": {"epochs": 100}}})
+    assert not experiment_page.log_by_default({"spec": {}})

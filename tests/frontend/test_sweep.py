@@ -73,3 +73,28 @@ def test_the_band_is_the_seed_means_95_percent_t_interval_clipped_to_the_metrics
     assert three[1]["lo"] == [None] and three[1]["hi"] == [None]  # one seed: no interval
     free = sweep.aggregate(rows, {1: 0, 2: 0, 3: 0}, bounds=None)[0]
     assert free["lo"] == pytest.approx([0.4 - half])
+
+
+def run_with(i: int, **params) -> dict:
+    return {"id": i, "index": i, "status": "succeeded", "params": {"seed": 0, **params}}
+
+
+def test_a_second_axis_makes_slices_across_the_weights():
+    runs = [run_with(i, pos_weight=w, weight_decay=wd) for i, (wd, w) in enumerate((wd, w) for wd in (1e-3, 0.0) for w in (16.0, 1.0))]
+    slices = sweep.slices(runs)
+    assert [s["label"] for s in slices] == ["wd = 0", "wd = 0.001"]
+    light = sweep.in_slice(runs, slices[0]["params"])
+    assert sorted(r["params"]["pos_weight"] for r in light) == [1.0, 16.0] and {r["params"]["weight_decay"] for r in light} == {0.0}
+    assert sweep.slices([run_with(0, pos_weight=1.0), run_with(1, pos_weight=2.0)]) == []  # the weight alone: no slices
+    assert sweep.slices([run_with(0, pos_weight=1.0, loss="ce"), run_with(1, pos_weight=1.0, loss="poly")]) == []  # no weight axis
+
+
+def test_weight_colours_follow_log_w():
+    from frontend.components.style import weight_colors
+
+    colours = weight_colors([1 / 16, 1.0, 4.0, 16.0])
+    assert len(set(colours)) == 4 and all(c.startswith("#") and len(c) == 7 for c in colours)
+    # Viridis darkens towards its start: the luminance rises with log w
+    lum = [0.2126 * int(c[1:3], 16) + 0.7152 * int(c[3:5], 16) + 0.0722 * int(c[5:7], 16) for c in colours]
+    assert lum == sorted(lum)
+    assert weight_colors([4.0, 1.0, 16.0])[1] == weight_colors([1.0, 4.0, 16.0])[0]  # by value, not by position

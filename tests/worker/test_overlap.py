@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -23,7 +24,7 @@ WEIGHTS = (0.1, 1.0, 10.0)
 SMALL = dict(n_train=30, n_test=40, epochs=3, frames=2, grid=8, batch_size=8)
 
 # (data family, overlapping?) -> spec fields; moons and flipped labels cannot be split by a line
-DATA = {
+DATA: dict[str, dict[str, Any]] = {
     "blobs": dict(dataset="blobs"),
     "blobs-label-noise": dict(dataset="blobs", label_noise=0.1),
     "wang_gaussians": dict(dataset="wang_gaussians"),
@@ -63,8 +64,8 @@ def test_linear_and_mlp_runs_complete_on_every_family(name: str, model: str):
     batched = batched_training(specs)
     per_epoch = list(batched)
     assert len(per_epoch) == 4
-    for results in zip(*per_epoch):
-        assert_finite(results)
+    for epoch_results in zip(*per_epoch):
+        assert_finite(epoch_results)
     check_missing(batched, specs[0], name)
     if specs[0].is_2d:
         assert all("offset" in r.metrics["geometry"] for r in per_epoch[-1])

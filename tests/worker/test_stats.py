@@ -162,3 +162,12 @@ def test_a_claim_that_compares_arms_is_a_paired_test():
     assert not up.run(noisy)[0]  # mean +0.017, but the interval contains 0
     two = outcome_of({(1.0, 0): 0.5, (1.0, 1): 0.5, (10.0, 0): 0.9, (10.0, 1): 0.9})
     assert up.run(two) == (False, "2 paired seeds, fewer than 3")
+
+
+def test_an_arm_may_be_a_list_or_a_dict_of_settings():
+    """Sweeping `hidden` (a list) or `class_weights` (a dict) made summary_rows fail: unhashable."""
+    outcome = Outcome()
+    for hidden, weights, seed, acc in (([4], {}, 0, 0.5), ([4], {}, 1, 0.7), ([8], {"pos": 2.0}, 0, 0.9), ([8], {"pos": 2.0}, 1, 0.8)):
+        outcome.add(RunSpec(model="mlp", hidden=hidden, class_weights=weights, seed=seed), {0: {"test": {"acc": acc}}})
+    rows = summary_rows(outcome, ["hidden", "class_weights", "seed"])
+    assert [(r["hidden"], r["class_weights"], r["n"], round(r["mean"], 9)) for r in rows] == [([4], {}, 2, 0.6), ([8], {"pos": 2.0}, 2, 0.85)]

@@ -71,6 +71,8 @@ def why_not_batchable(specs: list[RunSpec]) -> str | None:
     if not specs:
         return "no runs"
     first = specs[0]
+    if first.dataset in ("table", "covariate_shift") or len(first.classes) > 2 or any(s.class_weights for s in specs):
+        return "tables, covariate_shift, many classes and class_weights train one run at a time"
     for spec in specs[1:]:
         if shared_key(spec) != shared_key(first):
             a, b = first.model_dump(), spec.model_dump()
@@ -161,8 +163,8 @@ class BatchedTraining:
         self._orders = [torch.Generator().manual_seed(s.seed) for s in specs]
         self.epoch = 0
         self._svm, self.missing = max_margin_reference(spec, data)  # readout -> why it is not recorded (all runs share the data)
-        counts = tuple(int(c) for c in data.counts.tolist())
-        self.effective_pos_weights = [run_effective_pos_weight(s, counts) for s in specs]  # per run, as Training.effective_pos_weight
+        negatives, positives = (int(c) for c in data.counts.tolist())
+        self.effective_pos_weights = [run_effective_pos_weight(s, (negatives, positives)) for s in specs]  # per run, as Training.effective_pos_weight
         self._centres = geometry.class_centres(data.x_train, data.y_train) if spec.is_2d else None
         self._bayes = references.reference(spec, data, INTENDED_WEIGHTS) if any(s.pos_weight == 1 for s in specs) else {}
 
@@ -360,7 +362,7 @@ class BatchedTraining:
                 metrics[m][split] = values
             for m, fracs in zip(unweighted, intended):
                 metrics[m][split].update({f"intended_frac_pos@{w:g}": f for w, f in zip(INTENDED_WEIGHTS, fracs)})
-                if split == "test":
+                if split == "test" and y is not None:
                     metrics[m][split].update(self._bayes or references.calibrated_frac_pos(logits[m], y.to(self.device), INTENDED_WEIGHTS))
         boundaries: list = [None] * self.M
         if self.spec.is_2d:

@@ -1,6 +1,7 @@
-"""One binary data set per run: training examples, evaluation splits, class counts.
+"""One data set per run: training examples, evaluation splits, class counts.
 
-Label 1 is the positive class, the one whose importance weight varies. Images stay uint8 until a
+The built-in data sets are binary, label 1 the positive class, the one whose importance weight
+varies; a table (`table.py`) has any number of classes and may carry per-example weights. Images stay uint8 until a
 batch is fed to the model (`as_input`), so a 10,000-image training set costs 30 MB, not 120.
 """
 
@@ -22,14 +23,15 @@ Eval = tuple[torch.Tensor, torch.Tensor | None]  # (x, y); y is None for unlabel
 @dataclass(frozen=True)
 class Data:
     x_train: torch.Tensor  # float32 (N, d), or uint8 (N, 3, 32, 32)
-    y_train: torch.Tensor  # int64 in {0, 1}
+    y_train: torch.Tensor  # int64 in {0, ..., K - 1}
     evals: dict[str, Eval] = field(default_factory=dict)  # split name -> examples
-    classes: tuple[str, str] = ("neg", "pos")
+    classes: tuple[str, ...] = ("neg", "pos")
+    w_train: torch.Tensor | None = None  # per-example importance weights (tables), before weight_power
 
     @property
     def counts(self) -> torch.Tensor:
-        """Training examples per class (negative, positive), as float."""
-        return torch.bincount(self.y_train, minlength=2).float()
+        """Training examples per class (negative, positive for binary data), as float."""
+        return torch.bincount(self.y_train, minlength=len(self.classes)).float()
 
     @property
     def x_test(self) -> torch.Tensor:
@@ -51,9 +53,8 @@ class Data:
         return float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])
 
 
-def _pair(classes: list[str]) -> tuple[str, str]:
-    negative, positive = classes  # RunSpec checks there are exactly two
-    return negative, positive
+def _pair(classes: list[str]) -> tuple[str, ...]:
+    return tuple(classes)  # RunSpec checks there are two, or for images at least two
 
 
 def as_input(x: torch.Tensor) -> torch.Tensor:
@@ -67,6 +68,10 @@ def make_data(spec: RunSpec, root: Path | None = None) -> Data:
     if spec.is_2d:
         x_tr, y_tr, x_te, y_te = make_2d(spec)
         data = Data(_f32(x_tr), _i64(y_tr), {"test": (_f32(x_te), _i64(y_te))}, _pair(spec.classes))
+    elif spec.dataset == "table":
+        return _table(spec)
+    elif spec.dataset == "covariate_shift":
+        return _shifted(spec)
     elif spec.dataset == "digits":
         data = _digits(spec)
     else:
@@ -88,11 +93,12 @@ def _pick(rng: np.random.Generator, labels: np.ndarray, label: int, n: int) -> n
     return np.sort(rng.permutation(idx)[:n])
 
 
-def _binary(rng, x: np.ndarray, y: np.ndarray, labels: tuple[int, int], n: int) -> tuple[np.ndarray, np.ndarray]:
-    neg, pos = (_pick(rng, y, label, n) for label in labels)
-    n = min(len(neg), len(pos))  # balanced
-    idx = np.concatenate([neg[:n], pos[:n]])
-    return x[idx], np.concatenate([np.zeros(n, np.int64), np.ones(n, np.int64)])
+def _binary(rng, x: np.ndarray, y: np.ndarray, labels: tuple[int, ...], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """n examples of each class (balanced: as many as the rarest has), relabelled 0, 1, ..."""
+    picked = [_pick(rng, y, label, n) for label in labels]
+    n = min(len(p) for p in picked)
+    idx = np.concatenate([p[:n] for p in picked])
+    return x[idx], np.concatenate([np.full(n, c, np.int64) for c in range(len(labels))])
 
 
 def _digits(spec: RunSpec) -> Data:
@@ -114,6 +120,39 @@ def _digits(spec: RunSpec) -> Data:
     return Data(_f32(x_tr), _i64(y_tr), {"test": (_f32(x_te), _i64(y_te))}, _pair(spec.classes))
 
 
+def _table(spec: RunSpec) -> Data:
+    from . import shift, table
+
+    for name, path in (("dataset_id", "data_path"), ("target_dataset_id", "target_path")):
+        if getattr(spec, name) is not None and not getattr(spec, path):  # a worker puts the store's copy in the path
+            raise DatasetError(f"{name} {getattr(spec, name)}: uploaded datasets are read by the lab's workers (iwlab submit), not in-process")
+    t = table.parse(spec)
+    x_train, x_test, x_target = table.standardise(t.x_train, t.x_test, t.x_target)
+    assert x_train is not None and x_test is not None  # standardise passes arrays through as arrays
+    w = None
+    if spec.per_example == "column":
+        w = t.w_train
+    elif spec.per_example == "estimated" and x_target is not None:  # the spec requires a target sample
+        w = shift.density_ratio(x_train, x_target)
+    weights = None if w is None else _f32(shift.finish(w, spec.weight_clip, spec.weight_normalise))
+    evals: dict[str, Eval] = {"test": (_f32(x_test), _i64(t.y_test))}
+    if x_target is not None:
+        evals["target"] = (_f32(x_target), None if t.y_target is None else _i64(t.y_target))
+    return Data(_f32(x_train), _i64(t.y_train), evals, t.classes, weights)
+
+
+def _shifted(spec: RunSpec) -> Data:
+    from . import shift
+
+    d = shift.shifted_2d(spec.n_train, spec.n_test, spec.data_seed)
+    w = {"given": d["w_given"], "estimated": None, "none": None, "auto": None}[spec.example_weights]
+    if spec.example_weights == "estimated":
+        w = shift.density_ratio(d["x_train"], d["x_unlabelled"])
+    weights = None if w is None else _f32(shift.finish(w, spec.weight_clip, spec.weight_normalise))
+    evals: dict[str, Eval] = {"test": (_f32(d["x_test"]), _i64(d["y_test"])), "target": (_f32(d["x_target"]), _i64(d["y_target"]))}
+    return Data(_f32(d["x_train"]), _i64(d["y_train"]), evals, _pair(spec.classes), weights)
+
+
 def _images(spec: RunSpec, root: Path | None) -> Data:
     if spec.dataset_id is not None and not spec.data_path:  # a worker puts the store's copy in data_path
         raise DatasetError(f"dataset_id {spec.dataset_id}: uploaded datasets are read by the lab's workers (iwlab submit), not in-process")
@@ -121,7 +160,7 @@ def _images(spec: RunSpec, root: Path | None) -> Data:
     missing = [c for c in spec.classes if c not in names]
     if missing:
         raise DatasetError(f"classes: {', '.join(missing)} not in the data set (it has {', '.join(names)})")
-    labels = (names.index(spec.classes[0]), names.index(spec.classes[1]))
+    labels = tuple(names.index(c) for c in spec.classes)
     rng = np.random.default_rng([spec.data_seed, 3])
     (x_tr_all, y_tr_all), (x_te_all, y_te_all) = splits["train"], splits["test"]
     x_tr, y_tr = _binary(rng, x_tr_all, y_tr_all, labels, spec.n_train)
@@ -142,9 +181,22 @@ def _imbalance(data: Data, spec: RunSpec) -> Data:
         return data
     rng = np.random.default_rng([spec.data_seed, 5])
     y = data.y_train.numpy()
+    if len(data.classes) > 2:
+        return _long_tail(data, spec.imbalance, rng)
     pos, neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
     keep_pos = np.sort(rng.permutation(pos)[: max(1, round(len(neg) / spec.imbalance))])
     idx = torch.from_numpy(np.sort(np.concatenate([neg, keep_pos])))
+    return Data(data.x_train[idx], data.y_train[idx], data.evals, data.classes)
+
+
+def _long_tail(data: Data, ratio: float, rng: np.random.Generator) -> Data:
+    """Cao et al.'s exponential profile: class c of K keeps n_0 * ratio ** (-c / (K - 1)) examples,
+    so the first class is the largest and the last `ratio` times smaller (for two classes this is
+    `_imbalance`'s positive class at n_neg / ratio)."""
+    y, k = data.y_train.numpy(), len(data.classes)
+    n0 = int((y == 0).sum())
+    keep = [np.sort(rng.permutation(np.flatnonzero(y == c))[: max(1, round(n0 * ratio ** (-c / (k - 1))))]) for c in range(k)]
+    idx = torch.from_numpy(np.sort(np.concatenate(keep)))
     return Data(data.x_train[idx], data.y_train[idx], data.evals, data.classes)
 
 
@@ -163,9 +215,10 @@ def split_validation(data: Data, fraction: float, seed: int) -> tuple[Data, Eval
     """Hold out a stratified share of the training set (for early stopping)."""
     rng = np.random.default_rng([seed, 6])
     y = data.y_train.numpy()
-    val = np.concatenate([rng.permutation(np.flatnonzero(y == c))[: max(1, int(fraction * (y == c).sum()))] for c in (0, 1)])
+    val = np.concatenate([rng.permutation(np.flatnonzero(y == c))[: max(1, int(fraction * (y == c).sum()))] for c in range(len(data.classes))])
     mask = np.ones(len(y), bool)
     mask[val] = False
     train_idx, val_idx = torch.from_numpy(np.flatnonzero(mask)), torch.from_numpy(np.sort(val))
-    trimmed = Data(data.x_train[train_idx], data.y_train[train_idx], data.evals, data.classes)
+    w = None if data.w_train is None else data.w_train[train_idx]
+    trimmed = Data(data.x_train[train_idx], data.y_train[train_idx], data.evals, data.classes, w)
     return trimmed, (data.x_train[val_idx], data.y_train[val_idx])

@@ -12,7 +12,7 @@ from pathlib import Path
 from . import stats
 from .batched import batched_training, groups, why_not_batchable
 from .data import make_data, split_validation
-from .losses import run_effective_pos_weight
+from .losses import EFFECTIVE_MISSING, run_effective_pos_weight
 from .outcome import History, Outcome
 from .parallel import auto_jobs, train_side_by_side
 from .spec import ExperimentSpec, RunSpec
@@ -22,10 +22,11 @@ ENGINES = ("auto", "naive", "batched")
 
 METRIC_COLUMNS = ["run_id", "epoch", "split", "metric", "value"]
 # what a run's data depend on (runs equal in these train on the same examples)
-DATA_FIELDS = ("dataset", "classes", "data_path", "n_train", "n_test", "imbalance", "label_noise", "ood", "noise_images", "noise", "data_seed", "patience", "val_fraction")
+DATA_FIELDS = ("dataset", "classes", "data_path", "n_train", "n_test", "imbalance", "label_noise", "ood", "noise_images", "noise", "data_seed", "patience", "val_fraction",
+               "dataset_id", "target_dataset_id", "label_column", "weight_column", "group_column", "test_path", "test_fraction", "target_path")
 
 
-def run_notes(runs: list[RunSpec]) -> list[tuple[float, dict[str, str]]]:
+def run_notes(runs: list[RunSpec]) -> list[tuple[float | None, dict[str, str]]]:
     """Per run: the effective positive-class weight of its epoch objective (`losses.effective_pos_weight`)
     and the readouts it will not record, with the reason (name -> reason). Both depend on the
     training data, built once per distinct data set."""
@@ -38,9 +39,10 @@ def run_notes(runs: list[RunSpec]) -> list[tuple[float, dict[str, str]]]:
             if spec.patience:
                 data, _ = split_validation(data, spec.val_fraction, spec.data_seed)
             counts = tuple(int(c) for c in data.counts.tolist())
-            cache[key] = (counts, max_margin_reference(spec, data)[1])
-        counts, missing = cache[key]
-        out.append((run_effective_pos_weight(spec, counts), missing))
+            cache[key] = (counts, data.classes, max_margin_reference(spec, data)[1])
+        counts, classes, missing = cache[key]
+        effective = run_effective_pos_weight(spec, counts, classes)
+        out.append((effective, missing if effective is not None else missing | {"effective_pos_weight": EFFECTIVE_MISSING}))
     return out
 
 
@@ -97,8 +99,8 @@ def write_results(
         writer.writerow(["run_id", *params, "effective_pos_weight", "missing_readouts"])
         for run_id, (run, (effective, missing)) in enumerate(zip(runs, run_notes(runs))):
             values = run.model_dump(mode="json")
-            cells = (json.dumps(values[p]) if isinstance(values[p], list) else values[p] for p in params)
-            writer.writerow([run_id, *cells, repr(effective), json.dumps(missing) if missing else ""])
+            cells = (json.dumps(values[p]) if isinstance(values[p], (list, dict)) else values[p] for p in params)
+            writer.writerow([run_id, *cells, "" if effective is None else repr(effective), json.dumps(missing) if missing else ""])
     histories: dict[int, History] = {}
     with metrics_path.open("w", newline="") as f:
         writer = csv.writer(f)
@@ -135,7 +137,7 @@ def write_summary(spec: ExperimentSpec, outcome: Outcome, out: Path) -> Path:
         writer.writerow([*swept, *stats.SUMMARY_COLUMNS])
         for row in stats.summary_rows(outcome, swept):
             cells = [row[k] for k in (*swept, *stats.SUMMARY_COLUMNS)]
-            writer.writerow([json.dumps(c) if isinstance(c, list) else "" if isinstance(c, float) and math.isnan(c) else repr(c) if isinstance(c, float) else c for c in cells])
+            writer.writerow([json.dumps(c) if isinstance(c, (list, dict)) else "" if isinstance(c, float) and math.isnan(c) else repr(c) if isinstance(c, float) else c for c in cells])
     return path
 
 

@@ -22,7 +22,7 @@ import stat
 import tarfile
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 import numpy as np
@@ -221,7 +221,7 @@ def _tree_files(source: Path) -> Iterator[tuple[str, str, str, Callable[[], byte
         for member in tar:
             parts = Path(member.name).parts
             if member.isfile() and len(parts) in (3, 4) and fits(parts[-3:], member.size):  # one top folder allowed
-                yield parts[-3], parts[-2], parts[-1], tar.extractfile(member).read
+                yield parts[-3], parts[-2], parts[-1], partial(_member_bytes, tar, member)
 
 
 def _image_tree(source: Path) -> tuple[dict[str, Split], tuple[str, ...]]:

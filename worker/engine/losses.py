@@ -1,8 +1,8 @@
-"""Per-example losses for a binary classifier with 2 logits, and their weighted reduction.
+"""Per-example losses for a classifier with K >= 2 logits, and their weighted reduction.
 
-Conventions: `logits` has shape (B, 2), column 0 = negative class, column 1 = positive class (the
-class whose weight varies); `y` is int64 in {0, 1}; `counts` = (n_neg, n_pos) training examples per
-class, priors pi = counts / counts.sum(). `per_example_loss` is *unweighted*: importance weights
+Conventions: `logits` has shape (B, K); for binary data column 0 = negative class, column 1 =
+positive class (the class whose weight varies); `y` is int64 in {0, ..., K - 1}; `counts` = the
+training examples per class ((n_neg, n_pos) for two), priors pi = counts / counts.sum(). `per_example_loss` is *unweighted*: importance weights
 enter only through `reduce_weighted`, so every loss combines with every weighting scheme.
 
 Deferred re-weighting (DRW, Cao et al. 2019) is not a loss: the trainer trains with unit weights
@@ -33,8 +33,8 @@ def example_weights(y: Tensor, class_weights: Tensor, power: float = 1.0) -> Ten
     class_weights = torch.as_tensor(class_weights, device=y.device)
     if not class_weights.is_floating_point():
         class_weights = class_weights.to(torch.get_default_dtype())
-    if class_weights.shape != (2,) or bool((class_weights < 0).any()):
-        raise ValueError(f"class_weights must be 2 non-negative numbers, got {class_weights.tolist()}")
+    if class_weights.ndim != 1 or len(class_weights) < 2 or bool((class_weights < 0).any()):
+        raise ValueError(f"class_weights must be K >= 2 non-negative numbers, got {class_weights.tolist()}")
     return class_weights[y] ** power
 
 
@@ -42,6 +42,13 @@ def binary_margin(logits: Tensor, y: Tensor) -> Tensor:
     """v_i = z_{y_i} - z_{other}: positive when example i is classified correctly."""
     sign = 2.0 * y.to(logits.dtype) - 1.0
     return (logits[:, 1] - logits[:, 0]) * sign
+
+
+def multiclass_margin(logits: Tensor, y: Tensor) -> Tensor:
+    """v_i = z_{y_i} - max_{c != y_i} z_c, the margin of K classes (for two, `binary_margin`)."""
+    true = logits.gather(1, y.unsqueeze(1)).squeeze(1)
+    others = logits.scatter(1, y.unsqueeze(1), -torch.inf)
+    return true - others.max(1).values
 
 
 def _poly(v: Tensor, alpha: float) -> Tensor:
@@ -79,7 +86,8 @@ def per_example_loss(
     """Unweighted loss per example, shape (B,).
 
     ce:   softmax cross-entropy.
-    poly: polynomially-tailed loss on the binary margin (see `_poly`), alpha = poly_alpha > 0.
+    poly: polynomially-tailed loss on the binary margin (see `_poly`), alpha = poly_alpha > 0; for
+          K > 2 on the multi-class margin z_y - max_{c != y} z_c.
     ldam: Cao et al. 2019: subtract Delta_y = C / n_y ** 0.25 from the true-class logit (C such
           that the rarer class gets Delta = ldam_max_margin), multiply all logits by ldam_scale, CE.
     la:   Menon et al. 2021 logit adjustment: CE on z_c + la_tau * log pi_c.
@@ -88,8 +96,9 @@ def per_example_loss(
     All go through log-softmax or clamped softplus/pow, so margins of 1e4 give finite values and
     gradients.
     """
-    if logits.ndim != 2 or logits.shape[1] != 2:
-        raise ValueError(f"logits must have shape (B, 2), got {tuple(logits.shape)}")
+    if logits.ndim != 2 or logits.shape[1] < 2:
+        raise ValueError(f"logits must have shape (B, K >= 2), got {tuple(logits.shape)}")
+    k = logits.shape[1]
     if kind not in LOSSES:
         raise ValueError(f"unknown loss {kind!r}; choose from {LOSSES}")
     y = y.long()
@@ -98,16 +107,16 @@ def per_example_loss(
     if kind == "poly":
         if poly_alpha <= 0:
             raise ValueError(f"poly_alpha must be > 0, got {poly_alpha}")
-        return _poly(binary_margin(logits, y), poly_alpha)
+        return _poly(binary_margin(logits, y) if k == 2 else multiclass_margin(logits, y), poly_alpha)
 
-    # The prior-dependent losses need both classes present in the training set.
+    # The prior-dependent losses need every class present in the training set.
     counts = torch.as_tensor(counts, dtype=logits.dtype, device=logits.device)
-    if counts.shape != (2,) or bool((counts <= 0).any()):
-        raise ValueError(f"counts must be 2 positive class sizes, got {counts.tolist()}")
+    if counts.shape != (k,) or bool((counts <= 0).any()):
+        raise ValueError(f"counts must be {k} positive class sizes, got {counts.tolist()}")
     if kind == "ldam":
         deltas = counts ** -0.25
         deltas = deltas * (ldam_max_margin / deltas.max())  # largest margin (rarest class) = max
-        shifted = logits - F.one_hot(y, 2).to(logits.dtype) * deltas[y].unsqueeze(1)
+        shifted = logits - F.one_hot(y, k).to(logits.dtype) * deltas[y].unsqueeze(1)
         return F.cross_entropy(ldam_scale * shifted, y, reduction="none")
     if kind == "la":
         return F.cross_entropy(logits + la_tau * _log_priors(counts), y, reduction="none")
@@ -171,29 +180,47 @@ def effective_pos_weight(n_pos: int, n_neg: int, batch_size: int, weight: float,
 
 def class_balanced_weights(counts: Tensor, beta: float) -> Tensor:
     """Cao et al.'s DRW class weights: the inverse of each class's effective number of examples,
-    (1 - beta) / (1 - beta ** n_c), normalised to sum to the number of classes (2). beta = 0 gives
+    (1 - beta) / (1 - beta ** n_c), normalised to sum to the number of classes K. beta = 0 gives
     equal weights; beta -> 1 inverse class frequencies."""
     counts = torch.as_tensor(counts, dtype=torch.float64)
-    if counts.shape != (2,) or bool((counts <= 0).any()) or not 0 <= beta < 1:
-        raise ValueError(f"class_balanced_weights needs 2 positive class sizes and 0 <= beta < 1, got {counts.tolist()}, {beta}")
+    if counts.ndim != 1 or len(counts) < 2 or bool((counts <= 0).any()) or not 0 <= beta < 1:
+        raise ValueError(f"class_balanced_weights needs K >= 2 positive class sizes and 0 <= beta < 1, got {counts.tolist()}, {beta}")
     raw = (1 - beta) / (1 - torch.pow(torch.tensor(beta, dtype=torch.float64), counts))
-    return (raw * 2 / raw.sum()).float()
+    return (raw * len(counts) / raw.sum()).float()
 
 
-def run_class_weights(spec, counts: Tensor) -> Tensor:
-    """(negative, positive) class weights of a run (spec: a RunSpec) once its weighting is on: the
-    class-balanced ones of DRW with drw_beta, else (1, pos_weight) raised to weight_power."""
+def run_class_weights(spec, counts: Tensor, classes: tuple[str, ...] | None = None) -> Tensor:
+    """Class weights of a run (spec: a RunSpec) once its weighting is on, one per class of
+    `classes` (default spec.classes; K = len(counts)): the class-balanced ones of DRW with
+    drw_beta, else spec.class_weights by label (classes not named keep 1) or by its scheme, else
+    (1, pos_weight), raised to weight_power."""
     if spec.drw_epoch is not None and spec.drw_beta is not None:
         return class_balanced_weights(counts, spec.drw_beta)
-    return torch.tensor([1.0, spec.pos_weight]) ** spec.weight_power
+    if spec.class_weights == "inverse_frequency":  # effective_number's beta -> 1 limit: 1 / n_c, summing to K
+        inverse = 1 / torch.as_tensor(counts, dtype=torch.float64)
+        return (inverse * len(inverse) / inverse.sum()).float() ** spec.weight_power
+    if spec.class_weights == "effective_number":
+        return class_balanced_weights(counts, spec.class_beta) ** spec.weight_power
+    if spec.class_weights:
+        names = tuple(spec.classes) if classes is None else classes
+        return torch.tensor([float(spec.class_weights.get(c, 1.0)) for c in names]) ** spec.weight_power
+    if len(counts) != 2 and spec.pos_weight != 1:
+        raise ValueError(f"pos_weight weighs the second of two classes; with {len(counts)} use class_weights")
+    return torch.tensor([1.0, spec.pos_weight] + [1.0] * (len(counts) - 2)) ** spec.weight_power
 
 
-def run_effective_pos_weight(spec, counts: tuple[int, int]) -> float:
+EFFECTIVE_MISSING = "defined for two classes (the weight of the positive class against the negative one)"
+
+
+def run_effective_pos_weight(spec, counts: tuple[int, ...], classes: tuple[str, ...] | None = None) -> float | None:
     """`effective_pos_weight` of a run (spec: a RunSpec) on training data with `counts` =
     (n_neg, n_pos), once its weighting is on (DRW: from drw_epoch). Resampling draws in proportion
     to the weights and takes the plain batch mean: a positive is drawn w times as often as a
-    negative, so the weight acts at its nominal value."""
-    neg_w, pos_w = run_class_weights(spec, torch.tensor(counts, dtype=torch.float64)).double().tolist()
+    negative, so the weight acts at its nominal value. None for more than two classes (there is
+    no one positive class); `EFFECTIVE_MISSING` says so where it is recorded."""
+    if len(counts) != 2:
+        return None
+    neg_w, pos_w = run_class_weights(spec, torch.tensor(counts, dtype=torch.float64), classes).double().tolist()
     weight = pos_w / neg_w
     n_neg, n_pos = counts
     return effective_pos_weight(n_pos, n_neg, spec.batch_size, weight, "mean" if spec.resample else spec.loss_norm)

@@ -1,4 +1,4 @@
-"""Metrics of a binary classifier with 2 logits (column 1 = the positive, re-weighted class).
+"""Metrics of a classifier with K logits (binary data: 2, column 1 = the positive, re-weighted class).
 
 Everything here is *unweighted*, so runs that differ only in their weights are compared on the
 same scale. Per split: `split_metrics`. Per run: `interpolation_epoch`, `param_norm`,
@@ -16,49 +16,58 @@ from torch import Tensor, nn
 
 
 def predictions(logits: Tensor) -> Tensor:
-    """Predicted class: 1 where z_pos > z_neg; a tie goes to the negative class (as argmax does)."""
+    """Predicted class: 1 where z_pos > z_neg; a tie goes to the negative class (as argmax does).
+    K > 2 logits: the argmax (a tie goes to the first of the tied classes)."""
+    if logits.shape[-1] != 2:
+        return logits.argmax(-1)
     return (logits[:, 1] > logits[:, 0]).long()
 
 
 @torch.no_grad()
 def split_metrics(
-    logits: Tensor, y: Tensor | None, class_names: tuple[str, str] = ("neg", "pos")
+    logits: Tensor, y: Tensor | None, class_names: tuple[str, ...] = ("neg", "pos")
 ) -> dict[str, float]:
     """Metrics of one evaluation split.
 
-    Always: `frac_pred_<name>` for both classes and `frac_pred_pos` (= fraction predicted as class
-    1, whatever the class names; kept for backwards compatibility and as the paper's readout).
+    Always: `frac_pred_<name>` for every class and, for two classes, `frac_pred_pos` (= fraction
+    predicted as class 1, whatever the class names; kept for backwards compatibility and as the
+    paper's readout).
     With labels (`y` not None) also: `loss` (mean cross-entropy), `acc`, `balanced_acc` (mean recall
     over the classes present in `y`) and `acc_<name>` (recall) for each class present in `y`.
     Splits without meaningful labels (noise, out-of-domain) should pass y=None.
     """
-    if logits.ndim != 2 or logits.shape[1] != 2:
-        raise ValueError(f"logits must have shape (B, 2), got {tuple(logits.shape)}")
+    if logits.ndim != 2 or logits.shape[1] != len(class_names):
+        raise ValueError(f"logits must have shape (B, {len(class_names)}), got {tuple(logits.shape)}")
     return split_metrics_per_model(logits.unsqueeze(0), y, class_names)[0]
 
 
 @torch.no_grad()
 def split_metrics_per_model(
-    logits: Tensor, y: Tensor | None, class_names: tuple[str, str] = ("neg", "pos")
+    logits: Tensor, y: Tensor | None, class_names: tuple[str, ...] = ("neg", "pos")
 ) -> list[dict[str, float]]:
-    """`split_metrics` of M models on one split at once: logits (M, B, 2) -> one dict per model.
+    """`split_metrics` of M models on one split at once: logits (M, B, K) -> one dict per model.
     One pass over all models and one device-to-host copy, because a sweep evaluates often and a
     Python loop of small reductions per model cost more than its training step (issue 4)."""
-    if logits.ndim != 3 or logits.shape[2] != 2:
-        raise ValueError(f"logits must have shape (M, B, 2), got {tuple(logits.shape)}")
-    if len(class_names) != 2 or class_names[0] == class_names[1] or class_names[0] == "pos":
-        # frac_pred_pos means class 1; a class 0 called "pos" would overwrite it.
-        raise ValueError(f"class_names must be 2 distinct names, the first not 'pos': {class_names}")
+    k = len(class_names)
+    if logits.ndim != 3 or logits.shape[2] != k or k < 2:
+        raise ValueError(f"logits must have shape (M, B, {k}) for {k} classes, got {tuple(logits.shape)}")
+    if len(set(class_names)) != k or (k == 2 and class_names[0] == "pos"):
+        # frac_pred_pos means class 1 of two; a class 0 called "pos" would overwrite it.
+        raise ValueError(f"class_names must be distinct names, for two the first not 'pos': {class_names}")
     M, n = logits.shape[:2]
     logits = logits.detach().float()
-    pred = predictions(logits.reshape(M * n, 2)).view(M, n)
-    n_pos = pred.sum(1).double()
-    columns = {f"frac_pred_{class_names[0]}": (n - n_pos) / n, f"frac_pred_{class_names[1]}": n_pos / n}
-    columns["frac_pred_pos"] = columns[f"frac_pred_{class_names[1]}"]
+    pred = predictions(logits.reshape(M * n, k)).view(M, n)
+    if k == 2:
+        n_pos = pred.sum(1).double()
+        columns = {f"frac_pred_{class_names[0]}": (n - n_pos) / n, f"frac_pred_{class_names[1]}": n_pos / n}
+        columns["frac_pred_pos"] = columns[f"frac_pred_{class_names[1]}"]
+    else:
+        predicted = F.one_hot(pred, k).sum(1).double()  # (M, K)
+        columns = {f"frac_pred_{name}": predicted[:, c] / n for c, name in enumerate(class_names)}
     if y is not None:
         y = y.long()
         correct = (pred == y).float()
-        columns["loss"] = F.cross_entropy(logits.reshape(M * n, 2), y.repeat(M), reduction="none").view(M, n).mean(1)
+        columns["loss"] = F.cross_entropy(logits.reshape(M * n, k), y.repeat(M), reduction="none").view(M, n).mean(1)
         columns["acc"] = correct.mean(1)
         recalls = []
         for c, name in enumerate(class_names):
@@ -114,7 +123,13 @@ def normalised_margin(logits: Tensor, y: Tensor, param_norm: float) -> float:
 
 @torch.no_grad()
 def normalised_margin_per_model(logits: Tensor, y: Tensor, param_norms: Sequence[float]) -> list[float]:
-    """`normalised_margin` of M models: logits (M, B, 2), one norm per model."""
+    """`normalised_margin` of M models: logits (M, B, K), one norm per model (K > 2: the margin
+    z_y - max_{c != y} z_c)."""
+    if logits.shape[2] != 2:
+        z = logits.double()
+        index = y.long().view(1, -1, 1).expand(z.shape[0], -1, 1)
+        v = z.gather(2, index).squeeze(2) - z.scatter(2, index, -torch.inf).max(2).values
+        return [m / norm if norm > 0 else math.nan for m, norm in zip(v.min(1).values.cpu().tolist(), param_norms)]
     sign = 2.0 * y.double() - 1.0
     v = (logits[:, :, 1].double() - logits[:, :, 0].double()) * sign
     return [m / norm if norm > 0 else math.nan for m, norm in zip(v.min(1).values.cpu().tolist(), param_norms)]

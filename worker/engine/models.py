@@ -1,4 +1,4 @@
-"""Binary classifiers; each returns two logits per example (negative, positive)."""
+"""Classifiers; each returns one logit per class (two for the binary data sets: negative, positive)."""
 
 from __future__ import annotations
 
@@ -9,28 +9,28 @@ from torch import nn
 from .spec import RunSpec
 
 
-def make_model(spec: RunSpec, in_shape: tuple[int, ...]) -> nn.Module:
-    model = _body(spec, in_shape)
+def make_model(spec: RunSpec, in_shape: tuple[int, ...], n_classes: int = 2) -> nn.Module:
+    model = _body(spec, in_shape, n_classes)
     if spec.cosine_head:  # LDAM's head (Cao et al. 2019): the last Linear becomes a cosine layer
         index, last = next((i, m) for i, m in reversed(list(enumerate(model))) if isinstance(m, nn.Linear))
         model[index] = NormedLinear(last.in_features, last.out_features)
     return model
 
 
-def _body(spec: RunSpec, in_shape: tuple[int, ...]) -> nn.Sequential:
+def _body(spec: RunSpec, in_shape: tuple[int, ...], n_classes: int) -> nn.Sequential:
     in_features = int(torch.tensor(in_shape).prod())
     if spec.model == "logreg":
-        linear = nn.Linear(in_features, 2)
+        linear = nn.Linear(in_features, n_classes)
         model = nn.Sequential(nn.Flatten(), linear)
         # zero init: a random initial boundary masks the epoch-1 effect in some seeds (docs/science.md)
         nn.init.zeros_(linear.weight)
         nn.init.zeros_(linear.bias)
         return model
     if spec.model == "mlp":
-        return mlp(in_features, spec.hidden, spec.dropout, spec.batchnorm)
+        return mlp(in_features, spec.hidden, spec.dropout, spec.batchnorm, n_classes)
     if spec.model == "convnet":
-        return ConvNet(spec.width, spec.dropout)
-    return FixupResNet(spec.width) if spec.fixup else ResNet(spec.width, spec.batchnorm)
+        return ConvNet(spec.width, spec.dropout, n_classes)
+    return FixupResNet(spec.width, n_classes) if spec.fixup else ResNet(spec.width, spec.batchnorm, n_classes)
 
 
 class NormedLinear(nn.Module):
@@ -46,7 +46,7 @@ class NormedLinear(nn.Module):
         return F.normalize(x, dim=1) @ F.normalize(self.weight, dim=0)
 
 
-def mlp(in_features: int, hidden: list[int], dropout: float, batchnorm: bool) -> nn.Sequential:
+def mlp(in_features: int, hidden: list[int], dropout: float, batchnorm: bool, n_classes: int = 2) -> nn.Sequential:
     layers: list[nn.Module] = [nn.Flatten()]
     width = in_features
     for h in hidden:
@@ -57,7 +57,7 @@ def mlp(in_features: int, hidden: list[int], dropout: float, batchnorm: bool) ->
         if dropout:
             layers.append(nn.Dropout(dropout))
         width = h
-    layers.append(nn.Linear(width, 2))
+    layers.append(nn.Linear(width, n_classes))
     return nn.Sequential(*layers)
 
 
@@ -66,7 +66,7 @@ class ConvNet(nn.Sequential):
 
     32 -> conv 30 -> conv 28 -> pool 14 -> conv 12 -> 10 -> 8 -> pool 4: 2w * 4 * 4 features."""
 
-    def __init__(self, width: int = 64, dropout: float = 0.0):
+    def __init__(self, width: int = 64, dropout: float = 0.0, n_classes: int = 2):
         w = width
 
         def conv(cin: int, cout: int) -> list[nn.Module]:
@@ -79,7 +79,7 @@ class ConvNet(nn.Sequential):
             nn.Flatten(),
             nn.Linear(2 * w * 16, 8 * w), nn.ReLU(), *dense_dropout,
             nn.Linear(8 * w, 2 * w), nn.ReLU(), *dense_dropout,
-            nn.Linear(2 * w, 2),
+            nn.Linear(2 * w, n_classes),
         )  # fmt: skip
         # He init: with PyTorch's default init this 8-layer ReLU net without normalisation sat at a
         # constant classifier for 20+ epochs on 500 cat/dog images (measured); with it, it fits them.
@@ -112,7 +112,7 @@ class ResNet(nn.Sequential):
     it, a plain network with PyTorch's default initialisation (the paper's "ResNet without
     BatchNorm"; Fixup is `FixupResNet`, a separate option, since it changes the claim under test)."""
 
-    def __init__(self, width: int = 64, batchnorm: bool = True):
+    def __init__(self, width: int = 64, batchnorm: bool = True, n_classes: int = 2):
         w = width
         stem_norm = nn.BatchNorm2d(w) if batchnorm else nn.Identity()
         super().__init__(
@@ -120,7 +120,7 @@ class ResNet(nn.Sequential):
             BasicBlock(w, w, 1, batchnorm), BasicBlock(w, w, 1, batchnorm),
             BasicBlock(w, 2 * w, 2, batchnorm), BasicBlock(2 * w, 2 * w, 1, batchnorm),
             BasicBlock(2 * w, 4 * w, 2, batchnorm), BasicBlock(4 * w, 4 * w, 1, batchnorm),
-            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4 * w, 2),
+            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4 * w, n_classes),
         )  # fmt: skip
 
 
@@ -150,13 +150,13 @@ class FixupResNet(nn.Sequential):
 
     BLOCKS = 6
 
-    def __init__(self, width: int = 64):
+    def __init__(self, width: int = 64, n_classes: int = 2):
         w = width
         super().__init__(
             nn.Conv2d(3, w, 5, padding=2), nn.ReLU(),
             FixupBlock(w, w, 1), FixupBlock(w, w, 1), FixupBlock(w, 2 * w, 2), FixupBlock(2 * w, 2 * w, 1),
             FixupBlock(2 * w, 4 * w, 2), FixupBlock(4 * w, 4 * w, 1),
-            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4 * w, 2),
+            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4 * w, n_classes),
         )  # fmt: skip
         for block in self.modules():
             if isinstance(block, FixupBlock):
@@ -165,5 +165,7 @@ class FixupResNet(nn.Sequential):
                 nn.init.zeros_(block.conv2.weight)
                 if block.shortcut is not None:
                     nn.init.kaiming_normal_(block.shortcut.weight, nonlinearity="relu")
-        nn.init.zeros_(self[-1].weight)
-        nn.init.zeros_(self[-1].bias)
+        classifier = self[-1]
+        assert isinstance(classifier, nn.Linear)
+        nn.init.zeros_(classifier.weight)
+        nn.init.zeros_(classifier.bias)

@@ -21,9 +21,12 @@ IMAGE_DATASETS = ("cifar10", "folder")
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 DEFAULT_CLASSES = {"cifar10": ["cat", "dog"], "digits": ["3", "5"]}
 
-Dataset = Literal["blobs", "wang_gaussians", "moons", "digits", "cifar10", "folder"]
+Dataset = Literal["blobs", "wang_gaussians", "moons", "digits", "cifar10", "folder", "table", "covariate_shift"]
+# data sets of feature rows: no boundary grid, no image strip, per-example weights allowed
+FEATURE_DATASETS = ("table", "covariate_shift")
 Model = Literal["logreg", "mlp", "convnet", "resnet"]
 Loss = Literal["ce", "poly", "ldam", "la", "vs"]
+ClassScheme = Literal["inverse_frequency", "effective_number"]
 MAX_SEED = 2**32 - 1  # what every seeded generator the engine uses accepts (numpy's legacy one is the narrowest)
 # strict: "5" and true are not epochs; no NaN or Infinity in any number (JSON's 1e400 arrives as Infinity)
 STRICT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
@@ -44,8 +47,9 @@ def plain_text(text: str | None) -> str | None:
 class RunSpec(BaseModel):
     """Everything one training run needs; defaults are the quick 2-D setting of docs/science.md.
 
-    Binary throughout: `classes` is (negative, positive) and the positive class is the one whose
-    importance weight varies (dog in the paper's cat-vs-dog experiment)."""
+    The built-in data sets are binary: `classes` is (negative, positive) and the positive class is
+    the one whose importance weight varies (dog in the paper's cat-vs-dog experiment). A table may
+    have any number of classes, weighted by `class_weights` (pos_weight weighs the second of two)."""
 
     model_config = STRICT
 
@@ -54,6 +58,19 @@ class RunSpec(BaseModel):
     classes: list[str] = Field(default_factory=list, description="(negative, positive) class names; default cat,dog for cifar10 and 3,5 for digits")
     data_path: str | None = Field(None, max_length=1000, description="where cifar10 / folder data live (default: IWLAB_DATASETS); on a lab server the name of a folder an admin registered (iwlab data ls)")
     dataset_id: int | None = Field(None, ge=1, le=2**31 - 1, description="a data set uploaded to the lab (iwlab data add): the folder dataset's image archive; workers fetch it from the lab's store")
+    # --- tables (dataset table; worker/engine/table.py): every other column is a numeric feature
+    label_column: str = Field("label", min_length=1, max_length=200, description="table: the column of class labels (any number of classes; class order: sorted, numerically where all are numbers)")
+    weight_column: str | None = Field(None, min_length=1, max_length=200, description="table: a column of per-example importance weights (finite, >= 0)")
+    group_column: str | None = Field(None, min_length=1, max_length=200, description="table: a column of group labels (checked and kept with the data; not a feature)")
+    test_path: str | None = Field(None, max_length=1000, description="table: a table of test examples with the same columns (default: a stratified split of data_path)")
+    test_fraction: float = Field(0.25, gt=0, lt=1, description="table without test_path: share of each class held out as the test split (seeded by data_seed)")
+    target_path: str | None = Field(None, max_length=1000, description="table: a sample of the target distribution (the same feature columns; labels optional): evaluated as split 'target', and the sample example_weights: estimated learns from")
+    target_dataset_id: int | None = Field(None, ge=1, le=2**31 - 1, description="table: the target sample as an uploaded table (iwlab data add), instead of target_path")
+    example_weights: Literal["auto", "none", "column", "estimated", "given"] = Field("auto", description="per-example weights: from weight_column, estimated as p_target(x) / p_source(x) by a calibrated logistic domain classifier on the target sample (target_path), the known density ratio (given: covariate_shift only), or none; auto = column if weight_column is set, else none")
+    weight_clip: float | None = Field(None, gt=0, le=1e6, description="per-example weights: clip each at this value (after self-normalising, if that is on)")
+    weight_normalise: bool = Field(False, description="per-example weights: divide by their mean (self-normalised), so they average 1 on the training set")
+    class_weights: dict[str, float] | ClassScheme = Field(default_factory=dict, description="weight per class label (classes not named keep 1), or a scheme: inverse_frequency, effective_number (Cui et al. 2019, with class_beta); a sweep axis like pos_weight, which it replaces for more than two classes")
+    class_beta: float = Field(0.9999, ge=0, lt=1, description="class_weights effective_number: weights (1 - beta) / (1 - beta ** n_c), summing to the number of classes")
     n_train: int = Field(100, ge=2, le=100_000, description="training examples per class (capped by what the data set has; wang_gaussians: majority count, minority a tenth)")
     n_test: int = Field(500, ge=1, le=100_000, description="test examples per class (the test split is balanced)")
     imbalance: float = Field(1.0, ge=1, le=1000, description="sub-sample the positive class to n_train / imbalance (1 = balanced)")
@@ -101,12 +118,25 @@ class RunSpec(BaseModel):
     head: Literal["auto", "linear", "cosine"] = Field("auto", description="last layer: cosine = normalised features and weights (Cao et al.'s LDAM head); auto = cosine for ldam, else linear")
     fixup: bool = Field(False, description="ResNet without BatchNorm: Fixup initialisation (Zhang et al. 2019) instead of a plain network")
 
-    @field_validator("classes", "data_path")
+    @field_validator("classes", "data_path", "test_path", "target_path", "label_column", "weight_column", "group_column")
     @classmethod
     def _plain_text(cls, value: list[str] | str | None) -> list[str] | str | None:
         for text in value if isinstance(value, list) else [value]:
             plain_text(text)
         return value
+
+    @field_validator("class_weights")
+    @classmethod
+    def _class_weights(cls, weights: dict[str, float] | str) -> dict[str, float] | str:
+        if isinstance(weights, str):
+            return weights
+        if len(weights) > 1000:
+            raise ValueError("at most 1000 classes")
+        for label, w in weights.items():
+            plain_text(label)
+            if not 0 < w <= 1e6:
+                raise ValueError(f"class {label!r}: a weight must be > 0 and at most 1e6, got {w}")
+        return weights
 
     @field_validator("hidden")
     @classmethod
@@ -117,14 +147,30 @@ class RunSpec(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> RunSpec:
+        if self.class_weights and self.pos_weight != 1:
+            raise ValueError("class_weights: give pos_weight or class_weights, not both")
+        if self.dataset == "table":
+            return self._table()
+        for name in ("test_path", "target_path", "target_dataset_id", "weight_column", "group_column"):
+            if getattr(self, name) is not None:
+                raise ValueError(f"{name}: only for dataset table")
+        if self.dataset == "covariate_shift":
+            return self._shifted()
+        if self.example_weights not in ("auto", "none"):
+            raise ValueError("example_weights: per-example weights are for datasets table and covariate_shift")
         if not self.classes:
             self.classes = list(DEFAULT_CLASSES.get(self.dataset, ["neg", "pos"]))
-        if len(self.classes) != 2 or self.classes[0] == self.classes[1]:
+        if self.dataset in IMAGE_DATASETS and len(self.classes) > 2:
+            self._many_classes()
+        elif len(self.classes) != 2 or self.classes[0] == self.classes[1]:
             raise ValueError("classes: give two different class names (negative, positive)")
         if self.dataset == "cifar10" and not set(self.classes) <= set(CIFAR10_CLASSES):
             raise ValueError(f"classes: cifar10 classes are {', '.join(CIFAR10_CLASSES)}")
         if self.dataset == "digits" and not all(c in "0123456789" and len(c) == 1 for c in self.classes):
             raise ValueError("classes: digits classes are 0 to 9")
+        unknown = sorted(set(self.class_weights) - set(self.classes)) if isinstance(self.class_weights, dict) else []
+        if unknown:
+            raise ValueError(f"class_weights: {', '.join(unknown)} not among the classes ({', '.join(self.classes)})")
         if self.model in ("convnet", "resnet") and self.dataset not in IMAGE_DATASETS:
             raise ValueError(f"model: {self.model} needs 32x32 images (dataset cifar10 or folder)")
         if self.fixup and (self.model != "resnet" or self.batchnorm):
@@ -134,6 +180,68 @@ class RunSpec(BaseModel):
         if self.data_path and self.dataset_id:
             raise ValueError("dataset_id: give data_path or dataset_id, not both")
         return self
+
+    def _many_classes(self) -> None:
+        """Image data with K > 2 classes: imbalance is the long-tailed profile's ratio (first class
+        largest, last `imbalance` times smaller), and the classes are weighted by class_weights."""
+        if len(set(self.classes)) != len(self.classes):
+            raise ValueError("classes: give different class names")
+        if self.pos_weight != 1:
+            raise ValueError(f"pos_weight: weighs the second of two classes; with {len(self.classes)} use class_weights")
+        if self.label_noise:
+            raise ValueError("label_noise: flips labels between two classes")
+
+    def _shifted(self) -> RunSpec:
+        """Synthetic 2-D covariate shift (shift.py): n_train source examples, n_test in each of the
+        source test and the target sets; weights none, given (the true ratio) or estimated."""
+        if self.example_weights == "column":
+            raise ValueError("example_weights: covariate_shift has no weight column (none, given or estimated)")
+        if not self.classes:
+            self.classes = ["neg", "pos"]
+        if len(self.classes) != 2 or self.classes[0] == self.classes[1]:
+            raise ValueError("classes: give two different class names (negative, positive)")
+        unknown = sorted(set(self.class_weights) - set(self.classes)) if isinstance(self.class_weights, dict) else []
+        if unknown:
+            raise ValueError(f"class_weights: {', '.join(unknown)} not among the classes ({', '.join(self.classes)})")
+        if self.model not in ("logreg", "mlp"):
+            raise ValueError(f"model: {self.model} needs 32x32 images (dataset cifar10 or folder)")
+        for name, default in (("imbalance", 1.0), ("label_noise", 0.0)):
+            if getattr(self, name) != default:
+                raise ValueError(f"{name}: applies to the built-in data sets; covariate_shift is used as it is")
+        return self
+
+    def _table(self) -> RunSpec:
+        """A table's classes come from its label column; `classes`, if given, picks and orders them."""
+        if not (self.data_path or self.dataset_id):
+            raise ValueError("data_path: dataset table needs the path of a CSV, Parquet or NPZ file (or a dataset_id)")
+        if self.data_path and self.dataset_id:
+            raise ValueError("dataset_id: give data_path or dataset_id, not both")
+        if len(set(self.classes)) != len(self.classes) or len(self.classes) == 1:
+            raise ValueError("classes: for a table, give none (all its classes) or at least two different labels")
+        if self.model in ("convnet", "resnet"):
+            raise ValueError(f"model: {self.model} needs 32x32 images; a table has feature columns (logreg or mlp)")
+        columns = [c for c in (self.label_column, self.weight_column, self.group_column) if c is not None]
+        if len(set(columns)) != len(columns):
+            raise ValueError("weight_column: label_column, weight_column and group_column must be different columns")
+        if self.example_weights == "column" and self.weight_column is None:
+            raise ValueError("example_weights: column needs weight_column")
+        if self.example_weights == "given":
+            raise ValueError("example_weights: given is the known density ratio of dataset covariate_shift; a table's are column or estimated")
+        if self.target_path and self.target_dataset_id:
+            raise ValueError("target_dataset_id: give target_path or target_dataset_id, not both")
+        if self.example_weights == "estimated" and self.target_path is None and self.target_dataset_id is None:
+            raise ValueError("example_weights: estimated needs target_path or target_dataset_id (a sample of the target distribution)")
+        for name, default in (("imbalance", 1.0), ("label_noise", 0.0)):
+            if getattr(self, name) != default:
+                raise ValueError(f"{name}: applies to the built-in data sets; a table is used as it is")
+        return self
+
+    @property
+    def per_example(self) -> str:
+        """Where the per-example weights come from: "none", "column" or "estimated"."""
+        if self.example_weights == "auto":
+            return "column" if self.weight_column else "none"
+        return self.example_weights
 
     @property
     def is_2d(self) -> bool:
@@ -162,7 +270,8 @@ class ExperimentSpec(BaseModel):
     @field_validator("name")
     @classmethod
     def _plain_name(cls, name: str) -> str:
-        return plain_text(name)
+        plain_text(name)  # raises on what no column can hold
+        return name
 
     @model_validator(mode="after")
     def _check_sweep(self) -> ExperimentSpec:

@@ -127,12 +127,13 @@ def summary_rows(outcome, swept: Sequence[str]) -> list[dict]:
     holds its last value (as `Outcome.value` reads it); a metric a run did not record at an epoch
     (e.g. `normalised_margin` of an all-zero model) is not counted in that row's n."""
     names = [n for n in swept if n not in REPEATS]
-    arms: dict[tuple, list] = {}
+    arms: dict[str, tuple[tuple, list]] = {}
     for spec, history in outcome.runs:
-        arms.setdefault(settings(spec, names), []).append(history)
+        arm = settings(spec, names)  # keyed by its JSON: a list (hidden) or dict (class_weights) is no dict key
+        arms.setdefault(json.dumps(arm, sort_keys=True, default=str), (arm, []))[1].append(history)
     epochs = outcome.epochs()
     rows = []
-    for arm, histories in arms.items():
+    for arm, histories in arms.values():
         filled = [_carry_forward(h, epochs) for h in histories]
         for e in epochs:
             keys = sorted({(split, metric) for h in filled for split, values in h[e].items() for metric in values})

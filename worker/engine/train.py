@@ -17,11 +17,12 @@ import torch
 
 from . import geometry, intended
 from .data import as_input, make_data, split_validation
-from .losses import example_weights, per_example_loss, reduce_weighted, run_class_weights, run_effective_pos_weight
+from .losses import EFFECTIVE_MISSING, example_weights, per_example_loss, reduce_weighted, run_class_weights, run_effective_pos_weight
 from .metrics import intended_frac_pos, normalised_margin, param_norm, split_metrics
 from .models import make_model
 from .probe import recorder
-from .spec import RunSpec, frame_epochs
+from .shift import effective_sample_size
+from .spec import FEATURE_DATASETS, RunSpec, frame_epochs
 
 EVAL_BATCH = 1024
 # weights whose intended effect (log w added to the unweighted model's positive logit) is logged
@@ -97,20 +98,26 @@ class Training:
         if spec.patience:
             data, self.val = split_validation(data, spec.val_fraction, spec.data_seed)
         self.data = data
-        self.grid = recorder(data, spec)  # 2-D: the boundary grid; images: a strip of test images
+        # 2-D: the boundary grid; images: a strip of test images, of P(positive), so only for two
+        # classes; a table's rows are neither
+        self.grid = None if spec.dataset in FEATURE_DATASETS or len(data.classes) > 2 else recorder(data, spec)
         self._x, self._y = data.x_train.to(dev), data.y_train.to(dev)
         self._counts = data.counts.to(dev)
-        self._weights = example_weights(self._y, run_class_weights(spec, data.counts).to(dev))
+        self._weights = example_weights(self._y, run_class_weights(spec, data.counts, data.classes).to(dev))
+        if data.w_train is not None:  # per-example weights, tempered like the class weights
+            self._weights = self._weights * data.w_train.to(dev) ** spec.weight_power
+        # what the weights are worth in equally weighted examples, recorded with the train metrics
+        self.effective_sample_size = effective_sample_size(self._weights.cpu()) if data.w_train is not None else None
         self._snapshots = set(frame_epochs(spec.epochs, spec.frames))
         every = range(spec.epochs + 1)
         self._evaluated = set(frame_epochs(spec.epochs, spec.eval_points) if spec.eval_points else every) | self._snapshots
 
         torch.manual_seed(spec.seed)
-        self.model = make_model(spec, tuple(data.x_train.shape[1:])).to(dev)
+        self.model = make_model(spec, tuple(data.x_train.shape[1:]), len(data.classes)).to(dev)
         self.opt = torch.optim.SGD(
             self.model.parameters(), lr=spec.lr, momentum=spec.momentum, weight_decay=spec.weight_decay
         )
-        self.sched = None
+        self.sched: torch.optim.lr_scheduler.LRScheduler | None = None
         if spec.schedule == "cosine":
             self.sched = torch.optim.lr_scheduler.CosineAnnealingLR(self.opt, spec.epochs)
         elif spec.schedule == "step":
@@ -120,9 +127,13 @@ class Training:
         self.best_val, self.since_best = math.inf, 0
         self._svm, self.missing = max_margin_reference(spec, data)  # readout -> why it is not recorded
         counts = tuple(int(c) for c in data.counts.tolist())
-        self.effective_pos_weight = run_effective_pos_weight(spec, counts)  # what the nominal weight does here
+        self.effective_pos_weight = run_effective_pos_weight(spec, counts, data.classes)  # what the nominal weight does here
+        if self.effective_pos_weight is None:
+            self.missing = self.missing | {"effective_pos_weight": EFFECTIVE_MISSING}
         self._centres = geometry.class_centres(data.x_train, data.y_train) if spec.is_2d else None
-        self._bayes = intended.reference(spec, data, INTENDED_WEIGHTS) if spec.pos_weight == 1 else {}
+        # the unweighted binary run carries the intended effect of every weight
+        self._intended = spec.pos_weight == 1 and not spec.class_weights and len(data.classes) == 2
+        self._bayes = intended.reference(spec, data, INTENDED_WEIGHTS) if self._intended else {}
         if resume is not None:
             self._restore(resume)
 
@@ -198,14 +209,16 @@ class Training:
         norm = param_norm(self.model)
         metrics = {"train": split_metrics(train_logits, self._y, names)}
         metrics["train"]["param_norm"] = norm
+        if self.effective_sample_size is not None:
+            metrics["train"]["effective_sample_size"] = self.effective_sample_size
         if norm > 0:  # undefined for an all-zero model (logreg's initialisation): left out, not NaN
             metrics["train"]["normalised_margin"] = normalised_margin(train_logits, self._y, norm)
         for split, (x, y) in self.data.evals.items():
             logits = self.logits(x)
             metrics[split] = split_metrics(logits, None if y is None else y.to(self.device), names)
-            if self.spec.pos_weight == 1:  # the unweighted run carries the intended effect of every weight
+            if self._intended:
                 metrics[split].update({f"intended_frac_pos@{w:g}": intended_frac_pos(logits, w) for w in INTENDED_WEIGHTS})
-                if split == "test":
+                if split == "test" and y is not None:
                     metrics[split].update(self._bayes or intended.calibrated_frac_pos(logits, y.to(self.device), INTENDED_WEIGHTS))
         if self.val is not None:
             x_val, y_val = self.val
@@ -213,7 +226,7 @@ class Training:
         boundary = None
         if self.spec.is_2d:
             metrics["geometry"] = self._geometry()
-        if self.epoch in self._snapshots:
+        if self.epoch in self._snapshots and self.grid is not None:
             probs = torch.softmax(self.logits(self.grid.inputs()), 1)[:, 1]
             boundary = probs.reshape(len(self.grid.ys), len(self.grid.xs)).cpu().numpy()
         return EpochResult(self.epoch, self.spec.epochs, metrics, boundary)
