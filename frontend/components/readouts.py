@@ -13,12 +13,22 @@ def weight_text(run: dict) -> str:
     objective applies, which differ under `loss_norm: sum` (each batch divided by its own weights)."""
     p = run.get("params") or {}
     power = p.get("weight_power", 1.0)
-    nominal = _fmt(p.get("pos_weight", 1.0)) + (f" ** {_fmt(power)}" if power != 1 else "")
+    weights = p.get("class_weights")
+    if isinstance(weights, dict) and weights:
+        nominal = " / ".join(f"{label}: {_fmt(w)}" for label, w in weights.items())
+    else:  # a scheme by name (inverse_frequency, ...), or the positive class's weight
+        nominal = weights if isinstance(weights, str) else _fmt(p.get("pos_weight", 1.0))
+    nominal += f" ** {_fmt(power)}" if power != 1 else ""
     how = ["resampled, batch mean" if p.get("resample") else f"loss_norm {p.get('loss_norm', 'sum')}", f"batch {p.get('batch_size')}"]
     if p.get("drw_epoch") is not None:
         how.append(f"from epoch {p['drw_epoch']}" + (f", class-balanced weights (beta {_fmt(p['drw_beta'])})" if p.get("drw_beta") is not None else ""))
     effective = run.get("effective_pos_weight")
-    measured = "not known until a worker has built the training data" if effective is None else f"{effective:.4g}"
+    if effective is not None:
+        measured = f"{effective:.4g}"
+    elif "effective_pos_weight" in (run.get("missing_readouts") or {}):  # more than two classes
+        measured = "not defined (see Not recorded)"
+    else:
+        measured = "not known until a worker has built the training data"
     return f"nominal {nominal}, effective {measured} ({', '.join(how)})"
 
 

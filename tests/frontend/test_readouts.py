@@ -32,3 +32,13 @@ def test_weight_line_before_a_worker_measured_it_and_under_resampling_powers_and
     assert readouts.weight_text(power) == "nominal 10 ** 2, effective 100 (resampled, batch mean, batch 8)"
     drw = make_run(3, 0, 1.0, 0, drw_epoch=160, drw_beta=0.9999, batch_size=128, loss_norm="sum") | {"effective_pos_weight": 9.6}
     assert readouts.weight_text(drw) == "nominal 1, effective 9.6 (loss_norm sum, batch 128, from epoch 160, class-balanced weights (beta 0.9999))"
+
+
+def test_a_run_of_three_classes_has_no_effective_positive_weight_and_says_why():
+    why = "defined for two classes (the weight of the positive class against the negative one)"
+    r = make_run(4, 0, 1.0, 0, class_weights={"a": 1.0, "b": 2.0, "c": 4.0}) | {"effective_pos_weight": None, "missing_readouts": {"effective_pos_weight": why}}
+    assert readouts.weight_text(r) == "nominal a: 1 / b: 2 / c: 4, effective not defined (see Not recorded) (loss_norm sum, batch 8)"
+    scheme = r | {"params": r["params"] | {"class_weights": "inverse_frequency"}}
+    assert readouts.weight_text(scheme).startswith("nominal inverse_frequency, effective not defined")
+    words = texts(run.environment(r))
+    assert words[words.index("Not recorded") + 1:][:2] == ["effective_pos_weight", f": {why}"]
