@@ -148,10 +148,13 @@ def beat(settings: Settings, run_id: int, attempt: int) -> bool:
         return _set(s, run_id, {"status": "running", "attempt": attempt}, heartbeat_at=db_now(s))
 
 
-def record_environment(settings: Settings, run_id: int, attempt: int, environment: dict[str, Any]) -> bool:
-    """Note where this attempt trains (a resumed run shows its last worker's)."""
+def record_environment(settings: Settings, run_id: int, attempt: int, environment: dict[str, Any],
+                       effective_pos_weight: float | None = None, missing_readouts: dict[str, str] | None = None) -> bool:
+    """Note where this attempt trains (a resumed run shows its last worker's), the effective weight
+    of its objective and the readouts it will not record, with the reason."""
     with session_scope(settings.db_url) as s:
-        return _set(s, run_id, {"status": "running", "attempt": attempt}, environment=environment)
+        return _set(s, run_id, {"status": "running", "attempt": attempt}, environment=environment,
+                    effective_pos_weight=effective_pos_weight, missing_readouts=missing_readouts)
 
 
 def save_grid(settings: Settings, run_id: int, attempt: int, xs: list[float], ys: list[float], points) -> bool:

@@ -85,6 +85,10 @@ class Run(Base):
     error: Mapped[str | None] = mapped_column(Text, default=None)
     worker: Mapped[str | None] = mapped_column(String(200), default=None)
     environment: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)  # versions, device, commit
+    # what the run's weight does to its epoch objective, and the readouts it cannot record (name -> why):
+    # known once the worker has built the training data (docs/readouts.md)
+    effective_pos_weight: Mapped[float | None] = mapped_column(Float, default=None)
+    missing_readouts: Mapped[dict[str, str] | None] = mapped_column(JSON, default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)

@@ -66,6 +66,8 @@ class RunPublic(Public):
     error: str | None
     worker: str | None
     environment: dict[str, Any] | None = None  # where it trained: package versions, device, iwlab commit
+    effective_pos_weight: float | None = None  # what the nominal weight (params.pos_weight) does to the epoch objective
+    missing_readouts: dict[str, str] | None = None  # readout -> why this run does not record it
     created_at: UtcDatetime
     started_at: UtcDatetime | None
     finished_at: UtcDatetime | None

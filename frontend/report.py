@@ -23,6 +23,7 @@ from worker.engine.presets import Preset
 from worker.engine.spec import ExperimentSpec
 
 from .components import figures
+from .components.analysis import REFERENCE_NAMES
 from .components.style import series_color
 from .components.sweep import aggregate
 
@@ -241,11 +242,6 @@ def _paired_lines(groups: dict[str, Outcome]) -> list[str]:
     return [*lines, ""] if found else []
 
 
-REFERENCE_NAMES = {
-    "bayes_frac_pos": "the weighted Bayes decision (exact: the data's densities are known)",
-    "calibrated_frac_pos": "log w added to the temperature-calibrated unweighted model (T fitted on the test labels)",
-    "intended_frac_pos": "log w added to the raw unweighted model (collapses once it interpolates)",
-}
 
 
 def _intended_lines(groups: dict[str, Outcome]) -> list[str]:

@@ -73,8 +73,9 @@ def execute_group(claims: dict[int, lifecycle.Claim], event: dict) -> dict[int, 
     env = describe(str(training.device)) | {"engine": f"batched, {len(run_ids)} runs in one program"}
     grid = training.grid  # 2-D runs: the window the boundary frames are drawn on, shared by the group
 
-    for rid in run_ids:
-        persist(partial(lifecycle.record_environment, settings, rid, claims[rid].attempt, env), f"run {rid}: environment")
+    for rid, effective in zip(run_ids, training.effective_pos_weights):
+        persist(partial(lifecycle.record_environment, settings, rid, claims[rid].attempt, env, effective, training.missing),
+                f"run {rid}: environment")
         if grid is not None:
             persist(partial(lifecycle.save_grid, settings, rid, claims[rid].attempt, grid.xs, grid.ys, grid.points), f"run {rid}: grid")
     outcomes: dict[int, str] = {}

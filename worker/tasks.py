@@ -92,7 +92,8 @@ def execute(run_id: int, claim: lifecycle.Claim) -> str:
     resume = torch.load(io.BytesIO(claim.checkpoint), weights_only=True) if claim.checkpoint else None
     training = train(local_data(settings, RunSpec.model_validate(claim.params)), device=settings.device, resume=resume)
     env = describe(str(training.device))
-    persist(lambda: lifecycle.record_environment(settings, run_id, claim.attempt, env), f"run {run_id}: environment")
+    persist(lambda: lifecycle.record_environment(settings, run_id, claim.attempt, env, training.effective_pos_weight, training.missing),
+            f"run {run_id}: environment")
     if training.grid is not None:  # the window the boundary frames are drawn on (2-D), or the image strip
         grid = training.grid
         persist(lambda: lifecycle.save_grid(settings, run_id, claim.attempt, grid.xs, grid.ys, grid.points), f"run {run_id}: grid")

@@ -39,7 +39,7 @@ RunId = Annotated[int, Path(ge=1, le=INT32)]
 Epoch = Annotated[int, Path(ge=0, le=INT32)]
 # metric and split names are short identifiers; anything else (say, a NUL byte that Postgres
 # refuses) is a 422 rather than a database error
-MetricFilter = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_.-]*$")]
+MetricFilter = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_.@-]*$")]  # "@": bayes_frac_pos@10
 # curves for a plot: at most this many epochs per series (first and last kept); omitted = every epoch
 MaxPoints = Annotated[int | None, Query(ge=2, le=100_000, description="at most this many epochs per series, for plots")]
 

@@ -1,5 +1,5 @@
 """Downloads at full resolution: a tidy CSV (one row per run, epoch, split and metric, with the
-run's swept parameters as columns, ready for a pandas `groupby`) and one JSON document per
+run's swept parameters and its effective weight as columns, ready for a pandas `groupby`) and one JSON document per
 experiment; a CSV per run."""
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from .runs import metric_dicts, run_public
 
 router = APIRouter(tags=["exports"])
 COLUMNS = ["run_id", "epoch", "split", "metric", "value"]
+EFFECTIVE = "effective_pos_weight"  # the run's column (docs/readouts.md), not a parameter
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet reads as the start of a formula
 
 
@@ -35,16 +36,30 @@ def _filename(kind: str, ident: int, name: str, ext: str) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="iwlab-{kind}-{ident}-{slug}.{ext}"'}
 
 
+def _run_columns(params: list[str]) -> list[str]:
+    """The swept parameters, with `effective_pos_weight` beside the nominal `pos_weight` (after the
+    parameters when the weight is not swept): what the weight did, next to what was asked for."""
+    at = params.index("pos_weight") + 1 if "pos_weight" in params else len(params)
+    return [*params[:at], EFFECTIVE, *params[at:]]
+
+
+def _run_cell(run: Run, column: str) -> object:
+    if column == EFFECTIVE:  # empty until a worker has built the run's data
+        return "" if run.effective_pos_weight is None else repr(run.effective_pos_weight)
+    return cell(run.params.get(column))
+
+
 def _tidy_csv(runs: Sequence[Run], params: list[str], rows: Iterable) -> Iterator[str]:
     """CSV text in chunks of 1,000 rows (a 100-run experiment has ~10^6). Everything is read from
     the ORM objects before the first chunk: the session is closed by the time the body streams."""
-    columns = {r.id: [cell(r.params.get(p)) for p in params] for r in runs}
+    header = _run_columns(params)
+    columns = {r.id: [_run_cell(r, p) for p in header] for r in runs}
     records = [(m.run_id, m.epoch, m.split, m.name, m.value) for m in rows]
 
     def chunks() -> Iterator[str]:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow([*params, *COLUMNS])
+        writer.writerow([*header, *COLUMNS])
         for i, (run_id, epoch, split, name, value) in enumerate(records, 1):
             writer.writerow([*columns[run_id], run_id, epoch, split, name, repr(value)])
             if i % 1000 == 0:

@@ -218,7 +218,7 @@ def initial_view(client: ApiClient, experiment_id: int, seed: int | None, epoch:
         at = epoch_at(panels, index)
 
         def draw() -> tuple[dict, dict, dict]:
-            spread, effect = analysis_view(curves, logx)
+            spread, effect = analysis_view(curves, logx, at)
             return curve_view(curves, logx, at).to_plotly_json(), spread.to_plotly_json(), effect.to_plotly_json()
 
         key = FinishedCache.key(runs, client.api_url, store["experiment"]["id"], split, logx, at)
@@ -360,27 +360,38 @@ def curves_for(rows: list[dict], runs: list[dict]) -> list[dict]:
 
 
 def figures_for(client: ApiClient, experiment_id: int, runs: list[dict], split: str) -> dict:
-    """Everything the curve, spread and effect panels draw, from two requests made side by side:
-    the split's thinned curves, and every metric at the first and last epoch only (which splits
-    exist, the realised and the intended effect at the end)."""
+    """Everything the curve, spread and effect panels draw, from requests made side by side: the
+    split's thinned curves, every metric at the first and last epoch only (which splits exist),
+    and the unweighted runs' intended effect (`reference_rows`)."""
     curve_rows_pending = POOL.submit(client.experiment_metrics, experiment_id, split=split, metric=METRIC, max_points=MAX_POINTS)
     ends = client.experiment_metrics(experiment_id, max_points=2)
     curve_rows = curve_rows_pending.result()
     curves = curves_for(curve_rows, runs)
-    last = max((r["epoch"] for r in ends), default=None)
-    final = [r for r in ends if r["epoch"] == last]
-    realised = [r for r in final if r["split"] == SPLIT and r["metric"] == METRIC]
-    intended = [r for r in final if r["split"] == SPLIT and r["metric"].startswith(analysis.INTENDED)]
+    realised = curve_rows if split == SPLIT else client.experiment_metrics(experiment_id, split=SPLIT, metric=METRIC, max_points=MAX_POINTS)
+    effect = analysis.effect_by_epoch(runs, realised, reference_rows(client, experiment_id, runs))
     return {
         "split": split,
         "splits": sorted({r["split"] for r in ends if r["metric"] == METRIC}),
         "curves": curves,
         "spread": analysis.spread_curves(runs, dict(enumerate(curves))),
         "fit_epoch": analysis.median_fit_epoch({r["id"]: r.get("fit_epoch") for r in runs}),
-        "effect": analysis.realised_vs_intended(runs, realised, intended),
-        "effect_epoch": last,
+        "effect": effect,
         "empty": strip.empty_reason(runs, "a metric"),
     }
+
+
+def reference_rows(client: ApiClient, experiment_id: int, runs: list[dict]) -> list[dict]:
+    """The unweighted runs' rows of the best reference they recorded, for the swept weights (only
+    they carry `<reference>@w`). Every epoch, not thinned: at each epoch the panel shows, the
+    reference is then either there or missing for a reason."""
+    if not any(r["params"].get(analysis.WEIGHT) == 1.0 for r in runs):
+        return []
+    weights = sorted({float(w) for r in runs if (w := r["params"].get(analysis.WEIGHT)) is not None})
+    for prefix in analysis.REFERENCE_NAMES:
+        parts = POOL.map(lambda w, p=prefix: client.experiment_metrics(experiment_id, split=SPLIT, metric=f"{p}@{w:g}"), weights)
+        if rows := [row for part in parts for row in part]:
+            return rows
+    return []
 
 
 def slim(runs: list[dict]) -> list[dict]:
@@ -510,10 +521,18 @@ def curve_view(data: dict | None, logx: bool, epoch: int | None):
     return curve_figure(curves, epoch, bool(logx), title=title, legend_title=legend, fit_epoch=(data or {}).get("fit_epoch"), gl=False)
 
 
-def analysis_view(data: dict, logx: bool):
+def analysis_view(data: dict, logx: bool, epoch: int | None = None):
     title = f"Spread across weights ({SPLITS.get(data['split'], data['split'])})"
     spread = spread_figure(data["spread"], bool(logx), title=title, fit_epoch=data["fit_epoch"], gl=False)
-    return spread, effect_figure(data["effect"], data["effect_epoch"])
+    return spread, effect_view(data, epoch)
+
+
+def effect_view(data: dict, epoch: int | None):
+    """Realised vs intended at the slider's epoch, naming the reference it shows."""
+    effect = data.get("effect") or {}
+    at, points = analysis.effect_at(effect, epoch)
+    reference = effect.get("reference")
+    return effect_figure(points, at, analysis.REFERENCE_NAMES.get(reference or ""), analysis.REFERENCE_GAPS.get(reference or ""))
 
 
 def register(app, client: ApiClient) -> None:
@@ -579,11 +598,14 @@ def register(app, client: ApiClient) -> None:
     def split_choices(data):
         return split_options(data or {})
 
-    @app.callback(Output("spread-graph", "figure"), Output("effect-graph", "figure"), Input("curve-store", "data"), Input("logx", "value"), prevent_initial_call=True)
-    def analysis_panels(data, logx):
+    @app.callback(Output("spread-graph", "figure"), Output("effect-graph", "figure"), Input("curve-store", "data"), Input("logx", "value"),
+                  Input("epoch-slider", "value"), State("panels-store", "data"), prevent_initial_call=True)
+    def analysis_panels(data, logx, index, meta):
         if not data:
             return dash.no_update, dash.no_update
-        return analysis_view(data, logx)
+        if set(ctx.triggered_prop_ids) == {"epoch-slider.value"}:  # only the effect follows the slider
+            return dash.no_update, effect_view(data, epoch_at(meta, index))
+        return analysis_view(data, logx, epoch_at(meta, index))
 
     @app.callback(
         Output("epoch-slider", "max"),

@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, dcc, html
 
 from ..client import ApiClient, ApiError
-from ..components import actions, title
+from ..components import actions, readouts, title
 from ..components.exports import graph_config
 from ..components.run_fields import relevant
 from ..components.strip import class_names
@@ -115,6 +115,7 @@ def environment(run: dict) -> html.Div:
         ("worker host", run.get("worker") or "not claimed yet"),
         ("attempts", f"{run.get('attempts', 0)}" + (" (resumed after a worker died)" if run.get("attempts", 0) > 1 else "")),
         ("training set fit at", f"epoch {run['fit_epoch']}" if run.get("fit_epoch") is not None else "not yet"),
+        ("weight", readouts.weight_text(run)),
         *environment_facts(run.get("environment")),
         *[(label, format_time(at)) for label, at in history if at],
     ]
@@ -122,7 +123,7 @@ def environment(run: dict) -> html.Div:
         facts.append(("cancel", "requested: stops at the next flush"))
     items = [html.Tr([html.Th(k, className="fw-normal text-muted"), html.Td(v)]) for k, v in facts]
     error = [html.H6("Error", className="mt-3 text-danger"), html.Pre(run["error"], id="run-error", className="small bg-light p-2 mb-0 text-danger", style={"whiteSpace": "pre-wrap"})] if run.get("error") else []
-    return html.Div([dbc.Table(html.Tbody(items), size="sm", className="mb-0", id="run-env-table"), *error])
+    return html.Div([dbc.Table(html.Tbody(items), size="sm", className="mb-0", id="run-env-table"), readouts.not_recorded(run), *error])
 
 
 def environment_facts(env: dict | None) -> list[tuple[str, str]]:

@@ -132,3 +132,13 @@ def test_catalog_lists_run_parameters_with_limits(client):
     props = cat["run"]["properties"]
     assert props["lr"]["exclusiveMinimum"] == 0 and {"logreg", "mlp"} <= set(props["model"]["enum"])
     assert cat["defaults"]["sweep"]["pos_weight"] == [0.1, 1.0, 10.0]
+
+
+def test_metrics_filter_by_a_reference_metric_name_with_its_weight(client, settings):
+    exp = client.post("/api/v1/experiments", json=SPEC).json()
+    run_id = client.get(f"/api/v1/experiments/{exp['id']}/runs").json()[2]["id"]
+    with session_scope(settings.db_url) as s:
+        store.record_epochs(s, run_id, [epoch_record(e, {"test": {"bayes_frac_pos@10": 0.9, "bayes_frac_pos@0.1": 0.1}}) for e in range(3)])
+    rows = client.get(f"/api/v1/experiments/{exp['id']}/metrics", params={"split": "test", "metric": "bayes_frac_pos@10"}).json()
+    assert [(r["epoch"], r["metric"], r["value"]) for r in rows] == [(e, "bayes_frac_pos@10", 0.9) for e in range(3)]
+    assert client.get(f"/api/v1/runs/{run_id}/metrics", params={"metric": "a;b"}).status_code == 422

@@ -23,7 +23,7 @@ def test_experiment_csv_is_tidy_with_the_swept_parameters_as_columns(client, set
     assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/csv")
     assert f"iwlab-experiment-{exp['id']}-fade.csv" in resp.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(resp.text)))
-    assert list(rows[0]) == ["pos_weight", "seed", "run_id", "epoch", "split", "metric", "value"]
+    assert list(rows[0]) == ["pos_weight", "effective_pos_weight", "seed", "run_id", "epoch", "split", "metric", "value"]
     assert len(rows) == 2 * 30 * 2, "every epoch of every metric: exports are never thinned"
     assert len({(r["run_id"], r["epoch"], r["split"], r["metric"]) for r in rows}) == len(rows)
     runs = {r["id"]: r for r in client.get(f"/api/v1/experiments/{exp['id']}/runs").json()}
@@ -47,7 +47,26 @@ def test_run_csv_and_unknown_ids(client, settings):
     rows = list(csv.DictReader(io.StringIO(client.get(f"/api/v1/runs/{run_ids[1]}/export.csv").text)))
     assert len(rows) == 60 and {r["run_id"] for r in rows} == {str(run_ids[1])}
     empty = client.get(f"/api/v1/runs/{run_ids[4]}/export.csv").text.splitlines()
-    assert empty == ["pos_weight,seed,run_id,epoch,split,metric,value"]
+    assert empty == ["pos_weight,effective_pos_weight,seed,run_id,epoch,split,metric,value"]
     for path in ("/experiments/999/export.csv", "/experiments/999/export.json", "/runs/999/export.csv"):
         resp = client.get("/api/v1" + path)
         assert resp.status_code == 404 and "999" in resp.json()["detail"]
+
+
+def test_exports_carry_the_effective_weight_and_the_missing_readouts_the_worker_recorded(client, settings):
+    exp, run_ids = recorded(client, settings)
+    why = "the training data are not linearly separable"
+    with session_scope(settings.db_url) as s:  # what a worker writes once it has built the run's data
+        for k, run_id in enumerate(run_ids[:2]):
+            run = store.get_run(s, run_id)
+            run.effective_pos_weight, run.missing_readouts = 7.5 + k, {"svm_cosine": why} if k else {}
+    rows = list(csv.DictReader(io.StringIO(client.get(f"/api/v1/experiments/{exp['id']}/export.csv").text)))
+    effective = {int(r["run_id"]): r["effective_pos_weight"] for r in rows}
+    assert effective == {run_ids[0]: "7.5", run_ids[1]: "8.5"}
+    doc = client.get(f"/api/v1/experiments/{exp['id']}/export.json").json()
+    runs = {r["id"]: r for r in doc["runs"]}
+    assert runs[run_ids[1]]["effective_pos_weight"] == 8.5 and runs[run_ids[1]]["missing_readouts"] == {"svm_cosine": why}
+    assert runs[run_ids[0]]["missing_readouts"] == {}, "recorded as none missing, not unknown"
+    assert runs[run_ids[2]]["effective_pos_weight"] is None and runs[run_ids[2]]["missing_readouts"] is None, "not yet known"
+    api = client.get(f"/api/v1/runs/{run_ids[1]}").json()
+    assert api["effective_pos_weight"] == 8.5 and api["missing_readouts"] == {"svm_cosine": why}

@@ -70,7 +70,8 @@ def test_analysis_share_export_cancel_run_view_and_compare(stack, page, tmp_path
         page.click("#export-csv")
     with open(download.value.path()) as f:
         rows = list(csv.DictReader(f))
-    assert list(rows[0])[:3] == ["pos_weight", "seed", "run_id"]
+    assert list(rows[0])[:4] == ["pos_weight", "effective_pos_weight", "seed", "run_id"]
+    assert all(float(r["effective_pos_weight"]) > 0 for r in rows), "the worker recorded each run's effective weight"
     assert len(rows) == len(api.get(f"/experiments/{a['id']}/metrics").json())
     assert {float(r["pos_weight"]) for r in rows} == {0.1, 1.0, 10.0}
 
