@@ -15,9 +15,9 @@ from .api import catalog, datasets, experiments, exports, health, presets, runs,
 from .api.access_log import AccessLog
 from .api.deps import current_user
 from .api.errors import validation_error
-from .api.responses import AUTHENTICATED, documented
 from .api.limits import BodyLimit
 from .api.ratelimit import RateLimiter
+from .api.responses import AUTHENTICATED, documented
 from .lifecycle import Conflict
 from .logs import configure
 from .maintenance import MaintenanceLoop
@@ -50,7 +50,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.rate_limiter = RateLimiter(settings)  # applied after authentication (api/deps.py)
     api = APIRouter(prefix=PREFIX)
-    api.include_router(health.router, responses=documented(503))  # the one route open without a token (probes, load balancers)
+    api.include_router(
+        health.router, responses=documented(503)
+    )  # the one route open without a token (probes, load balancers)
     for module in (catalog, presets, experiments, runs, exports, users, workers, datasets):
         api.include_router(module.router, dependencies=[Depends(current_user)], responses=AUTHENTICATED)
     app.include_router(api)
@@ -73,7 +75,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(PoolTimeout)
     async def database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
         # the database is restarting, unreachable or saturated: the pool reconnects (pre-ping) once it is back
-        return JSONResponse({"detail": "database unavailable; retry shortly"}, status_code=503, headers={"Retry-After": "5"})
+        return JSONResponse(
+            {"detail": "database unavailable; retry shortly"}, status_code=503, headers={"Retry-After": "5"}
+        )
 
     return app
 

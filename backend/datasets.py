@@ -83,7 +83,9 @@ def describe(data: bytes, fmt: str, label_column: str | None) -> tuple[str, dict
         raise BadDataset("label_column", f"no column {label_column!r} (columns: {', '.join(columns[:20])})")
     if label is None:
         summary["class_counts"] = None
-        summary["missing"] = f"class counts: no label column (name one with label_column; looked for {', '.join(LABEL_NAMES)})"
+        summary["missing"] = (
+            f"class counts: no label column (name one with label_column; looked for {', '.join(LABEL_NAMES)})"
+        )
     else:
         summary["label_column"] = label
         summary["class_counts"] = dict(sorted(Counter(str(v) for v in labels(label)).items()))
@@ -123,7 +125,9 @@ def _npz_table(data: bytes, _label: str | None):
         raise BadDataset("file", f"NPZ member {odd[0]!r} is not an array with one row per example")
     lengths = {len(a) for a in arrays.values()}
     if len(lengths) != 1:
-        raise BadDataset("file", "the NPZ's arrays differ in length: " + ", ".join(f"{k} {a.shape}" for k, a in arrays.items()))
+        raise BadDataset(
+            "file", "the NPZ's arrays differ in length: " + ", ".join(f"{k} {a.shape}" for k, a in arrays.items())
+        )
     return list(arrays), lambda name: arrays[name].ravel().tolist(), lengths.pop()
 
 
@@ -146,13 +150,20 @@ def _describe_archive(data: bytes) -> dict[str, Any]:
         with tarfile.open(fileobj=io.BytesIO(data)) as tar:
             for member in tar:
                 parts = PurePosixPath(member.name).parts
-                if member.isfile() and len(parts) in (3, 4) and parts[-3] in SPLITS and parts[-1].lower().endswith(IMAGE_SUFFIXES):
+                if (
+                    member.isfile()
+                    and len(parts) in (3, 4)
+                    and parts[-3] in SPLITS
+                    and parts[-1].lower().endswith(IMAGE_SUFFIXES)
+                ):
                     counts[parts[-3]][parts[-2]] += 1
     except (tarfile.TarError, OSError, EOFError, zlib.error) as err:
         raise BadDataset("file", f"not a readable .tar.gz ({err})") from None
     classes = sorted({c for split in counts.values() for c in split})
     if "train" not in counts or len(classes) < 2:
-        raise BadDataset("file", "an image archive needs train/<class>/*.jpg (and test/<class>/*.jpg) with at least two classes")
+        raise BadDataset(
+            "file", "an image archive needs train/<class>/*.jpg (and test/<class>/*.jpg) with at least two classes"
+        )
     return {"classes": classes, "images": {split: dict(sorted(counts[split].items())) for split in SPLITS}}
 
 
@@ -166,7 +177,15 @@ def add(session: Session, data: bytes, name: str, owner_id: int | None, label_co
     digest = hashlib.sha256(data).hexdigest()
     if session.get(DatasetBlob, digest) is None:
         session.add(DatasetBlob(sha256=digest, data=data))
-    row = Dataset(name=name or f"{digest[:12]}{SUFFIX[fmt]}", kind=kind, format=fmt, sha256=digest, size=len(data), summary=summary, owner_id=owner_id)
+    row = Dataset(
+        name=name or f"{digest[:12]}{SUFFIX[fmt]}",
+        kind=kind,
+        format=fmt,
+        sha256=digest,
+        size=len(data),
+        summary=summary,
+        owner_id=owner_id,
+    )
     session.add(row)
     session.flush()
     return row
@@ -210,9 +229,15 @@ def check_spec(session: Session, spec: ExperimentSpec, lab: bool) -> None:
                 raise BadDataset("dataset_id", f"no uploaded dataset {run.dataset_id} (see iwlab data ls)")
             wanted = {"folder": "images", "table": "table"}.get(run.dataset)
             if wanted is None:
-                raise BadDataset("dataset_id", f"dataset {run.dataset} does not read uploaded data (folder reads an image archive, table a table)")
+                raise BadDataset(
+                    "dataset_id",
+                    f"dataset {run.dataset} does not read uploaded data (folder reads an image archive, table a table)",
+                )
             if row.kind != wanted:
-                raise BadDataset("dataset_id", f"dataset {run.dataset_id} is {'an image archive' if row.kind == 'images' else 'a table'}; dataset {run.dataset} needs {'an image archive' if wanted == 'images' else 'a table'}")
+                raise BadDataset(
+                    "dataset_id",
+                    f"dataset {run.dataset_id} is {'an image archive' if row.kind == 'images' else 'a table'}; dataset {run.dataset} needs {'an image archive' if wanted == 'images' else 'a table'}",
+                )
         if run.target_dataset_id is not None:
             row = session.get(Dataset, run.target_dataset_id)
             if row is None or row.kind != "table":
@@ -222,7 +247,10 @@ def check_spec(session: Session, spec: ExperimentSpec, lab: bool) -> None:
         for field, value in paths.items():
             if value not in locations and value not in locations.values():
                 names = ", ".join(sorted(locations)) or "none yet; an admin adds them with iwlab data register"
-                raise BadDataset(field, f"on a lab server {field} names a registered location ({names}) or use dataset_id; paths are not accepted")
+                raise BadDataset(
+                    field,
+                    f"on a lab server {field} names a registered location ({names}) or use dataset_id; paths are not accepted",
+                )
     checked: set[str] = set()
     for run in spec.runs():
         key = json.dumps([getattr(run, f) for f in table.PARSED_FIELDS], sort_keys=True)
@@ -241,7 +269,10 @@ def check_table(session: Session, run: RunSpec, locations: dict[str, str | None]
     location the API's machine does not have is left to the worker (its error fails the run)."""
 
     def opener(field: str, value: str | None) -> table.Source:
-        stored = {"data_path": ("dataset_id", run.dataset_id), "target_path": ("target_dataset_id", run.target_dataset_id)}.get(field)
+        stored = {
+            "data_path": ("dataset_id", run.dataset_id),
+            "target_path": ("target_dataset_id", run.target_dataset_id),
+        }.get(field)
         if stored is not None and stored[1] is not None:
             row = session.get(Dataset, stored[1])
             blob = session.get(DatasetBlob, row.sha256) if row is not None and row.sha256 else None
@@ -322,7 +353,11 @@ def downloaded(settings) -> dict[str, bool]:
 
 def local_data(settings, spec: RunSpec) -> RunSpec:
     """`materialize` for a worker: its own database session and data folder (IWLAB_DATASETS)."""
-    if spec.dataset_id is None and spec.target_dataset_id is None and not any(v for k, v in spec.model_dump().items() if k.endswith("_path")):
+    if (
+        spec.dataset_id is None
+        and spec.target_dataset_id is None
+        and not any(v for k, v in spec.model_dump().items() if k.endswith("_path"))
+    ):
         return spec
     from .db import session_scope
 

@@ -59,16 +59,30 @@ def download(url: str, dest: Path, md5: str, console: Console | None = None, tim
                         out.write(chunk)
                         bar.advance(task, len(chunk))
     except httpx.TransportError as err:
-        kept = f"; {part.stat().st_size} bytes kept in {part.name}, run it again to resume" if part.is_file() and part.stat().st_size else ""
-        raise DownloadError(f"cannot reach {httpx.URL(url).host} (offline?): {err or type(err).__name__}{kept}") from None
+        kept = (
+            f"; {part.stat().st_size} bytes kept in {part.name}, run it again to resume"
+            if part.is_file() and part.stat().st_size
+            else ""
+        )
+        raise DownloadError(
+            f"cannot reach {httpx.URL(url).host} (offline?): {err or type(err).__name__}{kept}"
+        ) from None
     got = md5_of(part)
     if got != md5:
         part.unlink()
-        raise DownloadError(f"{dest.name}: checksum {got} is not the published {md5}; the file was deleted, run it again")
+        raise DownloadError(
+            f"{dest.name}: checksum {got} is not the published {md5}; the file was deleted, run it again"
+        )
     part.replace(dest)
     return True
 
 
 def _bar(console: Console | None) -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(),
-                    console=console or Console(stderr=True))
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=console or Console(stderr=True),
+    )

@@ -61,8 +61,15 @@ def _set(session: Session, run_id: int, where: dict[str, Any], *extra: Any, **va
     return session.execute(update(Run).where(*conditions).values(**values)).rowcount == 1  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult; execute() is typed as the base Result
 
 
-def _move(session: Session, run_id: int, where: dict[str, Any], event: str, *extra: Any,
-          detail: str | ColumnElement | None = None, **values: Any) -> bool:
+def _move(
+    session: Session,
+    run_id: int,
+    where: dict[str, Any],
+    event: str,
+    *extra: Any,
+    detail: str | ColumnElement | None = None,
+    **values: Any,
+) -> bool:
     """`_set`, and when it wins, the event in the run's history with the run's attempt and worker as
     the update left them (the claimed attempt; the worker that finished, died or was cancelled).
     INSERT ... SELECT rather than a read first: see the module docstring on SQLite."""
@@ -70,12 +77,23 @@ def _move(session: Session, run_id: int, where: dict[str, Any], event: str, *ext
         return False
     status = values.get("status", where.get("status"))
     detail = detail if isinstance(detail, ColumnElement) else literal(detail, RunEvent.detail.type)
-    attempt = case((Run.worker.is_(None), None), else_=func.nullif(Run.attempt, 0))  # no worker involved (queued, retried): none
-    session.execute(insert(RunEvent).from_select(
-        ["run_id", "at", "event", "status", "attempt", "worker", "detail"],
-        select(Run.id, literal(db_now(session), RunEvent.at.type), literal(event), literal(status), attempt, Run.worker, detail)
-        .where(Run.id == run_id),
-    ))
+    attempt = case(
+        (Run.worker.is_(None), None), else_=func.nullif(Run.attempt, 0)
+    )  # no worker involved (queued, retried): none
+    session.execute(
+        insert(RunEvent).from_select(
+            ["run_id", "at", "event", "status", "attempt", "worker", "detail"],
+            select(
+                Run.id,
+                literal(db_now(session), RunEvent.at.type),
+                literal(event),
+                literal(status),
+                attempt,
+                Run.worker,
+                detail,
+            ).where(Run.id == run_id),
+        )
+    )
     return True
 
 
@@ -121,16 +139,39 @@ def claim(settings: Settings, run_id: int, worker: str) -> tuple[Claim | None, s
             return None, f"run is running on {last_worker} (heartbeat {heartbeat:%H:%M:%S})"
         with session_scope(url) as s:
             if cancel:
-                if _move(s, run_id, was, "cancelled", status="cancelled", finished_at=now, detail="cancelled before it started"):
+                if _move(
+                    s,
+                    run_id,
+                    was,
+                    "cancelled",
+                    status="cancelled",
+                    finished_at=now,
+                    detail="cancelled before it started",
+                ):
                     return None, "run was cancelled before it started"
                 continue
             if attempts >= settings.max_attempts:
                 error = gave_up(attempts, last_worker, heartbeat)
-                if _move(s, run_id, was, "failed", status="failed", finished_at=now, error=error, detail=error_summary(error)):
+                if _move(
+                    s, run_id, was, "failed", status="failed", finished_at=now, error=error, detail=error_summary(error)
+                ):
                     return None, "run failed: too many attempts"
                 continue
-            if _move(s, run_id, was, "claimed", status="running", attempts=attempts + 1, attempt=attempt + 1, worker=worker, heartbeat_at=now,
-                     started_at=func.coalesce(Run.started_at, now), finished_at=None, error=None, detail=_resumed_from(run_id)):
+            if _move(
+                s,
+                run_id,
+                was,
+                "claimed",
+                status="running",
+                attempts=attempts + 1,
+                attempt=attempt + 1,
+                worker=worker,
+                heartbeat_at=now,
+                started_at=func.coalesce(Run.started_at, now),
+                finished_at=None,
+                error=None,
+                detail=_resumed_from(run_id),
+            ):
                 checkpoint = s.get(Checkpoint, run_id)
                 return Claim(attempt + 1, params, checkpoint.data if checkpoint else None), "claimed"
     return None, "run kept changing under the claim"
@@ -138,8 +179,10 @@ def claim(settings: Settings, run_id: int, worker: str) -> tuple[Claim | None, s
 
 def gave_up(attempts: int, worker: str | None, heartbeat: datetime | None) -> str:
     when = f"{heartbeat:%Y-%m-%d %H:%M:%S} UTC" if heartbeat else "never"
-    return (f"gave up after {attempts} attempts: the worker running it died each time "
-            f"(last worker {worker or 'unknown'}, last heartbeat {when})")
+    return (
+        f"gave up after {attempts} attempts: the worker running it died each time "
+        f"(last worker {worker or 'unknown'}, last heartbeat {when})"
+    )
 
 
 def beat(settings: Settings, run_id: int, attempt: int) -> bool:
@@ -148,13 +191,25 @@ def beat(settings: Settings, run_id: int, attempt: int) -> bool:
         return _set(s, run_id, {"status": "running", "attempt": attempt}, heartbeat_at=db_now(s))
 
 
-def record_environment(settings: Settings, run_id: int, attempt: int, environment: dict[str, Any],
-                       effective_pos_weight: float | None = None, missing_readouts: dict[str, str] | None = None) -> bool:
+def record_environment(
+    settings: Settings,
+    run_id: int,
+    attempt: int,
+    environment: dict[str, Any],
+    effective_pos_weight: float | None = None,
+    missing_readouts: dict[str, str] | None = None,
+) -> bool:
     """Note where this attempt trains (a resumed run shows its last worker's), the effective weight
     of its objective and the readouts it will not record, with the reason."""
     with session_scope(settings.db_url) as s:
-        return _set(s, run_id, {"status": "running", "attempt": attempt}, environment=environment,
-                    effective_pos_weight=effective_pos_weight, missing_readouts=missing_readouts)
+        return _set(
+            s,
+            run_id,
+            {"status": "running", "attempt": attempt},
+            environment=environment,
+            effective_pos_weight=effective_pos_weight,
+            missing_readouts=missing_readouts,
+        )
 
 
 def save_grid(settings: Settings, run_id: int, attempt: int, xs: list[float], ys: list[float], points) -> bool:
@@ -191,8 +246,13 @@ def save_checkpoint(settings: Settings, run_id: int, attempt: int, epoch: int, d
             s.merge(Checkpoint(run_id=run_id, epoch=epoch, data=data, saved_at=db_now(s)))
         return True
     except Exception as exc:  # noqa: BLE001 whatever failed, the run's epochs are safe: log it and train on
-        log.warning("run %s: checkpoint of epoch %s not saved (%s); its epochs are saved, training goes on", run_id, epoch,
-                    first_line(exc), extra={"run_id": run_id, "attempt": attempt, "event": "checkpoint_failed"})
+        log.warning(
+            "run %s: checkpoint of epoch %s not saved (%s); its epochs are saved, training goes on",
+            run_id,
+            epoch,
+            first_line(exc),
+            extra={"run_id": run_id, "attempt": attempt, "event": "checkpoint_failed"},
+        )
         return False
 
 
@@ -205,8 +265,16 @@ def first_line(exc: BaseException) -> str:
 def finish(settings: Settings, run_id: int, attempt: int, status: str, error: str | None = None) -> bool:
     """End an attempt; the checkpoint has served its purpose (retry starts afresh)."""
     with session_scope(settings.db_url) as s:
-        if not _move(s, run_id, {"status": "running", "attempt": attempt}, status, status=status, error=error, finished_at=db_now(s),
-                     detail=error_summary(error)):
+        if not _move(
+            s,
+            run_id,
+            {"status": "running", "attempt": attempt},
+            status,
+            status=status,
+            error=error,
+            finished_at=db_now(s),
+            detail=error_summary(error),
+        ):
             return False
         s.execute(delete(Checkpoint).where(Checkpoint.run_id == run_id))
         return True
@@ -221,7 +289,14 @@ def cancel(session: Session, run_id: int, by: str | None = None) -> Run:
     now, who = db_now(session), f"by {by}" if by else None
     if not _move(session, run_id, {"status": "queued"}, "cancelled", status="cancelled", finished_at=now, detail=who):
         # only the first request is an event: a second one finds the flag already set
-        _move(session, run_id, {"status": "running", "cancel_requested": False}, "cancel_requested", cancel_requested=True, detail=who)
+        _move(
+            session,
+            run_id,
+            {"status": "running", "cancel_requested": False},
+            "cancel_requested",
+            cancel_requested=True,
+            detail=who,
+        )
     run = store.get_run(session, run_id)
     session.refresh(run)
     if run.status not in ("cancelled", "running"):
@@ -235,11 +310,23 @@ def retry(session: Session, run_id: int, by: str | None = None) -> Run:
     its history keeps the attempts before the retry. `attempts` starts again from 0 (the retry has
     `max_attempts` of its own); the fence `attempt` does not, so a worker still holding an attempt
     from before the retry finds every write refused."""
-    fresh = dict(status="queued", epochs_done=0, error=None, worker=None, started_at=None, finished_at=None,
-                 attempts=0, heartbeat_at=None, cancel_requested=False, dispatched_at=None)
+    fresh = dict(
+        status="queued",
+        epochs_done=0,
+        error=None,
+        worker=None,
+        started_at=None,
+        finished_at=None,
+        attempts=0,
+        heartbeat_at=None,
+        cancel_requested=False,
+        dispatched_at=None,
+    )
     who = f"by {by}" if by else None
-    if not any(_move(session, run_id, {"status": st}, "retried", detail=f"was {st}" + (f", {who}" if who else ""), **fresh)
-               for st in ("failed", "cancelled")):
+    if not any(
+        _move(session, run_id, {"status": st}, "retried", detail=f"was {st}" + (f", {who}" if who else ""), **fresh)
+        for st in ("failed", "cancelled")
+    ):
         run = store.get_run(session, run_id)
         raise Conflict(f"run {run_id} is {run.status}; only failed or cancelled runs can be retried")
     for table in (Metric, BoundaryFrame, BoundaryGrid, Checkpoint):
@@ -262,8 +349,9 @@ def reap_dead(settings: Settings, reachable_since: datetime | None = None) -> di
         if reachable_since is not None and reachable_since > cutoff:
             return counts
         dead = s.execute(
-            select(Run.id, Run.attempts, Run.attempt, Run.worker, Run.heartbeat_at, Run.cancel_requested)
-            .where(Run.status == "running", Run.heartbeat_at < cutoff)
+            select(Run.id, Run.attempts, Run.attempt, Run.worker, Run.heartbeat_at, Run.cancel_requested).where(
+                Run.status == "running", Run.heartbeat_at < cutoff
+            )
         ).all()
     for run_id, attempts, attempt, worker, heartbeat, cancel in dead:
         # still the same attempt, still silent: a heartbeat that arrived since the select keeps the run
@@ -271,14 +359,36 @@ def reap_dead(settings: Settings, reachable_since: datetime | None = None) -> di
         with session_scope(settings.db_url) as s:
             lost, now = f"worker {worker} stopped sending heartbeats", db_now(s)
             if cancel:
-                outcome = "cancelled", _move(s, run_id, was, "cancelled", silent, status="cancelled", finished_at=now, detail=lost)
+                outcome = (
+                    "cancelled",
+                    _move(s, run_id, was, "cancelled", silent, status="cancelled", finished_at=now, detail=lost),
+                )
             elif attempts >= settings.max_attempts:
                 error = gave_up(attempts, worker, aware(heartbeat))
-                outcome = "failed", _move(s, run_id, was, "failed", silent, status="failed", finished_at=now, error=error, detail=error_summary(error))
+                outcome = (
+                    "failed",
+                    _move(
+                        s,
+                        run_id,
+                        was,
+                        "failed",
+                        silent,
+                        status="failed",
+                        finished_at=now,
+                        error=error,
+                        detail=error_summary(error),
+                    ),
+                )
             else:
-                outcome = "requeued", _move(s, run_id, was, "requeued", silent, status="queued", dispatched_at=None, detail=lost)
+                outcome = (
+                    "requeued",
+                    _move(s, run_id, was, "requeued", silent, status="queued", dispatched_at=None, detail=lost),
+                )
         if outcome[1]:
             counts[outcome[0]] += 1
-            log.warning("run %s: its worker stopped sending heartbeats", outcome[0],
-                        extra={"run_id": run_id, "attempt": attempt, "worker": worker, "event": outcome[0]})
+            log.warning(
+                "run %s: its worker stopped sending heartbeats",
+                outcome[0],
+                extra={"run_id": run_id, "attempt": attempt, "worker": worker, "event": outcome[0]},
+            )
     return counts

@@ -55,7 +55,9 @@ class MaintenanceLoop:
                     with session_scope(self.settings.db_url) as s:
                         self.reachable_since = db_now(s)
                     self._failed = False
-                    log.info("database reachable again; no run is judged dead for %.0f s", self.settings.dead_after_seconds)
+                    log.info(
+                        "database reachable again; no run is judged dead for %.0f s", self.settings.dead_after_seconds
+                    )
                 tick(self.settings, self.reachable_since)
             except Exception:  # a database or broker hiccup must not end the loop
                 self._failed = True

@@ -5,7 +5,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, false
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .db import Base
@@ -50,10 +63,14 @@ class Experiment(Base):
     spec: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # who may cancel or retry it (besides admins); NULL for experiments from before accounts
-    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", name="fk_experiments_owner_id_users"), default=None, index=True)
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", name="fk_experiments_owner_id_users"), default=None, index=True
+    )
     # the client's `Idempotency-Key` of the POST that made it: a retry with the same key gets it back
     idempotency_key: Mapped[str | None] = mapped_column(String(200), default=None)
-    runs: Mapped[list[Run]] = relationship(back_populates="experiment", order_by="Run.index", cascade="all, delete-orphan")
+    runs: Mapped[list[Run]] = relationship(
+        back_populates="experiment", order_by="Run.index", cascade="all, delete-orphan"
+    )
     tag_rows: Mapped[list[ExperimentTag]] = relationship(order_by="ExperimentTag.tag", cascade="all, delete-orphan")
 
     @property
@@ -93,7 +110,9 @@ class Run(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     # lifecycle: see worker/tasks.py (claim, heartbeat, cancel) and backend/maintenance.py (outbox, dead runs)
-    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # claims by a worker since the last retry
+    attempts: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0"
+    )  # claims by a worker since the last retry
     # the fence: the number of the latest claim, never reset (a retry keeps it), so a worker presumed
     # dead before a retry cannot write over the attempt that followed it
     attempt: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -113,7 +132,9 @@ class RunEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    event: Mapped[str] = mapped_column(String(32))  # queued | claimed | cancel_requested | succeeded | failed | cancelled | requeued | retried
+    event: Mapped[str] = mapped_column(
+        String(32)
+    )  # queued | claimed | cancel_requested | succeeded | failed | cancelled | requeued | retried
     status: Mapped[str] = mapped_column(String(16))  # the run's status after it
     attempt: Mapped[int | None] = mapped_column(Integer, default=None)
     worker: Mapped[str | None] = mapped_column(String(200), default=None)
@@ -200,8 +221,12 @@ class Dataset(Base):
     sha256: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
     size: Mapped[int | None] = mapped_column(BigInteger, default=None)
     path: Mapped[str | None] = mapped_column(Text, default=None)
-    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # rows, columns, class counts, or why they are missing
-    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", name="fk_datasets_owner_id_users"), default=None, index=True)
+    summary: Mapped[dict[str, Any]] = mapped_column(
+        JSON, default=dict
+    )  # rows, columns, class counts, or why they are missing
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", name="fk_datasets_owner_id_users"), default=None, index=True
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

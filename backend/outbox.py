@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
@@ -61,7 +60,12 @@ def dispatch_pending(settings: Settings, run_ids: list[int] | None = None, fast_
 def unsent(lost_before: datetime):
     """Queued runs never sent, or sent before `lost_before` and still not claimed."""
     waiting = or_(Run.dispatched_at.is_(None), Run.dispatched_at < lost_before)
-    return select(Run.id, Run.params, Run.dispatched_at).where(waiting, Run.status == "queued").order_by(Run.id).limit(BATCH)
+    return (
+        select(Run.id, Run.params, Run.dispatched_at)
+        .where(waiting, Run.status == "queued")
+        .order_by(Run.id)
+        .limit(BATCH)
+    )
 
 
 def _reserve(run_ids: list[int]) -> list[int]:
@@ -79,7 +83,9 @@ def _release(run_ids: list[int]) -> None:
 def _send_and_stamp(settings: Settings, reserved: list[int], lost_before: datetime) -> int:
     global _broker_down_until
     with session_scope(settings.db_url) as s:
-        pending = s.execute(unsent(lost_before).where(Run.id.in_(reserved))).all()  # still unsent, now that they are ours
+        pending = s.execute(
+            unsent(lost_before).where(Run.id.in_(reserved))
+        ).all()  # still unsent, now that they are ours
         gpu = bool(pending) and live_gpu_worker(s, settings)
     sent: list[int] = []
     for run_id, params, dispatched_at in pending:
@@ -91,8 +97,12 @@ def _send_and_stamp(settings: Settings, reserved: list[int], lost_before: dateti
             break
         sent.append(run_id)
         if dispatched_at is not None:
-            log.warning("run %s sent again: still queued %.0f s after it was sent (lost by the broker?)", run_id,
-                        settings.resend_after_seconds, extra={"run_id": run_id, "event": "resent"})
+            log.warning(
+                "run %s sent again: still queued %.0f s after it was sent (lost by the broker?)",
+                run_id,
+                settings.resend_after_seconds,
+                extra={"run_id": run_id, "event": "resent"},
+            )
     if sent:
         with session_scope(settings.db_url) as s:
             s.execute(update(Run).where(Run.id.in_(sent)).values(dispatched_at=db_now(s)))

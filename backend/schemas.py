@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
-
-import re
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -21,7 +20,9 @@ TAG_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,31}")
 def check_tag(tag: str) -> str:
     """Tags are case-blind slugs (what a URL and a filter chip carry without escaping)."""
     if not TAG_PATTERN.fullmatch(tag):
-        raise ValueError(f"{tag[:40]!r} is not a tag: 1-32 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit")
+        raise ValueError(
+            f"{tag[:40]!r} is not a tag: 1-32 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit"
+        )
     return tag
 
 

@@ -23,26 +23,65 @@ class Settings(BaseSettings):
     dashboard_port: int = 8050
     poll_seconds: float = Field(2.0, description="how often the dashboard refreshes while runs train")
     # run lifecycle (worker side)
-    flush_seconds: float = Field(0.5, gt=0, description="a training run writes its epochs, heartbeat and cancel check this often")
-    checkpoint_seconds: float = Field(30.0, ge=0, description="a training run checkpoints at the first flush this long after its last one")
-    batch_runs: int = Field(32, ge=1, le=1024, description="a worker trains up to this many queued runs of one experiment as one batched program when they share data and model (1: one run per task)")
+    flush_seconds: float = Field(
+        0.5, gt=0, description="a training run writes its epochs, heartbeat and cancel check this often"
+    )
+    checkpoint_seconds: float = Field(
+        30.0, ge=0, description="a training run checkpoints at the first flush this long after its last one"
+    )
+    batch_runs: int = Field(
+        32,
+        ge=1,
+        le=1024,
+        description="a worker trains up to this many queued runs of one experiment as one batched program when they share data and model (1: one run per task)",
+    )
     # run lifecycle (API side: the maintenance loop)
-    maintenance_seconds: float = Field(5.0, gt=0, description="how often the API re-sends undispatched runs and looks for dead ones")
-    dead_after_seconds: float = Field(120.0, gt=0, description="a running run whose heartbeat is older than this lost its worker")
-    db_retry_seconds: float = Field(600.0, ge=0, description="a worker retries its database writes this long while the database is unreachable")
-    resend_after_seconds: float = Field(900.0, gt=0, description="a run sent this long ago and still not claimed is sent again (a broker without persistence may have lost it; the claim drops the spare copy)")
-    max_attempts: int = Field(3, ge=1, description="a run whose worker died this many times fails instead of being re-queued")
+    maintenance_seconds: float = Field(
+        5.0, gt=0, description="how often the API re-sends undispatched runs and looks for dead ones"
+    )
+    dead_after_seconds: float = Field(
+        120.0, gt=0, description="a running run whose heartbeat is older than this lost its worker"
+    )
+    db_retry_seconds: float = Field(
+        600.0, ge=0, description="a worker retries its database writes this long while the database is unreachable"
+    )
+    resend_after_seconds: float = Field(
+        900.0,
+        gt=0,
+        description="a run sent this long ago and still not claimed is sent again (a broker without persistence may have lost it; the claim drops the spare copy)",
+    )
+    max_attempts: int = Field(
+        3, ge=1, description="a run whose worker died this many times fails instead of being re-queued"
+    )
     # accounts: "auto" requires a token whenever the API binds to a non-loopback address
     auth: Literal["auto", "required", "off"] = Field("auto", description="auto | required | off")
-    token: str | None = Field(None, description="API token the CLI sends to a lab server (and the dashboard, instead of a login)")
-    dashboard_secret: str | None = Field(None, description="signs the dashboard's session cookies; unset: a random one, sessions end at restart")
+    token: str | None = Field(
+        None, description="API token the CLI sends to a lab server (and the dashboard, instead of a login)"
+    )
+    dashboard_secret: str | None = Field(
+        None, description="signs the dashboard's session cookies; unset: a random one, sessions end at restart"
+    )
     # limits
     max_body_bytes: int = Field(1_000_000, ge=1024, description="larger request bodies are refused with 413")
     max_dataset_bytes: int = Field(64 * 2**20, ge=1024, description="larger dataset uploads are refused with 413")
-    datasets: Path | None = Field(None, description="the worker's data folder: downloads, uploaded datasets fetched from the store, decode cache; default $IWLAB_HOME/datasets")
-    rate_limit_per_minute: float = Field(300.0, ge=0, description="mutating requests per member (or client address, without a valid token) per minute, on average; 0 = no limit")
-    rate_limit_storage: str | None = Field(None, description="where rate-limit counters live (a `limits` storage URL); default: the broker's Redis on a lab server, else this process's memory")
-    rate_limit_burst: int = Field(60, ge=1, description="mutating requests a member may send at once: at most this many in any burst / per-minute minutes")
+    datasets: Path | None = Field(
+        None,
+        description="the worker's data folder: downloads, uploaded datasets fetched from the store, decode cache; default $IWLAB_HOME/datasets",
+    )
+    rate_limit_per_minute: float = Field(
+        300.0,
+        ge=0,
+        description="mutating requests per member (or client address, without a valid token) per minute, on average; 0 = no limit",
+    )
+    rate_limit_storage: str | None = Field(
+        None,
+        description="where rate-limit counters live (a `limits` storage URL); default: the broker's Redis on a lab server, else this process's memory",
+    )
+    rate_limit_burst: int = Field(
+        60,
+        ge=1,
+        description="mutating requests a member may send at once: at most this many in any burst / per-minute minutes",
+    )
     # workers and queues
     worker_queues: str = Field("cpu", description="comma-separated queues a worker consumes: cpu, gpu")
     # logs

@@ -50,7 +50,9 @@ class Stack:
 
     def start(self, name: str, cmd: list[str]) -> subprocess.Popen:
         with open(self.logs / f"{name}.log", "ab") as log:
-            self.procs[name] = subprocess.Popen(cmd, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            self.procs[name] = subprocess.Popen(
+                cmd, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
         return self.procs[name]
 
     def watch(self, say: Callable[[str], None], poll: float = 1.0) -> int:
@@ -64,8 +66,10 @@ class Stack:
                 log = self.logs / f"{name}.log"
                 if name in OPTIONAL:
                     how = "stopped" if code == 0 else f"exited with code {code}"
-                    say(f"the {name} {how}; the API and dashboard stay up (start another with `iwlab worker`). "
-                        f"The end of {log}:\n{tail(log)}")
+                    say(
+                        f"the {name} {how}; the API and dashboard stay up (start another with `iwlab worker`). "
+                        f"The end of {log}:\n{tail(log)}"
+                    )
                     continue
                 say(f"the {name} exited with code {code}; stopping the stack. The end of {log}:\n{tail(log)}")
                 return 1

@@ -34,22 +34,36 @@ class NotFound(LookupError):
     pass
 
 
-def create_experiment(session: Session, spec: ExperimentSpec, owner_id: int | None = None, tags: Sequence[str] = (),
-                      idempotency_key: str | None = None) -> Experiment:
+def create_experiment(
+    session: Session,
+    spec: ExperimentSpec,
+    owner_id: int | None = None,
+    tags: Sequence[str] = (),
+    idempotency_key: str | None = None,
+) -> Experiment:
     runs = spec.runs()
-    exp = Experiment(name=spec.name, spec=spec.model_dump(mode="json", exclude={"tags"}), owner_id=owner_id, idempotency_key=idempotency_key)
+    exp = Experiment(
+        name=spec.name,
+        spec=spec.model_dump(mode="json", exclude={"tags"}),
+        owner_id=owner_id,
+        idempotency_key=idempotency_key,
+    )
     exp.runs = [Run(index=i, params=r.model_dump(mode="json"), epochs=r.epochs) for i, r in enumerate(runs)]
     exp.tag_rows = [ExperimentTag(tag=t) for t in sorted(tags)]  # in the order they are read back
     session.add(exp)
     session.flush()
     now = utcnow()
-    session.execute(insert(RunEvent), [{"run_id": r.id, "at": now, "event": "queued", "status": "queued"} for r in exp.runs])
+    session.execute(
+        insert(RunEvent), [{"run_id": r.id, "at": now, "event": "queued", "status": "queued"} for r in exp.runs]
+    )
     return exp
 
 
 def experiment_by_key(session: Session, owner_id: int, idempotency_key: str) -> Experiment | None:
     """The experiment this owner made with this `Idempotency-Key`, if any."""
-    return session.scalar(select(Experiment).where(Experiment.owner_id == owner_id, Experiment.idempotency_key == idempotency_key))
+    return session.scalar(
+        select(Experiment).where(Experiment.owner_id == owner_id, Experiment.idempotency_key == idempotency_key)
+    )
 
 
 def set_tags(session: Session, exp: Experiment, tags: Sequence[str]) -> None:
@@ -76,8 +90,10 @@ def list_experiments(
     where, runs_where = [], []
     if tags:
         carrying = (
-            select(ExperimentTag.experiment_id).where(ExperimentTag.tag.in_(tags))
-            .group_by(ExperimentTag.experiment_id).having(func.count() == len(set(tags)))
+            select(ExperimentTag.experiment_id)
+            .where(ExperimentTag.tag.in_(tags))
+            .group_by(ExperimentTag.experiment_id)
+            .having(func.count() == len(set(tags)))
         )
         where.append(Experiment.id.in_(carrying))
         runs_where.append(Run.experiment_id.in_(carrying))  # aggregate only the runs that can be listed
@@ -87,7 +103,11 @@ def list_experiments(
     if key in ("status", "progress", "runs"):
         per_experiment = _run_totals().where(*runs_where).subquery()
         query = query.join(per_experiment, per_experiment.c.experiment_id == Experiment.id)
-        column = {"status": per_experiment.c.status_rank, "progress": per_experiment.c.progress, "runs": per_experiment.c.runs}[key]
+        column = {
+            "status": per_experiment.c.status_rank,
+            "progress": per_experiment.c.progress,
+            "runs": per_experiment.c.runs,
+        }[key]
     else:
         # ids grow with creation time (and are indexed); names compare case-blind on both databases
         column = {"created_at": Experiment.id, "name": func.lower(Experiment.name)}[key]
@@ -102,7 +122,10 @@ def _run_totals():
     rank = case({st: i for i, st in enumerate(STATUS_PRECEDENCE)}, value=Run.status, else_=len(STATUS_PRECEDENCE))
     progress = cast(func.sum(Run.epochs_done), Float) / func.nullif(func.sum(Run.epochs), 0)
     return select(
-        Run.experiment_id, func.count().label("runs"), func.coalesce(progress, 0.0).label("progress"), func.min(rank).label("status_rank")
+        Run.experiment_id,
+        func.count().label("runs"),
+        func.coalesce(progress, 0.0).label("progress"),
+        func.min(rank).label("status_rank"),
     ).group_by(Run.experiment_id)
 
 
@@ -110,12 +133,16 @@ def experiment_summaries(session: Session, experiment_ids: Sequence[int]) -> dic
     """`experiment_summary` of each experiment, from one grouped query instead of its runs."""
     query = (
         select(Run.experiment_id, Run.status, func.count(), func.sum(Run.epochs_done), func.sum(Run.epochs))
-        .where(Run.experiment_id.in_(experiment_ids)).group_by(Run.experiment_id, Run.status)
+        .where(Run.experiment_id.in_(experiment_ids))
+        .group_by(Run.experiment_id, Run.status)
     )
     groups: dict[int, list] = {exp_id: [] for exp_id in experiment_ids}
     for exp_id, status, n, done, epochs in session.execute(query):
         groups.setdefault(exp_id, []).append((status, n, done or 0, epochs or 0))
-    return {exp_id: _summary({st: n for st, n, _, _ in g}, sum(d for _, _, d, _ in g), sum(e for _, _, _, e in g)) for exp_id, g in groups.items()}
+    return {
+        exp_id: _summary({st: n for st, n, _, _ in g}, sum(d for _, _, d, _ in g), sum(e for _, _, _, e in g))
+        for exp_id, g in groups.items()
+    }
 
 
 def get_run(session: Session, run_id: int) -> Run:
@@ -138,7 +165,12 @@ def experiment_summary(runs: Sequence[Run]) -> dict[str, Any]:
 
 def _summary(counts: dict[str, int], epochs_done: int, epochs: int) -> dict[str, Any]:
     status = next((st for st in STATUS_PRECEDENCE if counts.get(st)), "succeeded")
-    return {"status": status, "runs_total": sum(counts.values()), "status_counts": dict(counts), "progress": epochs_done / (epochs or 1)}
+    return {
+        "status": status,
+        "runs_total": sum(counts.values()),
+        "status_counts": dict(counts),
+        "progress": epochs_done / (epochs or 1),
+    }
 
 
 def run_history(session: Session, run_id: int) -> list[RunEvent]:
@@ -177,14 +209,19 @@ def record_epochs(session: Session, run_id: int, records: Sequence[EpochRecord])
         if math.isfinite(value)  # undefined (e.g. no boundary crossing yet) is a missing row, not NaN
     ]
     _upsert(session, Metric.__table__, rows, ["run_id", "epoch", "split", "name"], ["value"])
-    frames = [{"run_id": run_id, "epoch": r.epoch, "data": encode_frame(r.boundary)} for r in records
-              if r.boundary is not None and np.isfinite(r.boundary).all()]  # a diverged model's frame is undefined too
+    frames = [
+        {"run_id": run_id, "epoch": r.epoch, "data": encode_frame(r.boundary)}
+        for r in records
+        if r.boundary is not None and np.isfinite(r.boundary).all()
+    ]  # a diverged model's frame is undefined too
     _upsert(session, BoundaryFrame.__table__, frames, ["run_id", "epoch"], ["data"])
     run = get_run(session, run_id)
     run.epochs_done = max(run.epochs_done, max(r.epoch for r in records))
 
 
-def save_grid(session: Session, run_id: int, xs: list[float], ys: list[float], points: Iterable[Sequence[float]]) -> None:
+def save_grid(
+    session: Session, run_id: int, xs: list[float], ys: list[float], points: Iterable[Sequence[float]]
+) -> None:
     session.merge(BoundaryGrid(run_id=run_id, xs=xs, ys=ys, points=[list(p) for p in points]))
 
 
@@ -228,7 +265,9 @@ def boundary_grid(session: Session, run_id: int) -> tuple[BoundaryGrid, list[int
     if grid is None:
         get_run(session, run_id)
         raise NotFound(f"run {run_id} has no boundary yet")
-    epochs = session.scalars(select(BoundaryFrame.epoch).where(BoundaryFrame.run_id == run_id).order_by(BoundaryFrame.epoch))
+    epochs = session.scalars(
+        select(BoundaryFrame.epoch).where(BoundaryFrame.run_id == run_id).order_by(BoundaryFrame.epoch)
+    )
     return grid, list(epochs)
 
 

@@ -47,7 +47,9 @@ class Verdict(BaseModel):
     final: bool  # every run has finished: the verdict no longer changes
     checks: list[CheckResult] = []
     note: str | None = None
-    calibration: list[Shift] | None = None  # an L2 x weight sweep with a known intended shift (worker/engine/calibration.py)
+    calibration: list[Shift] | None = (
+        None  # an L2 x weight sweep with a known intended shift (worker/engine/calibration.py)
+    )
 
 
 def preset_of(spec: dict) -> tuple[Preset, str] | None:
@@ -68,9 +70,16 @@ def verdict(session: Session, exp: Experiment) -> Verdict:
     done = [r for r in runs if r.status == "succeeded"]
     final = all(r.status not in store.ACTIVE for r in runs)
     found = preset_of(exp.spec)
-    head: dict[str, Any] = {"experiment_id": exp.id, "runs_total": len(runs), "runs_measured": len(done), "final": final}
+    head: dict[str, Any] = {
+        "experiment_id": exp.id,
+        "runs_total": len(runs),
+        "runs_measured": len(done),
+        "final": final,
+    }
     if found is None:
-        return Verdict(**head, preset=None, variant=None, note="this spec is no preset's variant: it states no expected outcomes")
+        return Verdict(
+            **head, preset=None, variant=None, note="this spec is no preset's variant: it states no expected outcomes"
+        )
     preset, variant = found
     head |= {"preset": preset.name, "variant": variant, "title": preset.title}
     if not preset.expected:
@@ -84,7 +93,9 @@ def verdict(session: Session, exp: Experiment) -> Verdict:
     outcome = Outcome()
     for r in done:
         outcome.add(RunSpec.model_validate(r.params), dict(sorted(histories[r.id].items())))
-    return Verdict(**head, checks=[measure(check, outcome) for check in preset.expected], calibration=shifts(exp.spec, outcome))
+    return Verdict(
+        **head, checks=[measure(check, outcome) for check in preset.expected], calibration=shifts(exp.spec, outcome)
+    )
 
 
 def shifts(spec: dict, outcome: Outcome) -> list[Shift] | None:
@@ -95,8 +106,12 @@ def shifts(spec: dict, outcome: Outcome) -> list[Shift] | None:
         table = calibration.shift_table(outcome)
     except (KeyError, ValueError, IndexError):  # an L2 whose w = 1 run has not finished: no reference yet
         return None
-    return [Shift(weight_decay=wd, weight=w, realised=r, intended=i) for wd, row in table.items() for w, (r, i) in row.items()
-            if math.isfinite(r) and math.isfinite(i)]
+    return [
+        Shift(weight_decay=wd, weight=w, realised=r, intended=i)
+        for wd, row in table.items()
+        for w, (r, i) in row.items()
+        if math.isfinite(r) and math.isfinite(i)
+    ]
 
 
 def measure(check, outcome: Outcome) -> CheckResult:

@@ -52,14 +52,20 @@ def request_drain(session: Session, name: str) -> Worker:
 def is_alive(worker: Worker, settings: Settings, now: datetime) -> bool:
     """`now`: the database's time (`db_now`), the clock the worker's heartbeat was stamped with."""
     heartbeat = aware(worker.heartbeat_at)
-    return worker.stopped_at is None and heartbeat is not None and now - heartbeat < timedelta(seconds=settings.dead_after_seconds)
+    return (
+        worker.stopped_at is None
+        and heartbeat is not None
+        and now - heartbeat < timedelta(seconds=settings.dead_after_seconds)
+    )
 
 
 def live_gpu_worker(session: Session, settings: Settings) -> bool:
     """Is a GPU worker alive and taking runs? (Decides where an image run is sent.)"""
     cutoff = db_now(session) - timedelta(seconds=settings.dead_after_seconds)
     candidates = session.scalars(
-        select(Worker).where(Worker.heartbeat_at >= cutoff, Worker.stopped_at.is_(None), Worker.drain_requested.is_(False))
+        select(Worker).where(
+            Worker.heartbeat_at >= cutoff, Worker.stopped_at.is_(None), Worker.drain_requested.is_(False)
+        )
     )
     return any("gpu" in w.queues for w in candidates)
 
@@ -67,7 +73,9 @@ def live_gpu_worker(session: Session, settings: Settings) -> bool:
 def list_workers(session: Session, limit: int, offset: int) -> tuple[list[Worker], int, dict[str, list[int]]]:
     """Newest heartbeat first, the total count, and the running run ids of each listed worker."""
     total = session.scalar(select(func.count()).select_from(Worker)) or 0
-    rows = list(session.scalars(select(Worker).order_by(Worker.heartbeat_at.desc(), Worker.name).limit(limit).offset(offset)))
+    rows = list(
+        session.scalars(select(Worker).order_by(Worker.heartbeat_at.desc(), Worker.name).limit(limit).offset(offset))
+    )
     return rows, total, running_runs(session, [w.name for w in rows])
 
 

@@ -124,7 +124,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--width", type=int, default=64, help="ConvNet width (paper: 64)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--project-epochs", type=int, default=0, help="also project the batched time of this many epochs (the paper: 1,000)")
+    parser.add_argument(
+        "--project-epochs",
+        type=int,
+        default=0,
+        help="also project the batched time of this many epochs (the paper: 1,000)",
+    )
     parser.add_argument("--skip-per-run", action="store_true", help="time the batched side only")
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "cifar10-jpeg.tar.gz")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "cifar.json")
@@ -151,26 +156,41 @@ def main(argv: list[str] | None = None) -> dict:
         "batched_s_per_epoch": batch_s / args.epochs,
     }  # fmt: skip
     if args.project_epochs:  # every epoch trains and evaluates the same, so time scales with epochs
-        row |= {"projected_epochs": args.project_epochs, "projected_minutes": batch_s / args.epochs * args.project_epochs / 60}
+        row |= {
+            "projected_epochs": args.project_epochs,
+            "projected_minutes": batch_s / args.epochs * args.project_epochs / 60,
+        }
     if naive_t:
         naive_s = statistics.median(naive_t)
         row |= {"per_run_images_per_s": images / naive_s, "ratio": naive_s / batch_s}
     if procs_t:
         procs_s = statistics.median(procs_t)
-        row |= {"side_by_side_s": procs_t, "side_by_side_images_per_s": images / procs_s, "side_by_side_ratio": naive_s / procs_s}
+        row |= {
+            "side_by_side_s": procs_t,
+            "side_by_side_images_per_s": images / procs_s,
+            "side_by_side_ratio": naive_s / procs_s,
+        }
     if args.device == "cuda":
         row["gpu"] = torch.cuda.get_device_name()
 
-    print(f"\n{'side':<10} {'median s':>9} {'images/s':>9}   ({len(runs)} weights x {args.epochs} epochs x {2 * runs[0].n_train} images, width {args.width}, {args.device})")
+    print(
+        f"\n{'side':<10} {'median s':>9} {'images/s':>9}   ({len(runs)} weights x {args.epochs} epochs x {2 * runs[0].n_train} images, width {args.width}, {args.device})"
+    )
     if naive_t:
         print(f"{'per-run':<10} {statistics.median(naive_t):>9.2f} {row['per_run_images_per_s']:>9.1f}")
     print(f"{'batched':<10} {batch_s:>9.2f} {row['batched_images_per_s']:>9.1f}")
     if procs_t:
-        print(f"{'processes':<10} {statistics.median(procs_t):>9.2f} {row['side_by_side_images_per_s']:>9.1f}   (iwlab run on a CPU: per-run engine, {auto_jobs(runs, args.device)} processes)")
+        print(
+            f"{'processes':<10} {statistics.median(procs_t):>9.2f} {row['side_by_side_images_per_s']:>9.1f}   (iwlab run on a CPU: per-run engine, {auto_jobs(runs, args.device)} processes)"
+        )
     if naive_t:
-        print(f"ratio {row['ratio']:.1f}x batched" + (f", {row['side_by_side_ratio']:.1f}x processes" if procs_t else ""))
+        print(
+            f"ratio {row['ratio']:.1f}x batched" + (f", {row['side_by_side_ratio']:.1f}x processes" if procs_t else "")
+        )
     if args.project_epochs:
-        print(f"projected: {len(runs)} weights x {args.project_epochs} epochs batched in {row['projected_minutes']:.1f} min")
+        print(
+            f"projected: {len(runs)} weights x {args.project_epochs} epochs batched in {row['projected_minutes']:.1f} min"
+        )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     meta = {"torch": torch.__version__, "threads": torch.get_num_threads(), "machine": platform.processor() or platform.machine(),
             "repeats": args.repeats, "note": "median wall time; both sides alternate in one process"}  # fmt: skip

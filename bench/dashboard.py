@@ -62,8 +62,11 @@ def frac(weight: float, epoch: int, seed: int) -> float:
 
 
 def seed_experiment(db_url: str, weights: list[float], seeds: int, epochs: int) -> tuple[int, int]:
-    spec = ExperimentSpec(name=f"bench {len(weights) * seeds} runs x {epochs} epochs", base={"model": "logreg", "epochs": epochs, "grid": GRID},
-                          sweep={"pos_weight": weights, "seed": list(range(seeds))})
+    spec = ExperimentSpec(
+        name=f"bench {len(weights) * seeds} runs x {epochs} epochs",
+        base={"model": "logreg", "epochs": epochs, "grid": GRID},
+        sweep={"pos_weight": weights, "seed": list(range(seeds))},
+    )
     frame_epochs = sorted({0, epochs, *(int(round(epochs ** (k / 23))) for k in range(24))})
     xs = list(np.linspace(-3, 3, GRID))
     yy, xx = np.meshgrid(np.linspace(-3, 3, GRID), np.linspace(-3, 3, GRID), indexing="ij")
@@ -132,7 +135,9 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
-        env = {k: v for k, v in os.environ.items() if k not in ("IWLAB_DATABASE_URL", "IWLAB_BROKER_URL")} | {"IWLAB_HOME": str(home)}
+        env = {k: v for k, v in os.environ.items() if k not in ("IWLAB_DATABASE_URL", "IWLAB_BROKER_URL")} | {
+            "IWLAB_HOME": str(home)
+        }
         db_url = f"sqlite:///{home / 'iwlab.db'}"
         upgrade(db_url)
         t = time.perf_counter()
@@ -143,14 +148,27 @@ def main() -> None:
         api_url, base = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{dash_port}"
         logs = [open(home / n, "w") for n in ("api.log", "dashboard.log")]  # noqa: SIM115 open while the servers run
         procs = [
-            subprocess.Popen([IWLAB, "api", "--host", "127.0.0.1", "--port", str(api_port)], env=env, stdout=logs[0], stderr=subprocess.STDOUT),
-            subprocess.Popen([IWLAB, "dashboard", "--host", "127.0.0.1", "--port", str(dash_port), "--api-url", api_url], env=env, stdout=logs[1], stderr=subprocess.STDOUT),
+            subprocess.Popen(
+                [IWLAB, "api", "--host", "127.0.0.1", "--port", str(api_port)],
+                env=env,
+                stdout=logs[0],
+                stderr=subprocess.STDOUT,
+            ),
+            subprocess.Popen(
+                [IWLAB, "dashboard", "--host", "127.0.0.1", "--port", str(dash_port), "--api-url", api_url],
+                env=env,
+                stdout=logs[1],
+                stderr=subprocess.STDOUT,
+            ),
         ]
         try:
             wait_for_http(f"{api_url}/api/v1/health", timeout=60)
             wait_for_http(base + "/", timeout=60)
             measure(base, small[0], small[1], 1)  # warm-up: imports, Dash's JS bundles
-            results = {"small_6x60": measure(base, *small, args.repeats), "big_100x1000": measure(base, *big, args.repeats)}
+            results = {
+                "small_6x60": measure(base, *small, args.repeats),
+                "big_100x1000": measure(base, *big, args.repeats),
+            }
         finally:
             for proc in procs:
                 proc.terminate()
@@ -159,11 +177,15 @@ def main() -> None:
     for name, label in (("small_6x60", "6 runs x 60 epochs (baseline)"), ("big_100x1000", "100 runs x 1,000 epochs")):
         for kind in ("cold", "warm"):
             r = results[name][kind]
-            print(f"{label:<32}{kind:>6}{r['seconds']:>17.2f}{r['payload_bytes'] / 1024:>16.0f}{r['data_bytes'] / 1024:>11.0f}")
+            print(
+                f"{label:<32}{kind:>6}{r['seconds']:>17.2f}{r['payload_bytes'] / 1024:>16.0f}{r['data_bytes'] / 1024:>11.0f}"
+            )
     big_r, small_r = results["big_100x1000"]["warm"], results["small_6x60"]["warm"]
     ratio = big_r["seconds"] / small_r["seconds"]
     verdict = "meets" if big_r["seconds"] < TARGET_S else "MISSES"
-    print(f"\nwarm 100-run page / warm baseline: {ratio:.2f}x time, {big_r['data_bytes'] / small_r['data_bytes']:.1f}x data bytes; {verdict} the {TARGET_S} s target")
+    print(
+        f"\nwarm 100-run page / warm baseline: {ratio:.2f}x time, {big_r['data_bytes'] / small_r['data_bytes']:.1f}x data bytes; {verdict} the {TARGET_S} s target"
+    )
     out = ROOT / "bench" / "results" / "dashboard.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps({

@@ -27,7 +27,17 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.services import RedisServer, ThrowawayPostgres, find_pg_bin, free_port, spawn, stop, tail, wait_for, wait_for_http  # noqa: E402
+from tests.services import (  # noqa: E402
+    RedisServer,
+    ThrowawayPostgres,
+    find_pg_bin,
+    free_port,
+    spawn,
+    stop,
+    tail,
+    wait_for,
+    wait_for_http,
+)
 
 WEIGHTS = [2.0**k for k in range(-4, 4)]  # 8 weights x 2 seeds = 16 runs, the 2-D sweep shape
 
@@ -39,7 +49,9 @@ def sweep(epochs: int, tag: str) -> dict:
 
 def one_side(env: dict, api: str, batch_runs: int, epochs: int, workdir: Path, tag: str) -> float:
     log = workdir / f"worker-{tag}.log"
-    worker = spawn([sys.executable, "-m", "backend.cli", "worker"], env=env | {"IWLAB_BATCH_RUNS": str(batch_runs)}, log=log)
+    worker = spawn(
+        [sys.executable, "-m", "backend.cli", "worker"], env=env | {"IWLAB_BATCH_RUNS": str(batch_runs)}, log=log
+    )
     try:
         with httpx.Client(base_url=api, timeout=30) as http:
             wait_for(lambda: http.get("/api/v1/workers").json()["items"], timeout=120, what="the worker to register")
@@ -78,12 +90,17 @@ def main() -> None:
                                 "IWLAB_DEVICE": "cpu", "IWLAB_LOG_LEVEL": "WARNING", "OMP_NUM_THREADS": "1"}  # fmt: skip
             port = free_port()
             api = f"http://127.0.0.1:{port}"
-            api_proc = spawn([sys.executable, "-m", "backend.cli", "api", "--host", "127.0.0.1", "--port", str(port)], env=env,
-                             log=workdir / "api.log")
+            api_proc = spawn(
+                [sys.executable, "-m", "backend.cli", "api", "--host", "127.0.0.1", "--port", str(port)],
+                env=env,
+                log=workdir / "api.log",
+            )
             wait_for_http(f"{api}/api/v1/health", timeout=60)
             times: dict[str, list[float]] = {"per_run": [], "batched": []}
             for r in range(args.repeats):
-                for side, batch_runs in (("per_run", 1), ("batched", 32)) if r % 2 == 0 else (("batched", 32), ("per_run", 1)):
+                for side, batch_runs in (
+                    (("per_run", 1), ("batched", 32)) if r % 2 == 0 else (("batched", 32), ("per_run", 1))
+                ):
                     times[side].append(one_side(env, api, batch_runs, args.epochs, workdir, f"{side}-{r}"))
                     print(f"repeat {r}: {side} {times[side][-1]:.1f} s", flush=True)
         finally:
@@ -93,7 +110,9 @@ def main() -> None:
             pg.stop()
     runs = len(WEIGHTS) * 2
     per_run, batched = statistics.median(times["per_run"]), statistics.median(times["batched"])
-    print(f"\n{'lab-server sweep, ' + str(runs) + ' runs x ' + str(args.epochs) + ' epochs':<44}{'seconds':>9}{'runs/s':>9}")
+    print(
+        f"\n{'lab-server sweep, ' + str(runs) + ' runs x ' + str(args.epochs) + ' epochs':<44}{'seconds':>9}{'runs/s':>9}"
+    )
     print(f"{'one run per task (IWLAB_BATCH_RUNS=1)':<44}{per_run:>9.1f}{runs / per_run:>9.3f}")
     print(f"{'siblings batched (default)':<44}{batched:>9.1f}{runs / batched:>9.3f}")
     print(f"ratio: {per_run / batched:.1f}x")

@@ -60,15 +60,34 @@ def seed(db_url: str, experiments: int, runs_each: int, rng: random.Random) -> N
     spec = ExperimentSpec(sweep={"pos_weight": [0.1, 1.0, 10.0], "seed": list(range(max(1, runs_each // 3)))})
     params = spec.runs()[0].model_dump(mode="json")
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
-    exps = [{"id": i + 1, "name": f"sweep {rng.randrange(10**6):06d}", "spec": spec.model_dump(mode="json"), "created_at": t0 + timedelta(minutes=i)}
-            for i in range(experiments)]
+    exps = [
+        {
+            "id": i + 1,
+            "name": f"sweep {rng.randrange(10**6):06d}",
+            "spec": spec.model_dump(mode="json"),
+            "created_at": t0 + timedelta(minutes=i),
+        }
+        for i in range(experiments)
+    ]
     runs = []
     for e in exps:
         for j in range(runs_each):
             status = rng.choice(STATUSES)
             done = 200 if status == "succeeded" else rng.randrange(0, 200) if status != "queued" else 0
-            runs.append({"experiment_id": e["id"], "index": j, "params": params, "status": status, "epochs_done": done, "epochs": 200,
-                         "created_at": e["created_at"], "attempts": int(status != "queued"), "cancel_requested": False, "dispatched_at": e["created_at"]})
+            runs.append(
+                {
+                    "experiment_id": e["id"],
+                    "index": j,
+                    "params": params,
+                    "status": status,
+                    "epochs_done": done,
+                    "epochs": 200,
+                    "created_at": e["created_at"],
+                    "attempts": int(status != "queued"),
+                    "cancel_requested": False,
+                    "dispatched_at": e["created_at"],
+                }
+            )
     with engine.begin() as conn:
         conn.execute(insert(exp_t), exps)
         for i in range(0, len(runs), 2000):
@@ -88,8 +107,13 @@ def measure(client: TestClient, params: dict, repeats: int) -> dict:
         if i:  # the first request warms caches and the connection pool
             times.append(elapsed)
     body = resp.json()
-    return {"median_ms": round(1000 * statistics.median(times), 1), "min_ms": round(1000 * min(times), 1),
-            "items": len(body["items"]), "total": body["total"], "bytes": len(resp.content)}
+    return {
+        "median_ms": round(1000 * statistics.median(times), 1),
+        "min_ms": round(1000 * min(times), 1),
+        "items": len(body["items"]),
+        "total": body["total"],
+        "bytes": len(resp.content),
+    }
 
 
 def main() -> None:
@@ -97,7 +121,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--db", default="sqlite,postgres")
     parser.add_argument("--shapes", default="20x500,1000x10")
-    parser.add_argument("--before", action="store_true", help="the code under PYTHONPATH predates ?sort= and ?tag=: time the default only")
+    parser.add_argument(
+        "--before",
+        action="store_true",
+        help="the code under PYTHONPATH predates ?sort= and ?tag=: time the default only",
+    )
     args = parser.parse_args()
     import backend
 
@@ -109,7 +137,9 @@ def main() -> None:
                 experiments, runs_each = map(int, shape.split("x"))
                 home = Path(tempfile.mkdtemp(prefix="iwlab-list-"))
                 if db == "postgres":
-                    pg = pg or ThrowawayPostgres(find_pg_bin() or sys.exit("needs postgresql (apt-get install postgresql)"))
+                    pg = pg or ThrowawayPostgres(
+                        find_pg_bin() or sys.exit("needs postgresql (apt-get install postgresql)")
+                    )
                     url = pg.create_database("iwlab_list")
                 else:
                     url = f"sqlite:///{home / 'iwlab.db'}"
@@ -119,10 +149,18 @@ def main() -> None:
                     for label, params in QUERIES.items():
                         if params and (args.before or not has_tags):
                             continue
-                        row = {"db": db, "experiments": experiments, "runs": experiments * runs_each, "query": label} | measure(client, params, args.repeats)
+                        row = {
+                            "db": db,
+                            "experiments": experiments,
+                            "runs": experiments * runs_each,
+                            "query": label,
+                        } | measure(client, params, args.repeats)
                         results.append(row)
-                        print(f"{db:8} {experiments:5} x {runs_each:3}  {label:26} {row['median_ms']:8.1f} ms  (min {row['min_ms']:.1f}; "
-                              f"{row['items']} of {row['total']}, {row['bytes']:,} B)", flush=True)
+                        print(
+                            f"{db:8} {experiments:5} x {runs_each:3}  {label:26} {row['median_ms']:8.1f} ms  (min {row['min_ms']:.1f}; "
+                            f"{row['items']} of {row['total']}, {row['bytes']:,} B)",
+                            flush=True,
+                        )
                 get_engine(url).dispose()
                 shutil.rmtree(home, ignore_errors=True)
     finally:
@@ -130,7 +168,17 @@ def main() -> None:
             pg.stop()
     out = ROOT / "bench" / "results" / ("list-before.json" if args.before else "list.json")
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"machine": platform.node(), "python": platform.python_version(), "repeats": args.repeats, "results": results}, indent=1))
+    out.write_text(
+        json.dumps(
+            {
+                "machine": platform.node(),
+                "python": platform.python_version(),
+                "repeats": args.repeats,
+                "results": results,
+            },
+            indent=1,
+        )
+    )
     print(f"wrote {out}")
 
 

@@ -58,14 +58,18 @@ def make_tokens(db_url: str) -> list[str]:
 async def submit(http: httpx.AsyncClient, token: str, name: str) -> tuple[float, int, int | None]:
     start = time.perf_counter()
     try:
-        resp = await http.post("/experiments", json={"name": name, **SPEC}, headers={"Authorization": f"Bearer {token}"})
+        resp = await http.post(
+            "/experiments", json={"name": name, **SPEC}, headers={"Authorization": f"Bearer {token}"}
+        )
     except httpx.TransportError:  # no answer: counted as not accepted (status 0)
         return time.perf_counter() - start, 0, None
     took = time.perf_counter() - start
     return took, resp.status_code, resp.json().get("id") if resp.status_code == 202 else None
 
 
-async def reader(http: httpx.AsyncClient, token: str, done: asyncio.Event, latencies: list[float], errors: list[int]) -> None:
+async def reader(
+    http: httpx.AsyncClient, token: str, done: asyncio.Event, latencies: list[float], errors: list[int]
+) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     while not done.is_set():
         for path in ("/experiments?limit=50", None):
@@ -90,14 +94,20 @@ async def reader(http: httpx.AsyncClient, token: str, done: asyncio.Event, laten
 
 async def concurrent_round(api: str, tokens: list[str], submissions: int, readers: int, tag: str) -> dict:
     # keep-alive shorter than uvicorn's 5 s, so a connection the server is closing is not reused
-    limits = httpx.Limits(max_connections=submissions + readers, max_keepalive_connections=submissions + readers, keepalive_expiry=2)
+    limits = httpx.Limits(
+        max_connections=submissions + readers, max_keepalive_connections=submissions + readers, keepalive_expiry=2
+    )
     async with httpx.AsyncClient(base_url=api, timeout=120, limits=limits) as http:
         done = asyncio.Event()
         read_lat: list[float] = []
         read_err: list[int] = []
-        reading = [asyncio.create_task(reader(http, tokens[i % len(tokens)], done, read_lat, read_err)) for i in range(readers)]
+        reading = [
+            asyncio.create_task(reader(http, tokens[i % len(tokens)], done, read_lat, read_err)) for i in range(readers)
+        ]
         start = time.perf_counter()
-        answers = await asyncio.gather(*(submit(http, tokens[i % len(tokens)], f"{tag}-{i}") for i in range(submissions)))
+        answers = await asyncio.gather(
+            *(submit(http, tokens[i % len(tokens)], f"{tag}-{i}") for i in range(submissions))
+        )
         wall = time.perf_counter() - start
         done.set()
         await asyncio.gather(*reading)
@@ -115,7 +125,9 @@ def queued_run_ids(redis_url: str) -> list[int]:
 
     import redis
 
-    waiting = cast(list[bytes], redis.Redis.from_url(redis_url).lrange("cpu", 0, -1))  # redis-py types sync and async results as one
+    waiting = cast(
+        list[bytes], redis.Redis.from_url(redis_url).lrange("cpu", 0, -1)
+    )  # redis-py types sync and async results as one
     return [json.loads(base64.b64decode(json.loads(raw)["body"]))[0][0] for raw in waiting]
 
 
@@ -129,11 +141,17 @@ def count_lost(db_url: str, redis_url: str, ids: list[int]) -> dict:
     with session_scope(db_url) as s:
         stored = s.scalar(select(func.count()).select_from(Experiment).where(Experiment.id.in_(ids)))
         run_ids = set(s.scalars(select(Run.id).where(Run.experiment_id.in_(ids))))
-        undispatched = s.scalar(select(func.count()).select_from(Run).where(Run.experiment_id.in_(ids), Run.dispatched_at.is_(None)))
+        undispatched = s.scalar(
+            select(func.count()).select_from(Run).where(Run.experiment_id.in_(ids), Run.dispatched_at.is_(None))
+        )
     queued = queued_run_ids(redis_url)
-    return {"experiments_stored": stored, "runs_stored": len(run_ids), "runs_undispatched": undispatched,
-            "runs_without_a_message": len(run_ids - set(queued)),
-            "messages_sent_twice": len(queued) - len(set(queued))}  # harmless (the claim drops them), but counted
+    return {
+        "experiments_stored": stored,
+        "runs_stored": len(run_ids),
+        "runs_undispatched": undispatched,
+        "runs_without_a_message": len(run_ids - set(queued)),
+        "messages_sent_twice": len(queued) - len(set(queued)),
+    }  # harmless (the claim drops them), but counted
 
 
 def main() -> None:
@@ -143,7 +161,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--api-workers", type=int, default=1, help="`iwlab api --workers`: API processes")
     parser.add_argument("--baseline", type=int, default=40, help="submissions sent one at a time for the baseline")
-    parser.add_argument("--out", type=Path, default=None, help="default bench/results/load.json (load-apiN.json for N > 1)")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="default bench/results/load.json (load-apiN.json for N > 1)"
+    )
     args = parser.parse_args()
     suffix = f"-api{args.api_workers}" if args.api_workers > 1 else ""
     args.out = args.out or ROOT / "bench" / "results" / f"load{suffix}.json"
@@ -158,11 +178,30 @@ def main() -> None:
         db_url = pg.create_database("iwlab_load")
         tokens = make_tokens(db_url)
         port = free_port()
-        env = os.environ | {"IWLAB_DATABASE_URL": db_url, "IWLAB_BROKER_URL": redis_server.url, "IWLAB_AUTH": "required",
-                            "IWLAB_HOME": str(workdir), "IWLAB_LOG_LEVEL": "WARNING"}
-        api_proc = spawn([sys.executable, "-m", "backend.cli", "api", "--host", "127.0.0.1", "--port", str(port),
-                          "--workers", str(args.api_workers)],
-                         env=env, log=workdir / "api.log", cwd=ROOT)
+        env = os.environ | {
+            "IWLAB_DATABASE_URL": db_url,
+            "IWLAB_BROKER_URL": redis_server.url,
+            "IWLAB_AUTH": "required",
+            "IWLAB_HOME": str(workdir),
+            "IWLAB_LOG_LEVEL": "WARNING",
+        }
+        api_proc = spawn(
+            [
+                sys.executable,
+                "-m",
+                "backend.cli",
+                "api",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.api_workers),
+            ],
+            env=env,
+            log=workdir / "api.log",
+            cwd=ROOT,
+        )
         api = f"http://127.0.0.1:{port}/api/v1"
         try:
             wait_for_http(f"{api}/health", timeout=60)
@@ -183,13 +222,19 @@ def main() -> None:
                 "reads": len(result["read_latencies"]), "read_errors": len(result["read_errors"]),
                 "read_p50_ms": 1000 * percentile(result["read_latencies"], 50), "read_p99_ms": 1000 * percentile(result["read_latencies"], 99),
             })  # fmt: skip
-            print(f"round {r}: {len(ids)}/{args.submissions} accepted in {result['wall_s']:.1f}s, {len(result['read_latencies'])} reads", flush=True)
+            print(
+                f"round {r}: {len(ids)}/{args.submissions} accepted in {result['wall_s']:.1f}s, {len(result['read_latencies'])} reads",
+                flush=True,
+            )
 
         time.sleep(2)  # the outbox stamps after sending; let the last stamps land
         lost = count_lost(db_url, redis_server.url, all_ids)
-        nothing_lost = (lost["experiments_stored"] == len(all_ids) == args.submissions * args.repeats
-                        and lost["runs_stored"] == RUNS_PER_SUBMISSION * len(all_ids)
-                        and lost["runs_undispatched"] == 0 and lost["runs_without_a_message"] == 0)
+        nothing_lost = (
+            lost["experiments_stored"] == len(all_ids) == args.submissions * args.repeats
+            and lost["runs_stored"] == RUNS_PER_SUBMISSION * len(all_ids)
+            and lost["runs_undispatched"] == 0
+            and lost["runs_without_a_message"] == 0
+        )
     except BaseException:
         print(f"--- api.log\n{tail(workdir / 'api.log', 60)}", file=sys.stderr)
         raise
@@ -200,22 +245,43 @@ def main() -> None:
         pg.stop()
         shutil.rmtree(workdir, ignore_errors=True)
 
-    median = {k: statistics.median(r[k] for r in rounds) for k in ("submit_p50_ms", "submit_p99_ms", "read_p50_ms", "read_p99_ms", "wall_s")}
+    median = {
+        k: statistics.median(r[k] for r in rounds)
+        for k in ("submit_p50_ms", "submit_p99_ms", "read_p50_ms", "read_p99_ms", "wall_s")
+    }
     base_p50 = 1000 * statistics.median(baseline)
     print(f"\n{'':<28} {'p50 ms':>8} {'p99 ms':>8}")
     print(f"{'submit, one at a time':<28} {base_p50:>8.1f} {1000 * percentile(baseline, 99):>8.1f}")
     print(f"{'submit, 200 at once':<28} {median['submit_p50_ms']:>8.1f} {median['submit_p99_ms']:>8.1f}")
     print(f"{'read, 50 readers':<28} {median['read_p50_ms']:>8.1f} {median['read_p99_ms']:>8.1f}")
-    print(f"concurrent / sequential submit p50: {median['submit_p50_ms'] / base_p50:.1f}x; "
-          f"{args.submissions / median['wall_s']:.0f} submissions/s; nothing lost: {nothing_lost} {lost}")
+    print(
+        f"concurrent / sequential submit p50: {median['submit_p50_ms'] / base_p50:.1f}x; "
+        f"{args.submissions / median['wall_s']:.0f} submissions/s; nothing lost: {nothing_lost} {lost}"
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    meta = {"machine": platform.processor() or platform.machine(), "cpus": os.cpu_count(), "repeats": args.repeats,
-            "api_workers": args.api_workers,
-            "members": MEMBERS, "runs_per_submission": RUNS_PER_SUBMISSION,
-            "note": "one uvicorn process, Postgres + Redis on the same box; medians over the repeats"}
-    args.out.write_text(json.dumps({"meta": meta, "nothing_lost": nothing_lost, "lost_check": lost, "median": median,
-                                    "baseline_submit_p50_ms": base_p50, "ratio_p50": median["submit_p50_ms"] / base_p50,
-                                    "rounds": rounds}, indent=2))
+    meta = {
+        "machine": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "repeats": args.repeats,
+        "api_workers": args.api_workers,
+        "members": MEMBERS,
+        "runs_per_submission": RUNS_PER_SUBMISSION,
+        "note": "one uvicorn process, Postgres + Redis on the same box; medians over the repeats",
+    }
+    args.out.write_text(
+        json.dumps(
+            {
+                "meta": meta,
+                "nothing_lost": nothing_lost,
+                "lost_check": lost,
+                "median": median,
+                "baseline_submit_p50_ms": base_p50,
+                "ratio_p50": median["submit_p50_ms"] / base_p50,
+                "rounds": rounds,
+            },
+            indent=2,
+        )
+    )
     print(f"wrote {args.out}")
     if not nothing_lost:
         sys.exit(1)

@@ -94,7 +94,9 @@ def seconds(fn, *args) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--db-url", help="SQLAlchemy URL of an empty database (default: SQLite in a temporary directory)")
+    parser.add_argument(
+        "--db-url", help="SQLAlchemy URL of an empty database (default: SQLite in a temporary directory)"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "persist.json")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -128,7 +130,9 @@ def main() -> None:
     print(f"\n{'case':<26} {'database':>10} {'bare s':>8} {'persisted s':>12} {'B-A / B':>8} {'in flush':>9}")
     for r in rows:
         a, b = statistics.median(r["bare_s"]), statistics.median(r["persisted_s"])
-        print(f"{r['case']:<26} {r['database']:>10} {a:>8.2f} {b:>12.2f} {r['fraction']:>8.1%} {r['fraction_inside_median']:>9.1%}")
+        print(
+            f"{r['case']:<26} {r['database']:>10} {a:>8.2f} {b:>12.2f} {r['fraction']:>8.1%} {r['fraction_inside_median']:>9.1%}"
+        )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     meta = {"torch": torch.__version__, "run": f"{PRESET} (quick), first run", "repeats": args.repeats,
             "note": "median wall time; both sides alternate in one process, one torch thread"}  # fmt: skip

@@ -56,7 +56,9 @@ def main() -> None:
             svm = f"{time.perf_counter() - start:.3f} s"
         except ValueError:
             svm = f"gave up after {time.perf_counter() - start:.1f} s ({args.svm_iter} iterations)"
-        print(f"{name:28s} n={len(y):5d}  separable={separable!s:5s}  LP {lp * 1000:7.1f} ms  reference {whole * 1000:7.1f} ms  SVM alone: {svm}")
+        print(
+            f"{name:28s} n={len(y):5d}  separable={separable!s:5s}  LP {lp * 1000:7.1f} ms  reference {whole * 1000:7.1f} ms  SVM alone: {svm}"
+        )
 
 
 if __name__ == "__main__":

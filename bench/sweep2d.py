@@ -39,13 +39,17 @@ QUICK_PRESETS = ("bl-synth-linear", "bl-synth-mlp", "bl-synth-l2")
 
 def sweeps(epochs: int, eval_points: int, preset_epochs: int | None = None) -> dict[str, list[RunSpec]]:
     issue = ExperimentSpec(
-        base=RunSpec(model="mlp", hidden=[100, 100], n_train=250, batch_size=50, epochs=epochs, eval_points=eval_points),
+        base=RunSpec(
+            model="mlp", hidden=[100, 100], n_train=250, batch_size=50, epochs=epochs, eval_points=eval_points
+        ),
         sweep={"pos_weight": WEIGHTS8, "seed": [0, 1]},
     )
     out = {"mlp_8x2_batch50": issue.runs()}
     for name in QUICK_PRESETS:
         runs = presets.get(name).quick.runs()
-        out[f"{name} (quick)"] = [r.model_copy(update={"epochs": preset_epochs}) for r in runs] if preset_epochs else runs
+        out[f"{name} (quick)"] = (
+            [r.model_copy(update={"epochs": preset_epochs}) for r in runs] if preset_epochs else runs
+        )
     return out
 
 
@@ -93,8 +97,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=1000, help="epochs of the MLP sweep (the issue: 1,000)")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--eval-points", type=int, default=50, help="MLP sweep: evaluate at this many log-spaced epochs (0 = every epoch)")
-    parser.add_argument("--preset-epochs", type=int, help="train the quick presets this many epochs (default: their own)")
+    parser.add_argument(
+        "--eval-points",
+        type=int,
+        default=50,
+        help="MLP sweep: evaluate at this many log-spaced epochs (0 = every epoch)",
+    )
+    parser.add_argument(
+        "--preset-epochs", type=int, help="train the quick presets this many epochs (default: their own)"
+    )
     parser.add_argument("--only", help="run only the sweeps whose name contains this")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "sweep2d.json")
     args = parser.parse_args()
@@ -122,17 +133,29 @@ def main() -> None:
         }  # fmt: skip
         if name.startswith("mlp"):
             flops, peak = sweep_flops(runs), matmul_flops(args.repeats)
-            row |= {"batched_gflops": flops / batch_s / 1e9, "matmul_gflops": peak / 1e9, "fraction_of_matmul": flops / batch_s / peak}
+            row |= {
+                "batched_gflops": flops / batch_s / 1e9,
+                "matmul_gflops": peak / 1e9,
+                "fraction_of_matmul": flops / batch_s / peak,
+            }
         rows.append(row)
-        args.out.write_text(json.dumps({"meta": meta, "results": rows}, indent=2))  # after each sweep: a long run keeps what it measured
+        args.out.write_text(
+            json.dumps({"meta": meta, "results": rows}, indent=2)
+        )  # after each sweep: a long run keeps what it measured
         print(f"{name}: per-run {naive_s:.2f}s, batched {batch_s:.2f}s", flush=True)
 
-    print(f"\n{'sweep':<28} {'runs':>4} {'epochs':>6} {'batch':>5} {'per-run runs/s':>15} {'batched runs/s':>15} {'ratio':>7}")
+    print(
+        f"\n{'sweep':<28} {'runs':>4} {'epochs':>6} {'batch':>5} {'per-run runs/s':>15} {'batched runs/s':>15} {'ratio':>7}"
+    )
     for r in rows:
-        print(f"{r['sweep']:<28} {r['runs']:>4} {r['epochs']:>6} {r['batch_size']:>5} {r['per_run_runs_per_s']:>15.3f} {r['batched_runs_per_s']:>15.3f} {r['ratio']:>6.1f}x")
+        print(
+            f"{r['sweep']:<28} {r['runs']:>4} {r['epochs']:>6} {r['batch_size']:>5} {r['per_run_runs_per_s']:>15.3f} {r['batched_runs_per_s']:>15.3f} {r['ratio']:>6.1f}x"
+        )
     for r in rows:
         if "batched_gflops" in r:
-            print(f"{r['sweep']}: batched {r['batched_gflops']:.1f} GFLOP/s = {r['fraction_of_matmul']:.0%} of a 1024x1024 matmul's {r['matmul_gflops']:.1f} GFLOP/s")
+            print(
+                f"{r['sweep']}: batched {r['batched_gflops']:.1f} GFLOP/s = {r['fraction_of_matmul']:.0%} of a 1024x1024 matmul's {r['matmul_gflops']:.1f} GFLOP/s"
+            )
     print(f"wrote {args.out}")
 
 

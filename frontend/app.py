@@ -29,25 +29,46 @@ def navbar(login: bool = False) -> dbc.Navbar:
         dbc.Container(
             [
                 dcc.Link(
-                    [html.Span("iwlab", className="fw-bold fs-4 me-2"), html.Span("importance weights, epoch by epoch", className="small opacity-75")],
-                    href="/", className="navbar-brand text-white text-decoration-none",
+                    [
+                        html.Span("iwlab", className="fw-bold fs-4 me-2"),
+                        html.Span("importance weights, epoch by epoch", className="small opacity-75"),
+                    ],
+                    href="/",
+                    className="navbar-brand text-white text-decoration-none",
                 ),
                 dbc.Nav(
                     [
                         dbc.NavItem(dcc.Link("Presets", href="/", className="nav-link", id="nav-presets")),
-                        dbc.NavItem(dcc.Link("Experiments", href="/experiments", className="nav-link", id="nav-experiments")),
+                        dbc.NavItem(
+                            dcc.Link("Experiments", href="/experiments", className="nav-link", id="nav-experiments")
+                        ),
                         dbc.NavItem(dcc.Link("Compare", href="/compare", className="nav-link", id="nav-compare")),
                         dbc.NavItem(dcc.Link("New experiment", href="/new", className="nav-link", id="nav-new")),
                         dbc.NavItem(dcc.Link("Workers", href="/workers", className="nav-link", id="nav-workers")),
                         dbc.NavItem(dcc.Link("Datasets", href="/datasets", className="nav-link", id="nav-datasets")),
-                        *([dbc.NavItem(html.Form(html.Button("Log out", className="btn btn-link nav-link", id="logout"), method="POST", action="/logout"))] if login else []),
+                        *(
+                            [
+                                dbc.NavItem(
+                                    html.Form(
+                                        html.Button("Log out", className="btn btn-link nav-link", id="logout"),
+                                        method="POST",
+                                        action="/logout",
+                                    )
+                                )
+                            ]
+                            if login
+                            else []
+                        ),
                     ],
-                    navbar=True, className="ms-auto",
+                    navbar=True,
+                    className="ms-auto",
                 ),
             ],
             fluid="xl",
         ),
-        color="primary", dark=True, className="mb-4",
+        color="primary",
+        dark=True,
+        className="mb-4",
     )
 
 
@@ -55,15 +76,35 @@ def query(search: str | None) -> dict[str, str]:
     return {k: v[-1] for k, v in parse_qs((search or "").lstrip("?")).items()}
 
 
-TITLES = {"/": "Presets", "/presets": "Presets", "/experiments": "Experiments", "/new": "New experiment", "/workers": "Workers", "/compare": "Compare"}
+TITLES = {
+    "/": "Presets",
+    "/presets": "Presets",
+    "/experiments": "Experiments",
+    "/new": "New experiment",
+    "/workers": "Workers",
+    "/compare": "Compare",
+}
 
 
 def not_found(pathname: str) -> html.Div:
-    return dbc.Alert([html.H4("Page not found"), html.P(f"Nothing lives at {pathname}. "), dcc.Link("Back to the experiments", href="/experiments")], color="warning")
+    return dbc.Alert(
+        [
+            html.H4("Page not found"),
+            html.P(f"Nothing lives at {pathname}. "),
+            dcc.Link("Back to the experiments", href="/experiments"),
+        ],
+        color="warning",
+    )
 
 
-def create_app(api_url: str, poll_seconds: float = 2.0, token: str | None = None, login: bool = False, secret: str | None = None,
-               sessions_url: str | None = None) -> dash.Dash:
+def create_app(
+    api_url: str,
+    poll_seconds: float = 2.0,
+    token: str | None = None,
+    login: bool = False,
+    secret: str | None = None,
+    sessions_url: str | None = None,
+) -> dash.Dash:
     """`login`: members sign in and the API sees each one (lab mode); otherwise the dashboard acts
     as the embedded local user or as the account of the fixed `token`."""
     client = ApiClient(api_url, token_of_request=auth.current_token) if login else ApiClient(api_url, token=token)

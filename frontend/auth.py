@@ -95,11 +95,15 @@ def same_origin() -> bool:
     return bool(source) and urlsplit(source).netloc == flask.request.host
 
 
-def install(server: flask.Flask, api_url: str, stylesheet: str, secret: str | None = None, sessions_url: str | None = None) -> None:
+def install(
+    server: flask.Flask, api_url: str, stylesheet: str, secret: str | None = None, sessions_url: str | None = None
+) -> None:
     """Require a login for every page and callback of `server` (the Dash app's Flask server);
     `stylesheet` is the theme's path, for the login page; `sessions_url`: a Redis for the sessions."""
     server.secret_key = secret or secrets.token_hex(32)  # no secret given: sessions end with the process
-    server.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_NAME="iwlab_session")
+    server.config.update(
+        SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_NAME="iwlab_session"
+    )
     sessions = server.extensions["iwlab_sessions"] = RedisSessions(sessions_url) if sessions_url else Sessions()
 
     @server.before_request
@@ -111,7 +115,9 @@ def install(server: flask.Flask, api_url: str, stylesheet: str, secret: str | No
             return None
         if request.path.startswith("/_dash"):  # a callback of a page opened before the session ended
             return flask.Response("sign in again", status=401)
-        return flask.redirect("/login?" + urlencode({"next": request.full_path.rstrip("?")}))  # the view's query survives
+        return flask.redirect(
+            "/login?" + urlencode({"next": request.full_path.rstrip("?")})
+        )  # the view's query survives
 
     @server.get("/login")
     def login_page():
@@ -120,7 +126,11 @@ def install(server: flask.Flask, api_url: str, stylesheet: str, secret: str | No
     @server.post("/login")
     def login_submit():
         form = flask.request.form
-        name, token, next_path = form.get("username", "").strip(), form.get("token", "").strip(), safe_next(form.get("next"))
+        name, token, next_path = (
+            form.get("username", "").strip(),
+            form.get("token", "").strip(),
+            safe_next(form.get("next")),
+        )
         try:
             me = ApiClient(api_url, token=token).me() if name and token else None
         except ApiError as err:
@@ -142,4 +152,6 @@ def install(server: flask.Flask, api_url: str, stylesheet: str, secret: str | No
 
 def safe_next(path: str | None) -> str:
     """Only a path on this site (an open redirect would hand the session to another one)."""
-    return path if path and path.startswith("/") and not path.startswith("//") and not path.startswith("/login") else "/"
+    return (
+        path if path and path.startswith("/") and not path.startswith("//") and not path.startswith("/login") else "/"
+    )

@@ -90,7 +90,9 @@ class ApiClient:
     def presets(self) -> list[dict]:
         return self._request("GET", "/presets")
 
-    def list_experiments(self, limit: int = 50, offset: int = 0, sort: str | None = None, tags: list[str] | None = None) -> dict:
+    def list_experiments(
+        self, limit: int = 50, offset: int = 0, sort: str | None = None, tags: list[str] | None = None
+    ) -> dict:
         params = _params(limit=limit, offset=offset, sort=sort, tag=",".join(tags) if tags else None)
         return self._request("GET", "/experiments", params=params)
 
@@ -106,8 +108,14 @@ class ApiClient:
     def runs(self, experiment_id: int) -> list[dict]:
         return self._request("GET", f"/experiments/{experiment_id}/runs")
 
-    def experiment_metrics(self, experiment_id: int, split: str | None = None, metric: str | None = None, max_points: int | None = None) -> list[dict]:
-        return self._request("GET", f"/experiments/{experiment_id}/metrics", params=_params(split=split, metric=metric, max_points=max_points))
+    def experiment_metrics(
+        self, experiment_id: int, split: str | None = None, metric: str | None = None, max_points: int | None = None
+    ) -> list[dict]:
+        return self._request(
+            "GET",
+            f"/experiments/{experiment_id}/metrics",
+            params=_params(split=split, metric=metric, max_points=max_points),
+        )
 
     def verdict(self, experiment_id: int) -> dict:
         return self._request("GET", f"/experiments/{experiment_id}/verdict")
@@ -128,7 +136,9 @@ class ApiClient:
         return self._request("GET", "/datasets")
 
     def upload_dataset(self, name: str, data: bytes, label_column: str | None = None) -> dict:
-        return self._request("POST", "/datasets", params=_params(name=name, label_column=label_column), content=data, timeout=120)
+        return self._request(
+            "POST", "/datasets", params=_params(name=name, label_column=label_column), content=data, timeout=120
+        )
 
     def delete_dataset(self, dataset_id: int) -> None:
         self._request("DELETE", f"/datasets/{dataset_id}")
@@ -136,8 +146,12 @@ class ApiClient:
     def run_history(self, run_id: int) -> list[dict]:
         return self._request("GET", f"/runs/{run_id}/history")
 
-    def run_metrics(self, run_id: int, split: str | None = None, metric: str | None = None, max_points: int | None = None) -> list[dict]:
-        return self._request("GET", f"/runs/{run_id}/metrics", params=_params(split=split, metric=metric, max_points=max_points))
+    def run_metrics(
+        self, run_id: int, split: str | None = None, metric: str | None = None, max_points: int | None = None
+    ) -> list[dict]:
+        return self._request(
+            "GET", f"/runs/{run_id}/metrics", params=_params(split=split, metric=metric, max_points=max_points)
+        )
 
     def cancel_run(self, run_id: int) -> dict:
         return self._request("POST", f"/runs/{run_id}/cancel")

@@ -35,15 +35,24 @@ def weight_curves(outcome: Outcome, split: str, metric: str = "frac_pred_pos") -
     aggregates API rows with the same `sweep.aggregate`)."""
     weights = sorted({s.pos_weight for s, _ in outcome.runs})
     epochs = outcome.epochs()
-    rows = [{"run_id": i, "epoch": e, "value": outcome.value(h, e, split, metric)} for i, (_, h) in enumerate(outcome.runs) for e in epochs]
+    rows = [
+        {"run_id": i, "epoch": e, "value": outcome.value(h, e, split, metric)}
+        for i, (_, h) in enumerate(outcome.runs)
+        for e in epochs
+    ]
     stats = aggregate(rows, {i: weights.index(s.pos_weight) for i, (s, _) in enumerate(outcome.runs)})
     empty: dict[str, list] = {"epoch": [], "mean": [], "sd": [], "n": []}
     return [{"label": f"w = {w:g}", "color": series_color(i), **stats.get(i, empty)} for i, w in enumerate(weights)]
 
 
 def spread_figure(groups: dict[str, Outcome], split: str = "test") -> go.Figure:
-    curves = [{"label": label, "epoch": list(c), "value": list(c.values())} for label, c in ((lb, o.curve(split)) for lb, o in groups.items())]
-    return figures.spread_figure(curves, logx=True, gl=False, title=f"Spread of frac_pred_pos across weights ({SPLIT_TITLES.get(split, split)})")
+    curves = [
+        {"label": label, "epoch": list(c), "value": list(c.values())}
+        for label, c in ((lb, o.curve(split)) for lb, o in groups.items())
+    ]
+    return figures.spread_figure(
+        curves, logx=True, gl=False, title=f"Spread of frac_pred_pos across weights ({SPLIT_TITLES.get(split, split)})"
+    )
 
 
 def calibration_figure(outcome: Outcome) -> go.Figure:
@@ -74,7 +83,15 @@ def interval_curves(outcome: Outcome, split: str, metric: str = "frac_pred_pos")
     out = []
     for i, w in enumerate(weights):
         sub = outcome.where(pos_weight=w)
-        curve: dict[str, Any] = {"label": f"w = {w:g}", "color": series_color(i), "epoch": [], "mean": [], "low": [], "high": [], "n": []}
+        curve: dict[str, Any] = {
+            "label": f"w = {w:g}",
+            "color": series_color(i),
+            "epoch": [],
+            "mean": [],
+            "low": [],
+            "high": [],
+            "n": [],
+        }
         for e in outcome.epochs():
             ci = stats.mean_interval((sub.value(h, e, split, metric) for _, h in sub.runs), stats.metric_range(metric))
             if ci.n:
@@ -92,10 +109,27 @@ def interval_figure(curves: list[dict], title: str, ytitle: str) -> go.Figure:
         xs = [c["epoch"][k] for k in keep]
         n = max((c["n"][k] for k in keep), default=0)
         if n > 1:
-            fig.add_trace(go.Scatter(x=xs, y=[c["high"][k] for k in keep], mode="lines", line=dict(width=0), showlegend=False, hoverinfo="skip"))
+            fig.add_trace(
+                go.Scatter(
+                    x=xs,
+                    y=[c["high"][k] for k in keep],
+                    mode="lines",
+                    line=dict(width=0),
+                    showlegend=False,
+                    hoverinfo="skip",
+                )
+            )
             fig.add_trace(go.Scatter(x=xs, y=[c["low"][k] for k in keep], mode="lines", line=dict(width=0), fill="tonexty",
                                      fillcolor=figures._rgba(c["color"], 0.18), showlegend=False, hoverinfo="skip"))  # fmt: skip
-        fig.add_trace(go.Scatter(x=xs, y=[c["mean"][k] for k in keep], mode="lines", name=f"{c['label']} (n = {n})", line=dict(color=c["color"], width=2.5)))
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=[c["mean"][k] for k in keep],
+                mode="lines",
+                name=f"{c['label']} (n = {n})",
+                line=dict(color=c["color"], width=2.5),
+            )
+        )
     fig.update_layout(
         template="plotly_white", height=420, title=title + " (bands: 95% t-interval over seeds)", title_x=0.01,
         xaxis=dict(type="log", title="epoch"), yaxis_title=ytitle, legend=dict(orientation="h", yref="paper", y=-0.22, x=0.0), margin=dict(b=90),
@@ -125,10 +159,21 @@ def arm_groups(spec: ExperimentSpec, outcome: Outcome) -> tuple[list[str], dict[
     axes = [n for n in spec.sweep if n != "pos_weight" and n not in stats.REPEATS]
     if not axes:
         return axes, {"all runs": outcome}
-    return axes, {", ".join(f"{a}={getattr(s, a)}" for a in axes): outcome.where(**{a: getattr(s, a) for a in axes}) for s, _ in outcome.runs}
+    return axes, {
+        ", ".join(f"{a}={getattr(s, a)}" for a in axes): outcome.where(**{a: getattr(s, a) for a in axes})
+        for s, _ in outcome.runs
+    }
 
 
-def _write(spec: ExperimentSpec, outcome: Outcome, out: Path, seconds: float | None, preset: Preset | None, results, origin: str | None) -> Path:
+def _write(
+    spec: ExperimentSpec,
+    outcome: Outcome,
+    out: Path,
+    seconds: float | None,
+    preset: Preset | None,
+    results,
+    origin: str | None,
+) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     name = preset.name if preset else spec.name
     axes, groups = arm_groups(spec, outcome)
@@ -138,12 +183,20 @@ def _write(spec: ExperimentSpec, outcome: Outcome, out: Path, seconds: float | N
         suffix = f" ({label})" if axes else ""
         for split in splits:
             file = f"frac_pred_pos-{split}" + (f"-{_slug(label)}" if axes else "") + ".png"
-            fig = interval_figure(interval_curves(sub, split), f"{name}: fraction predicted positive, {SPLIT_TITLES[split]}{suffix}", "fraction predicted positive")
+            fig = interval_figure(
+                interval_curves(sub, split),
+                f"{name}: fraction predicted positive, {SPLIT_TITLES[split]}{suffix}",
+                "fraction predicted positive",
+            )
             fig.write_image(out / file, width=1000, height=420)
             pictures.append(file)
         if any("geometry" in h[max(h)] for _, h in sub.runs):  # 2-D: where the boundary sits on the centre segment
             file = "offset" + (f"-{_slug(label)}" if axes else "") + ".png"
-            fig = interval_figure(interval_curves(sub, "geometry", "offset"), f"{name}: boundary offset{suffix}", "offset (0 = midpoint of the centres)")
+            fig = interval_figure(
+                interval_curves(sub, "geometry", "offset"),
+                f"{name}: boundary offset{suffix}",
+                "offset (0 = midpoint of the centres)",
+            )
             fig.write_image(out / file, width=1000, height=420)
             pictures.append(file)
     if len({s.pos_weight for s, _ in outcome.runs}) > 1:
@@ -170,7 +223,8 @@ def _write(spec: ExperimentSpec, outcome: Outcome, out: Path, seconds: float | N
     lines += [
         f"Ran {len(outcome.runs)} runs in {seconds:.0f} s on {platform.machine()} ({platform.processor() or 'cpu'}), "
         f"Python {platform.python_version()}, torch {version('torch')}, iwlab {version('iwlab')}, {datetime.now(UTC):%Y-%m-%d}."
-        if origin is None else f"{len(outcome.runs)} runs of {origin}, reported {datetime.now(UTC):%Y-%m-%d} by iwlab {version('iwlab')}.",
+        if origin is None
+        else f"{len(outcome.runs)} runs of {origin}, reported {datetime.now(UTC):%Y-%m-%d} by iwlab {version('iwlab')}.",
         "",
         f"Sweep: {', '.join(f'{k} = {v}' for k, v in spec.sweep.items())}.",
         "",
@@ -180,7 +234,9 @@ def _write(spec: ExperimentSpec, outcome: Outcome, out: Path, seconds: float | N
         *_intended_lines(groups),
         *_missing_lines(outcome),
         *(_calibration_lines(outcome) if calibrated else []),
-        "Base settings: " + ", ".join(f"`{k}={v}`" for k, v in spec.base.model_dump().items() if k != "data_path") + ".",
+        "Base settings: "
+        + ", ".join(f"`{k}={v}`" for k, v in spec.base.model_dump().items() if k != "data_path")
+        + ".",
         "",
         *(f"![{f}]({f})" for f in pictures),
         "",
@@ -199,7 +255,9 @@ def _weight_lines(outcome: Outcome) -> list[str]:
     rows: dict[tuple, set[float]] = {}
     for (spec, _), (effective, _) in zip(outcome.runs, run_notes([s for s, _ in outcome.runs])):
         if effective is not None:  # None with more than two classes: no single positive class
-            rows.setdefault((spec.pos_weight, spec.loss_norm, spec.resample, spec.batch_size), set()).add(round(effective, 3))
+            rows.setdefault((spec.pos_weight, spec.loss_norm, spec.resample, spec.batch_size), set()).add(
+                round(effective, 3)
+            )
     if not rows:
         return []
     return [
@@ -220,7 +278,9 @@ def _end_lines(groups: dict[str, Outcome], splits: list[str]) -> list[str]:
             arm = sub.where(pos_weight=w)
             cells = []
             for split, metric in [("train", "acc"), *((s, "frac_pred_pos") for s in splits)]:
-                ci = stats.mean_interval((arm.value(h, "end", split, metric) for _, h in arm.runs), stats.metric_range(metric))
+                ci = stats.mean_interval(
+                    (arm.value(h, "end", split, metric) for _, h in arm.runs), stats.metric_range(metric)
+                )
                 cells.append(f"{_fmt(ci.mean)} [{_fmt(ci.low)}, {_fmt(ci.high)}] ({ci.n})")
             lines.append(f"| {label} | {w:g} | " + " | ".join(cells) + " |")
     return [*lines, ""]
@@ -234,14 +294,16 @@ def _paired_lines(groups: dict[str, Outcome]) -> list[str]:
              "| setting | weight | readout | n | difference | p |", "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
     found = False
     for label, sub in groups.items():
-        readouts = [("test", "frac_pred_pos")] + ([("geometry", "offset")] if any("geometry" in h[max(h)] for _, h in sub.runs) else [])
+        readouts = [("test", "frac_pred_pos")] + (
+            [("geometry", "offset")] if any("geometry" in h[max(h)] for _, h in sub.runs) else []
+        )
         for split, metric in readouts:
             for w, p in stats.paired_by_weight(sub, "end", split, metric).items():
                 found = True
-                lines.append(f"| {label} | {w:g} | {split} {metric} | {p.n} | {p.mean_diff:+.3f} [{_fmt(p.low)}, {_fmt(p.high)}] | {_p(p.p_value)} |")
+                lines.append(
+                    f"| {label} | {w:g} | {split} {metric} | {p.n} | {p.mean_diff:+.3f} [{_fmt(p.low)}, {_fmt(p.high)}] | {_p(p.p_value)} |"
+                )
     return [*lines, ""] if found else []
-
-
 
 
 def _intended_lines(groups: dict[str, Outcome]) -> list[str]:
@@ -250,7 +312,11 @@ def _intended_lines(groups: dict[str, Outcome]) -> list[str]:
     for label, sub in groups.items():
         prefix, intended = sub.reference_by_weight("end", "test")
         realised = sub.by_weight("end", "test", "frac_pred_pos")
-        rows += [f"| {label} | {w:g} | {realised[w]:.3f} | {v:.3f} | {REFERENCE_NAMES[prefix]} |" for w, v in intended.items() if w in realised]
+        rows += [
+            f"| {label} | {w:g} | {realised[w]:.3f} | {v:.3f} | {REFERENCE_NAMES[prefix]} |"
+            for w, v in intended.items()
+            if w in realised
+        ]
     if not rows:
         return []
     return ["Realised vs intended effect at the last epoch (test fraction predicted positive, seed means):", "",
@@ -271,7 +337,11 @@ def _missing_lines(outcome: Outcome) -> list[str]:
             key = (", ".join(sorted(r for r, w in missing.items() if w == why)), why)
             reasons[key] = reasons.get(key, 0) + 1
     total = len(outcome.runs)
-    return [*(f"Not recorded in {n} of {total} runs: {readouts}: {why}." for (readouts, why), n in reasons.items()), ""] if reasons else []
+    return (
+        [*(f"Not recorded in {n} of {total} runs: {readouts}: {why}." for (readouts, why), n in reasons.items()), ""]
+        if reasons
+        else []
+    )
 
 
 def _calibration_lines(outcome: Outcome) -> list[str]:

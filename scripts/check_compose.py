@@ -114,10 +114,9 @@ def check(path: Path) -> list[str]:
         if "--workers" in cmd and cmd[cmd.index("--workers") + 1 :][:1] != ["1"]:
             problems.append("services.frontend: the dashboard runs as one gunicorn worker (--workers 1)")
 
-    devices = (
-        ((services.get("worker") or {}).get("deploy") or {}).get("resources", {}).get("reservations", {}).get("devices")
-        or []
-    )
+    devices = ((services.get("worker") or {}).get("deploy") or {}).get("resources", {}).get("reservations", {}).get(
+        "devices"
+    ) or []
     if not any(d.get("driver") == "nvidia" and "gpu" in (d.get("capabilities") or []) for d in devices):
         problems.append("services.worker: must reserve an nvidia GPU (deploy.resources.reservations.devices)")
 

@@ -204,12 +204,18 @@ class RedisServer:
         self.proc = spawn(
             [
                 binary,
-                "--port", str(self.port),
-                "--bind", "127.0.0.1",
-                "--save", "",
-                "--appendonly", "no",
-                "--daemonize", "no",
-                "--dir", str(workdir),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+                "--dir",
+                str(workdir),
             ],
             log=self.log,
             cwd=workdir,
@@ -333,7 +339,9 @@ class ThrowawayPostgres(PostgresServer):
                 pw = pwd.getpwnam("postgres")
             except KeyError:
                 shutil.rmtree(self.root, ignore_errors=True)
-                raise RuntimeError("running as root but there is no 'postgres' user (apt-get install postgresql)") from None
+                raise RuntimeError(
+                    "running as root but there is no 'postgres' user (apt-get install postgresql)"
+                ) from None
             for p in (self.root, self.sock, self.log):
                 os.chown(p, pw.pw_uid, pw.pw_gid)
             os.chmod(self.root, 0o755)
@@ -348,17 +356,19 @@ class ThrowawayPostgres(PostgresServer):
             raise
 
     def _run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [*self._as, *args], capture_output=True, text=True, timeout=timeout, cwd=self.root
-        )
+        return subprocess.run([*self._as, *args], capture_output=True, text=True, timeout=timeout, cwd=self.root)
 
     def _start(self) -> None:
         r = self._run(
             str(self.pg_bin / "initdb"),
-            "-D", str(self.data),
-            "-U", "postgres",
-            "-A", "trust",
-            "-E", "UTF8",
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
             "--locale=C",
             "--no-sync",
         )
@@ -405,7 +415,9 @@ class ThrowawayPostgres(PostgresServer):
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             try:
-                self._run(str(self.pg_bin / "pg_ctl"), "stop", "-D", str(self.data), "-m", "immediate", "-w", timeout=30)
+                self._run(
+                    str(self.pg_bin / "pg_ctl"), "stop", "-D", str(self.data), "-m", "immediate", "-w", timeout=30
+                )
             except Exception:  # noqa: BLE001 - fall through to killing the group
                 pass
         if self.proc is not None:
@@ -424,4 +436,3 @@ def find_chromium() -> str | None:
         if candidate and os.access(candidate, os.X_OK):
             return candidate
     return None
-

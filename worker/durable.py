@@ -21,7 +21,9 @@ T = TypeVar("T")
 
 def transient(exc: BaseException) -> bool:
     """The database is unreachable or restarting (not: the statement is wrong)."""
-    return isinstance(exc, OperationalError | InterfaceError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
+    return isinstance(exc, OperationalError | InterfaceError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    )
 
 
 def persist(call: Callable[[], T], what: str) -> T:
@@ -34,7 +36,9 @@ def persist(call: Callable[[], T], what: str) -> T:
         except Exception as exc:
             if not transient(exc) or time.monotonic() + delay > deadline:
                 raise
-            log.warning("%s: database unreachable, retrying in %.1f s", what, delay, extra={"error": str(exc).splitlines()[0]})
+            log.warning(
+                "%s: database unreachable, retrying in %.1f s", what, delay, extra={"error": str(exc).splitlines()[0]}
+            )
             time.sleep(delay)
             delay = min(delay * 2, 10.0)
 
@@ -52,7 +56,9 @@ def heartbeat(attempts: dict[int, int]):
             for run_id, attempt in list(beating.items()):
                 try:
                     if not lifecycle.beat(settings, run_id, attempt):
-                        del beating[run_id]  # finished, cancelled or superseded: its training loop learns it at its next flush
+                        del beating[
+                            run_id
+                        ]  # finished, cancelled or superseded: its training loop learns it at its next flush
                 except Exception:  # a database hiccup: the next beat retries
                     log.warning("run %s: heartbeat failed", run_id, exc_info=True)
 

@@ -41,14 +41,24 @@ def claim_siblings(settings: Settings, run_id: int, claim: lifecycle.Claim, work
     with session_scope(settings.db_url) as s:
         experiment_id = s.scalar(select(Run.experiment_id).where(Run.id == run_id))
         queued = s.execute(
-            select(Run.id, Run.params).where(
-                Run.experiment_id == experiment_id, Run.status == "queued", Run.id != run_id, Run.cancel_requested.is_(False),
-                ~exists().where(Checkpoint.run_id == Run.id),  # a run that can resume goes on alone, from its checkpoint
-            ).order_by(Run.index)
+            select(Run.id, Run.params)
+            .where(
+                Run.experiment_id == experiment_id,
+                Run.status == "queued",
+                Run.id != run_id,
+                Run.cancel_requested.is_(False),
+                ~exists().where(
+                    Checkpoint.run_id == Run.id
+                ),  # a run that can resume goes on alone, from its checkpoint
+            )
+            .order_by(Run.index)
         ).all()
     if not queued:
         return {}
-    ids, specs = [run_id, *(r.id for r in queued)], [RunSpec.model_validate(p) for p in (claim.params, *(r.params for r in queued))]
+    ids, specs = (
+        [run_id, *(r.id for r in queued)],
+        [RunSpec.model_validate(p) for p in (claim.params, *(r.params for r in queued))],
+    )
     mates = next(g for g in plan_groups(specs, "auto", settings.device) if 0 in g)[1:]
     claims: dict[int, lifecycle.Claim] = {}
     for i in mates:
@@ -68,16 +78,27 @@ def execute_group(claims: dict[int, lifecycle.Claim], event: dict) -> dict[int, 
 
     settings = get_settings()
     run_ids = list(claims)
-    log.info("claimed %d runs of one experiment to train together", len(run_ids), extra=event | {"event": "claimed_group", "runs": run_ids})
-    training = batched_training([local_data(settings, RunSpec.model_validate(claims[r].params)) for r in run_ids], device=settings.device)
+    log.info(
+        "claimed %d runs of one experiment to train together",
+        len(run_ids),
+        extra=event | {"event": "claimed_group", "runs": run_ids},
+    )
+    training = batched_training(
+        [local_data(settings, RunSpec.model_validate(claims[r].params)) for r in run_ids], device=settings.device
+    )
     env = describe(str(training.device)) | {"engine": f"batched, {len(run_ids)} runs in one program"}
     grid = training.grid  # 2-D runs: the window the boundary frames are drawn on, shared by the group
 
     for rid, effective in zip(run_ids, training.effective_pos_weights):
-        persist(partial(lifecycle.record_environment, settings, rid, claims[rid].attempt, env, effective, training.missing),
-                f"run {rid}: environment")
+        persist(
+            partial(lifecycle.record_environment, settings, rid, claims[rid].attempt, env, effective, training.missing),
+            f"run {rid}: environment",
+        )
         if grid is not None:
-            persist(partial(lifecycle.save_grid, settings, rid, claims[rid].attempt, grid.xs, grid.ys, grid.points), f"run {rid}: grid")
+            persist(
+                partial(lifecycle.save_grid, settings, rid, claims[rid].attempt, grid.xs, grid.ys, grid.points),
+                f"run {rid}: grid",
+            )
     outcomes: dict[int, str] = {}
     pending: dict[int, list] = {rid: [] for rid in run_ids}
     next_flush, backoff = time.monotonic() + settings.flush_seconds, 0.0
@@ -89,14 +110,22 @@ def execute_group(claims: dict[int, lifecycle.Claim], event: dict) -> dict[int, 
             pending[rid] = []
             if verdict == "lost":
                 outcomes[rid] = "lost"
-                log.warning("run superseded by a later attempt; no longer written", extra={"run_id": rid, "event": "superseded"})
-            elif verdict == "cancel" and not final:  # finished now, not when the group ends (the caller's finish is then a fenced no-op)
+                log.warning(
+                    "run superseded by a later attempt; no longer written", extra={"run_id": rid, "event": "superseded"}
+                )
+            elif (
+                verdict == "cancel" and not final
+            ):  # finished now, not when the group ends (the caller's finish is then a fenced no-op)
                 outcomes[rid] = "cancelled"
-                persist(partial(lifecycle.finish, settings, rid, claims[rid].attempt, "cancelled"), f"run {rid}: finish")
+                persist(
+                    partial(lifecycle.finish, settings, rid, claims[rid].attempt, "cancelled"), f"run {rid}: finish"
+                )
 
     def fail(rid: int, why: str) -> None:
         """A diverged run: its epochs so far are written, then it fails; the others go on."""
-        verdict = persist(partial(lifecycle.flush, settings, rid, claims[rid].attempt, pending[rid], None), f"run {rid}: last flush")
+        verdict = persist(
+            partial(lifecycle.flush, settings, rid, claims[rid].attempt, pending[rid], None), f"run {rid}: last flush"
+        )
         pending[rid], outcomes[rid] = [], "lost" if verdict == "lost" else "failed"
         if verdict != "lost":
             persist(lambda: lifecycle.finish(settings, rid, claims[rid].attempt, "failed", why), f"run {rid}: finish")
@@ -115,9 +144,16 @@ def execute_group(claims: dict[int, lifecycle.Claim], event: dict) -> dict[int, 
         except Exception as exc:
             if not transient(exc):
                 raise
-            backoff = min(max(2 * backoff, settings.flush_seconds), 10.0)  # keep the epochs; the next flush writes them all
+            backoff = min(
+                max(2 * backoff, settings.flush_seconds), 10.0
+            )  # keep the epochs; the next flush writes them all
             next_flush = time.monotonic() + backoff
-            log.warning("group flush failed (%s); retrying in %.1f s", lifecycle.first_line(exc), backoff, extra={"event": "flush_retry"})
+            log.warning(
+                "group flush failed (%s); retrying in %.1f s",
+                lifecycle.first_line(exc),
+                backoff,
+                extra={"event": "flush_retry"},
+            )
             continue
         backoff, next_flush = 0.0, time.monotonic() + settings.flush_seconds
         if len(outcomes) == len(run_ids):

@@ -34,11 +34,22 @@ def node_name(queues: list[str], gpu: str | None = None) -> str:
     return f"{role}-{os.getpid()}@{socket.gethostname()}"
 
 
-def gpu_children(gpus: list[str], queues: list[str], concurrency: int, loglevel: str | None) -> list[tuple[list[str], dict[str, str]]]:
+def gpu_children(
+    gpus: list[str], queues: list[str], concurrency: int, loglevel: str | None
+) -> list[tuple[list[str], dict[str, str]]]:
     """(command, environment) of each per-GPU worker process."""
     children = []
     for gpu in gpus:
-        cmd = [sys.executable, "-m", "backend.cli", "worker", "--queues", ",".join(queues), "--concurrency", str(concurrency)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "backend.cli",
+            "worker",
+            "--queues",
+            ",".join(queues),
+            "--concurrency",
+            str(concurrency),
+        ]
         cmd += ["--loglevel", loglevel] if loglevel else []
         env = os.environ | {"CUDA_VISIBLE_DEVICES": gpu, "IWLAB_DEVICE": os.environ.get("IWLAB_DEVICE", "cuda")}
         children.append((cmd, env))

@@ -68,5 +68,7 @@ class Presence:
             with session_scope(get_settings().db_url) as s:
                 workers.goodbye(s, self.name)
         except Exception:
-            log.warning("worker could not deregister; it will show as dead after its heartbeat times out", exc_info=True)
+            log.warning(
+                "worker could not deregister; it will show as dead after its heartbeat times out", exc_info=True
+            )
         log.info("worker stopped", extra={"worker": self.name})

@@ -56,25 +56,36 @@ def train_run(self, run_id: int) -> str:
         log.info("run skipped: %s", why, extra=event | {"event": "skipped"})
         return "skipped"
     event["attempt"] = claim.attempt
-    log.info("run claimed%s", " (resuming from a checkpoint)" if claim.checkpoint else "",
-             extra=event | {"event": "claimed", "resumed": claim.checkpoint is not None})
+    log.info(
+        "run claimed%s",
+        " (resuming from a checkpoint)" if claim.checkpoint else "",
+        extra=event | {"event": "claimed", "resumed": claim.checkpoint is not None},
+    )
     claims = {run_id: claim}
     try:
-        with heartbeat({run_id: claim.attempt}) as beating:  # from here on: importing torch alone can outlast a short dead-run timeout
+        with heartbeat(
+            {run_id: claim.attempt}
+        ) as beating:  # from here on: importing torch alone can outlast a short dead-run timeout
             if claim.checkpoint is None and settings.batch_runs > 1:  # a resumed run goes on alone, from its checkpoint
                 claims = claims | group.claim_siblings(settings, run_id, claim, worker)
                 beating.update({rid: c.attempt for rid, c in claims.items()})
             outcomes = group.execute_group(claims, event) if len(claims) > 1 else {run_id: execute(run_id, claim)}
     except Exception as exc:  # the runs fail and keep the error text; the worker lives on
         log.exception("run failed", extra=event | {"event": "failed", "runs": sorted(claims)})
-        error = str(exc) if isinstance(exc, Diverged) else f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc(limit=6)}"
+        error = (
+            str(exc) if isinstance(exc, Diverged) else f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc(limit=6)}"
+        )
         for rid, c in claims.items():
             persist(partial(lifecycle.finish, settings, rid, c.attempt, "failed", error), f"run {rid}: finish")
         return "failed"
     for rid, outcome in outcomes.items():
         if outcome != "lost":
             persist(partial(lifecycle.finish, settings, rid, claims[rid].attempt, outcome), f"run {rid}: finish")
-        log.info("run %s", outcome if outcome != "lost" else "lost to another attempt", extra=event | {"event": outcome, "run_id": rid})
+        log.info(
+            "run %s",
+            outcome if outcome != "lost" else "lost to another attempt",
+            extra=event | {"event": outcome, "run_id": rid},
+        )
     return outcomes[run_id]
 
 
@@ -92,17 +103,26 @@ def execute(run_id: int, claim: lifecycle.Claim) -> str:
     resume = torch.load(io.BytesIO(claim.checkpoint), weights_only=True) if claim.checkpoint else None
     training = train(local_data(settings, RunSpec.model_validate(claim.params)), device=settings.device, resume=resume)
     env = describe(str(training.device))
-    persist(lambda: lifecycle.record_environment(settings, run_id, claim.attempt, env, training.effective_pos_weight, training.missing),
-            f"run {run_id}: environment")
+    persist(
+        lambda: lifecycle.record_environment(
+            settings, run_id, claim.attempt, env, training.effective_pos_weight, training.missing
+        ),
+        f"run {run_id}: environment",
+    )
     if training.grid is not None:  # the window the boundary frames are drawn on (2-D), or the image strip
         grid = training.grid
-        persist(lambda: lifecycle.save_grid(settings, run_id, claim.attempt, grid.xs, grid.ys, grid.points), f"run {run_id}: grid")
+        persist(
+            lambda: lifecycle.save_grid(settings, run_id, claim.attempt, grid.xs, grid.ys, grid.points),
+            f"run {run_id}: grid",
+        )
     pending, next_flush, last_checkpoint, backoff = [], time.monotonic() + settings.flush_seconds, time.monotonic(), 0.0
     for result in training:
         pending.append(result)
         if (why := divergence(result)) is not None:
             # the epochs so far (this one's finite readouts too) are written, then the run fails
-            verdict = persist(partial(lifecycle.flush, settings, run_id, claim.attempt, pending, None), f"run {run_id}: last flush")
+            verdict = persist(
+                partial(lifecycle.flush, settings, run_id, claim.attempt, pending, None), f"run {run_id}: last flush"
+            )
             if verdict == "lost":
                 return "lost"
             raise Diverged(why)
@@ -122,17 +142,26 @@ def execute(run_id: int, claim: lifecycle.Claim) -> str:
             # keep the epochs in memory and go on training; the next flush writes them all
             backoff = min(max(2 * backoff, settings.flush_seconds), 10.0)
             next_flush = time.monotonic() + backoff
-            log.warning("run flush failed (%s); %d epochs buffered, retrying in %.1f s", lifecycle.first_line(exc), len(pending), backoff,
-                        extra={"run_id": run_id, "attempt": claim.attempt, "event": "flush_retry"})
+            log.warning(
+                "run flush failed (%s); %d epochs buffered, retrying in %.1f s",
+                lifecycle.first_line(exc),
+                len(pending),
+                backoff,
+                extra={"run_id": run_id, "attempt": claim.attempt, "event": "flush_retry"},
+            )
             continue
         pending, backoff, next_flush = [], 0.0, time.monotonic() + settings.flush_seconds
         last_checkpoint = now if checkpoint is not None else last_checkpoint
         if verdict == "lost":
-            log.warning("run superseded by a later attempt; stopping without writing",
-                        extra={"run_id": run_id, "attempt": claim.attempt, "event": "superseded"})
+            log.warning(
+                "run superseded by a later attempt; stopping without writing",
+                extra={"run_id": run_id, "attempt": claim.attempt, "event": "superseded"},
+            )
             return "lost"
         if verdict == "cancel":
             return "cancelled"
     # the last epochs (the run may also have stopped early): written even if a cancel arrived meanwhile
-    verdict = persist(lambda: lifecycle.flush(settings, run_id, claim.attempt, pending, None), f"run {run_id}: last flush")
+    verdict = persist(
+        lambda: lifecycle.flush(settings, run_id, claim.attempt, pending, None), f"run {run_id}: last flush"
+    )
     return "lost" if verdict == "lost" else "succeeded"

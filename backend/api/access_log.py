@@ -27,8 +27,16 @@ class AccessLog:
         try:
             await self.app(scope, receive, record_status)
         finally:
-            log.info("%s %s %s", scope["method"], scope["path"], status, extra={
-                "method": scope["method"], "path": scope["path"], "status": status,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                "client": (scope.get("client") or ("?", 0))[0],
-            })
+            log.info(
+                "%s %s %s",
+                scope["method"],
+                scope["path"],
+                status,
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    "client": (scope.get("client") or ("?", 0))[0],
+                },
+            )

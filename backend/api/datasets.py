@@ -19,10 +19,24 @@ router = APIRouter(prefix="/datasets", tags=["datasets"])
 UPLOAD_PATH = "/api/v1/datasets"  # BodyLimit leaves this one to the route, which has its own limit
 
 DatasetId = Annotated[int, Path(ge=1, le=INT32)]
-Name = Annotated[str, Query(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.,()+-]*$",
-                            description="the file name (it also tells CSV from other text)")]
-LabelColumn = Annotated[str | None, Query(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$",
-                                          description="a table's label column, for its class counts (default: label, y, target or class)")]
+Name = Annotated[
+    str,
+    Query(
+        min_length=1,
+        max_length=200,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.,()+-]*$",
+        description="the file name (it also tells CSV from other text)",
+    ),
+]
+LabelColumn = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=200,
+        pattern=r"^[^\x00-\x1f\x7f]+$",
+        description="a table's label column, for its class counts (default: label, y, target or class)",
+    ),
+]
 
 
 class DatasetPublic(BaseModel):
@@ -30,13 +44,17 @@ class DatasetPublic(BaseModel):
 
     id: int
     name: str
-    kind: str = Field(description="table | images (an archive of <split>/<class>/*.jpg) | location (a folder on the workers)")
+    kind: str = Field(
+        description="table | images (an archive of <split>/<class>/*.jpg) | location (a folder on the workers)"
+    )
     format: str | None
     sha256: str | None
     size: int | None
     path: str | None = Field(description="locations only: the folder on the workers")
-    summary: dict[str, Any] = Field(description="tables: rows, columns, label_column, class_counts; archives: classes and images per split and class; "
-                                    "'missing' says why a number is absent")
+    summary: dict[str, Any] = Field(
+        description="tables: rows, columns, label_column, class_counts; archives: classes and images per split and class; "
+        "'missing' says why a number is absent"
+    )
     owner_id: int | None
     created_at: datetime
 
@@ -61,11 +79,23 @@ def _get(session, dataset_id: int) -> Dataset:
 
 
 @router.post(
-    "", response_model=DatasetPublic, status_code=status.HTTP_201_CREATED,
-    openapi_extra={"requestBody": {"required": True, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}},
-    responses={413: {"description": "larger than IWLAB_MAX_DATASET_BYTES"}, 422: {"description": "not a readable table or image archive"}},
+    "",
+    response_model=DatasetPublic,
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+    responses={
+        413: {"description": "larger than IWLAB_MAX_DATASET_BYTES"},
+        422: {"description": "not a readable table or image archive"},
+    },
 )
-async def upload(request: Request, settings: SettingsDep, user: CurrentUser, name: Name, label_column: LabelColumn = None) -> DatasetPublic:
+async def upload(
+    request: Request, settings: SettingsDep, user: CurrentUser, name: Name, label_column: LabelColumn = None
+) -> DatasetPublic:
     """Store a CSV, Parquet or NPZ table, or a .tar.gz of `<split>/<class>/*.jpg`, as the raw body.
     Stored by SHA-256 in the lab's store; a spec names it by the returned id (`dataset_id`)."""
     limit = settings.max_dataset_bytes
@@ -100,8 +130,15 @@ def list_datasets(session: SessionDep) -> list[DatasetPublic]:
     return [DatasetPublic.model_validate(r) for r in datasets.listing(session)]
 
 
-@router.post("/locations", response_model=DatasetPublic, status_code=status.HTTP_201_CREATED,
-             responses={403: {"description": "not an admin"}, 422: {"description": "a bad name or a relative path, or the name is taken"}})
+@router.post(
+    "/locations",
+    response_model=DatasetPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        403: {"description": "not an admin"},
+        422: {"description": "a bad name or a relative path, or the name is taken"},
+    },
+)
 def register_location(body: LocationCreate, session: SessionDep, user: CurrentUser) -> DatasetPublic:
     """Admins only: name a folder (or archive) on the workers that members may train on by that name."""
     if user.role != "admin":
@@ -119,8 +156,14 @@ def get_dataset(dataset_id: DatasetId, session: SessionDep) -> DatasetPublic:
     return DatasetPublic.model_validate(_get(session, dataset_id))
 
 
-@router.get("/{dataset_id}/file", response_class=Response,
-            responses={200: {"content": {"application/octet-stream": {}}}, 404: {"description": "no such dataset, or a location (no file)"}})
+@router.get(
+    "/{dataset_id}/file",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/octet-stream": {}}},
+        404: {"description": "no such dataset, or a location (no file)"},
+    },
+)
 def download_dataset(dataset_id: DatasetId, session: SessionDep) -> Response:
     """The uploaded file's bytes (locations have none)."""
     row = _get(session, dataset_id)
@@ -128,11 +171,18 @@ def download_dataset(dataset_id: DatasetId, session: SessionDep) -> Response:
     if blob is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"dataset {dataset_id} is a location on the workers, not a file")
     disposition = f'attachment; filename="{row.name}"'
-    return Response(blob.data, media_type="application/octet-stream", headers={"Content-Disposition": disposition, "ETag": f'"{row.sha256}"'})
+    return Response(
+        blob.data,
+        media_type="application/octet-stream",
+        headers={"Content-Disposition": disposition, "ETag": f'"{row.sha256}"'},
+    )
 
 
-@router.delete("/{dataset_id}", status_code=status.HTTP_204_NO_CONTENT,
-               responses={403: {"description": "neither its owner nor an admin"}, 404: {"description": "no such dataset"}})
+@router.delete(
+    "/{dataset_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={403: {"description": "neither its owner nor an admin"}, 404: {"description": "no such dataset"}},
+)
 def delete_dataset(dataset_id: DatasetId, session: SessionDep, user: CurrentUser) -> Response:
     """The owner or an admin; the bytes go once no other dataset holds them."""
     row = _get(session, dataset_id)

@@ -48,7 +48,9 @@ bearer = HTTPBearer(auto_error=False, description="an API token from `iwlab toke
 
 
 def current_user(
-    request: Request, session: SessionDep, settings: SettingsDep,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> User:
     """Lab mode: the token's user, or 401. Embedded mode: the single local user, no token needed.
@@ -64,7 +66,9 @@ def current_user(
     session.commit()
     request.app.state.rate_limiter.check(request, user.id if user is not None else None)
     if user is None:
-        detail = "invalid or revoked API token" if credentials else "an API token is required (Authorization: Bearer ...)"
+        detail = (
+            "invalid or revoked API token" if credentials else "an API token is required (Authorization: Bearer ...)"
+        )
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})
     return user
 

@@ -9,9 +9,18 @@ from worker.engine.spec import MAX_RUNS_PER_EXPERIMENT
 from .. import datasets, lifecycle, store, verdict
 from ..models import Experiment
 from ..outbox import dispatch_pending
-from ..schemas import MAX_TAGS, ExperimentCreate, ExperimentPage, ExperimentPublic, MetricRow, RunPublic, TagsUpdate, check_tag
-from .responses import documented
+from ..schemas import (
+    MAX_TAGS,
+    ExperimentCreate,
+    ExperimentPage,
+    ExperimentPublic,
+    MetricRow,
+    RunPublic,
+    TagsUpdate,
+    check_tag,
+)
 from .deps import INT32, CurrentUser, ExperimentId, MaxPoints, MetricFilter, SessionDep, SettingsDep, require_change
+from .responses import documented
 from .runs import metric_response, run_public
 
 router = APIRouter(prefix="/experiments", tags=["experiments"])
@@ -25,12 +34,21 @@ else:
 
 def to_public(exp: Experiment, summary: dict[str, Any] | None = None) -> ExperimentPublic:
     return ExperimentPublic(
-        id=exp.id, name=exp.name, spec=exp.spec, created_at=exp.created_at, owner_id=exp.owner_id, tags=exp.tags,
+        id=exp.id,
+        name=exp.name,
+        spec=exp.spec,
+        created_at=exp.created_at,
+        owner_id=exp.owner_id,
+        tags=exp.tags,
         **(summary or store.experiment_summary(exp.runs)),
     )
 
 
-def tag_filter(tag: Annotated[list[str], Query(description="only experiments carrying every one of these tags (repeat it, or a comma list)")] = []) -> list[str]:  # noqa: B006
+def tag_filter(
+    tag: Annotated[
+        list[str], Query(description="only experiments carrying every one of these tags (repeat it, or a comma list)")
+    ] = [],
+) -> list[str]:  # noqa: B006
     """`?tag=a&tag=b` or `?tag=a,b`: the tags to match, checked as tags are at creation."""
     tags = list(dict.fromkeys(t.strip().lower() for value in tag for t in value.split(",") if t.strip()))
     try:
@@ -43,17 +61,28 @@ def tag_filter(tag: Annotated[list[str], Query(description="only experiments car
     return tags
 
 
-IdempotencyKey = Annotated[str | None, Header(
-    alias="Idempotency-Key", min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$",
-    description="any printable ASCII up to 200 characters; a retry with the same key and body gets the "
-                "experiment the first request made instead of a second one (the same key with another body: 409)",
-)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        pattern=r"^[\x21-\x7e]+$",
+        description="any printable ASCII up to 200 characters; a retry with the same key and body gets the "
+        "experiment the first request made instead of a second one (the same key with another body: 409)",
+    ),
+]
 
 
-@router.post("", response_model=ExperimentPublic, status_code=status.HTTP_202_ACCEPTED,
-             responses=documented(409))  # 409: the Idempotency-Key was used before with another body
+@router.post(
+    "", response_model=ExperimentPublic, status_code=status.HTTP_202_ACCEPTED, responses=documented(409)
+)  # 409: the Idempotency-Key was used before with another body
 def create_experiment(
-    spec: ExperimentCreate, session: SessionDep, settings: SettingsDep, user: CurrentUser, idempotency_key: IdempotencyKey = None
+    spec: ExperimentCreate,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    idempotency_key: IdempotencyKey = None,
 ) -> ExperimentPublic:
     if idempotency_key is not None and (earlier := _made_with(session, user.id, idempotency_key, spec)) is not None:
         return earlier
@@ -80,7 +109,9 @@ def _made_with(session, owner_id: int, key: str, spec: ExperimentCreate) -> Expe
     if exp is None:
         return None
     if exp.spec != spec.model_dump(mode="json", exclude={"tags"}) or exp.tags != sorted(spec.tags):
-        raise HTTPException(status.HTTP_409_CONFLICT, f"Idempotency-Key {key!r} was used for experiment {exp.id}, with another body")
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, f"Idempotency-Key {key!r} was used for experiment {exp.id}, with another body"
+        )
     return to_public(exp)
 
 
@@ -89,8 +120,11 @@ def list_experiments(
     session: SessionDep,
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0, le=INT32),
-    sort: SortKey = Query("-created_at", description="created_at | name | status | progress | runs; '-' first for descending. "
-                          "status sorts running, queued, failed, cancelled, succeeded"),
+    sort: SortKey = Query(
+        "-created_at",
+        description="created_at | name | status | progress | runs; '-' first for descending. "
+        "status sorts running, queued, failed, cancelled, succeeded",
+    ),
     tags: list[str] = Depends(tag_filter),
 ) -> ExperimentPage:
     rows, total, summaries = store.list_experiments(session, limit, offset, sort, tags)
@@ -145,7 +179,12 @@ def set_tags(experiment_id: ExperimentId, body: TagsUpdate, session: SessionDep,
     return to_public(exp)
 
 
-@router.post("/{experiment_id}/cancel", response_model=ExperimentPublic, status_code=status.HTTP_202_ACCEPTED, responses=documented(404, 403, 409))
+@router.post(
+    "/{experiment_id}/cancel",
+    response_model=ExperimentPublic,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=documented(404, 403, 409),
+)
 def cancel_experiment(experiment_id: ExperimentId, session: SessionDep, user: CurrentUser) -> ExperimentPublic:
     """Cancel every queued or running run (running ones stop at their next flush); finished runs stay."""
     exp = store.get_experiment(session, experiment_id)

@@ -14,9 +14,9 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from .. import store
 from ..models import Run
-from .responses import documented
 from .deps import ExperimentId, RunId, SessionDep
 from .experiments import to_public
+from .responses import documented
 from .runs import metric_dicts, run_public
 
 router = APIRouter(tags=["exports"])

@@ -10,7 +10,11 @@ import json
 
 class BodyLimit:
     def __init__(self, app, max_bytes: int, exempt: tuple[str, ...] = ()):
-        self.app, self.max_bytes, self.exempt = app, max_bytes, exempt  # exempt: uploads that stream under their own limit
+        self.app, self.max_bytes, self.exempt = (
+            app,
+            max_bytes,
+            exempt,
+        )  # exempt: uploads that stream under their own limit
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope.get("path") in self.exempt:
@@ -41,7 +45,11 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
     async def _refuse(self, send) -> None:
-        detail = {"detail": [{"loc": ["body"], "msg": f"request body larger than {self.max_bytes} bytes", "type": "too_large"}]}
+        detail = {
+            "detail": [
+                {"loc": ["body"], "msg": f"request body larger than {self.max_bytes} bytes", "type": "too_large"}
+            ]
+        }
         body = json.dumps(detail).encode()
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": 413, "headers": headers})

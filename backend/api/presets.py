@@ -18,7 +18,11 @@ router = APIRouter(tags=["presets"])
 
 
 def _variant(spec: ExperimentSpec) -> dict:
-    return {"runs": prod(len(v) for v in spec.sweep.values()), "epochs": spec.base.epochs, "spec": spec.model_dump(mode="json")}
+    return {
+        "runs": prod(len(v) for v in spec.sweep.values()),
+        "epochs": spec.base.epochs,
+        "spec": spec.model_dump(mode="json"),
+    }
 
 
 def describe(preset: Preset, present: dict[str, bool] | None = None) -> dict:

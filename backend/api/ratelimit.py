@@ -35,7 +35,9 @@ class RateLimiter:
             return
         url = settings.rate_limit_storage or (settings.broker if settings.broker.startswith("redis") else "memory://")
         self.limiter = MovingWindowRateLimiter(storage_from_string(url))
-        self.item = RateLimitItemPerSecond(self.burst, max(1, math.ceil(self.burst * 60 / self.per_minute)), namespace="iwlab")
+        self.item = RateLimitItemPerSecond(
+            self.burst, max(1, math.ceil(self.burst * 60 / self.per_minute)), namespace="iwlab"
+        )
 
     def check(self, request: Request, user_id: int | None) -> None:
         """Count a mutating request of this member (None: not authenticated, keyed on its address);

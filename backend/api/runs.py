@@ -9,8 +9,8 @@ from .. import lifecycle, store
 from ..models import Run
 from ..outbox import dispatch_pending
 from ..schemas import BoundaryFramePublic, BoundaryInfo, MetricRow, RunEventPublic, RunPublic
-from .responses import documented
 from .deps import CurrentUser, Epoch, MaxPoints, MetricFilter, RunId, SessionDep, SettingsDep, require_change
+from .responses import documented
 
 router = APIRouter(prefix="/runs", tags=["runs"])
 
@@ -44,7 +44,11 @@ def run_history(run_id: RunId, session: SessionDep) -> list[RunEventPublic]:
 
 @router.get("/{run_id}/metrics", response_model=list[MetricRow], responses=documented(404))
 def run_metrics(
-    run_id: RunId, session: SessionDep, split: MetricFilter = None, metric: MetricFilter = None, max_points: MaxPoints = None
+    run_id: RunId,
+    session: SessionDep,
+    split: MetricFilter = None,
+    metric: MetricFilter = None,
+    max_points: MaxPoints = None,
 ) -> JSONResponse:
     store.get_run(session, run_id)
     return metric_response(store.metric_rows(session, [run_id], split, metric, max_points))
@@ -62,7 +66,12 @@ def boundary_frame(run_id: RunId, epoch: Epoch, session: SessionDep) -> Boundary
     return BoundaryFramePublic(run_id=run_id, epoch=at, z=z.round(3).tolist())
 
 
-@router.post("/{run_id}/cancel", response_model=RunPublic, status_code=status.HTTP_202_ACCEPTED, responses=documented(404, 403, 409))
+@router.post(
+    "/{run_id}/cancel",
+    response_model=RunPublic,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=documented(404, 403, 409),
+)
 def cancel_run(run_id: RunId, session: SessionDep, user: CurrentUser) -> RunPublic:
     """Queued: cancelled now. Running: `cancel_requested` is set and the worker stops within one
     flush (at most one epoch or `IWLAB_FLUSH_SECONDS`), keeping the epochs it finished."""
@@ -72,7 +81,12 @@ def cancel_run(run_id: RunId, session: SessionDep, user: CurrentUser) -> RunPubl
     return RunPublic.model_validate(run)
 
 
-@router.post("/{run_id}/retry", response_model=RunPublic, status_code=status.HTTP_202_ACCEPTED, responses=documented(404, 403, 409))
+@router.post(
+    "/{run_id}/retry",
+    response_model=RunPublic,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=documented(404, 403, 409),
+)
 def retry_run(run_id: RunId, session: SessionDep, settings: SettingsDep, user: CurrentUser) -> RunPublic:
     """A failed or cancelled run starts again from epoch 0 in the same row (its old epochs are deleted)."""
     require_change(user, store.get_run(session, run_id).experiment.owner_id, f"run {run_id}")

@@ -6,10 +6,8 @@ from typing import Annotated
 
 import typer
 
-
 from ..settings import get_settings
-
-from .common import console, fail, db_app, user_app, token_app
+from .common import console, db_app, fail, token_app, user_app
 
 
 @db_app.command("upgrade")

@@ -48,7 +48,9 @@ class SpecLoader(yaml.SafeLoader):
 
 
 SpecLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:[0-9][0-9_]*\.?[0-9_]*|\.[0-9_]+)[eE][-+]?[0-9]+$"), list("-+0123456789.")
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*\.?[0-9_]*|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
 )
 
 
@@ -71,17 +73,16 @@ def progress_bar() -> Progress:
     )
 
 
-
 worker_app = typer.Typer(help="Start a worker, or manage the lab's workers.")
 app.add_typer(worker_app, name="worker")
 data_app = typer.Typer(help="The lab's datasets: upload, list, delete; download CIFAR-10.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 Server = Annotated[str | None, typer.Option(help="API base URL (default IWLAB_API_URL)")]
 
+
 def auth_headers() -> dict[str, str]:
     token = get_settings().token
     return {"Authorization": f"Bearer {token}"} if token else {}
-
 
 
 def api_call(method: str, path: str, server: str | None, **kwargs) -> dict:
@@ -94,5 +95,3 @@ def api_call(method: str, path: str, server: str | None, **kwargs) -> dict:
     if resp.status_code >= 400:
         raise fail(f"{method} {path}: {resp.status_code} {resp.text[:300]}")
     return resp.json()
-
-

@@ -10,10 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-
 from ..settings import get_settings
-
-from .common import console, fail, auth_headers, api_call, Server, data_app
+from .common import Server, api_call, auth_headers, console, data_app, fail
 
 
 @data_app.command("add")
@@ -30,8 +28,11 @@ def data_add(
         raise fail(f"cannot read {file}: {err.strerror}") from None
     params = {"name": name or file.name} | ({"label_column": label_column} if label_column else {})
     row = api_call("POST", "/datasets", server, content=data, params=params)
-    console.print(f"dataset {row['id']}: {row['name']} ({row['kind']}, {row['size']} bytes, sha256 {row['sha256'][:12]}); "
-                  f"use it with dataset_id: {row['id']}", highlight=False)
+    console.print(
+        f"dataset {row['id']}: {row['name']} ({row['kind']}, {row['size']} bytes, sha256 {row['sha256'][:12]}); "
+        f"use it with dataset_id: {row['id']}",
+        highlight=False,
+    )
 
 
 @data_app.command("ls")
@@ -39,7 +40,14 @@ def data_ls(server: Server = None) -> None:
     """List the lab's datasets: uploads (rows, columns, classes) and registered worker folders."""
     table = Table("id", "name", "kind", "size", "contents", "owner")
     for d in api_call("GET", "/datasets", server):
-        table.add_row(str(d["id"]), d["name"], d["kind"], "" if d["size"] is None else f"{d['size']:,}", _contents(d), str(d["owner_id"] or ""))
+        table.add_row(
+            str(d["id"]),
+            d["name"],
+            d["kind"],
+            "" if d["size"] is None else f"{d['size']:,}",
+            _contents(d),
+            str(d["owner_id"] or ""),
+        )
     Console().print(table)
 
 
@@ -48,15 +56,21 @@ def _contents(d: dict) -> str:
     if d["kind"] == "location":
         return d["path"]
     if d["kind"] == "images":
-        return f"{len(s['classes'])} classes; " + ", ".join(f"{split} {sum(c.values())}" for split, c in s["images"].items())
+        return f"{len(s['classes'])} classes; " + ", ".join(
+            f"{split} {sum(c.values())}" for split, c in s["images"].items()
+        )
     if s.get("rows") is None:
         return s.get("missing", "")
-    classes = f"; classes {s['class_counts']}" if s.get("class_counts") else f"; {s['missing']}" if s.get("missing") else ""
+    classes = (
+        f"; classes {s['class_counts']}" if s.get("class_counts") else f"; {s['missing']}" if s.get("missing") else ""
+    )
     return f"{s['rows']} rows x {len(s['columns'])} columns{classes}"
 
 
 @data_app.command("rm")
-def data_rm(dataset_id: Annotated[int, typer.Argument(help="the id `iwlab data ls` shows")], server: Server = None) -> None:
+def data_rm(
+    dataset_id: Annotated[int, typer.Argument(help="the id `iwlab data ls` shows")], server: Server = None
+) -> None:
     """Delete a dataset (its owner or an admin)."""
     base = (server or get_settings().api_url).rstrip("/") + "/api/v1"
     try:
@@ -83,7 +97,9 @@ def data_register(
 def data_download(
     name: Annotated[str, typer.Argument(help="cifar10")],
     to: Annotated[Path | None, typer.Option(help="the data folder (default IWLAB_DATASETS)")] = None,
-    url: Annotated[str | None, typer.Option(help="a mirror of the official archive (its checksum is still checked)")] = None,
+    url: Annotated[
+        str | None, typer.Option(help="a mirror of the official archive (its checksum is still checked)")
+    ] = None,
     md5: Annotated[str | None, typer.Option(hidden=True, help="expected MD5 (tests serve a small archive)")] = None,
 ) -> None:
     """Download an official data set into the data folder: checksum verified, resumable."""

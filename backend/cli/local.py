@@ -13,19 +13,28 @@ from rich.table import Table
 from worker.engine.spec import ExperimentSpec
 
 from ..settings import get_settings
-
-from .common import app, console, fail, load_spec, progress_bar, api_call
+from .common import api_call, app, console, fail, load_spec, progress_bar
 
 
 @app.command()
 def run(
     spec_file: Annotated[Path | None, typer.Argument(help="experiment spec (YAML)")] = None,
-    preset: Annotated[str | None, typer.Option(help="run a preset instead of a spec file (see `iwlab presets`)")] = None,
+    preset: Annotated[
+        str | None, typer.Option(help="run a preset instead of a spec file (see `iwlab presets`)")
+    ] = None,
     quick: Annotated[bool, typer.Option(help="the preset's quick variant (2 CPU cores, < 2 minutes)")] = False,
     out: Annotated[Path, typer.Option(help="folder for runs.csv and metrics.csv")] = Path("out"),
     device: Annotated[str | None, typer.Option(help="auto | cpu | cuda (default IWLAB_DEVICE)")] = None,
-    engine: Annotated[str, typer.Option(help="auto (batch runs that share data and model) | naive (one run at a time) | batched")] = "auto",
-    jobs: Annotated[int, typer.Option(min=0, help="processes for runs trained one at a time (0: image runs on a CPU get one per run, up to two per core)")] = 0,
+    engine: Annotated[
+        str, typer.Option(help="auto (batch runs that share data and model) | naive (one run at a time) | batched")
+    ] = "auto",
+    jobs: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="processes for runs trained one at a time (0: image runs on a CPU get one per run, up to two per core)",
+        ),
+    ] = 0,
 ) -> None:
     """Train every run of a spec (or a preset) on this machine and write tidy CSVs."""
     chosen = resolve_preset(preset) if preset else None
@@ -43,9 +52,14 @@ def run(
 @app.command()
 def report(
     spec_file: Annotated[Path | None, typer.Argument(help="experiment spec (YAML) to train and report on")] = None,
-    preset: Annotated[str | None, typer.Option(help="report on a preset instead (see `iwlab presets`); with --experiment: check its claims")] = None,
+    preset: Annotated[
+        str | None,
+        typer.Option(help="report on a preset instead (see `iwlab presets`); with --experiment: check its claims"),
+    ] = None,
     quick: Annotated[bool, typer.Option(help="the preset's quick variant")] = False,
-    experiment: Annotated[int | None, typer.Option(help="report on an experiment a server trained (its id) instead of training here")] = None,
+    experiment: Annotated[
+        int | None, typer.Option(help="report on an experiment a server trained (its id) instead of training here")
+    ] = None,
     server: Annotated[str | None, typer.Option(help="API base URL for --experiment (default IWLAB_API_URL)")] = None,
     out: Annotated[Path, typer.Option(help="folder for the figures, report.md and the CSVs")] = Path("report"),
     device: Annotated[str | None, typer.Option(help="auto | cpu | cuda (default IWLAB_DEVICE)")] = None,
@@ -105,7 +119,14 @@ def train_in_process(spec: ExperimentSpec, out: Path, device: str | None, engine
     try:
         with progress_bar() as bar:
             task = bar.add_task(f"{spec.name}: {len(runs)} runs", total=sum(r.epochs for r in runs))
-            paths, outcome = write_results(spec, out, device or get_settings().device, on_epoch=lambda: bar.advance(task), engine=engine, jobs=jobs or None)
+            paths, outcome = write_results(
+                spec,
+                out,
+                device or get_settings().device,
+                on_epoch=lambda: bar.advance(task),
+                engine=engine,
+                jobs=jobs or None,
+            )
     except DatasetError as err:
         raise fail(str(err)) from None
     for path in paths:

@@ -9,10 +9,8 @@ from typing import Annotated
 import httpx
 import typer
 
-
 from ..settings import get_settings
-
-from .common import app, console, fail, load_spec, progress_bar, auth_headers, api_call
+from .common import api_call, app, auth_headers, console, fail, load_spec, progress_bar
 
 
 @app.command()
@@ -20,7 +18,9 @@ def submit(
     spec_file: Annotated[Path, typer.Argument(help="experiment spec (YAML)")],
     server: Annotated[str | None, typer.Option(help="API base URL (default IWLAB_API_URL)")] = None,
     wait: Annotated[bool, typer.Option(help="follow the runs until they finish")] = False,
-    tag: Annotated[list[str] | None, typer.Option(help="tag the experiment (repeatable); the experiments list filters by tags")] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option(help="tag the experiment (repeatable); the experiments list filters by tags")
+    ] = None,
 ) -> None:
     """Send a spec to an iwlab server."""
     spec = load_spec(spec_file)
@@ -47,10 +47,11 @@ def submit(
         raise typer.Exit(1)
 
 
-
 @app.command()
 def cancel(
-    experiment_id: Annotated[int, typer.Argument(help="the experiment's id (as `iwlab submit` and the dashboard's URL show it)", min=1)],
+    experiment_id: Annotated[
+        int, typer.Argument(help="the experiment's id (as `iwlab submit` and the dashboard's URL show it)", min=1)
+    ],
     server: Annotated[str | None, typer.Option(help="API base URL (default IWLAB_API_URL)")] = None,
 ) -> None:
     """Cancel an experiment's queued and running runs (running ones stop at their next write); finished runs keep their results."""

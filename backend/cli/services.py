@@ -15,10 +15,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-
 from ..settings import Settings, get_settings
-
-from .common import app, console, fail, api_call, Host, worker_app
+from .common import Host, api_call, app, console, fail, worker_app
 
 
 @app.command()
@@ -38,7 +36,9 @@ def api(
     if host:  # the bound address decides whether IWLAB_AUTH=auto requires tokens
         settings = settings.model_copy(update={"host": host})
     if not settings.auth_required and settings.host not in ("127.0.0.1", "localhost", "::1"):
-        console.print(f"[yellow]warning:[/yellow] IWLAB_AUTH=off on {settings.host}: anyone who reaches it acts as an admin")
+        console.print(
+            f"[yellow]warning:[/yellow] IWLAB_AUTH=off on {settings.host}: anyone who reaches it acts as an admin"
+        )
     configure(settings)  # one format for uvicorn's own lines and ours; requests are logged by AccessLog
     served: dict[str, Any] = dict(host=settings.host, port=port or settings.api_port, log_config=None, access_log=False)
     if workers == 1:
@@ -67,9 +67,17 @@ def make_dashboard(settings: Settings, api_url: str | None = None):
     from frontend.app import create_app
 
     login = settings.auth_required and not settings.token  # a fixed token: everyone acts as that account
-    sessions_url = settings.broker if settings.broker.startswith("redis") else None  # a lab server: sessions in its Redis
-    return create_app(api_url or settings.api_url, poll_seconds=settings.poll_seconds, token=settings.token,
-                      login=login, secret=settings.dashboard_secret, sessions_url=sessions_url)
+    sessions_url = (
+        settings.broker if settings.broker.startswith("redis") else None
+    )  # a lab server: sessions in its Redis
+    return create_app(
+        api_url or settings.api_url,
+        poll_seconds=settings.poll_seconds,
+        token=settings.token,
+        login=login,
+        secret=settings.dashboard_secret,
+        sessions_url=sessions_url,
+    )
 
 
 def dashboard_wsgi():
@@ -78,14 +86,13 @@ def dashboard_wsgi():
     return make_dashboard(get_settings()).server
 
 
-
-
-
 @worker_app.callback(invoke_without_command=True)
 def worker(
     ctx: typer.Context,
     queues: Annotated[str, typer.Option(help="queues to take runs from: cpu, gpu, or both (cpu,gpu)")] = "cpu",
-    gpus: Annotated[str | None, typer.Option(help="one worker process per GPU, e.g. 0,1 (each pinned with CUDA_VISIBLE_DEVICES)")] = None,
+    gpus: Annotated[
+        str | None, typer.Option(help="one worker process per GPU, e.g. 0,1 (each pinned with CUDA_VISIBLE_DEVICES)")
+    ] = None,
     concurrency: Annotated[int, typer.Option(min=1, help="runs trained at once per process")] = 1,
     loglevel: Annotated[str | None, typer.Option(help="default IWLAB_LOG_LEVEL")] = None,
 ) -> None:
@@ -113,21 +120,33 @@ def worker(
     setup_logging.connect(lambda **_kw: configure(settings), weak=False)  # our format instead of Celery's
     Presence(queue_list).install()
     pool = "solo" if concurrency == 1 else "prefork"
-    celery_app.worker_main([
-        "worker", f"--pool={pool}", f"--concurrency={concurrency}", f"--loglevel={loglevel or settings.log_level}",
-        f"--queues={','.join(queue_list)}", f"--hostname={node_name(queue_list, os.environ.get('CUDA_VISIBLE_DEVICES'))}",
-        "--without-gossip", "--without-mingle",
-    ])
+    celery_app.worker_main(
+        [
+            "worker",
+            f"--pool={pool}",
+            f"--concurrency={concurrency}",
+            f"--loglevel={loglevel or settings.log_level}",
+            f"--queues={','.join(queue_list)}",
+            f"--hostname={node_name(queue_list, os.environ.get('CUDA_VISIBLE_DEVICES'))}",
+            "--without-gossip",
+            "--without-mingle",
+        ]
+    )
 
 
 @worker_app.command("drain")
 def worker_drain(
-    name: Annotated[str, typer.Argument(help="the worker's name, as `iwlab worker ls` or GET /api/v1/workers shows it")],
+    name: Annotated[
+        str, typer.Argument(help="the worker's name, as `iwlab worker ls` or GET /api/v1/workers shows it")
+    ],
     server: Annotated[str | None, typer.Option(help="API base URL (default IWLAB_API_URL)")] = None,
 ) -> None:
     """Let a worker finish its current run, take no more, and stop (admins only)."""
     worker = api_call("POST", f"/workers/{name}/drain", server)
-    console.print(f"worker {worker['name']} drains: " + (f"finishing run {worker['current_runs']}" if worker["busy"] else "idle, stopping"))
+    console.print(
+        f"worker {worker['name']} drains: "
+        + (f"finishing run {worker['current_runs']}" if worker["busy"] else "idle, stopping")
+    )
 
 
 @worker_app.command("ls")
@@ -137,10 +156,16 @@ def worker_ls(server: Annotated[str | None, typer.Option(help="API base URL (def
     table = Table("name", "alive", "busy", "runs", "queues", "gpu", "last heartbeat")
     for w in page["items"]:
         state = "draining" if w["draining"] and w["alive"] else ("yes" if w["alive"] else "no")
-        table.add_row(w["name"], state, "yes" if w["busy"] else "", ",".join(map(str, w["current_runs"])), ",".join(w["queues"]),
-                      w["gpu"] or "", w["heartbeat_at"])
+        table.add_row(
+            w["name"],
+            state,
+            "yes" if w["busy"] else "",
+            ",".join(map(str, w["current_runs"])),
+            ",".join(w["queues"]),
+            w["gpu"] or "",
+            w["heartbeat_at"],
+        )
     Console().print(table)
-
 
 
 @app.command()
@@ -157,7 +182,9 @@ def up(
     api_port, dashboard_port = api_port or settings.api_port, dashboard_port or settings.dashboard_port
     for what, port in (("API", api_port), ("dashboard", dashboard_port)):
         if port_in_use(host, port):
-            raise fail(f"port {port} ({what}) on {host} is in use: stop what holds it (another `iwlab up`?) or pass --{what.lower()}-port")
+            raise fail(
+                f"port {port} ({what}) on {host} is in use: stop what holds it (another `iwlab up`?) or pass --{what.lower()}-port"
+            )
     settings.home.mkdir(parents=True, exist_ok=True)
     env = os.environ | {"IWLAB_HOME": str(settings.home.resolve()), "IWLAB_API_URL": f"http://127.0.0.1:{api_port}"}
     logs = settings.home / "logs"

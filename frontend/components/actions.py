@@ -33,6 +33,11 @@ def register(app, client: ApiClient) -> None:
         try:
             call(trigger["id"])
         except ApiError as err:
-            alert = dbc.Alert(f"Could not {trigger['action']} run {trigger['id']}: {err.message}", color="danger", dismissable=True, className="py-2")
+            alert = dbc.Alert(
+                f"Could not {trigger['action']} run {trigger['id']}: {err.message}",
+                color="danger",
+                dismissable=True,
+                className="py-2",
+            )
             return alert, (done or 0) + 1
         return None, (done or 0) + 1

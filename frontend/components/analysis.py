@@ -60,7 +60,13 @@ def spread_curves(runs: list[dict], stats: dict[int, dict]) -> list[dict]:
             for e, m in zip(s["epoch"], s["mean"]):
                 values[e].append(m)
         epochs = sorted(e for e, v in values.items() if len(v) == len(members))  # every weight reported
-        out.append({"label": sweep.group_label(key, others) if others else "across weights", "epoch": epochs, "value": [spread(values[e]) for e in epochs]})
+        out.append(
+            {
+                "label": sweep.group_label(key, others) if others else "across weights",
+                "epoch": epochs,
+                "value": [spread(values[e]) for e in epochs],
+            }
+        )
     return out
 
 
@@ -71,7 +77,9 @@ def pick_reference(metric_names: Iterable[str]) -> str | None:
     return next((p for p in REFERENCE_NAMES if any(n.startswith(p + "@") for n in names)), None)
 
 
-def realised_vs_intended(runs: list[dict], final: Iterable[dict], intended: Iterable[dict], reference: str = "intended_frac_pos") -> list[dict]:
+def realised_vs_intended(
+    runs: list[dict], final: Iterable[dict], intended: Iterable[dict], reference: str = "intended_frac_pos"
+) -> list[dict]:
     """Per weight: the realised seed-mean fraction predicted positive (`final`: test frac_pred_pos
     rows at one epoch) and the intended one by `reference` (`intended`: the unweighted runs'
     `<reference>@w` rows at that epoch; None where no seed recorded it), each with its n and 95%
@@ -86,11 +94,15 @@ def realised_vs_intended(runs: list[dict], final: Iterable[dict], intended: Iter
     meant: dict[float, list[float]] = defaultdict(list)
     for row in intended:
         if row["metric"].startswith(prefix) and not math.isnan(row["value"]):
-            meant[float(row["metric"][len(prefix):])].append(row["value"])
+            meant[float(row["metric"][len(prefix) :])].append(row["value"])
     out = []
     for w in sorted(realised):
         point = {"weight": w, **_seed_mean("realised", realised[w])}
-        point |= _seed_mean("intended", meant[w]) if meant.get(w) else {"intended": None, "intended_n": 0, "intended_lo": None, "intended_hi": None}
+        point |= (
+            _seed_mean("intended", meant[w])
+            if meant.get(w)
+            else {"intended": None, "intended_n": 0, "intended_lo": None, "intended_hi": None}
+        )
         out.append(point)
     return out
 
@@ -123,7 +135,9 @@ def effect_by_epoch(runs: list[dict], realised_rows: Iterable[dict], reference_r
         if reference is not None and row["metric"].startswith(reference + "@"):
             meant[row["epoch"]].append(row)
     epochs = sorted(e for e in realised if not recorded or e in recorded)
-    points = [realised_vs_intended(runs, realised[e], meant.get(e, []), reference or "intended_frac_pos") for e in epochs]
+    points = [
+        realised_vs_intended(runs, realised[e], meant.get(e, []), reference or "intended_frac_pos") for e in epochs
+    ]
     keep = [i for i, p in enumerate(points) if p]
     return {"reference": reference, "epochs": [epochs[i] for i in keep], "points": [points[i] for i in keep]}
 

@@ -26,7 +26,16 @@ def shown(exp: dict | None) -> dict:
 def button(exp: dict | None):
     """Shown while something can still be cancelled. It sits outside the polled header: a button
     drawn again at every poll can lose the click that lands while it is replaced."""
-    return dbc.Button("Cancel experiment", id=PREFIX, color="danger", outline=True, size="sm", className="py-0", n_clicks=0, style=shown(exp))
+    return dbc.Button(
+        "Cancel experiment",
+        id=PREFIX,
+        color="danger",
+        outline=True,
+        size="sm",
+        className="py-0",
+        n_clicks=0,
+        style=shown(exp),
+    )
 
 
 def modal() -> dbc.Modal:
@@ -35,8 +44,10 @@ def modal() -> dbc.Modal:
 
 def facts(exp: dict) -> list:
     n, total = active_runs(exp), exp.get("runs_total", 0)
-    stop = (f"{n} of {total} runs are queued or running; they are cancelled (running ones stop at their next write "
-            "and keep the epochs recorded so far).")
+    stop = (
+        f"{n} of {total} runs are queued or running; they are cancelled (running ones stop at their next write "
+        "and keep the epochs recorded so far)."
+    )
     return confirm.facts(
         [html.Strong(f"{exp['name']} (#{exp['id']}): "), stop],
         "Finished runs keep their results. A cancelled run can be retried later, from epoch 0.",
@@ -60,7 +71,11 @@ def register(app, client: ApiClient) -> None:
             return dash.no_update, dash.no_update
         return True, facts(store["experiment"])
 
-    @app.callback(Output(f"{PREFIX}-modal", "is_open", allow_duplicate=True), Input(f"{PREFIX}-no", "n_clicks"), prevent_initial_call=True)
+    @app.callback(
+        Output(f"{PREFIX}-modal", "is_open", allow_duplicate=True),
+        Input(f"{PREFIX}-no", "n_clicks"),
+        prevent_initial_call=True,
+    )
     def back(clicks):
         return False if clicks else dash.no_update
 
@@ -79,6 +94,11 @@ def register(app, client: ApiClient) -> None:
         try:
             client.cancel_experiment(experiment_id)
         except ApiError as err:
-            alert = dbc.Alert(f"Could not cancel experiment {experiment_id}: {err.message}", color="danger", dismissable=True, className="py-2")
+            alert = dbc.Alert(
+                f"Could not cancel experiment {experiment_id}: {err.message}",
+                color="danger",
+                dismissable=True,
+                className="py-2",
+            )
             return False, alert, (done or 0) + 1
         return False, None, (done or 0) + 1

@@ -35,7 +35,9 @@ def config_diff(runs: Sequence[dict], names: dict[int, str]) -> tuple[list[str],
         keys += [k for k in run["params"] if k not in keys]
     rows = []
     if len({run["experiment_id"] for run in runs}) > 1:
-        rows.append(["experiment", *[f"#{r['experiment_id']} {names.get(r['experiment_id'], '')}".strip() for r in runs]])
+        rows.append(
+            ["experiment", *[f"#{r['experiment_id']} {names.get(r['experiment_id'], '')}".strip() for r in runs]]
+        )
     for key in keys:
         values = [_fmt(r["params"].get(key, "–")) for r in runs]
         if len(set(values)) > 1:
@@ -58,12 +60,22 @@ def overlay_curves(series: Sequence[dict], metric: str, split: str, logx: bool) 
     fig = go.Figure()
     for i, s in enumerate(series):
         keep = [k for k, e in enumerate(s["epoch"]) if not (logx and e <= 0)]
-        fig.add_trace(go.Scattergl(
-            x=[s["epoch"][k] for k in keep], y=[s["value"][k] for k in keep], mode="lines", name=s["label"],
-            line=dict(color=series_color(i), width=2.2, dash=["solid", "dash", "dot", "dashdot"][(i // 8) % 4]), meta={"role": "compare-curve"},
-        ))
+        fig.add_trace(
+            go.Scattergl(
+                x=[s["epoch"][k] for k in keep],
+                y=[s["value"][k] for k in keep],
+                mode="lines",
+                name=s["label"],
+                line=dict(color=series_color(i), width=2.2, dash=["solid", "dash", "dot", "dashdot"][(i // 8) % 4]),
+                meta={"role": "compare-curve"},
+            )
+        )
     fig.update_layout(
-        template="plotly_white", font=FONT, height=380, margin=dict(l=60, r=20, t=50, b=50), hovermode="x unified",
+        template="plotly_white",
+        font=FONT,
+        height=380,
+        margin=dict(l=60, r=20, t=50, b=50),
+        hovermode="x unified",
         title=dict(text=f"{split} {metric}", x=0.0, xanchor="left"),
         xaxis=dict(title=dict(text="epoch (log scale)" if logx else "epoch"), type="log" if logx else "linear"),
         legend=dict(title=dict(text="run"), orientation="v"),
@@ -87,25 +99,55 @@ def overlay_boundaries(panels: Sequence[dict], epoch: int) -> go.Figure:
     for points, users in datasets.items():
         whose = "" if len(datasets) == 1 else " of " + ", ".join(drawn[i]["label"].split(" ")[0] for i in users)
         edge = "white" if len(datasets) == 1 else series_color(users[0])
-        for cls, name, color, symbol in ((0, "negative class", NEGATIVE, "circle"), (1, "positive class", POSITIVE, "diamond")):
+        for cls, name, color, symbol in (
+            (0, "negative class", NEGATIVE, "circle"),
+            (1, "positive class", POSITIVE, "diamond"),
+        ):
             pts = [p for p in points if (p[2] >= 0.5) == bool(cls)]
-            fig.add_trace(go.Scatter(x=[p[0] for p in pts], y=[p[1] for p in pts], mode="markers", name=name + whose, hoverinfo="skip",
-                                     marker=dict(color=color, symbol=symbol, size=6, opacity=0.55, line=dict(color=edge, width=0.8)),
-                                     meta={"role": "compare-points"}))
+            fig.add_trace(
+                go.Scatter(
+                    x=[p[0] for p in pts],
+                    y=[p[1] for p in pts],
+                    mode="markers",
+                    name=name + whose,
+                    hoverinfo="skip",
+                    marker=dict(color=color, symbol=symbol, size=6, opacity=0.55, line=dict(color=edge, width=0.8)),
+                    meta={"role": "compare-points"},
+                )
+            )
     for i, p in enumerate(drawn):
         color = series_color(i)
         lx, ly = level_line(p["xs"], p["ys"], p["z"])
-        fig.add_trace(go.Scatter(
-            x=lx, y=ly, mode="lines", line=dict(color=color, width=2.5), name=p["label"], showlegend=True,
-            hoverinfo="skip", meta={"role": "compare-boundary"},
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=lx,
+                y=ly,
+                mode="lines",
+                line=dict(color=color, width=2.5),
+                name=p["label"],
+                showlegend=True,
+                hoverinfo="skip",
+                meta={"role": "compare-boundary"},
+            )
+        )
     xs = [x for p in drawn for x in p["xs"]]
     ys = [y for p in drawn for y in p["ys"]]
     fig.update_layout(
-        template="plotly_white", font=FONT, height=460, margin=dict(l=50, r=20, t=50, b=50),
+        template="plotly_white",
+        font=FONT,
+        height=460,
+        margin=dict(l=50, r=20, t=50, b=50),
         title=dict(text=f"Decision boundaries at epoch {epoch}", x=0.0, xanchor="left"),
         xaxis=dict(range=[min(xs), max(xs)], showgrid=False, zeroline=False, title=dict(text="x1"), constrain="domain"),
-        yaxis=dict(range=[min(ys), max(ys)], showgrid=False, zeroline=False, title=dict(text="x2"), scaleanchor="x", constrain="domain"),
-        legend=dict(orientation="v"), uirevision="compare-boundary",
+        yaxis=dict(
+            range=[min(ys), max(ys)],
+            showgrid=False,
+            zeroline=False,
+            title=dict(text="x2"),
+            scaleanchor="x",
+            constrain="domain",
+        ),
+        legend=dict(orientation="v"),
+        uirevision="compare-boundary",
     )
     return fig

@@ -14,12 +14,16 @@ def modal(prefix: str, title: str, yes: str, color: str = "danger") -> dbc.Modal
         [
             dbc.ModalHeader(dbc.ModalTitle(title)),
             dbc.ModalBody(id=f"{prefix}-body"),
-            dbc.ModalFooter([
-                dbc.Button("Back", id=f"{prefix}-no", color="secondary", outline=True, n_clicks=0),
-                dbc.Button(yes, id=f"{prefix}-yes", color=color, n_clicks=0),
-            ]),
+            dbc.ModalFooter(
+                [
+                    dbc.Button("Back", id=f"{prefix}-no", color="secondary", outline=True, n_clicks=0),
+                    dbc.Button(yes, id=f"{prefix}-yes", color=color, n_clicks=0),
+                ]
+            ),
         ],
-        id=f"{prefix}-modal", is_open=False, centered=True,
+        id=f"{prefix}-modal",
+        is_open=False,
+        centered=True,
     )
 
 

@@ -34,17 +34,47 @@ def export_bar(experiment: dict, api_url: str, fmt: str = "png") -> html.Div:
     return html.Div(
         [
             html.Span("Export", className="small text-muted me-1"),
-            html.A("CSV", href=href("experiments", exp_id, "csv"), className="btn btn-sm btn-outline-primary", id="export-csv", download=""),
-            html.A("JSON", href=href("experiments", exp_id, "json"), className="btn btn-sm btn-outline-primary", id="export-json", download=""),
+            html.A(
+                "CSV",
+                href=href("experiments", exp_id, "csv"),
+                className="btn btn-sm btn-outline-primary",
+                id="export-csv",
+                download="",
+            ),
+            html.A(
+                "JSON",
+                href=href("experiments", exp_id, "json"),
+                className="btn btn-sm btn-outline-primary",
+                id="export-json",
+                download="",
+            ),
             dbc.Select(
-                id="figure-format", value=fmt, size="sm", style={"width": "9rem"},
+                id="figure-format",
+                value=fmt,
+                size="sm",
+                style={"width": "9rem"},
                 options=[{"label": f"figures as {f.upper()}", "value": f} for f in FORMATS],
             ),
             html.Span(
-                [dcc.Clipboard(content=command, id="copy-cli", title="copy as an iwlab submit command", className="d-inline-block me-1"), "copy as CLI"],
+                [
+                    dcc.Clipboard(
+                        content=command,
+                        id="copy-cli",
+                        title="copy as an iwlab submit command",
+                        className="d-inline-block me-1",
+                    ),
+                    "copy as CLI",
+                ],
                 className="btn btn-sm btn-outline-primary d-inline-flex align-items-center",
             ),
-            html.Details([html.Summary("command", className="small"), html.Pre(command, id="cli-command", className="small bg-light p-2 mb-0 mt-1")], className="ms-1"),
+            html.Details(
+                [
+                    html.Summary("command", className="small"),
+                    html.Pre(command, id="cli-command", className="small bg-light p-2 mb-0 mt-1"),
+                ],
+                className="ms-1",
+            ),
         ],
-        className="d-flex align-items-center gap-2 flex-wrap mt-2", id="export-bar",
+        className="d-flex align-items-center gap-2 flex-wrap mt-2",
+        id="export-bar",
     )

@@ -34,7 +34,17 @@ def empty_figure(message: str, height: int = 320) -> go.Figure:
         font=FONT,
         xaxis=dict(visible=False),
         yaxis=dict(visible=False),
-        annotations=[dict(text=message, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, font=dict(size=15, color="#7b8a8b"))],
+        annotations=[
+            dict(
+                text=message,
+                x=0.5,
+                y=0.5,
+                xref="paper",
+                yref="paper",
+                showarrow=False,
+                font=dict(size=15, color="#7b8a8b"),
+            )
+        ],
         margin=dict(l=20, r=20, t=20, b=20),
     )
     return fig
@@ -59,7 +69,9 @@ def level_line(xs: Sequence[float], ys: Sequence[float], z, level: float = 0.5) 
     v = np.asarray(z, dtype=float) - level
     x, y = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
     above = v > 0
-    mixed = (above[:-1, :-1] != above[:-1, 1:]) | (above[:-1, :-1] != above[1:, :-1]) | (above[:-1, :-1] != above[1:, 1:])
+    mixed = (
+        (above[:-1, :-1] != above[:-1, 1:]) | (above[:-1, :-1] != above[1:, :-1]) | (above[:-1, :-1] != above[1:, 1:])
+    )
     lx: list = []
     ly: list = []
     for r, c in zip(*np.nonzero(mixed)):
@@ -103,16 +115,28 @@ def boundary_figure(panels: Sequence[dict], epoch: int | None = None, max_cols: 
         pos = [p for p in shown if p[2] >= 0.5]
         traces = [None] * TRACES_PER_PANEL
         traces[HEATMAP] = go.Heatmap(
-            x=panel["xs"], y=panel["ys"],
-            zmin=0, zmax=1, colorscale=PROBABILITY_SCALE, showscale=first,
-            colorbar=dict(title=dict(text="P(positive)", side="right"), thickness=12, len=0.9 if rows == 1 else 0.5, y=0.5, x=1.01),
+            x=panel["xs"],
+            y=panel["ys"],
+            zmin=0,
+            zmax=1,
+            colorscale=PROBABILITY_SCALE,
+            showscale=first,
+            colorbar=dict(
+                title=dict(text="P(positive)", side="right"), thickness=12, len=0.9 if rows == 1 else 0.5, y=0.5, x=1.01
+            ),
             hovertemplate="x1 %{x:.2f}<br>x2 %{y:.2f}<br>P(positive) %{z:.2f}<extra></extra>",
             meta={"role": "heatmap", "panel": i},
         )
         lx, ly = level_line(panel["xs"], panel["ys"], panel["z"]) if panel.get("z") is not None else ([], [])
         traces[BOUNDARY] = go.Scatter(
-            x=lx, y=ly, mode="lines", line=dict(color="#000000", width=2.5), hoverinfo="skip",
-            name="boundary (P = 0.5)", legendgroup="boundary", showlegend=first,
+            x=lx,
+            y=ly,
+            mode="lines",
+            line=dict(color="#000000", width=2.5),
+            hoverinfo="skip",
+            name="boundary (P = 0.5)",
+            legendgroup="boundary",
+            showlegend=first,
             meta={"role": "boundary", "panel": i},
         )
         for idx, pts, name, color, symbol in (
@@ -120,9 +144,14 @@ def boundary_figure(panels: Sequence[dict], epoch: int | None = None, max_cols: 
             (POSITIVES, pos, "positive class (weighted)", POSITIVE, "diamond"),
         ):
             traces[idx] = go.Scatter(
-                x=[p[0] for p in pts], y=[p[1] for p in pts], mode="markers", name=name,
+                x=[p[0] for p in pts],
+                y=[p[1] for p in pts],
+                mode="markers",
+                name=name,
                 marker=dict(color=color, symbol=symbol, size=6, line=dict(color="white", width=0.7)),
-                legendgroup=name, showlegend=first, hoverinfo="skip",
+                legendgroup=name,
+                showlegend=first,
+                hoverinfo="skip",
                 meta={"role": "points", "panel": i},
             )
         for trace in traces:
@@ -134,8 +163,21 @@ def boundary_figure(panels: Sequence[dict], epoch: int | None = None, max_cols: 
         axis = "" if i == 0 else str(i + 1)
         fig.update_layout(
             {
-                f"xaxis{axis}": dict(range=[min(panel["xs"]), max(panel["xs"])], constrain="domain", showgrid=False, zeroline=False, title=dict(text="x1" if row == rows - 1 else "")),
-                f"yaxis{axis}": dict(range=[min(panel["ys"]), max(panel["ys"])], scaleanchor=f"x{axis}", constrain="domain", showgrid=False, zeroline=False, title=dict(text="x2" if col == 0 else "")),
+                f"xaxis{axis}": dict(
+                    range=[min(panel["xs"]), max(panel["xs"])],
+                    constrain="domain",
+                    showgrid=False,
+                    zeroline=False,
+                    title=dict(text="x1" if row == rows - 1 else ""),
+                ),
+                f"yaxis{axis}": dict(
+                    range=[min(panel["ys"]), max(panel["ys"])],
+                    scaleanchor=f"x{axis}",
+                    constrain="domain",
+                    showgrid=False,
+                    zeroline=False,
+                    title=dict(text="x2" if col == 0 else ""),
+                ),
             }
         )
     title = "Decision boundary" + (f" at epoch {epoch}" if epoch is not None else "")
@@ -145,7 +187,9 @@ def boundary_figure(panels: Sequence[dict], epoch: int | None = None, max_cols: 
         title=dict(text=title, x=0.0, xanchor="left", font=dict(size=16)),
         height=120 + 340 * rows,
         margin=dict(l=50, r=70, t=100, b=50),
-        legend=dict(orientation="h", yref="container", y=0.985, yanchor="top", x=1.0, xanchor="right", bgcolor="rgba(0,0,0,0)"),
+        legend=dict(
+            orientation="h", yref="container", y=0.985, yanchor="top", x=1.0, xanchor="right", bgcolor="rgba(0,0,0,0)"
+        ),
         uirevision="boundary",  # keep zoom while frames change
     )
     return fig
@@ -181,8 +225,14 @@ def curve_figure(
     at = epoch if epoch is not None else 0
     fig.add_trace(
         go.Scatter(
-            x=[at, at], y=[0, 1], mode="lines", line=dict(color="#7b8a8b", width=1.5, dash="dash"),
-            name="slider epoch", showlegend=False, hoverinfo="skip", meta={"role": "epoch-marker"},
+            x=[at, at],
+            y=[0, 1],
+            mode="lines",
+            line=dict(color="#7b8a8b", width=1.5, dash="dash"),
+            name="slider epoch",
+            showlegend=False,
+            hoverinfo="skip",
+            meta={"role": "epoch-marker"},
         )
     )
     for curve in curves:
@@ -193,35 +243,86 @@ def curve_figure(
         lo = [(curve.get("lo") or [None] * len(curve["epoch"]))[k] for k in keep]
         hi = [(curve.get("hi") or [None] * len(curve["epoch"]))[k] for k in keep]
         if any(v > 1 for v in n):  # one seed has no interval: the band closes to the line there
-            fig.add_trace(Line(x=xs, y=[m if h is None else h for m, h in zip(mean, hi)], mode="lines", line=dict(width=0),
-                               showlegend=False, hoverinfo="skip", legendgroup=curve["label"], meta={"role": "band"}))
-            fig.add_trace(Line(x=xs, y=[m if low is None else low for m, low in zip(mean, lo)], mode="lines", line=dict(width=0),
-                               fill="tonexty", fillcolor=_rgba(curve["color"], 0.18), showlegend=False,
-                               hoverinfo="skip", legendgroup=curve["label"], meta={"role": "band"}))
+            fig.add_trace(
+                Line(
+                    x=xs,
+                    y=[m if h is None else h for m, h in zip(mean, hi)],
+                    mode="lines",
+                    line=dict(width=0),
+                    showlegend=False,
+                    hoverinfo="skip",
+                    legendgroup=curve["label"],
+                    meta={"role": "band"},
+                )
+            )
+            fig.add_trace(
+                Line(
+                    x=xs,
+                    y=[m if low is None else low for m, low in zip(mean, lo)],
+                    mode="lines",
+                    line=dict(width=0),
+                    fill="tonexty",
+                    fillcolor=_rgba(curve["color"], 0.18),
+                    showlegend=False,
+                    hoverinfo="skip",
+                    legendgroup=curve["label"],
+                    meta={"role": "band"},
+                )
+            )
         fig.add_trace(
             Line(
-                x=xs, y=mean, customdata=[interval_text(a, b, k) for a, b, k in zip(lo, hi, n)], mode="lines", name=curve["label"],
-                line=dict(color=curve["color"], width=2.5), legendgroup=curve["label"],
+                x=xs,
+                y=mean,
+                customdata=[interval_text(a, b, k) for a, b, k in zip(lo, hi, n)],
+                mode="lines",
+                name=curve["label"],
+                line=dict(color=curve["color"], width=2.5),
+                legendgroup=curve["label"],
                 hovertemplate="epoch %{x}<br>%{y:.3f} %{customdata}<extra>%{fullData.name}</extra>",
                 meta={"role": "mean", "label": curve["label"]},
             )
         )
     if reference is not None:  # a dotted line with its own legend entry (a shape's label would sit on the curves)
         xs = [e for c in curves for e in c["epoch"] if not (logx and e <= 0)]
-        fig.add_trace(go.Scatter(
-            x=[min(xs), max(xs)] if xs else [], y=[reference, reference], mode="lines", name=f"{reference:g} = true share",
-            line=dict(color="#95a5a6", width=1.5, dash="dot"), hoverinfo="skip", meta={"role": "reference"},
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=[min(xs), max(xs)] if xs else [],
+                y=[reference, reference],
+                mode="lines",
+                name=f"{reference:g} = true share",
+                line=dict(color="#95a5a6", width=1.5, dash="dot"),
+                hoverinfo="skip",
+                meta={"role": "reference"},
+            )
+        )
     if fit_epoch is not None and not (logx and fit_epoch <= 0):
-        fig.add_trace(go.Scatter(
-            x=[fit_epoch, fit_epoch], y=[0, 1], mode="lines", name=f"training set fit (epoch {fit_epoch}, median run)",
-            line=dict(color="#2c3e50", width=1.5, dash="dashdot"), hoverinfo="skip", meta={"role": "fit-epoch"},
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=[fit_epoch, fit_epoch],
+                y=[0, 1],
+                mode="lines",
+                name=f"training set fit (epoch {fit_epoch}, median run)",
+                line=dict(color="#2c3e50", width=1.5, dash="dashdot"),
+                hoverinfo="skip",
+                meta={"role": "fit-epoch"},
+            )
+        )
     # a few weights: one row of entries just above the plot, under the title's row and clear of the
     # modebar (which appears over the figure's top right corner); more would wrap: they go underneath
     many = len(curves) > 4
-    legend = (dict(BOTTOM_LEGEND, title=dict(text=legend_title)) if many
-              else dict(title=dict(text=legend_title), orientation="h", yref="paper", y=1.0, yanchor="bottom", x=1.0, xanchor="right"))
+    legend = (
+        dict(BOTTOM_LEGEND, title=dict(text=legend_title))
+        if many
+        else dict(
+            title=dict(text=legend_title),
+            orientation="h",
+            yref="paper",
+            y=1.0,
+            yanchor="bottom",
+            x=1.0,
+            xanchor="right",
+        )
+    )
     fig.update_layout(
         template="plotly_white",
         font=FONT,
@@ -261,7 +362,11 @@ def slider_marks(epochs: Sequence[int], max_labels: int = 12) -> dict[int, str]:
 
 
 def spread_figure(
-    curves: Sequence[dict], logx: bool = False, title: str = "Spread across weights", fit_epoch: int | None = None, gl: bool = True
+    curves: Sequence[dict],
+    logx: bool = False,
+    title: str = "Spread across weights",
+    fit_epoch: int | None = None,
+    gl: bool = True,
 ) -> go.Figure:
     """max - min over weights of the seed-mean curve, per epoch: the paper's effect in one line per
     setting of the other swept parameters. A curve is {"label", "epoch": [...], "value": [...]}."""
@@ -270,15 +375,33 @@ def spread_figure(
     fig = go.Figure()
     for i, curve in enumerate(curves):
         keep = [k for k, e in enumerate(curve["epoch"]) if not (logx and e <= 0)]
-        fig.add_trace((go.Scattergl if gl else go.Scatter)(
-            x=[curve["epoch"][k] for k in keep], y=[curve["value"][k] for k in keep], mode="lines", name=curve["label"],
-            line=dict(color=series_color(i), width=2.5), meta={"role": "spread"},
-        ))
+        fig.add_trace(
+            (go.Scattergl if gl else go.Scatter)(
+                x=[curve["epoch"][k] for k in keep],
+                y=[curve["value"][k] for k in keep],
+                mode="lines",
+                name=curve["label"],
+                line=dict(color=series_color(i), width=2.5),
+                meta={"role": "spread"},
+            )
+        )
     if fit_epoch is not None and not (logx and fit_epoch <= 0):
-        fig.add_trace(go.Scatter(x=[fit_epoch, fit_epoch], y=[0, 1], mode="lines", name="training set fit (median run)",
-                                 line=dict(color="#2c3e50", width=1.5, dash="dashdot"), hoverinfo="skip", meta={"role": "fit-epoch"}))
+        fig.add_trace(
+            go.Scatter(
+                x=[fit_epoch, fit_epoch],
+                y=[0, 1],
+                mode="lines",
+                name="training set fit (median run)",
+                line=dict(color="#2c3e50", width=1.5, dash="dashdot"),
+                hoverinfo="skip",
+                meta={"role": "fit-epoch"},
+            )
+        )
     fig.update_layout(
-        template="plotly_white", font=FONT, height=360, margin=dict(l=70, r=20, t=50, b=105),
+        template="plotly_white",
+        font=FONT,
+        height=360,
+        margin=dict(l=70, r=20, t=50, b=105),
         title=dict(text=title, x=0.0, xanchor="left", font=dict(size=16)),
         xaxis=dict(title=dict(text="epoch (log scale)" if logx else "epoch"), type="log" if logx else "linear"),
         yaxis=dict(title=dict(text="max - min over weights"), range=[-0.02, 1.02]),
@@ -288,7 +411,9 @@ def spread_figure(
     return fig
 
 
-def effect_figure(points: Sequence[dict], epoch: int | None = None, reference: str | None = None, gap: str | None = None) -> go.Figure:
+def effect_figure(
+    points: Sequence[dict], epoch: int | None = None, reference: str | None = None, gap: str | None = None
+) -> go.Figure:
     """Realised vs intended fraction predicted positive per weight (log x), seed means with 95%
     bars and n. `reference` says what "intended" is (analysis.REFERENCE_NAMES); `gap`, why it has
     no value at this epoch. The gap between the lines is what weighting failed to do."""
@@ -308,23 +433,67 @@ def effect_figure(points: Sequence[dict], epoch: int | None = None, reference: s
         ns = sorted({int(p[f"{name}_n"]) for p in points if p.get(name) is not None and p.get(f"{name}_n")})
         return "" if not ns else f", n = {ns[0]}" if len(ns) == 1 else f", n = {ns[0]}-{ns[-1]}"
 
-    fig = go.Figure([
-        go.Scatter(x=ws, y=[p["intended"] for p in points], mode="lines+markers", name=f"intended{n_label('intended')}", error_y=bars("intended"),
-                   line=dict(color=series_color(0), dash="dash", width=2), marker=dict(symbol="circle-open", size=9), meta={"role": "intended"}),
-        go.Scatter(x=ws, y=[p["realised"] for p in points], mode="lines+markers", name=f"realised (trained with the weight{n_label('realised')})",
-                   error_y=bars("realised"), line=dict(color=series_color(1), width=2.5), marker=dict(size=9), meta={"role": "realised"}),
-    ])
+    fig = go.Figure(
+        [
+            go.Scatter(
+                x=ws,
+                y=[p["intended"] for p in points],
+                mode="lines+markers",
+                name=f"intended{n_label('intended')}",
+                error_y=bars("intended"),
+                line=dict(color=series_color(0), dash="dash", width=2),
+                marker=dict(symbol="circle-open", size=9),
+                meta={"role": "intended"},
+            ),
+            go.Scatter(
+                x=ws,
+                y=[p["realised"] for p in points],
+                mode="lines+markers",
+                name=f"realised (trained with the weight{n_label('realised')})",
+                error_y=bars("realised"),
+                line=dict(color=series_color(1), width=2.5),
+                marker=dict(size=9),
+                meta={"role": "realised"},
+            ),
+        ]
+    )
     at = f" at epoch {epoch}" if epoch is not None else ""
-    caption = "intended: " + reference.replace(" (", "<br>(", 1) if reference else "intended: log w added to the unweighted model"
+    caption = (
+        "intended: " + reference.replace(" (", "<br>(", 1)
+        if reference
+        else "intended: log w added to the unweighted model"
+    )
     fig.update_layout(
-        template="plotly_white", font=FONT, height=380, margin=dict(l=70, r=20, t=85, b=105),
-        title=dict(text=f"Realised vs intended effect{at}", xref="paper", x=0.0, xanchor="left", font=dict(size=16),
-                   subtitle=dict(text=caption, font=dict(size=11))),
-        xaxis=dict(title=dict(text="positive-class weight (log scale)"), type="log", tickvals=ws, ticktext=[f"{w:g}" for w in ws]),
+        template="plotly_white",
+        font=FONT,
+        height=380,
+        margin=dict(l=70, r=20, t=85, b=105),
+        title=dict(
+            text=f"Realised vs intended effect{at}",
+            xref="paper",
+            x=0.0,
+            xanchor="left",
+            font=dict(size=16),
+            subtitle=dict(text=caption, font=dict(size=11)),
+        ),
+        xaxis=dict(
+            title=dict(text="positive-class weight (log scale)"),
+            type="log",
+            tickvals=ws,
+            ticktext=[f"{w:g}" for w in ws],
+        ),
         yaxis=dict(title=dict(text="test fraction predicted positive"), range=[-0.02, 1.02]),
         legend=BOTTOM_LEGEND,
         hovermode="x unified",
     )
     if gap and all(p["intended"] is None for p in points):
-        fig.add_annotation(text=f"intended not recorded{at}:<br>{gap}", xref="paper", yref="paper", x=0.5, y=0.9, showarrow=False, font=dict(size=11))
+        fig.add_annotation(
+            text=f"intended not recorded{at}:<br>{gap}",
+            xref="paper",
+            yref="paper",
+            x=0.5,
+            y=0.9,
+            showarrow=False,
+            font=dict(size=11),
+        )
     return fig

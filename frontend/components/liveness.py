@@ -47,4 +47,9 @@ def register(app, client: ApiClient) -> None:
             return flask.jsonify(api=False, message=err.message)
         return flask.jsonify(api=True)
 
-    app.clientside_callback(CHECK, Output("alive-banner", "children"), Output("alive-banner", "className"), Input("alive-poll", "n_intervals"))
+    app.clientside_callback(
+        CHECK,
+        Output("alive-banner", "children"),
+        Output("alive-banner", "className"),
+        Input("alive-poll", "n_intervals"),
+    )

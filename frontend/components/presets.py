@@ -49,34 +49,64 @@ def preset_card(preset: dict) -> html.Div:
     if checks:
         body.append(
             html.Details(
-                [html.Summary(f"What it checks ({len(checks)})", className="small"), html.Ul([html.Li(c) for c in checks], className="small mb-0 ps-3 mt-1")],
+                [
+                    html.Summary(f"What it checks ({len(checks)})", className="small"),
+                    html.Ul([html.Li(c) for c in checks], className="small mb-0 ps-3 mt-1"),
+                ],
                 className="mb-2 preset-checks",
             )
         )
     if needs and not preset.get("needs_met"):
         label = DATASETS.get(needs, needs)
-        body.append(dbc.Alert([html.Strong(f"Needs {label}. "), "Run ", html.Code(f"iwlab data download {needs}", className="text-dark"), " where the workers run."], color="warning", className="small py-1 px-2 mb-2 preset-needs"))
+        body.append(
+            dbc.Alert(
+                [
+                    html.Strong(f"Needs {label}. "),
+                    "Run ",
+                    html.Code(f"iwlab data download {needs}", className="text-dark"),
+                    " where the workers run.",
+                ],
+                color="warning",
+                className="small py-1 px-2 mb-2 preset-needs",
+            )
+        )
     footer = html.Div(
         [
             html.Div(
                 [
-                    dbc.Button("Run quick", id=run_button_id(name, "quick"), color="primary", size="sm", className="me-2"),
+                    dbc.Button(
+                        "Run quick", id=run_button_id(name, "quick"), color="primary", size="sm", className="me-2"
+                    ),
                     html.Span(size(preset["quick"]), className="small text-muted preset-quick-size"),
                 ],
                 className="d-flex align-items-center mb-1",
             ),
             html.Div(
                 [
-                    dbc.Button("Run full", id=run_button_id(name, "full"), color="primary", outline=True, size="sm", className="me-2"),
+                    dbc.Button(
+                        "Run full",
+                        id=run_button_id(name, "full"),
+                        color="primary",
+                        outline=True,
+                        size="sm",
+                        className="me-2",
+                    ),
                     html.Span(size(preset["full"]), className="small text-muted preset-full-size"),
                 ],
                 className="d-flex align-items-center",
             ),
         ]
     )
-    card = dbc.Card([dbc.CardBody(body, className="d-flex flex-column"), dbc.CardFooter(footer, className="bg-white")], className="h-100 shadow-sm preset-card")
+    card = dbc.Card(
+        [dbc.CardBody(body, className="d-flex flex-column"), dbc.CardFooter(footer, className="bg-white")],
+        className="h-100 shadow-sm preset-card",
+    )
     return html.Div(card, id=f"preset-{name}", className="col")
 
 
 def gallery(presets: list[dict]) -> html.Div:
-    return html.Div([preset_card(p) for p in presets], id="presets-gallery", className="row row-cols-1 row-cols-md-2 row-cols-xl-3 g-3")
+    return html.Div(
+        [preset_card(p) for p in presets],
+        id="presets-gallery",
+        className="row row-cols-1 row-cols-md-2 row-cols-xl-3 g-3",
+    )

@@ -9,7 +9,7 @@ from .sweep import _fmt
 
 
 def weight_text(run: dict) -> str:
-    """"nominal w, effective w_eff (loss_norm ...)": the weight asked for and the one the epoch's
+    """ "nominal w, effective w_eff (loss_norm ...)": the weight asked for and the one the epoch's
     objective applies, which differ under `loss_norm: sum` (each batch divided by its own weights)."""
     p = run.get("params") or {}
     power = p.get("weight_power", 1.0)
@@ -19,9 +19,15 @@ def weight_text(run: dict) -> str:
     else:  # a scheme by name (inverse_frequency, ...), or the positive class's weight
         nominal = weights if isinstance(weights, str) else _fmt(p.get("pos_weight", 1.0))
     nominal += f" ** {_fmt(power)}" if power != 1 else ""
-    how = ["resampled, batch mean" if p.get("resample") else f"loss_norm {p.get('loss_norm', 'sum')}", f"batch {p.get('batch_size')}"]
+    how = [
+        "resampled, batch mean" if p.get("resample") else f"loss_norm {p.get('loss_norm', 'sum')}",
+        f"batch {p.get('batch_size')}",
+    ]
     if p.get("drw_epoch") is not None:
-        how.append(f"from epoch {p['drw_epoch']}" + (f", class-balanced weights (beta {_fmt(p['drw_beta'])})" if p.get("drw_beta") is not None else ""))
+        how.append(
+            f"from epoch {p['drw_epoch']}"
+            + (f", class-balanced weights (beta {_fmt(p['drw_beta'])})" if p.get("drw_beta") is not None else "")
+        )
     effective = run.get("effective_pos_weight")
     if effective is not None:
         measured = f"{effective:.4g}"
@@ -40,4 +46,6 @@ def not_recorded(run: dict) -> html.Div:
     if not missing:
         return html.Div("Every readout is recorded.", id="run-not-recorded", className="small text-muted mt-2")
     items = [html.Li([html.Code(name), html.Span(f": {why}")]) for name, why in sorted(missing.items())]
-    return html.Div([html.H6("Not recorded", className="mt-3 mb-1"), html.Ul(items, className="small mb-0")], id="run-not-recorded")
+    return html.Div(
+        [html.H6("Not recorded", className="mt-3 mb-1"), html.Ul(items, className="small mb-0")], id="run-not-recorded"
+    )

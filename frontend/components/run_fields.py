@@ -40,7 +40,18 @@ SHOWN_WHEN: dict[str, dict[str, tuple[str, ...]]] = {
     "classes": {"dataset": ("digits", *IMAGE_DATASETS)},
     "data_path": {"dataset": (*IMAGE_DATASETS, "table")},
     "dataset_id": {"dataset": ("folder", "table")},
-    **dict.fromkeys(("label_column", "weight_column", "group_column", "test_path", "test_fraction", "target_path", "target_dataset_id"), {"dataset": ("table",)}),
+    **dict.fromkeys(
+        (
+            "label_column",
+            "weight_column",
+            "group_column",
+            "test_path",
+            "test_fraction",
+            "target_path",
+            "target_dataset_id",
+        ),
+        {"dataset": ("table",)},
+    ),
     **dict.fromkeys(("example_weights", "weight_clip", "weight_normalise"), {"dataset": ("table", "covariate_shift")}),
     "ood": {"dataset": IMAGE_DATASETS},
     "noise_images": {"dataset": IMAGE_DATASETS},
@@ -165,7 +176,9 @@ def pairing_error(base: dict, sweep: dict[str, list] | None = None) -> str | Non
 def relevant(name: str, taken: dict[str, set]) -> bool:
     """Does `name` matter for some run, given the values its controllers take? Unknown controller
     values (no catalog) count as mattering."""
-    return all(not taken.get(c) or None in taken[c] or taken[c] & set(values) for c, values in SHOWN_WHEN.get(name, {}).items())
+    return all(
+        not taken.get(c) or None in taken[c] or taken[c] & set(values) for c, values in SHOWN_WHEN.get(name, {}).items()
+    )
 
 
 def limit_text(info: dict) -> str:

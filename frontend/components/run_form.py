@@ -28,27 +28,41 @@ def control(name: str, info: dict, value):
         return dbc.Switch(id={"type": SWITCH, "name": name}, value=bool(value), label=rf.label(name), className="mb-0")
     if info["enum"]:
         labels = rf.OPTION_LABELS.get(name, {})
-        return dbc.Select(id=field_id(name), options=[{"label": labels.get(v, v), "value": v} for v in info["enum"]], value=value)
+        return dbc.Select(
+            id=field_id(name), options=[{"label": labels.get(v, v), "value": v} for v in info["enum"]], value=value
+        )
     if info["kind"] == "list":
         text = ", ".join(str(v) for v in value or [])
-        return dbc.Input(id=field_id(name), type="text", value=text, placeholder="default for the data set" if name in rf.START_EMPTY else None)
+        return dbc.Input(
+            id=field_id(name),
+            type="text",
+            value=text,
+            placeholder="default for the data set" if name in rf.START_EMPTY else None,
+        )
     if info["kind"] in ("integer", "number"):
         limits: dict[str, Any] = {}
         step: int | str = "any"
         # An empty nullable field means "off"; a number input outside its min/max/step reports no
         # value at all, which would read as "off" too, so those get their limits checked by the page only.
         if not info["nullable"]:
-            limits = {"min": _first(info["minimum"], info["exclusiveMinimum"]), "max": _first(info["maximum"], info["exclusiveMaximum"])}
+            limits = {
+                "min": _first(info["minimum"], info["exclusiveMinimum"]),
+                "max": _first(info["maximum"], info["exclusiveMaximum"]),
+            }
             step = 1 if info["kind"] == "integer" else "any"
         return dbc.Input(id=field_id(name), type="number", value=value, step=step, placeholder="off" if info["nullable"] else None,
                          **{k: v for k, v in limits.items() if v is not None})  # fmt: skip
-    return dbc.Input(id=field_id(name), type="text", value=value or "", maxLength=info.get("maxLength"), placeholder="default")
+    return dbc.Input(
+        id=field_id(name), type="text", value=value or "", maxLength=info.get("maxLength"), placeholder="default"
+    )
 
 
 def group(name: str, info: dict, value, shown: bool = True, width: int = 4) -> dbc.Col:
     ctl = control(name, info, value)
     head = [] if info["kind"] == "boolean" else [dbc.Label(rf.label(name), className="fw-semibold mb-1")]
-    feedback = [] if info["kind"] == "boolean" else [dbc.FormFeedback(id={"type": FEEDBACK, "name": name}, type="invalid")]
+    feedback = (
+        [] if info["kind"] == "boolean" else [dbc.FormFeedback(id={"type": FEEDBACK, "name": name}, type="invalid")]
+    )
     help_text = [dbc.FormText(info["description"])] if info["description"] else []
     return dbc.Col([*head, ctl, *feedback, *help_text], md=width, className="mb-3", id={"type": GROUP, "name": name},
                    style={} if shown else {"display": "none"})  # fmt: skip

@@ -57,10 +57,15 @@ def cell_style(p: float) -> dict:
     """Blue for the negative class, red for the positive, pale near 0.5 (the boundary figure's scale)."""
     strength = min(abs(p - 0.5) * 2, 1.0)
     rgb = (231, 76, 60) if p >= 0.5 else (52, 152, 219)
-    return {"backgroundColor": f"rgba({rgb[0]},{rgb[1]},{rgb[2]},{0.15 + 0.6 * strength:.2f})", "fontWeight": 600 if p >= 0.5 else 400}
+    return {
+        "backgroundColor": f"rgba({rgb[0]},{rgb[1]},{rgb[2]},{0.15 + 0.6 * strength:.2f})",
+        "fontWeight": 600 if p >= 0.5 else 400,
+    }
 
 
-def strip_view(probe: dict | None, panels: list[dict], rows: list[list[float] | None], epoch: int, classes: tuple[str, str]):
+def strip_view(
+    probe: dict | None, panels: list[dict], rows: list[list[float] | None], epoch: int, classes: tuple[str, str]
+):
     """The card's body at one epoch. `probe`: one run's recorded strip (the same for every run of
     the experiment), `rows[i]`: panel i's P(positive) per image at `epoch` (None: not fetched)."""
     have = [(p, r) for p, r in zip(panels, rows) if r is not None]
@@ -71,33 +76,60 @@ def strip_view(probe: dict | None, panels: list[dict], rows: list[list[float] | 
     shown = columns[:MAX_COLUMNS]
     n = len(probe["xs"])
     if differ:
-        summary = (f"At epoch {epoch}, {len(columns)} of these {n} test images are put in different classes by different weights"
-                   + (f" (the {MAX_COLUMNS} with the widest disagreement shown)" if len(columns) > MAX_COLUMNS else "") + ".")
+        summary = (
+            f"At epoch {epoch}, {len(columns)} of these {n} test images are put in different classes by different weights"
+            + (f" (the {MAX_COLUMNS} with the widest disagreement shown)" if len(columns) > MAX_COLUMNS else "")
+            + "."
+        )
     else:
         summary = f"At epoch {epoch} every weight puts each of these {n} test images in the same class; the {len(shown)} closest calls:"
     head = [html.Th("weight", className="align-bottom")] + [
-        html.Th([
-            html.Img(src=thumbnail(probe["points"][i][1:]), className="probe-image", alt=f"test image {int(probe['xs'][i])}"),
-            html.Div(f"#{int(probe['xs'][i])} {pos if probe['points'][i][0] == 1 else neg}", className="small text-muted fw-normal"),
-        ], className="text-center")
+        html.Th(
+            [
+                html.Img(
+                    src=thumbnail(probe["points"][i][1:]),
+                    className="probe-image",
+                    alt=f"test image {int(probe['xs'][i])}",
+                ),
+                html.Div(
+                    f"#{int(probe['xs'][i])} {pos if probe['points'][i][0] == 1 else neg}",
+                    className="small text-muted fw-normal",
+                ),
+            ],
+            className="text-center",
+        )
         for i in shown
     ]
     body = [
-        html.Tr([html.Th(panel["label"], className="text-nowrap")] + [html.Td(f"{row[i]:.2f}", style=cell_style(row[i]), className="text-center") for i in shown])
+        html.Tr(
+            [html.Th(panel["label"], className="text-nowrap")]
+            + [html.Td(f"{row[i]:.2f}", style=cell_style(row[i]), className="text-center") for i in shown]
+        )
         for panel, row in have
     ]
-    return html.Div([
-        html.P(summary, className="mb-2", id="strip-summary"),
-        html.Div(dbc.Table([html.Thead(html.Tr(head)), html.Tbody(body)], bordered=False, size="sm", className="probe-table mb-0 w-auto"),
-                 className="table-responsive"),
-    ])
+    return html.Div(
+        [
+            html.P(summary, className="mb-2", id="strip-summary"),
+            html.Div(
+                dbc.Table(
+                    [html.Thead(html.Tr(head)), html.Tbody(body)],
+                    bordered=False,
+                    size="sm",
+                    className="probe-table mb-0 w-auto",
+                ),
+                className="table-responsive",
+            ),
+        ]
+    )
 
 
 def caption(classes: tuple[str, str]) -> str:
     neg, pos = classes
-    return (f"Each cell: that weight's model's P({pos}) on the test image above it, recorded at log-spaced epochs; red and bold "
-            f"where it predicts {pos}, blue where {neg}. Under each image: its index in the test split and its true class. "
-            f"The same {pos}/{neg} test images are tracked in every run.")
+    return (
+        f"Each cell: that weight's model's P({pos}) on the test image above it, recorded at log-spaced epochs; red and bold "
+        f"where it predicts {pos}, blue where {neg}. Under each image: its index in the test split and its true class. "
+        f"The same {pos}/{neg} test images are tracked in every run."
+    )
 
 
 def empty_reason(runs: list[dict], what: str = "a frame") -> str:
@@ -126,10 +158,16 @@ def failure_notice(runs: list[dict]):
     if failed:
         first = (failed[0].get("error") or "no error text recorded").strip().splitlines()[0][:500]
         links = [html.A(f"#{r['id']}", href=f"/runs/{r['id']}", className="me-1") for r in failed[:10]]
-        parts += [html.Strong(f"{len(failed)} of {len(runs)} runs failed. "), f"First error: {first} ", html.Span(["See runs ", *links, *(["…"] if len(failed) > 10 else [])])]
+        parts += [
+            html.Strong(f"{len(failed)} of {len(runs)} runs failed. "),
+            f"First error: {first} ",
+            html.Span(["See runs ", *links, *(["…"] if len(failed) > 10 else [])]),
+        ]
     if cancelled:
         parts.append(html.Div(f"{cancelled} of {len(runs)} runs were cancelled."))
-    return dbc.Alert(parts, color="danger" if failed else "warning", id="run-failures", className="mt-3 mb-0 py-2 small")
+    return dbc.Alert(
+        parts, color="danger" if failed else "warning", id="run-failures", className="mt-3 mb-0 py-2 small"
+    )
 
 
 def class_names(spec: dict) -> tuple[str, str]:

@@ -22,7 +22,13 @@ POSITIVE = OKABE_ITO["vermillion"]
 # P(positive) from light blue (0) through white (0.5) to light orange (1).
 PROBABILITY_SCALE = [[0.0, "#9fcbe8"], [0.5, "#ffffff"], [1.0, "#f5c28c"]]
 
-STATUS_COLOR = {"queued": "secondary", "running": "primary", "succeeded": "success", "failed": "danger", "cancelled": "warning"}
+STATUS_COLOR = {
+    "queued": "secondary",
+    "running": "primary",
+    "succeeded": "success",
+    "failed": "danger",
+    "cancelled": "warning",
+}
 FINISHED = ("succeeded", "failed", "cancelled")  # backend/lifecycle.TERMINAL
 
 

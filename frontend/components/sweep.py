@@ -70,7 +70,9 @@ def seeds(runs: list[dict]) -> list[int]:
     return sorted({r["params"].get(SEED, 0) for r in runs})
 
 
-def aggregate(rows: Iterable[dict], run_group: dict[int, int], bounds: tuple[float, float] | None = (0.0, 1.0)) -> dict[int, dict[str, list]]:
+def aggregate(
+    rows: Iterable[dict], run_group: dict[int, int], bounds: tuple[float, float] | None = (0.0, 1.0)
+) -> dict[int, dict[str, list]]:
     """Seed mean, sample sd and the mean's 95% t-interval over the runs of each group, per epoch.
 
     `rows` are metric rows ({run_id, epoch, value}); `run_group` maps a run id to its group index.
@@ -92,7 +94,14 @@ def aggregate(rows: Iterable[dict], run_group: dict[int, int], bounds: tuple[flo
         sds = [statistics.stdev(per_epoch[e]) if len(per_epoch[e]) > 1 else 0.0 for e in epochs]
         ns = [len(per_epoch[e]) for e in epochs]
         intervals = [t_interval(m, sd, n, bounds) for m, sd, n in zip(means, sds, ns)]
-        out[g] = {"epoch": epochs, "mean": means, "sd": sds, "n": ns, "lo": [i[0] for i in intervals], "hi": [i[1] for i in intervals]}
+        out[g] = {
+            "epoch": epochs,
+            "mean": means,
+            "sd": sds,
+            "n": ns,
+            "lo": [i[0] for i in intervals],
+            "hi": [i[1] for i in intervals],
+        }
     return out
 
 

@@ -58,7 +58,9 @@ def parse_axis(name: str, text: str | None, info: dict) -> list:
             try:
                 value = int(item) if info["kind"] == "integer" else float(item)
             except ValueError:
-                raise ValueError(f"{name}: '{item}' is not {'an integer' if info['kind'] == 'integer' else 'a number'}") from None
+                raise ValueError(
+                    f"{name}: '{item}' is not {'an integer' if info['kind'] == 'integer' else 'a number'}"
+                ) from None
         else:
             if info.get("enum") and item not in info["enum"]:
                 raise ValueError(f"{name}: '{item}' is not one of {', '.join(info['enum'])}")
@@ -72,6 +74,7 @@ def estimate_seconds(sweep: dict[str, list], base: dict) -> float | None:
     """Training time on one worker, from the per-run engine's measured pace: every run's epochs x its
     steps per epoch (2 classes x n_train points / batch); ConvNets by images per second instead.
     None for a model with no measured pace (ResNet). Batched sweeps of small models run faster."""
+
     def values(name):
         return sweep.get(name) or [base.get(name)]
 

@@ -21,19 +21,28 @@ POS_POINTS = [(180, 46), (198, 32), (172, 28), (208, 54), (190, 66), (218, 38)]
 
 
 def svg(weights: list[float], caption: str = "") -> str:
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{W}" height="{H}">', f'<rect width="{W}" height="{H}" fill="#f8f9fa"/>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{W}" height="{H}">',
+        f'<rect width="{W}" height="{H}" fill="#f8f9fa"/>',
+    ]
     span = max((abs(math.log(w)) for w in weights if w > 0), default=1.0) or 1.0  # the widest weight spans the picture
     for i, w in enumerate(sorted(weights)):
         shift = -40 * math.log(w) / span if w > 0 else 0.0  # heavier positive class: boundary towards the negatives
         x = W / 2 + shift
-        parts.append(f'<line x1="{x - 30:.1f}" y1="{H}" x2="{x + 26:.1f}" y2="16" stroke="{series_color(i)}" stroke-width="2.5"/>')
-        parts.append(f'<text x="{x + 26:.1f}" y="11" text-anchor="middle" font-family="sans-serif" font-size="10" fill="{series_color(i)}">{_fmt(w)}</text>')
+        parts.append(
+            f'<line x1="{x - 30:.1f}" y1="{H}" x2="{x + 26:.1f}" y2="16" stroke="{series_color(i)}" stroke-width="2.5"/>'
+        )
+        parts.append(
+            f'<text x="{x + 26:.1f}" y="11" text-anchor="middle" font-family="sans-serif" font-size="10" fill="{series_color(i)}">{_fmt(w)}</text>'
+        )
     for x, y in NEG_POINTS:
         parts.append(f'<circle cx="{x}" cy="{y}" r="4" fill="{NEGATIVE}" stroke="white"/>')
     for x, y in POS_POINTS:
         parts.append(f'<path d="M{x} {y - 5}L{x + 5} {y}L{x} {y + 5}L{x - 5} {y}Z" fill="{POSITIVE}" stroke="white"/>')
     if caption:
-        parts.append(f'<text x="{W - 6}" y="{H - 6}" text-anchor="end" font-family="sans-serif" font-size="10" fill="#2c3e50">{caption}</text>')
+        parts.append(
+            f'<text x="{W - 6}" y="{H - 6}" text-anchor="end" font-family="sans-serif" font-size="10" fill="#2c3e50">{caption}</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -41,7 +50,16 @@ def svg(weights: list[float], caption: str = "") -> str:
 def thumbnail(preset: dict) -> html.Img:
     sweep = preset["quick"]["spec"].get("sweep") or {}
     weights = [float(w) for w in sweep.get("pos_weight", [1.0])]
-    others = [f"{SHORT.get(k, k)} ∈ {{{', '.join(_fmt(v) for v in vals)}}}" for k, vals in sweep.items() if k not in ("pos_weight", "seed")]
+    others = [
+        f"{SHORT.get(k, k)} ∈ {{{', '.join(_fmt(v) for v in vals)}}}"
+        for k, vals in sweep.items()
+        if k not in ("pos_weight", "seed")
+    ]
     caption = "; ".join(others).replace("&", "&amp;").replace("<", "&lt;")
     label = f"{len(weights)} weights: " + ", ".join(_fmt(w) for w in weights)
-    return html.Img(src="data:image/svg+xml;utf8," + quote(svg(weights, caption)), alt=label, title=label, className="preset-thumb w-100 rounded mb-2")
+    return html.Img(
+        src="data:image/svg+xml;utf8," + quote(svg(weights, caption)),
+        alt=label,
+        title=label,
+        className="preset-thumb w-100 rounded mb-2",
+    )

@@ -15,5 +15,8 @@ def slots(text: str) -> list:
 
 
 def register(app) -> None:
-    app.clientside_callback("function(title) { if (title) { document.title = title; } return title; }",
-                            Output("title-sink", "data"), Input("page-title", "data"))
+    app.clientside_callback(
+        "function(title) { if (title) { document.title = title; } return title; }",
+        Output("title-sink", "data"),
+        Input("page-title", "data"),
+    )

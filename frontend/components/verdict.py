@@ -19,7 +19,11 @@ def progress_key(store: dict | None) -> list | None:
     """What the verdict depends on: which runs have finished, and how."""
     if not store:
         return None
-    return sorted((r["id"], r["status"], r.get("finished_at")) for r in store["runs"] if r["status"] in ("succeeded", "failed", "cancelled"))
+    return sorted(
+        (r["id"], r["status"], r.get("finished_at"))
+        for r in store["runs"]
+        if r["status"] in ("succeeded", "failed", "cancelled")
+    )
 
 
 def card(verdict: dict | None):
@@ -34,19 +38,38 @@ def card(verdict: dict | None):
     else:
         state = f"so far: measured on the {n} of {total} runs that have succeeded; it changes as more finish"
     rows = [
-        html.Tr([
-            html.Td(c["claim"]),
-            html.Td(html.Code(c["measured"]), className="text-nowrap"),
-            html.Td(dbc.Badge(MARK[c["met"]][0], color=MARK[c["met"]][1], className="text-uppercase verdict-mark")),
-        ])
+        html.Tr(
+            [
+                html.Td(c["claim"]),
+                html.Td(html.Code(c["measured"]), className="text-nowrap"),
+                html.Td(dbc.Badge(MARK[c["met"]][0], color=MARK[c["met"]][1], className="text-uppercase verdict-mark")),
+            ]
+        )
         for c in checks
     ]
-    table = dbc.Table([html.Thead(html.Tr([html.Th("expected"), html.Th("measured"), html.Th("")])), html.Tbody(rows)],
-                      size="sm", className="mb-0 align-middle", id="verdict-table")
-    body = [html.Div(state, className="small text-muted mb-2", id="verdict-state"), table if checks else html.Div(verdict.get("note") or "")]
+    table = dbc.Table(
+        [html.Thead(html.Tr([html.Th("expected"), html.Th("measured"), html.Th("")])), html.Tbody(rows)],
+        size="sm",
+        className="mb-0 align-middle",
+        id="verdict-table",
+    )
+    body = [
+        html.Div(state, className="small text-muted mb-2", id="verdict-state"),
+        table if checks else html.Div(verdict.get("note") or ""),
+    ]
     if verdict.get("calibration"):
-        body.append(dcc.Graph(id="calibration-graph", figure=calibration_figure(verdict["calibration"]), config={"displaylogo": False}, className="mt-3"))
-    title = [html.Span("Verdict: ", className="fw-semibold"), f"{verdict['preset']} ({verdict['variant']}), {verdict.get('title') or ''}"]
+        body.append(
+            dcc.Graph(
+                id="calibration-graph",
+                figure=calibration_figure(verdict["calibration"]),
+                config={"displaylogo": False},
+                className="mt-3",
+            )
+        )
+    title = [
+        html.Span("Verdict: ", className="fw-semibold"),
+        f"{verdict['preset']} ({verdict['variant']}), {verdict.get('title') or ''}",
+    ]
     return dbc.Card([dbc.CardHeader(title), dbc.CardBody(body)], className="shadow-sm mb-4", id="verdict-card")
 
 
@@ -58,14 +81,30 @@ def calibration_figure(cells: list[dict]) -> go.Figure:
     at = {(c["weight_decay"], c["weight"]): c["realised"] - c["intended"] for c in cells}
     z = [[at.get((wd, w)) for w in weights] for wd in l2s]
     limit = max((abs(v) for row in z for v in row if v is not None), default=1.0) or 1.0
-    fig = go.Figure(go.Heatmap(
-        z=z, x=[f"w = {w:g}" for w in weights], y=[f"L2 {wd:g}" for wd in l2s], zmid=0, zmin=-limit, zmax=limit, colorscale="RdBu",
-        text=[["" if v is None else f"{v:+.3f}" for v in row] for row in z], texttemplate="%{text}", colorbar={"title": {"text": "realised -<br>intended"}},
-        meta={"role": "calibration"},
-    ))
-    fig.update_layout(template="plotly_white", font=FONT, height=360, margin={"l": 80, "r": 20, "t": 50, "b": 50},
-                      title={"text": "Boundary shift, realised minus intended, per L2 and weight", "x": 0.0, "xanchor": "left"},
-                      xaxis_title="positive-class weight", yaxis_title="L2 coefficient")
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=[f"w = {w:g}" for w in weights],
+            y=[f"L2 {wd:g}" for wd in l2s],
+            zmid=0,
+            zmin=-limit,
+            zmax=limit,
+            colorscale="RdBu",
+            text=[["" if v is None else f"{v:+.3f}" for v in row] for row in z],
+            texttemplate="%{text}",
+            colorbar={"title": {"text": "realised -<br>intended"}},
+            meta={"role": "calibration"},
+        )
+    )
+    fig.update_layout(
+        template="plotly_white",
+        font=FONT,
+        height=360,
+        margin={"l": 80, "r": 20, "t": 50, "b": 50},
+        title={"text": "Boundary shift, realised minus intended, per L2 and weight", "x": 0.0, "xanchor": "left"},
+        xaxis_title="positive-class weight",
+        yaxis_title="L2 coefficient",
+    )
     return fig
 
 
@@ -80,7 +119,10 @@ def fetch(client: ApiClient, experiment_id: int):
 
 def slots(client: ApiClient, experiment_id: int, store: dict | None) -> list:
     """The card as first drawn, and what it was drawn for."""
-    return [dcc.Store(id="verdict-key", data=progress_key(store)), html.Div(fetch(client, experiment_id) if store else None, id="verdict")]
+    return [
+        dcc.Store(id="verdict-key", data=progress_key(store)),
+        html.Div(fetch(client, experiment_id) if store else None, id="verdict"),
+    ]
 
 
 def register(app, client: ApiClient) -> None:

@@ -18,16 +18,41 @@ def layout(client: ApiClient) -> html.Div:
     return html.Div(
         [
             html.H2("Datasets", className="mb-0"),
-            html.Div("Files stored in the lab, once per content, for every worker to read. A spec names one by its id "
-                     "(dataset_id); on a lab server, data_path names one of the registered folders below.", className="text-muted mb-3"),
-            dbc.Card(dbc.CardBody([
-                dcc.Upload(id="datasets-upload", children=html.Div(["Drop a CSV, Parquet or NPZ table or a .tar.gz image archive here, or ",
-                                                                      html.A("choose a file")]),
-                           className="border border-2 rounded p-4 text-center text-muted", style={"borderStyle": "dashed"}),
-                dbc.InputGroup([dbc.InputGroupText("Label column"),
-                                dbc.Input(id="datasets-label", placeholder="label, y, target or class when empty", maxLength=200)],
-                               size="sm", className="mt-2"),
-            ]), className="shadow-sm mb-3"),
+            html.Div(
+                "Files stored in the lab, once per content, for every worker to read. A spec names one by its id "
+                "(dataset_id); on a lab server, data_path names one of the registered folders below.",
+                className="text-muted mb-3",
+            ),
+            dbc.Card(
+                dbc.CardBody(
+                    [
+                        dcc.Upload(
+                            id="datasets-upload",
+                            children=html.Div(
+                                [
+                                    "Drop a CSV, Parquet or NPZ table or a .tar.gz image archive here, or ",
+                                    html.A("choose a file"),
+                                ]
+                            ),
+                            className="border border-2 rounded p-4 text-center text-muted",
+                            style={"borderStyle": "dashed"},
+                        ),
+                        dbc.InputGroup(
+                            [
+                                dbc.InputGroupText("Label column"),
+                                dbc.Input(
+                                    id="datasets-label",
+                                    placeholder="label, y, target or class when empty",
+                                    maxLength=200,
+                                ),
+                            ],
+                            size="sm",
+                            className="mt-2",
+                        ),
+                    ]
+                ),
+                className="shadow-sm mb-3",
+            ),
             html.Div(id="datasets-msg"),
             dbc.Card(dbc.CardBody(id="datasets-body", children=datasets_view(client)), className="shadow-sm"),
         ]
@@ -63,18 +88,37 @@ def size(n: int | None) -> str:
 def datasets_table(items: list[dict]) -> dbc.Table:
     header = html.Thead(html.Tr([html.Th(h) for h in ("Id", "Name", "Kind", "Size", "Contents", "")]))
     rows = [
-        html.Tr([
-            html.Td(html.Code(f"dataset_id: {d['id']}") if d["kind"] != "location" else html.Code(f"data_path: {d['name']}")),
-            html.Td(d["name"], className="fw-semibold"),
-            html.Td(d["kind"]),
-            html.Td(size(d["size"]), className="text-nowrap"),
-            html.Td(contents(d), className="small"),
-            html.Td(dbc.Button("Delete", id={"type": "dataset-delete", "id": d["id"]}, size="sm", color="danger", outline=True,
-                               className="py-0", title="owners and admins"), className="text-end"),
-        ], id={"type": "dataset-row", "id": d["id"]})
+        html.Tr(
+            [
+                html.Td(
+                    html.Code(f"dataset_id: {d['id']}")
+                    if d["kind"] != "location"
+                    else html.Code(f"data_path: {d['name']}")
+                ),
+                html.Td(d["name"], className="fw-semibold"),
+                html.Td(d["kind"]),
+                html.Td(size(d["size"]), className="text-nowrap"),
+                html.Td(contents(d), className="small"),
+                html.Td(
+                    dbc.Button(
+                        "Delete",
+                        id={"type": "dataset-delete", "id": d["id"]},
+                        size="sm",
+                        color="danger",
+                        outline=True,
+                        className="py-0",
+                        title="owners and admins",
+                    ),
+                    className="text-end",
+                ),
+            ],
+            id={"type": "dataset-row", "id": d["id"]},
+        )
         for d in items
     ]
-    return dbc.Table([header, html.Tbody(rows)], hover=True, responsive=True, className="align-middle mb-0", id="datasets-table")
+    return dbc.Table(
+        [header, html.Tbody(rows)], hover=True, responsive=True, className="align-middle mb-0", id="datasets-table"
+    )
 
 
 def datasets_view(client: ApiClient):
@@ -83,7 +127,11 @@ def datasets_view(client: ApiClient):
     except ApiError as err:
         return dbc.Alert(f"Cannot load the datasets: {err.message}", color="danger", className="mb-0")
     if not items:
-        return html.Div("No datasets yet: upload one above, or `iwlab data add FILE`.", className="text-muted text-center py-4", id="datasets-empty")
+        return html.Div(
+            "No datasets yet: upload one above, or `iwlab data add FILE`.",
+            className="text-muted text-center py-4",
+            id="datasets-empty",
+        )
     return datasets_table(items)
 
 
@@ -99,12 +147,21 @@ def upload(client: ApiClient, encoded: str, filename: str, label_column: str | N
     try:
         data = base64.b64decode(encoded.split(",", 1)[1], validate=True)
     except (IndexError, binascii.Error):
-        return dbc.Alert(f"{filename}: the browser sent no readable file", color="danger", dismissable=True, className="py-2")
+        return dbc.Alert(
+            f"{filename}: the browser sent no readable file", color="danger", dismissable=True, className="py-2"
+        )
     try:
         row = client.upload_dataset(filename, data, label_column or None)
     except ApiError as err:
-        return dbc.Alert(f"{filename} was not stored: {error_text(err)}", color="danger", dismissable=True, className="py-2")
-    return dbc.Alert(f"Stored {row['name']} as dataset_id: {row['id']} ({contents(row)}).", color="success", dismissable=True, className="py-2")
+        return dbc.Alert(
+            f"{filename} was not stored: {error_text(err)}", color="danger", dismissable=True, className="py-2"
+        )
+    return dbc.Alert(
+        f"Stored {row['name']} as dataset_id: {row['id']} ({contents(row)}).",
+        color="success",
+        dismissable=True,
+        className="py-2",
+    )
 
 
 def register(app, client: ApiClient) -> None:
@@ -128,5 +185,12 @@ def register(app, client: ApiClient) -> None:
         try:
             client.delete_dataset(dataset_id)
         except ApiError as err:
-            return dbc.Alert(f"Could not delete dataset {dataset_id}: {err.message}", color="danger", dismissable=True, className="py-2"), dash.no_update
-        return dbc.Alert(f"Dataset {dataset_id} deleted.", color="info", dismissable=True, className="py-2"), datasets_view(client)
+            return dbc.Alert(
+                f"Could not delete dataset {dataset_id}: {err.message}",
+                color="danger",
+                dismissable=True,
+                className="py-2",
+            ), dash.no_update
+        return dbc.Alert(
+            f"Dataset {dataset_id} deleted.", color="info", dismissable=True, className="py-2"
+        ), datasets_view(client)

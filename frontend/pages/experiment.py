@@ -27,6 +27,8 @@ from dash import Input, Output, Patch, State, ctx, dcc, html
 
 from ..client import ApiClient, ApiError
 from ..components import actions, analysis, cancel, strip, sweep, title, verdict
+from ..components.compare import MAX_RUNS, tray_search
+from ..components.exports import FORMATS, export_bar, graph_config
 from ..components.figures import (
     BOUNDARY,
     HEATMAP,
@@ -39,8 +41,6 @@ from ..components.figures import (
     slider_marks,
     spread_figure,
 )
-from ..components.compare import MAX_RUNS, tray_search
-from ..components.exports import FORMATS, export_bar, graph_config
 from ..components.style import FINISHED, series_color, weight_colors
 from ..components.tables import count_summary, progress_bar, runs_table, status_badge, sweep_summary
 
@@ -71,7 +71,9 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
     through their chain cost five round trips before the last figure appeared (bench/dashboard.py)."""
     seed = _int(query.get("seed"))
     epoch = _int(query.get("epoch"))
-    logx = query.get("logx") in ("1", "true", "yes") if "logx" in query else None  # None: by the run length (log_by_default)
+    logx = (
+        query.get("logx") in ("1", "true", "yes") if "logx" in query else None
+    )  # None: by the run length (log_by_default)
     split = query["split"] if query.get("split") in SPLITS else SPLIT
     fmt = query["fig"] if query.get("fig") in FORMATS else "png"
     view = initial_view(client, experiment_id, seed, epoch, split, logx, fmt, query.get("slice"))
@@ -80,59 +82,136 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
     card_title = "What the weight changes: test images per weight" if images else "Decision boundary per weight"
     boundary_card = dbc.Card(
         [
-            dbc.CardHeader(html.Div([
-                html.Span(card_title, className="fw-semibold", id="first-card-title"),
-                html.Div([
-                    html.Div([
-                        dbc.Label(view.get("slice_name", ""), html_for="slice-select", className="mb-0 me-2 small text-muted"),
-                        dbc.Select(id="slice-select", value=view.get("slice"), options=view.get("slice_options", []), size="sm", style={"width": "12rem"}),
-                    ], className="d-flex align-items-center me-3" + ("" if view.get("slice_options") else " d-none")),
-                    dbc.Label("seed", html_for="seed-select", className="mb-0 me-2 small text-muted"),
-                    dbc.Select(id="seed-select", value=view.get("seed", None if seed is None else str(seed)), options=view.get("seed_options", []),
-                               disabled=view.get("seed_disabled", False), size="sm", style={"width": "6rem"}),
-                ], className="d-flex align-items-center"),
-            ], className="d-flex justify-content-between align-items-center")),
-            dbc.CardBody([
+            dbc.CardHeader(
                 html.Div(
                     [
-                        dbc.Button(PLAY, id="play", color="primary", size="sm", className="me-3 text-nowrap", style={"minWidth": "6.5rem"}, n_clicks=0),
+                        html.Span(card_title, className="fw-semibold", id="first-card-title"),
                         html.Div(
-                            dcc.Slider(id="epoch-slider", min=0, step=1, allow_direct_input=False, updatemode="drag",
-                                       **view.get("slider", {"max": 0, "marks": {}, "value": None})),
-                            className="flex-grow-1",
+                            [
+                                html.Div(
+                                    [
+                                        dbc.Label(
+                                            view.get("slice_name", ""),
+                                            html_for="slice-select",
+                                            className="mb-0 me-2 small text-muted",
+                                        ),
+                                        dbc.Select(
+                                            id="slice-select",
+                                            value=view.get("slice"),
+                                            options=view.get("slice_options", []),
+                                            size="sm",
+                                            style={"width": "12rem"},
+                                        ),
+                                    ],
+                                    className="d-flex align-items-center me-3"
+                                    + ("" if view.get("slice_options") else " d-none"),
+                                ),
+                                dbc.Label("seed", html_for="seed-select", className="mb-0 me-2 small text-muted"),
+                                dbc.Select(
+                                    id="seed-select",
+                                    value=view.get("seed", None if seed is None else str(seed)),
+                                    options=view.get("seed_options", []),
+                                    disabled=view.get("seed_disabled", False),
+                                    size="sm",
+                                    style={"width": "6rem"},
+                                ),
+                            ],
+                            className="d-flex align-items-center",
                         ),
-                        html.Span(view.get("epoch_label", ""), id="epoch-label", className="ms-3 fw-semibold text-nowrap", style={"minWidth": "7rem"}),
                     ],
-                    className="d-flex align-items-center mb-2",
-                ),
-                dcc.Graph(id="boundary-graph", figure=view.get("boundary") or loading, config=graph_config(fmt), style={"display": "none"} if images else {}),
-                html.Div(view.get("strip"), id="probe-strip", className="mb-2"),
-                html.P(strip.caption(view["classes"]), className="small text-muted mb-0") if images else html.P(
-                    [
-                        "Background: the model's P(positive); black line: its decision boundary (P = 0.5); "
-                        "diamonds: the positive class, whose importance weight varies across panels. "
-                        "Early on the weight drags the boundary towards the lighter class; as the network fits the "
-                        "separable training data the boundaries converge (Byrd & Lipton, 2019).",
-                    ],
-                    className="small text-muted mb-0",
-                ),
-            ]),
+                    className="d-flex justify-content-between align-items-center",
+                )
+            ),
+            dbc.CardBody(
+                [
+                    html.Div(
+                        [
+                            dbc.Button(
+                                PLAY,
+                                id="play",
+                                color="primary",
+                                size="sm",
+                                className="me-3 text-nowrap",
+                                style={"minWidth": "6.5rem"},
+                                n_clicks=0,
+                            ),
+                            html.Div(
+                                dcc.Slider(
+                                    id="epoch-slider",
+                                    min=0,
+                                    step=1,
+                                    allow_direct_input=False,
+                                    updatemode="drag",
+                                    **view.get("slider", {"max": 0, "marks": {}, "value": None}),
+                                ),
+                                className="flex-grow-1",
+                            ),
+                            html.Span(
+                                view.get("epoch_label", ""),
+                                id="epoch-label",
+                                className="ms-3 fw-semibold text-nowrap",
+                                style={"minWidth": "7rem"},
+                            ),
+                        ],
+                        className="d-flex align-items-center mb-2",
+                    ),
+                    dcc.Graph(
+                        id="boundary-graph",
+                        figure=view.get("boundary") or loading,
+                        config=graph_config(fmt),
+                        style={"display": "none"} if images else {},
+                    ),
+                    html.Div(view.get("strip"), id="probe-strip", className="mb-2"),
+                    html.P(strip.caption(view["classes"]), className="small text-muted mb-0")
+                    if images
+                    else html.P(
+                        [
+                            "Background: the model's P(positive); black line: its decision boundary (P = 0.5); "
+                            "diamonds: the positive class, whose importance weight varies across panels. "
+                            "Early on the weight drags the boundary towards the lighter class; as the network fits the "
+                            "separable training data the boundaries converge (Byrd & Lipton, 2019).",
+                        ],
+                        className="small text-muted mb-0",
+                    ),
+                ]
+            ),
         ],
         className="shadow-sm mb-4",
     )
     curve_card = dbc.Card(
         [
-            dbc.CardHeader(html.Div([
-                html.Span([html.Code("frac_pred_pos"), " per weight (seed mean, band: its 95% t-interval)"], className="fw-semibold"),
-                html.Div([
-                    dbc.RadioItems(
-                        id="split", value=split, inline=True, className="btn-group btn-group-sm me-3", inputClassName="btn-check",
-                        labelClassName="btn btn-outline-primary", labelCheckedClassName="active",
-                        options=view.get("split_options", split_options(None)),
-                    ),
-                    dbc.Switch(id="logx", label="log epoch axis", value=view.get("logx", bool(logx)), className="mb-0"),
-                ], className="d-flex align-items-center"),
-            ], className="d-flex justify-content-between align-items-center flex-wrap gap-2")),
+            dbc.CardHeader(
+                html.Div(
+                    [
+                        html.Span(
+                            [html.Code("frac_pred_pos"), " per weight (seed mean, band: its 95% t-interval)"],
+                            className="fw-semibold",
+                        ),
+                        html.Div(
+                            [
+                                dbc.RadioItems(
+                                    id="split",
+                                    value=split,
+                                    inline=True,
+                                    className="btn-group btn-group-sm me-3",
+                                    inputClassName="btn-check",
+                                    labelClassName="btn btn-outline-primary",
+                                    labelCheckedClassName="active",
+                                    options=view.get("split_options", split_options(None)),
+                                ),
+                                dbc.Switch(
+                                    id="logx",
+                                    label="log epoch axis",
+                                    value=view.get("logx", bool(logx)),
+                                    className="mb-0",
+                                ),
+                            ],
+                            className="d-flex align-items-center",
+                        ),
+                    ],
+                    className="d-flex justify-content-between align-items-center flex-wrap gap-2",
+                )
+            ),
             dbc.CardBody(dcc.Graph(id="curve-graph", figure=view.get("curve", loading), config=graph_config(fmt))),
         ],
         className="shadow-sm mb-4",
@@ -141,24 +220,53 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
     analysis_card = dbc.Card(
         [
             dbc.CardHeader("Does the weight still matter?", className="fw-semibold"),
-            dbc.CardBody(dbc.Row([
-                dbc.Col(dcc.Graph(id="spread-graph", figure=view.get("spread", small_loading), config=graph_config(fmt)), lg=6),
-                dbc.Col(dcc.Graph(id="effect-graph", figure=view.get("effect", small_loading), config=graph_config(fmt)), lg=6),
-            ])),
+            dbc.CardBody(
+                dbc.Row(
+                    [
+                        dbc.Col(
+                            dcc.Graph(
+                                id="spread-graph", figure=view.get("spread", small_loading), config=graph_config(fmt)
+                            ),
+                            lg=6,
+                        ),
+                        dbc.Col(
+                            dcc.Graph(
+                                id="effect-graph", figure=view.get("effect", small_loading), config=graph_config(fmt)
+                            ),
+                            lg=6,
+                        ),
+                    ]
+                )
+            ),
         ],
         className="shadow-sm mb-4",
     )
     pages = view.get("run_pages", 1)
     runs_card = dbc.Card(
         [
-            dbc.CardHeader(html.Div([html.Span("Runs", className="fw-semibold"), cancel.button((view.get("store") or {}).get("experiment"))],
-                                    className="d-flex justify-content-between align-items-center")),
-            dbc.CardBody([
-                *actions.slots(),
-                html.Div(id="run-table", children=view.get("table", dbc.Spinner(color="primary"))),
-                dbc.Pagination(id="run-pager", max_value=pages, active_page=1, fully_expanded=False, size="sm",
-                               className="mt-3 mb-0" + ("" if pages > 1 else " d-none")),
-            ]),
+            dbc.CardHeader(
+                html.Div(
+                    [
+                        html.Span("Runs", className="fw-semibold"),
+                        cancel.button((view.get("store") or {}).get("experiment")),
+                    ],
+                    className="d-flex justify-content-between align-items-center",
+                )
+            ),
+            dbc.CardBody(
+                [
+                    *actions.slots(),
+                    html.Div(id="run-table", children=view.get("table", dbc.Spinner(color="primary"))),
+                    dbc.Pagination(
+                        id="run-pager",
+                        max_value=pages,
+                        active_page=1,
+                        fully_expanded=False,
+                        size="sm",
+                        className="mt-3 mb-0" + ("" if pages > 1 else " d-none"),
+                    ),
+                ]
+            ),
         ],
         className="shadow-sm",
     )
@@ -187,8 +295,16 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
     )
 
 
-def initial_view(client: ApiClient, experiment_id: int, seed: int | None, epoch: int | None, split: str, logx: bool | None, fmt: str,
-                 slice_value: str | None = None) -> dict:
+def initial_view(
+    client: ApiClient,
+    experiment_id: int,
+    seed: int | None,
+    epoch: int | None,
+    split: str,
+    logx: bool | None,
+    fmt: str,
+    slice_value: str | None = None,
+) -> dict:
     """What every component of the page shows first (the callbacks' outputs for the URL's state),
     or, when the experiment cannot be read, only the header's alert: the poll then retries."""
     try:
@@ -199,7 +315,11 @@ def initial_view(client: ApiClient, experiment_id: int, seed: int | None, epoch:
     loaded["logx_default"] = log_by_default(store["experiment"])
     logx = loaded["logx"] = loaded["logx_default"] if logx is None else logx
     options = sweep.slices(store["runs"])
-    loaded["slice"] = chosen = slice_value if _int(slice_value) is not None and 0 <= _int(slice_value) < len(options) else ("0" if options else None)
+    loaded["slice"] = chosen = (
+        slice_value
+        if _int(slice_value) is not None and 0 <= _int(slice_value) < len(options)
+        else ("0" if options else None)
+    )
     loaded["slice_options"] = [{"label": o["label"], "value": str(i)} for i, o in enumerate(options)]
     loaded["slice_name"] = "showing" if options else ""
     runs = slice_runs(store, chosen)
@@ -236,13 +356,21 @@ def slice_runs(store: dict, chosen: str | None) -> list[dict]:
     """The runs the figures show: with a second swept axis, the chosen slice across the weights."""
     options = sweep.slices(store["runs"])
     index = _int(chosen)
-    return sweep.in_slice(store["runs"], options[index]["params"] if index is not None and 0 <= index < len(options) else None)
+    return sweep.in_slice(
+        store["runs"], options[index]["params"] if index is not None and 0 <= index < len(options) else None
+    )
 
 
 def load_error(experiment_id: int, err: ApiError) -> dbc.Alert:
     gone = err.status == 404
-    msg = f"Experiment {experiment_id} does not exist." if gone else f"Cannot load experiment {experiment_id}: {err.message}"
-    return dbc.Alert([msg, " ", dcc.Link("Back to the experiments", href="/experiments")], color="warning" if gone else "danger")
+    msg = (
+        f"Experiment {experiment_id} does not exist."
+        if gone
+        else f"Cannot load experiment {experiment_id}: {err.message}"
+    )
+    return dbc.Alert(
+        [msg, " ", dcc.Link("Back to the experiments", href="/experiments")], color="warning" if gone else "danger"
+    )
 
 
 def load_state(client: ApiClient, experiment_id: int, seed: str | None, fmt: str, page: int = 1) -> dict:
@@ -272,34 +400,69 @@ def run_page(runs: list[dict], page: int):
 
 def split_options(data: dict | None) -> list[dict]:
     present = None if data is None else (data.get("splits") or [])
-    return [{"label": label, "value": key, "disabled": present is not None and key not in present} for key, label in SPLITS.items()]
+    return [
+        {"label": label, "value": key, "disabled": present is not None and key not in present}
+        for key, label in SPLITS.items()
+    ]
 
 
 def header(exp: dict, api_url: str, fmt: str = "png", run_ids: list[int] | None = None, notice=None) -> html.Div:
     base = exp["spec"].get("base", {})
     facts = " · ".join(
-        s for s in (
-            f"#{exp['id']}", base.get("dataset"), base.get("model") + (f" {base.get('hidden')}" if base.get("model") == "mlp" else ""),
-            f"{base.get('epochs')} epochs", f"lr {base.get('lr')}", f"batch {base.get('batch_size')}",
-            f"wd {base.get('weight_decay')}", f"loss {base.get('loss_norm')}", sweep_summary(exp["spec"]),
-        ) if s
+        s
+        for s in (
+            f"#{exp['id']}",
+            base.get("dataset"),
+            base.get("model") + (f" {base.get('hidden')}" if base.get("model") == "mlp" else ""),
+            f"{base.get('epochs')} epochs",
+            f"lr {base.get('lr')}",
+            f"batch {base.get('batch_size')}",
+            f"wd {base.get('weight_decay')}",
+            f"loss {base.get('loss_norm')}",
+            sweep_summary(exp["spec"]),
+        )
+        if s
     )
     return html.Div(
         [
             html.Div(
                 [
-                    html.Div([
-                        html.Div([dcc.Link("← Experiments", href="/experiments", className="small")]),
-                        html.H2([exp["name"], " ", status_badge(exp["status"], id="exp-status")], className="mb-1"),
-                        html.Div(facts, className="text-muted small"),
-                        export_bar(exp, api_url, fmt),
-                    ]),
-                    html.Div([
-                        progress_bar(exp["progress"], f"{exp['progress']:.0%}", exp["status"], id="exp-progress"),
-                        html.Div(f"{exp['runs_total']} runs: {count_summary(exp['status_counts'])}", className="small text-muted mt-1 text-end"),
-                        html.Div(dcc.Link("Compare these runs →", href="/compare" + tray_search((run_ids or [])[:MAX_RUNS]), id="compare-runs", className="small"), className="text-end"),
-                        html.Div(dcc.Link("Clone into the form →", href=f"/new?from={exp['id']}", id="clone-link", className="small"), className="text-end"),
-                    ], style={"minWidth": "18rem"}),
+                    html.Div(
+                        [
+                            html.Div([dcc.Link("← Experiments", href="/experiments", className="small")]),
+                            html.H2([exp["name"], " ", status_badge(exp["status"], id="exp-status")], className="mb-1"),
+                            html.Div(facts, className="text-muted small"),
+                            export_bar(exp, api_url, fmt),
+                        ]
+                    ),
+                    html.Div(
+                        [
+                            progress_bar(exp["progress"], f"{exp['progress']:.0%}", exp["status"], id="exp-progress"),
+                            html.Div(
+                                f"{exp['runs_total']} runs: {count_summary(exp['status_counts'])}",
+                                className="small text-muted mt-1 text-end",
+                            ),
+                            html.Div(
+                                dcc.Link(
+                                    "Compare these runs →",
+                                    href="/compare" + tray_search((run_ids or [])[:MAX_RUNS]),
+                                    id="compare-runs",
+                                    className="small",
+                                ),
+                                className="text-end",
+                            ),
+                            html.Div(
+                                dcc.Link(
+                                    "Clone into the form →",
+                                    href=f"/new?from={exp['id']}",
+                                    id="clone-link",
+                                    className="small",
+                                ),
+                                className="text-end",
+                            ),
+                        ],
+                        style={"minWidth": "18rem"},
+                    ),
                 ],
                 className="d-flex justify-content-between align-items-end gap-4 flex-wrap",
             ),
@@ -329,15 +492,28 @@ def panels_for(client: ApiClient, runs: list[dict], seed: int | None, spec: dict
             if not info.get("epochs"):
                 continue
             label = group["label"] if run in chosen else f"{group['label']} (seed {run['params'].get('seed')})"
-            return {"run_id": run["id"], "label": label, "group": gi, "epochs": info["epochs"], "status": run["status"],
-                    "xs": info["xs"], "ys": info["ys"],  # the slider's patches draw each frame's line on them
-                    "finished_at": run.get("finished_at"), "total": run["epochs"]}
+            return {
+                "run_id": run["id"],
+                "label": label,
+                "group": gi,
+                "epochs": info["epochs"],
+                "status": run["status"],
+                "xs": info["xs"],
+                "ys": info["ys"],  # the slider's patches draw each frame's line on them
+                "finished_at": run.get("finished_at"),
+                "total": run["epochs"],
+            }
         return None
 
     panels = [p for p in POOL.map(panel, *zip(*enumerate(sweep.groups(runs)))) if p is not None] if runs else []
     images = strip.is_images(spec or {})
-    return {"panels": panels, "epochs": sorted({e for p in panels for e in p["epochs"]}), "kind": "images" if images else "2d",
-            "classes": strip.class_names(spec or {}), "empty": strip.empty_reason(runs)}
+    return {
+        "panels": panels,
+        "epochs": sorted({e for p in panels for e in p["epochs"]}),
+        "kind": "images" if images else "2d",
+        "classes": strip.class_names(spec or {}),
+        "empty": strip.empty_reason(runs),
+    }
 
 
 def frame_z(client: ApiClient, run_id: int, epoch: int):
@@ -363,11 +539,17 @@ def figures_for(client: ApiClient, experiment_id: int, runs: list[dict], split: 
     """Everything the curve, spread and effect panels draw, from requests made side by side: the
     split's thinned curves, every metric at the first and last epoch only (which splits exist),
     and the unweighted runs' intended effect (`reference_rows`)."""
-    curve_rows_pending = POOL.submit(client.experiment_metrics, experiment_id, split=split, metric=METRIC, max_points=MAX_POINTS)
+    curve_rows_pending = POOL.submit(
+        client.experiment_metrics, experiment_id, split=split, metric=METRIC, max_points=MAX_POINTS
+    )
     ends = client.experiment_metrics(experiment_id, max_points=2)
     curve_rows = curve_rows_pending.result()
     curves = curves_for(curve_rows, runs)
-    realised = curve_rows if split == SPLIT else client.experiment_metrics(experiment_id, split=SPLIT, metric=METRIC, max_points=MAX_POINTS)
+    realised = (
+        curve_rows
+        if split == SPLIT
+        else client.experiment_metrics(experiment_id, split=SPLIT, metric=METRIC, max_points=MAX_POINTS)
+    )
     effect = analysis.effect_by_epoch(runs, realised, reference_rows(client, experiment_id, runs))
     return {
         "split": split,
@@ -388,7 +570,9 @@ def reference_rows(client: ApiClient, experiment_id: int, runs: list[dict]) -> l
         return []
     weights = sorted({float(w) for r in runs if (w := r["params"].get(analysis.WEIGHT)) is not None})
     for prefix in analysis.REFERENCE_NAMES:
-        parts = POOL.map(lambda w, p=prefix: client.experiment_metrics(experiment_id, split=SPLIT, metric=f"{p}@{w:g}"), weights)
+        parts = POOL.map(
+            lambda w, p=prefix: client.experiment_metrics(experiment_id, split=SPLIT, metric=f"{p}@{w:g}"), weights
+        )
         if rows := [row for part in parts for row in part]:
             return rows
     return []
@@ -399,7 +583,9 @@ def slim(runs: list[dict]) -> list[dict]:
     parameters, not all forty."""
     keep = {"pos_weight", "seed", *sweep.varying_params(runs)}
     fields = ("id", "index", "status", "epochs", "epochs_done", "fit_epoch", "finished_at")
-    return [{**{f: r.get(f) for f in fields}, "params": {k: v for k, v in r["params"].items() if k in keep}} for r in runs]
+    return [
+        {**{f: r.get(f) for f in fields}, "params": {k: v for k, v in r["params"].items() if k in keep}} for r in runs
+    ]
 
 
 class FinishedCache:
@@ -444,7 +630,9 @@ def figures_cached(client: ApiClient, experiment_id: int, runs: list[dict], spli
     return FIGURES.get(key, lambda: figures_for(client, experiment_id, runs, split))
 
 
-def slider_value(epochs: list[int], value: int | None, old_max: int | None, paused: bool, initial_epoch: int | None) -> int | None:
+def slider_value(
+    epochs: list[int], value: int | None, old_max: int | None, paused: bool, initial_epoch: int | None
+) -> int | None:
     """Where the slider sits on a new frame list: the URL's epoch first, then the newest frame; at
     the newest frame it follows training as more are recorded."""
     if not epochs:
@@ -498,14 +686,18 @@ def boundary_view(client: ApiClient, meta: dict | None, index: int | None, patch
         full = []
         for p, z in zip(panels, zs):
             try:
-                info = client.boundary(p["run_id"], final=p["status"] in FINISHED)  # cached by panels_for's request once finished
+                info = client.boundary(
+                    p["run_id"], final=p["status"] in FINISHED
+                )  # cached by panels_for's request once finished
             except ApiError:
                 continue
             full.append({"label": p["label"], "xs": info["xs"], "ys": info["ys"], "points": info["points"], "z": z})
         return boundary_figure(full, epoch).to_plotly_json()
 
     labels = tuple(p["label"] for p in panels)
-    key = FinishedCache.key(panels, client.api_url, epoch, labels) if all(z is not None for z in zs) else None  # a failed fetch is retried
+    key = (
+        FinishedCache.key(panels, client.api_url, epoch, labels) if all(z is not None for z in zs) else None
+    )  # a failed fetch is retried
     return BOUNDARIES.get(key, build), None, label
 
 
@@ -516,9 +708,13 @@ def curve_view(data: dict | None, logx: bool, epoch: int | None):
         return empty_figure(f"This experiment has no {SPLITS.get(split, split)} split.")
     if data and not any(c["epoch"] for c in curves):
         return empty_figure(data.get("empty") or "No metrics yet.")
-    legend = "weight" if curves and all(c["label"].startswith("w = ") and "," not in c["label"] for c in curves) else "group"
+    legend = (
+        "weight" if curves and all(c["label"].startswith("w = ") and "," not in c["label"] for c in curves) else "group"
+    )
     title = f"Fraction predicted positive, {SPLITS.get(split, split)}"
-    return curve_figure(curves, epoch, bool(logx), title=title, legend_title=legend, fit_epoch=(data or {}).get("fit_epoch"), gl=False)
+    return curve_figure(
+        curves, epoch, bool(logx), title=title, legend_title=legend, fit_epoch=(data or {}).get("fit_epoch"), gl=False
+    )
 
 
 def analysis_view(data: dict, logx: bool, epoch: int | None = None):
@@ -532,7 +728,9 @@ def effect_view(data: dict, epoch: int | None):
     effect = data.get("effect") or {}
     at, points = analysis.effect_at(effect, epoch)
     reference = effect.get("reference")
-    return effect_figure(points, at, analysis.REFERENCE_NAMES.get(reference or ""), analysis.REFERENCE_GAPS.get(reference or ""))
+    return effect_figure(
+        points, at, analysis.REFERENCE_NAMES.get(reference or ""), analysis.REFERENCE_GAPS.get(reference or "")
+    )
 
 
 def register(app, client: ApiClient) -> None:
@@ -575,8 +773,13 @@ def register(app, client: ApiClient) -> None:
         except ApiError as err:
             return dbc.Alert(f"Cannot load the runs: {err.message}", color="danger")
 
-    @app.callback(Output("panels-store", "data"), Input("exp-store", "data"), Input("seed-select", "value"), Input("slice-select", "value"),
-                  prevent_initial_call=True)
+    @app.callback(
+        Output("panels-store", "data"),
+        Input("exp-store", "data"),
+        Input("seed-select", "value"),
+        Input("slice-select", "value"),
+        prevent_initial_call=True,
+    )
     def panels(store, seed, chosen):
         if not store:
             return dash.no_update
@@ -584,8 +787,13 @@ def register(app, client: ApiClient) -> None:
         seeds = sweep.seeds(runs)
         return panels_for(client, runs, _int(seed, seeds[0] if seeds else 0), store["experiment"]["spec"])
 
-    @app.callback(Output("curve-store", "data"), Input("exp-store", "data"), Input("split", "value"), Input("slice-select", "value"),
-                  prevent_initial_call=True)
+    @app.callback(
+        Output("curve-store", "data"),
+        Input("exp-store", "data"),
+        Input("split", "value"),
+        Input("slice-select", "value"),
+        prevent_initial_call=True,
+    )
     def curves(store, split, chosen):
         if not store:
             return dash.no_update
@@ -598,8 +806,15 @@ def register(app, client: ApiClient) -> None:
     def split_choices(data):
         return split_options(data or {})
 
-    @app.callback(Output("spread-graph", "figure"), Output("effect-graph", "figure"), Input("curve-store", "data"), Input("logx", "value"),
-                  Input("epoch-slider", "value"), State("panels-store", "data"), prevent_initial_call=True)
+    @app.callback(
+        Output("spread-graph", "figure"),
+        Output("effect-graph", "figure"),
+        Input("curve-store", "data"),
+        Input("logx", "value"),
+        Input("epoch-slider", "value"),
+        State("panels-store", "data"),
+        prevent_initial_call=True,
+    )
     def analysis_panels(data, logx, index, meta):
         if not data:
             return dash.no_update, dash.no_update
@@ -643,7 +858,13 @@ def register(app, client: ApiClient) -> None:
         # new frame list (while training, or another seed)
         if not epochs:
             return 0, {}, None, dash.no_update, dash.no_update
-        return last, slider_marks(epochs), slider_value(epochs, value, old_max, paused, initial_epoch), dash.no_update, dash.no_update
+        return (
+            last,
+            slider_marks(epochs),
+            slider_value(epochs, value, old_max, paused, initial_epoch),
+            dash.no_update,
+            dash.no_update,
+        )
 
     @app.callback(
         Output("boundary-graph", "figure"),
@@ -654,7 +875,9 @@ def register(app, client: ApiClient) -> None:
         prevent_initial_call=True,
     )
     def boundary(index, meta):
-        fig, body, label = boundary_view(client, meta, index, patch=set(ctx.triggered_prop_ids) == {"epoch-slider.value"})
+        fig, body, label = boundary_view(
+            client, meta, index, patch=set(ctx.triggered_prop_ids) == {"epoch-slider.value"}
+        )
         return dash.no_update if fig is None else fig, body, label
 
     @app.callback(
@@ -675,7 +898,9 @@ def register(app, client: ApiClient) -> None:
         return curve_view(data, logx, epoch)
 
     @app.callback(
-        [Output(g, "config") for g in GRAPHS] + [Output(g, "figure", allow_duplicate=True) for g in GRAPHS] + [Output("initial-format", "data")],
+        [Output(g, "config") for g in GRAPHS]
+        + [Output(g, "figure", allow_duplicate=True) for g in GRAPHS]
+        + [Output("initial-format", "data")],
         Input("figure-format", "value"),
         State("initial-format", "data"),
         prevent_initial_call=True,

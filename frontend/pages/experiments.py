@@ -55,11 +55,32 @@ def layout(client: ApiClient, poll_seconds: float, query: dict | None = None) ->
     query = query or {}
     filters = html.Div(
         [
-            dbc.Input(id="exp-filter-q", type="search", placeholder="filter by name", value=query.get("q", ""), size="sm", style={"width": "16rem"}, debounce=True),
-            dbc.Select(id="exp-filter-status", size="sm", style={"width": "11rem"}, placeholder="any status", value=query.get("status") if query.get("status") in STATUSES else "",
-                       options=[{"label": "any status", "value": ""}] + [{"label": st, "value": st} for st in STATUSES]),
-            dbc.Input(id="exp-filter-tag", type="search", placeholder="tags, e.g. paper, 2-d", value=",".join(parse_tags(query.get("tag"))), size="sm",
-                      style={"width": "14rem"}, debounce=True),
+            dbc.Input(
+                id="exp-filter-q",
+                type="search",
+                placeholder="filter by name",
+                value=query.get("q", ""),
+                size="sm",
+                style={"width": "16rem"},
+                debounce=True,
+            ),
+            dbc.Select(
+                id="exp-filter-status",
+                size="sm",
+                style={"width": "11rem"},
+                placeholder="any status",
+                value=query.get("status") if query.get("status") in STATUSES else "",
+                options=[{"label": "any status", "value": ""}] + [{"label": st, "value": st} for st in STATUSES],
+            ),
+            dbc.Input(
+                id="exp-filter-tag",
+                type="search",
+                placeholder="tags, e.g. paper, 2-d",
+                value=",".join(parse_tags(query.get("tag"))),
+                size="sm",
+                style={"width": "14rem"},
+                debounce=True,
+            ),
         ],
         className="d-flex gap-2 mb-2",
     )
@@ -70,10 +91,20 @@ def layout(client: ApiClient, poll_seconds: float, query: dict | None = None) ->
             dcc.Store(id="list-sort", data=parse_sort(query.get("sort"))),
             html.Div(
                 [
-                    html.Div([html.H2("Experiments", className="mb-0"), html.Div("Each experiment sweeps the positive-class weight (and seeds); open one to watch its boundary move.", className="text-muted")]),
                     html.Div(
                         [
-                            dcc.Link(dbc.Button("Presets", color="primary", outline=True, id="browse-presets"), href="/"),
+                            html.H2("Experiments", className="mb-0"),
+                            html.Div(
+                                "Each experiment sweeps the positive-class weight (and seeds); open one to watch its boundary move.",
+                                className="text-muted",
+                            ),
+                        ]
+                    ),
+                    html.Div(
+                        [
+                            dcc.Link(
+                                dbc.Button("Presets", color="primary", outline=True, id="browse-presets"), href="/"
+                            ),
                             dcc.Link(dbc.Button("+ New experiment", color="primary", id="new-experiment"), href="/new"),
                         ],
                         className="d-flex gap-2",
@@ -95,17 +126,21 @@ def empty_state() -> html.Div:
             html.P(
                 "An experiment trains the same small network once per importance weight given to the positive class "
                 "(and per seed), and records how the decision boundary moves epoch by epoch.",
-                className="text-muted mx-auto", style={"maxWidth": "38rem"},
+                className="text-muted mx-auto",
+                style={"maxWidth": "38rem"},
             ),
             html.Div(
                 [
                     dcc.Link(dbc.Button("Run a preset from the paper", color="primary", size="lg"), href="/"),
-                    dcc.Link(dbc.Button("Start your own experiment", color="primary", outline=True, size="lg"), href="/new"),
+                    dcc.Link(
+                        dbc.Button("Start your own experiment", color="primary", outline=True, size="lg"), href="/new"
+                    ),
                 ],
                 className="d-flex gap-2 justify-content-center",
             ),
         ],
-        className="text-center py-5", id="empty-state",
+        className="text-center py-5",
+        id="empty-state",
     )
 
 
@@ -113,7 +148,9 @@ def pager(page: int, total: int, search: str) -> html.Div | None:
     pages = max(1, -(-total // LIMIT))
     if pages == 1:
         return None
-    link = lambda p, text, which: dcc.Link(text, href=f"/experiments?page={p}{search}", className="btn btn-sm btn-outline-primary", id=f"page-{which}")  # noqa: E731
+    link = lambda p, text, which: dcc.Link(
+        text, href=f"/experiments?page={p}{search}", className="btn btn-sm btn-outline-primary", id=f"page-{which}"
+    )  # noqa: E731
     return html.Div(
         [link(page - 1, "← Previous", "previous") if page > 1 else None, html.Span(f"page {page} of {pages} ({total} experiments)", className="small text-muted"),
          link(page + 1, "Next →", "next") if page < pages else None],
@@ -160,7 +197,12 @@ def register(app, client: ApiClient) -> None:
             listing = client.list_experiments(limit=LIMIT, offset=(page - 1) * LIMIT, sort=sort, tags=tags)
         except ApiError as err:
             bad_filter = err.status == 422  # polling would only be refused again; an outage may pass
-            alert = dbc.Alert(f"Cannot load experiments: {refused(err)}", color="warning" if bad_filter else "danger", className="mb-0", id="list-error")
+            alert = dbc.Alert(
+                f"Cannot load experiments: {refused(err)}",
+                color="warning" if bad_filter else "danger",
+                className="mb-0",
+                id="list-error",
+            )
             return alert, bad_filter, search, page
         items = listing["items"]
         if not items and page == 1 and not tags:
@@ -170,8 +212,13 @@ def register(app, client: ApiClient) -> None:
         if shown:
             body = experiments_table(shown, sort, tags)
         else:
-            body = html.P("No experiment tagged " + ", ".join(tags) + "." if tags and not items else "No experiment on this page matches.",
-                          className="text-muted mb-0", id="no-match")
+            body = html.P(
+                "No experiment tagged " + ", ".join(tags) + "."
+                if tags and not items
+                else "No experiment on this page matches.",
+                className="text-muted mb-0",
+                id="no-match",
+            )
         return [body, pager(page, listing["total"], "&" + rest if rest else "")], not active, search, page
 
     @app.callback(

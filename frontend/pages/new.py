@@ -24,8 +24,17 @@ FIELDS = {
     "tags": ("field-tags", "Tags"),
 }
 FALLBACK = {
-    "name": "weights-vs-epochs", "dataset": "blobs", "n_train": 100, "noise": 1.0, "model": "logreg", "hidden": [64],
-    "epochs": 200, "lr": 0.03, "batch_size": 8, "weight_decay": 0.0, "loss_norm": "sum",
+    "name": "weights-vs-epochs",
+    "dataset": "blobs",
+    "n_train": 100,
+    "noise": 1.0,
+    "model": "logreg",
+    "hidden": [64],
+    "epochs": 200,
+    "lr": 0.03,
+    "batch_size": 8,
+    "weight_decay": 0.0,
+    "loss_norm": "sum",
 }
 
 
@@ -92,7 +101,12 @@ def readable_axes(pairs, params: dict[str, dict]) -> dict[str, list]:
     return out
 
 
-def build_spec(values: dict, defaults: dict | None = None, extra: dict[str, list] | None = None, params: dict[str, dict] | None = None) -> dict:
+def build_spec(
+    values: dict,
+    defaults: dict | None = None,
+    extra: dict[str, list] | None = None,
+    params: dict[str, dict] | None = None,
+) -> dict:
     """Form values -> ExperimentSpec JSON. `params`: the catalog's run parameters (run_fields.describe);
     only those in `values` that matter for the chosen data, model and loss go in the base run (the
     others keep the API's default); an empty optional field means the default too. `extra` axes (from
@@ -159,8 +173,11 @@ def clone_values(source: dict | None) -> dict:
     sweep = dict(spec.get("sweep") or {})
     base = spec.get("base") or {}
     return {
-        "base": base, "name": f"{source.get('name', 'experiment')} (copy)", "tags": ", ".join(source.get("tags") or []),
-        "weights": listed(sweep.pop("pos_weight", [base.get("pos_weight", 1.0)])), "seeds": listed(sweep.pop("seed", [base.get("seed", 0)])),
+        "base": base,
+        "name": f"{source.get('name', 'experiment')} (copy)",
+        "tags": ", ".join(source.get("tags") or []),
+        "weights": listed(sweep.pop("pos_weight", [base.get("pos_weight", 1.0)])),
+        "seeds": listed(sweep.pop("seed", [base.get("seed", 0)])),
         "axes": list(sweep.items())[: len(AXES)],
     }
 
@@ -187,27 +204,80 @@ def layout(client: ApiClient, source: int | None = None) -> html.Div:
     form = dbc.Form(
         [
             html.H5("Sweep", className="mt-1 mb-2 border-bottom pb-1"),
-            dbc.Row([
-                _group("name", dbc.Input(id=FIELDS["name"][0], type="text", value=clone.get("name", "weights-vs-epochs"), maxLength=200), "a label for the list"),
-                _group("pos_weight", dbc.Input(id=FIELDS["pos_weight"][0], type="text", value=clone.get("weights", "0.1, 1, 10")),
-                       "comma-separated; importance weight of the positive class, the negative class keeps 1"),
-                _group("seed", dbc.Input(id=FIELDS["seed"][0], type="text", value=clone.get("seeds", "0")), "comma-separated; one run per weight and seed"),
-                _group("tags", dbc.Input(id=FIELDS["tags"][0], type="text", value=clone.get("tags", ""), placeholder="e.g. paper, 2-d"),
-                       "optional, comma-separated; the experiments list filters by them"),
-            ], className="g-3"),
+            dbc.Row(
+                [
+                    _group(
+                        "name",
+                        dbc.Input(
+                            id=FIELDS["name"][0],
+                            type="text",
+                            value=clone.get("name", "weights-vs-epochs"),
+                            maxLength=200,
+                        ),
+                        "a label for the list",
+                    ),
+                    _group(
+                        "pos_weight",
+                        dbc.Input(id=FIELDS["pos_weight"][0], type="text", value=clone.get("weights", "0.1, 1, 10")),
+                        "comma-separated; importance weight of the positive class, the negative class keeps 1",
+                    ),
+                    _group(
+                        "seed",
+                        dbc.Input(id=FIELDS["seed"][0], type="text", value=clone.get("seeds", "0")),
+                        "comma-separated; one run per weight and seed",
+                    ),
+                    _group(
+                        "tags",
+                        dbc.Input(
+                            id=FIELDS["tags"][0],
+                            type="text",
+                            value=clone.get("tags", ""),
+                            placeholder="e.g. paper, 2-d",
+                        ),
+                        "optional, comma-separated; the experiments list filters by them",
+                    ),
+                ],
+                className="g-3",
+            ),
             html.Details(
                 [
-                    html.Summary("More sweep axes: any run parameter, comma-separated values", className="text-muted mb-2"),
+                    html.Summary(
+                        "More sweep axes: any run parameter, comma-separated values", className="text-muted mb-2"
+                    ),
                     *[
-                        dbc.Row([
-                            dbc.Col(dbc.Select(id=pid, value=axis[0] if axis else "", placeholder="(no axis) pick a parameter", options=[{"label": "(none)", "value": ""}] + [
-                                {"label": f"{rf.label(name)} ({name}, {info['kind']})", "value": name} for name, info in sorted(params.items())]), md=4),
-                            dbc.Col(dbc.Input(id=vid, type="text", placeholder="e.g. 0, 0.01, 0.1", value=listed(axis[1]) if axis else None), md=8),
-                        ], className="mb-2 g-2")
+                        dbc.Row(
+                            [
+                                dbc.Col(
+                                    dbc.Select(
+                                        id=pid,
+                                        value=axis[0] if axis else "",
+                                        placeholder="(no axis) pick a parameter",
+                                        options=[{"label": "(none)", "value": ""}]
+                                        + [
+                                            {"label": f"{rf.label(name)} ({name}, {info['kind']})", "value": name}
+                                            for name, info in sorted(params.items())
+                                        ],
+                                    ),
+                                    md=4,
+                                ),
+                                dbc.Col(
+                                    dbc.Input(
+                                        id=vid,
+                                        type="text",
+                                        placeholder="e.g. 0, 0.01, 0.1",
+                                        value=listed(axis[1]) if axis else None,
+                                    ),
+                                    md=8,
+                                ),
+                            ],
+                            className="mb-2 g-2",
+                        )
                         for (pid, vid), axis in zip(AXES, axes_values + [None] * (len(AXES) - len(axes_values)))
                     ],
                 ],
-                className="mb-2", id="sweep-builder", open=bool(axes_values),
+                className="mb-2",
+                id="sweep-builder",
+                open=bool(axes_values),
             ),
             *run_form.sections({n: i for n, i in fields.items() if n not in rf.SWEEP_FIELDS}, base),
             html.Div(id="form-error"),
@@ -224,10 +294,15 @@ def layout(client: ApiClient, source: int | None = None) -> html.Div:
     return html.Div(
         [
             html.H2("New experiment"),
-            html.P("Train one network per positive-class weight and seed (and any other swept parameter), and watch what the weights do.",
-                   className="text-muted"),
+            html.P(
+                "Train one network per positive-class weight and seed (and any other swept parameter), and watch what the weights do.",
+                className="text-muted",
+            ),
             warning,
-            dcc.Store(id="catalog-store", data={"params": params, "fields": fields, "limit": (catalog_limits or {}).get("runs_per_experiment")}),
+            dcc.Store(
+                id="catalog-store",
+                data={"params": params, "fields": fields, "limit": (catalog_limits or {}).get("runs_per_experiment")},
+            ),
             dcc.Store(id="api-errors", data={}),
             dbc.Card(dbc.CardBody(form), className="shadow-sm"),
         ]
@@ -237,19 +312,29 @@ def layout(client: ApiClient, source: int | None = None) -> html.Div:
 def _group(field: str, control, help_text: str = "", width: int = 4):
     fid, label = FIELDS[field]
     return dbc.Col(
-        [dbc.Label(label, html_for=fid, className="fw-semibold mb-1"), control, dbc.FormText(help_text) if help_text else None],
-        md=width, className="mb-3",
+        [
+            dbc.Label(label, html_for=fid, className="fw-semibold mb-1"),
+            control,
+            dbc.FormText(help_text) if help_text else None,
+        ],
+        md=width,
+        className="mb-3",
     )
 
 
 # Every run parameter's value and id, whatever the catalog lists: inputs and selects, then switches.
 LONG_SECONDS = 3600  # a sweep estimated to train longer than this asks before it starts
-RUN_VALUES = [Input({"type": run_form.FIELD, "name": ALL}, "value"), Input({"type": run_form.SWITCH, "name": ALL}, "value")]
+RUN_VALUES = [
+    Input({"type": run_form.FIELD, "name": ALL}, "value"),
+    Input({"type": run_form.SWITCH, "name": ALL}, "value"),
+]
 RUN_IDS = [State({"type": run_form.FIELD, "name": ALL}, "id"), State({"type": run_form.SWITCH, "name": ALL}, "id")]
 
 
 def run_values(values, switches, value_ids, switch_ids) -> dict:
-    return {i["name"]: v for i, v in zip(value_ids, values)} | {i["name"]: bool(v) for i, v in zip(switch_ids, switches)}
+    return {i["name"]: v for i, v in zip(value_ids, values)} | {
+        i["name"]: bool(v) for i, v in zip(switch_ids, switches)
+    }
 
 
 def register(app, client: ApiClient) -> None:
@@ -306,18 +391,34 @@ def register(app, client: ApiClient) -> None:
         catalog = catalog or {}
         form = {i["name"]: v for i, v in zip(value_ids, values)}
         try:
-            sweep = {"pos_weight": parse_list(weights, float, "weights"),
-                     **extra_axes(zip(axis_values[::2], axis_values[1::2]), catalog.get("params") or {}), "seed": parse_list(seeds, int, "seeds")}
+            sweep = {
+                "pos_weight": parse_list(weights, float, "weights"),
+                **extra_axes(zip(axis_values[::2], axis_values[1::2]), catalog.get("params") or {}),
+                "seed": parse_list(seeds, int, "seeds"),
+            }
         except ValueError as err:
             return html.Span(str(err), className="text-danger")
         # no time estimate from a value the form refuses (an epoch count of 0 trains nothing)
-        invalid = [n for n in ("epochs", "n_train", "batch_size") if n in limit_errors(form, catalog.get("fields") or {}, sweep)]
+        invalid = [
+            n
+            for n in ("epochs", "n_train", "batch_size")
+            if n in limit_errors(form, catalog.get("fields") or {}, sweep)
+        ]
         if invalid:
             runs = math.prod(len(v) for v in sweep.values())
-            return html.Span(f"{runs} run{'s' * (runs != 1)}; no time estimate while {', '.join(rf.label(n) for n in invalid)} is invalid",
-                             className="text-danger")
-        base = {name: form.get(name) or 1 for name in ("epochs", "n_train", "batch_size")} | {"model": form.get("model"), "width": form.get("width")}
-        return axes.summary({("weights" if k == "pos_weight" else "seeds" if k == "seed" else k): v for k, v in sweep.items()}, base, catalog.get("limit"))
+            return html.Span(
+                f"{runs} run{'s' * (runs != 1)}; no time estimate while {', '.join(rf.label(n) for n in invalid)} is invalid",
+                className="text-danger",
+            )
+        base = {name: form.get(name) or 1 for name in ("epochs", "n_train", "batch_size")} | {
+            "model": form.get("model"),
+            "width": form.get("width"),
+        }
+        return axes.summary(
+            {("weights" if k == "pos_weight" else "seeds" if k == "seed" else k): v for k, v in sweep.items()},
+            base,
+            catalog.get("limit"),
+        )
 
     own = list(FIELDS)
 
@@ -355,9 +456,11 @@ def register(app, client: ApiClient) -> None:
             return keep, keep, keep, *[keep] * (len(own) + len(AXES)), keep, keep
         catalog = states[-1] or {}
         fields = catalog.get("fields") or rf.describe(rf.FALLBACK_SCHEMA)
-        pairs = list(zip(states[len(own):len(own) + 2 * len(AXES):2], states[len(own) + 1:len(own) + 2 * len(AXES):2]))
-        values, switches, value_ids, switch_ids = states[len(own) + 2 * len(AXES):-1]
-        form = dict(zip(own, states[:len(own)])) | run_values(values, switches, value_ids, switch_ids)
+        pairs = list(
+            zip(states[len(own) : len(own) + 2 * len(AXES) : 2], states[len(own) + 1 : len(own) + 2 * len(AXES) : 2])
+        )
+        values, switches, value_ids, switch_ids = states[len(own) + 2 * len(AXES) : -1]
+        form = dict(zip(own, states[: len(own)])) | run_values(values, switches, value_ids, switch_ids)
         swept = {p for p, _ in pairs if p}
 
         def refuse(messages: list[str], bad: set[str], api_errors: dict | None = None):
@@ -370,31 +473,58 @@ def register(app, client: ApiClient) -> None:
             extra = extra_axes(pairs, catalog.get("params") or {})
             spec = build_spec(form, extra=extra, params=fields)
         except ValueError as err:
-            bad = {f for f in own if str(err).startswith(FIELDS[f][1])} | {p for p, _ in pairs if p and str(err).startswith(f"{p}:")}
+            bad = {f for f in own if str(err).startswith(FIELDS[f][1])} | {
+                p for p, _ in pairs if p and str(err).startswith(f"{p}:")
+            }
             listed = {n for n in fields if str(err).startswith(rf.label(n) + ":")}
-            return refuse([str(err)], bad, {n: {"message": str(err).partition(": ")[2], "value": form.get(n)} for n in listed})
+            return refuse(
+                [str(err)], bad, {n: {"message": str(err).partition(": ")[2], "value": form.get(n)} for n in listed}
+            )
         problems = limit_errors(form, fields, extra)
         if problems:  # the inline messages already say so; the API would only repeat it
             return refuse([f"{rf.label(n)}: {m}" for n, m in problems.items()], set())
-        seconds = axes.estimate_seconds(spec["sweep"], {name: form.get(name) or 1 for name in ("epochs", "n_train", "batch_size")}
-                                        | {"model": form.get("model"), "width": form.get("width")})
+        seconds = axes.estimate_seconds(
+            spec["sweep"],
+            {name: form.get(name) or 1 for name in ("epochs", "n_train", "batch_size")}
+            | {"model": form.get("model"), "width": form.get("width")},
+        )
         if ctx.triggered_id != "long-yes" and seconds is not None and seconds > LONG_SECONDS:  # ask first
             runs = math.prod(len(v) for v in spec["sweep"].values())
-            return keep, None, keep, *[keep] * (len(own) + len(AXES)), True, confirm.facts(
-                [html.Strong(f"{runs} run{'s' * (runs != 1)}, about {axes.duration(seconds)[1:]} of training on one worker. ")],
-                "Cancel it later from its page (Cancel experiment) or with `iwlab cancel`.")
+            return (
+                keep,
+                None,
+                keep,
+                *[keep] * (len(own) + len(AXES)),
+                True,
+                confirm.facts(
+                    [
+                        html.Strong(
+                            f"{runs} run{'s' * (runs != 1)}, about {axes.duration(seconds)[1:]} of training on one worker. "
+                        )
+                    ],
+                    "Cancel it later from its page (Cancel experiment) or with `iwlab cancel`.",
+                ),
+            )
         try:
             exp = client.create_experiment(spec)
         except ApiError as err:
             if err.status != 422:
                 return refuse([f"The API refused the experiment: {err.message}"], set())
             errors = describe_errors(err.detail, fields)
-            bad = {f for f, _ in errors} | {p for p in swept if any(f"sweep.{p}" in m or m.startswith(f"{p}:") for _, m in errors)}
-            on_fields = {f: {"message": m.partition(": ")[2], "value": form.get(f)} for f, m in errors if f in fields and f not in swept and f not in own}
+            bad = {f for f, _ in errors} | {
+                p for p in swept if any(f"sweep.{p}" in m or m.startswith(f"{p}:") for _, m in errors)
+            }
+            on_fields = {
+                f: {"message": m.partition(": ")[2], "value": form.get(f)}
+                for f, m in errors
+                if f in fields and f not in swept and f not in own
+            }
             return refuse([m for _, m in errors], bad, on_fields)
         return f"/experiments/{exp['id']}", None, {}, *[False] * (len(own) + len(AXES)), False, keep
 
-    @app.callback(Output("long-modal", "is_open", allow_duplicate=True), Input("long-no", "n_clicks"), prevent_initial_call=True)
+    @app.callback(
+        Output("long-modal", "is_open", allow_duplicate=True), Input("long-no", "n_clicks"), prevent_initial_call=True
+    )
     def back(clicks):
         return False if clicks else dash.no_update
 

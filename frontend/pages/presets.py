@@ -33,8 +33,15 @@ def layout(client: ApiClient) -> html.Div:
             ),
             html.Div(id="preset-error"),
             # what Run quick / Run full submit: the spec, tagged with the preset's tags and name
-            dcc.Store(id="presets-store", data={p["name"]: {v: p[v]["spec"] | {"tags": preset_tags(p)} for v in ("quick", "full")} for p in presets}),
-            dcc.Store(id="presets-sizes", data={p["name"]: {v: size(p[v]) for v in ("quick", "full")} for p in presets}),
+            dcc.Store(
+                id="presets-store",
+                data={
+                    p["name"]: {v: p[v]["spec"] | {"tags": preset_tags(p)} for v in ("quick", "full")} for p in presets
+                },
+            ),
+            dcc.Store(
+                id="presets-sizes", data={p["name"]: {v: size(p[v]) for v in ("quick", "full")} for p in presets}
+            ),
             dcc.Store(id="full-pending"),
             confirm.modal("full", "Start the full reproduction?", "Start full run", color="primary"),
             body,
@@ -45,7 +52,11 @@ def layout(client: ApiClient) -> html.Div:
 def full_facts(name: str, spec: dict, sizes: dict) -> list:
     """What Run full commits to: the run count and the time on one worker, beside the quick variant's."""
     seconds = estimate_seconds(spec.get("sweep") or {}, spec.get("base") or {})
-    when = f"about {duration(seconds)[1:]} of training on one worker" if seconds is not None else "no time estimate for this model yet"
+    when = (
+        f"about {duration(seconds)[1:]} of training on one worker"
+        if seconds is not None
+        else "no time estimate for this model yet"
+    )
     return confirm.facts(
         [html.Strong(f"{name}, full: "), f"{sizes.get('full', '')}, {when}."],
         f"The quick variant ({sizes.get('quick', '')}) shows the same effect in minutes.",
@@ -83,10 +94,23 @@ def register(app, client: ApiClient) -> None:
         if spec is None:
             return keep, dbc.Alert(f"No preset {trigger['name']!r}.", color="danger"), False, keep, None
         if trigger["variant"] == "full" and ctx.triggered_id != "full-yes":  # ask first
-            return keep, None, True, full_facts(trigger["name"], spec, (sizes or {}).get(trigger["name"], {})), trigger["name"]
+            return (
+                keep,
+                None,
+                True,
+                full_facts(trigger["name"], spec, (sizes or {}).get(trigger["name"], {})),
+                trigger["name"],
+            )
         try:
             exp = client.create_experiment(spec)
         except ApiError as err:
-            alert = dbc.Alert([html.Strong("Not started. "), f"The API refused {trigger['name']} ({trigger['variant']}): {err.message}"], color="danger", id="preset-error-alert")
+            alert = dbc.Alert(
+                [
+                    html.Strong("Not started. "),
+                    f"The API refused {trigger['name']} ({trigger['variant']}): {err.message}",
+                ],
+                color="danger",
+                id="preset-error-alert",
+            )
             return keep, alert, False, keep, None
         return f"/experiments/{exp['id']}", None, False, keep, None

@@ -15,15 +15,24 @@ from ..client import ApiClient, ApiError
 from ..components import confirm
 
 LIMIT = 200
-STATE_COLOR = {"training": "primary", "idle": "success", "draining": "warning", "stopped": "secondary", "dead": "danger"}
+STATE_COLOR = {
+    "training": "primary",
+    "idle": "success",
+    "draining": "warning",
+    "stopped": "secondary",
+    "dead": "danger",
+}
 
 
 def layout(client: ApiClient, poll_seconds: float) -> html.Div:
     return html.Div(
         [
             html.H2("Workers", className="mb-0"),
-            html.Div("The processes that train queued runs, from their own heartbeats. Image runs go to GPU workers "
-                     "while one is alive; everything else trains on CPU workers.", className="text-muted mb-3"),
+            html.Div(
+                "The processes that train queued runs, from their own heartbeats. Image runs go to GPU workers "
+                "while one is alive; everything else trains on CPU workers.",
+                className="text-muted mb-3",
+            ),
             html.Div(id="workers-msg"),
             dcc.Store(id="drain-pending"),
             confirm.modal("drain", "Drain this worker?", "Drain", color="warning"),
@@ -51,41 +60,72 @@ def ago(stamp: str, now: datetime) -> str:
 
 def workers_table(items: list[dict], run_links: dict[int, int], now: datetime) -> dbc.Table:
     """`run_links` maps a running run's id to its experiment's id (for the link)."""
-    header = html.Thead(html.Tr([html.Th(h) for h in ("Worker", "State", "Training", "Queues", "GPU", "Last heartbeat", "")]))
+    header = html.Thead(
+        html.Tr([html.Th(h) for h in ("Worker", "State", "Training", "Queues", "GPU", "Last heartbeat", "")])
+    )
     rows = []
     for w in items:
-        runs = [dcc.Link(f"run {r}", href=f"/experiments/{run_links[r]}", className="me-2") if r in run_links else html.Span(f"run {r}", className="me-2")
-                for r in w["current_runs"]]
-        rows.append(html.Tr([
-            html.Td([html.Div(w["name"], className="fw-semibold"), html.Div(f"{w['host']} · pid {w['pid']}", className="small text-muted")]),
-            html.Td(dbc.Badge(state(w), color=STATE_COLOR[state(w)], className="text-uppercase")),
-            html.Td(runs or html.Span("—", className="text-muted")),
-            html.Td(", ".join(w["queues"])),
-            html.Td(w["gpu"] if w["gpu"] is not None else "—"),
-            html.Td(ago(w["heartbeat_at"], now), title=w["heartbeat_at"], className="text-nowrap"),
-            html.Td(drain_button(w), className="text-end"),
-        ], id={"type": "worker-row", "name": w["name"]}))
-    return dbc.Table([header, html.Tbody(rows)], hover=True, responsive=True, className="align-middle mb-0", id="workers-table")
+        runs = [
+            dcc.Link(f"run {r}", href=f"/experiments/{run_links[r]}", className="me-2")
+            if r in run_links
+            else html.Span(f"run {r}", className="me-2")
+            for r in w["current_runs"]
+        ]
+        rows.append(
+            html.Tr(
+                [
+                    html.Td(
+                        [
+                            html.Div(w["name"], className="fw-semibold"),
+                            html.Div(f"{w['host']} · pid {w['pid']}", className="small text-muted"),
+                        ]
+                    ),
+                    html.Td(dbc.Badge(state(w), color=STATE_COLOR[state(w)], className="text-uppercase")),
+                    html.Td(runs or html.Span("—", className="text-muted")),
+                    html.Td(", ".join(w["queues"])),
+                    html.Td(w["gpu"] if w["gpu"] is not None else "—"),
+                    html.Td(ago(w["heartbeat_at"], now), title=w["heartbeat_at"], className="text-nowrap"),
+                    html.Td(drain_button(w), className="text-end"),
+                ],
+                id={"type": "worker-row", "name": w["name"]},
+            )
+        )
+    return dbc.Table(
+        [header, html.Tbody(rows)], hover=True, responsive=True, className="align-middle mb-0", id="workers-table"
+    )
 
 
 def drain_button(worker: dict):
     """Only for a live worker that is not draining yet."""
     if not worker["alive"] or worker["draining"]:
         return None
-    return dbc.Button("Drain", id={"type": "worker-drain", "name": worker["name"]}, size="sm", color="warning", outline=True,
-                      className="py-0 worker-drain", title="finish the current run, hand the rest back to the queue, stop (admins)")
+    return dbc.Button(
+        "Drain",
+        id={"type": "worker-drain", "name": worker["name"]},
+        size="sm",
+        color="warning",
+        outline=True,
+        className="py-0 worker-drain",
+        title="finish the current run, hand the rest back to the queue, stop (admins)",
+    )
 
 
 def empty_state() -> html.Div:
     return html.Div(
         [
             html.H4("No worker has registered yet"),
-            html.P("Queued runs wait until a worker takes them. Start one on any machine that reaches this lab's "
-                   "database and broker:", className="text-muted"),
-            html.Pre("iwlab worker                         # CPU runs\niwlab worker --queues gpu --gpus 0,1  # one process per GPU",
-                     className="d-inline-block text-start bg-light p-3 rounded"),
+            html.P(
+                "Queued runs wait until a worker takes them. Start one on any machine that reaches this lab's "
+                "database and broker:",
+                className="text-muted",
+            ),
+            html.Pre(
+                "iwlab worker                         # CPU runs\niwlab worker --queues gpu --gpus 0,1  # one process per GPU",
+                className="d-inline-block text-start bg-light p-3 rounded",
+            ),
         ],
-        className="text-center py-5", id="workers-empty",
+        className="text-center py-5",
+        id="workers-empty",
     )
 
 
@@ -116,14 +156,20 @@ def register(app, client: ApiClient) -> None:
             return dash.no_update, dash.no_update, dash.no_update  # the buttons just (re)appeared
         name = ctx.triggered_id["name"]
         try:
-            others = [w for w in client.workers(limit=LIMIT)["items"] if w["alive"] and not w["draining"] and w["name"] != name]
+            others = [
+                w
+                for w in client.workers(limit=LIMIT)["items"]
+                if w["alive"] and not w["draining"] and w["name"] != name
+            ]
         except ApiError:
             others = None
         return True, drain_facts(name, others), name
 
     # Back on its own: the table (and its buttons) re-renders at every poll, and a click batched with
     # such a re-render would be read as the re-render in a shared callback
-    @app.callback(Output("drain-modal", "is_open", allow_duplicate=True), Input("drain-no", "n_clicks"), prevent_initial_call=True)
+    @app.callback(
+        Output("drain-modal", "is_open", allow_duplicate=True), Input("drain-no", "n_clicks"), prevent_initial_call=True
+    )
     def back(clicks):
         return False if clicks else dash.no_update
 
@@ -142,16 +188,37 @@ def register(app, client: ApiClient) -> None:
         try:
             client.drain_worker(name)
         except ApiError as err:
-            return dbc.Alert(f"Could not drain {name}: {err.message}", color="danger", dismissable=True, className="py-2"), dash.no_update, False
-        return dbc.Alert(f"{name} is draining: it finishes its run and stops.", color="info", dismissable=True, className="py-2"), (ticks or 0) + 1, False
+            return (
+                dbc.Alert(f"Could not drain {name}: {err.message}", color="danger", dismissable=True, className="py-2"),
+                dash.no_update,
+                False,
+            )
+        return (
+            dbc.Alert(
+                f"{name} is draining: it finishes its run and stops.", color="info", dismissable=True, className="py-2"
+            ),
+            (ticks or 0) + 1,
+            False,
+        )
 
 
 def drain_facts(name: str, others: list[dict] | None) -> list:
     """What a drain does, and what it leaves: said loudest when no other worker would take the queue."""
-    lines: list[Any] = [[html.Strong(name), " finishes the run it is training, hands the rest back to the queue and stops."]]
+    lines: list[Any] = [
+        [html.Strong(name), " finishes the run it is training, hands the rest back to the queue and stops."]
+    ]
     if others == []:
         wait = "Queued runs then wait until another starts (`iwlab worker`). The API and this dashboard stay up."
-        lines.append(dbc.Alert([html.Strong("It is the last live worker. "), wait], color="warning", className="py-2 mb-0", id="drain-last"))
+        lines.append(
+            dbc.Alert(
+                [html.Strong("It is the last live worker. "), wait],
+                color="warning",
+                className="py-2 mb-0",
+                id="drain-last",
+            )
+        )
     elif others:
-        lines.append(f"{len(others)} other live worker{'s' * (len(others) != 1)} take{'s' * (len(others) == 1)} the queue.")
+        lines.append(
+            f"{len(others)} other live worker{'s' * (len(others) != 1)} take{'s' * (len(others) == 1)} the queue."
+        )
     return confirm.facts(*lines)

@@ -10,7 +10,11 @@ from backend import lifecycle, store
 from backend.db import session_scope
 from backend.models import Experiment, Metric, Run
 
-SPEC = {"name": "fade", "base": {"model": "logreg", "epochs": 20}, "sweep": {"pos_weight": [0.1, 1, 10], "seed": [0, 1]}}
+SPEC = {
+    "name": "fade",
+    "base": {"model": "logreg", "epochs": 20},
+    "sweep": {"pos_weight": [0.1, 1, 10], "seed": [0, 1]},
+}
 
 
 def epoch_record(epoch, metrics, boundary=None):
@@ -51,7 +55,9 @@ def test_list_is_paginated_newest_first(client):
     ids = [client.post("/api/v1/experiments", json=SPEC | {"name": f"e{i}"}).json()["id"] for i in range(3)]
     page = client.get("/api/v1/experiments", params={"limit": 2}).json()
     assert page["total"] == 3 and [e["id"] for e in page["items"]] == ids[::-1][:2]
-    assert [e["id"] for e in client.get("/api/v1/experiments", params={"limit": 2, "offset": 2}).json()["items"]] == ids[:1]
+    assert [
+        e["id"] for e in client.get("/api/v1/experiments", params={"limit": 2, "offset": 2}).json()["items"]
+    ] == ids[:1]
 
 
 @pytest.mark.parametrize(
@@ -77,7 +83,14 @@ def test_invalid_spec_is_422_naming_the_field_and_writes_nothing(client, setting
 
 
 def test_unknown_ids_are_404(client):
-    for path in ("/experiments/999", "/experiments/999/runs", "/runs/999", "/runs/999/metrics", "/runs/999/boundary", "/runs/999/boundary/3"):
+    for path in (
+        "/experiments/999",
+        "/experiments/999/runs",
+        "/runs/999",
+        "/runs/999/metrics",
+        "/runs/999/boundary",
+        "/runs/999/boundary/3",
+    ):
         resp = client.get("/api/v1" + path)
         assert resp.status_code == 404, path
         assert "999" in resp.json()["detail"]
@@ -112,7 +125,9 @@ def test_metrics_and_boundary_frames_read_back(client, settings):
     assert run["status"] == "running" and run["epochs_done"] == 2 and run["worker"] == "test-host"
     exp = client.get(f"/api/v1/experiments/{exp['id']}").json()
     assert exp["status"] == "running" and exp["progress"] == pytest.approx(2 / 120)
-    by_experiment = client.get(f"/api/v1/experiments/{exp['id']}/metrics", params={"split": "test", "metric": "acc"}).json()
+    by_experiment = client.get(
+        f"/api/v1/experiments/{exp['id']}/metrics", params={"split": "test", "metric": "acc"}
+    ).json()
     assert len(by_experiment) == 3 and {r["run_id"] for r in by_experiment} == {run_id}
 
 
@@ -138,7 +153,13 @@ def test_metrics_filter_by_a_reference_metric_name_with_its_weight(client, setti
     exp = client.post("/api/v1/experiments", json=SPEC).json()
     run_id = client.get(f"/api/v1/experiments/{exp['id']}/runs").json()[2]["id"]
     with session_scope(settings.db_url) as s:
-        store.record_epochs(s, run_id, [epoch_record(e, {"test": {"bayes_frac_pos@10": 0.9, "bayes_frac_pos@0.1": 0.1}}) for e in range(3)])
-    rows = client.get(f"/api/v1/experiments/{exp['id']}/metrics", params={"split": "test", "metric": "bayes_frac_pos@10"}).json()
+        store.record_epochs(
+            s,
+            run_id,
+            [epoch_record(e, {"test": {"bayes_frac_pos@10": 0.9, "bayes_frac_pos@0.1": 0.1}}) for e in range(3)],
+        )
+    rows = client.get(
+        f"/api/v1/experiments/{exp['id']}/metrics", params={"split": "test", "metric": "bayes_frac_pos@10"}
+    ).json()
     assert [(r["epoch"], r["metric"], r["value"]) for r in rows] == [(e, "bayes_frac_pos@10", 0.9) for e in range(3)]
     assert client.get(f"/api/v1/runs/{run_id}/metrics", params={"metric": "a;b"}).status_code == 422

@@ -46,8 +46,11 @@ def test_authorization_matrix_for_changes(lab, action, who):
     exp_id, run_id = owned_experiment(client, headers)
     if action == "retry run":
         assert client.post(f"/api/v1/runs/{run_id}/cancel", headers=headers["owen"]).status_code == 202
-    path = {"cancel experiment": f"/experiments/{exp_id}/cancel", "cancel run": f"/runs/{run_id}/cancel",
-            "retry run": f"/runs/{run_id}/retry"}[action]
+    path = {
+        "cancel experiment": f"/experiments/{exp_id}/cancel",
+        "cancel run": f"/runs/{run_id}/cancel",
+        "retry run": f"/runs/{run_id}/retry",
+    }[action]
     before = client.get(f"/api/v1/runs/{run_id}", headers=headers["owen"]).json()["status"]
     resp = client.post("/api/v1" + path, headers=headers[who])
     assert resp.status_code == EXPECTED[who], resp.text
@@ -69,7 +72,14 @@ def test_every_route_but_health_needs_a_token_and_every_member_reads_everything(
     client, headers = lab
     exp_id, run_id = owned_experiment(client, headers)
     assert client.get("/api/v1/health").status_code == 200
-    for path in ("/catalog", "/experiments", f"/experiments/{exp_id}", f"/runs/{run_id}", f"/runs/{run_id}/metrics", "/me"):
+    for path in (
+        "/catalog",
+        "/experiments",
+        f"/experiments/{exp_id}",
+        f"/runs/{run_id}",
+        f"/runs/{run_id}/metrics",
+        "/me",
+    ):
         resp = client.get("/api/v1" + path)
         assert resp.status_code == 401 and resp.headers["www-authenticate"] == "Bearer", path
         assert client.get("/api/v1" + path, headers=headers["mia"]).status_code == 200, path
@@ -108,7 +118,9 @@ def test_cli_creates_users_and_tokens_and_revokes_them(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("IWLAB_")} | {"IWLAB_HOME": str(tmp_path)}
 
     def iwlab(*args):
-        return subprocess.run([sys.executable, "-m", "backend.cli", *args], capture_output=True, text=True, env=env, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "backend.cli", *args], capture_output=True, text=True, env=env, timeout=120
+        )
 
     assert "owen (member)" in iwlab("user", "create", "owen").stdout
     dup = iwlab("user", "create", "owen")

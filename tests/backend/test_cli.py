@@ -23,18 +23,27 @@ def iwlab(*args: str, env: dict | None = None, timeout: float = 300) -> subproce
 
 def test_run_writes_one_row_per_run_and_tidy_metrics(tmp_path):
     spec = tmp_path / "spec.yaml"
-    spec.write_text("name: t\nbase: {epochs: 4, model: mlp, hidden: [8, 8]}\nsweep: {pos_weight: [0.5, 2], seed: [0, 1]}\n")
+    spec.write_text(
+        "name: t\nbase: {epochs: 4, model: mlp, hidden: [8, 8]}\nsweep: {pos_weight: [0.5, 2], seed: [0, 1]}\n"
+    )
     result = iwlab("run", str(spec), "--out", str(tmp_path / "out"))
     assert result.returncode == 0, result.stderr
     runs = list(csv.DictReader((tmp_path / "out/runs.csv").open()))
-    assert [(r["run_id"], r["pos_weight"], r["seed"]) for r in runs] == [("0", "0.5", "0"), ("1", "0.5", "1"), ("2", "2.0", "0"), ("3", "2.0", "1")]
+    assert [(r["run_id"], r["pos_weight"], r["seed"]) for r in runs] == [
+        ("0", "0.5", "0"),
+        ("1", "0.5", "1"),
+        ("2", "2.0", "0"),
+        ("3", "2.0", "1"),
+    ]
     assert runs[0]["hidden"] == "[8, 8]" and runs[0]["lr"] == "0.03"
     metrics = list(csv.DictReader((tmp_path / "out/metrics.csv").open()))
     assert list(metrics[0]) == ["run_id", "epoch", "split", "metric", "value"]
     keys = {(m["run_id"], m["epoch"], m["split"], m["metric"]) for m in metrics}
     assert len(keys) == len(metrics), "tidy: one row per run, epoch, split and metric"
     assert {m["epoch"] for m in metrics} == {"0", "1", "2", "3", "4"}
-    assert {("test", "frac_pred_pos"), ("train", "acc"), ("train", "param_norm")} <= {(m["split"], m["metric"]) for m in metrics}
+    assert {("test", "frac_pred_pos"), ("train", "acc"), ("train", "param_norm")} <= {
+        (m["split"], m["metric"]) for m in metrics
+    }
 
 
 @pytest.mark.parametrize(
@@ -69,7 +78,9 @@ def test_up_serves_the_embedded_stack_and_submit_waits_for_it(tmp_path):
     try:
         wait_for_http(f"http://127.0.0.1:{api}/api/v1/health", timeout=60)
         wait_for_http(f"http://127.0.0.1:{dash}/", timeout=60)
-        result = iwlab("submit", str(EXAMPLES / "fade-logreg.yaml"), "--wait", "--tag", "demo", "--tag", "Paper", env=env)
+        result = iwlab(
+            "submit", str(EXAMPLES / "fade-logreg.yaml"), "--wait", "--tag", "demo", "--tag", "Paper", env=env
+        )
         assert result.returncode == 0, result.stderr + tail(log) + tail(tmp_path / "home/logs/worker.log")
         assert "succeeded" in result.stderr
         tagged = httpx.get(f"http://127.0.0.1:{api}/api/v1/experiments", params={"tag": "demo"}).json()["items"]
@@ -149,13 +160,19 @@ def test_report_on_an_experiment_a_server_trained(tmp_path):
         submitted = iwlab("submit", str(spec), "--wait", env=env)
         assert submitted.returncode == 0, submitted.stderr + tail(log)
         (exp,) = httpx.get(f"{base}/api/v1/experiments").json()["items"]
-        result = iwlab("report", "--experiment", str(exp["id"]), "--server", base, "--out", str(tmp_path / "rep"), env=env)
+        result = iwlab(
+            "report", "--experiment", str(exp["id"]), "--server", base, "--out", str(tmp_path / "rep"), env=env
+        )
         assert result.returncode == 0, result.stderr
         summary = (tmp_path / "rep/report.md").read_text()
         assert summary.startswith("# served-moons") and f"4 runs of experiment {exp['id']} (succeeded)" in summary
         assert "| all runs | 10 | test frac_pred_pos | 2 |" in summary
-        metrics = httpx.get(f"{base}/api/v1/experiments/{exp['id']}/metrics", params={"split": "test", "metric": "frac_pred_pos"}).json()
-        runs = {r["id"]: r["params"]["pos_weight"] for r in httpx.get(f"{base}/api/v1/experiments/{exp['id']}/runs").json()}
+        metrics = httpx.get(
+            f"{base}/api/v1/experiments/{exp['id']}/metrics", params={"split": "test", "metric": "frac_pred_pos"}
+        ).json()
+        runs = {
+            r["id"]: r["params"]["pos_weight"] for r in httpx.get(f"{base}/api/v1/experiments/{exp['id']}/runs").json()
+        }
         final = [m["value"] for m in metrics if m["epoch"] == 10 and runs[m["run_id"]] == 10.0]
         rows = [r for r in csv.DictReader((tmp_path / "rep/summary.csv").open())
                 if (r["pos_weight"], r["epoch"], r["split"], r["metric"]) == ("10.0", "10", "test", "frac_pred_pos")]  # fmt: skip
@@ -182,7 +199,14 @@ def test_worker_bad_options_exit_2_with_one_line(args, message, tmp_path):
 
 
 def test_worker_drain_needs_a_reachable_server(tmp_path):
-    result = iwlab("worker", "drain", "w@box", "--server", f"http://127.0.0.1:{free_port()}", env=os.environ | {"IWLAB_HOME": str(tmp_path)})
+    result = iwlab(
+        "worker",
+        "drain",
+        "w@box",
+        "--server",
+        f"http://127.0.0.1:{free_port()}",
+        env=os.environ | {"IWLAB_HOME": str(tmp_path)},
+    )
     assert result.returncode == 2 and "cannot reach" in result.stderr
 
 
@@ -194,11 +218,16 @@ def test_api_with_two_processes_serves_and_logs_json(tmp_path):
     try:
         base = f"http://127.0.0.1:{port}/api/v1"
         wait_for_http(f"{base}/health", timeout=90)
-        statuses = [httpx.post(f"{base}/experiments", json={"name": f"e{i}", "base": {"epochs": 1}, "sweep": {}}).status_code for i in range(6)]
+        statuses = [
+            httpx.post(f"{base}/experiments", json={"name": f"e{i}", "base": {"epochs": 1}, "sweep": {}}).status_code
+            for i in range(6)
+        ]
         assert statuses == [202] * 6 and httpx.get(f"{base}/experiments").json()["total"] == 6
     finally:
         stop(api)
-    access = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{") and '"iwlab.access"' in line]
+    access = [
+        json.loads(line) for line in log.read_text().splitlines() if line.startswith("{") and '"iwlab.access"' in line
+    ]
     assert sum(1 for line in access if line["method"] == "POST" and line["status"] == 202) == 6, tail(log)
 
 
@@ -207,7 +236,9 @@ def test_spec_files_read_exponent_numbers_as_numbers(tmp_path):
     from backend.cli import load_spec
 
     path = tmp_path / "spec.yaml"
-    path.write_text("name: exp\nbase:\n  lr: 1e-3\n  weight_decay: 5E-4\n  epochs: 3\nsweep:\n  pos_weight: [1e1, 2.5e+2]\n")
+    path.write_text(
+        "name: exp\nbase:\n  lr: 1e-3\n  weight_decay: 5E-4\n  epochs: 3\nsweep:\n  pos_weight: [1e1, 2.5e+2]\n"
+    )
     spec = load_spec(path)
     assert spec.base.lr == 0.001 and spec.base.weight_decay == 0.0005 and spec.base.epochs == 3
     assert spec.sweep["pos_weight"] == [10.0, 250.0]

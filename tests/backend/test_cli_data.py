@@ -35,11 +35,15 @@ def test_data_add_and_ls(api, tmp_path):
     assert added.returncode == 0, added.stderr
     assert "dataset 1: shift.csv (table" in added.stderr and "dataset_id: 1" in added.stderr
     listed = iwlab("data", "ls", "--server", api)
-    assert listed.returncode == 0 and "shift.csv" in listed.stdout and "3 rows x 2 columns" in listed.stdout, listed.stdout
+    assert listed.returncode == 0 and "shift.csv" in listed.stdout and "3 rows x 2 columns" in listed.stdout, (
+        listed.stdout
+    )
     bad = tmp_path / "bad.csv"
     bad.write_bytes(bytes(range(256)))
     refused = iwlab("data", "add", str(bad), "--server", api)
-    assert refused.returncode == 2 and "422" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    assert refused.returncode == 2 and "422" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1, (
+        refused.stderr
+    )
     missing = iwlab("data", "add", str(tmp_path / "nope.csv"), "--server", api)
     assert missing.returncode == 2 and "cannot read" in missing.stderr
     assert iwlab("data", "rm", "1", "--server", api).returncode == 0
@@ -103,7 +107,9 @@ def test_download_verifies_the_checksum_and_lands_where_cifar_is_read(server, tm
     assert archive.read_bytes() == server["body"] and "checksum verified" in result.stderr
     assert not (tmp_path / "cifar-10-python.tar.gz.part").exists()
     again = download(server, tmp_path)
-    assert again.returncode == 0 and "is there already" in again.stderr and len(server["ranges"]) == 1  # nothing fetched twice
+    assert (
+        again.returncode == 0 and "is there already" in again.stderr and len(server["ranges"]) == 1
+    )  # nothing fetched twice
 
 
 @pytest.mark.parametrize("honour_range", [True, False])
@@ -114,18 +120,24 @@ def test_an_interrupted_download_resumes(server, tmp_path, honour_range):
     result = download(server, tmp_path)
     assert result.returncode == 0, result.stderr
     assert server["ranges"] == [f"bytes={half}-"]
-    assert (tmp_path / "cifar-10-python.tar.gz").read_bytes() == server["body"]  # a server that ignores Range: started over
+    assert (tmp_path / "cifar-10-python.tar.gz").read_bytes() == server[
+        "body"
+    ]  # a server that ignores Range: started over
 
 
 def test_a_wrong_checksum_keeps_nothing(server, tmp_path):
-    result = iwlab("data", "download", "cifar10", "--to", str(tmp_path), "--url", server["url"])  # the official MD5: not this file's
+    result = iwlab(
+        "data", "download", "cifar10", "--to", str(tmp_path), "--url", server["url"]
+    )  # the official MD5: not this file's
     assert result.returncode == 2 and "is not the published c58f30108f718f92721af3b95e74349a" in result.stderr
     assert list(tmp_path.iterdir()) == []
 
 
 def test_offline_is_one_clear_line(tmp_path):
     (tmp_path / "cifar-10-python.tar.gz.part").write_bytes(b"x" * 10)
-    result = iwlab("data", "download", "cifar10", "--to", str(tmp_path), "--url", f"http://127.0.0.1:{free_port()}/c.tar.gz")
+    result = iwlab(
+        "data", "download", "cifar10", "--to", str(tmp_path), "--url", f"http://127.0.0.1:{free_port()}/c.tar.gz"
+    )
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "cannot reach 127.0.0.1 (offline?)" in result.stderr and "10 bytes kept" in result.stderr
 
@@ -133,5 +145,3 @@ def test_offline_is_one_clear_line(tmp_path):
 def test_unknown_data_set_exits_2(tmp_path):
     result = iwlab("data", "download", "imagenet", "--to", str(tmp_path))
     assert result.returncode == 2 and "choose from cifar10" in result.stderr
-
-

@@ -113,7 +113,12 @@ def test_a_pickled_npz_is_refused_unread(client):
 
 
 def test_uploads_have_their_own_size_limit(tmp_path):
-    settings = Settings(home=tmp_path, database_url=f"sqlite:///{tmp_path / 'db.sqlite'}", max_body_bytes=1024, max_dataset_bytes=200_000)
+    settings = Settings(
+        home=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
+        max_body_bytes=1024,
+        max_dataset_bytes=200_000,
+    )
     with TestClient(create_app(settings)) as client:
         big = csv_bytes(["a", "b"] * 5000)  # ~120 kB: over the JSON body limit, under the dataset limit
         assert len(big) > 1024 and upload(client, big, "big.csv").status_code == 201
@@ -154,7 +159,11 @@ def test_members_read_every_dataset_and_only_owners_and_admins_delete(lab, setti
 
 
 def spec(**base) -> dict:
-    return {"name": "t", "base": {"dataset": "folder", "model": "logreg", "classes": ["ant", "bee"], "epochs": 1, **base}, "sweep": {"seed": [0]}}
+    return {
+        "name": "t",
+        "base": {"dataset": "folder", "model": "logreg", "classes": ["ant", "bee"], "epochs": 1, **base},
+        "sweep": {"seed": [0]},
+    }
 
 
 @pytest.mark.parametrize("path", ["/etc", "/root/.ssh", "../../etc/passwd", "/srv/data/ants"])
@@ -174,7 +183,9 @@ def test_admins_register_locations_that_members_then_name(lab):
     assert lab.post("/api/v1/datasets/locations", json=body, headers=lab.as_("bob")).status_code == 403
     created = lab.post("/api/v1/datasets/locations", json=body, headers=lab.as_("ada"))
     assert created.status_code == 201 and created.json()["kind"] == "location"
-    assert lab.post("/api/v1/datasets/locations", json=body, headers=lab.as_("ada")).status_code == 422  # the name is taken
+    assert (
+        lab.post("/api/v1/datasets/locations", json=body, headers=lab.as_("ada")).status_code == 422
+    )  # the name is taken
     relative = lab.post("/api/v1/datasets/locations", json={"name": "rel", "path": "data/ants"}, headers=lab.as_("ada"))
     assert relative.status_code == 422 and relative.json()["detail"][0]["loc"] == ["body", "path"]
     for data_path in ("ants", "/srv/data/ants"):
@@ -183,10 +194,15 @@ def test_admins_register_locations_that_members_then_name(lab):
 
 
 def test_a_spec_names_an_uploaded_dataset_by_id(lab):
-    images = lab.post("/api/v1/datasets", params={"name": "ants.tar.gz"}, content=archive(), headers=lab.as_("bob")).json()
+    images = lab.post(
+        "/api/v1/datasets", params={"name": "ants.tar.gz"}, content=archive(), headers=lab.as_("bob")
+    ).json()
     table = lab.post("/api/v1/datasets", params={"name": "t.csv"}, content=csv_bytes(), headers=lab.as_("bob")).json()
     assert lab.post("/api/v1/experiments", json=spec(dataset_id=images["id"]), headers=lab.as_("cy")).status_code == 202
-    for dataset_id, message in ((table["id"], "is a table; dataset folder needs an image archive"), (9999, "no uploaded dataset 9999")):
+    for dataset_id, message in (
+        (table["id"], "is a table; dataset folder needs an image archive"),
+        (9999, "no uploaded dataset 9999"),
+    ):
         resp = lab.post("/api/v1/experiments", json=spec(dataset_id=dataset_id), headers=lab.as_("cy"))
         assert resp.status_code == 422 and message in resp.json()["detail"][0]["msg"], resp.text
     both = lab.post("/api/v1/experiments", json=spec(dataset_id=images["id"], data_path="ants"), headers=lab.as_("cy"))
@@ -206,10 +222,16 @@ def test_the_catalog_and_the_gallery_say_whether_cifar_is_downloaded(tmp_path):
         def cifar_preset():
             return next(p for p in client.get("/api/v1/presets").json() if p["needs"] == "cifar10")
 
-        assert client.get("/api/v1/catalog").json()["downloaded"] == {"cifar10": False} and cifar_preset()["needs_met"] is False
+        assert (
+            client.get("/api/v1/catalog").json()["downloaded"] == {"cifar10": False}
+            and cifar_preset()["needs_met"] is False
+        )
         folder.mkdir()
         (folder / "cifar-10-python.tar.gz").write_bytes(b"as iwlab data download leaves it")
-        assert client.get("/api/v1/catalog").json()["downloaded"] == {"cifar10": True} and cifar_preset()["needs_met"] is True
+        assert (
+            client.get("/api/v1/catalog").json()["downloaded"] == {"cifar10": True}
+            and cifar_preset()["needs_met"] is True
+        )
         assert all(p["needs_met"] for p in client.get("/api/v1/presets").json() if p["needs"] is None)
 
 

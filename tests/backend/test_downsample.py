@@ -4,9 +4,9 @@ import math
 
 import pytest
 
+from backend import store
 from backend.db import session_scope
 from backend.downsample import pick_epochs
-from backend import store
 from tests.backend.test_api import SPEC, epoch_record
 
 
@@ -32,7 +32,9 @@ def record_history(client, settings, epochs: int) -> tuple[int, list[int]]:
     run_ids = [r["id"] for r in client.get(f"/api/v1/experiments/{exp['id']}/runs").json()][:2]
     with session_scope(settings.db_url) as s:
         for k, run_id in enumerate(run_ids):
-            records = [epoch_record(e, {"test": {"frac_pred_pos": (e * (k + 1)) % 7 / 7, "acc": 0.5}}) for e in range(epochs)]
+            records = [
+                epoch_record(e, {"test": {"frac_pred_pos": (e * (k + 1)) % 7 / 7, "acc": 0.5}}) for e in range(epochs)
+            ]
             store.record_epochs(s, run_id, records)
     return exp["id"], run_ids
 
@@ -48,7 +50,9 @@ def test_max_points_thins_every_run_at_the_same_epochs(client, settings):
     kept = per_run[run_ids[0]]
     assert 2 < len(kept) <= 40 and kept[0] == 0 and kept[-1] == 299
     exact = {(r["run_id"], r["epoch"]): r["value"] for r in full}
-    assert all(exact[(r["run_id"], r["epoch"])] == r["value"] for r in thin), "thinning drops rows, never changes values"
+    assert all(exact[(r["run_id"], r["epoch"])] == r["value"] for r in thin), (
+        "thinning drops rows, never changes values"
+    )
     one = client.get(f"/api/v1/runs/{run_ids[1]}/metrics", params={"max_points": 40}).json()
     assert {r["epoch"] for r in one} == set(kept) and {r["metric"] for r in one} == {"frac_pred_pos", "acc"}
 
@@ -66,7 +70,9 @@ def test_runs_report_the_first_epoch_at_full_training_accuracy(client, settings)
     exp = client.post("/api/v1/experiments", json=SPEC).json()
     a, b, c = [r["id"] for r in client.get(f"/api/v1/experiments/{exp['id']}/runs").json()][:3]
     with session_scope(settings.db_url) as s:
-        store.record_epochs(s, a, [epoch_record(e, {"train": {"acc": v}}) for e, v in enumerate([0.5, 0.9, 1.0, 0.99, 1.0])])
+        store.record_epochs(
+            s, a, [epoch_record(e, {"train": {"acc": v}}) for e, v in enumerate([0.5, 0.9, 1.0, 0.99, 1.0])]
+        )
         store.record_epochs(s, b, [epoch_record(e, {"train": {"acc": 0.9}, "test": {"acc": 1.0}}) for e in range(3)])
     fits = {r["id"]: r["fit_epoch"] for r in client.get(f"/api/v1/experiments/{exp['id']}/runs").json()}
     assert fits[a] == 2 and fits[b] is None and fits[c] is None

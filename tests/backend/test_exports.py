@@ -13,7 +13,14 @@ def recorded(client, settings) -> tuple[dict, list[int]]:
     run_ids = [r["id"] for r in client.get(f"/api/v1/experiments/{exp['id']}/runs").json()]
     with session_scope(settings.db_url) as s:
         for k, run_id in enumerate(run_ids[:2]):
-            store.record_epochs(s, run_id, [epoch_record(e, {"test": {"frac_pred_pos": 0.1 * k + 0.01 * e}, "train": {"acc": 1 / 3}}) for e in range(30)])
+            store.record_epochs(
+                s,
+                run_id,
+                [
+                    epoch_record(e, {"test": {"frac_pred_pos": 0.1 * k + 0.01 * e}, "train": {"acc": 1 / 3}})
+                    for e in range(30)
+                ],
+            )
     return exp, run_ids
 
 
@@ -23,7 +30,16 @@ def test_experiment_csv_is_tidy_with_the_swept_parameters_as_columns(client, set
     assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/csv")
     assert f"iwlab-experiment-{exp['id']}-fade.csv" in resp.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(resp.text)))
-    assert list(rows[0]) == ["pos_weight", "effective_pos_weight", "seed", "run_id", "epoch", "split", "metric", "value"]
+    assert list(rows[0]) == [
+        "pos_weight",
+        "effective_pos_weight",
+        "seed",
+        "run_id",
+        "epoch",
+        "split",
+        "metric",
+        "value",
+    ]
     assert len(rows) == 2 * 30 * 2, "every epoch of every metric: exports are never thinned"
     assert len({(r["run_id"], r["epoch"], r["split"], r["metric"]) for r in rows}) == len(rows)
     runs = {r["id"]: r for r in client.get(f"/api/v1/experiments/{exp['id']}/runs").json()}
@@ -65,8 +81,12 @@ def test_exports_carry_the_effective_weight_and_the_missing_readouts_the_worker_
     assert effective == {run_ids[0]: "7.5", run_ids[1]: "8.5"}
     doc = client.get(f"/api/v1/experiments/{exp['id']}/export.json").json()
     runs = {r["id"]: r for r in doc["runs"]}
-    assert runs[run_ids[1]]["effective_pos_weight"] == 8.5 and runs[run_ids[1]]["missing_readouts"] == {"svm_cosine": why}
+    assert runs[run_ids[1]]["effective_pos_weight"] == 8.5 and runs[run_ids[1]]["missing_readouts"] == {
+        "svm_cosine": why
+    }
     assert runs[run_ids[0]]["missing_readouts"] == {}, "recorded as none missing, not unknown"
-    assert runs[run_ids[2]]["effective_pos_weight"] is None and runs[run_ids[2]]["missing_readouts"] is None, "not yet known"
+    assert runs[run_ids[2]]["effective_pos_weight"] is None and runs[run_ids[2]]["missing_readouts"] is None, (
+        "not yet known"
+    )
     api = client.get(f"/api/v1/runs/{run_ids[1]}").json()
     assert api["effective_pos_weight"] == 8.5 and api["missing_readouts"] == {"svm_cosine": why}

@@ -8,7 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
-EXAMPLES = 25  # per operation and mode: ~14 operations x (valid + invalid) x 25, minus the parameterless = ~600 requests
+EXAMPLES = (
+    25  # per operation and mode: ~14 operations x (valid + invalid) x 25, minus the parameterless = ~600 requests
+)
 
 
 def send(client, case):

@@ -152,7 +152,9 @@ def test_a_live_heartbeat_is_not_reaped(client, settings):
     assert lifecycle.reap_dead(settings) == {"requeued": 0, "failed": 0, "cancelled": 0}
 
 
-@pytest.mark.parametrize("path", ["/runs/0", "/runs/2147483648", "/runs/1/boundary/-1", "/experiments/99999999999999999999"])
+@pytest.mark.parametrize(
+    "path", ["/runs/0", "/runs/2147483648", "/runs/1/boundary/-1", "/experiments/99999999999999999999"]
+)
 def test_out_of_range_ids_are_422_naming_the_parameter(client, path):
     resp = client.get("/api/v1" + path)
     assert resp.status_code == 422

@@ -38,6 +38,9 @@ def test_a_nul_in_the_name_is_422_on_every_database(client, settings):
 
 def test_metric_filters_must_be_identifiers(client):
     exp = client.post("/api/v1/experiments", json={"base": {"epochs": 2}}).json()
-    assert client.get(f"/api/v1/experiments/{exp['id']}/metrics", params={"split": "test", "metric": ""}).status_code == 200
+    assert (
+        client.get(f"/api/v1/experiments/{exp['id']}/metrics", params={"split": "test", "metric": ""}).status_code
+        == 200
+    )
     resp = client.get(f"/api/v1/experiments/{exp['id']}/metrics", params={"split": "te\x00st"})
     assert resp.status_code == 422 and resp.json()["detail"][0]["loc"] == ["query", "split"]

@@ -48,7 +48,9 @@ def test_every_request_is_logged_with_its_status_and_duration(settings, captured
         client.get("/api/v1/runs/999")
     access = [rec for rec in lines(captured) if rec["logger"] == "iwlab.access"]
     assert [(rec["method"], rec["path"], rec["status"]) for rec in access] == [
-        ("GET", "/api/v1/experiments", 200), ("GET", "/api/v1/runs/999", 404)]
+        ("GET", "/api/v1/experiments", 200),
+        ("GET", "/api/v1/runs/999", 404),
+    ]
     assert all(rec["duration_ms"] >= 0 for rec in access)
 
 

@@ -12,9 +12,22 @@ def test_presets_list_every_preset_with_both_variants(client):
     items = resp.json()
     assert [p["name"] for p in items] == list(PRESETS)
     digits = next(p for p in items if p["name"] == "digits-pair")
-    assert set(digits) == {"name", "title", "claim", "source", "needs", "needs_met", "tags", "expected", "quick", "full"}
+    assert set(digits) == {
+        "name",
+        "title",
+        "claim",
+        "source",
+        "needs",
+        "needs_met",
+        "tags",
+        "expected",
+        "quick",
+        "full",
+    }
     assert digits["needs"] is None and digits["tags"] == ["real data"]
-    assert digits["expected"] == [c.claim for c in PRESETS["digits-pair"].expected] and all(isinstance(c, str) for c in digits["expected"])
+    assert digits["expected"] == [c.claim for c in PRESETS["digits-pair"].expected] and all(
+        isinstance(c, str) for c in digits["expected"]
+    )
     assert (digits["quick"]["runs"], digits["quick"]["epochs"]) == (6, 300)  # 3 weights x 2 seeds
     assert (digits["full"]["runs"], digits["full"]["epochs"]) == (27, 1000)  # 9 weights x 3 seeds
     assert digits["quick"]["spec"]["base"]["dataset"] == "digits"

@@ -26,7 +26,9 @@ def lab(settings):
 
 def test_a_token_gets_its_burst_then_429_with_retry_after(lab):
     client, headers = lab
-    statuses = [client.post("/api/v1/experiments", json=SPEC, headers=headers["owen"]).status_code for _ in range(BURST + 1)]
+    statuses = [
+        client.post("/api/v1/experiments", json=SPEC, headers=headers["owen"]).status_code for _ in range(BURST + 1)
+    ]
     assert statuses == [202] * BURST + [429]
     refused = client.post("/api/v1/experiments", json=SPEC, headers=headers["owen"])
     window = BURST * 60  # BURST changes in any BURST / per_minute minutes

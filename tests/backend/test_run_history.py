@@ -27,7 +27,9 @@ def test_a_run_that_dies_resumes_fails_and_is_retried_has_every_step_in_order(cl
     silence(settings, run_id, settings.dead_after_seconds + 1)
     lifecycle.reap_dead(settings)
     claim, _ = lifecycle.claim(settings, run_id, "w2")
-    lifecycle.finish(settings, run_id, claim.attempt, "failed", "ValidationError: 1 error\nlr\n  must be > 0\n\nTraceback ...")
+    lifecycle.finish(
+        settings, run_id, claim.attempt, "failed", "ValidationError: 1 error\nlr\n  must be > 0\n\nTraceback ..."
+    )
     assert client.post(f"/api/v1/runs/{run_id}/retry").status_code == 202
     claim, _ = lifecycle.claim(settings, run_id, "w3")
     lifecycle.finish(settings, run_id, claim.attempt, "succeeded")
@@ -46,7 +48,9 @@ def test_a_run_that_dies_resumes_fails_and_is_retried_has_every_step_in_order(cl
     details = [e["detail"] for e in events]
     assert "w1 stopped sending heartbeats" in details[2]
     assert details[3] == "resumed from the checkpoint of epoch 2"
-    assert details[4] == "ValidationError: 1 error lr must be > 0"  # the message on one line; the run keeps the traceback too
+    assert (
+        details[4] == "ValidationError: 1 error lr must be > 0"
+    )  # the message on one line; the run keeps the traceback too
     assert details[5] == "was failed, by local" and details[6] is None  # a retry starts afresh
     times = [datetime.fromisoformat(e["at"]) for e in events]
     assert times == sorted(times) and all(t.tzinfo is not None for t in times)
@@ -65,7 +69,10 @@ def test_cancelling_is_recorded_once_where_it_happens(client, settings):
     lifecycle.finish(settings, running, 1, "cancelled")
     assert steps(client, queued) == [("queued", "queued", None, None), ("cancelled", "cancelled", None, None)]
     assert [(e["event"], e["status"], e["detail"]) for e in history(client, running)] == [
-        ("queued", "queued", None), ("claimed", "running", None), ("cancel_requested", "running", "by local"), ("cancelled", "cancelled", None)
+        ("queued", "queued", None),
+        ("claimed", "running", None),
+        ("cancel_requested", "running", "by local"),
+        ("cancelled", "cancelled", None),
     ]
 
 
@@ -90,7 +97,11 @@ def test_a_run_that_keeps_dying_ends_with_the_reason_in_its_history(client, sett
         silence(settings, run_id, settings.dead_after_seconds + 1)
         lifecycle.reap_dead(settings)
     last = history(client, run_id)[-1]
-    assert (last["event"], last["attempt"], last["worker"]) == ("failed", settings.max_attempts, f"w{settings.max_attempts}")
+    assert (last["event"], last["attempt"], last["worker"]) == (
+        "failed",
+        settings.max_attempts,
+        f"w{settings.max_attempts}",
+    )
     assert last["detail"].startswith(f"gave up after {settings.max_attempts} attempts")
 
 

@@ -19,10 +19,25 @@ GOOD = [["0.1", "1.2", "a", "1"], ["1.5", "0.3", "b", "2"], ["0.7", "0.9", "a", 
         ["0.2", "0.8", "a", "1"], ["1.1", "0.4", "b", "3"]]  # fmt: skip
 BAD = {  # name -> (rows, spec fields, the field blamed, what the message says)
     "missing column": (GOOD, {"weight_column": "weight"}, "weight_column", "no column 'weight'"),
-    "non-numeric value": ([*GOOD[:2], ["0.7", "n/a", "a", "1"], *GOOD[3:]], {}, "data_path", "column 'y', line 4: 'n/a' is not a number"),
+    "non-numeric value": (
+        [*GOOD[:2], ["0.7", "n/a", "a", "1"], *GOOD[3:]],
+        {},
+        "data_path",
+        "column 'y', line 4: 'n/a' is not a number",
+    ),
     "a single class": ([[*r[:2], "a", r[3]] for r in GOOD], {}, "label_column", "a single class ('a')"),
-    "NaN weights": ([*GOOD[:4], ["0.2", "0.8", "a", "NaN"], GOOD[5]], {"weight_column": "w"}, "weight_column", "line 6: the weight is NaN"),
-    "negative weights": ([["0.1", "1.2", "a", "-0.5"], *GOOD[1:]], {"weight_column": "w"}, "weight_column", "line 2: the weight is negative"),
+    "NaN weights": (
+        [*GOOD[:4], ["0.2", "0.8", "a", "NaN"], GOOD[5]],
+        {"weight_column": "w"},
+        "weight_column",
+        "line 6: the weight is NaN",
+    ),
+    "negative weights": (
+        [["0.1", "1.2", "a", "-0.5"], *GOOD[1:]],
+        {"weight_column": "w"},
+        "weight_column",
+        "line 2: the weight is negative",
+    ),
 }
 
 
@@ -50,7 +65,9 @@ def test_the_api_refuses_a_bad_table_naming_the_field_and_queues_nothing(client,
     detail = resp.json()["detail"][0]
     assert detail["loc"] == ["body", field] and message in detail["msg"] and "bad.csv" in detail["msg"], detail
     assert stored(settings) == (0, 0)
-    assert not (settings.broker_folder / "messages").exists() or not list((settings.broker_folder / "messages").iterdir())
+    assert not (settings.broker_folder / "messages").exists() or not list(
+        (settings.broker_folder / "messages").iterdir()
+    )
 
 
 def test_an_uploaded_table_is_checked_from_the_store(client, settings, tmp_path):
@@ -60,8 +77,15 @@ def test_an_uploaded_table_is_checked_from_the_store(client, settings, tmp_path)
     resp = client.post("/api/v1/experiments", json=experiment({"dataset_id": row["id"]}))
     assert resp.status_code == 422 and resp.json()["detail"][0]["loc"] == ["body", "label_column"], resp.text
     assert f"dataset {row['id']} (one.csv)" in resp.json()["detail"][0]["msg"]
-    good = client.post("/api/v1/datasets", params={"name": "good.csv"}, content=Path(write_table(tmp_path / "g.csv", GOOD)).read_bytes()).json()
-    resp = client.post("/api/v1/experiments", json=experiment({"dataset_id": good["id"], "weight_column": "w"}, {"class_weights": [{}, {"b": 2.0}]}))
+    good = client.post(
+        "/api/v1/datasets",
+        params={"name": "good.csv"},
+        content=Path(write_table(tmp_path / "g.csv", GOOD)).read_bytes(),
+    ).json()
+    resp = client.post(
+        "/api/v1/experiments",
+        json=experiment({"dataset_id": good["id"], "weight_column": "w"}, {"class_weights": [{}, {"b": 2.0}]}),
+    )
     assert resp.status_code == 202, resp.text
     assert stored(settings) == (1, 2)
 
@@ -78,7 +102,9 @@ def test_iwlab_run_exits_2_with_one_line_on_a_bad_table(tmp_path, case):
 
 
 def test_iwlab_run_trains_three_classes_swept_by_class_weights_and_a_weight_column(tmp_path):
-    rows = [[f"{i % 7 * 0.3:.2f}", f"{i % 5 * 0.4:.2f}", ("cat", "dog", "fox")[i % 3], f"{1 + i % 4}"] for i in range(60)]
+    rows = [
+        [f"{i % 7 * 0.3:.2f}", f"{i % 5 * 0.4:.2f}", ("cat", "dog", "fox")[i % 3], f"{1 + i % 4}"] for i in range(60)
+    ]
     path = write_table(tmp_path / "three.csv", rows)
     spec = tmp_path / "spec.yaml"
     spec.write_text(yaml.safe_dump(experiment({"data_path": path, "weight_column": "w", "epochs": 2},
@@ -102,7 +128,9 @@ def test_a_target_sample_uploaded_by_id_is_checked_and_copied_for_the_worker(cli
     from worker.engine.spec import RunSpec
 
     source = write_table(tmp_path / "s.csv", GOOD)
-    target = client.post("/api/v1/datasets", params={"name": "target.csv"}, content=b"x,y\n0.5,0.5\n1.0,0.2\n0.3,0.9\n").json()
+    target = client.post(
+        "/api/v1/datasets", params={"name": "target.csv"}, content=b"x,y\n0.5,0.5\n1.0,0.2\n0.3,0.9\n"
+    ).json()
     bad = client.post("/api/v1/datasets", params={"name": "bad.csv"}, content=b"x,z\n0.5,0.5\n1.0,0.2\n").json()
     base = {"data_path": source, "weight_column": "w", "example_weights": "estimated"}
     resp = client.post("/api/v1/experiments", json=experiment(base | {"target_dataset_id": bad["id"]}))
@@ -110,7 +138,10 @@ def test_a_target_sample_uploaded_by_id_is_checked_and_copied_for_the_worker(cli
     assert "no feature column 'y'" in resp.json()["detail"][0]["msg"]
     resp = client.post("/api/v1/experiments", json=experiment(base | {"target_dataset_id": 9999}))
     assert resp.status_code == 422 and resp.json()["detail"][0]["loc"] == ["body", "target_dataset_id"], resp.text
-    assert client.post("/api/v1/experiments", json=experiment(base | {"target_dataset_id": target["id"]})).status_code == 202
+    assert (
+        client.post("/api/v1/experiments", json=experiment(base | {"target_dataset_id": target["id"]})).status_code
+        == 202
+    )
     with session_scope(settings.db_url) as s:
         local = materialize(s, RunSpec(dataset="table", **base, target_dataset_id=target["id"]), tmp_path / "worker")
     assert local.data_path == source and Path(local.target_path).read_bytes() == b"x,y\n0.5,0.5\n1.0,0.2\n0.3,0.9\n"

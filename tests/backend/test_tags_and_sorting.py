@@ -15,7 +15,9 @@ API = "/api/v1"
 
 
 def submit(client, name: str, tags=None, weights=(1.0,), epochs: int = 4, headers=None) -> dict:
-    body = {"name": name, "base": {"epochs": epochs}, "sweep": {"pos_weight": list(weights)}} | ({"tags": tags} if tags is not None else {})
+    body = {"name": name, "base": {"epochs": epochs}, "sweep": {"pos_weight": list(weights)}} | (
+        {"tags": tags} if tags is not None else {}
+    )
     resp = client.post(f"{API}/experiments", json=body, headers=headers or {})
     assert resp.status_code == 202, resp.text
     return resp.json()
@@ -102,7 +104,12 @@ def test_an_unknown_sort_key_is_422_naming_sort(client, sort):
 def four(client, settings):
     """Four experiments whose names, run counts, progress and status all order differently:
     (created in this order) name, runs, epochs done of each run's 4, status."""
-    plan = [("Beta", 2, [4, 4], "succeeded"), ("alpha", 3, [1, 0, 0], "running"), ("delta", 1, [0], "queued"), ("Gamma", 4, [4, 2, 0, 0], "failed")]
+    plan = [
+        ("Beta", 2, [4, 4], "succeeded"),
+        ("alpha", 3, [1, 0, 0], "running"),
+        ("delta", 1, [0], "queued"),
+        ("Gamma", 4, [4, 2, 0, 0], "failed"),
+    ]
     names = {}
     for name, n, done, status in plan:
         exp = submit(client, name, weights=[float(w) for w in range(1, n + 1)])
@@ -189,4 +196,7 @@ def test_every_preset_submitted_from_the_gallery_carries_its_tags_and_name(clien
         resp = client.post(f"{API}/experiments", json=preset["quick"]["spec"] | {"tags": preset_tags(preset)})
         assert resp.status_code == 202, resp.text
         assert preset["name"] in resp.json()["tags"] and len(resp.json()["tags"]) == len(preset["tags"]) + 1
-    assert listed(client, tag="paper,2-d", sort="name")[:2] == ["bl-synth-batchnorm (quick)", "bl-synth-dropout (quick)"]
+    assert listed(client, tag="paper,2-d", sort="name")[:2] == [
+        "bl-synth-batchnorm (quick)",
+        "bl-synth-dropout (quick)",
+    ]

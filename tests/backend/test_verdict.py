@@ -27,7 +27,10 @@ class Epoch:
 def succeed(settings, run: dict) -> None:
     w, seed = run["params"]["pos_weight"], run["params"]["seed"]
     acc = 0.97 if (w, seed) == (16.0, 1) else 1.0
-    history = [Epoch(e, {"test": {"frac_pred_pos": f}, "train": {"acc": acc}}) for e, f in ((0, 0.5), (1, AT_1[w]), (300, AT_END[w]))]
+    history = [
+        Epoch(e, {"test": {"frac_pred_pos": f}, "train": {"acc": acc}})
+        for e, f in ((0, 0.5), (1, AT_1[w]), (300, AT_END[w]))
+    ]
     claim, why = lifecycle.claim(settings, run["id"], "test-worker")
     assert claim is not None, why
     assert lifecycle.flush(settings, run["id"], claim.attempt, history, None) == "ok"
@@ -41,7 +44,12 @@ def test_a_preset_verdict_grows_as_its_runs_succeed(client, settings):
     assert len(runs) == 6
 
     first = client.get(f"/api/v1/experiments/{exp['id']}/verdict").json()
-    assert (first["preset"], first["variant"], first["runs_measured"], first["final"]) == ("digits-pair", "quick", 0, False)
+    assert (first["preset"], first["variant"], first["runs_measured"], first["final"]) == (
+        "digits-pair",
+        "quick",
+        0,
+        False,
+    )
     assert [c["met"] for c in first["checks"]] == [None, None, None]
 
     ready = [r for r in runs if r["params"]["pos_weight"] < 16]  # the two lighter arms
@@ -49,19 +57,27 @@ def test_a_preset_verdict_grows_as_its_runs_succeed(client, settings):
         succeed(settings, run)
     partial = client.get(f"/api/v1/experiments/{exp['id']}/verdict").json()
     assert partial["runs_measured"] == 3 and not partial["final"]
-    assert partial["checks"][0]["measured"] == "0.400" and partial["checks"][0]["met"] is False  # 0.5 - 0.1, w = 16 not in yet
+    assert (
+        partial["checks"][0]["measured"] == "0.400" and partial["checks"][0]["met"] is False
+    )  # 0.5 - 0.1, w = 16 not in yet
 
     for run in runs:
         if run not in ready[:3]:
             succeed(settings, run)
     done = client.get(f"/api/v1/experiments/{exp['id']}/verdict").json()
     assert done["runs_measured"] == 6 and done["final"]
-    assert [(c["measured"], c["met"]) for c in done["checks"]] == [("0.800", True), ("0.110", False), ("min train acc 0.970", False)]
+    assert [(c["measured"], c["met"]) for c in done["checks"]] == [
+        ("0.800", True),
+        ("0.110", False),
+        ("min train acc 0.970", False),
+    ]
     assert [c["claim"] for c in done["checks"]] == [c.claim for c in PRESETS["digits-pair"].expected]
 
 
 def test_a_spec_that_is_no_presets_has_no_verdict(client):
-    exp = client.post("/api/v1/experiments", json={"name": "mine", "base": {"epochs": 3}, "sweep": {"pos_weight": [1, 2]}}).json()
+    exp = client.post(
+        "/api/v1/experiments", json={"name": "mine", "base": {"epochs": 3}, "sweep": {"pos_weight": [1, 2]}}
+    ).json()
     body = client.get(f"/api/v1/experiments/{exp['id']}/verdict").json()
     assert body["preset"] is None and body["checks"] == [] and "no preset" in body["note"]
     assert client.get("/api/v1/experiments/999999/verdict").status_code == 404
@@ -74,7 +90,10 @@ def test_the_l2_calibration_verdict_carries_its_shift_table(client, settings):
     spec = PRESETS["l2-calibration"].quick.model_dump(mode="json")
     exp = client.post("/api/v1/experiments", json=spec).json()
     runs = client.get(f"/api/v1/experiments/{exp['id']}/runs").json()
-    offset = {0.0: 0.0, 0.01: 0.05}  # the boundary's offset at w = 1, per L2; a weight w moves it by -0.1 log2(w) x (1 + L2 x 100)
+    offset = {
+        0.0: 0.0,
+        0.01: 0.05,
+    }  # the boundary's offset at w = 1, per L2; a weight w moves it by -0.1 log2(w) x (1 + L2 x 100)
     for run in runs:
         wd, w = run["params"]["weight_decay"], run["params"]["pos_weight"]
         moved = offset.get(wd, 0.0) - 0.1 * math.log2(w) * (1 + 100 * wd)
@@ -89,5 +108,7 @@ def test_the_l2_calibration_verdict_carries_its_shift_table(client, settings):
     assert cells[(0.0, 0.25)]["realised"] == pytest.approx(0.2)
     run_spec = RunSpec.model_validate(runs[0]["params"])
     assert cells[(0.0, 4.0)]["intended"] == pytest.approx(intended_shift(run_spec, 4.0))
-    none = client.get(f"/api/v1/experiments/{client.post('/api/v1/experiments', json=PRESETS['digits-pair'].quick.model_dump(mode='json')).json()['id']}/verdict")
+    none = client.get(
+        f"/api/v1/experiments/{client.post('/api/v1/experiments', json=PRESETS['digits-pair'].quick.model_dump(mode='json')).json()['id']}/verdict"
+    )
     assert none.json()["calibration"] is None

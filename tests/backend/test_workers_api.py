@@ -17,7 +17,9 @@ BLOBS = {"name": "blobs", "base": {"epochs": 1}, "sweep": {}}
 def register(settings, name: str, queues=("cpu",), gpu=None, age_seconds: float = 0.0) -> None:
     with session_scope(settings.db_url) as s:
         workers.beat(s, name, "box", 4242, list(queues), gpu)
-        s.execute(update(Worker).where(Worker.name == name).values(heartbeat_at=utcnow() - timedelta(seconds=age_seconds)))
+        s.execute(
+            update(Worker).where(Worker.name == name).values(heartbeat_at=utcnow() - timedelta(seconds=age_seconds))
+        )
 
 
 def listed(client) -> dict[str, dict]:

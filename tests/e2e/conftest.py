@@ -36,18 +36,33 @@ def stack(tmp_path: Path, spawn):
     api_port, dash_port = free_port(), free_port()
     api_url = f"http://127.0.0.1:{api_port}"
     env = {k: v for k, v in os.environ.items() if k not in ("IWLAB_DATABASE_URL", "IWLAB_BROKER_URL")}
-    env |= {"IWLAB_HOME": str(home), "IWLAB_API_URL": api_url, "IWLAB_DEVICE": "cpu", "IWLAB_POLL_SECONDS": "0.5", "PYTHONUNBUFFERED": "1"}
+    env |= {
+        "IWLAB_HOME": str(home),
+        "IWLAB_API_URL": api_url,
+        "IWLAB_DEVICE": "cpu",
+        "IWLAB_POLL_SECONDS": "0.5",
+        "PYTHONUNBUFFERED": "1",
+    }
     logs = {name: tmp_path / f"{name}.log" for name in ("api", "worker", "dashboard")}
-    procs = {"api": spawn([IWLAB, "api", "--host", "127.0.0.1", "--port", str(api_port)], log=logs["api"], env=env, cwd=tmp_path)}
+    procs = {
+        "api": spawn(
+            [IWLAB, "api", "--host", "127.0.0.1", "--port", str(api_port)], log=logs["api"], env=env, cwd=tmp_path
+        )
+    }
     try:
         wait_for_http(f"{api_url}/api/v1/health", timeout=60)
         procs["worker"] = spawn([IWLAB, "worker"], log=logs["worker"], env=env, cwd=tmp_path)
         procs["dashboard"] = spawn(
-            [IWLAB, "dashboard", "--host", "127.0.0.1", "--port", str(dash_port), "--api-url", api_url], log=logs["dashboard"], env=env, cwd=tmp_path
+            [IWLAB, "dashboard", "--host", "127.0.0.1", "--port", str(dash_port), "--api-url", api_url],
+            log=logs["dashboard"],
+            env=env,
+            cwd=tmp_path,
         )
         wait_for_http(f"http://127.0.0.1:{dash_port}/", timeout=60)
     except Exception as err:
-        raise RuntimeError("the stack did not start:\n" + "\n".join(f"--- {n}\n{tail(p)}" for n, p in logs.items())) from err
+        raise RuntimeError(
+            "the stack did not start:\n" + "\n".join(f"--- {n}\n{tail(p)}" for n, p in logs.items())
+        ) from err
     yield f"http://127.0.0.1:{dash_port}", procs, logs
 
 

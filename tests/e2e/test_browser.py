@@ -40,7 +40,9 @@ def test_submit_watch_and_animate(stack, page):
     run_field(page, "lr").fill("0.05")
     expect(page.locator("#run-count")).to_have_text(re.compile(r"= 3 runs"))
     run_field(page, "epochs").fill("0")
-    expect(run_field(page, "epochs")).to_have_class(re.compile("is-invalid"))  # the catalog's limit, checked as you type
+    expect(run_field(page, "epochs")).to_have_class(
+        re.compile("is-invalid")
+    )  # the catalog's limit, checked as you type
     expect(page.locator("#run-count")).to_have_text("3 runs; no time estimate while Epochs is invalid")
     page.click("#submit")
     expect(page.locator("#form-error")).to_contain_text("Epochs: give a whole number from 1 to 100000")
@@ -66,7 +68,9 @@ def test_submit_watch_and_animate(stack, page):
     last_lines = page.evaluate(LINES)
     assert all(len(xs) >= 3 for xs in last_lines)  # every trained model has a boundary in its window
     page.wait_for_function(f"({COUNT})(['curve-graph', 'mean']) === 3")
-    names = page.evaluate("() => document.querySelector('#curve-graph .js-plotly-plot').data.filter(t => t.meta && t.meta.role === 'mean').map(t => t.name)")
+    names = page.evaluate(
+        "() => document.querySelector('#curve-graph .js-plotly-plot').data.filter(t => t.meta && t.meta.role === 'mean').map(t => t.name)"
+    )
     assert names == ["w = 0.1", "w = 1", "w = 10"]
     label = page.locator("#epoch-label")
     expect(label).to_have_text(f"epoch {EPOCHS} of {EPOCHS}")
@@ -90,7 +94,9 @@ def test_submit_watch_and_animate(stack, page):
     page.wait_for_function(f"({TITLE})('boundary-graph') !== 'Decision boundary at epoch 1'")
     if "Pause" in page.locator("#play").inner_text():  # else it already reached the last frame and stopped
         page.click("#play")
-    expect(page.locator("#play")).to_contain_text("Play", timeout=15_000)  # ticks already queued on a busy machine finish first
+    expect(page.locator("#play")).to_contain_text(
+        "Play", timeout=15_000
+    )  # ticks already queued on a busy machine finish first
 
     # the screenshot for the README: an early epoch, where the weights still matter
     page.goto(exp_url + "?seed=0&epoch=3")

@@ -18,7 +18,11 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import DOCS, WIDTH, logs_of, run_field
 from tests.e2e.test_browser import COUNT, TITLE
 
-A = {"name": "fade for compare", "base": {"model": "logreg", "epochs": 30, "lr": 0.05}, "sweep": {"pos_weight": [0.1, 1, 10], "seed": [0]}}
+A = {
+    "name": "fade for compare",
+    "base": {"model": "logreg", "epochs": 30, "lr": 0.05},
+    "sweep": {"pos_weight": [0.1, 1, 10], "seed": [0]},
+}
 B = {"name": "long mlp", "base": {"model": "mlp", "epochs": 20000, "lr": 0.05}, "sweep": {"pos_weight": [1]}}
 
 
@@ -35,7 +39,12 @@ def test_analysis_share_export_cancel_run_view_and_compare(stack, page, tmp_path
     api = httpx.Client(base_url=procs["dashboard"].args[-1] + "/api/v1", timeout=30)
     a = api.post("/experiments", json=A).json()
     b = api.post("/experiments", json=B).json()
-    wait_until(lambda: api.get(f"/experiments/{a['id']}").json()["status"] in ("succeeded", "failed"), 180, "experiment A", logs)
+    wait_until(
+        lambda: api.get(f"/experiments/{a['id']}").json()["status"] in ("succeeded", "failed"),
+        180,
+        "experiment A",
+        logs,
+    )
     runs_a = api.get(f"/experiments/{a['id']}/runs").json()
     assert [r["status"] for r in runs_a] == ["succeeded"] * 3, runs_a
 
@@ -43,8 +52,12 @@ def test_analysis_share_export_cancel_run_view_and_compare(stack, page, tmp_path
     page.goto(f"{base}/experiments/{a['id']}")
     page.wait_for_function(f"({COUNT})(['curve-graph', 'mean']) === 3")
     page.wait_for_function(f"({COUNT})(['spread-graph', 'spread']) === 1")
-    page.wait_for_function(f"({COUNT})(['effect-graph', 'realised']) === 1 && ({COUNT})(['effect-graph', 'intended']) === 1")
-    weights = page.evaluate("() => document.querySelector('#effect-graph .js-plotly-plot').data.find(t => t.meta.role === 'realised').x")
+    page.wait_for_function(
+        f"({COUNT})(['effect-graph', 'realised']) === 1 && ({COUNT})(['effect-graph', 'intended']) === 1"
+    )
+    weights = page.evaluate(
+        "() => document.querySelector('#effect-graph .js-plotly-plot').data.find(t => t.meta.role === 'realised').x"
+    )
     assert weights == [0.1, 1, 10]
     page.locator("#logx").check()
     handle = page.locator("#epoch-slider [role=slider]").first
@@ -76,7 +89,9 @@ def test_analysis_share_export_cancel_run_view_and_compare(stack, page, tmp_path
     assert {float(r["pos_weight"]) for r in rows} == {0.1, 1.0, 10.0}
 
     # -- cancel B's run from its experiment page while it trains
-    wait_until(lambda: api.get(f"/experiments/{b['id']}").json()["status"] == "running", 120, "experiment B to start", logs)
+    wait_until(
+        lambda: api.get(f"/experiments/{b['id']}").json()["status"] == "running", 120, "experiment B to start", logs
+    )
     page.goto(f"{base}/experiments/{b['id']}")
     page.locator("#run-table .run-cancel").click()
     expect(page.locator("#exp-status")).to_have_text("cancelled", timeout=60_000)
@@ -91,7 +106,9 @@ def test_analysis_share_export_cancel_run_view_and_compare(stack, page, tmp_path
     expect(page.locator("#run-spec-table")).to_contain_text("pos_weight")
     expect(page.locator("#run-env-table")).to_contain_text(run["worker"])
     expect(page.locator("#run-metrics")).to_contain_text("frac_pred_pos")
-    page.wait_for_function("() => { const g = document.querySelector('#run-graph .js-plotly-plot'); return g && g.data && g.data.length >= 2; }")
+    page.wait_for_function(
+        "() => { const g = document.querySelector('#run-graph .js-plotly-plot'); return g && g.data && g.data.length >= 2; }"
+    )
     page.wait_for_timeout(300)
     page.screenshot(path=str(DOCS / "run-page.png"), full_page=True)
 
@@ -141,7 +158,12 @@ def test_analysis_share_export_cancel_run_view_and_compare(stack, page, tmp_path
     page.wait_for_url(re.compile(r"/experiments/\d+"))
     expect(page.locator("#run-table .run-row")).to_have_count(8)
     new_id = int(re.search(r"/experiments/(\d+)", page.url).group(1))
-    assert api.get(f"/experiments/{new_id}").json()["spec"]["sweep"] == {"pos_weight": [0.5, 2.0], "lr": [0.01, 0.05], "weight_decay": [0.0, 0.001], "seed": [0]}
+    assert api.get(f"/experiments/{new_id}").json()["spec"]["sweep"] == {
+        "pos_weight": [0.5, 2.0],
+        "lr": [0.01, 0.05],
+        "weight_decay": [0.0, 0.001],
+        "seed": [0],
+    }
     assert not page.errors, page.errors
     for name, proc in procs.items():
         assert proc.poll() is None, f"{name} exited early\n{logs_of(logs)}"

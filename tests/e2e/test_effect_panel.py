@@ -47,7 +47,9 @@ def test_effect_panel_names_its_reference_and_follows_the_slider(stack, page):
     # the run page says what the weight did: balanced 100 + 100 blobs, batch 8, loss_norm sum
     weighted = next(r for r in api.get(f"/experiments/{exp['id']}/runs").json() if r["params"]["pos_weight"] == 10)
     page.goto(f"{base}/runs/{weighted['id']}")
-    expect(page.locator("#run-env-table")).to_contain_text("nominal 10, effective 7.82")  # docs/readouts.md's measured value
+    expect(page.locator("#run-env-table")).to_contain_text(
+        "nominal 10, effective 7.82"
+    )  # docs/readouts.md's measured value
     expect(page.locator("#run-env-table")).to_contain_text("(loss_norm sum, batch 8)")
     expect(page.locator("#run-not-recorded")).to_have_text("Every readout is recorded.")
     assert not page.errors, page.errors

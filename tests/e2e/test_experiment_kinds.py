@@ -64,7 +64,9 @@ def check_strip(page, api, exp: dict, base: str, shots, name: str) -> None:
     handle = page.locator("#epoch-slider [role=slider]").first
     handle.focus()
     handle.press("Home")
-    expect(page.locator("#strip-summary")).to_contain_text("At epoch 0 every weight puts each of these 24 test images in the same class")
+    expect(page.locator("#strip-summary")).to_contain_text(
+        "At epoch 0 every weight puts each of these 24 test images in the same class"
+    )
 
 
 def test_digits_cifar_and_failed_experiment_pages(stack, page, tmp_path):
@@ -72,15 +74,55 @@ def test_digits_cifar_and_failed_experiment_pages(stack, page, tmp_path):
     api = httpx.Client(base_url=procs["dashboard"].args[-1] + "/api/v1", timeout=30)
     cifar = write_cifar(tmp_path / "cifar")
     sweep = {"pos_weight": [1, 64], "seed": [0]}
-    digits = api.post("/experiments", json={"name": "digits weights", "base": {"dataset": "digits", "model": "mlp", "epochs": 20, "lr": 0.05, "frames": 6}, "sweep": sweep}).json()
-    images = api.post("/experiments", json={"name": "cifar weights", "base": {"dataset": "cifar10", "data_path": str(cifar), "model": "mlp", "hidden": [16],
-                                                                      "epochs": 6, "lr": 0.01, "frames": 4}, "sweep": sweep}).json()
-    two_axes = api.post("/experiments", json={"name": "weights x wd", "base": {"model": "logreg", "epochs": 8, "frames": 4},
-                                              "sweep": {"weight_decay": [0.0, 0.01], "pos_weight": [1, 4, 16], "seed": [0]}}).json()
-    broken = api.post("/experiments", json={"name": "cifar nowhere", "base": {"dataset": "cifar10", "data_path": str(tmp_path / "missing"), "epochs": 2},
-                                            "sweep": {"pos_weight": [1]}}).json()
+    digits = api.post(
+        "/experiments",
+        json={
+            "name": "digits weights",
+            "base": {"dataset": "digits", "model": "mlp", "epochs": 20, "lr": 0.05, "frames": 6},
+            "sweep": sweep,
+        },
+    ).json()
+    images = api.post(
+        "/experiments",
+        json={
+            "name": "cifar weights",
+            "base": {
+                "dataset": "cifar10",
+                "data_path": str(cifar),
+                "model": "mlp",
+                "hidden": [16],
+                "epochs": 6,
+                "lr": 0.01,
+                "frames": 4,
+            },
+            "sweep": sweep,
+        },
+    ).json()
+    two_axes = api.post(
+        "/experiments",
+        json={
+            "name": "weights x wd",
+            "base": {"model": "logreg", "epochs": 8, "frames": 4},
+            "sweep": {"weight_decay": [0.0, 0.01], "pos_weight": [1, 4, 16], "seed": [0]},
+        },
+    ).json()
+    broken = api.post(
+        "/experiments",
+        json={
+            "name": "cifar nowhere",
+            "base": {"dataset": "cifar10", "data_path": str(tmp_path / "missing"), "epochs": 2},
+            "sweep": {"pos_weight": [1]},
+        },
+    ).json()
     for exp in (digits, images, two_axes, broken):
-        wait_until(lambda exp=exp: api.get(f"/experiments/{exp['id']}").json()["status"] in ("succeeded", "failed", "cancelled"), 240, exp["name"], logs)
+        wait_until(
+            lambda exp=exp: (
+                api.get(f"/experiments/{exp['id']}").json()["status"] in ("succeeded", "failed", "cancelled")
+            ),
+            240,
+            exp["name"],
+            logs,
+        )
     assert api.get(f"/experiments/{digits['id']}").json()["status"] == "succeeded"
     assert api.get(f"/experiments/{images['id']}").json()["status"] == "succeeded"
 
@@ -103,19 +145,30 @@ def test_digits_cifar_and_failed_experiment_pages(stack, page, tmp_path):
     page.goto(f"{base}/experiments/{two_axes['id']}")
     chooser = page.locator("#slice-select")
     expect(chooser).to_be_visible()
-    assert [t for t in chooser.locator("option").all_inner_texts() if t] == ["wd = 0", "wd = 0.01"]  # dbc adds an empty placeholder
+    assert [t for t in chooser.locator("option").all_inner_texts() if t] == [
+        "wd = 0",
+        "wd = 0.01",
+    ]  # dbc adds an empty placeholder
     page.wait_for_function(f"({TITLE})('boundary-graph').startsWith('Decision boundary')")
     assert page.evaluate(PANEL_TITLES) == ["w = 1", "w = 4", "w = 16"]
     page.wait_for_function(f"({COUNT})(['curve-graph', 'mean']) === 3")
-    colours = page.evaluate("() => document.querySelector('#curve-graph .js-plotly-plot').data.filter(t => t.meta && t.meta.role === 'mean').map(t => t.line.color)")
+    colours = page.evaluate(
+        "() => document.querySelector('#curve-graph .js-plotly-plot').data.filter(t => t.meta && t.meta.role === 'mean').map(t => t.line.color)"
+    )
     lum = [0.2126 * int(c[1:3], 16) + 0.7152 * int(c[3:5], 16) + 0.0722 * int(c[5:7], 16) for c in colours]
     assert lum == sorted(lum) and len(set(colours)) == 3  # sequential in log w
-    runs = {(r["params"]["weight_decay"], r["params"]["pos_weight"]): r["id"] for r in api.get(f"/experiments/{two_axes['id']}/runs").json()}
+    runs = {
+        (r["params"]["weight_decay"], r["params"]["pos_weight"]): r["id"]
+        for r in api.get(f"/experiments/{two_axes['id']}/runs").json()
+    }
     # the decoded z (`data` may hold it as a base64 typed array)
     heavy_z = "() => Array.from(document.querySelector('#boundary-graph .js-plotly-plot')._fullData.filter(t => t.meta && t.meta.role === 'heatmap')[2].z).map(r => Array.from(r))"
 
     def panel_shows(run_id: int) -> bool:  # the w = 16 panel draws this run's last frame
-        want, have = np.array(api.get(f"/runs/{run_id}/boundary/8").json()["z"], dtype=float), np.array(page.evaluate(heavy_z), dtype=float)
+        want, have = (
+            np.array(api.get(f"/runs/{run_id}/boundary/8").json()["z"], dtype=float),
+            np.array(page.evaluate(heavy_z), dtype=float),
+        )
         return have.shape == want.shape and np.allclose(have, want, atol=2e-3)
 
     frames = [np.array(api.get(f"/runs/{runs[(wd, 16.0)]}/boundary/8").json()["z"]) for wd in (0.0, 0.01)]
@@ -141,7 +194,10 @@ def test_digits_cifar_and_failed_experiment_pages(stack, page, tmp_path):
     page.wait_for_url(re.compile(rf"/experiments/(?!{two_axes['id']}\b)\d+"))
     copy_id = int(re.search(r"/experiments/(\d+)", page.url).group(1))
     copy = api.get(f"/experiments/{copy_id}").json()
-    assert copy["name"] == "weights x wd (copy)" and copy["spec"]["sweep"] == api.get(f"/experiments/{two_axes['id']}").json()["spec"]["sweep"]
+    assert (
+        copy["name"] == "weights x wd (copy)"
+        and copy["spec"]["sweep"] == api.get(f"/experiments/{two_axes['id']}").json()["spec"]["sweep"]
+    )
     assert copy["spec"]["base"]["epochs"] == 8 and copy["spec"]["base"]["model"] == "logreg"
 
     # a run's page: titled by the run, only the parameters that apply, and which class the weight is on

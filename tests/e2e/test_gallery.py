@@ -61,7 +61,9 @@ def test_run_a_preset_from_the_gallery(stack, page, tmp_path):
     for row, check in zip(rows.all(), measured["checks"]):
         expect(row).to_contain_text(check["claim"])
         expect(row).to_contain_text(check["measured"])
-        expect(row.locator(".verdict-mark")).to_have_text({True: "met", False: "not met", None: "pending"}[check["met"]], ignore_case=True)
+        expect(row.locator(".verdict-mark")).to_have_text(
+            {True: "met", False: "not met", None: "pending"}[check["met"]], ignore_case=True
+        )
     page.screenshot(path=str(tmp_path / "verdict.png"), full_page=True)
 
     # its runs' status history: submitted, taken by the worker, succeeded
@@ -72,11 +74,15 @@ def test_run_a_preset_from_the_gallery(stack, page, tmp_path):
 
     # the list: the preset's tags as chips; a header click sorts (and again, the other way); a chip filters
     api = httpx.Client(base_url=procs["dashboard"].args[-1] + "/api/v1", timeout=30)
-    api.post("/experiments", json={"name": "one run", "base": {"epochs": 2}, "sweep": {"pos_weight": [1]}, "tags": ["mine"]}).raise_for_status()
+    api.post(
+        "/experiments", json={"name": "one run", "base": {"epochs": 2}, "sweep": {"pos_weight": [1]}, "tags": ["mine"]}
+    ).raise_for_status()
     page.goto(base + "/experiments")
     names = page.locator("#experiments-table .exp-link")
     expect(names).to_have_text(["one run", "digits-pair (quick)"])
-    expect(page.locator("#experiments-table tbody tr").nth(1).locator(".tag-chip")).to_have_text(["digits-pair", "real-data"])
+    expect(page.locator("#experiments-table tbody tr").nth(1).locator(".tag-chip")).to_have_text(
+        ["digits-pair", "real-data"]
+    )
     runs_header = page.locator("#experiments-table th .sort-header", has_text="Runs")
     runs_header.click()
     page.wait_for_url(re.compile(r"sort=-runs"))

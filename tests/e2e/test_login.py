@@ -24,7 +24,9 @@ def lab_stack(tmp_path, spawn):
     api_url = f"http://127.0.0.1:{api_port}"
     env = {k: v for k, v in os.environ.items() if k not in ("IWLAB_DATABASE_URL", "IWLAB_BROKER_URL", "IWLAB_TOKEN")}
     env |= {"IWLAB_HOME": str(home), "IWLAB_API_URL": api_url, "IWLAB_AUTH": "required"}
-    run = lambda *args: subprocess.run([IWLAB, *args], env=env, cwd=tmp_path, capture_output=True, text=True, check=True)  # noqa: E731
+    run = lambda *args: subprocess.run(
+        [IWLAB, *args], env=env, cwd=tmp_path, capture_output=True, text=True, check=True
+    )  # noqa: E731
     run("user", "create", "ada")
     token = run("token", "create", "ada").stdout.strip().splitlines()[-1]
     logs = {name: tmp_path / f"{name}.log" for name in ("api", "dashboard")}
@@ -35,8 +37,11 @@ def lab_stack(tmp_path, spawn):
         wait_for_http(f"http://127.0.0.1:{dash_port}/login", timeout=60)
     except TimeoutError:
         raise RuntimeError("\n".join(f"--- {n}\n{tail(p)}" for n, p in logs.items())) from None
-    resp = httpx.post(f"{api_url}/api/v1/experiments", json={"name": "ada's sweep", "base": {"epochs": 2}, "sweep": {}},
-                      headers={"Authorization": f"Bearer {token}"})
+    resp = httpx.post(
+        f"{api_url}/api/v1/experiments",
+        json={"name": "ada's sweep", "base": {"epochs": 2}, "sweep": {}},
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert resp.status_code == 202
     yield f"http://127.0.0.1:{dash_port}", token
 
@@ -44,7 +49,9 @@ def lab_stack(tmp_path, spawn):
 def test_login_see_experiments_logout(lab_stack, page):
     base, token = lab_stack
     page.goto(base + "/experiments?limit=5&x=1")
-    page.wait_for_url(base + "/login?next=%2Fexperiments%3Flimit%3D5%26x%3D1")  # no session: every page asks for a login
+    page.wait_for_url(
+        base + "/login?next=%2Fexperiments%3Flimit%3D5%26x%3D1"
+    )  # no session: every page asks for a login
 
     page.fill("#username", "ada")
     page.fill("#token", token[:-2] + "xx")
@@ -68,7 +75,9 @@ def test_login_see_experiments_logout(lab_stack, page):
 
 def test_a_cross_site_post_is_refused(lab_stack):
     base, token = lab_stack
-    forged = httpx.post(f"{base}/login", data={"username": "ada", "token": token}, headers={"Origin": "https://evil.example"})
+    forged = httpx.post(
+        f"{base}/login", data={"username": "ada", "token": token}, headers={"Origin": "https://evil.example"}
+    )
     assert forged.status_code == 403
     same = httpx.post(f"{base}/login", data={"username": "ada", "token": token}, headers={"Origin": base})
     assert same.status_code == 302 and same.headers["location"] == "/"

@@ -65,7 +65,20 @@ def test_digits_mlp_ldam_from_the_form(stack, page):
     expect(page.locator("#run-table .run-row")).to_have_count(2)
     exp_id = int(re.search(r"/experiments/(\d+)", page.url).group(1))
     spec = api.get(f"/experiments/{exp_id}").json()["spec"]
-    picked = {k: spec["base"].get(k) for k in ("dataset", "classes", "model", "hidden", "loss", "ldam_max_margin", "ldam_scale", "label_noise", "epochs")}
+    picked = {
+        k: spec["base"].get(k)
+        for k in (
+            "dataset",
+            "classes",
+            "model",
+            "hidden",
+            "loss",
+            "ldam_max_margin",
+            "ldam_scale",
+            "label_noise",
+            "epochs",
+        )
+    }
     assert picked == {"dataset": "digits", "classes": ["3", "8"], "model": "mlp", "hidden": [32], "loss": "ldam",
                       "ldam_max_margin": 0.3, "ldam_scale": 20.0, "label_noise": 0.1, "epochs": 5}  # fmt: skip
     assert spec["sweep"] == {"pos_weight": [1.0, 5.0], "seed": [0]}

@@ -14,7 +14,11 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import IWLAB, run_field
 from tests.e2e.test_dashboard import wait_until
 
-LONG = {"name": "long sweep", "base": {"model": "mlp", "epochs": 20000, "lr": 0.05}, "sweep": {"pos_weight": [1, 4, 16]}}
+LONG = {
+    "name": "long sweep",
+    "base": {"model": "mlp", "epochs": 20000, "lr": 0.05},
+    "sweep": {"pos_weight": [1, 4, 16]},
+}
 ACTIVE = ("queued", "running")
 
 
@@ -47,7 +51,9 @@ def test_run_full_asks_first_and_experiments_cancel_from_the_page_and_the_cli(st
     page.fill("#field-seeds", "0, 1")
     expect(page.locator("#run-count")).to_contain_text(" h on one worker")
     page.click("#submit")
-    expect(page.locator("#long-body")).to_contain_text(re.compile(r"16 runs, about \d+(\.\d)? h of training on one worker"))
+    expect(page.locator("#long-body")).to_contain_text(
+        re.compile(r"16 runs, about \d+(\.\d)? h of training on one worker")
+    )
     page.click("#long-no")
     expect(page.locator("#long-body")).to_be_hidden()
     assert api.get("/experiments").json()["total"] == 0 and "/new" in page.url
@@ -59,12 +65,16 @@ def test_run_full_asks_first_and_experiments_cancel_from_the_page_and_the_cli(st
     page.wait_for_url(re.compile(r"/experiments/\d+"))
     full_id = int(page.url.rsplit("/", 1)[-1].split("?")[0])
     assert len(statuses(api, full_id)) == preset["full"]["runs"]
-    done = subprocess.run([IWLAB, "cancel", str(full_id), "--server", api_url], capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [IWLAB, "cancel", str(full_id), "--server", api_url], capture_output=True, text=True, timeout=60, check=False
+    )
     assert done.returncode == 0, done.stderr
     assert f"experiment {full_id}" in done.stderr and "cancel requested" in done.stderr
     wait_until(lambda: not set(statuses(api, full_id)) & set(ACTIVE), 90, "the CLI's cancel", logs)
     assert "cancelled" in statuses(api, full_id)
-    missing = subprocess.run([IWLAB, "cancel", "99999", "--server", api_url], capture_output=True, text=True, timeout=60, check=False)
+    missing = subprocess.run(
+        [IWLAB, "cancel", "99999", "--server", api_url], capture_output=True, text=True, timeout=60, check=False
+    )
     assert missing.returncode == 2 and "404" in missing.stderr and len(missing.stderr.strip().splitlines()) == 1
 
     # -- Cancel experiment from its page: it says how many runs stop; Back keeps them

@@ -42,19 +42,31 @@ def environment(home: Path) -> dict[str, str]:
 def test_draining_the_last_worker_keeps_the_stack_up_and_sigterm_leaves_no_process(tmp_path, page):
     home = (tmp_path / "home").resolve()
     api_port, dash_port = free_port(), free_port()
-    up = subprocess.Popen([IWLAB, "up", "--host", "127.0.0.1", "--api-port", str(api_port), "--dashboard-port", str(dash_port)],
-                          env=environment(home), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    up = subprocess.Popen(
+        [IWLAB, "up", "--host", "127.0.0.1", "--api-port", str(api_port), "--dashboard-port", str(dash_port)],
+        env=environment(home),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         api = f"http://127.0.0.1:{api_port}/api/v1"
         wait_for_http(f"http://127.0.0.1:{dash_port}/", timeout=90)
-        wait_for(lambda: [w for w in httpx.get(f"{api}/workers").json()["items"] if w["alive"]], timeout=90, what="the worker's heartbeat")
+        wait_for(
+            lambda: [w for w in httpx.get(f"{api}/workers").json()["items"] if w["alive"]],
+            timeout=90,
+            what="the worker's heartbeat",
+        )
         worker = next(w for w in httpx.get(f"{api}/workers").json()["items"] if w["alive"])
         page.goto(f"http://127.0.0.1:{dash_port}/workers")
         page.locator(".worker-drain").click()
         expect(page.locator("#drain-last")).to_contain_text("The API and this dashboard stay up")
         page.click("#drain-yes")
         wait_for(lambda: worker["pid"] not in processes_of(home), timeout=60, what="the drained worker to exit")
-        expect(page.locator("#workers-table")).to_contain_text("stopped", timeout=30_000)  # the page still loads from the API
+        expect(page.locator("#workers-table")).to_contain_text(
+            "stopped", timeout=30_000
+        )  # the page still loads from the API
         time.sleep(1.5)  # `up` notices within a second
         assert up.poll() is None
         assert httpx.get(f"{api}/health").status_code == 200
@@ -82,8 +94,15 @@ def test_a_taken_port_stops_up_before_it_starts_anything(tmp_path):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        done = subprocess.run([IWLAB, "up", "--host", "127.0.0.1", "--api-port", str(free_port()), "--dashboard-port", str(port)],
-                              env=environment(home), cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False)
+        done = subprocess.run(
+            [IWLAB, "up", "--host", "127.0.0.1", "--api-port", str(free_port()), "--dashboard-port", str(port)],
+            env=environment(home),
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
     assert done.returncode != 0
     assert f"port {port} (dashboard)" in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert processes_of(home) == []

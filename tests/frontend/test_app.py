@@ -12,7 +12,6 @@ from frontend.client import ApiClient, ApiError
 from frontend.pages import experiment, new
 
 
-
 def fake_api(runs, calls):
     def handler(request: httpx.Request) -> httpx.Response:
         path = request.url.path.removeprefix("/api/v1")
@@ -21,7 +20,16 @@ def fake_api(runs, calls):
             run_id = int(path.split("/")[2])
             if run_id == 6:
                 return httpx.Response(404, json={"detail": "no frames yet"})
-            return httpx.Response(200, json={"run_id": run_id, "xs": [0, 1], "ys": [0, 1], "points": [[0, 0, 0], [1, 1, 1]], "epochs": [0, 1, 2]})
+            return httpx.Response(
+                200,
+                json={
+                    "run_id": run_id,
+                    "xs": [0, 1],
+                    "ys": [0, 1],
+                    "points": [[0, 0, 0], [1, 1, 1]],
+                    "epochs": [0, 1, 2],
+                },
+            )
         if "/boundary/" in path:
             run_id, epoch = int(path.split("/")[2]), int(path.split("/")[4])
             return httpx.Response(200, json={"run_id": run_id, "epoch": min(epoch, 2), "z": [[0.4, 0.6], [0.3, 0.7]]})
@@ -81,7 +89,10 @@ def test_panels_skip_groups_where_nothing_started(client, runs):
 
 
 def test_curves_average_seeds_per_weight(runs):
-    rows = [{"run_id": r["id"], "epoch": 1, "split": "test", "metric": "frac_pred_pos", "value": r["params"]["seed"] * 0.5} for r in runs]
+    rows = [
+        {"run_id": r["id"], "epoch": 1, "split": "test", "metric": "frac_pred_pos", "value": r["params"]["seed"] * 0.5}
+        for r in runs
+    ]
     curves = experiment.curves_for(rows, runs)
     assert [c["label"] for c in curves] == ["w = 0.1", "w = 1", "w = 10"]
     assert all(c["mean"] == [0.25] and c["n"] == [2] for c in curves)

@@ -14,7 +14,9 @@ def web():
 
 def test_pages_redirect_to_the_login_keeping_the_view(web):
     resp = web.get("/experiments/3?epoch=12&seed=1")
-    assert resp.status_code == 302 and resp.headers["Location"] == "/login?next=%2Fexperiments%2F3%3Fepoch%3D12%26seed%3D1"
+    assert (
+        resp.status_code == 302 and resp.headers["Location"] == "/login?next=%2Fexperiments%2F3%3Fepoch%3D12%26seed%3D1"
+    )
     assert web.get("/login").status_code == 200
 
 
@@ -30,9 +32,15 @@ def test_an_unreachable_api_is_a_message_not_a_login(web):
     assert resp.status_code == 503 and b"Cannot check the token" in resp.data
 
 
-@pytest.mark.parametrize(("given", "kept"), [
-    ("/experiments/3?epoch=2", "/experiments/3?epoch=2"), ("//evil.example/x", "/"), ("https://evil.example", "/"),
-    ("/login?next=/x", "/"), (None, "/"),
-])
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("/experiments/3?epoch=2", "/experiments/3?epoch=2"),
+        ("//evil.example/x", "/"),
+        ("https://evil.example", "/"),
+        ("/login?next=/x", "/"),
+        (None, "/"),
+    ],
+)
 def test_only_paths_on_this_site_are_followed_after_login(given, kept):
     assert safe_next(given) == kept

@@ -27,7 +27,9 @@ def test_an_upload_is_stored_and_listed_with_what_it_holds(client):
     empty = page.layout(client)
     assert any(getattr(c, "id", None) == "datasets-empty" for c in walk(empty))
     alert = page.upload(client, encoded(b"x,y\n1,a\n2,b\n3,a\n"), "shift.csv", None)
-    assert alert.color == "success" and "Stored shift.csv as dataset_id: 1 (3 rows × 2 columns; y: a 2, b 1)." in texts(alert)
+    assert alert.color == "success" and "Stored shift.csv as dataset_id: 1 (3 rows × 2 columns; y: a 2, b 1)." in texts(
+        alert
+    )
     words = texts(page.datasets_view(client))
     assert "shift.csv" in words and "3 rows × 2 columns; y: a 2, b 1" in words and "dataset_id: 1" in words
 

@@ -24,15 +24,22 @@ def roles(fig: go.Figure, role: str) -> list:
 
 def panel(label: str, z=None) -> dict:
     xs, ys = [0.0, 1.0, 2.0], [0.0, 1.0]
-    return {"label": label, "xs": xs, "ys": ys, "z": z if z is not None else [[0.1, 0.5, 0.9], [0.2, 0.6, 1.0]],
-            "points": [[0.1, 0.2, 0.0], [1.5, 0.8, 1.0], [1.9, 0.9, 1.0]]}
+    return {
+        "label": label,
+        "xs": xs,
+        "ys": ys,
+        "z": z if z is not None else [[0.1, 0.5, 0.9], [0.2, 0.6, 1.0]],
+        "points": [[0.1, 0.2, 0.0], [1.5, 0.8, 1.0], [1.9, 0.9, 1.0]],
+    }
 
 
 def test_boundary_has_one_heatmap_and_contour_per_weight():
     fig = boundary_figure([panel("w = 0.1"), panel("w = 1"), panel("w = 10")], epoch=5)
     heatmaps, lines = roles(fig, "heatmap"), roles(fig, "boundary")
     assert len(heatmaps) == len(lines) == 3
-    assert all(isinstance(t, go.Heatmap) for t in heatmaps) and all(isinstance(t, go.Scatter) and t.mode == "lines" for t in lines)
+    assert all(isinstance(t, go.Heatmap) for t in heatmaps) and all(
+        isinstance(t, go.Scatter) and t.mode == "lines" for t in lines
+    )
     # panel(): z crosses 0.5 between x = 0 and 1 on the first row (0.1 -> 0.5 exactly at x = 1: not above)
     assert all(len(t.x) > 0 for t in lines)
     assert [a.text for a in fig.layout.annotations] == ["w = 0.1", "w = 1", "w = 10"]
@@ -85,12 +92,22 @@ def test_boundary_without_panels_says_why():
 
 def curve(label: str, color: str, n: int) -> dict:
     lo, hi = ([None] * 4, [None] * 4) if n == 1 else ([0.0, 0.2, 0.3, 0.5], [0.0, 0.4, 0.5, 0.5])
-    return {"label": label, "color": color, "epoch": [0, 1, 2, 4], "mean": [0.0, 0.3, 0.4, 0.5], "sd": [0.0, 0.1, 0.1, 0.0], "n": [n] * 4,
-            "lo": lo, "hi": hi}
+    return {
+        "label": label,
+        "color": color,
+        "epoch": [0, 1, 2, 4],
+        "mean": [0.0, 0.3, 0.4, 0.5],
+        "sd": [0.0, 0.1, 0.1, 0.0],
+        "n": [n] * 4,
+        "lo": lo,
+        "hi": hi,
+    }
 
 
 def test_curve_has_one_line_per_weight_and_no_band_for_one_seed():
-    fig = curve_figure([curve("w = 0.1", SERIES[0], 1), curve("w = 1", SERIES[1], 1), curve("w = 10", SERIES[2], 1)], epoch=2)
+    fig = curve_figure(
+        [curve("w = 0.1", SERIES[0], 1), curve("w = 1", SERIES[1], 1), curve("w = 10", SERIES[2], 1)], epoch=2
+    )
     means = roles(fig, "mean")
     assert [t.name for t in means] == ["w = 0.1", "w = 1", "w = 10"]
     assert [t.line.color for t in means] == SERIES[:3]
@@ -132,14 +149,28 @@ def test_slider_marks_keep_first_and_last_and_thin_the_rest():
 
 
 def test_curves_are_webgl_live_and_svg_in_static_images():
-    curve = {"label": "w = 1", "color": SERIES[0], "epoch": [0, 1, 2], "mean": [0.5, 0.4, 0.3], "sd": [0.1, 0.1, 0.1], "n": [2, 2, 2]}
+    curve = {
+        "label": "w = 1",
+        "color": SERIES[0],
+        "epoch": [0, 1, 2],
+        "mean": [0.5, 0.4, 0.3],
+        "sd": [0.1, 0.1, 0.1],
+        "n": [2, 2, 2],
+    }
     live, static = curve_figure([curve]), curve_figure([curve], gl=False)
     assert all(isinstance(t, go.Scattergl) for t in roles(live, "mean") + roles(live, "band"))
     assert not any(isinstance(t, go.Scattergl) for t in static.data)
 
 
 def test_the_fit_epoch_is_marked_and_dropped_at_zero_on_a_log_axis():
-    curve = {"label": "w = 1", "color": SERIES[0], "epoch": [0, 1, 2, 3], "mean": [0.5] * 4, "sd": [0.0] * 4, "n": [1] * 4}
+    curve = {
+        "label": "w = 1",
+        "color": SERIES[0],
+        "epoch": [0, 1, 2, 3],
+        "mean": [0.5] * 4,
+        "sd": [0.0] * 4,
+        "n": [1] * 4,
+    }
     (mark,) = roles(curve_figure([curve], fit_epoch=2), "fit-epoch")
     assert list(mark.x) == [2, 2] and "epoch 2" in mark.name
     assert roles(curve_figure([curve]), "fit-epoch") == []
@@ -149,9 +180,19 @@ def test_the_fit_epoch_is_marked_and_dropped_at_zero_on_a_log_axis():
 def test_spread_figure_draws_one_line_per_setting():
     from frontend.components.figures import spread_figure
 
-    fig = spread_figure([{"label": "wd = 0", "epoch": [0, 1, 2], "value": [0.0, 0.6, 0.2]}, {"label": "wd = 0.2", "epoch": [0, 1], "value": [0.0, 0.5]}], logx=True, fit_epoch=1)
+    fig = spread_figure(
+        [
+            {"label": "wd = 0", "epoch": [0, 1, 2], "value": [0.0, 0.6, 0.2]},
+            {"label": "wd = 0.2", "epoch": [0, 1], "value": [0.0, 0.5]},
+        ],
+        logx=True,
+        fit_epoch=1,
+    )
     lines = roles(fig, "spread")
-    assert [t.name for t in lines] == ["wd = 0", "wd = 0.2"] and list(lines[0].x) == [1, 2]  # epoch 0 has no place on a log axis
+    assert [t.name for t in lines] == ["wd = 0", "wd = 0.2"] and list(lines[0].x) == [
+        1,
+        2,
+    ]  # epoch 0 has no place on a log axis
     assert fig.layout.xaxis.type == "log" and len(roles(fig, "fit-epoch")) == 1
     assert spread_figure([]).layout.annotations[0].text.startswith("No spread")
 
@@ -159,7 +200,10 @@ def test_spread_figure_draws_one_line_per_setting():
 def test_effect_figure_pairs_intended_and_realised_per_weight():
     from frontend.components.figures import effect_figure
 
-    fig = effect_figure([{"weight": 0.1, "realised": 0.5, "intended": 0.1}, {"weight": 10.0, "realised": 0.55, "intended": 0.9}], epoch=99)
+    fig = effect_figure(
+        [{"weight": 0.1, "realised": 0.5, "intended": 0.1}, {"weight": 10.0, "realised": 0.55, "intended": 0.9}],
+        epoch=99,
+    )
     (intended,), (realised,) = roles(fig, "intended"), roles(fig, "realised")
     assert list(intended.x) == list(realised.x) == [0.1, 10.0]
     assert list(intended.y) == [0.1, 0.9] and list(realised.y) == [0.5, 0.55]

@@ -32,7 +32,9 @@ def test_other_splits_and_retried_runs_are_computed_afresh():
     cache, (calls, compute) = FinishedCache(), counting()
     cache.get(FinishedCache.key([run(1)], 7, "test"), compute)
     cache.get(FinishedCache.key([run(1)], 7, "ood"), compute)
-    cache.get(FinishedCache.key([run(1, finished_at="2026-01-02T00:00:00Z")], 7, "test"), compute)  # retried, finished again
+    cache.get(
+        FinishedCache.key([run(1, finished_at="2026-01-02T00:00:00Z")], 7, "test"), compute
+    )  # retried, finished again
     assert len(calls) == 3
 
 

@@ -15,8 +15,21 @@ def test_parse_list():
 
 
 def form(**over):
-    values = {"name": " fade ", "dataset": "moons", "n_train": 50, "noise": 1.0, "model": "logreg", "hidden": "32, 16",
-              "epochs": 40, "lr": 0.1, "batch_size": 8, "weight_decay": 0.0, "loss_norm": "mean", "pos_weight": "0.1, 1, 10", "seed": "0, 1"}
+    values = {
+        "name": " fade ",
+        "dataset": "moons",
+        "n_train": 50,
+        "noise": 1.0,
+        "model": "logreg",
+        "hidden": "32, 16",
+        "epochs": 40,
+        "lr": 0.1,
+        "batch_size": 8,
+        "weight_decay": 0.0,
+        "loss_norm": "mean",
+        "pos_weight": "0.1, 1, 10",
+        "seed": "0, 1",
+    }
     return values | over
 
 
@@ -59,8 +72,16 @@ def test_the_form_offers_every_dataset_and_model_of_the_catalog():
     class Catalog:
         def catalog(self):
             enum = lambda *v: {"type": "string", "enum": list(v)}  # noqa: E731
-            return {"run": {"properties": {"dataset": enum("blobs", "moons", "cifar10"), "model": enum("logreg", "mlp", "resnet"), "loss_norm": enum("sum")}},
-                    "defaults": {"base": {}}}
+            return {
+                "run": {
+                    "properties": {
+                        "dataset": enum("blobs", "moons", "cifar10"),
+                        "model": enum("logreg", "mlp", "resnet"),
+                        "loss_norm": enum("sum"),
+                    }
+                },
+                "defaults": {"base": {}},
+            }
 
     from frontend.pages.new import layout
 
@@ -93,7 +114,13 @@ def test_the_sweep_builder_types_axes_from_the_catalog_and_estimates_time():
     assert spec["sweep"] == {"pos_weight": [1.0, 2.0], "lr": [0.1, 0.01], "seed": [0]} and "lr" not in spec["base"]
     # 2 weights x 2 epochs values: (100 + 300 epochs) x 25 steps x 2 weights at the measured pace
     sweep = {"pos_weight": [1, 2], "epochs": [100, 300]}
-    assert axes.estimate_seconds(sweep, {"epochs": 5, "n_train": 100, "batch_size": 8}) == pytest.approx(2 * 400 * 25 / axes.STEPS_PER_SECOND)
+    assert axes.estimate_seconds(sweep, {"epochs": 5, "n_train": 100, "batch_size": 8}) == pytest.approx(
+        2 * 400 * 25 / axes.STEPS_PER_SECOND
+    )
     assert axes.duration(30) == "~30 s" and axes.duration(600) == "~10 min" and axes.duration(7200) == "~2.0 h"
-    too_many = axes.summary({"weights": list(range(30)), "seeds": list(range(20))}, {"epochs": 1, "n_train": 1, "batch_size": 1}, 512)
-    assert "600 runs" in too_many.children and "limit of 512" in too_many.children and too_many.className == "text-danger"
+    too_many = axes.summary(
+        {"weights": list(range(30)), "seeds": list(range(20))}, {"epochs": 1, "n_train": 1, "batch_size": 1}, 512
+    )
+    assert (
+        "600 runs" in too_many.children and "limit of 512" in too_many.children and too_many.className == "text-danger"
+    )

@@ -32,21 +32,47 @@ def test_cli_command_is_a_shell_snippet_that_writes_the_spec_back(tmp_path, expe
     assert command.splitlines()[-1] == "iwlab submit weights-fade-v2.yaml --server http://lab:8000"
     script = "\n".join(command.splitlines()[:-1])  # everything but the submit: writes the file
     subprocess.run(["bash", "-c", script], cwd=tmp_path, check=True)
-    assert yaml.safe_load((tmp_path / "weights-fade-v2.yaml").read_text()) == experiment["spec"] | {"name": "weights fade / v2"}
-    assert cli_command(experiment["spec"], "http://lab:8000", ["paper", "2-d"]).endswith("--server http://lab:8000 --tag paper --tag 2-d")
-    assert graph_config("svg")["toImageButtonOptions"]["format"] == "svg" and graph_config("gif")["toImageButtonOptions"]["format"] == "png"
+    assert yaml.safe_load((tmp_path / "weights-fade-v2.yaml").read_text()) == experiment["spec"] | {
+        "name": "weights fade / v2"
+    }
+    assert cli_command(experiment["spec"], "http://lab:8000", ["paper", "2-d"]).endswith(
+        "--server http://lab:8000 --tag paper --tag 2-d"
+    )
+    assert (
+        graph_config("svg")["toImageButtonOptions"]["format"] == "svg"
+        and graph_config("gif")["toImageButtonOptions"]["format"] == "png"
+    )
 
 
 def test_run_page_shows_parameters_history_error_and_every_metric():
     r = make_run(5, 0, 10.0, 1, status="failed", done=2, error="RuntimeError: boom\nTraceback line") | {
-        "started_at": "2026-01-01T00:01:00", "finished_at": "2026-01-01T00:02:00", "attempts": 2, "fit_epoch": None, "heartbeat_at": None}
+        "started_at": "2026-01-01T00:01:00",
+        "finished_at": "2026-01-01T00:02:00",
+        "attempts": 2,
+        "fit_epoch": None,
+        "heartbeat_at": None,
+    }
     words = texts(run.environment(r))
-    assert "w1" in words and "2 (resumed after a worker died)" in words and "not yet" in words and "2026-01-01 00:02" in words
+    assert (
+        "w1" in words
+        and "2 (resumed after a worker died)" in words
+        and "not yet" in words
+        and "2026-01-01 00:02" in words
+    )
     assert "RuntimeError: boom\nTraceback line" in words
-    env = {"device": "cuda:0", "device_name": "NVIDIA H100", "torch_threads": 1, "python": "3.11.2", "platform": "Linux-6.1",
-           "git_commit": None, "packages": {"iwlab": "0.1.0", "torch": "2.13.0", "numpy": None}}
+    env = {
+        "device": "cuda:0",
+        "device_name": "NVIDIA H100",
+        "torch_threads": 1,
+        "python": "3.11.2",
+        "platform": "Linux-6.1",
+        "git_commit": None,
+        "packages": {"iwlab": "0.1.0", "torch": "2.13.0", "numpy": None},
+    }
     facts = dict(run.environment_facts(env))
-    assert facts["device"] == "NVIDIA H100 (cuda:0, 1 torch threads)" and facts["packages"] == "iwlab 0.1.0, torch 2.13.0"
+    assert (
+        facts["device"] == "NVIDIA H100 (cuda:0, 1 torch threads)" and facts["packages"] == "iwlab 0.1.0, torch 2.13.0"
+    )
     assert facts["iwlab commit"] == "not a git checkout" and run.environment_facts(None) == []
     params = {texts(tr)[0]: texts(tr)[1] for tr in walk(run.spec_table(r)) if isinstance(tr, html.Tr)}
     assert params["pos_weight"] == "10" and params["seed"] == "1" and params["grid"] == "8"
@@ -59,9 +85,19 @@ def test_run_page_shows_parameters_history_error_and_every_metric():
     head = run.header(r)
     assert by_id(head, "run-export-csv").href == "/download/runs/5.csv"
     assert any(getattr(c, "id", None) == {"type": "run-action", "action": "retry", "id": 5} for c in walk(head))
-    rows = [{"run_id": 5, "epoch": e, "split": s, "metric": m, "value": v} for e in range(3) for s, m, v in (("test", "acc", 0.5 + e / 10), ("train", "acc", 0.6), ("train", "loss", 1.0 / (e + 1)))]
+    rows = [
+        {"run_id": 5, "epoch": e, "split": s, "metric": m, "value": v}
+        for e in range(3)
+        for s, m, v in (("test", "acc", 0.5 + e / 10), ("train", "acc", 0.6), ("train", "loss", 1.0 / (e + 1)))
+    ]
     table = texts(run.last_values(rows))
-    assert [t for t in table if t not in ("metric (latest epoch)", "test", "train", "")] == ["acc", "0.7", "0.6", "loss", "0.3333"]
+    assert [t for t in table if t not in ("metric (latest epoch)", "test", "train", "")] == [
+        "acc",
+        "0.7",
+        "0.6",
+        "loss",
+        "0.3333",
+    ]
     fig = run.metric_figure(rows, "acc", logx=False)
     assert sorted(t.name for t in fig.data) == ["test", "train"]
     assert "No balanced_acc" in run.metric_figure(rows, "balanced_acc", False).layout.annotations[0].text
@@ -78,7 +114,11 @@ def test_layouts_build_with_their_url_state():
 
     offline = ApiClient("http://127.0.0.1:9")
     page = compare.layout(offline, {"runs": "4,2,x", "metric": "acc", "split": "ood", "epoch": "7"})
-    assert by_id(page, "tray").data == [4, 2] and by_id(page, "cmp-metric").value == "acc" and by_id(page, "cmp-split").value == "ood"
+    assert (
+        by_id(page, "tray").data == [4, 2]
+        and by_id(page, "cmp-metric").value == "acc"
+        and by_id(page, "cmp-split").value == "ood"
+    )
     assert by_id(page, "cmp-initial-epoch").data == 7
     page = run.layout(offline, 3, {"metric": "loss", "logx": "1"}, 1.0)
     assert by_id(page, "run-metric").value == "loss" and by_id(page, "run-logx").value is True
@@ -101,11 +141,18 @@ def test_every_callback_input_and_output_exists_on_its_page(experiment):
         "experiments": experiments.layout(offline, 1.0), "new": new.layout(offline), "presets": presets.layout(offline),
         "workers": workers.layout(offline, 1.0), "datasets": datasets.layout(offline),
     }  # fmt: skip
-    shell = {c.id for c in walk(app.layout) if isinstance(getattr(c, "id", None), str)}  # on every page: url, page, the liveness check
-    ids = {name: {c.id for c in walk(html.Div(page)) if isinstance(getattr(c, "id", None), str)} | shell for name, page in pages.items()}
+    shell = {
+        c.id for c in walk(app.layout) if isinstance(getattr(c, "id", None), str)
+    }  # on every page: url, page, the liveness check
+    ids = {
+        name: {c.id for c in walk(html.Div(page)) if isinstance(getattr(c, "id", None), str)} | shell
+        for name, page in pages.items()
+    }
     for key, callback in app.callback_map.items():
         deps = [d["id"] for d in callback["inputs"] + callback["state"]]
-        outputs = [o.rsplit(".", 1)[0] for o in key.strip(".").split("...") if o]  # "a.children...b.data..." for several
+        outputs = [
+            o.rsplit(".", 1)[0] for o in key.strip(".").split("...") if o
+        ]  # "a.children...b.data..." for several
         wanted = {d for d in deps + outputs if isinstance(d, str) and not d.startswith("{")}
         if wanted <= shell:
             continue
@@ -117,12 +164,19 @@ def test_experiments_list_pages_and_filters(experiment):
 
     assert experiments.pager(1, 10, "") is None
     nav = experiments.pager(2, 3 * experiments.LIMIT + 1, "&status=failed")
-    assert [link.href for link in walk(nav) if getattr(link, "href", None)] == ["/experiments?page=1&status=failed", "/experiments?page=3&status=failed"]
+    assert [link.href for link in walk(nav) if getattr(link, "href", None)] == [
+        "/experiments?page=1&status=failed",
+        "/experiments?page=3&status=failed",
+    ]
     assert "page 2 of 4 (151 experiments)" in texts(nav)
     assert experiments.matches(experiment, "FA", "running") and not experiments.matches(experiment, "x", "")
     assert not experiments.matches(experiment, "", "failed")
     page = experiments.layout(None, 1.0, {"page": "3", "status": "running", "q": "fade"})
-    assert by_id(page, "list-page").data == 3 and by_id(page, "exp-filter-status").value == "running" and by_id(page, "exp-filter-q").value == "fade"
+    assert (
+        by_id(page, "list-page").data == 3
+        and by_id(page, "exp-filter-status").value == "running"
+        and by_id(page, "exp-filter-q").value == "fade"
+    )
     assert by_id(experiments.layout(None, 1.0, {"page": "-2", "status": "bogus"}), "list-page").data == 1
 
 
@@ -130,8 +184,14 @@ def test_experiments_list_keeps_its_tag_filter_and_order_in_the_url():
     from frontend.pages import experiments
 
     assert experiments.parse_tags(" Paper, 2-d,,paper ") == ["paper", "2-d"] and experiments.parse_tags(None) == []
-    assert experiments.parse_sort("-progress") == "-progress" and experiments.parse_sort("size") == "-created_at" and experiments.parse_sort(None) == "-created_at"
-    assert experiments.toggle_tag("paper", "2-d") == "paper,2-d" and experiments.toggle_tag("paper,2-d", "paper") == "2-d"
+    assert (
+        experiments.parse_sort("-progress") == "-progress"
+        and experiments.parse_sort("size") == "-created_at"
+        and experiments.parse_sort(None) == "-created_at"
+    )
+    assert (
+        experiments.toggle_tag("paper", "2-d") == "paper,2-d" and experiments.toggle_tag("paper,2-d", "paper") == "2-d"
+    )
     assert experiments.toggle_tag(None, "paper") == "paper"
     assert experiments.search_of(2, "fade", "", ["paper", "2-d"], "-runs") == "page=2&q=fade&tag=paper,2-d&sort=-runs"
     assert experiments.search_of(1, "", "", [], "-created_at") == ""  # defaults stay out of the URL
@@ -151,7 +211,9 @@ def test_experiments_list_asks_the_api_for_its_order_and_tags():
         seen.append(dict(request.url.params))
         return httpx.Response(200, json={"items": [], "total": 0, "limit": 50, "offset": 0})
 
-    ApiClient("http://api.test", transport=httpx.MockTransport(handler)).list_experiments(50, 100, sort="-runs", tags=["paper", "2-d"])
+    ApiClient("http://api.test", transport=httpx.MockTransport(handler)).list_experiments(
+        50, 100, sort="-runs", tags=["paper", "2-d"]
+    )
     assert seen == [{"limit": "50", "offset": "100", "sort": "-runs", "tag": "paper,2-d"}]
 
 

@@ -10,7 +10,11 @@ from frontend.pages import presets as page
 
 from .test_tables import texts, walk
 
-SPEC = {"name": "digits-pair (quick)", "base": {"dataset": "digits", "epochs": 300}, "sweep": {"pos_weight": [0.0625, 1, 16], "seed": [0, 1]}}
+SPEC = {
+    "name": "digits-pair (quick)",
+    "base": {"dataset": "digits", "epochs": 300},
+    "sweep": {"pos_weight": [0.0625, 1, 16], "seed": [0, 1]},
+}
 DIGITS = {
     "name": "digits-pair", "title": "Handwritten digits 3 vs 5", "claim": "Real data that any machine has offline.",
     "source": "iwlab prototype (docs/science.md)", "needs": None, "tags": ["real data"],
@@ -18,7 +22,13 @@ DIGITS = {
     "quick": {"runs": 6, "epochs": 300, "spec": SPEC},
     "full": {"runs": 27, "epochs": 1000, "spec": SPEC | {"name": "digits-pair"}},
 }  # fmt: skip
-CIFAR = DIGITS | {"name": "bl-cifar-cnn", "title": "CIFAR-10 cat vs dog", "needs": "cifar10", "tags": ["CIFAR", "paper"], "expected": []}
+CIFAR = DIGITS | {
+    "name": "bl-cifar-cnn",
+    "title": "CIFAR-10 cat vs dog",
+    "needs": "cifar10",
+    "tags": ["CIFAR", "paper"],
+    "expected": [],
+}
 
 
 def test_card_shows_title_claim_source_tags_checks_and_sizes():
@@ -29,7 +39,10 @@ def test_card_shows_title_claim_source_tags_checks_and_sizes():
                  "What it checks (2)", "every run fits", "6 runs × 300 epochs", "27 runs × 1,000 epochs"):  # fmt: skip
         assert text in words, text
     buttons = [c for c in walk(card) if isinstance(c, dbc.Button)]
-    assert [(b.children, b.id) for b in buttons] == [("Run quick", run_button_id("digits-pair", "quick")), ("Run full", run_button_id("digits-pair", "full"))]
+    assert [(b.children, b.id) for b in buttons] == [
+        ("Run quick", run_button_id("digits-pair", "quick")),
+        ("Run full", run_button_id("digits-pair", "full")),
+    ]
     assert not any("preset-needs" in (getattr(c, "className", "") or "") for c in walk(card))
 
 
@@ -43,7 +56,10 @@ def test_card_says_what_data_must_be_downloaded():
 def test_size_and_gallery():
     assert size({"runs": 1, "epochs": 1}) == "1 run × 1 epoch"
     grid = gallery([DIGITS, CIFAR])
-    assert grid.id == "presets-gallery" and [c.id for c in grid.children] == ["preset-digits-pair", "preset-bl-cifar-cnn"]
+    assert grid.id == "presets-gallery" and [c.id for c in grid.children] == [
+        "preset-digits-pair",
+        "preset-bl-cifar-cnn",
+    ]
 
 
 def test_page_lists_the_presets_and_keeps_their_specs():
@@ -67,7 +83,10 @@ def test_thumbnail_draws_one_boundary_per_weight_and_names_other_axes():
 
     from frontend.components.thumbnail import thumbnail
 
-    l2 = DIGITS | {"quick": DIGITS["quick"] | {"spec": SPEC | {"sweep": {"pos_weight": [0.1, 1, 10], "weight_decay": [0, 0.2], "seed": [0]}}}}
+    l2 = DIGITS | {
+        "quick": DIGITS["quick"]
+        | {"spec": SPEC | {"sweep": {"pos_weight": [0.1, 1, 10], "weight_decay": [0, 0.2], "seed": [0]}}}
+    }
     for preset, lines, caption in ((DIGITS, 3, None), (l2, 3, "wd ∈ {0, 0.2}")):
         img = thumbnail(preset)
         drawing = unquote(img.src.split(",", 1)[1])
@@ -80,5 +99,10 @@ def test_thumbnail_draws_one_boundary_per_weight_and_names_other_axes():
 def test_preset_tags_are_slugs_with_the_preset_name():
     from frontend.components.presets import preset_tags, slug
 
-    assert slug("Real  data!") == "real-data" and slug("2-D") == "2-d" and slug("--x--") == "x" and len(slug("a" * 40)) == 32
+    assert (
+        slug("Real  data!") == "real-data"
+        and slug("2-D") == "2-d"
+        and slug("--x--") == "x"
+        and len(slug("a" * 40)) == 32
+    )
     assert preset_tags(DIGITS | {"tags": ["Paper", "paper", "  "]}) == ["paper", "digits-pair"]

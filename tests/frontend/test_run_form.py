@@ -75,10 +75,18 @@ def test_number_inputs_carry_the_limits_of_the_spec(page):
         control = found[name]
         assert (control.type, control.min, control.max, control.step) == ("number", low, high, step), name
     # optional numbers: empty means off, so the page checks their limits (a browser would blank them)
-    assert (getattr(found["patience"], "min", None), found["patience"].step, found["patience"].placeholder) == (None, "any", "off")
+    assert (getattr(found["patience"], "min", None), found["patience"].step, found["patience"].placeholder) == (
+        None,
+        "any",
+        "off",
+    )
     fields = rf.describe(catalog()["run"])
     assert rf.limit_error(fields["patience"], None) is None
-    assert rf.limit_error(fields["patience"], 0) == rf.limit_error(fields["patience"], 1.5) == "give a whole number from 1 to 100000"
+    assert (
+        rf.limit_error(fields["patience"], 0)
+        == rf.limit_error(fields["patience"], 1.5)
+        == "give a whole number from 1 to 100000"
+    )
     assert rf.limit_error(fields["drw_epoch"], -1) == "give a whole number from 0 to 100000"
     assert rf.limit_error(fields["epochs"], None) == "give a whole number from 1 to 100000"
     assert rf.limit_error(fields["epochs"], 2.5) == "give a whole number from 1 to 100000"
@@ -92,20 +100,38 @@ def test_sections_fold_the_advanced_parameters_and_help_comes_from_the_catalog(p
     assert headings == ["Sweep", "Data", "Model", "Loss", "Optimisation", "Recording"]
     folded = {s: {c.id["name"] for c in components(d) if isinstance(getattr(c, "id", None), dict) and c.id["type"] == run_form.GROUP}
               for d in components(page) if str(getattr(d, "id", "")).startswith("advanced-") for s in [d.id.removeprefix("advanced-")]}  # fmt: skip
-    assert {"label_noise", "imbalance", "resample"} <= folded["data"] and {"patience", "momentum", "schedule"} <= folded["optimisation"]
+    assert {"label_noise", "imbalance", "resample"} <= folded["data"] and {
+        "patience",
+        "momentum",
+        "schedule",
+    } <= folded["optimisation"]
     assert folded["recording"] == {"eval_points", "frames", "grid"} and "epochs" not in folded["optimisation"]
     assert "flip this share of the training labels" in str(page)  # label_noise's description as help text
 
 
 def test_parameters_show_only_for_the_choices_they_matter_for():
     def shown(**base):
-        return {n for n in RunSpec.model_fields if rf.relevant(n, rf.choices({"dataset": "blobs", "model": "logreg", "loss": "ce"} | base))}
+        return {
+            n
+            for n in RunSpec.model_fields
+            if rf.relevant(n, rf.choices({"dataset": "blobs", "model": "logreg", "loss": "ce"} | base))
+        }
 
     plain = shown()
-    assert {"noise", "frames", "grid"} <= plain and not {"poly_alpha", "width", "hidden", "data_path", "classes", "dropout", "batchnorm"} & plain
+    assert {"noise", "frames", "grid"} <= plain and not {
+        "poly_alpha",
+        "width",
+        "hidden",
+        "data_path",
+        "classes",
+        "dropout",
+        "batchnorm",
+    } & plain
     assert {"poly_alpha"} == shown(loss="poly") - plain
     assert {"ldam_max_margin", "ldam_scale"} == shown(loss="ldam") - plain
-    assert {"width", "dropout", "data_path", "classes", "ood", "noise_images"} == shown(dataset="cifar10", model="convnet") - plain
+    assert {"width", "dropout", "data_path", "classes", "ood", "noise_images"} == shown(
+        dataset="cifar10", model="convnet"
+    ) - plain
     assert {"hidden", "dropout", "batchnorm"} == shown(model="mlp") - plain
     assert {"classes"} == shown(dataset="digits") - plain
     # a sweep over losses needs each swept loss's parameters
@@ -123,8 +149,20 @@ def test_a_cifar_convnet_poly_spec_from_the_form_validates(page):
     spec = new.build_spec(values, params=fields)
     exp = ExperimentSpec.model_validate(spec)
     run = exp.runs()[0]
-    assert (run.dataset, run.model, run.loss, run.poly_alpha, run.width, run.classes) == ("cifar10", "convnet", "poly", 2.0, 32, ["cat", "dog"])
-    assert len(exp.runs()) == 4 and "hidden" not in spec["base"] and "noise" not in spec["base"] and "ldam_scale" not in spec["base"]
+    assert (run.dataset, run.model, run.loss, run.poly_alpha, run.width, run.classes) == (
+        "cifar10",
+        "convnet",
+        "poly",
+        2.0,
+        32,
+        ["cat", "dog"],
+    )
+    assert (
+        len(exp.runs()) == 4
+        and "hidden" not in spec["base"]
+        and "noise" not in spec["base"]
+        and "ldam_scale" not in spec["base"]
+    )
     assert "data_path" not in spec["base"]  # empty: the API's default (IWLAB_DATASETS)
     assert new.limit_errors(values | {"width": 2}, fields) == {"width": "give a whole number from 4 to 512"}
 
@@ -153,30 +191,47 @@ def test_the_time_estimate_follows_the_model():
     assert axes.estimate_seconds({"weights": [1, 2]}, base) == pytest.approx(2 * 10 * 200 / (54 / 4))
     logreg = axes.estimate_seconds({"weights": [1, 2]}, base | {"model": "logreg"})
     assert logreg == pytest.approx(2 * 10 * 25 / axes.STEPS_PER_SECOND)
-    assert axes.estimate_seconds({"model": ["logreg", "convnet"]}, base) == pytest.approx(10 * 200 / (54 / 4) + logreg / 2)
+    assert axes.estimate_seconds({"model": ["logreg", "convnet"]}, base) == pytest.approx(
+        10 * 200 / (54 / 4) + logreg / 2
+    )
     assert "no time estimate" in axes.summary({"weights": [1]}, base | {"model": "resnet"}, 512).children
 
 
 def test_the_page_opens_with_only_what_matters_for_the_default_run_shown(page):
     hidden = {c.id["name"] for c in components(page) if isinstance(getattr(c, "id", None), dict) and c.id["type"] == run_form.GROUP
               and c.style == {"display": "none"}}  # fmt: skip
-    assert {"poly_alpha", "width", "hidden", "classes", "data_path", "ldam_scale"} <= hidden  # default run: blobs, logreg, ce
+    assert {
+        "poly_alpha",
+        "width",
+        "hidden",
+        "classes",
+        "data_path",
+        "ldam_scale",
+    } <= hidden  # default run: blobs, logreg, ce
     assert not {"noise", "epochs", "loss", "frames"} & hidden
 
 
 def test_limits_are_checked_where_a_sweep_makes_a_field_matter_and_not_on_a_swept_field(page):
     fields = rf.describe(catalog()["run"])
     values = form_values(page) | {"loss": "ce", "poly_alpha": 0, "epochs": 0}
-    assert new.limit_errors(values, fields) == {"epochs": "give a whole number from 1 to 100000"}  # poly_alpha unused with ce
-    assert new.limit_errors(values, fields, {"loss": ["ce", "poly"], "epochs": [5, 10]}) == {"poly_alpha": "give a number above 0 and at most 10"}
+    assert new.limit_errors(values, fields) == {
+        "epochs": "give a whole number from 1 to 100000"
+    }  # poly_alpha unused with ce
+    assert new.limit_errors(values, fields, {"loss": ["ce", "poly"], "epochs": [5, 10]}) == {
+        "poly_alpha": "give a number above 0 and at most 10"
+    }
 
 
 def test_a_model_that_needs_images_is_refused_on_model_before_the_api_is_asked(page):
     fields = rf.describe(catalog()["run"])
     values = form_values(page) | {"dataset": "blobs", "model": "convnet"}
-    assert new.limit_errors(values, fields) == {"model": "the ConvNet needs 32x32 images (cifar10 or folder), not blobs"}
+    assert new.limit_errors(values, fields) == {
+        "model": "the ConvNet needs 32x32 images (cifar10 or folder), not blobs"
+    }
     assert new.limit_errors(values | {"dataset": "cifar10"}, fields) == {}
-    swept = new.limit_errors(values | {"model": "mlp"}, fields, {"dataset": ["blobs", "cifar10"], "model": ["mlp", "resnet"]})
+    swept = new.limit_errors(
+        values | {"model": "mlp"}, fields, {"dataset": ["blobs", "cifar10"], "model": ["mlp", "resnet"]}
+    )
     assert "model" not in swept  # a swept model's box holds its values: the API's 422 names the sweep
     on_swept_data = new.limit_errors(values, fields, {"dataset": ["moons", "cifar10"]})
     assert on_swept_data == {"model": "the ConvNet needs 32x32 images (cifar10 or folder), not moons"}

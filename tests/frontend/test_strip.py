@@ -52,7 +52,9 @@ def test_an_empty_card_says_why_from_the_runs_statuses():
 
 def test_failures_are_named_with_links_to_the_runs():
     assert strip.failure_notice([run("succeeded")]) is None
-    notice = strip.failure_notice([run("failed", 0, "DatasetError: CIFAR-10 not found\n\ntraceback"), run("succeeded", 1), run("failed", 2)])
+    notice = strip.failure_notice(
+        [run("failed", 0, "DatasetError: CIFAR-10 not found\n\ntraceback"), run("succeeded", 1), run("failed", 2)]
+    )
     text = str(notice.children)
     assert "2 of 3 runs failed" in text and "CIFAR-10 not found" in text and "traceback" not in text
     assert "/runs/1" in text and "/runs/3" in text

@@ -28,8 +28,10 @@ def test_single_run_is_one_group():
 
 def test_aggregate_mean_and_sample_sd_over_seeds():
     rows = [
-        {"run_id": 1, "epoch": 0, "value": 0.2}, {"run_id": 2, "epoch": 0, "value": 0.4},
-        {"run_id": 1, "epoch": 1, "value": 0.5}, {"run_id": 2, "epoch": 1, "value": 0.9},
+        {"run_id": 1, "epoch": 0, "value": 0.2},
+        {"run_id": 2, "epoch": 0, "value": 0.4},
+        {"run_id": 1, "epoch": 1, "value": 0.5},
+        {"run_id": 2, "epoch": 1, "value": 0.9},
         {"run_id": 3, "epoch": 0, "value": 0.7},  # a group with one seed
         {"run_id": 99, "epoch": 0, "value": 1.0},  # not in this experiment: ignored
     ]
@@ -43,7 +45,11 @@ def test_aggregate_mean_and_sample_sd_over_seeds():
 
 
 def test_aggregate_uses_the_seeds_that_reached_an_epoch():
-    rows = [{"run_id": 1, "epoch": 0, "value": 0.0}, {"run_id": 2, "epoch": 0, "value": 1.0}, {"run_id": 1, "epoch": 1, "value": 0.25}]
+    rows = [
+        {"run_id": 1, "epoch": 0, "value": 0.0},
+        {"run_id": 2, "epoch": 0, "value": 1.0},
+        {"run_id": 1, "epoch": 1, "value": 0.25},
+    ]
     stats = sweep.aggregate(rows, {1: 0, 2: 0})[0]
     assert stats["mean"] == pytest.approx([0.5, 0.25]) and stats["n"] == [2, 1] and stats["sd"][1] == 0.0
 
@@ -80,13 +86,20 @@ def run_with(i: int, **params) -> dict:
 
 
 def test_a_second_axis_makes_slices_across_the_weights():
-    runs = [run_with(i, pos_weight=w, weight_decay=wd) for i, (wd, w) in enumerate((wd, w) for wd in (1e-3, 0.0) for w in (16.0, 1.0))]
+    runs = [
+        run_with(i, pos_weight=w, weight_decay=wd)
+        for i, (wd, w) in enumerate((wd, w) for wd in (1e-3, 0.0) for w in (16.0, 1.0))
+    ]
     slices = sweep.slices(runs)
     assert [s["label"] for s in slices] == ["wd = 0", "wd = 0.001"]
     light = sweep.in_slice(runs, slices[0]["params"])
-    assert sorted(r["params"]["pos_weight"] for r in light) == [1.0, 16.0] and {r["params"]["weight_decay"] for r in light} == {0.0}
+    assert sorted(r["params"]["pos_weight"] for r in light) == [1.0, 16.0] and {
+        r["params"]["weight_decay"] for r in light
+    } == {0.0}
     assert sweep.slices([run_with(0, pos_weight=1.0), run_with(1, pos_weight=2.0)]) == []  # the weight alone: no slices
-    assert sweep.slices([run_with(0, pos_weight=1.0, loss="ce"), run_with(1, pos_weight=1.0, loss="poly")]) == []  # no weight axis
+    assert (
+        sweep.slices([run_with(0, pos_weight=1.0, loss="ce"), run_with(1, pos_weight=1.0, loss="poly")]) == []
+    )  # no weight axis
 
 
 def test_weight_colours_follow_log_w():

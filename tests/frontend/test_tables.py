@@ -3,7 +3,14 @@
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from frontend.components.tables import count_summary, experiments_table, format_time, runs_table, status_badge, sweep_summary
+from frontend.components.tables import (
+    count_summary,
+    experiments_table,
+    format_time,
+    runs_table,
+    status_badge,
+    sweep_summary,
+)
 
 from .conftest import make_run
 
@@ -37,7 +44,10 @@ def test_experiments_table_links_each_experiment(experiment):
 
 
 def test_runs_table_shows_weight_seed_progress_and_error():
-    runs = [make_run(1, 0, 0.1, 0, status="running", done=2), make_run(2, 1, 10.0, 0, status="failed", done=1, error="ValueError: boom")]
+    runs = [
+        make_run(1, 0, 0.1, 0, status="running", done=2),
+        make_run(2, 1, 10.0, 0, status="failed", done=1, error="ValueError: boom"),
+    ]
     table = runs_table(runs, ["pos_weight"])
     words = texts(table)
     assert "epoch 2 of 4" in words and "epoch 1 of 4" in words
@@ -87,7 +97,12 @@ def test_runs_offer_cancel_while_active_and_retry_once_stopped():
             make_run(5, 4, 1.0, 4), make_run(6, 5, 1.0, 5, status="running") | {"cancel_requested": True}]  # fmt: skip
     table = runs_table(runs, [])
     buttons = {b.id["id"]: b.id for b in walk(table) if isinstance(b, dbc.Button)}
-    assert buttons == {1: run_action_id("cancel", 1), 2: run_action_id("cancel", 2), 3: run_action_id("retry", 3), 4: run_action_id("retry", 4)}
+    assert buttons == {
+        1: run_action_id("cancel", 1),
+        2: run_action_id("cancel", 2),
+        3: run_action_id("retry", 3),
+        4: run_action_id("retry", 4),
+    }
     assert "stopping…" in texts(table)
     assert [link.href for link in walk(table) if isinstance(link, dcc.Link)] == [f"/runs/{i}" for i in range(1, 7)]
 
@@ -102,13 +117,27 @@ def test_sortable_headers_mark_the_current_order_and_a_click_reverses_it(experim
     def arrow(button) -> str:
         return "".join(c.children for c in walk(button) if getattr(c, "className", None) == "sort-arrow")
 
-    assert {k: arrow(b) for k, b in headers.items()} == {"name": "", "status": "", "runs": "", "progress": " ▼", "created_at": ""}
-    by_name = {b.id["key"]: arrow(b) for b in walk(experiments_table([experiment], sort="name")) if isinstance(b, html.Button) and b.id.get("type") == "exp-sort"}
+    assert {k: arrow(b) for k, b in headers.items()} == {
+        "name": "",
+        "status": "",
+        "runs": "",
+        "progress": " ▼",
+        "created_at": "",
+    }
+    by_name = {
+        b.id["key"]: arrow(b)
+        for b in walk(experiments_table([experiment], sort="name"))
+        if isinstance(b, html.Button) and b.id.get("type") == "exp-sort"
+    }
     assert by_name["name"] == " ▲" and by_name["created_at"] == ""
     assert arrow(experiments_table([experiment])) == " ▼"  # newest first by default
     assert headers["name"].id == sort_id("name")
     assert next_sort("-progress", "progress") == "progress" and next_sort("progress", "progress") == "-progress"
-    assert next_sort("-created_at", "name") == "name" and next_sort("name", "runs") == "-runs" and next_sort("name", "status") == "status"
+    assert (
+        next_sort("-created_at", "name") == "name"
+        and next_sort("name", "runs") == "-runs"
+        and next_sort("name", "status") == "status"
+    )
 
 
 def test_tag_chips_are_drawn_per_row_and_highlight_the_active_filter(experiment):
@@ -120,7 +149,9 @@ def test_tag_chips_are_drawn_per_row_and_highlight_the_active_filter(experiment)
     assert [c.id for c in chips] == [tag_id("2-d", 1), tag_id("paper", 1), tag_id("paper", 2)]
     assert [c.children for c in chips] == ["2-d", "paper", "paper"]
     assert ["tag-active" in c.className for c in chips] == [False, True, True]
-    assert not [b for b in walk(experiments_table([experiment])) if isinstance(b, html.Button) and b.id.get("type") == "exp-tag"]
+    assert not [
+        b for b in walk(experiments_table([experiment])) if isinstance(b, html.Button) and b.id.get("type") == "exp-tag"
+    ]
 
 
 def test_history_table_lists_each_transition_with_its_attempt_worker_and_reason():
@@ -136,7 +167,20 @@ def test_history_table_lists_each_transition_with_its_attempt_worker_and_reason(
     table = history_table(events)
     rows = [texts(tr) for tr in walk(table) if isinstance(tr, html.Tr)][1:]
     assert rows[0] == ["2026-01-01 10:00:00", "submitted", "queued", "", "", ""]
-    assert rows[2] == ["2026-01-01 10:03:00", "requeued: worker lost", "queued", "1", "cpu-1@box", "worker cpu-1@box stopped sending heartbeats"]
+    assert rows[2] == [
+        "2026-01-01 10:03:00",
+        "requeued: worker lost",
+        "queued",
+        "1",
+        "cpu-1@box",
+        "worker cpu-1@box stopped sending heartbeats",
+    ]
     assert rows[3][1:] == ["taken by a worker", "running", "2", "cpu-2@box", "resumed from the checkpoint of epoch 40"]
-    assert [b.color for b in walk(table) if isinstance(b, dbc.Badge)] == ["secondary", "primary", "secondary", "primary", "danger"]
+    assert [b.color for b in walk(table) if isinstance(b, dbc.Badge)] == [
+        "secondary",
+        "primary",
+        "secondary",
+        "primary",
+        "danger",
+    ]
     assert "No status changes recorded." in texts(history_table([]))

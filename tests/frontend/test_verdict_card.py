@@ -7,9 +7,19 @@ from .test_tables import texts, walk
 
 
 def answer(**extra) -> dict:
-    return {"experiment_id": 1, "preset": "digits-pair", "variant": "quick", "title": "Digits", "runs_total": 6, "runs_measured": 3,
-            "final": False, "checks": [{"claim": "spread >= 0.5", "met": True, "measured": "0.800"},
-                                       {"claim": "all fit", "met": None, "measured": "not measurable yet (KeyError)"}]} | extra
+    return {
+        "experiment_id": 1,
+        "preset": "digits-pair",
+        "variant": "quick",
+        "title": "Digits",
+        "runs_total": 6,
+        "runs_measured": 3,
+        "final": False,
+        "checks": [
+            {"claim": "spread >= 0.5", "met": True, "measured": "0.800"},
+            {"claim": "all fit", "met": None, "measured": "not measurable yet (KeyError)"},
+        ],
+    } | extra
 
 
 def test_the_card_marks_each_expectation_and_says_whether_it_is_final():
@@ -22,12 +32,16 @@ def test_the_card_marks_each_expectation_and_says_whether_it_is_final():
 
 
 def test_the_calibration_heatmap_is_realised_minus_intended():
-    cells = [{"weight_decay": wd, "weight": w, "realised": r, "intended": i} for wd, w, r, i in ((0.0, 4.0, -0.1, -0.3), (0.01, 4.0, -0.25, -0.3))]
+    cells = [
+        {"weight_decay": wd, "weight": w, "realised": r, "intended": i}
+        for wd, w, r, i in ((0.0, 4.0, -0.1, -0.3), (0.01, 4.0, -0.25, -0.3))
+    ]
     fig = verdict.calibration_figure(cells)
     (heat,) = fig.data
     assert list(heat.y) == ["L2 0", "L2 0.01"] and list(heat.x) == ["w = 4"]
     assert [round(row[0], 6) for row in heat.z] == [0.2, 0.05]  # -0.1 - (-0.3), -0.25 - (-0.3)
     assert heat.zmid == 0 and heat.text[0][0] == "+0.200"
+
     def ids(card) -> set:
         return {getattr(c, "id", None) for c in walk(card)}
 

@@ -8,9 +8,20 @@ NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 
 
 def worker(name: str, **kw) -> dict:
-    return {"name": name, "host": "box", "pid": 7, "queues": ["cpu"], "gpu": None, "alive": True, "busy": False,
-            "current_runs": [], "draining": False, "started_at": "2026-01-01T11:00:00Z",
-            "heartbeat_at": "2026-01-01T11:59:55Z", "stopped_at": None} | kw
+    return {
+        "name": name,
+        "host": "box",
+        "pid": 7,
+        "queues": ["cpu"],
+        "gpu": None,
+        "alive": True,
+        "busy": False,
+        "current_runs": [],
+        "draining": False,
+        "started_at": "2026-01-01T11:00:00Z",
+        "heartbeat_at": "2026-01-01T11:59:55Z",
+        "stopped_at": None,
+    } | kw
 
 
 def text(component) -> str:
@@ -32,7 +43,9 @@ def test_state_reads_alive_busy_draining_and_how_it_stopped():
 
 
 def test_table_links_each_running_run_to_its_experiment_and_shows_the_gpu():
-    table = workers_table([worker("gpu0@box", busy=True, current_runs=[12], gpu="0", queues=["gpu"]), worker("cpu@box")], {12: 4}, NOW)
+    table = workers_table(
+        [worker("gpu0@box", busy=True, current_runs=[12], gpu="0", queues=["gpu"]), worker("cpu@box")], {12: 4}, NOW
+    )
     body = table.children[1].children
     assert len(body) == 2
     link = body[0].children[2].children[0]
@@ -52,6 +65,14 @@ def test_empty_state_says_how_to_start_a_worker():
 
 
 def test_only_a_live_worker_that_is_not_draining_offers_drain():
-    table = workers_table([worker("a@box"), worker("b@box", draining=True), worker("c@box", alive=False, stopped_at="2026-01-01T11:59:00Z")], {}, NOW)
+    table = workers_table(
+        [
+            worker("a@box"),
+            worker("b@box", draining=True),
+            worker("c@box", alive=False, stopped_at="2026-01-01T11:59:00Z"),
+        ],
+        {},
+        NOW,
+    )
     buttons = [row.children[-1].children for row in table.children[1].children]
     assert buttons[0].id == {"type": "worker-drain", "name": "a@box"} and buttons[1:] == [None, None]

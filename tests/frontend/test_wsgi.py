@@ -14,10 +14,18 @@ GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 
 def test_gunicorn_serves_the_dashboard_from_the_factory(spawn, tmp_path):
     port = free_port()
-    env = os.environ | {"IWLAB_HOME": str(tmp_path), "IWLAB_API_URL": f"http://127.0.0.1:{free_port()}", "IWLAB_HOST": "0.0.0.0"}
+    env = os.environ | {
+        "IWLAB_HOME": str(tmp_path),
+        "IWLAB_API_URL": f"http://127.0.0.1:{free_port()}",
+        "IWLAB_HOST": "0.0.0.0",
+    }
     log = tmp_path / "gunicorn.log"
-    spawn([GUNICORN, "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "2", "backend.cli:dashboard_wsgi()"],
-          log=log, env=env, cwd=Path(__file__).resolve().parents[2])
+    spawn(
+        [GUNICORN, "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "2", "backend.cli:dashboard_wsgi()"],
+        log=log,
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     try:
         wait_for_http(f"http://127.0.0.1:{port}/login", timeout=60)
     except TimeoutError:

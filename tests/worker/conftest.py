@@ -45,6 +45,7 @@ def cifar_jpeg() -> Path:
         pytest.skip(message)
     return path
 
+
 # fast lifecycle clocks, so a dead worker is noticed in seconds instead of minutes
 LIFECYCLE = {"flush_seconds": 0.2, "checkpoint_seconds": 0.0, "dead_after_seconds": 3.0, "maintenance_seconds": 0.5}
 
@@ -78,13 +79,17 @@ def make_lab(postgres_url: str, tmp_path: Path) -> Iterator:
 
     def _make(broker_url: str, database_url: str | None = None, **lifecycle: float) -> Lab:
         db_url = database_url or postgres_url
-        env = os.environ | {
-            "IWLAB_HOME": str(tmp_path),
-            "IWLAB_DATABASE_URL": db_url,
-            "IWLAB_BROKER_URL": broker_url,
-            "IWLAB_DEVICE": "cpu",
-            "OMP_NUM_THREADS": "1",  # 2-D models: one thread is several times faster on a shared CPU
-        } | {f"IWLAB_{k.upper()}": str(v) for k, v in (LIFECYCLE | lifecycle).items()}
+        env = (
+            os.environ
+            | {
+                "IWLAB_HOME": str(tmp_path),
+                "IWLAB_DATABASE_URL": db_url,
+                "IWLAB_BROKER_URL": broker_url,
+                "IWLAB_DEVICE": "cpu",
+                "OMP_NUM_THREADS": "1",  # 2-D models: one thread is several times faster on a shared CPU
+            }
+            | {f"IWLAB_{k.upper()}": str(v) for k, v in (LIFECYCLE | lifecycle).items()}
+        )
         settings = Settings(home=tmp_path, database_url=db_url, broker_url=broker_url, **(LIFECYCLE | lifecycle))  # type: ignore[arg-type]  # pydantic checks the lifecycle values
         ctx = TestClient(create_app(settings))  # migrates the database before any worker starts
         contexts.append(ctx)

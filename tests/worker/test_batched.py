@@ -33,18 +33,30 @@ def assert_equivalent(runs: list[RunSpec]) -> None:
                 assert got.metrics[split].keys() == values.keys(), split
                 for name, value in values.items():
                     other = got.metrics[split][name]
-                    assert (math.isnan(value) and math.isnan(other)) or abs(other - value) <= TOL, (e, m, split, name, value, other)
+                    assert (math.isnan(value) and math.isnan(other)) or abs(other - value) <= TOL, (
+                        e,
+                        m,
+                        split,
+                        name,
+                        value,
+                        other,
+                    )
             assert (got.boundary is None) == (want.boundary is None)
             if want.boundary is not None:
                 assert abs(got.boundary - want.boundary).max() <= TOL
 
 
 def test_logreg_sweep_matches_per_run_engine():
-    assert_equivalent(sweep({"model": "logreg"}, {"pos_weight": [0.1, 1.0, 10.0], "seed": [0, 1], "weight_decay": [0.0, 0.1]}))
+    assert_equivalent(
+        sweep({"model": "logreg"}, {"pos_weight": [0.1, 1.0, 10.0], "seed": [0, 1], "weight_decay": [0.0, 0.1]})
+    )
 
 
 def test_mlp_sweep_matches_per_run_engine():
-    runs = sweep({"model": "mlp", "hidden": [16, 16]}, {"pos_weight": [0.25, 1.0, 4.0], "seed": [0, 1], "weight_decay": [0.0, 0.01]})
+    runs = sweep(
+        {"model": "mlp", "hidden": [16, 16]},
+        {"pos_weight": [0.25, 1.0, 4.0], "seed": [0, 1], "weight_decay": [0.0, 0.01]},
+    )
     assert_equivalent(runs)
 
 
@@ -53,7 +65,14 @@ def test_per_model_lr_momentum_losses_resampling_and_drw_match():
     variants = [
         {"lr": 0.1, "momentum": 0.9, "pos_weight": 4.0},
         {"loss": "poly", "poly_alpha": 2.0, "pos_weight": 0.25, "loss_norm": "mean"},
-        {"loss": "ldam", "head": "linear", "drw_epoch": 5, "pos_weight": 4.0, "seed": 2, "lr": 0.01},  # the cosine head is per-run only
+        {
+            "loss": "ldam",
+            "head": "linear",
+            "drw_epoch": 5,
+            "pos_weight": 4.0,
+            "seed": 2,
+            "lr": 0.01,
+        },  # the cosine head is per-run only
         {"loss": "vs", "resample": True, "pos_weight": 4.0, "seed": 3},
         {"loss": "la", "weight_power": 2.0, "pos_weight": 2.0},
     ]
@@ -136,7 +155,9 @@ def test_train_batched_falls_back_to_per_run_training():
     runs = sweep({"epochs": 3}, {"data_seed": [0, 1]})
     got = list(train_batched(runs, device="cpu"))
     want = [list(train(s, device="cpu")) for s in runs]
-    assert [[r.metrics for r in epoch] for epoch in got] == [list(ms) for ms in zip(*([r.metrics for r in w] for w in want))]
+    assert [[r.metrics for r in epoch] for epoch in got] == [
+        list(ms) for ms in zip(*([r.metrics for r in w] for w in want))
+    ]
 
 
 def _metrics_csv(path) -> dict:
@@ -149,7 +170,9 @@ def _metrics_csv(path) -> dict:
 def test_write_results_batched_equals_naive(tmp_path):
     from worker.engine.export import write_results
 
-    exp = ExperimentSpec(base=RunSpec(**(SMALL | {"epochs": 6})), sweep={"data_seed": [0, 1], "pos_weight": [0.5, 2.0], "seed": [0, 1]})
+    exp = ExperimentSpec(
+        base=RunSpec(**(SMALL | {"epochs": 6})), sweep={"data_seed": [0, 1], "pos_weight": [0.5, 2.0], "seed": [0, 1]}
+    )
     _, naive = write_results(exp, tmp_path / "naive", "cpu", engine="naive")
     ticks = []
     _, auto = write_results(exp, tmp_path / "auto", "cpu", on_epoch=lambda: ticks.append(1), engine="auto")
@@ -180,7 +203,9 @@ def test_cli_run_takes_an_engine(tmp_path):
     spec = tmp_path / "spec.yaml"
     spec.write_text(yaml.safe_dump({"name": "t", "base": SMALL | {"epochs": 3}, "sweep": {"pos_weight": [0.5, 2.0]}}))
     for engine in ("naive", "batched", "auto"):
-        result = CliRunner().invoke(app, ["run", str(spec), "--out", str(tmp_path / engine), "--engine", engine, "--device", "cpu"])
+        result = CliRunner().invoke(
+            app, ["run", str(spec), "--out", str(tmp_path / engine), "--engine", engine, "--device", "cpu"]
+        )
         assert result.exit_code == 0, result.output
     assert _metrics_csv(tmp_path / "naive").keys() == _metrics_csv(tmp_path / "batched").keys()
     result = CliRunner().invoke(app, ["run", str(spec), "--out", str(tmp_path / "x"), "--engine", "fast"])

@@ -20,7 +20,12 @@ from worker.engine.spec import ExperimentSpec, RunSpec
 @pytest.fixture
 def lab(redis_url, postgres_url, tmp_path) -> Iterator[tuple[TestClient, Settings]]:
     settings = Settings(home=tmp_path, database_url=postgres_url, broker_url=redis_url)
-    env = os.environ | {"IWLAB_HOME": str(tmp_path), "IWLAB_DATABASE_URL": postgres_url, "IWLAB_BROKER_URL": redis_url, "IWLAB_DEVICE": "cpu"}
+    env = os.environ | {
+        "IWLAB_HOME": str(tmp_path),
+        "IWLAB_DATABASE_URL": postgres_url,
+        "IWLAB_BROKER_URL": redis_url,
+        "IWLAB_DEVICE": "cpu",
+    }
     log = tmp_path / "worker.log"
     with TestClient(create_app(settings)) as client:  # migrates the database before the worker starts
         worker = spawn([sys.executable, "-m", "backend.cli", "worker"], env=env, log=log)
@@ -40,7 +45,11 @@ def finished(client: TestClient, exp_id: int) -> dict | None:
 
 def test_experiment_trains_on_a_real_worker_and_lands_in_postgres(lab):
     client, _ = lab
-    spec = {"name": "fade", "base": {"model": "logreg", "epochs": 150, "frames": 10}, "sweep": {"pos_weight": [0.1, 1, 10]}}
+    spec = {
+        "name": "fade",
+        "base": {"model": "logreg", "epochs": 150, "frames": 10},
+        "sweep": {"pos_weight": [0.1, 1, 10]},
+    }
     exp = client.post("/api/v1/experiments", json=spec).json()
     exp = wait_for(lambda: finished(client, exp["id"]), timeout=180, what="the experiment to finish", interval=0.5)
     assert exp["status"] == "succeeded" and exp["progress"] == 1.0
@@ -52,7 +61,9 @@ def test_experiment_trains_on_a_real_worker_and_lands_in_postgres(lab):
     env = runs[0]["environment"]
     assert env["packages"]["torch"] == torch.__version__
     assert env["device"] == "cpu" and env["python"] == platform.python_version() and env["torch_threads"] == 1
-    rows = client.get(f"/api/v1/experiments/{exp['id']}/metrics", params={"split": "test", "metric": "frac_pred_pos"}).json()
+    rows = client.get(
+        f"/api/v1/experiments/{exp['id']}/metrics", params={"split": "test", "metric": "frac_pred_pos"}
+    ).json()
     frac = {(r["run_id"], r["epoch"]): r["value"] for r in rows}
     assert len(frac) == 3 * 151, "one row per run and epoch, 0 to 150, none duplicated"
 
@@ -87,9 +98,15 @@ def test_a_run_that_raises_fails_with_its_error_and_the_worker_goes_on(lab):
     wait_for(lambda: finished(client, exp.id), timeout=120, what="the retried run to finish", interval=0.5)
     history = client.get(f"/api/v1/runs/{broken.id}/history").json()
     assert [(e["event"], e["status"], e["attempt"]) for e in history] == [
-        ("queued", "queued", None), ("claimed", "running", 1), ("failed", "failed", 1),
-        ("retried", "queued", None), ("claimed", "running", 2), ("succeeded", "succeeded", 2),  # attempt numbers only grow
+        ("queued", "queued", None),
+        ("claimed", "running", 1),
+        ("failed", "failed", 1),
+        ("retried", "queued", None),
+        ("claimed", "running", 2),
+        ("succeeded", "succeeded", 2),  # attempt numbers only grow
     ]
     worker = client.get(f"/api/v1/runs/{broken.id}").json()["worker"]
-    assert worker and all(e["worker"] == worker for e in history if e["attempt"])  # the one worker, named as the registry knows it
+    assert worker and all(
+        e["worker"] == worker for e in history if e["attempt"]
+    )  # the one worker, named as the registry knows it
     assert "lr" in history[2]["detail"] and history[3]["detail"] == "was failed, by local"

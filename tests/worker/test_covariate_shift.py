@@ -26,8 +26,12 @@ def test_only_the_inputs_shift_and_the_given_weights_are_the_density_ratio():
 
 
 def test_estimated_weights_track_the_given_ones():
-    given = make_data(RunSpec(dataset="covariate_shift", example_weights="given", n_train=400, weight_normalise=True)).w_train.numpy()
-    estimated = make_data(RunSpec(dataset="covariate_shift", example_weights="estimated", n_train=400, weight_normalise=True)).w_train.numpy()
+    given = make_data(
+        RunSpec(dataset="covariate_shift", example_weights="given", n_train=400, weight_normalise=True)
+    ).w_train.numpy()
+    estimated = make_data(
+        RunSpec(dataset="covariate_shift", example_weights="estimated", n_train=400, weight_normalise=True)
+    ).w_train.numpy()
     assert np.corrcoef(np.log(given), np.log(estimated))[0, 1] > 0.9
     assert make_data(RunSpec(dataset="covariate_shift", n_train=50)).w_train is None
 

@@ -25,14 +25,20 @@ def own_postgres():
         server.stop()
 
 
-def test_a_run_survives_a_database_restart_without_losing_or_repeating_an_epoch(make_lab, isolated_redis_url, own_postgres):
+def test_a_run_survives_a_database_restart_without_losing_or_repeating_an_epoch(
+    make_lab, isolated_redis_url, own_postgres
+):
     # dead_after well above the outage: the run must survive in its first attempt, not be resumed
     lab = make_lab(isolated_redis_url, database_url=own_postgres.create_database(), dead_after_seconds=60.0)
     lab.start_worker("worker")
     exp = lab.client.post("/api/v1/experiments", json=SPEC).json()
     run_id = lab.client.get(f"/api/v1/experiments/{exp['id']}/runs").json()[0]["id"]
-    wait_for(lambda: lab.client.get(f"/api/v1/runs/{run_id}").json()["epochs_done"] >= 20, timeout=90,
-             what="training to start", interval=0.2)
+    wait_for(
+        lambda: lab.client.get(f"/api/v1/runs/{run_id}").json()["epochs_done"] >= 20,
+        timeout=90,
+        what="training to start",
+        interval=0.2,
+    )
 
     own_postgres.halt()
     try:
@@ -43,8 +49,12 @@ def test_a_run_survives_a_database_restart_without_losing_or_repeating_an_epoch(
     finally:
         own_postgres.restart()
 
-    run = wait_for(lambda: (r := lab.client.get(f"/api/v1/runs/{run_id}").json())["status"] not in ("queued", "running") and r,
-                   timeout=180, what="the run to finish", interval=0.5)
+    run = wait_for(
+        lambda: (r := lab.client.get(f"/api/v1/runs/{run_id}").json())["status"] not in ("queued", "running") and r,
+        timeout=180,
+        what="the run to finish",
+        interval=0.5,
+    )
     assert run["status"] == "succeeded" and run["attempts"] == 1 and run["epochs_done"] == SPEC["base"]["epochs"]
     rows = lab.client.get(f"/api/v1/runs/{run_id}/metrics", params={"split": "train", "metric": "loss"}).json()
     epochs = Counter(row["epoch"] for row in rows)

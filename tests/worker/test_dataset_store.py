@@ -18,8 +18,21 @@ def test_an_uploaded_image_archive_trains_on_a_worker_that_did_not_have_it(make_
     row = lab.client.post("/api/v1/datasets", params={"name": "ants.tar.gz"}, content=data).json()
     assert row["summary"]["images"]["train"] == {"ant": 6, "bee": 6}
     archive.unlink()  # from here on the only copy is the lab's store
-    spec = {"name": "upload", "base": {"dataset": "folder", "dataset_id": row["id"], "classes": ["ant", "bee"], "model": "logreg",
-                                       "epochs": 3, "n_train": 6, "n_test": 6, "ood": 0, "batch_size": 4}, "sweep": {"pos_weight": [1, 4]}}
+    spec = {
+        "name": "upload",
+        "base": {
+            "dataset": "folder",
+            "dataset_id": row["id"],
+            "classes": ["ant", "bee"],
+            "model": "logreg",
+            "epochs": 3,
+            "n_train": 6,
+            "n_test": 6,
+            "ood": 0,
+            "batch_size": 4,
+        },
+        "sweep": {"pos_weight": [1, 4]},
+    }
     exp = lab.client.post("/api/v1/experiments", json=spec)
     assert exp.status_code == 202, exp.text
     own = tmp_path / "worker-data"  # the worker's own data folder: empty
@@ -32,10 +45,14 @@ def test_an_uploaded_image_archive_trains_on_a_worker_that_did_not_have_it(make_
     final = wait_for(done, timeout=180, what="the experiment to finish", interval=0.5)
     runs = lab.client.get(f"/api/v1/experiments/{final['id']}/runs").json()
     assert final["status"] == "succeeded", [r["error"] for r in runs]
-    rows = lab.client.get(f"/api/v1/experiments/{final['id']}/metrics", params={"split": "test", "metric": "acc"}).json()
+    rows = lab.client.get(
+        f"/api/v1/experiments/{final['id']}/metrics", params={"split": "test", "metric": "acc"}
+    ).json()
     assert {(r["run_id"], r["epoch"]) for r in rows} == {(r["id"], e) for r in runs for e in range(4)}
     copies = list((own / "store").iterdir())
-    assert [c.name for c in copies] == [f"{row['sha256']}.tar.gz"] and hashlib.sha256(copies[0].read_bytes()).hexdigest() == row["sha256"]
+    assert [c.name for c in copies] == [f"{row['sha256']}.tar.gz"] and hashlib.sha256(
+        copies[0].read_bytes()
+    ).hexdigest() == row["sha256"]
 
 
 def test_an_uploaded_three_class_table_and_its_target_sample_train_on_a_worker(make_lab, isolated_redis_url, tmp_path):
@@ -43,7 +60,10 @@ def test_an_uploaded_three_class_table_and_its_target_sample_train_on_a_worker(m
     source = ("a,b,label\n" + "\n".join(rows) + "\n").encode()
     target = ("a,b,label\n" + "\n".join(rows[::2]) + "\n").encode()
     lab = make_lab(isolated_redis_url)
-    ids = [lab.client.post("/api/v1/datasets", params={"name": name}, content=data).json()["id"] for name, data in (("s.csv", source), ("t.csv", target))]
+    ids = [
+        lab.client.post("/api/v1/datasets", params={"name": name}, content=data).json()["id"]
+        for name, data in (("s.csv", source), ("t.csv", target))
+    ]
     spec = {"name": "table", "base": {"dataset": "table", "dataset_id": ids[0], "target_dataset_id": ids[1], "example_weights": "estimated",
                                       "epochs": 2, "batch_size": 8}, "sweep": {"class_weights": [{}, {"fox": 3.0}]}}  # fmt: skip
     exp = lab.client.post("/api/v1/experiments", json=spec)
@@ -58,4 +78,7 @@ def test_an_uploaded_three_class_table_and_its_target_sample_train_on_a_worker(m
     runs = lab.client.get(f"/api/v1/experiments/{final['id']}/runs").json()
     assert final["status"] == "succeeded", [r["error"] for r in runs]
     names = {(r["split"], r["metric"]) for r in lab.client.get(f"/api/v1/experiments/{final['id']}/metrics").json()}
-    assert {("test", f"frac_pred_{c}") for c in ("cat", "dog", "fox")} | {("target", "acc"), ("train", "effective_sample_size")} <= names
+    assert {("test", f"frac_pred_{c}") for c in ("cat", "dog", "fox")} | {
+        ("target", "acc"),
+        ("train", "effective_sample_size"),
+    } <= names

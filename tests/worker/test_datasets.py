@@ -66,13 +66,18 @@ def test_official_tarball_reads_like_the_folder(tmp_path):
     folder = write_pickle_cifar(tmp_path / "src")
     with tarfile.open(tmp_path / "cifar-10-python.tar.gz", "w:gz") as tar:
         tar.add(folder, arcname="cifar-10-batches-py")
-    (a, _), (b, _) = cifar10(str(tmp_path / "src"), checksums=md5s(folder)), cifar10(str(tmp_path), checksums=md5s(folder))
+    (a, _), (b, _) = (
+        cifar10(str(tmp_path / "src"), checksums=md5s(folder)),
+        cifar10(str(tmp_path), checksums=md5s(folder)),
+    )
     assert np.array_equal(a["test"][0], b["test"][0]) and np.array_equal(a["test"][1], b["test"][1])
 
 
 def test_cifar_cat_vs_dog_with_out_of_domain(tmp_path):
     write_cifar_tree(tmp_path)
-    data = make_data(RunSpec(dataset="cifar10", model="convnet", data_path=str(tmp_path), n_train=10, n_test=2, noise_images=5))
+    data = make_data(
+        RunSpec(dataset="cifar10", model="convnet", data_path=str(tmp_path), n_train=10, n_test=2, noise_images=5)
+    )
     assert data.classes == ("cat", "dog")
     # every image is grey at 20 x its class index: cat (3) is 60, dog (5) 100; label 1 (positive) is dog
     assert set(data.x_train[data.y_train == 1, 0, 0, 0].tolist()) == {100}
@@ -156,4 +161,6 @@ def test_label_noise_flips_a_seeded_share_of_the_training_labels_only():
     noisy = make_data(RunSpec(n_train=50, label_noise=0.2))
     assert int((clean.y_train != noisy.y_train).sum()) == 20  # 20% of 100
     assert torch.equal(clean.x_train, noisy.x_train) and torch.equal(clean.y_test, noisy.y_test)
-    assert torch.equal(noisy.y_train, make_data(RunSpec(n_train=50, label_noise=0.2, seed=3)).y_train)  # data_seed decides
+    assert torch.equal(
+        noisy.y_train, make_data(RunSpec(n_train=50, label_noise=0.2, seed=3)).y_train
+    )  # data_seed decides

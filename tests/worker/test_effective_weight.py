@@ -37,7 +37,9 @@ def test_mean_normalisation_keeps_the_nominal_weight():
 
 @pytest.mark.parametrize(("n_pos", "n_neg", "batch", "w"), [(20, 20, 8, 10.0), (5, 50, 16, 31.6), (12, 13, 5, 0.1)])
 def test_sum_normalisation_matches_a_simulation_of_the_batch_order(n_pos, n_neg, batch, w):
-    assert effective_pos_weight(n_pos, n_neg, batch, w, "sum") == pytest.approx(simulated(n_pos, n_neg, batch, w), rel=0.02)
+    assert effective_pos_weight(n_pos, n_neg, batch, w, "sum") == pytest.approx(
+        simulated(n_pos, n_neg, batch, w), rel=0.02
+    )
 
 
 @pytest.mark.parametrize(("n_pos", "n_neg", "batch", "w", "paper"), [
@@ -74,7 +76,10 @@ def test_the_batched_engine_knows_each_runs_effective_weight():
     from worker.engine.batched import BatchedTraining
     from worker.engine.train import train
 
-    specs = [RunSpec(pos_weight=w, n_train=50, epochs=1, loss_norm=norm) for w, norm in ((10.0, "sum"), (10.0, "mean"), (1.0, "sum"))]
+    specs = [
+        RunSpec(pos_weight=w, n_train=50, epochs=1, loss_norm=norm)
+        for w, norm in ((10.0, "sum"), (10.0, "mean"), (1.0, "sum"))
+    ]
     batched = BatchedTraining(specs, device="cpu")
     assert batched.effective_pos_weights == [train(s, device="cpu").effective_pos_weight for s in specs]
     assert batched.effective_pos_weights[1:] == [10.0, 1.0]

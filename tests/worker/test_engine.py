@@ -63,7 +63,9 @@ def test_weighted_positive_class_moves_the_boundary_towards_negatives():
 def test_weighting_effect_fades_once_the_data_are_fit():
     """docs/science.md's headline on separable 2-D data, no regularisation: weights {1/10, 1, 10} spread the
     test fraction predicted positive by >= 0.3 at epoch 1 and by <= 0.05 at the end."""
-    runs = {w: history(RunSpec(model="logreg", lr=0.03, batch_size=8, epochs=150, pos_weight=w)) for w in (0.1, 1.0, 10.0)}
+    runs = {
+        w: history(RunSpec(model="logreg", lr=0.03, batch_size=8, epochs=150, pos_weight=w)) for w in (0.1, 1.0, 10.0)
+    }
 
     def spread(epoch):
         fracs = [h[epoch]["test"]["frac_pred_pos"] for h in runs.values()]
@@ -77,7 +79,8 @@ def test_weighting_effect_fades_once_the_data_are_fit():
 def test_l2_keeps_part_of_the_effect():
     """With weight decay 0.1 the weights keep moving the boundary (spread stays well above 0.05)."""
     final = {
-        w: history(RunSpec(model="logreg", epochs=150, weight_decay=0.1, pos_weight=w, frames=2))[-1] for w in (0.1, 10.0)
+        w: history(RunSpec(model="logreg", epochs=150, weight_decay=0.1, pos_weight=w, frames=2))[-1]
+        for w in (0.1, 10.0)
     }
     assert final[10.0]["test"]["frac_pred_pos"] - final[0.1]["test"]["frac_pred_pos"] > 0.1
     assert all(m["train"]["acc"] >= 0.75 for m in final.values())
@@ -85,7 +88,10 @@ def test_l2_keeps_part_of_the_effect():
 
 def test_loss_norm_mean_scales_the_step_with_the_weights():
     """Dividing by the batch size lets a big weight take bigger steps; by the weight sum it does not."""
-    norms = {n: history(RunSpec(model="logreg", epochs=1, pos_weight=10.0, loss_norm=n))[1]["train"]["param_norm"] for n in ("sum", "mean")}
+    norms = {
+        n: history(RunSpec(model="logreg", epochs=1, pos_weight=10.0, loss_norm=n))[1]["train"]["param_norm"]
+        for n in ("sum", "mean")
+    }
     assert norms["mean"] > 2 * norms["sum"]
     assert all(math.isfinite(v) for v in norms.values())
 

@@ -58,7 +58,8 @@ def test_offset_linear_by_hand():
     assert boundary_offset(line([1.0, 1.0], -1.5), C_NEG, C_POS) == pytest.approx(0.25, abs=1e-6)
     # sub-grid precision from the interpolation, with a coarse grid
     assert boundary_offset(line([1.0, 0.0], -0.9876), C_NEG, C_POS, steps=11) == pytest.approx(
-        0.9876 / 2 - 0.5, abs=1e-6)
+        0.9876 / 2 - 0.5, abs=1e-6
+    )
 
 
 def test_offset_sign_convention_upweighting_positive():
@@ -94,9 +95,13 @@ def circle(centre, radius, shift=0.0):
 def test_offset_of_curved_boundaries_on_moons_by_hand():
     midpoint = (MOON_NEG + MOON_POS) / 2
     # a circle of radius 0.3 around the midpoint: two crossings, negative for |s - 0.5| < 0.3 / L
-    assert boundary_offset(circle(midpoint, 0.3), MOON_NEG, MOON_POS) == pytest.approx(0.6 / MOON_LENGTH - 0.5, abs=1e-5)
+    assert boundary_offset(circle(midpoint, 0.3), MOON_NEG, MOON_POS) == pytest.approx(
+        0.6 / MOON_LENGTH - 0.5, abs=1e-5
+    )
     # a circle of radius 0.5 around the negative centre: one crossing at s = 0.5 / L
-    assert boundary_offset(circle(MOON_NEG, 0.5), MOON_NEG, MOON_POS) == pytest.approx(0.5 / MOON_LENGTH - 0.5, abs=1e-5)
+    assert boundary_offset(circle(MOON_NEG, 0.5), MOON_NEG, MOON_POS) == pytest.approx(
+        0.5 / MOON_LENGTH - 0.5, abs=1e-5
+    )
     # a circle around the segment's middle that does not reach it: all negative
     assert boundary_offset(circle(midpoint, 2.0), MOON_NEG, MOON_POS) == 0.5
     # adding log w to the positive logit shrinks the negative disc to radius sqrt(0.3^2 - log w):

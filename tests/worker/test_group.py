@@ -40,10 +40,17 @@ def test_a_sweep_trains_as_one_program_and_matches_the_per_run_engine(make_lab, 
     torch.set_num_threads(1)
     try:
         for run in runs:
-            reference = {(r.epoch, split, name): value for r in train(RunSpec(**run["params"]), device="cpu")
-                         for split, values in r.metrics.items() for name, value in values.items() if math.isfinite(value)}
-            stored = {(row["epoch"], row["split"], row["metric"]): row["value"]
-                      for row in lab.client.get(f"/api/v1/runs/{run['id']}/metrics").json()}
+            reference = {
+                (r.epoch, split, name): value
+                for r in train(RunSpec(**run["params"]), device="cpu")
+                for split, values in r.metrics.items()
+                for name, value in values.items()
+                if math.isfinite(value)
+            }
+            stored = {
+                (row["epoch"], row["split"], row["metric"]): row["value"]
+                for row in lab.client.get(f"/api/v1/runs/{run['id']}/metrics").json()
+            }
             assert stored.keys() == reference.keys()
             worst = max(abs(stored[k] - v) for k, v in reference.items())
             assert worst <= TOL, f"run {run['id']}: differs from the per-run engine by {worst}"
@@ -56,15 +63,30 @@ def test_a_sweep_trains_as_one_program_and_matches_the_per_run_engine(make_lab, 
 def test_cancelling_one_run_of_a_group_leaves_the_others_training(make_lab, isolated_redis_url):
     lab = make_lab(isolated_redis_url)
     lab.start_worker("worker")
-    runs = submit(lab.client, {"name": "long", "base": {"epochs": 20000, "frames": 2}, "sweep": {"pos_weight": [0.5, 1, 2]}})
+    runs = submit(
+        lab.client, {"name": "long", "base": {"epochs": 20000, "frames": 2}, "sweep": {"pos_weight": [0.5, 1, 2]}}
+    )
     ids = [r["id"] for r in runs]
-    wait_for(lambda: all(run_state(lab.client, i)["epochs_done"] >= 3 for i in ids), timeout=90, what="the group to train", interval=0.2)
+    wait_for(
+        lambda: all(run_state(lab.client, i)["epochs_done"] >= 3 for i in ids),
+        timeout=90,
+        what="the group to train",
+        interval=0.2,
+    )
     assert lab.client.post(f"/api/v1/runs/{ids[1]}/cancel").status_code == 202
-    cancelled = wait_for(lambda: (r := run_state(lab.client, ids[1]))["status"] == "cancelled" and r, timeout=15,
-                         what="the run to stop", interval=0.1)
+    cancelled = wait_for(
+        lambda: (r := run_state(lab.client, ids[1]))["status"] == "cancelled" and r,
+        timeout=15,
+        what="the run to stop",
+        interval=0.1,
+    )
     others = [run_state(lab.client, i) for i in (ids[0], ids[2])]
-    wait_for(lambda: all(run_state(lab.client, o["id"])["epochs_done"] > o["epochs_done"] + 5 for o in others),
-             timeout=30, what="the other runs to go on", interval=0.2)
+    wait_for(
+        lambda: all(run_state(lab.client, o["id"])["epochs_done"] > o["epochs_done"] + 5 for o in others),
+        timeout=30,
+        what="the other runs to go on",
+        interval=0.2,
+    )
     assert [run_state(lab.client, i)["status"] for i in (ids[0], ids[2])] == ["running", "running"]
     assert run_state(lab.client, ids[1])["epochs_done"] == cancelled["epochs_done"]  # no longer written
     assert epochs_by_metric(lab.client, ids[1])[("train", "loss")] == list(range(cancelled["epochs_done"] + 1))
@@ -76,13 +98,23 @@ def test_cancelling_one_run_of_a_group_leaves_the_others_training(make_lab, isol
 def test_a_killed_group_worker_loses_no_run(make_lab, isolated_redis_url):
     lab = make_lab(isolated_redis_url)
     first = lab.start_worker("worker-a")
-    runs = submit(lab.client, {"name": "kill", "base": {"epochs": 3000, "eval_points": 40, "frames": 2}, "sweep": {"pos_weight": [0.5, 2]}})
-    wait_for(lambda: all(run_state(lab.client, r["id"])["epochs_done"] >= 5 for r in runs), timeout=90, what="the group to train", interval=0.1)
+    runs = submit(
+        lab.client,
+        {"name": "kill", "base": {"epochs": 3000, "eval_points": 40, "frames": 2}, "sweep": {"pos_weight": [0.5, 2]}},
+    )
+    wait_for(
+        lambda: all(run_state(lab.client, r["id"])["epochs_done"] >= 5 for r in runs),
+        timeout=90,
+        what="the group to train",
+        interval=0.1,
+    )
     stop(first, sig=signal.SIGKILL)
     assert all(run_state(lab.client, r["id"])["status"] == "running" for r in runs), "killed too late to test recovery"
 
     lab.start_worker("worker-b")
-    states = wait_for(lambda: all_finished(lab.client, runs), timeout=240, what="the second worker to finish both runs", interval=0.5)
+    states = wait_for(
+        lambda: all_finished(lab.client, runs), timeout=240, what="the second worker to finish both runs", interval=0.5
+    )
     assert [s["status"] for s in states] == ["succeeded", "succeeded"] and all(s["attempts"] == 2 for s in states)
     for run in runs:
         by_metric = epochs_by_metric(lab.client, run["id"])

@@ -11,13 +11,17 @@ from worker.engine.metrics import predictions
 from worker.engine.spec import ExperimentSpec, RunSpec
 from worker.engine.train import train
 
-SMALL = dict(dataset="cifar10", model="convnet", width=4, n_train=24, n_test=16, ood=8, noise_images=8, batch_size=16, epochs=3)
+SMALL = dict(
+    dataset="cifar10", model="convnet", width=4, n_train=24, n_test=16, ood=8, noise_images=8, batch_size=16, epochs=3
+)
 
 
 @pytest.fixture
 def runs(cifar_jpeg) -> list[RunSpec]:
     base = RunSpec(**SMALL, data_path=str(cifar_jpeg))
-    return ExperimentSpec(base=base, sweep={"pos_weight": [0.25, 4.0], "seed": [0, 1], "weight_decay": [0.0, 0.01]}).runs()
+    return ExperimentSpec(
+        base=base, sweep={"pos_weight": [0.25, 4.0], "seed": [0, 1], "weight_decay": [0.0, 0.01]}
+    ).runs()
 
 
 def test_convnet_sweep_matches_per_run_engine(runs):

@@ -23,7 +23,11 @@ def test_disjoint_blobs_leave_the_bayes_decision_to_the_support():
     spec = RunSpec(dataset="blobs")
     x = make_data(spec).evals["test"][0]
     # every test point lies in exactly one disc, where its class is certain: no weight changes it
-    assert bayes_frac_pos(spec, x, WEIGHTS) == {"bayes_frac_pos@0.1": 0.5, "bayes_frac_pos@1": 0.5, "bayes_frac_pos@10": 0.5}
+    assert bayes_frac_pos(spec, x, WEIGHTS) == {
+        "bayes_frac_pos@0.1": 0.5,
+        "bayes_frac_pos@1": 0.5,
+        "bayes_frac_pos@10": 0.5,
+    }
 
 
 def test_label_noise_by_hand():
@@ -31,7 +35,11 @@ def test_label_noise_by_hand():
     # w = 0.1 predicts nothing positive (0.09 < 0.1), w = 10 everything (1.0 > 0.9).
     spec = RunSpec(dataset="blobs", label_noise=0.1)
     x = make_data(spec).evals["test"][0]
-    assert bayes_frac_pos(spec, x, WEIGHTS) == {"bayes_frac_pos@0.1": 0.0, "bayes_frac_pos@1": 0.5, "bayes_frac_pos@10": 1.0}
+    assert bayes_frac_pos(spec, x, WEIGHTS) == {
+        "bayes_frac_pos@0.1": 0.0,
+        "bayes_frac_pos@1": 0.5,
+        "bayes_frac_pos@10": 1.0,
+    }
 
 
 def test_wang_gaussians_against_the_linear_bayes_boundary():
@@ -84,10 +92,14 @@ def test_calibrated_shift_survives_an_interpolating_model():
 
 
 def test_unweighted_runs_record_the_reference_of_their_data():
-    moons = list(train(RunSpec(dataset="moons", model="mlp", hidden=[8], epochs=1, n_train=20, n_test=20, frames=2, grid=8)))
+    moons = list(
+        train(RunSpec(dataset="moons", model="mlp", hidden=[8], epochs=1, n_train=20, n_test=20, frames=2, grid=8))
+    )
     assert {k for k in moons[-1].metrics["test"] if k.startswith("bayes")} == {f"bayes_frac_pos@{w:g}" for w in
                                                                                 sorted({4.0**k for k in range(-4, 5)} | {0.1, 10.0})}  # fmt: skip
-    digits = list(train(RunSpec(dataset="digits", model="logreg", epochs=2, n_train=30, n_test=30, label_noise=0.2, lr=0.1)))
+    digits = list(
+        train(RunSpec(dataset="digits", model="logreg", epochs=2, n_train=30, n_test=30, label_noise=0.2, lr=0.1))
+    )
     assert not any(k.startswith("bayes") for r in digits for k in r.metrics["test"])  # no known density
     assert "calibrated_frac_pos@10" in digits[-1].metrics["test"]
     weighted = list(train(RunSpec(dataset="moons", pos_weight=10.0, epochs=1, n_train=20, n_test=20, frames=2, grid=8)))

@@ -47,11 +47,14 @@ def test_binary_margin():
 
 
 def test_ce_by_hand():
-    check("ce", [
-        math.log(math.exp(0.5) + math.exp(2.0)) - 2.0,
-        math.log(math.exp(1.0) + math.exp(-1.0)) + 1.0,
-        math.log(math.exp(0.3) + math.exp(0.1)) - 0.3,
-    ])
+    check(
+        "ce",
+        [
+            math.log(math.exp(0.5) + math.exp(2.0)) - 2.0,
+            math.log(math.exp(1.0) + math.exp(-1.0)) + 1.0,
+            math.log(math.exp(0.3) + math.exp(0.1)) - 0.3,
+        ],
+    )
     # the same numbers as log(1 + e^-v)
     check("ce", [math.log1p(math.exp(-1.5)), math.log1p(math.exp(2.0)), math.log1p(math.exp(-0.2))])
 
@@ -59,11 +62,15 @@ def test_ce_by_hand():
 @pytest.mark.parametrize("alpha", [1.0, 2.0, 0.5])
 def test_poly_by_hand(alpha):
     c = math.log(1 + math.exp(-1))
-    check("poly", [
-        1.5 ** -alpha,                       # v = 1.5 > 1: polynomial tail
-        math.log(1 + math.exp(2.0)) / c,     # v = -2 <= 1: rescaled logistic
-        math.log(1 + math.exp(-0.2)) / c,    # v = 0.2
-    ], poly_alpha=alpha)
+    check(
+        "poly",
+        [
+            1.5**-alpha,  # v = 1.5 > 1: polynomial tail
+            math.log(1 + math.exp(2.0)) / c,  # v = -2 <= 1: rescaled logistic
+            math.log(1 + math.exp(-0.2)) / c,  # v = 0.2
+        ],
+        poly_alpha=alpha,
+    )
 
 
 @pytest.mark.parametrize("alpha", [1.0, 2.0])
@@ -82,20 +89,29 @@ def test_poly_continuous_at_one_with_kink(alpha):
 def test_ldam_by_hand():
     # C = 0.5 * 10 ** 0.25 so that the rarer (positive) class gets Delta = 0.5.
     d_pos = 0.5
-    d_neg = 0.5 * 10 ** 0.25 / 90 ** 0.25
+    d_neg = 0.5 * 10**0.25 / 90**0.25
     s = 30.0
-    check("ldam", [
-        ce_by_hand((s * 0.5, s * (2.0 - d_pos)), 1),
-        ce_by_hand((s * 1.0, s * (-1.0 - d_pos)), 1),
-        ce_by_hand((s * (0.3 - d_neg), s * 0.1), 0),
-    ])
+    check(
+        "ldam",
+        [
+            ce_by_hand((s * 0.5, s * (2.0 - d_pos)), 1),
+            ce_by_hand((s * 1.0, s * (-1.0 - d_pos)), 1),
+            ce_by_hand((s * (0.3 - d_neg), s * 0.1), 0),
+        ],
+    )
 
 
 def ldam_margins(counts_, max_margin, scale=30.0):
     """Recover Delta_y from the loss at zero logits: CE(s * (0 - Delta_y, 0)) = log(1 + e^(s Delta_y))."""
     z = torch.zeros(2, 2, dtype=torch.float64)
-    loss = per_example_loss("ldam", z, torch.tensor([0, 1]), torch.tensor(counts_, dtype=torch.float64),
-                            ldam_max_margin=max_margin, ldam_scale=scale)
+    loss = per_example_loss(
+        "ldam",
+        z,
+        torch.tensor([0, 1]),
+        torch.tensor(counts_, dtype=torch.float64),
+        ldam_max_margin=max_margin,
+        ldam_scale=scale,
+    )
     return [math.log(math.expm1(v)) / scale for v in loss.tolist()]
 
 
@@ -110,28 +126,40 @@ def test_ldam_rarer_class_gets_max_margin(counts_):
 
 def test_la_by_hand():
     lp_neg, lp_pos = math.log(0.9), math.log(0.1)
-    check("la", [
-        ce_by_hand((0.5 + lp_neg, 2.0 + lp_pos), 1),
-        ce_by_hand((1.0 + lp_neg, -1.0 + lp_pos), 1),
-        ce_by_hand((0.3 + lp_neg, 0.1 + lp_pos), 0),
-    ])
+    check(
+        "la",
+        [
+            ce_by_hand((0.5 + lp_neg, 2.0 + lp_pos), 1),
+            ce_by_hand((1.0 + lp_neg, -1.0 + lp_pos), 1),
+            ce_by_hand((0.3 + lp_neg, 0.1 + lp_pos), 0),
+        ],
+    )
     # tau = 2 doubles the adjustment
-    check("la", [
-        ce_by_hand((0.5 + 2 * lp_neg, 2.0 + 2 * lp_pos), 1),
-        ce_by_hand((1.0 + 2 * lp_neg, -1.0 + 2 * lp_pos), 1),
-        ce_by_hand((0.3 + 2 * lp_neg, 0.1 + 2 * lp_pos), 0),
-    ], la_tau=2.0)
+    check(
+        "la",
+        [
+            ce_by_hand((0.5 + 2 * lp_neg, 2.0 + 2 * lp_pos), 1),
+            ce_by_hand((1.0 + 2 * lp_neg, -1.0 + 2 * lp_pos), 1),
+            ce_by_hand((0.3 + 2 * lp_neg, 0.1 + 2 * lp_pos), 0),
+        ],
+        la_tau=2.0,
+    )
 
 
 def test_vs_by_hand():
     g, tau = 0.3, 0.5
     d_neg, d_pos = 1.0, (10 / 90) ** g  # (n_c / n_max) ** gamma
     i_neg, i_pos = tau * math.log(0.9), tau * math.log(0.1)
-    check("vs", [
-        ce_by_hand((d_neg * 0.5 + i_neg, d_pos * 2.0 + i_pos), 1),
-        ce_by_hand((d_neg * 1.0 + i_neg, d_pos * -1.0 + i_pos), 1),
-        ce_by_hand((d_neg * 0.3 + i_neg, d_pos * 0.1 + i_pos), 0),
-    ], vs_gamma=g, vs_tau=tau)
+    check(
+        "vs",
+        [
+            ce_by_hand((d_neg * 0.5 + i_neg, d_pos * 2.0 + i_pos), 1),
+            ce_by_hand((d_neg * 1.0 + i_neg, d_pos * -1.0 + i_pos), 1),
+            ce_by_hand((d_neg * 0.3 + i_neg, d_pos * 0.1 + i_pos), 0),
+        ],
+        vs_gamma=g,
+        vs_tau=tau,
+    )
 
 
 def test_reductions_to_ce():
@@ -142,8 +170,10 @@ def test_reductions_to_ce():
     torch.testing.assert_close(per_example_loss("la", z, y, counts(), la_tau=0.0), ce)
     torch.testing.assert_close(per_example_loss("vs", z, y, counts(), vs_gamma=0.0, vs_tau=0.0), ce)
     # VS with gamma = 0 is logit adjustment with the same tau
-    torch.testing.assert_close(per_example_loss("vs", z, y, counts(), vs_gamma=0.0, vs_tau=0.7),
-                               per_example_loss("la", z, y, counts(), la_tau=0.7))
+    torch.testing.assert_close(
+        per_example_loss("vs", z, y, counts(), vs_gamma=0.0, vs_tau=0.7),
+        per_example_loss("la", z, y, counts(), la_tau=0.7),
+    )
     # LDAM with margin 0 and scale 1 is CE
     torch.testing.assert_close(per_example_loss("ldam", z, y, counts(), ldam_max_margin=0.0, ldam_scale=1.0), ce)
 
@@ -200,22 +230,21 @@ def test_stable_at_huge_margins(kind, dtype):
     assert (loss >= 0).all()
     assert loss[0] < 1e-3 and loss[2] < 1e-3  # right with a huge margin: ~0 loss
     assert loss[1] > 1e3 and loss[3] > 1e3  # wrong with a huge margin: large but finite
-    (grad,) = torch.autograd.grad(reduce_weighted(loss, torch.tensor([1.0, 16.0, 1.0, 1 / 16], dtype=dtype),
-                                                  "sum"), z)
+    (grad,) = torch.autograd.grad(reduce_weighted(loss, torch.tensor([1.0, 16.0, 1.0, 1 / 16], dtype=dtype), "sum"), z)
     assert torch.isfinite(grad).all(), grad
 
 
 @pytest.mark.parametrize("kind", LOSSES)
 def test_gradcheck(kind):
     # Points with margins away from poly's kink at v = 1.
-    z = torch.tensor([[0.2, 1.1], [1.3, -0.4], [0.3, 0.1], [-2.0, 1.5], [0.7, 0.6]],
-                     dtype=torch.float64, requires_grad=True)
+    z = torch.tensor(
+        [[0.2, 1.1], [1.3, -0.4], [0.3, 0.1], [-2.0, 1.5], [0.7, 0.6]], dtype=torch.float64, requires_grad=True
+    )
     y = torch.tensor([1, 1, 0, 1, 0])
     w = torch.tensor([1.0, 4.0, 0.5, 2.0, 1.0], dtype=torch.float64)
 
     def f(logits):
-        return reduce_weighted(per_example_loss(kind, logits, y, counts(), poly_alpha=2.0, ldam_scale=5.0),
-                               w, "sum")
+        return reduce_weighted(per_example_loss(kind, logits, y, counts(), poly_alpha=2.0, ldam_scale=5.0), w, "sum")
 
     assert torch.autograd.gradcheck(f, (z,))
 

@@ -12,7 +12,17 @@ from worker.engine.train import train
 
 
 def ten(tmp_path, **kw) -> RunSpec:
-    return RunSpec(**{"dataset": "cifar10", "classes": list(CIFAR10_CLASSES), "data_path": str(tmp_path), "ood": 0, "n_train": 40, "n_test": 2, **kw})
+    return RunSpec(
+        **{
+            "dataset": "cifar10",
+            "classes": list(CIFAR10_CLASSES),
+            "data_path": str(tmp_path),
+            "ood": 0,
+            "n_train": 40,
+            "n_test": 2,
+            **kw,
+        }
+    )
 
 
 def test_ten_classes_are_read_and_relabelled_in_the_order_given(tmp_path):
@@ -37,8 +47,12 @@ def test_ten_classes_train_with_class_weights_and_per_class_readouts(tmp_path):
     training = train(run, device="cpu")
     last = list(training)[-1].metrics["test"]
     assert training.grid is None  # the image strip records P(positive): two classes only
-    assert {f"frac_pred_{c}" for c in CIFAR10_CLASSES} | {f"acc_{c}" for c in CIFAR10_CLASSES} | {"balanced_acc"} <= set(last)
-    assert "frac_pred_pos" not in last and training.missing["effective_pos_weight"].startswith("defined for two classes")
+    assert {f"frac_pred_{c}" for c in CIFAR10_CLASSES} | {f"acc_{c}" for c in CIFAR10_CLASSES} | {
+        "balanced_acc"
+    } <= set(last)
+    assert "frac_pred_pos" not in last and training.missing["effective_pos_weight"].startswith(
+        "defined for two classes"
+    )
     assert training.model[-1].out_features == 10
 
 

@@ -34,8 +34,13 @@ def test_split_metrics_by_hand():
     assert m["balanced_acc"] == pytest.approx((1 / 2 + 1 / 3) / 2)
     assert m["frac_pred_pos"] == pytest.approx(3 / 5)
     assert m["frac_pred_neg"] == pytest.approx(2 / 5)
-    ce = [math.log1p(math.exp(-2.0)), math.log1p(math.exp(1.0)), math.log1p(math.exp(0.5)),
-          math.log1p(math.exp(-3.0)), math.log1p(math.exp(1.0))]
+    ce = [
+        math.log1p(math.exp(-2.0)),
+        math.log1p(math.exp(1.0)),
+        math.log1p(math.exp(0.5)),
+        math.log1p(math.exp(-3.0)),
+        math.log1p(math.exp(1.0)),
+    ]
     assert m["loss"] == pytest.approx(sum(ce) / 5, rel=1e-6)
     assert set(m) == {"loss", "acc", "balanced_acc", "acc_neg", "acc_pos", "frac_pred_neg", "frac_pred_pos"}
 
@@ -117,7 +122,8 @@ def test_per_model_metrics_by_hand():
     assert m1["loss"] == pytest.approx(sum(ce1) / 5, rel=1e-6)
     assert list(m0) == ["frac_pred_neg", "frac_pred_pos", "loss", "acc", "acc_neg", "acc_pos", "balanced_acc"]
     assert split_metrics_per_model(both, None, ("cat", "dog"))[1] == pytest.approx(
-        {"frac_pred_cat": 3 / 5, "frac_pred_dog": 2 / 5, "frac_pred_pos": 2 / 5})
+        {"frac_pred_cat": 3 / 5, "frac_pred_dog": 2 / 5, "frac_pred_pos": 2 / 5}
+    )
     with pytest.raises(ValueError):
         split_metrics_per_model(LOGITS, Y)  # (B, 2): the model axis is missing
 

@@ -12,7 +12,11 @@ def test_convnet_is_the_papers_at_width_64():
     convs = [m for m in net if isinstance(m, nn.Conv2d)]
     dense = [m for m in net if isinstance(m, nn.Linear)]
     assert [(c.in_channels, c.out_channels, c.kernel_size, c.padding) for c in convs] == [
-        (3, 64, (3, 3), (0, 0)), (64, 64, (3, 3), (0, 0)), (64, 128, (3, 3), (0, 0)), (128, 128, (3, 3), (0, 0)), (128, 128, (3, 3), (0, 0))
+        (3, 64, (3, 3), (0, 0)),
+        (64, 64, (3, 3), (0, 0)),
+        (64, 128, (3, 3), (0, 0)),
+        (128, 128, (3, 3), (0, 0)),
+        (128, 128, (3, 3), (0, 0)),
     ]
     assert [(d.in_features, d.out_features) for d in dense] == [(2048, 512), (512, 128), (128, 2)]
     assert net(torch.zeros(2, 3, 32, 32)).shape == (2, 2)

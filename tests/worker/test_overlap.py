@@ -76,7 +76,20 @@ def test_linear_and_mlp_runs_complete_on_every_family(name: str, model: str):
 def test_overlap_control_keeps_an_ordered_effect():
     """Classical weighted ERM on data no line separates: each weight has its own minimiser, so the
     boundary offset stays ordered by weight (a larger positive weight, a smaller offset)."""
-    specs = [RunSpec(dataset="moons", model="logreg", pos_weight=w, lr=0.1, n_train=100, epochs=60, eval_points=5, frames=2, grid=8) for w in WEIGHTS]
+    specs = [
+        RunSpec(
+            dataset="moons",
+            model="logreg",
+            pos_weight=w,
+            lr=0.1,
+            n_train=100,
+            epochs=60,
+            eval_points=5,
+            frames=2,
+            grid=8,
+        )
+        for w in WEIGHTS
+    ]
     final = list(batched_training(specs))[-1]
     offsets = [r.metrics["geometry"]["offset"] for r in final]
     fracs = [r.metrics["test"]["frac_pred_pos"] for r in final]

@@ -19,12 +19,23 @@ from worker.engine.images import DatasetError
 from worker.engine.parallel import auto_jobs, cores
 from worker.engine.spec import ExperimentSpec, RunSpec
 
-SMALL_CNN = {"dataset": "cifar10", "model": "convnet", "width": 4, "n_train": 6, "n_test": 3, "ood": 4, "epochs": 3, "batch_size": 4}
+SMALL_CNN = {
+    "dataset": "cifar10",
+    "model": "convnet",
+    "width": 4,
+    "n_train": 6,
+    "n_test": 3,
+    "ood": 4,
+    "epochs": 3,
+    "batch_size": 4,
+}
 
 
 def test_side_by_side_equals_one_at_a_time(tmp_path):
     write_cifar_tree(tmp_path / "data", per_class=8)
-    exp = ExperimentSpec(base=RunSpec(**SMALL_CNN, data_path=str(tmp_path / "data")), sweep={"pos_weight": [0.25, 1.0, 4.0]})
+    exp = ExperimentSpec(
+        base=RunSpec(**SMALL_CNN, data_path=str(tmp_path / "data")), sweep={"pos_weight": [0.25, 1.0, 4.0]}
+    )
     ticks = []
     _, serial = write_results(exp, tmp_path / "serial", "cpu", jobs=1)
     _, parallel = write_results(exp, tmp_path / "parallel", "cpu", on_epoch=lambda: ticks.append(1), jobs=2)
@@ -63,25 +74,37 @@ def _marked(mark: str) -> list[int]:
 def test_training_processes_stop_when_their_caller_is_killed(tmp_path):
     write_cifar_tree(tmp_path / "data", per_class=8)
     script = tmp_path / "long.py"
-    script.write_text(textwrap.dedent(f"""
+    script.write_text(
+        textwrap.dedent(f"""
         from pathlib import Path
         from worker.engine.export import write_results
         from worker.engine.spec import ExperimentSpec, RunSpec
         if __name__ == "__main__":
             base = RunSpec(**{SMALL_CNN!r} | {{"epochs": 100000, "data_path": {str(tmp_path / "data")!r}}})
             write_results(ExperimentSpec(base=base, sweep={{"pos_weight": [0.5, 2.0]}}), Path({str(tmp_path / "out")!r}), "cpu", jobs=2)
-    """))
+    """)
+    )
     mark = uuid.uuid4().hex
     env = os.environ | {"IWLAB_TEST_MARK": mark, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     caller = subprocess.Popen([sys.executable, str(script)], env=env)
     try:
-        wait_for(lambda: (tmp_path / "out" / "metrics.csv").exists() and len((tmp_path / "out" / "metrics.csv").read_text().splitlines()) > 100,
-                 timeout=120, what="both runs to train")
+        wait_for(
+            lambda: (
+                (tmp_path / "out" / "metrics.csv").exists()
+                and len((tmp_path / "out" / "metrics.csv").read_text().splitlines()) > 100
+            ),
+            timeout=120,
+            what="both runs to train",
+        )
         children = [pid for pid in _marked(mark) if pid != caller.pid]
         assert len(children) >= 2
         caller.kill()  # SIGKILL: no cleanup runs in the caller
         caller.wait(timeout=10)
-        wait_for(lambda: not [pid for pid in _marked(mark) if pid in children], timeout=30, what="the orphaned training processes to stop")
+        wait_for(
+            lambda: not [pid for pid in _marked(mark) if pid in children],
+            timeout=30,
+            what="the orphaned training processes to stop",
+        )
     finally:
         caller.kill()
         for pid in _marked(mark):

@@ -78,7 +78,10 @@ def test_wang_weighting_shift_reads_seed_means_per_loss_at_an_epoch():
     rows = {("ce", 1.0, 0): (0.0, 0.02), ("ce", 1.0, 1): (0.0, 0.04), ("ce", WANG_WEIGHT, 0): (0.5, 0.04), ("ce", WANG_WEIGHT, 1): (0.3, 0.04),
             ("poly", 1.0, 0): (0.0, 0.01), ("poly", WANG_WEIGHT, 0): (0.2, 0.09)}  # fmt: skip
     for (loss, w, seed), (early, end) in rows.items():
-        o.add(RunSpec(loss=loss, pos_weight=w, seed=seed), {3: {"test": {"frac_pred_pos": early}}, 80: {"test": {"frac_pred_pos": end}}})
+        o.add(
+            RunSpec(loss=loss, pos_weight=w, seed=seed),
+            {3: {"test": {"frac_pred_pos": early}}, 80: {"test": {"frac_pred_pos": end}}},
+        )
     assert weighting_shift("ce")(o) == pytest.approx(0.01)  # 0.04 - mean(0.02, 0.04)
     assert weighting_shift("ce", 3)(o) == pytest.approx(0.4)
     assert weighting_shift("poly")(o) == pytest.approx(0.08)

@@ -19,7 +19,9 @@ def test_the_worker_records_effective_weight_and_missing_readouts(make_lab, isol
     worker = lab.start_worker("worker")
     alone = submit(lab.client, {"name": "alone", "base": BASE | {"pos_weight": 10}, "sweep": {"seed": [0]}})
     noisy = submit(lab.client, {"name": "noisy", "base": BASE | {"label_noise": 0.1}, "sweep": {"pos_weight": [1, 10]}})
-    states = wait_for(lambda: all_finished(lab.client, alone + noisy), timeout=180, what="both experiments to finish", interval=0.3)
+    states = wait_for(
+        lambda: all_finished(lab.client, alone + noisy), timeout=180, what="both experiments to finish", interval=0.3
+    )
     assert [s["status"] for s in states] == ["succeeded"] * 3
     assert "claimed 2 runs of one experiment to train together" in worker.log_path.read_text()
 

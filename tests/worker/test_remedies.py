@@ -21,7 +21,9 @@ def test_vs_gamma_defaults_to_the_papers_value_by_hand():
     # counts (90, 10): Delta = (n_c / 90) ** 0.3, iota = log pi_c; z = (0.5, 1.0), y = positive
     z0, z1 = 0.5 * 1.0 + math.log(0.9), 1.0 * (10 / 90) ** 0.3 + math.log(0.1)
     expected = -z1 + math.log(math.exp(z0) + math.exp(z1))
-    got = per_example_loss("vs", torch.tensor([[0.5, 1.0]], dtype=torch.float64), torch.tensor([1]), torch.tensor([90.0, 10.0]))
+    got = per_example_loss(
+        "vs", torch.tensor([[0.5, 1.0]], dtype=torch.float64), torch.tensor([1]), torch.tensor([90.0, 10.0])
+    )
     assert got.item() == pytest.approx(expected, rel=1e-12)
 
 
@@ -31,7 +33,9 @@ def test_class_balanced_weights_by_hand():
     e100, e10 = -math.expm1(100 * math.log1p(-1e-4)) / 1e-4, -math.expm1(10 * math.log1p(-1e-4)) / 1e-4
     assert e100 == pytest.approx(99.5066, abs=1e-4) and e10 == pytest.approx(9.9955, abs=1e-4)
     total = 1 / e100 + 1 / e10
-    assert class_balanced_weights(torch.tensor([100.0, 10.0]), beta).tolist() == pytest.approx([2 / e100 / total, 2 / e10 / total], rel=1e-5)
+    assert class_balanced_weights(torch.tensor([100.0, 10.0]), beta).tolist() == pytest.approx(
+        [2 / e100 / total, 2 / e10 / total], rel=1e-5
+    )
     assert class_balanced_weights(torch.tensor([100.0, 10.0]), 0.0).tolist() == [1.0, 1.0]
     with pytest.raises(ValueError):
         class_balanced_weights(torch.tensor([100.0, 0.0]), beta)
@@ -53,7 +57,9 @@ def test_step_schedule_by_hand():
     # Cao et al. at 200 epochs: warm-up (e + 1) / 5 for e < 5, x0.01 from 160, x0.0001 from 180
     factors = {e: step_lr_factor(e, 200) for e in (0, 4, 5, 159, 160, 179, 180, 199)}
     assert factors == {0: 0.2, 4: 1.0, 5: 1.0, 159: 1.0, 160: 0.01, 179: 0.01, 180: 1e-4, 199: 1e-4}
-    training = train(RunSpec(schedule="step", epochs=10, lr=0.5, n_train=8, eval_points=2, frames=2, grid=8), device="cpu")
+    training = train(
+        RunSpec(schedule="step", epochs=10, lr=0.5, n_train=8, eval_points=2, frames=2, grid=8), device="cpu"
+    )
     lrs = []
     for result in training:
         lrs.append((result.epoch, training.opt.param_groups[0]["lr"]))
@@ -68,13 +74,22 @@ def test_cosine_head_by_hand():
         head.weight.copy_(torch.tensor([[1.0, 0.0], [0.0, 2.0]]))  # columns: class weights (1, 0) and (0, 2)
     assert head(torch.tensor([[3.0, 4.0]])).tolist() == [pytest.approx([0.6, 0.8])]  # cosines with (0.6, 0.8)
     ldam = make_model(RunSpec(model="mlp", hidden=[8], loss="ldam"), (2,))
-    assert isinstance(ldam[-1], NormedLinear) and not isinstance(make_model(RunSpec(model="mlp", hidden=[8]), (2,))[-1], NormedLinear)
+    assert isinstance(ldam[-1], NormedLinear) and not isinstance(
+        make_model(RunSpec(model="mlp", hidden=[8]), (2,))[-1], NormedLinear
+    )
     z = ldam(torch.randn(50, 2))
     assert z.abs().max() <= 1.0 + 1e-6
 
 
 def test_ldam_with_its_cosine_head_trains():
-    results = list(train(RunSpec(model="mlp", hidden=[8], loss="ldam", imbalance=4, epochs=3, n_train=40, n_test=40, frames=2, grid=8), device="cpu"))
+    results = list(
+        train(
+            RunSpec(
+                model="mlp", hidden=[8], loss="ldam", imbalance=4, epochs=3, n_train=40, n_test=40, frames=2, grid=8
+            ),
+            device="cpu",
+        )
+    )
     assert all(math.isfinite(v) for r in results for values in r.metrics.values() for v in values.values())
 
 
@@ -102,10 +117,14 @@ def test_plain_resnet_keeps_pytorchs_default_initialisation():
 def test_fixup_is_for_the_resnet_without_batchnorm():
     with pytest.raises(ValueError, match="fixup"):
         RunSpec(model="resnet", dataset="cifar10", batchnorm=True, fixup=True)
-    assert isinstance(make_model(RunSpec(model="resnet", dataset="cifar10", batchnorm=False, fixup=True), (3, 32, 32)), FixupResNet)
+    assert isinstance(
+        make_model(RunSpec(model="resnet", dataset="cifar10", batchnorm=False, fixup=True), (3, 32, 32)), FixupResNet
+    )
 
 
 def test_the_batched_engine_refuses_the_cosine_head():
     from worker.engine.batched import why_not_batchable
 
-    assert "cosine" in why_not_batchable([RunSpec(model="mlp", loss="ldam"), RunSpec(model="mlp", loss="ldam", pos_weight=2.0)])
+    assert "cosine" in why_not_batchable(
+        [RunSpec(model="mlp", loss="ldam"), RunSpec(model="mlp", loss="ldam", pos_weight=2.0)]
+    )

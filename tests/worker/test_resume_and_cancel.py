@@ -36,11 +36,17 @@ def test_cancel_stops_a_running_run_within_a_flush_and_keeps_its_epochs(make_lab
     lab = make_lab(isolated_redis_url)
     lab.start_worker("worker")
     run_id = only_run(lab.client, {"name": "long", "base": {"epochs": 5000, "frames": 4}, "sweep": {}})
-    wait_for(lambda: run_state(lab.client, run_id)["epochs_done"] >= 3, timeout=90, what="training to start", interval=0.2)
+    wait_for(
+        lambda: run_state(lab.client, run_id)["epochs_done"] >= 3, timeout=90, what="training to start", interval=0.2
+    )
     resp = lab.client.post(f"/api/v1/runs/{run_id}/cancel")
     assert resp.status_code == 202 and resp.json()["cancel_requested"]
-    run = wait_for(lambda: (r := run_state(lab.client, run_id))["status"] == "cancelled" and r, timeout=10,
-                   what="the worker to stop", interval=0.1)
+    run = wait_for(
+        lambda: (r := run_state(lab.client, run_id))["status"] == "cancelled" and r,
+        timeout=10,
+        what="the worker to stop",
+        interval=0.1,
+    )
     assert 3 <= run["epochs_done"] < 5000 and run["finished_at"]
     by_metric = epochs_by_metric(lab.client, run_id)
     assert by_metric[("train", "loss")] == list(range(run["epochs_done"] + 1))  # the finished epochs stay, continuous
@@ -64,13 +70,20 @@ def test_kill_9_mid_run_a_second_worker_resumes_and_matches_an_uninterrupted_run
     assert killed_at["status"] == "running" and killed_at["epochs_done"] < 150, "killed too late to test a resume"
 
     lab.start_worker("worker-b")
-    run = wait_for(lambda: (r := run_state(lab.client, run_id))["status"] not in ("queued", "running") and r,
-                   timeout=120, what="the second worker to finish the run", interval=0.3)
+    run = wait_for(
+        lambda: (r := run_state(lab.client, run_id))["status"] not in ("queued", "running") and r,
+        timeout=120,
+        what="the second worker to finish the run",
+        interval=0.3,
+    )
     assert run["status"] == "succeeded" and run["attempts"] == 2 and run["worker"] != killed_at["worker"]
     history = lab.client.get(f"/api/v1/runs/{run_id}/history").json()
     assert [(e["event"], e["attempt"], e["worker"]) for e in history] == [
-        ("queued", None, None), ("claimed", 1, killed_at["worker"]), ("requeued", 1, killed_at["worker"]),
-        ("claimed", 2, run["worker"]), ("succeeded", 2, run["worker"]),
+        ("queued", None, None),
+        ("claimed", 1, killed_at["worker"]),
+        ("requeued", 1, killed_at["worker"]),
+        ("claimed", 2, run["worker"]),
+        ("succeeded", 2, run["worker"]),
     ]
     assert history[3]["detail"].startswith("resumed from the checkpoint of epoch ")
 
@@ -82,9 +95,13 @@ def test_kill_9_mid_run_a_second_worker_resumes_and_matches_an_uninterrupted_run
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # as fast as the workers (OMP_NUM_THREADS=1); the values do not depend on it
     try:
-        reference = {(r.epoch, split, name): value for r in train(RunSpec(**params), device="cpu")
-                     for split, values in r.metrics.items() for name, value in values.items()
-                     if math.isfinite(value)}  # undefined values are stored as missing rows
+        reference = {
+            (r.epoch, split, name): value
+            for r in train(RunSpec(**params), device="cpu")
+            for split, values in r.metrics.items()
+            for name, value in values.items()
+            if math.isfinite(value)
+        }  # undefined values are stored as missing rows
     finally:
         torch.set_num_threads(threads)
     resumed = {(row["epoch"], row["split"], row["metric"]): row["value"] for row in rows}

@@ -64,7 +64,9 @@ def outcome_of(values: dict[tuple[float, int], float]) -> Outcome:
     """(weight, seed) -> final test frac_pred_pos, as a two-epoch history."""
     o = Outcome()
     for (w, seed), v in values.items():
-        o.add(RunSpec(pos_weight=w, seed=seed), {0: {"test": {"frac_pred_pos": 0.5}}, 5: {"test": {"frac_pred_pos": v}}})
+        o.add(
+            RunSpec(pos_weight=w, seed=seed), {0: {"test": {"frac_pred_pos": 0.5}}, 5: {"test": {"frac_pred_pos": v}}}
+        )
     return o
 
 
@@ -116,7 +118,9 @@ def test_iwlab_run_writes_summary_and_effective_weight(tmp_path):
 
 
 def test_overlapping_data_say_which_readouts_are_missing(tmp_path):
-    exp = ExperimentSpec(base=RunSpec(dataset="moons", epochs=2, n_train=20, n_test=20, frames=2, grid=8), sweep={"pos_weight": [1.0]})
+    exp = ExperimentSpec(
+        base=RunSpec(dataset="moons", epochs=2, n_train=20, n_test=20, frames=2, grid=8), sweep={"pos_weight": [1.0]}
+    )
     write_results(exp, tmp_path, "cpu")
     (run,) = csv.DictReader((tmp_path / "runs.csv").open())
     assert "not linearly separable" in run["missing_readouts"] and "svm_angle" in run["missing_readouts"]
@@ -167,7 +171,15 @@ def test_a_claim_that_compares_arms_is_a_paired_test():
 def test_an_arm_may_be_a_list_or_a_dict_of_settings():
     """Sweeping `hidden` (a list) or `class_weights` (a dict) made summary_rows fail: unhashable."""
     outcome = Outcome()
-    for hidden, weights, seed, acc in (([4], {}, 0, 0.5), ([4], {}, 1, 0.7), ([8], {"pos": 2.0}, 0, 0.9), ([8], {"pos": 2.0}, 1, 0.8)):
+    for hidden, weights, seed, acc in (
+        ([4], {}, 0, 0.5),
+        ([4], {}, 1, 0.7),
+        ([8], {"pos": 2.0}, 0, 0.9),
+        ([8], {"pos": 2.0}, 1, 0.8),
+    ):
         outcome.add(RunSpec(model="mlp", hidden=hidden, class_weights=weights, seed=seed), {0: {"test": {"acc": acc}}})
     rows = summary_rows(outcome, ["hidden", "class_weights", "seed"])
-    assert [(r["hidden"], r["class_weights"], r["n"], round(r["mean"], 9)) for r in rows] == [([4], {}, 2, 0.6), ([8], {"pos": 2.0}, 2, 0.85)]
+    assert [(r["hidden"], r["class_weights"], r["n"], round(r["mean"], 9)) for r in rows] == [
+        ([4], {}, 2, 0.6),
+        ([8], {"pos": 2.0}, 2, 0.85),
+    ]

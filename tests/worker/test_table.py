@@ -46,13 +46,55 @@ def test_bad_tables_are_errors_naming_field_column_and_line(tmp_path):
     cases = [
         (["x", "y", "label", "w"], good, {"label_column": "kind"}, "label_column", "no column 'kind'"),
         (["x", "y", "label", "w"], good, {"weight_column": "weight"}, "weight_column", "no column 'weight'"),
-        (["x", "y", "label", "w"], [*good[:2], ["3", "high", "a", "1"], good[3]], {"weight_column": "w"}, "data_path", "column 'y', line 4: 'high' is not a number"),
-        (["x", "y", "label", "w"], [*good[:1], ["", "1", "b", "1"], *good[2:]], {"weight_column": "w"}, "data_path", "column 'x', line 3: '' is not a number"),
-        (["x", "y", "label", "w"], [[r[0], r[1], "a", r[3]] for r in good], {"weight_column": "w"}, "label_column", "a single class ('a')"),
-        (["x", "y", "label", "w"], [*good[:3], ["0", "1", "b", "nan"]], {"weight_column": "w"}, "weight_column", "column 'w', line 5: the weight is NaN"),
-        (["x", "y", "label", "w"], [["1", "2", "a", "-1"], *good[1:]], {"weight_column": "w"}, "weight_column", "column 'w', line 2: the weight is negative"),
-        (["x", "y", "label", "w"], [["inf", "2", "a", "1"], *good[1:]], {"weight_column": "w"}, "data_path", "column 'x', line 2: inf is not a finite number"),
-        (["x", "y", "label", "w"], good, {"weight_column": "w", "class_weights": {"zebra": 2.0}}, "class_weights", "zebra not among the table's classes"),
+        (
+            ["x", "y", "label", "w"],
+            [*good[:2], ["3", "high", "a", "1"], good[3]],
+            {"weight_column": "w"},
+            "data_path",
+            "column 'y', line 4: 'high' is not a number",
+        ),
+        (
+            ["x", "y", "label", "w"],
+            [*good[:1], ["", "1", "b", "1"], *good[2:]],
+            {"weight_column": "w"},
+            "data_path",
+            "column 'x', line 3: '' is not a number",
+        ),
+        (
+            ["x", "y", "label", "w"],
+            [[r[0], r[1], "a", r[3]] for r in good],
+            {"weight_column": "w"},
+            "label_column",
+            "a single class ('a')",
+        ),
+        (
+            ["x", "y", "label", "w"],
+            [*good[:3], ["0", "1", "b", "nan"]],
+            {"weight_column": "w"},
+            "weight_column",
+            "column 'w', line 5: the weight is NaN",
+        ),
+        (
+            ["x", "y", "label", "w"],
+            [["1", "2", "a", "-1"], *good[1:]],
+            {"weight_column": "w"},
+            "weight_column",
+            "column 'w', line 2: the weight is negative",
+        ),
+        (
+            ["x", "y", "label", "w"],
+            [["inf", "2", "a", "1"], *good[1:]],
+            {"weight_column": "w"},
+            "data_path",
+            "column 'x', line 2: inf is not a finite number",
+        ),
+        (
+            ["x", "y", "label", "w"],
+            good,
+            {"weight_column": "w", "class_weights": {"zebra": 2.0}},
+            "class_weights",
+            "zebra not among the table's classes",
+        ),
     ]
     for i, (header, rows, fields, field, message) in enumerate(cases):
         path = write_csv(tmp_path / f"t{i}.csv", header, rows)
@@ -126,7 +168,9 @@ def test_multiclass_losses_are_their_published_forms():
     delta = counts**-0.25 * (0.5 / (counts**-0.25).max())
     shifted = z.clone()
     shifted[torch.arange(7), y] -= delta[y]
-    assert torch.allclose(per_example_loss("ldam", z, y, counts), -torch.log_softmax(30 * shifted, 1)[torch.arange(7), y], atol=1e-5)
+    assert torch.allclose(
+        per_example_loss("ldam", z, y, counts), -torch.log_softmax(30 * shifted, 1)[torch.arange(7), y], atol=1e-5
+    )
     brute = torch.tensor([z[i, y[i]] - max(z[i, c] for c in range(4) if c != y[i]) for i in range(7)])
     assert torch.allclose(multiclass_margin(z, y), brute)
     cb = class_balanced_weights(counts, 0.99)
@@ -149,7 +193,9 @@ def test_a_three_class_table_trains_and_a_class_weight_shifts_predictions_to_tha
     for weights in ({}, {"fox": 8.0}):
         results = list(train(spec(path, class_weights=weights, epochs=15, lr=0.1, batch_size=16), device="cpu"))
         test = results[-1].metrics["test"]
-        assert {f"frac_pred_{c}" for c in CLASSES} | {f"acc_{c}" for c in CLASSES} | {"balanced_acc", "loss"} <= set(test)
+        assert {f"frac_pred_{c}" for c in CLASSES} | {f"acc_{c}" for c in CLASSES} | {"balanced_acc", "loss"} <= set(
+            test
+        )
         assert "frac_pred_pos" not in test  # no one positive class among three
         assert abs(sum(test[f"frac_pred_{c}"] for c in CLASSES) - 1) < 1e-9
         finals[str(weights)] = test
@@ -207,7 +253,9 @@ def test_estimated_weights_train_and_the_target_sample_is_read_out(tmp_path):
     xt, yt = sample(1.0, 120)
     source = write_csv(tmp_path / "s.csv", ["a", "b", "label"], [[*a, b] for a, b in zip(xs, ys)])
     target = write_csv(tmp_path / "t.csv", ["a", "b", "label"], [[*a, b] for a, b in zip(xt, yt)])
-    run = spec(source, target_path=target, example_weights="estimated", weight_normalise=True, weight_clip=20.0, epochs=3)
+    run = spec(
+        source, target_path=target, example_weights="estimated", weight_normalise=True, weight_clip=20.0, epochs=3
+    )
     data = make_data(run)
     assert data.w_train is not None and abs(float(data.w_train.mean()) - 1) < 0.2 and float(data.w_train.max()) <= 20.0
     # the training examples nearer the target's mean weigh more
@@ -228,8 +276,6 @@ def test_table_fields_need_a_table():
         RunSpec(dataset="table", data_path="x.csv", example_weights="estimated")
     with pytest.raises(ValueError, match="needs 32x32 images"):
         RunSpec(dataset="table", data_path="x.csv", model="convnet")
-
-
 
 
 def test_named_class_weight_schemes_follow_the_class_counts():
@@ -254,7 +300,12 @@ def test_a_label_too_long_to_name_a_metric_is_refused(tmp_path):
 def test_weight_power_tempers_per_example_weights(tmp_path):
     rows = [[i * 0.1, i % 2, 1 + i % 5] for i in range(40)]
     path = write_csv(tmp_path / "w.csv", ["a", "label", "w"], rows)
-    ess = {p: train(spec(path, weight_column="w", weight_power=p, test_fraction=0.5, epochs=1), device="cpu").effective_sample_size for p in (0.0, 1.0, 2.0)}
+    ess = {
+        p: train(
+            spec(path, weight_column="w", weight_power=p, test_fraction=0.5, epochs=1), device="cpu"
+        ).effective_sample_size
+        for p in (0.0, 1.0, 2.0)
+    }
     n = 20  # the training half
     assert ess[0.0] == pytest.approx(n)  # w ** 0 = 1: every example counts once
     assert ess[2.0] < ess[1.0] < n  # squaring spreads the weights further

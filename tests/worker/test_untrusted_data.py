@@ -57,10 +57,17 @@ def test_even_a_pickle_with_a_matching_checksum_can_only_build_arrays(tmp_path):
 
 
 def test_the_restricted_unpickler_reads_numpy_arrays_and_plain_containers():
-    batch = {b"data": np.arange(12, dtype=np.uint8).reshape(3, 4), b"labels": [1, 2, 3], b"name": "x", b"t": (1.5, None)}
+    batch = {
+        b"data": np.arange(12, dtype=np.uint8).reshape(3, 4),
+        b"labels": [1, 2, 3],
+        b"name": "x",
+        b"t": (1.5, None),
+    }
     for protocol in range(2, pickle.HIGHEST_PROTOCOL + 1):
         back = restricted_loads(pickle.dumps(batch, protocol=protocol))
-        assert np.array_equal(back[b"data"], batch[b"data"]) and back[b"labels"] == [1, 2, 3] and back[b"t"] == (1.5, None)
+        assert (
+            np.array_equal(back[b"data"], batch[b"data"]) and back[b"labels"] == [1, 2, 3] and back[b"t"] == (1.5, None)
+        )
 
 
 def test_the_official_checksums_are_the_published_ones():

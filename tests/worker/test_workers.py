@@ -46,8 +46,12 @@ def test_a_worker_registers_beats_and_shows_dead_after_kill_9(make_lab, isolated
     first_beat = seen["heartbeat_at"]
     wait_for(lambda: by_pid(lab.client, proc.pid)["heartbeat_at"] > first_beat, timeout=10, what="a second heartbeat")
     stop(proc, sig=signal.SIGKILL)
-    dead = wait_for(lambda: (w := by_pid(lab.client, proc.pid)) and not w["alive"] and w, timeout=lab.settings.dead_after_seconds + 10,
-                    what="the killed worker to show dead", interval=0.3)
+    dead = wait_for(
+        lambda: (w := by_pid(lab.client, proc.pid)) and not w["alive"] and w,
+        timeout=lab.settings.dead_after_seconds + 10,
+        what="the killed worker to show dead",
+        interval=0.3,
+    )
     assert dead["stopped_at"] is None  # no goodbye: found dead by its silence
 
 
@@ -55,7 +59,9 @@ def test_a_drained_worker_finishes_its_run_and_takes_no_more(make_lab, isolated_
     lab = make_lab(isolated_redis_url)
     a = lab.start_worker("worker-a", IWLAB_LOG_FORMAT="json")
     first = only_run(lab.client, LONG)
-    busy = wait_for(lambda: (w := by_pid(lab.client, a.pid)) and w["busy"] and w, timeout=90, what="worker a to train", interval=0.2)
+    busy = wait_for(
+        lambda: (w := by_pid(lab.client, a.pid)) and w["busy"] and w, timeout=90, what="worker a to train", interval=0.2
+    )
     assert busy["current_runs"] == [first]
 
     resp = lab.client.post(f"/api/v1/workers/{busy['name']}/drain")
@@ -68,8 +74,12 @@ def test_a_drained_worker_finishes_its_run_and_takes_no_more(make_lab, isolated_
     assert not gone["alive"] and gone["draining"] and gone["stopped_at"] is not None
 
     b = lab.start_worker("worker-b")
-    done = wait_for(lambda: (r := run_state(lab.client, second))["status"] == "succeeded" and r, timeout=90,
-                    what="worker b to take the second run", interval=0.3)
+    done = wait_for(
+        lambda: (r := run_state(lab.client, second))["status"] == "succeeded" and r,
+        timeout=90,
+        what="worker b to take the second run",
+        interval=0.3,
+    )
     assert done["worker"] == by_pid(lab.client, b.pid)["name"]
 
     # structured worker logs: one JSON object a line, the run's events with run id, attempt and worker
@@ -81,8 +91,12 @@ def test_a_drained_worker_finishes_its_run_and_takes_no_more(make_lab, isolated_
 def test_gpus_start_one_pinned_worker_per_gpu_from_a_parent_without_torch(make_lab, isolated_redis_url):
     lab = make_lab(isolated_redis_url)
     parent = lab.start_worker("gpu-workers", "--queues", "gpu", "--gpus", "0,1", IWLAB_DEVICE="cpu")
-    pinned = wait_for(lambda: (ws := [w for w in workers(lab.client).values() if w["alive"]]) and len(ws) == 2 and ws,
-                      timeout=90, what="two GPU workers to register", interval=0.3)
+    pinned = wait_for(
+        lambda: (ws := [w for w in workers(lab.client).values() if w["alive"]]) and len(ws) == 2 and ws,
+        timeout=90,
+        what="two GPU workers to register",
+        interval=0.3,
+    )
     assert sorted(w["gpu"] for w in pinned) == ["0", "1"] and all(w["queues"] == ["gpu"] for w in pinned)
     assert parent.pid not in {w["pid"] for w in pinned}
     assert "torch" not in Path(f"/proc/{parent.pid}/maps").read_text()  # the parent never loaded torch (nor CUDA)

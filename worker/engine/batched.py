@@ -42,12 +42,12 @@ import torch
 from torch import nn
 
 from . import geometry
-from .probe import recorder
 from . import intended as references
 from .data import as_input, make_data
 from .losses import example_weights, per_example_loss, reduce_weighted, run_class_weights, run_effective_pos_weight
 from .metrics import intended_frac_pos_per_model, normalised_margin_per_model, split_metrics_per_model
 from .models import make_model
+from .probe import recorder
 from .spec import RunSpec, frame_epochs
 from .train import EVAL_BATCH, INTENDED_WEIGHTS, EpochResult, limit_threads, max_margin_reference, resolve_device, train
 
@@ -120,12 +120,14 @@ class BatchedTraining:
         self.grid = recorder(data, spec)
         self._x, self._y = data.x_train.to(dev), data.y_train.to(dev)
         self._counts = data.counts.to(dev)
-        self._weights = torch.stack([
-            example_weights(self._y, run_class_weights(s, data.counts).to(dev)) for s in specs
-        ])  # fmt: skip  (M, N)
+        self._weights = torch.stack(
+            [example_weights(self._y, run_class_weights(s, data.counts).to(dev)) for s in specs]
+        )  # fmt: skip  (M, N)
         self._snapshots = set(frame_epochs(spec.epochs, spec.frames))
         every = range(spec.epochs + 1)
-        self._evaluated = set(frame_epochs(spec.epochs, spec.eval_points) if spec.eval_points else every) | self._snapshots
+        self._evaluated = (
+            set(frame_epochs(spec.epochs, spec.eval_points) if spec.eval_points else every) | self._snapshots
+        )
 
         # stacked parameters, in each model's `parameters()` order: a Linear layer has W (M, in, out)
         # = weight.T and b (M, 1, out); a BatchNorm layer its weight and bias as (M, 1, features)
@@ -159,20 +161,33 @@ class BatchedTraining:
         self._buf: torch.Tensor | None = None
         self._mean_norm = torch.tensor([s.loss_norm == "mean" for s in specs], device=dev)
         # weighted CE on a plain net (the paper's setting) has its backward pass written out by hand
-        self._by_hand = spec.model in ("logreg", "mlp") and all(s.loss == "ce" for s in specs) and not self._batchnorm and not self._dropout
+        self._by_hand = (
+            spec.model in ("logreg", "mlp")
+            and all(s.loss == "ce" for s in specs)
+            and not self._batchnorm
+            and not self._dropout
+        )
         self._orders = [torch.Generator().manual_seed(s.seed) for s in specs]
         self.epoch = 0
-        self._svm, self.missing = max_margin_reference(spec, data)  # readout -> why it is not recorded (all runs share the data)
+        self._svm, self.missing = max_margin_reference(
+            spec, data
+        )  # readout -> why it is not recorded (all runs share the data)
         negatives, positives = (int(c) for c in data.counts.tolist())
-        self.effective_pos_weights = [run_effective_pos_weight(s, (negatives, positives)) for s in specs]  # per run, as Training.effective_pos_weight
+        self.effective_pos_weights = [
+            run_effective_pos_weight(s, (negatives, positives)) for s in specs
+        ]  # per run, as Training.effective_pos_weight
         self._centres = geometry.class_centres(data.x_train, data.y_train) if spec.is_2d else None
-        self._bayes = references.reference(spec, data, INTENDED_WEIGHTS) if any(s.pos_weight == 1 for s in specs) else {}
+        self._bayes = (
+            references.reference(spec, data, INTENDED_WEIGHTS) if any(s.pos_weight == 1 for s in specs) else {}
+        )
 
     # the layout `forward` works on (grouped.GroupedTraining stacks its ConvNets as they are)
     eval_batch = EVAL_BATCH
 
     def _stack(self, models: list[nn.Module]) -> list[torch.Tensor]:
-        per_model = [[p.detach().t() if p.ndim == 2 else p.detach().unsqueeze(0) for p in model.parameters()] for model in models]
+        per_model = [
+            [p.detach().t() if p.ndim == 2 else p.detach().unsqueeze(0) for p in model.parameters()] for model in models
+        ]
         return [torch.stack(ps) for ps in zip(*per_model)]
 
     def _per_model(self, name: str) -> torch.Tensor:
@@ -197,7 +212,9 @@ class BatchedTraining:
 
     # --- model ------------------------------------------------------------------------------
 
-    def forward(self, x: torch.Tensor, params: list[torch.Tensor] | None = None, noise: list[torch.Tensor] | None = None) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, params: list[torch.Tensor] | None = None, noise: list[torch.Tensor] | None = None
+    ) -> torch.Tensor:
         """x: (M, B, in) per-model inputs or (B, in) shared ones -> logits (M, B, 2). `noise`: the
         training step's dropout masks (already scaled by 1 / (1 - p)), one per hidden layer; given
         or not, it also says whether BatchNorm is in training mode (batch statistics)."""
@@ -220,13 +237,22 @@ class BatchedTraining:
         # the 2-logit layer as (W^T h^T)^T: a bmm with 2 output columns is ~2x slower (measured)
         return torch.baddbmm(b.transpose(1, 2), W.transpose(1, 2), h.transpose(1, 2)).transpose(1, 2)
 
-    def _batchnorm_layer(self, h: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, layer: int, training: bool) -> torch.Tensor:
+    def _batchnorm_layer(
+        self, h: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, layer: int, training: bool
+    ) -> torch.Tensor:
         """BatchNorm1d of each model on its own statistics: the M models' features become M * h
         channels of one `F.batch_norm` (the kernel the per-run engine runs, per channel)."""
         M, B, width = h.shape
         mean, var = self._running[layer]
         flat = torch.nn.functional.batch_norm(
-            h.transpose(0, 1).reshape(B, M * width), mean, var, weight.reshape(-1), bias.reshape(-1), training, 0.1, 1e-5
+            h.transpose(0, 1).reshape(B, M * width),
+            mean,
+            var,
+            weight.reshape(-1),
+            bias.reshape(-1),
+            training,
+            0.1,
+            1e-5,
         )
         return flat.view(B, M, width).transpose(0, 1)
 
@@ -245,13 +271,16 @@ class BatchedTraining:
     def _train_one_epoch(self) -> None:
         spec = self.spec
         weighted = torch.tensor(
-            [not s.resample and (s.drw_epoch is None or self.epoch >= s.drw_epoch) for s in self.specs], device=self.device
+            [not s.resample and (s.drw_epoch is None or self.epoch >= s.drw_epoch) for s in self.specs],
+            device=self.device,
         )
         order = self._orders_this_epoch()
         # one gather per epoch, so that each step takes views (M, B, ...) of the epoch's data
         xs, ys = self._x[order], self._y[order]
         onehots = torch.nn.functional.one_hot(ys, 2).to(self._weights.dtype) if self._by_hand else None
-        ws = torch.where(weighted.unsqueeze(1), self._weights.gather(1, order), torch.ones_like(order, dtype=self._weights.dtype))
+        ws = torch.where(
+            weighted.unsqueeze(1), self._weights.gather(1, order), torch.ones_like(order, dtype=self._weights.dtype)
+        )
         for start in range(0, order.shape[1], spec.batch_size):
             batch = slice(start, start + spec.batch_size)
             x, y, w = xs[:, batch], ys[:, batch], ws[:, batch]
@@ -300,7 +329,9 @@ class BatchedTraining:
         """Sum over models of each model's `reduce_weighted(per_example_loss(...))`."""
         if all(s.loss == "ce" for s in self.specs):  # the same arithmetic for all models at once
             M, B = y.shape
-            losses = torch.nn.functional.cross_entropy(logits.reshape(M * B, 2), y.reshape(-1), reduction="none").view(M, B)
+            losses = torch.nn.functional.cross_entropy(logits.reshape(M * B, 2), y.reshape(-1), reduction="none").view(
+                M, B
+            )
             total = (w * losses).sum(1)
             denom = torch.where(self._mean_norm, float(B), w.sum(1).clamp_min(torch.finfo(total.dtype).tiny))
             return (total / denom).sum()
@@ -337,7 +368,10 @@ class BatchedTraining:
     @torch.no_grad()
     def param_norms(self) -> list[float]:
         """`metrics.param_norm` of each model (same parameters, same order: weight, bias per layer)."""
-        sq = sum((p.detach().double().pow(2).flatten(1).sum(1) for p in self.params), torch.zeros((), dtype=torch.float64, device=self.device))
+        sq = sum(
+            (p.detach().double().pow(2).flatten(1).sum(1) for p in self.params),
+            torch.zeros((), dtype=torch.float64, device=self.device),
+        )
         return sq.sqrt().cpu().tolist()
 
     @torch.no_grad()
@@ -363,7 +397,9 @@ class BatchedTraining:
             for m, fracs in zip(unweighted, intended):
                 metrics[m][split].update({f"intended_frac_pos@{w:g}": f for w, f in zip(INTENDED_WEIGHTS, fracs)})
                 if split == "test" and y is not None:
-                    metrics[m][split].update(self._bayes or references.calibrated_frac_pos(logits[m], y.to(self.device), INTENDED_WEIGHTS))
+                    metrics[m][split].update(
+                        self._bayes or references.calibrated_frac_pos(logits[m], y.to(self.device), INTENDED_WEIGHTS)
+                    )
         boundaries: list = [None] * self.M
         if self.spec.is_2d:
             for m, g in enumerate(self._geometry()):

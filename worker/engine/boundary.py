@@ -23,7 +23,11 @@ class Grid:
     @classmethod
     def around(cls, data: Data, resolution: int) -> Grid:
         x0, x1, y0, y1 = data.bounds()
-        keep = torch.randperm(len(data.y_train), generator=torch.Generator().manual_seed(0))[: cls.MAX_POINTS].sort().values
+        keep = (
+            torch.randperm(len(data.y_train), generator=torch.Generator().manual_seed(0))[: cls.MAX_POINTS]
+            .sort()
+            .values
+        )
         x, y = data.x_train[keep].tolist(), data.y_train[keep].tolist()
         points = [(round(a, 4), round(b, 4), int(c)) for (a, b), c in zip(x, y)]
         return cls(np.linspace(x0, x1, resolution).tolist(), np.linspace(y0, y1, resolution).tolist(), points)

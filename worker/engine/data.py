@@ -125,7 +125,9 @@ def _table(spec: RunSpec) -> Data:
 
     for name, path in (("dataset_id", "data_path"), ("target_dataset_id", "target_path")):
         if getattr(spec, name) is not None and not getattr(spec, path):  # a worker puts the store's copy in the path
-            raise DatasetError(f"{name} {getattr(spec, name)}: uploaded datasets are read by the lab's workers (iwlab submit), not in-process")
+            raise DatasetError(
+                f"{name} {getattr(spec, name)}: uploaded datasets are read by the lab's workers (iwlab submit), not in-process"
+            )
     t = table.parse(spec)
     x_train, x_test, x_target = table.standardise(t.x_train, t.x_test, t.x_target)
     assert x_train is not None and x_test is not None  # standardise passes arrays through as arrays
@@ -149,14 +151,21 @@ def _shifted(spec: RunSpec) -> Data:
     if spec.example_weights == "estimated":
         w = shift.density_ratio(d["x_train"], d["x_unlabelled"])
     weights = None if w is None else _f32(shift.finish(w, spec.weight_clip, spec.weight_normalise))
-    evals: dict[str, Eval] = {"test": (_f32(d["x_test"]), _i64(d["y_test"])), "target": (_f32(d["x_target"]), _i64(d["y_target"]))}
+    evals: dict[str, Eval] = {
+        "test": (_f32(d["x_test"]), _i64(d["y_test"])),
+        "target": (_f32(d["x_target"]), _i64(d["y_target"])),
+    }
     return Data(_f32(d["x_train"]), _i64(d["y_train"]), evals, _pair(spec.classes), weights)
 
 
 def _images(spec: RunSpec, root: Path | None) -> Data:
     if spec.dataset_id is not None and not spec.data_path:  # a worker puts the store's copy in data_path
-        raise DatasetError(f"dataset_id {spec.dataset_id}: uploaded datasets are read by the lab's workers (iwlab submit), not in-process")
-    splits, names = cifar10(spec.data_path, root) if spec.dataset == "cifar10" else image_folder(spec.data_path or "", root)
+        raise DatasetError(
+            f"dataset_id {spec.dataset_id}: uploaded datasets are read by the lab's workers (iwlab submit), not in-process"
+        )
+    splits, names = (
+        cifar10(spec.data_path, root) if spec.dataset == "cifar10" else image_folder(spec.data_path or "", root)
+    )
     missing = [c for c in spec.classes if c not in names]
     if missing:
         raise DatasetError(f"classes: {', '.join(missing)} not in the data set (it has {', '.join(names)})")
@@ -170,7 +179,9 @@ def _images(spec: RunSpec, root: Path | None) -> Data:
     if len(others):
         evals["ood"] = (torch.from_numpy(np.ascontiguousarray(x_te_all[others])), None)
     if spec.noise_images:
-        noise = np.random.default_rng([spec.data_seed, 4]).integers(0, 256, (spec.noise_images, 3, 32, 32), dtype=np.uint8)
+        noise = np.random.default_rng([spec.data_seed, 4]).integers(
+            0, 256, (spec.noise_images, 3, 32, 32), dtype=np.uint8
+        )
         evals["noise"] = (torch.from_numpy(noise), None)
     return Data(torch.from_numpy(np.ascontiguousarray(x_tr)), _i64(y_tr), evals, _pair(spec.classes))
 
@@ -195,7 +206,10 @@ def _long_tail(data: Data, ratio: float, rng: np.random.Generator) -> Data:
     `_imbalance`'s positive class at n_neg / ratio)."""
     y, k = data.y_train.numpy(), len(data.classes)
     n0 = int((y == 0).sum())
-    keep = [np.sort(rng.permutation(np.flatnonzero(y == c))[: max(1, round(n0 * ratio ** (-c / (k - 1))))]) for c in range(k)]
+    keep = [
+        np.sort(rng.permutation(np.flatnonzero(y == c))[: max(1, round(n0 * ratio ** (-c / (k - 1))))])
+        for c in range(k)
+    ]
     idx = torch.from_numpy(np.sort(np.concatenate(keep)))
     return Data(data.x_train[idx], data.y_train[idx], data.evals, data.classes)
 
@@ -215,7 +229,12 @@ def split_validation(data: Data, fraction: float, seed: int) -> tuple[Data, Eval
     """Hold out a stratified share of the training set (for early stopping)."""
     rng = np.random.default_rng([seed, 6])
     y = data.y_train.numpy()
-    val = np.concatenate([rng.permutation(np.flatnonzero(y == c))[: max(1, int(fraction * (y == c).sum()))] for c in range(len(data.classes))])
+    val = np.concatenate(
+        [
+            rng.permutation(np.flatnonzero(y == c))[: max(1, int(fraction * (y == c).sum()))]
+            for c in range(len(data.classes))
+        ]
+    )
     mask = np.ones(len(y), bool)
     mask[val] = False
     train_idx, val_idx = torch.from_numpy(np.flatnonzero(mask)), torch.from_numpy(np.sort(val))

@@ -22,8 +22,29 @@ ENGINES = ("auto", "naive", "batched")
 
 METRIC_COLUMNS = ["run_id", "epoch", "split", "metric", "value"]
 # what a run's data depend on (runs equal in these train on the same examples)
-DATA_FIELDS = ("dataset", "classes", "data_path", "n_train", "n_test", "imbalance", "label_noise", "ood", "noise_images", "noise", "data_seed", "patience", "val_fraction",
-               "dataset_id", "target_dataset_id", "label_column", "weight_column", "group_column", "test_path", "test_fraction", "target_path")
+DATA_FIELDS = (
+    "dataset",
+    "classes",
+    "data_path",
+    "n_train",
+    "n_test",
+    "imbalance",
+    "label_noise",
+    "ood",
+    "noise_images",
+    "noise",
+    "data_seed",
+    "patience",
+    "val_fraction",
+    "dataset_id",
+    "target_dataset_id",
+    "label_column",
+    "weight_column",
+    "group_column",
+    "test_path",
+    "test_fraction",
+    "target_path",
+)
 
 
 def run_notes(runs: list[RunSpec]) -> list[tuple[float | None, dict[str, str]]]:
@@ -33,7 +54,9 @@ def run_notes(runs: list[RunSpec]) -> list[tuple[float | None, dict[str, str]]]:
     cache: dict[str, tuple] = {}
     out = []
     for spec in runs:
-        key = json.dumps({k: getattr(spec, k) for k in DATA_FIELDS} | {"model": spec.model, "cosine_head": spec.cosine_head})
+        key = json.dumps(
+            {k: getattr(spec, k) for k in DATA_FIELDS} | {"model": spec.model, "cosine_head": spec.cosine_head}
+        )
         if key not in cache:
             data = make_data(spec)
             if spec.patience:
@@ -42,7 +65,9 @@ def run_notes(runs: list[RunSpec]) -> list[tuple[float | None, dict[str, str]]]:
             cache[key] = (counts, data.classes, max_margin_reference(spec, data)[1])
         counts, classes, missing = cache[key]
         effective = run_effective_pos_weight(spec, counts, classes)
-        out.append((effective, missing if effective is not None else missing | {"effective_pos_weight": EFFECTIVE_MISSING}))
+        out.append(
+            (effective, missing if effective is not None else missing | {"effective_pos_weight": EFFECTIVE_MISSING})
+        )
     return out
 
 
@@ -100,11 +125,14 @@ def write_results(
         for run_id, (run, (effective, missing)) in enumerate(zip(runs, run_notes(runs))):
             values = run.model_dump(mode="json")
             cells = (json.dumps(values[p]) if isinstance(values[p], (list, dict)) else values[p] for p in params)
-            writer.writerow([run_id, *cells, "" if effective is None else repr(effective), json.dumps(missing) if missing else ""])
+            writer.writerow(
+                [run_id, *cells, "" if effective is None else repr(effective), json.dumps(missing) if missing else ""]
+            )
     histories: dict[int, History] = {}
     with metrics_path.open("w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(METRIC_COLUMNS)
+
         def record(run_id: int, result: EpochResult) -> None:
             histories.setdefault(run_id, {})[result.epoch] = result.metrics
             for split, values in result.metrics.items():
@@ -137,7 +165,18 @@ def write_summary(spec: ExperimentSpec, outcome: Outcome, out: Path) -> Path:
         writer.writerow([*swept, *stats.SUMMARY_COLUMNS])
         for row in stats.summary_rows(outcome, swept):
             cells = [row[k] for k in (*swept, *stats.SUMMARY_COLUMNS)]
-            writer.writerow([json.dumps(c) if isinstance(c, (list, dict)) else "" if isinstance(c, float) and math.isnan(c) else repr(c) if isinstance(c, float) else c for c in cells])
+            writer.writerow(
+                [
+                    json.dumps(c)
+                    if isinstance(c, (list, dict))
+                    else ""
+                    if isinstance(c, float) and math.isnan(c)
+                    else repr(c)
+                    if isinstance(c, float)
+                    else c
+                    for c in cells
+                ]
+            )
     return path
 
 
@@ -148,7 +187,9 @@ def outcome_from_export(doc: dict) -> tuple[ExperimentSpec, Outcome, list[str]]:
     spec = ExperimentSpec.model_validate(doc["experiment"]["spec"])
     histories: dict[int, History] = {}
     for row in doc["metrics"]:
-        histories.setdefault(row["run_id"], {}).setdefault(row["epoch"], {}).setdefault(row["split"], {})[row["metric"]] = float(row["value"])
+        histories.setdefault(row["run_id"], {}).setdefault(row["epoch"], {}).setdefault(row["split"], {})[
+            row["metric"]
+        ] = float(row["value"])
     outcome, left_out = Outcome(), []
     for run in sorted(doc["runs"], key=lambda r: r["index"]):
         if run["id"] in histories:

@@ -81,7 +81,9 @@ def offsets_along(s: Tensor, margins: Tensor) -> list[float]:
     ds = (s[1:] - s[:-1]).expand_as(a)
     crossing = (a <= 0) != (b <= 0)
     t = torch.where(crossing, a / torch.where(crossing, a - b, 1.0), 0.0)  # where the line crosses 0, in [0, 1]
-    negative = torch.where((a <= 0) & (b <= 0), ds, torch.where(crossing & (a <= 0), t * ds, torch.where(crossing, (1 - t) * ds, 0.0)))
+    negative = torch.where(
+        (a <= 0) & (b <= 0), ds, torch.where(crossing & (a <= 0), t * ds, torch.where(crossing, (1 - t) * ds, 0.0))
+    )
     offsets = negative.sum(1) - 0.5
     found = torch.isfinite(m).all(1).tolist()
     return [value if ok else math.nan for value, ok in zip(offsets.tolist(), found)]  # math.nan: results compare equal

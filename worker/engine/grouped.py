@@ -22,9 +22,9 @@ from torch import nn
 from torch.func import functional_call, vmap
 
 from .batched import BatchedTraining
+from .data import as_input
 from .spec import RunSpec
 from .train import EVAL_BATCH
-from .data import as_input
 
 
 class GroupedTraining(BatchedTraining):
@@ -41,7 +41,9 @@ class GroupedTraining(BatchedTraining):
         per_model = [dict(model.named_parameters()) for model in models]
         return [torch.stack([p[name].detach() for p in per_model]) for name in self._names]
 
-    def forward(self, x: torch.Tensor, params: list[torch.Tensor] | None = None, noise: list[torch.Tensor] | None = None) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, params: list[torch.Tensor] | None = None, noise: list[torch.Tensor] | None = None
+    ) -> torch.Tensor:
         """x: (M, B, 3, H, W) per-model images or (B, 3, H, W) shared ones -> logits (M, B, 2)."""
         params = self.params if params is None else params
 

@@ -46,7 +46,9 @@ CIFAR_BATCH_MD5 = {
     "data_batch_5": "482c414d41f54cd18b22e5b47cb7c3cb",
     "test_batch": "40351d587109b95175f43aff81a1287e",
 }
-CIFAR_HELP = "run `iwlab data download cifar10` on the worker (or put cifar-10-python.tar.gz in its IWLAB_DATASETS folder)"
+CIFAR_HELP = (
+    "run `iwlab data download cifar10` on the worker (or put cifar-10-python.tar.gz in its IWLAB_DATASETS folder)"
+)
 
 
 class DatasetError(RuntimeError):
@@ -60,14 +62,24 @@ def datasets_root() -> Path:
     return Path(os.environ.get("IWLAB_HOME", ".iwlab")).expanduser() / "datasets"
 
 
-def cifar10(data_path: str | None, root: Path | None = None, checksums: dict[str, str] = CIFAR_BATCH_MD5) -> tuple[dict[str, Split], tuple[str, ...]]:
+def cifar10(
+    data_path: str | None, root: Path | None = None, checksums: dict[str, str] = CIFAR_BATCH_MD5
+) -> tuple[dict[str, Split], tuple[str, ...]]:
     """CIFAR-10 from the first source found: a given path, or the standard names under the root.
     `checksums` (batch name -> MD5) are the official ones; tests pass their own small batches'."""
     root = root or datasets_root()
     base = Path(data_path).expanduser() if data_path else root
-    candidates = [base] if base.suffix in (".gz", ".tgz") else [
-        base / "cifar-10-batches-py", base / CIFAR_ARCHIVE, base / "cifar10-jpeg", base / "cifar10-jpeg.tar.gz", base
-    ]
+    candidates = (
+        [base]
+        if base.suffix in (".gz", ".tgz")
+        else [
+            base / "cifar-10-batches-py",
+            base / CIFAR_ARCHIVE,
+            base / "cifar10-jpeg",
+            base / "cifar10-jpeg.tar.gz",
+            base,
+        ]
+    )
     for source in candidates:
         if _regular(source / "data_batch_1") or (_regular(source) and source.name.startswith("cifar-10-python")):
             return _cached(source, _cifar_pickles, root, tuple(sorted(checksums.items())))
@@ -79,8 +91,15 @@ def cifar10(data_path: str | None, root: Path | None = None, checksums: dict[str
 
 def cifar10_present(root: Path) -> bool:
     """Whether `cifar10(None, root)` has something to read (the gallery's "Needs CIFAR-10" badge)."""
-    return any(_regular(p) or p.is_dir() for p in (root / "cifar-10-batches-py" / "data_batch_1", root / CIFAR_ARCHIVE,
-                                                     root / "cifar10-jpeg" / "train", root / "cifar10-jpeg.tar.gz"))
+    return any(
+        _regular(p) or p.is_dir()
+        for p in (
+            root / "cifar-10-batches-py" / "data_batch_1",
+            root / CIFAR_ARCHIVE,
+            root / "cifar10-jpeg" / "train",
+            root / "cifar10-jpeg.tar.gz",
+        )
+    )
 
 
 def image_folder(data_path: str, root: Path | None = None) -> tuple[dict[str, Split], tuple[str, ...]]:
@@ -104,24 +123,34 @@ def _regular(path: Path) -> bool:
 
 def _no_tree(where: object) -> DatasetError:
     # one message for missing, unreadable and wrongly laid out: the error must not map a worker's disk
-    return DatasetError(f"{where}: no image data set there (expected train/<class>/*.jpg and test/<class>/*.jpg, "
-                        "or a .tar.gz of them, with at least two classes)")
+    return DatasetError(
+        f"{where}: no image data set there (expected train/<class>/*.jpg and test/<class>/*.jpg, "
+        "or a .tar.gz of them, with at least two classes)"
+    )
 
 
 class _ArraysOnly(pickle.Unpickler):
     """Builds numpy arrays, dtypes and plain containers; any other global (os.system, ...) is refused."""
 
-    ALLOWED = frozenset({
-        ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-        ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
-        ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),  # protocol 5
-        ("numpy", "ndarray"), ("numpy", "dtype"),
-        ("_codecs", "encode"),  # bytes in a Python 3 protocol-2 pickle: str -> bytes, nothing else
-    })
+    ALLOWED = frozenset(
+        {
+            ("numpy.core.multiarray", "_reconstruct"),
+            ("numpy._core.multiarray", "_reconstruct"),
+            ("numpy.core.multiarray", "scalar"),
+            ("numpy._core.multiarray", "scalar"),
+            ("numpy.core.numeric", "_frombuffer"),
+            ("numpy._core.numeric", "_frombuffer"),  # protocol 5
+            ("numpy", "ndarray"),
+            ("numpy", "dtype"),
+            ("_codecs", "encode"),  # bytes in a Python 3 protocol-2 pickle: str -> bytes, nothing else
+        }
+    )
 
     def find_class(self, module: str, name: str):
         if (module, name) not in self.ALLOWED:
-            raise pickle.UnpicklingError(f"refused to load {module}.{name}: only numpy arrays and plain containers are read")
+            raise pickle.UnpicklingError(
+                f"refused to load {module}.{name}: only numpy arrays and plain containers are read"
+            )
         return super().find_class(module, name)
 
 
@@ -142,13 +171,17 @@ def _cifar_pickles(source: Path, checksums: tuple[tuple[str, str], ...]) -> tupl
                 try:
                     raw = read(name)
                     if hashlib.md5(raw, usedforsecurity=False).hexdigest() != expected.get(name):
-                        raise DatasetError(f"{source.name}: {name} is not the official CIFAR-10 batch (checksum differs); "
-                                           f"only the official archive is read: {CIFAR_HELP}")
+                        raise DatasetError(
+                            f"{source.name}: {name} is not the official CIFAR-10 batch (checksum differs); "
+                            f"only the official archive is read: {CIFAR_HELP}"
+                        )
                     batch = restricted_loads(raw)
                     xs.append(np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32))
                     ys.append(np.asarray(batch[b"labels"], dtype=np.int64))
                 except (KeyError, TypeError, OSError, pickle.UnpicklingError, EOFError, ValueError) as err:
-                    raise DatasetError(f"{source.name}: cannot read CIFAR batch {name} ({type(err).__name__}: {err})") from None
+                    raise DatasetError(
+                        f"{source.name}: cannot read CIFAR batch {name} ({type(err).__name__}: {err})"
+                    ) from None
             out[split] = (np.concatenate(xs), np.concatenate(ys))
     return out, CIFAR10_CLASSES
 
@@ -156,6 +189,7 @@ def _cifar_pickles(source: Path, checksums: tuple[tuple[str, str], ...]) -> tupl
 def _batch_reader(source: Path, expected: dict[str, str], stack: contextlib.ExitStack) -> Callable[[str], bytes]:
     """name -> the batch's bytes, from the unpacked folder or the archive (kept open by `stack`)."""
     if source.is_dir():
+
         def read(name: str) -> bytes:
             path = source / name
             if not _regular(path) or path.stat().st_size > MAX_BATCH_BYTES:
@@ -214,7 +248,9 @@ def _tree_files(source: Path) -> Iterator[tuple[str, str, str, Callable[[], byte
                 if not cls.is_dir(follow_symlinks=False):
                     continue
                 for entry in sorted(os.scandir(cls.path), key=lambda e: e.name):
-                    if entry.is_file(follow_symlinks=False) and fits((split, cls.name, entry.name), entry.stat().st_size):
+                    if entry.is_file(follow_symlinks=False) and fits(
+                        (split, cls.name, entry.name), entry.stat().st_size
+                    ):
                         yield split, cls.name, entry.name, Path(entry.path).read_bytes
         return
     with tarfile.open(source) as tar:
@@ -262,14 +298,21 @@ def _cache_dir(source: Path, root: Path, args: tuple) -> Path:
     return root / "cache" / f"{source.name}-{key}"
 
 
-def _cached(source: Path, reader: Callable[..., tuple[dict[str, Split], tuple[str, ...]]], root: Path, *args) -> tuple[dict[str, Split], tuple[str, ...]]:
+def _cached(
+    source: Path, reader: Callable[..., tuple[dict[str, Split], tuple[str, ...]]], root: Path, *args
+) -> tuple[dict[str, Split], tuple[str, ...]]:
     return _cached_in(source, reader, _cache_dir(source, root, args), *args)
 
 
 @lru_cache(maxsize=4)
-def _cached_in(source: Path, reader: Callable[..., tuple[dict[str, Split], tuple[str, ...]]], folder: Path, *args) -> tuple[dict[str, Split], tuple[str, ...]]:
+def _cached_in(
+    source: Path, reader: Callable[..., tuple[dict[str, Split], tuple[str, ...]]], folder: Path, *args
+) -> tuple[dict[str, Split], tuple[str, ...]]:
     if (folder / "done").exists():
-        splits = {s: (np.load(folder / f"{s}_x.npy", mmap_mode="r"), np.load(folder / f"{s}_y.npy")) for s in ("train", "test")}
+        splits = {
+            s: (np.load(folder / f"{s}_x.npy", mmap_mode="r"), np.load(folder / f"{s}_y.npy"))
+            for s in ("train", "test")
+        }
         return splits, tuple((folder / "classes.txt").read_text().split("\n"))
     splits, classes = reader(source, *args)
     # written under a temporary name and renamed whole: workers sharing the cache never see (or

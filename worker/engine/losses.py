@@ -114,7 +114,7 @@ def per_example_loss(
     if counts.shape != (k,) or bool((counts <= 0).any()):
         raise ValueError(f"counts must be {k} positive class sizes, got {counts.tolist()}")
     if kind == "ldam":
-        deltas = counts ** -0.25
+        deltas = counts**-0.25
         deltas = deltas * (ldam_max_margin / deltas.max())  # largest margin (rarest class) = max
         shifted = logits - F.one_hot(y, k).to(logits.dtype) * deltas[y].unsqueeze(1)
         return F.cross_entropy(ldam_scale * shifted, y, reduction="none")
@@ -184,7 +184,9 @@ def class_balanced_weights(counts: Tensor, beta: float) -> Tensor:
     equal weights; beta -> 1 inverse class frequencies."""
     counts = torch.as_tensor(counts, dtype=torch.float64)
     if counts.ndim != 1 or len(counts) < 2 or bool((counts <= 0).any()) or not 0 <= beta < 1:
-        raise ValueError(f"class_balanced_weights needs K >= 2 positive class sizes and 0 <= beta < 1, got {counts.tolist()}, {beta}")
+        raise ValueError(
+            f"class_balanced_weights needs K >= 2 positive class sizes and 0 <= beta < 1, got {counts.tolist()}, {beta}"
+        )
     raw = (1 - beta) / (1 - torch.pow(torch.tensor(beta, dtype=torch.float64), counts))
     return (raw * len(counts) / raw.sum()).float()
 

@@ -24,9 +24,7 @@ def predictions(logits: Tensor) -> Tensor:
 
 
 @torch.no_grad()
-def split_metrics(
-    logits: Tensor, y: Tensor | None, class_names: tuple[str, ...] = ("neg", "pos")
-) -> dict[str, float]:
+def split_metrics(logits: Tensor, y: Tensor | None, class_names: tuple[str, ...] = ("neg", "pos")) -> dict[str, float]:
     """Metrics of one evaluation split.
 
     Always: `frac_pred_<name>` for every class and, for two classes, `frac_pred_pos` (= fraction
@@ -75,7 +73,9 @@ def split_metrics_per_model(
             if bool(members.any()):
                 columns[f"acc_{name}"] = correct[:, members].mean(1)
                 recalls.append(columns[f"acc_{name}"].double())
-        columns["balanced_acc"] = torch.stack(recalls).sum(0) / len(recalls) if recalls else logits.new_full((M,), math.nan)
+        columns["balanced_acc"] = (
+            torch.stack(recalls).sum(0) / len(recalls) if recalls else logits.new_full((M,), math.nan)
+        )
     names = list(columns)
     if n == 0:
         return [dict.fromkeys(names, math.nan) for _ in range(M)]

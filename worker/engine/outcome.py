@@ -45,7 +45,9 @@ class Outcome:
     def epochs(self) -> list[int]:
         return sorted({e for _, h in self.runs for e in h})
 
-    def by_weight(self, epoch: int | str = "end", split: str = "test", metric: str = "frac_pred_pos") -> dict[float, float]:
+    def by_weight(
+        self, epoch: int | str = "end", split: str = "test", metric: str = "frac_pred_pos"
+    ) -> dict[float, float]:
         """Seed-mean value of a metric per positive-class weight."""
         groups: dict[float, list[float]] = defaultdict(list)
         for spec, history in self.runs:
@@ -59,7 +61,10 @@ class Outcome:
         """What each weight was meant to do: log w added to the unweighted runs' positive logit."""
         unweighted = self.where(pos_weight=1.0)
         weights = sorted({s.pos_weight for s, _ in self.runs})
-        return {w: mean(unweighted.value(h, epoch, split, f"intended_frac_pos@{w:g}") for _, h in unweighted.runs) for w in weights}
+        return {
+            w: mean(unweighted.value(h, epoch, split, f"intended_frac_pos@{w:g}") for _, h in unweighted.runs)
+            for w in weights
+        }
 
     def reference_by_weight(self, epoch: int | str = "end", split: str = "test") -> tuple[str, dict[float, float]]:
         """The intended effect of each weight by the best reference the unweighted runs recorded
@@ -71,7 +76,11 @@ class Outcome:
         for prefix in REFERENCES:
             means = {}
             for w in weights:
-                values = [v for _, h in unweighted.runs if not math.isnan(v := unweighted.value(h, epoch, split, f"{prefix}@{w:g}"))]
+                values = [
+                    v
+                    for _, h in unweighted.runs
+                    if not math.isnan(v := unweighted.value(h, epoch, split, f"{prefix}@{w:g}"))
+                ]
                 if values:
                     means[w] = mean(values)
             if means:
@@ -139,9 +148,15 @@ def not_degenerate(min_acc: float = 0.75, where=None) -> Check:
     """Strong L2 can collapse a model into a constant classifier, which *looks* like a big spread."""
 
     def measure(o: Outcome) -> tuple[bool, str]:
-        rows = [(o.value(h, "end", "train", "acc"), o.value(h, "end", "test", "frac_pred_pos")) for _, h in _subset(o, where).runs]
+        rows = [
+            (o.value(h, "end", "train", "acc"), o.value(h, "end", "test", "frac_pred_pos"))
+            for _, h in _subset(o, where).runs
+        ]
         ok = all(acc >= min_acc and 0 < frac < 1 for acc, frac in rows)
-        return ok, f"min train acc {min(a for a, _ in rows):.3f}, frac_pred_pos in [{min(f for _, f in rows):.3f}, {max(f for _, f in rows):.3f}]"
+        return (
+            ok,
+            f"min train acc {min(a for a, _ in rows):.3f}, frac_pred_pos in [{min(f for _, f in rows):.3f}, {max(f for _, f in rows):.3f}]",
+        )
 
     return Check(f"no degenerate model (train acc >= {min_acc}, predicts both classes){_label(where)}", measure)
 
@@ -159,7 +174,9 @@ def ordered_by_weight(where=None, split="test", metric="frac_pred_pos") -> Check
     return Check(f"final {split} {metric} increases with the weight in every seed{_label(where)}", measure)
 
 
-def seed_spreads(o: Outcome, epoch: int | str = "end", split: str = "test", metric: str = "frac_pred_pos") -> dict[int, float]:
+def seed_spreads(
+    o: Outcome, epoch: int | str = "end", split: str = "test", metric: str = "frac_pred_pos"
+) -> dict[int, float]:
     """Per seed, the spread across weights of the metric: runs of one seed share initialisation and
     batch order, so each seed's spread is one paired measurement of the weights' effect."""
     per_seed: dict[int, list[float]] = defaultdict(list)
@@ -168,7 +185,9 @@ def seed_spreads(o: Outcome, epoch: int | str = "end", split: str = "test", metr
     return {seed: spread(values) for seed, values in sorted(per_seed.items())}
 
 
-def keeps_effect(question: str, bound: float, where=None, min_seeds: int = 3, split: str = "test", metric: str = "frac_pred_pos") -> Check:
+def keeps_effect(
+    question: str, bound: float, where=None, min_seeds: int = 3, split: str = "test", metric: str = "frac_pred_pos"
+) -> Check:
     """An open question measured, not a side asserted: is the final spread across weights above
     `bound` (the effect kept) or below it (faded)? The answer is the 95% t-interval of the per-seed
     spreads; the check is met when the interval, on at least `min_seeds` seeds, lies on one side
@@ -179,13 +198,29 @@ def keeps_effect(question: str, bound: float, where=None, min_seeds: int = 3, sp
         ci = mean_interval(seed_spreads(_subset(o, where), "end", split, metric).values(), (0.0, 1.0))
         if ci.n < min_seeds:
             return False, f"{ci.n} seeds, fewer than {min_seeds}"
-        answer = "kept" if ci.low > bound else "faded" if ci.high < bound else "undecided: the interval contains the bound"
-        return answer != "undecided: the interval contains the bound", f"spread {ci.mean:.3f} [{ci.low:.3f}, {ci.high:.3f}] (n = {ci.n} seeds): {answer}"
+        answer = (
+            "kept" if ci.low > bound else "faded" if ci.high < bound else "undecided: the interval contains the bound"
+        )
+        return (
+            answer != "undecided: the interval contains the bound",
+            f"spread {ci.mean:.3f} [{ci.low:.3f}, {ci.high:.3f}] (n = {ci.n} seeds): {answer}",
+        )
 
-    return Check(f"{question} measured: final spread of {split} {metric}, 95% interval over seeds, above {bound} (kept) or below (faded){_label(where)}", measure)
+    return Check(
+        f"{question} measured: final spread of {split} {metric}, 95% interval over seeds, above {bound} (kept) or below (faded){_label(where)}",
+        measure,
+    )
 
 
-def paired_shift(weight: float, direction: int, where=None, reference: float = 1.0, min_seeds: int = 3, split: str = "test", metric: str = "frac_pred_pos") -> Check:
+def paired_shift(
+    weight: float,
+    direction: int,
+    where=None,
+    reference: float = 1.0,
+    min_seeds: int = 3,
+    split: str = "test",
+    metric: str = "frac_pred_pos",
+) -> Check:
     """A claim that compares arms, as a test: at the end, `weight` moves the metric away from the
     `reference` weight's in `direction` (+1 up, -1 down), paired within seeds. Met when the 95%
     t-interval of the paired differences, over at least `min_seeds` seeds, excludes 0 on that side."""
@@ -199,7 +234,10 @@ def paired_shift(weight: float, direction: int, where=None, reference: float = 1
         return ok, f"{p.mean_diff:+.3f} [{p.low:+.3f}, {p.high:+.3f}], n = {p.n}, paired t-test p = {p.p_value:.2g}"
 
     side = "above" if direction > 0 else "below"
-    return Check(f"final {split} {metric} of w = {weight:g} minus w = {reference:g}, paired within seeds: 95% interval {side} 0{_label(where)}", measure)
+    return Check(
+        f"final {split} {metric} of w = {weight:g} minus w = {reference:g}, paired within seeds: 95% interval {side} 0{_label(where)}",
+        measure,
+    )
 
 
 def compare(claim: str, left: Callable[[Outcome], float], op: str, right: Callable[[Outcome], float]) -> Check:

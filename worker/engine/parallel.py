@@ -52,7 +52,9 @@ def _worker(tasks, results, device: str | None, parent: int) -> None:
         results.put((key, _DONE))
 
 
-def train_side_by_side(runs: dict[int, RunSpec], jobs: int, device: str | None = None) -> Iterator[tuple[int, EpochResult]]:
+def train_side_by_side(
+    runs: dict[int, RunSpec], jobs: int, device: str | None = None
+) -> Iterator[tuple[int, EpochResult]]:
     """(key, result) pairs as epochs finish, interleaved across runs; each run's own results arrive
     in epoch order. A run that raises stops the rest and the error is raised here."""
     if jobs <= 1:
@@ -76,8 +78,10 @@ def train_side_by_side(runs: dict[int, RunSpec], jobs: int, device: str | None =
             except queue.Empty:
                 if not any(p.is_alive() for p in procs):  # killed (e.g. out of memory) without a word
                     codes = ", ".join(str(p.exitcode) for p in procs)
-                    raise RuntimeError(f"training processes exited ({codes}) with runs {sorted(left)} unfinished; a script that "
-                                       "calls write_results needs `if __name__ == '__main__':` (processes are spawned)") from None
+                    raise RuntimeError(
+                        f"training processes exited ({codes}) with runs {sorted(left)} unfinished; a script that "
+                        "calls write_results needs `if __name__ == '__main__':` (processes are spawned)"
+                    ) from None
                 continue
             if isinstance(item, BaseException):
                 raise item

@@ -32,7 +32,10 @@ class Probe:
     def of(cls, data: Data, size: int = SIZE) -> Probe:
         x, y = data.x_test, data.y_test
         order = torch.Generator().manual_seed(0)
-        picked = [idx[torch.randperm(len(idx), generator=order)[: size // 2]] for idx in (torch.nonzero(y == c).flatten() for c in (0, 1))]
+        picked = [
+            idx[torch.randperm(len(idx), generator=order)[: size // 2]]
+            for idx in (torch.nonzero(y == c).flatten() for c in (0, 1))
+        ]
         keep = torch.cat(picked).sort().values
         images = x[keep]
         pixels = images.flatten(1) if images.dtype == torch.uint8 else (images.flatten(1).clamp(0, 1) * 255).round()

@@ -23,7 +23,9 @@ def density_ratio(x_source: np.ndarray, x_target: np.ndarray) -> np.ndarray:
     n_s, n_t = len(x_source), len(x_target)
     folds = min(5, n_s, n_t)
     if folds < 2:
-        raise TableError("target_path", f"estimating weights needs at least 2 source and 2 target examples (have {n_s} and {n_t})")
+        raise TableError(
+            "target_path", f"estimating weights needs at least 2 source and 2 target examples (have {n_s} and {n_t})"
+        )
     domain = np.concatenate([np.zeros(n_s), np.ones(n_t)])
     classifier = CalibratedClassifierCV(LogisticRegression(max_iter=1000), method="sigmoid", cv=folds)
     classifier.fit(np.concatenate([x_source, x_target]), domain)

@@ -54,71 +54,204 @@ class RunSpec(BaseModel):
     model_config = STRICT
 
     # --- data
-    dataset: Dataset = Field("blobs", description="blobs / wang_gaussians / moons (2-D), digits (sklearn 8x8), cifar10, or folder (<split>/<class>/*.jpg)")
-    classes: list[str] = Field(default_factory=list, description="(negative, positive) class names; default cat,dog for cifar10 and 3,5 for digits")
-    data_path: str | None = Field(None, max_length=1000, description="where cifar10 / folder data live (default: IWLAB_DATASETS); on a lab server the name of a folder an admin registered (iwlab data ls)")
-    dataset_id: int | None = Field(None, ge=1, le=2**31 - 1, description="a data set uploaded to the lab (iwlab data add): the folder dataset's image archive; workers fetch it from the lab's store")
+    dataset: Dataset = Field(
+        "blobs",
+        description="blobs / wang_gaussians / moons (2-D), digits (sklearn 8x8), cifar10, or folder (<split>/<class>/*.jpg)",
+    )
+    classes: list[str] = Field(
+        default_factory=list,
+        description="(negative, positive) class names; default cat,dog for cifar10 and 3,5 for digits",
+    )
+    data_path: str | None = Field(
+        None,
+        max_length=1000,
+        description="where cifar10 / folder data live (default: IWLAB_DATASETS); on a lab server the name of a folder an admin registered (iwlab data ls)",
+    )
+    dataset_id: int | None = Field(
+        None,
+        ge=1,
+        le=2**31 - 1,
+        description="a data set uploaded to the lab (iwlab data add): the folder dataset's image archive; workers fetch it from the lab's store",
+    )
     # --- tables (dataset table; worker/engine/table.py): every other column is a numeric feature
-    label_column: str = Field("label", min_length=1, max_length=200, description="table: the column of class labels (any number of classes; class order: sorted, numerically where all are numbers)")
-    weight_column: str | None = Field(None, min_length=1, max_length=200, description="table: a column of per-example importance weights (finite, >= 0)")
-    group_column: str | None = Field(None, min_length=1, max_length=200, description="table: a column of group labels (checked and kept with the data; not a feature)")
-    test_path: str | None = Field(None, max_length=1000, description="table: a table of test examples with the same columns (default: a stratified split of data_path)")
-    test_fraction: float = Field(0.25, gt=0, lt=1, description="table without test_path: share of each class held out as the test split (seeded by data_seed)")
-    target_path: str | None = Field(None, max_length=1000, description="table: a sample of the target distribution (the same feature columns; labels optional): evaluated as split 'target', and the sample example_weights: estimated learns from")
-    target_dataset_id: int | None = Field(None, ge=1, le=2**31 - 1, description="table: the target sample as an uploaded table (iwlab data add), instead of target_path")
-    example_weights: Literal["auto", "none", "column", "estimated", "given"] = Field("auto", description="per-example weights: from weight_column, estimated as p_target(x) / p_source(x) by a calibrated logistic domain classifier on the target sample (target_path), the known density ratio (given: covariate_shift only), or none; auto = column if weight_column is set, else none")
-    weight_clip: float | None = Field(None, gt=0, le=1e6, description="per-example weights: clip each at this value (after self-normalising, if that is on)")
-    weight_normalise: bool = Field(False, description="per-example weights: divide by their mean (self-normalised), so they average 1 on the training set")
-    class_weights: dict[str, float] | ClassScheme = Field(default_factory=dict, description="weight per class label (classes not named keep 1), or a scheme: inverse_frequency, effective_number (Cui et al. 2019, with class_beta); a sweep axis like pos_weight, which it replaces for more than two classes")
-    class_beta: float = Field(0.9999, ge=0, lt=1, description="class_weights effective_number: weights (1 - beta) / (1 - beta ** n_c), summing to the number of classes")
-    n_train: int = Field(100, ge=2, le=100_000, description="training examples per class (capped by what the data set has; wang_gaussians: majority count, minority a tenth)")
+    label_column: str = Field(
+        "label",
+        min_length=1,
+        max_length=200,
+        description="table: the column of class labels (any number of classes; class order: sorted, numerically where all are numbers)",
+    )
+    weight_column: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="table: a column of per-example importance weights (finite, >= 0)",
+    )
+    group_column: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="table: a column of group labels (checked and kept with the data; not a feature)",
+    )
+    test_path: str | None = Field(
+        None,
+        max_length=1000,
+        description="table: a table of test examples with the same columns (default: a stratified split of data_path)",
+    )
+    test_fraction: float = Field(
+        0.25,
+        gt=0,
+        lt=1,
+        description="table without test_path: share of each class held out as the test split (seeded by data_seed)",
+    )
+    target_path: str | None = Field(
+        None,
+        max_length=1000,
+        description="table: a sample of the target distribution (the same feature columns; labels optional): evaluated as split 'target', and the sample example_weights: estimated learns from",
+    )
+    target_dataset_id: int | None = Field(
+        None,
+        ge=1,
+        le=2**31 - 1,
+        description="table: the target sample as an uploaded table (iwlab data add), instead of target_path",
+    )
+    example_weights: Literal["auto", "none", "column", "estimated", "given"] = Field(
+        "auto",
+        description="per-example weights: from weight_column, estimated as p_target(x) / p_source(x) by a calibrated logistic domain classifier on the target sample (target_path), the known density ratio (given: covariate_shift only), or none; auto = column if weight_column is set, else none",
+    )
+    weight_clip: float | None = Field(
+        None,
+        gt=0,
+        le=1e6,
+        description="per-example weights: clip each at this value (after self-normalising, if that is on)",
+    )
+    weight_normalise: bool = Field(
+        False,
+        description="per-example weights: divide by their mean (self-normalised), so they average 1 on the training set",
+    )
+    class_weights: dict[str, float] | ClassScheme = Field(
+        default_factory=dict,
+        description="weight per class label (classes not named keep 1), or a scheme: inverse_frequency, effective_number (Cui et al. 2019, with class_beta); a sweep axis like pos_weight, which it replaces for more than two classes",
+    )
+    class_beta: float = Field(
+        0.9999,
+        ge=0,
+        lt=1,
+        description="class_weights effective_number: weights (1 - beta) / (1 - beta ** n_c), summing to the number of classes",
+    )
+    n_train: int = Field(
+        100,
+        ge=2,
+        le=100_000,
+        description="training examples per class (capped by what the data set has; wang_gaussians: majority count, minority a tenth)",
+    )
     n_test: int = Field(500, ge=1, le=100_000, description="test examples per class (the test split is balanced)")
-    imbalance: float = Field(1.0, ge=1, le=1000, description="sub-sample the positive class to n_train / imbalance (1 = balanced)")
-    label_noise: float = Field(0.0, ge=0, lt=0.5, description="flip this share of the training labels (seeded by data_seed), so the classes overlap and a net that fits them overfits")
-    resample: bool = Field(False, description="over-sample with replacement in proportion to the weights instead of weighting the loss")
-    ood: int = Field(8000, ge=0, le=100_000, description="image data: also evaluate on this many test images of the other classes (out of domain; 0 = none)")
-    noise_images: int = Field(0, ge=0, le=10_000, description="image data: also evaluate on this many uniform-noise images")
-    noise: float = Field(1.0, gt=0, le=10, description="2-D: standard deviation of each blob (moons: of the added noise, scaled by 0.1)")
-    data_seed: int = Field(0, ge=0, le=MAX_SEED, description="seed of the data set and its sub-samples; runs that share it share their data")
+    imbalance: float = Field(
+        1.0, ge=1, le=1000, description="sub-sample the positive class to n_train / imbalance (1 = balanced)"
+    )
+    label_noise: float = Field(
+        0.0,
+        ge=0,
+        lt=0.5,
+        description="flip this share of the training labels (seeded by data_seed), so the classes overlap and a net that fits them overfits",
+    )
+    resample: bool = Field(
+        False, description="over-sample with replacement in proportion to the weights instead of weighting the loss"
+    )
+    ood: int = Field(
+        8000,
+        ge=0,
+        le=100_000,
+        description="image data: also evaluate on this many test images of the other classes (out of domain; 0 = none)",
+    )
+    noise_images: int = Field(
+        0, ge=0, le=10_000, description="image data: also evaluate on this many uniform-noise images"
+    )
+    noise: float = Field(
+        1.0, gt=0, le=10, description="2-D: standard deviation of each blob (moons: of the added noise, scaled by 0.1)"
+    )
+    data_seed: int = Field(
+        0,
+        ge=0,
+        le=MAX_SEED,
+        description="seed of the data set and its sub-samples; runs that share it share their data",
+    )
     # --- model
-    model: Model = Field("logreg", description="logistic regression, MLP, the Byrd & Lipton ConvNet, or the small ResNet")
+    model: Model = Field(
+        "logreg", description="logistic regression, MLP, the Byrd & Lipton ConvNet, or the small ResNet"
+    )
     hidden: list[int] = Field(default_factory=lambda: [64], description="MLP hidden widths", min_length=1, max_length=8)
     width: int = Field(64, ge=4, le=512, description="ConvNet / ResNet base channels (paper: 64)")
-    dropout: float = Field(0.0, ge=0, lt=1, description="dropout on the MLP's hidden layers and the ConvNet's dense layers (paper: 0.5)")
+    dropout: float = Field(
+        0.0, ge=0, lt=1, description="dropout on the MLP's hidden layers and the ConvNet's dense layers (paper: 0.5)"
+    )
     batchnorm: bool = Field(False, description="BatchNorm in the MLP and the ResNet")
     # --- loss
     loss: Loss = Field("ce", description="cross-entropy, polynomially-tailed, LDAM, logit adjustment, or VS")
-    pos_weight: float = Field(1.0, gt=0, le=1e6, description="importance weight of the positive class (the negative class keeps 1)")
+    pos_weight: float = Field(
+        1.0, gt=0, le=1e6, description="importance weight of the positive class (the negative class keeps 1)"
+    )
     weight_power: float = Field(1.0, ge=0, le=10, description="exponentiated weights: w ** k (Wang et al.)")
-    loss_norm: Literal["sum", "mean"] = Field("sum", description="divide the weighted loss by the batch's sum of weights or by its size")
+    loss_norm: Literal["sum", "mean"] = Field(
+        "sum", description="divide the weighted loss by the batch's sum of weights or by its size"
+    )
     poly_alpha: float = Field(1.0, gt=0, le=10, description="poly loss tail exponent")
     ldam_max_margin: float = Field(0.5, gt=0, le=10, description="LDAM: largest class margin")
     ldam_scale: float = Field(30.0, gt=0, le=100, description="LDAM: logit scale s")
-    drw_epoch: int | None = Field(None, ge=0, le=100_000, description="deferred re-weighting: importance weights only from this epoch on")
+    drw_epoch: int | None = Field(
+        None, ge=0, le=100_000, description="deferred re-weighting: importance weights only from this epoch on"
+    )
     la_tau: float = Field(1.0, ge=0, le=10, description="logit adjustment tau")
     vs_gamma: float = Field(0.3, ge=0, le=2, description="VS loss multiplicative exponent gamma (Kini et al.'s 0.3)")
     vs_tau: float = Field(1.0, ge=0, le=10, description="VS loss additive tau")
     # --- optimisation
     lr: float = Field(0.03, gt=0, le=100, description="SGD learning rate")
     momentum: float = Field(0.0, ge=0, lt=1, description="SGD momentum (paper: none)")
-    schedule: Literal["constant", "cosine", "step"] = Field("constant", description="learning-rate schedule (step: Cao et al.'s warm-up, x0.01 at 80% and x0.0001 at 90% of the epochs)")
+    schedule: Literal["constant", "cosine", "step"] = Field(
+        "constant",
+        description="learning-rate schedule (step: Cao et al.'s warm-up, x0.01 at 80% and x0.0001 at 90% of the epochs)",
+    )
     batch_size: int = Field(8, ge=1, le=100_000, description="minibatch size")
     epochs: int = Field(200, ge=1, le=100_000, description="passes over the training set")
     weight_decay: float = Field(0.0, ge=0, le=10, description="L2 coefficient (coupled weight decay)")
-    patience: int | None = Field(None, ge=1, le=100_000, description="early stopping: stop after this many epochs without a better validation loss")
-    val_fraction: float = Field(0.1, gt=0, lt=0.5, description="share of the training set held out for early stopping (only with patience)")
+    patience: int | None = Field(
+        None,
+        ge=1,
+        le=100_000,
+        description="early stopping: stop after this many epochs without a better validation loss",
+    )
+    val_fraction: float = Field(
+        0.1, gt=0, lt=0.5, description="share of the training set held out for early stopping (only with patience)"
+    )
     seed: int = Field(0, ge=0, le=MAX_SEED, description="seed of the initialisation and the minibatch order")
     # --- what to record
-    eval_points: int = Field(0, ge=0, le=100_000, description="evaluate at about this many log-spaced epochs (0 = every epoch; the first and last always)")
+    eval_points: int = Field(
+        0,
+        ge=0,
+        le=100_000,
+        description="evaluate at about this many log-spaced epochs (0 = every epoch; the first and last always)",
+    )
     # 2-D data only
     frames: int = Field(24, ge=2, le=200, description="boundary snapshots, at log-spaced epochs")
     grid: int = Field(64, ge=8, le=400, description="boundary grid resolution per axis")
     # remedies as published (Cao et al. 2019; Zhang et al. 2019)
-    drw_beta: float | None = Field(0.9999, ge=0, lt=1, description="DRW: from drw_epoch on, class-balanced weights (1 - beta) / (1 - beta^n_c) summing to 2 replace pos_weight; None keeps pos_weight")
-    head: Literal["auto", "linear", "cosine"] = Field("auto", description="last layer: cosine = normalised features and weights (Cao et al.'s LDAM head); auto = cosine for ldam, else linear")
-    fixup: bool = Field(False, description="ResNet without BatchNorm: Fixup initialisation (Zhang et al. 2019) instead of a plain network")
+    drw_beta: float | None = Field(
+        0.9999,
+        ge=0,
+        lt=1,
+        description="DRW: from drw_epoch on, class-balanced weights (1 - beta) / (1 - beta^n_c) summing to 2 replace pos_weight; None keeps pos_weight",
+    )
+    head: Literal["auto", "linear", "cosine"] = Field(
+        "auto",
+        description="last layer: cosine = normalised features and weights (Cao et al.'s LDAM head); auto = cosine for ldam, else linear",
+    )
+    fixup: bool = Field(
+        False,
+        description="ResNet without BatchNorm: Fixup initialisation (Zhang et al. 2019) instead of a plain network",
+    )
 
-    @field_validator("classes", "data_path", "test_path", "target_path", "label_column", "weight_column", "group_column")
+    @field_validator(
+        "classes", "data_path", "test_path", "target_path", "label_column", "weight_column", "group_column"
+    )
     @classmethod
     def _plain_text(cls, value: list[str] | str | None) -> list[str] | str | None:
         for text in value if isinstance(value, list) else [value]:
@@ -174,9 +307,13 @@ class RunSpec(BaseModel):
         if self.model in ("convnet", "resnet") and self.dataset not in IMAGE_DATASETS:
             raise ValueError(f"model: {self.model} needs 32x32 images (dataset cifar10 or folder)")
         if self.fixup and (self.model != "resnet" or self.batchnorm):
-            raise ValueError("fixup: Fixup initialisation is for the ResNet without BatchNorm (model resnet, batchnorm false)")
+            raise ValueError(
+                "fixup: Fixup initialisation is for the ResNet without BatchNorm (model resnet, batchnorm false)"
+            )
         if self.dataset == "folder" and not (self.data_path or self.dataset_id):
-            raise ValueError("data_path: the folder dataset needs the path of its <split>/<class>/*.jpg tree (or a dataset_id)")
+            raise ValueError(
+                "data_path: the folder dataset needs the path of its <split>/<class>/*.jpg tree (or a dataset_id)"
+            )
         if self.data_path and self.dataset_id:
             raise ValueError("dataset_id: give data_path or dataset_id, not both")
         return self
@@ -187,7 +324,9 @@ class RunSpec(BaseModel):
         if len(set(self.classes)) != len(self.classes):
             raise ValueError("classes: give different class names")
         if self.pos_weight != 1:
-            raise ValueError(f"pos_weight: weighs the second of two classes; with {len(self.classes)} use class_weights")
+            raise ValueError(
+                f"pos_weight: weighs the second of two classes; with {len(self.classes)} use class_weights"
+            )
         if self.label_noise:
             raise ValueError("label_noise: flips labels between two classes")
 
@@ -226,11 +365,15 @@ class RunSpec(BaseModel):
         if self.example_weights == "column" and self.weight_column is None:
             raise ValueError("example_weights: column needs weight_column")
         if self.example_weights == "given":
-            raise ValueError("example_weights: given is the known density ratio of dataset covariate_shift; a table's are column or estimated")
+            raise ValueError(
+                "example_weights: given is the known density ratio of dataset covariate_shift; a table's are column or estimated"
+            )
         if self.target_path and self.target_dataset_id:
             raise ValueError("target_dataset_id: give target_path or target_dataset_id, not both")
         if self.example_weights == "estimated" and self.target_path is None and self.target_dataset_id is None:
-            raise ValueError("example_weights: estimated needs target_path or target_dataset_id (a sample of the target distribution)")
+            raise ValueError(
+                "example_weights: estimated needs target_path or target_dataset_id (a sample of the target distribution)"
+            )
         for name, default in (("imbalance", 1.0), ("label_noise", 0.0)):
             if getattr(self, name) != default:
                 raise ValueError(f"{name}: applies to the built-in data sets; a table is used as it is")

@@ -101,13 +101,17 @@ def settings(spec, swept: Iterable[str]) -> tuple:
     return tuple(getattr(spec, name) for name in swept if name not in REPEATS)
 
 
-def paired_by_weight(outcome, epoch: int | str = "end", split: str = "test", metric: str = "frac_pred_pos", reference: float = 1.0) -> dict[float, Paired]:
+def paired_by_weight(
+    outcome, epoch: int | str = "end", split: str = "test", metric: str = "frac_pred_pos", reference: float = 1.0
+) -> dict[float, Paired]:
     """Each weight against the `reference` weight (default: unweighted), paired within each
     (seed, data_seed) and every other setting the runs share: weight -> Paired(b = that weight,
     a = the reference). Weights without a partner at the reference weight are left out."""
     arms: dict[float, dict[str, float]] = {}
     for spec, history in outcome.runs:
-        partner = json.dumps({k: v for k, v in spec.model_dump(mode="json").items() if k != "pos_weight"}, sort_keys=True)
+        partner = json.dumps(
+            {k: v for k, v in spec.model_dump(mode="json").items() if k != "pos_weight"}, sort_keys=True
+        )
         arms.setdefault(spec.pos_weight, {})[partner] = outcome.value(history, epoch, split, metric)
     base = arms.get(reference, {})
     out = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from .spec import RunSpec
 
 BLOB_RADIUS = 1.3  # truncating both blobs here keeps them separable with a small gap (docs/science.md)

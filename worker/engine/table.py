@@ -85,7 +85,9 @@ def _csv(data: bytes, name: str, field: str) -> Table:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        raise TableError(field, f"{name}: not UTF-8 text (byte {err.start}); a table is a CSV, Parquet or NPZ file") from None
+        raise TableError(
+            field, f"{name}: not UTF-8 text (byte {err.start}); a table is a CSV, Parquet or NPZ file"
+        ) from None
     try:
         reader = csv.reader(io.StringIO(text))
         header = next(reader, None)
@@ -116,12 +118,18 @@ def _npz(data: bytes, name: str, field: str) -> Table:
         elif a.ndim == 2:  # a feature matrix: one column per feature, named key[j]
             columns.update({f"{key}[{j}]": a[:, j] for j in range(a.shape[1])})
         else:
-            raise TableError(field, f"{name}: NPZ member {key!r} has shape {a.shape}; give 1-D columns or a 2-D (rows, features) matrix")
+            raise TableError(
+                field,
+                f"{name}: NPZ member {key!r} has shape {a.shape}; give 1-D columns or a 2-D (rows, features) matrix",
+            )
     lengths = {len(a) for a in columns.values()}
     if not columns or lengths == {0}:
         raise TableError(field, f"{name}: the table has no rows")
     if len(lengths) != 1:
-        raise TableError(field, f"{name}: the NPZ's arrays differ in length: " + ", ".join(f"{k} {a.shape}" for k, a in arrays.items()))
+        raise TableError(
+            field,
+            f"{name}: the NPZ's arrays differ in length: " + ", ".join(f"{k} {a.shape}" for k, a in arrays.items()),
+        )
     return Table(name, columns, csv=False)
 
 
@@ -129,14 +137,19 @@ def _parquet(data: bytes, name: str, field: str) -> Table:
     try:
         import pyarrow.parquet as pq
     except ImportError:
-        raise TableError(field, f"{name}: reading Parquet needs pyarrow, which is not installed here (pip install pyarrow), or give a CSV or NPZ") from None
+        raise TableError(
+            field,
+            f"{name}: reading Parquet needs pyarrow, which is not installed here (pip install pyarrow), or give a CSV or NPZ",
+        ) from None
     try:
         table = pq.read_table(io.BytesIO(data))
     except Exception as err:  # noqa: BLE001 -- pyarrow raises its own error types for bad files
         raise TableError(field, f"{name}: not a readable Parquet file ({err})") from None
     if table.num_rows == 0:
         raise TableError(field, f"{name}: the table has no rows")
-    return Table(name, {c: np.asarray(table.column(c).to_pylist(), dtype=object) for c in table.column_names}, csv=False)
+    return Table(
+        name, {c: np.asarray(table.column(c).to_pylist(), dtype=object) for c in table.column_names}, csv=False
+    )
 
 
 def column(table: Table, name: str, field: str) -> list | np.ndarray:
@@ -156,25 +169,37 @@ def numbers(table: Table, name: str, field: str) -> np.ndarray:
         try:
             out[i] = float(v)
         except (TypeError, ValueError):
-            raise TableError(field, f"{table.name}: column {name!r}, {table.where(i)}: {str(v)[:40]!r} is not a number") from None
+            raise TableError(
+                field, f"{table.name}: column {name!r}, {table.where(i)}: {str(v)[:40]!r} is not a number"
+            ) from None
     return out
 
 
 def features(table: Table, names: tuple[str, ...], field: str) -> np.ndarray:
     missing = [n for n in names if n not in table.columns]
     if missing:
-        raise TableError(field, f"{table.name}: no feature column {missing[0]!r} (the training table's features are {', '.join(names[:20])})")
+        raise TableError(
+            field,
+            f"{table.name}: no feature column {missing[0]!r} (the training table's features are {', '.join(names[:20])})",
+        )
     x = np.stack([numbers(table, n, field) for n in names], 1) if names else np.zeros((table.rows, 0))
     bad = np.argwhere(~np.isfinite(x))
     if len(bad):
         i, j = bad[0]
-        raise TableError(field, f"{table.name}: column {names[j]!r}, {table.where(int(i))}: {x[i, j]} is not a finite number")
+        raise TableError(
+            field, f"{table.name}: column {names[j]!r}, {table.where(int(i))}: {x[i, j]} is not a finite number"
+        )
     return x
 
 
 def labels(table: Table, name: str, field: str) -> list[str]:
     values = column(table, name, field)
-    if isinstance(values, np.ndarray) and values.dtype.kind == "f" and np.all(np.isfinite(values)) and np.all(values == np.round(values)):
+    if (
+        isinstance(values, np.ndarray)
+        and values.dtype.kind == "f"
+        and np.all(np.isfinite(values))
+        and np.all(values == np.round(values))
+    ):
         values = values.astype(np.int64)  # 0.0 / 1.0 in an NPZ are the classes 0 and 1
     out = [str(v) for v in values]
     for i, v in enumerate(out):
@@ -198,7 +223,10 @@ def weights(table: Table, name: str) -> np.ndarray:
     for test, reason in ((np.isnan(w), "is NaN"), (np.isinf(w), "is not finite"), (w < 0, "is negative")):
         if test.any():
             i = int(np.argmax(test))
-            raise TableError(field, f"{table.name}: column {name!r}, {table.where(i)}: the weight {reason} ({w[i]}); weights must be finite and >= 0")
+            raise TableError(
+                field,
+                f"{table.name}: column {name!r}, {table.where(i)}: the weight {reason} ({w[i]}); weights must be finite and >= 0",
+            )
     if not (w > 0).any():
         raise TableError(field, f"{table.name}: column {name!r}: every weight is 0")
     return w
@@ -211,7 +239,10 @@ def parse(spec, opener: Opener = open_file) -> Parsed:
     reserved = {c for c in (spec.label_column, spec.weight_column, spec.group_column) if c}
     names = tuple(c for c in train.columns if c not in reserved)
     if not names:
-        raise TableError("data_path", f"{train.name}: no feature columns (every column but {', '.join(sorted(reserved))} is a feature)")
+        raise TableError(
+            "data_path",
+            f"{train.name}: no feature columns (every column but {', '.join(sorted(reserved))} is a feature)",
+        )
     x = features(train, names, "data_path")
     w = weights(train, spec.weight_column) if spec.weight_column else None
     g = np.asarray([str(v) for v in column(train, spec.group_column, "group_column")]) if spec.group_column else None
@@ -219,19 +250,33 @@ def parse(spec, opener: Opener = open_file) -> Parsed:
     if spec.classes:
         absent = [c for c in spec.classes if c not in present]
         if absent:
-            raise TableError("classes", f"{train.name}: no examples of class {absent[0]!r} in column {spec.label_column!r}")
+            raise TableError(
+                "classes", f"{train.name}: no examples of class {absent[0]!r} in column {spec.label_column!r}"
+            )
         classes = tuple(spec.classes)
     else:
         classes = class_order(present)
     if len(classes) < 2:
-        raise TableError("label_column", f"{train.name}: column {spec.label_column!r} holds a single class ({classes[0]!r}); a classifier needs at least two")
+        raise TableError(
+            "label_column",
+            f"{train.name}: column {spec.label_column!r} holds a single class ({classes[0]!r}); a classifier needs at least two",
+        )
     if len(classes) > MAX_CLASSES:
-        raise TableError("label_column", f"{train.name}: column {spec.label_column!r} holds {len(classes)} classes, more than {MAX_CLASSES}")
+        raise TableError(
+            "label_column",
+            f"{train.name}: column {spec.label_column!r} holds {len(classes)} classes, more than {MAX_CLASSES}",
+        )
     long = next((c for c in classes if len(c) > MAX_LABEL), None)
     if long is not None:
-        raise TableError("label_column", f"{train.name}: the label {long[:60]!r} is longer than {MAX_LABEL} characters (metric names carry it)")
+        raise TableError(
+            "label_column",
+            f"{train.name}: the label {long[:60]!r} is longer than {MAX_LABEL} characters (metric names carry it)",
+        )
     if len(classes) == 2 and classes[0] == "pos":
-        raise TableError("label_column", f"{train.name}: the first of two classes must not be called 'pos' (frac_pred_pos means the second)")
+        raise TableError(
+            "label_column",
+            f"{train.name}: the first of two classes must not be called 'pos' (frac_pred_pos means the second)",
+        )
     check_weights(spec, classes, train.name)
     keep = np.asarray([v in classes for v in y_names])  # spec.classes may pick some of the classes
     y = np.asarray([classes.index(v) if k else -1 for v, k in zip(y_names, keep)], np.int64)
@@ -270,19 +315,30 @@ def parse(spec, opener: Opener = open_file) -> Parsed:
 def check_weights(spec, classes: tuple[str, ...], name: str) -> None:
     unknown = sorted(set(spec.class_weights) - set(classes)) if isinstance(spec.class_weights, dict) else []
     if unknown:
-        raise TableError("class_weights", f"{name}: class_weights: {', '.join(unknown[:5])} not among the table's classes ({', '.join(classes[:20])})")
+        raise TableError(
+            "class_weights",
+            f"{name}: class_weights: {', '.join(unknown[:5])} not among the table's classes ({', '.join(classes[:20])})",
+        )
     if len(classes) > 2 and spec.pos_weight != 1:
-        raise TableError("pos_weight", f"{name}: pos_weight weighs the second of two classes; this table has {len(classes)}, so use class_weights")
+        raise TableError(
+            "pos_weight",
+            f"{name}: pos_weight weighs the second of two classes; this table has {len(classes)}, so use class_weights",
+        )
 
 
-def stratified_split(y: np.ndarray, classes: tuple[str, ...], fraction: float, seed: int, name: str) -> tuple[np.ndarray, np.ndarray]:
+def stratified_split(
+    y: np.ndarray, classes: tuple[str, ...], fraction: float, seed: int, name: str
+) -> tuple[np.ndarray, np.ndarray]:
     """(train, test) indices, sorted: a seeded `fraction` of each class (at least one, never all)."""
     rng = np.random.default_rng([seed, 8])
     train, test = [], []
     for c, label in enumerate(classes):
         idx = rng.permutation(np.flatnonzero(y == c))
         if len(idx) < 2:
-            raise TableError("test_fraction", f"{name}: class {label!r} has {len(idx)} example; a stratified test split needs 2 per class (or give test_path)")
+            raise TableError(
+                "test_fraction",
+                f"{name}: class {label!r} has {len(idx)} example; a stratified test split needs 2 per class (or give test_path)",
+            )
         k = min(max(1, round(fraction * len(idx))), len(idx) - 1)
         test.append(idx[:k])
         train.append(idx[k:])
@@ -314,7 +370,10 @@ def check_runs(runs, opener: Opener = open_file) -> None:
             continue
         for field, path in (("dataset_id", "data_path"), ("target_dataset_id", "target_path")):
             if opener is open_file and getattr(run, field) is not None and not getattr(run, path):
-                raise TableError(field, f"{field} {getattr(run, field)}: uploaded datasets are read by the lab's workers (iwlab submit), not in-process")
+                raise TableError(
+                    field,
+                    f"{field} {getattr(run, field)}: uploaded datasets are read by the lab's workers (iwlab submit), not in-process",
+                )
         key = json.dumps([getattr(run, f) for f in PARSED_FIELDS], sort_keys=True)
         if key not in seen:
             seen.add(key)

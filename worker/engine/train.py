@@ -17,7 +17,14 @@ import torch
 
 from . import geometry, intended
 from .data import as_input, make_data, split_validation
-from .losses import EFFECTIVE_MISSING, example_weights, per_example_loss, reduce_weighted, run_class_weights, run_effective_pos_weight
+from .losses import (
+    EFFECTIVE_MISSING,
+    example_weights,
+    per_example_loss,
+    reduce_weighted,
+    run_class_weights,
+    run_effective_pos_weight,
+)
 from .metrics import intended_frac_pos, normalised_margin, param_norm, split_metrics
 from .models import make_model
 from .probe import recorder
@@ -110,7 +117,9 @@ class Training:
         self.effective_sample_size = effective_sample_size(self._weights.cpu()) if data.w_train is not None else None
         self._snapshots = set(frame_epochs(spec.epochs, spec.frames))
         every = range(spec.epochs + 1)
-        self._evaluated = set(frame_epochs(spec.epochs, spec.eval_points) if spec.eval_points else every) | self._snapshots
+        self._evaluated = (
+            set(frame_epochs(spec.epochs, spec.eval_points) if spec.eval_points else every) | self._snapshots
+        )
 
         torch.manual_seed(spec.seed)
         self.model = make_model(spec, tuple(data.x_train.shape[1:]), len(data.classes)).to(dev)
@@ -127,7 +136,9 @@ class Training:
         self.best_val, self.since_best = math.inf, 0
         self._svm, self.missing = max_margin_reference(spec, data)  # readout -> why it is not recorded
         counts = tuple(int(c) for c in data.counts.tolist())
-        self.effective_pos_weight = run_effective_pos_weight(spec, counts, data.classes)  # what the nominal weight does here
+        self.effective_pos_weight = run_effective_pos_weight(
+            spec, counts, data.classes
+        )  # what the nominal weight does here
         if self.effective_pos_weight is None:
             self.missing = self.missing | {"effective_pos_weight": EFFECTIVE_MISSING}
         self._centres = geometry.class_centres(data.x_train, data.y_train) if spec.is_2d else None
@@ -169,7 +180,9 @@ class Training:
         self.model.train()
         for idx in self._batches():
             y = self._y[idx]
-            losses = per_example_loss(spec.loss, self.model(as_input(self._x[idx])), y, self._counts, **self._loss_params)
+            losses = per_example_loss(
+                spec.loss, self.model(as_input(self._x[idx])), y, self._counts, **self._loss_params
+            )
             loss = reduce_weighted(losses, self._weights[idx] if weighted else torch.ones_like(losses), spec.loss_norm)
             self.opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -200,7 +213,9 @@ class Training:
     @torch.no_grad()
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         self.model.eval()
-        return torch.cat([self.model(as_input(x[i : i + EVAL_BATCH].to(self.device))) for i in range(0, len(x), EVAL_BATCH)])
+        return torch.cat(
+            [self.model(as_input(x[i : i + EVAL_BATCH].to(self.device))) for i in range(0, len(x), EVAL_BATCH)]
+        )
 
     @torch.no_grad()
     def evaluate(self) -> EpochResult:
@@ -217,9 +232,13 @@ class Training:
             logits = self.logits(x)
             metrics[split] = split_metrics(logits, None if y is None else y.to(self.device), names)
             if self._intended:
-                metrics[split].update({f"intended_frac_pos@{w:g}": intended_frac_pos(logits, w) for w in INTENDED_WEIGHTS})
+                metrics[split].update(
+                    {f"intended_frac_pos@{w:g}": intended_frac_pos(logits, w) for w in INTENDED_WEIGHTS}
+                )
                 if split == "test" and y is not None:
-                    metrics[split].update(self._bayes or intended.calibrated_frac_pos(logits, y.to(self.device), INTENDED_WEIGHTS))
+                    metrics[split].update(
+                        self._bayes or intended.calibrated_frac_pos(logits, y.to(self.device), INTENDED_WEIGHTS)
+                    )
         if self.val is not None:
             x_val, y_val = self.val
             metrics["val"] = split_metrics(self.logits(x_val), None if y_val is None else y_val.to(self.device), names)

@@ -7,14 +7,31 @@ epochs (a GPU's work)."""
 
 from __future__ import annotations
 
-from ..outcome import Outcome, all_fit, not_degenerate, ordered_by_weight, spread_at_least, spread_at_most, spread_shrinks
+from ..outcome import (
+    Outcome,
+    all_fit,
+    not_degenerate,
+    ordered_by_weight,
+    spread_at_least,
+    spread_at_most,
+    spread_shrinks,
+)
 from .base import PAPER, POWERS_OF_4, SIXTEENFOLD, WANG, Preset, at_least, at_most, experiment, seed_mean
 
 CIFAR_QUICK = {
     "dataset": "cifar10", "classes": ["cat", "dog"], "model": "convnet", "width": 16, "n_train": 250, "n_test": 250,
     "lr": 0.05, "batch_size": 16, "epochs": 100, "ood": 500, "noise_images": 250, "eval_points": 30,
 }  # fmt: skip
-CIFAR_FULL = CIFAR_QUICK | {"lr": 0.1, "width": 64, "n_train": 5000, "n_test": 1000, "epochs": 1000, "ood": 8000, "noise_images": 1000, "eval_points": 0}
+CIFAR_FULL = CIFAR_QUICK | {
+    "lr": 0.1,
+    "width": 64,
+    "n_train": 5000,
+    "n_test": 1000,
+    "epochs": 1000,
+    "ood": 8000,
+    "noise_images": 1000,
+    "eval_points": 0,
+}
 # measured on the quick setting: 1e-2 kept the w = 1/16 model a constant classifier for 100 epochs; 3e-3 fits
 QUICK_L2 = 3e-3
 # the bound bl-cifar-cnn's quick variant ends under without L2 (measured 0.08-0.10 at batch 16, 0.05 at 8): L2 must keep more
@@ -27,7 +44,15 @@ WANG_WEIGHT, WANG_POWER = 10.0, 1.5
 # poly's logistic part is 3.2x steeper than CE's (scaled so that l(1) = 1), and at lr 0.05 poly + IW
 # jumped between "all cat" and fitting for 60 epochs (measured); at 0.02 every arm fits its 220
 # images by epoch ~30-46 (all 32 runs of the 4 draws below at train acc 1.000 at epoch 50)
-WANG_QUICK = CIFAR_QUICK | {"n_train": 200, "imbalance": 10.0, "lr": 0.02, "epochs": 50, "poly_alpha": 2.0, "weight_power": WANG_POWER, "eval_points": 10}
+WANG_QUICK = CIFAR_QUICK | {
+    "n_train": 200,
+    "imbalance": 10.0,
+    "lr": 0.02,
+    "epochs": 50,
+    "poly_alpha": 2.0,
+    "weight_power": WANG_POWER,
+    "eval_points": 10,
+}
 WANG_FULL = CIFAR_FULL | {"n_train": 4000, "imbalance": 10.0, "lr": 0.02, "poly_alpha": 2.0, "weight_power": WANG_POWER}
 WANG_EARLY = 9  # "early": up to here the CE + IW runs had not fit their training sets (measured train acc <= 0.86)
 
@@ -68,7 +93,9 @@ PRESETS = [
         "With weight decay the fraction predicted 'dog' stays ordered by weight after the training set is fit "
         "(the coefficient is not confirmed from the paper; reproductions sweep 1e-4, 1e-3, 1e-2).",
         PAPER,
-        full=experiment("bl-cifar-cnn-l2", {"pos_weight": POWERS_OF_4, "weight_decay": [1e-4, 1e-3, 1e-2]}, **CIFAR_FULL),
+        full=experiment(
+            "bl-cifar-cnn-l2", {"pos_weight": POWERS_OF_4, "weight_decay": [1e-4, 1e-3, 1e-2]}, **CIFAR_FULL
+        ),
         quick=experiment("bl-cifar-cnn-l2 (quick)", {"pos_weight": SIXTEENFOLD}, **CIFAR_QUICK, weight_decay=QUICK_L2),
         expected=(spread_at_least(FADED), ordered_by_weight(), not_degenerate(0.99)),
         needs="cifar10",
@@ -91,8 +118,12 @@ PRESETS = [
         # How far they close by epoch 100 depends on the float rounding: with oneDNN's convolutions the end
         # spread was 0.308 (w = 1/16 at train acc 0.938), with PyTorch's native ones 0.538 (0.576): these
         # checks held in both (and at batch 8: 0.55-0.68)
-        quick_expected=(spread_at_least(0.5, epoch=1), spread_at_least(0.8, epoch=40), spread_shrinks(0.75, start=40),
-                        all_fit(0.99, where={"pos_weight": 1.0})),
+        quick_expected=(
+            spread_at_least(0.5, epoch=1),
+            spread_at_least(0.8, epoch=40),
+            spread_shrinks(0.75, start=40),
+            all_fit(0.99, where={"pos_weight": 1.0}),
+        ),
         needs="cifar10",
         tags=("CIFAR", "paper", "regularisation"),
     ),
@@ -105,16 +136,32 @@ PRESETS = [
         "poly + IW^1.5 0.630, 10 seeds). Weights here: 10 ** 1.5 (IW^1.5). Read as the share of a balanced test "
         "set predicted 'dog', whose differences are far less noisy than balanced accuracy's at small scale.",
         WANG,
-        full=experiment("wang-imbalanced-cifar", {"loss": ["ce", "poly"], "pos_weight": [1.0, WANG_WEIGHT], "seed": list(range(10))}, **WANG_FULL),
-        quick=experiment("wang-imbalanced-cifar (quick)", {"loss": ["ce", "poly"], "pos_weight": [1.0, WANG_WEIGHT], "seed": [0, 1]}, **WANG_QUICK),
+        full=experiment(
+            "wang-imbalanced-cifar",
+            {"loss": ["ce", "poly"], "pos_weight": [1.0, WANG_WEIGHT], "seed": list(range(10))},
+            **WANG_FULL,
+        ),
+        quick=experiment(
+            "wang-imbalanced-cifar (quick)",
+            {"loss": ["ce", "poly"], "pos_weight": [1.0, WANG_WEIGHT], "seed": [0, 1]},
+            **WANG_QUICK,
+        ),
         expected=(
             # Margins from 4 draws of the quick variant (seeds {0, 1} and {2, 3} on data_seed 0, seeds {0, 1} on
             # data_seeds 1 and 2), in that order. Early shift: 0.94, 0.97, 0.94, 0.98.
-            at_least(f"CE + IW moves the boundary early: largest weighting shift of test frac_pred_pos (weighted minus w = 1, CE) over epochs 1-{WANG_EARLY}", _largest_early_shift("ce"), 0.5),
+            at_least(
+                f"CE + IW moves the boundary early: largest weighting shift of test frac_pred_pos (weighted minus w = 1, CE) over epochs 1-{WANG_EARLY}",
+                _largest_early_shift("ce"),
+                0.5,
+            ),
             # 0.023, 0.020, 0.038, 0.020
             at_most("once fit, the CE weighting shift has faded", weighting_shift("ce"), 0.05),
             # 0.048, 0.059, 0.018, 0.030: poly's larger in every draw, but by as little as 18 of 1,000 test images
-            at_least("weighting moves the final boundary more with poly than with CE: shift(poly) - shift(CE)", lambda o: weighting_shift("poly")(o) - weighting_shift("ce")(o), 0.01),
+            at_least(
+                "weighting moves the final boundary more with poly than with CE: shift(poly) - shift(CE)",
+                lambda o: weighting_shift("poly")(o) - weighting_shift("ce")(o),
+                0.01,
+            ),
             all_fit(1.0),
         ),
         needs="cifar10",

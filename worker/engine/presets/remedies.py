@@ -14,7 +14,14 @@ from ..outcome import Check, Outcome, all_fit, compare
 from .base import PAPER, WANG, Preset, at_least, experiment, offset
 
 # Wang et al.'s 20 minority (positive) vs 200 majority points
-GAUSSIANS = {"dataset": "wang_gaussians", "n_train": 200, "n_test": 500, "model": "logreg", "lr": 1.0, "batch_size": 220}
+GAUSSIANS = {
+    "dataset": "wang_gaussians",
+    "n_train": 200,
+    "n_test": 500,
+    "model": "logreg",
+    "lr": 1.0,
+    "batch_size": 220,
+}
 BLOBS_GD = {"dataset": "blobs", "n_train": 100, "n_test": 500, "model": "logreg", "lr": 1.0, "batch_size": 200}
 CALIBRATION_WEIGHTS = [1 / 16, 1 / 4, 1.0, 4.0, 16.0]
 CALIBRATION_L2 = [0.0, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3]
@@ -57,7 +64,10 @@ def _weighting_back_fades(ratio: float, early: int) -> Check:
         first, end = _apart(WEIGHTED_BACK, SUBSAMPLED, 0.0, early)(o), _apart(WEIGHTED_BACK, SUBSAMPLED, 0.0)(o)
         return end <= ratio * first, f"{first:.3f} -> {end:.3f}"
 
-    return Check(f"without L2, weighting back moves the imbalanced boundary at the end by <= {ratio} x its shift at epoch {early}", measure)
+    return Check(
+        f"without L2, weighting back moves the imbalanced boundary at the end by <= {ratio} x its shift at epoch {early}",
+        measure,
+    )
 
 
 def _weighting_plus_l2_undoes_subsampling(ratio: float) -> Check:
@@ -79,9 +89,14 @@ def _closest_l2_is_inside() -> Check:
     def measure(o: Outcome) -> tuple[bool, str]:
         gaps = calibration.gaps(o)
         best = calibration.closest_l2(o)
-        return 0 < best < max(gaps), f"closest L2 {best:g} (gap {gaps[best]:.4f}; L2 0: {gaps[0.0]:.4f}, L2 {max(gaps):g}: {gaps[max(gaps)]:.4f})"
+        return 0 < best < max(
+            gaps
+        ), f"closest L2 {best:g} (gap {gaps[best]:.4f}; L2 0: {gaps[0.0]:.4f}, L2 {max(gaps):g}: {gaps[max(gaps)]:.4f})"
 
-    return Check("the L2 that brings the realised shifts closest to the intended ones is neither 0 nor the strongest tried", measure)
+    return Check(
+        "the L2 that brings the realised shifts closest to the intended ones is neither 0 nor the strongest tried",
+        measure,
+    )
 
 
 def _no_l2_falls_short(factor: float) -> Check:
@@ -89,9 +104,14 @@ def _no_l2_falls_short(factor: float) -> Check:
         gaps = calibration.gaps(o)
         row = calibration.shift_table(o)[0.0]
         short = all(abs(r) < abs(i) for r, i in row.values())
-        return short and gaps[0.0] >= factor * min(gaps.values()), f"gap {gaps[0.0]:.4f} vs best {min(gaps.values()):.4f}; every weight short of its intended shift: {short}"
+        return short and gaps[0.0] >= factor * min(
+            gaps.values()
+        ), f"gap {gaps[0.0]:.4f} vs best {min(gaps.values()):.4f}; every weight short of its intended shift: {short}"
 
-    return Check(f"without L2 every weight moves the boundary less than intended, and the gap is >= {factor} x the best L2's", measure)
+    return Check(
+        f"without L2 every weight moves the boundary less than intended, and the gap is >= {factor} x the best L2's",
+        measure,
+    )
 
 
 PRESETS = [
@@ -101,10 +121,19 @@ PRESETS = [
         "With the polynomially-tailed loss, weights keep moving the boundary at interpolation; with CE "
         "the shift keeps shrinking. frac_pred_pos barely differs, so read the boundary offset.",
         WANG,
-        full=experiment("wang-two-gaussians", {"loss": ["ce", "poly"], "pos_weight": [1.0, 10.0]}, **GAUSSIANS, epochs=100_000),
-        quick=experiment("wang-two-gaussians (quick)", {"loss": ["ce", "poly"], "pos_weight": [1.0, 10.0]}, **GAUSSIANS, epochs=3000),
+        full=experiment(
+            "wang-two-gaussians", {"loss": ["ce", "poly"], "pos_weight": [1.0, 10.0]}, **GAUSSIANS, epochs=100_000
+        ),
+        quick=experiment(
+            "wang-two-gaussians (quick)", {"loss": ["ce", "poly"], "pos_weight": [1.0, 10.0]}, **GAUSSIANS, epochs=3000
+        ),
         expected=(
-            compare("weighting moves the final boundary more with poly than with CE (offset shift)", weighting_shift("poly"), ">", weighting_shift("ce")),
+            compare(
+                "weighting moves the final boundary more with poly than with CE (offset shift)",
+                weighting_shift("poly"),
+                ">",
+                weighting_shift("ce"),
+            ),
             all_fit(1.0),
         ),
         tags=("2-D", "remedies"),
@@ -116,10 +145,26 @@ PRESETS = [
         "polynomially-tailed one (Wang et al.); logit adjustment (Menon et al.) and the VS loss (Kini et al.) "
         "move the boundary towards the majority class without any weights.",
         WANG + "; Menon et al., ICLR 2021; Kini et al., NeurIPS 2021",
-        full=experiment("loss-zoo", {"loss": ["ce", "poly", "la", "vs"], "pos_weight": [1.0, 10.0, 100.0]}, **GAUSSIANS, epochs=100_000),
-        quick=experiment("loss-zoo (quick)", {"loss": ["ce", "poly", "la", "vs"], "pos_weight": [1.0, 10.0]}, **GAUSSIANS, epochs=3000, eval_points=60),
+        full=experiment(
+            "loss-zoo",
+            {"loss": ["ce", "poly", "la", "vs"], "pos_weight": [1.0, 10.0, 100.0]},
+            **GAUSSIANS,
+            epochs=100_000,
+        ),
+        quick=experiment(
+            "loss-zoo (quick)",
+            {"loss": ["ce", "poly", "la", "vs"], "pos_weight": [1.0, 10.0]},
+            **GAUSSIANS,
+            epochs=3000,
+            eval_points=60,
+        ),
         expected=(
-            compare("weighting moves the final boundary more with poly than with CE (offset shift)", weighting_shift("poly"), ">", weighting_shift("ce")),
+            compare(
+                "weighting moves the final boundary more with poly than with CE (offset shift)",
+                weighting_shift("poly"),
+                ">",
+                weighting_shift("ce"),
+            ),
             moves_towards_majority("la", 0.05),
             moves_towards_majority("vs", 0.05),
             all_fit(1.0),
@@ -135,16 +180,32 @@ PRESETS = [
         PAPER,
         full=experiment(
             "iw-vs-subsampling",
-            {"imbalance": [1.0, 4.0, IMBALANCE], "pos_weight": [1.0, 4.0, IMBALANCE], "weight_decay": [0.0, 0.01, SUBSAMPLING_L2], "data_seed": [0, 1, 2, 3, 4]},
-            **BLOBS_GD, epochs=100_000, eval_points=200,
+            {
+                "imbalance": [1.0, 4.0, IMBALANCE],
+                "pos_weight": [1.0, 4.0, IMBALANCE],
+                "weight_decay": [0.0, 0.01, SUBSAMPLING_L2],
+                "data_seed": [0, 1, 2, 3, 4],
+            },
+            **BLOBS_GD,
+            epochs=100_000,
+            eval_points=200,
         ),
         quick=experiment(
             "iw-vs-subsampling (quick)",
-            {"imbalance": [1.0, IMBALANCE], "pos_weight": [1.0, IMBALANCE], "weight_decay": [0.0, SUBSAMPLING_L2], "data_seed": [0, 1]},
-            **BLOBS_GD, epochs=5000, eval_points=60,
+            {
+                "imbalance": [1.0, IMBALANCE],
+                "pos_weight": [1.0, IMBALANCE],
+                "weight_decay": [0.0, SUBSAMPLING_L2],
+                "data_seed": [0, 1],
+            },
+            **BLOBS_GD,
+            epochs=5000,
+            eval_points=60,
         ),
         expected=(
-            at_least("sub-sampling 1:16 moves the final boundary (no L2, offset)", _apart(SUBSAMPLED, BALANCED, 0.0), 0.05),
+            at_least(
+                "sub-sampling 1:16 moves the final boundary (no L2, offset)", _apart(SUBSAMPLED, BALANCED, 0.0), 0.05
+            ),
             _weighting_back_fades(0.3, early=10),
             _weighting_plus_l2_undoes_subsampling(0.25),
             all_fit(0.95, where={"imbalance": IMBALANCE}),
@@ -160,11 +221,23 @@ PRESETS = [
         PAPER + "; iwlab (intended shift: the Bayes boundary of the generating Gaussians)",
         full=experiment(
             "l2-calibration",
-            {"weight_decay": [0.0, 1e-4, *CALIBRATION_L2[1:], 1.0], "pos_weight": [4.0**k for k in range(-3, 4)], "data_seed": [0, 1, 2]},
-            **GAUSSIANS, noise=1.5, epochs=100_000, eval_points=100,
+            {
+                "weight_decay": [0.0, 1e-4, *CALIBRATION_L2[1:], 1.0],
+                "pos_weight": [4.0**k for k in range(-3, 4)],
+                "data_seed": [0, 1, 2],
+            },
+            **GAUSSIANS,
+            noise=1.5,
+            epochs=100_000,
+            eval_points=100,
         ),
         quick=experiment(
-            "l2-calibration (quick)", {"weight_decay": CALIBRATION_L2, "pos_weight": CALIBRATION_WEIGHTS}, **GAUSSIANS, noise=1.5, epochs=3000, eval_points=30
+            "l2-calibration (quick)",
+            {"weight_decay": CALIBRATION_L2, "pos_weight": CALIBRATION_WEIGHTS},
+            **GAUSSIANS,
+            noise=1.5,
+            epochs=3000,
+            eval_points=30,
         ),
         expected=(_no_l2_falls_short(2.0), _closest_l2_is_inside(), all_fit(0.95)),
         tags=("2-D", "regularisation"),

@@ -17,7 +17,14 @@ from .base import PAPER, Preset, at_least, experiment, seed_mean
 
 SHIMODAIRA = "Shimodaira, J. Stat. Plan. Inference 2000"
 WEIGHTINGS = ["none", "given", "estimated"]
-BASE = {"dataset": "covariate_shift", "n_test": 500, "hidden": [64, 64], "lr": 0.1, "batch_size": 32, "weight_normalise": True}
+BASE = {
+    "dataset": "covariate_shift",
+    "n_test": 500,
+    "hidden": [64, 64],
+    "lr": 0.1,
+    "batch_size": 32,
+    "weight_normalise": True,
+}
 EARLY = 10
 
 
@@ -32,7 +39,10 @@ def _gain_check(claim: str, model: str, weights: str, limit: float, at_least_: b
     its 95% interval; met when the mean gain is >= limit (at_least_) or its size is <= limit."""
 
     def run(o: Outcome) -> tuple[bool, str]:
-        arms = [{s.data_seed: o.value(h, "end", "target", "acc") for s, h in o.where(model=model, example_weights=w).runs} for w in ("none", weights)]
+        arms = [
+            {s.data_seed: o.value(h, "end", "target", "acc") for s, h in o.where(model=model, example_weights=w).runs}
+            for w in ("none", weights)
+        ]
         seeds = sorted(set(arms[0]) & set(arms[1]))
         p = stats.paired([arms[0][s] for s in seeds], [arms[1][s] for s in seeds])
         ok = p.mean_diff >= limit if at_least_ else abs(p.mean_diff) <= limit
@@ -46,7 +56,9 @@ def _keeps_its_gain(ratio: float) -> Check:
         early, end = gain("logreg", "given", EARLY)(o), gain("logreg", "given")(o)
         return end >= ratio * early, f"{early:.3f} -> {end:.3f}"
 
-    return Check(f"the linear model keeps the given ratio's gain: at the end >= {ratio} x its gain at epoch {EARLY}", run)
+    return Check(
+        f"the linear model keeps the given ratio's gain: at the end >= {ratio} x its gain at epoch {EARLY}", run
+    )
 
 
 COVARIATE_SHIFT = Preset(
@@ -55,17 +67,36 @@ COVARIATE_SHIFT = Preset(
     claim="Weighting by p_target / p_source lowers the target error of a misspecified model, and keeps doing so; "
     "for a model that fits the data the effect fades (importance weighting matters under misspecification).",
     source=f"{SHIMODAIRA}; {PAPER}",
-    full=experiment("covariate-shift", {"model": ["logreg", "mlp"], "example_weights": WEIGHTINGS, "data_seed": list(range(10))},
-                    **BASE, n_train=500, epochs=300, eval_points=30),  # fmt: skip
-    quick=experiment("covariate-shift (quick)", {"model": ["logreg", "mlp"], "example_weights": WEIGHTINGS, "data_seed": [0, 1, 2]},
-                     **BASE, n_train=300, epochs=100, eval_points=10),  # fmt: skip
+    full=experiment(
+        "covariate-shift",
+        {"model": ["logreg", "mlp"], "example_weights": WEIGHTINGS, "data_seed": list(range(10))},
+        **BASE,
+        n_train=500,
+        epochs=300,
+        eval_points=30,
+    ),  # fmt: skip
+    quick=experiment(
+        "covariate-shift (quick)",
+        {"model": ["logreg", "mlp"], "example_weights": WEIGHTINGS, "data_seed": [0, 1, 2]},
+        **BASE,
+        n_train=300,
+        epochs=100,
+        eval_points=10,
+    ),  # fmt: skip
     expected=(
         _gain_check("linear model: target accuracy, given ratio minus unweighted, at the end", "logreg", "given", 0.2),
-        _gain_check("linear model: target accuracy, estimated ratio minus unweighted, at the end", "logreg", "estimated", 0.15),
+        _gain_check(
+            "linear model: target accuracy, estimated ratio minus unweighted, at the end", "logreg", "estimated", 0.15
+        ),
         _keeps_its_gain(0.8),
-        _gain_check("MLP: target accuracy, given ratio minus unweighted, at the end", "mlp", "given", 0.05, at_least_=False),
-        at_least("MLP (unweighted) fits the source: training accuracy at the end",
-                 lambda o: seed_mean(o, "end", "train", "acc", model="mlp", example_weights="none"), 0.97),  # fmt: skip
+        _gain_check(
+            "MLP: target accuracy, given ratio minus unweighted, at the end", "mlp", "given", 0.05, at_least_=False
+        ),
+        at_least(
+            "MLP (unweighted) fits the source: training accuracy at the end",
+            lambda o: seed_mean(o, "end", "train", "acc", model="mlp", example_weights="none"),
+            0.97,
+        ),  # fmt: skip
     ),
     tags=("covariate-shift", "density-ratio"),
 )
