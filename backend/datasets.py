@@ -5,6 +5,9 @@ by name. On a lab server a spec names its data by `dataset_id`, or by a register
 
 A worker reads an uploaded file from the database into its own data folder (`materialize`), so a
 worker on any machine trains on it without a shared disk.
+
+Over 300 lines: describing an upload, checking a spec's data against the store and copying a file
+to a worker share one notion of what a dataset is and one set of errors.
 """
 
 from __future__ import annotations

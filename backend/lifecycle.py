@@ -14,6 +14,8 @@ Liveness is judged on one clock, the database's (`db_now`): a worker's clock may
 
 Each transition also appends a `run_events` row in the same transaction (`_move`), so the history
 can never disagree with the run: the UPDATE that loses a race writes no event either.
+
+Over 300 lines on purpose: every status transition, and so every fence check, is in this one module.
 """
 
 from __future__ import annotations

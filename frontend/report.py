@@ -1,7 +1,11 @@
 """A report of any experiment: the paper-style figures (PNG through kaleido), seed means with 95%
 intervals, paired comparisons between weights, nominal and effective weights, and for a preset its
 claim and measured-vs-expected. Uses the dashboard's figure
-builders, so the report and the live view draw the same picture."""
+builders, so the report and the live view draw the same picture.
+
+Over 300 lines: one writer per section of report.md (weights, last epoch, paired comparisons,
+realised vs intended, missing readouts, checks), all reading one Outcome.
+"""
 
 from __future__ import annotations
 

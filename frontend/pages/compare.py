@@ -4,6 +4,9 @@ parameters that differ, and their decision boundaries overlaid at one epoch.
 The tray is the `runs` query parameter and nothing else, so a link is the comparison; runs are added
 from any experiment with the picker, or with the Compare links of the experiment and run pages.
 URL state: `?runs=..&split=test&metric=frac_pred_pos&logx=1&epoch=E`.
+
+Over 300 lines: a page keeps its layout and callbacks together; split it as the experiment page
+was (frontend/pages/experiment/) when a part grows on its own.
 """
 
 from __future__ import annotations

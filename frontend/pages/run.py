@@ -2,6 +2,9 @@
 error, every metric it recorded (one chosen metric plotted over every split), downloads and Cancel/Retry.
 
 URL state: `?metric=acc&logx=1`. Polls while the run is queued or running.
+
+Over 300 lines: a page keeps its layout and callbacks together; split it as the experiment page
+was (frontend/pages/experiment/) when a part grows on its own.
 """
 
 from __future__ import annotations

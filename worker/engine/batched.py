@@ -31,6 +31,9 @@ Equivalence with the per-run engine (`train.Training`), checked by tests/worker/
 - metrics: the vectorised twins (`split_metrics_per_model`, `offsets_along`, ...) of the per-run
   functions, which are now thin wrappers around them; the boundary grid is shared and all
   models' grids come from one batched pass.
+
+Over 300 lines: the stacked model and its training loop are one program (the per-run engine is
+train.py).
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@
 A *run* is one training job (`RunSpec`, every parameter flat so that a sweep can vary any of them
 and `runs.csv` gets one column per parameter). An *experiment* is a base run plus sweep axes; its
 runs are the cartesian product of the axes.
+
+Over 300 lines: the one definition of every run parameter, each with its limits and description
+(the catalog serves its JSON schema, from which the form builds its controls and limits).
 """
 
 from __future__ import annotations
