@@ -16,7 +16,7 @@ from tests.e2e.conftest import DOCS, logs_of, run_field
 
 EPOCHS = 40
 
-# JS helpers: count traces of a Plotly graph by their `meta.role` (set by frontend/components/figures.py).
+# JS helpers: count traces of a Plotly graph by their `meta.role` (set by frontend/components/figures/).
 COUNT = "([id, role]) => { const g = document.querySelector(`#${id} .js-plotly-plot`); return g && g.data ? g.data.filter(t => t.meta && t.meta.role === role).length : 0; }"
 # the x coordinates of each boundary panel's P = 0.5 line (a frame change patches them)
 LINES = "() => document.querySelector('#boundary-graph .js-plotly-plot').data.filter(t => t.meta && t.meta.role === 'boundary').map(t => Array.from(t.x))"
