@@ -7,15 +7,20 @@ processes that are killed, stopped and restarted.
 
 Drills: kill -9 of a worker mid-run, and mid-group (a batched sweep); the broker losing every
 message; a database restart; a database outage longer than the dead-worker timeout; a worker
-stopped (SIGSTOP), its run cancelled and retried and taken by another worker, then woken up.
-(Clock skew needs libfaketime, which this machine lacks; tests/backend/test_hardening_fence.py
-checks that heartbeats use the database's clock.) Prints one row per drill and writes
-bench/results/drills.json. Every column but the seconds should be 0.
+stopped (SIGSTOP), its run cancelled and retried and taken by another worker, then woken up; clock
+skew (workers whose wall clock is 30 s behind or 60 s ahead of the database's, via libfaketime).
+Prints one row per drill and writes bench/results/drills.json (the drills run replace their rows;
+the others stay). Every column but the seconds should be 0.
+
+The clock-skew drill needs libfaketime's preload library (Debian/Ubuntu: `apt-get install
+libfaketime`, found under /usr/lib/<arch>/faketime/; elsewhere set IWLAB_LIBFAKETIME to the path of
+libfaketime.so.1); without it the drill prints a "skipped" line and leaves its previous row alone.
 """
 
 from __future__ import annotations
 
 import argparse
+import glob
 import json
 import os
 import shutil
@@ -25,13 +30,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import redis  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import bindparam, text  # noqa: E402
 
 from backend.app import create_app  # noqa: E402
 from backend.db import get_engine  # noqa: E402
@@ -55,8 +61,12 @@ SELECT r.id, r.status, r.epochs,
        (SELECT COUNT(*) FROM run_events e WHERE e.run_id = r.id AND e.event = 'succeeded') AS finishes,
        (SELECT e.worker FROM run_events e WHERE e.run_id = r.id AND e.event = 'succeeded' ORDER BY e.id DESC LIMIT 1) AS finisher,
        (SELECT e.worker FROM run_events e WHERE e.run_id = r.id AND e.event = 'claimed' ORDER BY e.id DESC LIMIT 1) AS claimer
-FROM runs r WHERE r.experiment_id = :exp
-""")
+FROM runs r WHERE r.experiment_id IN :exps
+""").bindparams(bindparam("exps", expanding=True))
+
+
+class Skipped(Exception):
+    """The drill cannot run on this machine (a missing tool); its row says why."""
 
 
 class Lab:
@@ -76,11 +86,12 @@ class Lab:
         self._client_ctx = TestClient(create_app(self.settings))
         self.client = self._client_ctx.__enter__()
         self.workers: dict[str, subprocess.Popen] = {}
+        self.notes: dict = {}  # what a drill measured besides the counts, added to its row
 
-    def worker(self, name: str, batch_runs: int = 1):
+    def worker(self, name: str, batch_runs: int = 1, env: dict[str, str] | None = None):
         proc = spawn(
             [sys.executable, "-m", "backend.cli", "worker"],
-            env=self.env | {"IWLAB_BATCH_RUNS": str(batch_runs)},
+            env=self.env | {"IWLAB_BATCH_RUNS": str(batch_runs)} | (env or {}),
             log=self.home / f"{name}.log",
         )
         self.workers[name] = proc
@@ -123,9 +134,9 @@ class Lab:
         pid = self.pid_of(run_id)
         return next(p for p in self.workers.values() if p.pid == pid)
 
-    def counts(self, exp_id: int) -> dict:
+    def counts(self, exp_ids: list[int]) -> dict:
         with get_engine(self.db_url).connect() as conn:
-            rows = conn.execute(COUNTS, {"exp": exp_id}).all()
+            rows = conn.execute(COUNTS, {"exps": exp_ids}).all()
         return {
             "runs": len(rows),
             "lost": sum(r.status != "succeeded" for r in rows),
@@ -221,9 +232,130 @@ def stalled_worker_retry(lab: Lab, epochs: int) -> int:
     return exp
 
 
+def find_libfaketime() -> str | None:
+    candidates = [os.environ.get("IWLAB_LIBFAKETIME", "")]
+    candidates += sorted(glob.glob("/usr/lib/*/faketime/libfaketime.so.1"))
+    candidates += ["/usr/lib/faketime/libfaketime.so.1", "/usr/local/lib/faketime/libfaketime.so.1"]
+    return next((c for c in candidates if c and os.path.isfile(c)), None)
+
+
+def skewed_env(lib: str, offset: str) -> dict[str, str]:
+    """A process whose wall clock is `offset` ("-30s", "+60s") off; its monotonic clock is left alone,
+    as on a machine whose clock is simply set wrong (libfaketime fakes both by default)."""
+    return {"LD_PRELOAD": lib, "FAKETIME": offset, "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+
+
+def measured_skew(lab: Lab, env: dict[str, str]) -> float:
+    """The skew as seen inside a process started with `env` on top of the workers' environment."""
+    before = time.time()
+    out = subprocess.run(
+        [sys.executable, "-c", "import time; print(time.time())"],
+        env=lab.env | env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(out.stdout) - (before + time.time()) / 2
+
+
+def db_time(lab: Lab):
+    with get_engine(lab.db_url).connect() as conn:
+        return conn.scalar(text("SELECT clock_timestamp()"))
+
+
+def registered(lab: Lab, proc) -> dict:
+    """Wait until the API lists `proc` as a live worker (its heartbeats judged on the database's
+    clock); return its row."""
+
+    def alive():
+        items = lab.client.get("/api/v1/workers").json()["items"]
+        return next((w for w in items if w["pid"] == proc.pid and w["alive"]), None)
+
+    return wait_for(alive, timeout=90, what=f"worker {proc.pid} to be listed alive", interval=0.5)
+
+
+def heartbeat_offset(lab: Lab, proc) -> float:
+    """The worker's last heartbeat minus the database's time now: about -1..0 s on the database's
+    clock, its own skew if it stamped heartbeats with its own clock."""
+    with get_engine(lab.db_url).connect() as conn:
+        seconds = conn.scalar(
+            text("SELECT EXTRACT(EPOCH FROM heartbeat_at - clock_timestamp()) FROM workers WHERE pid = :pid"),
+            {"pid": proc.pid},
+        )
+    return float(seconds)
+
+
+def clock_skew(lab: Lab, epochs: int) -> list[int]:
+    """A worker 30 s behind trains runs to success, none taken for dead; a worker 60 s ahead is
+    killed mid-run and its run noticed dead and resumed by another within the dead-worker timeout
+    (before issue 14: the first failed every run within 6 s, the second was noticed after 69 s)."""
+    lib = find_libfaketime()
+    if lib is None:
+        raise Skipped("libfaketime not found (apt-get install libfaketime, or set IWLAB_LIBFAKETIME)")
+    behind, ahead = skewed_env(lib, "-30s"), skewed_env(lib, "+60s")
+    lab.notes["skew_behind_s"] = round(measured_skew(lab, behind), 1)
+    lab.notes["skew_ahead_s"] = round(measured_skew(lab, ahead), 1)
+    if abs(lab.notes["skew_behind_s"] + 30) > 2 or abs(lab.notes["skew_ahead_s"] - 60) > 2:
+        raise RuntimeError(f"libfaketime did not take effect: {lab.notes}")
+
+    # 1. 30 s behind: every run trains to the end in its first attempt
+    slow = lab.worker("behind", env=behind)
+    registered(lab, slow)
+    exp1, runs = lab.submit(epochs // 2, seeds=2)
+    lab.progress(runs[0], 10)
+    lab.notes["heartbeat_offset_behind_s"] = round(heartbeat_offset(lab, slow), 1)
+    lab.finished(exp1)
+    with get_engine(lab.db_url).connect() as conn:
+        taken_for_dead = conn.scalar(
+            text(
+                "SELECT COUNT(*) FROM run_events e JOIN runs r ON r.id = e.run_id "
+                "WHERE r.experiment_id = :exp AND e.event IN ('requeued', 'failed')"
+            ),
+            {"exp": exp1},
+        )
+    attempts = [lab.run(r)["attempts"] for r in runs]
+    lab.notes["behind_taken_for_dead"] = taken_for_dead
+    if taken_for_dead or attempts != [1] * len(runs):
+        raise RuntimeError(f"the worker 30 s behind was taken for dead: {taken_for_dead} events, {attempts}")
+    stop(slow)
+
+    # 2. 60 s ahead, killed mid-run: noticed after the dead-worker timeout, not after timeout + 60 s
+    fast = lab.worker("ahead", env=ahead)
+    exp2, (run,) = lab.submit(epochs)
+    lab.progress(run, epochs // 5)
+    lab.notes["heartbeat_offset_ahead_s"] = round(heartbeat_offset(lab, fast), 1)
+    registered(lab, lab.worker("resumer", env=behind))  # idle, waiting, on the slow clock
+    group_signal(fast, signal.SIGKILL)
+    killed_at = db_time(lab)
+    lab.finished(exp2)
+    print("DEBUG", {k: v for k, v in lab.run(run).items() if k not in ("spec",)}, flush=True)  # DEBUG
+    shutil.copytree(lab.home, "/tmp/skewlogs", dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.pt", "data*"))  # DEBUG
+    with get_engine(lab.db_url).connect() as conn:
+        requeued, resumed = conn.execute(
+            text(
+                "SELECT MIN(at) FILTER (WHERE event = 'requeued'), MIN(at) FILTER (WHERE event = 'claimed' AND at > :t) "
+                "FROM run_events WHERE run_id = :run"
+            ),
+            {"run": run, "t": killed_at},
+        ).one()
+    if requeued is None or resumed is None:
+        raise RuntimeError(f"run {run} was not requeued and resumed after the kill")
+    lab.notes["noticed_dead_after_s"] = round((requeued - killed_at).total_seconds(), 1)
+    lab.notes["resumed_after_s"] = round((resumed - killed_at).total_seconds(), 1)
+    return [exp1, exp2]
+
+
 DRILLS = {
     f.__name__: f
-    for f in (kill9_mid_run, kill9_mid_group, broker_loss, db_restart, db_long_outage, stalled_worker_retry)
+    for f in (
+        kill9_mid_run,
+        kill9_mid_group,
+        broker_loss,
+        db_restart,
+        db_long_outage,
+        stalled_worker_retry,
+        clock_skew,
+    )
 }
 
 
@@ -245,12 +377,18 @@ def main() -> None:
                 home.mkdir()
                 lab, started = Lab(home, pg, rs.url), time.monotonic()
                 try:
-                    exp = DRILLS[name](lab, args.epochs)
-                    row = {"drill": name} | lab.counts(exp) | {"seconds": round(time.monotonic() - started, 1)}
+                    exps = DRILLS[name](lab, args.epochs)
+                    exps = exps if isinstance(exps, list) else [exps]
+                    row = {"drill": name} | lab.counts(exps) | {"seconds": round(time.monotonic() - started, 1)}
+                    row |= lab.notes
+                except Skipped as exc:
+                    row = {"drill": name, "skipped": str(exc)}
+                    print(f"{name}: skipped: {exc}", flush=True)
                 except Exception as exc:  # noqa: BLE001 - a failed drill is a row too
                     row = {"drill": name, "error": f"{type(exc).__name__}: {exc}"[:200]}
                 finally:
                     lab.close()
+                    for f in home.glob("*.log"): shutil.copy(f, "/tmp/skewlogs/")  # DEBUG
                 results.append(row)
                 print(json.dumps(row), flush=True)
         finally:
@@ -259,10 +397,30 @@ def main() -> None:
     columns = ["drill", "runs", "lost", "duplicated", "gap_rows", "wrong_worker", "seconds"]
     print("\n| " + " | ".join(columns) + " |\n|" + " --- |" * len(columns))
     for row in results:
-        cells = [row["drill"], row["error"]] if "error" in row else [str(row[c]) for c in columns]
+        if "error" in row or "skipped" in row:
+            cells = [row["drill"], row.get("error") or "skipped: " + row["skipped"]]
+        else:
+            extra = {k: v for k, v in row.items() if k not in columns}
+            cells = [str(row[c]) for c in columns] + ([json.dumps(extra)] if extra else [])
         print("| " + " | ".join(cells) + " |")
-    out = ROOT / "bench" / "results" / "drills.json"
-    out.write_text(json.dumps({"lifecycle": LIFECYCLE, "epochs": args.epochs, "results": results}, indent=1) + "\n")
+    write_results(ROOT / "bench" / "results" / "drills.json", results, args.epochs)
+
+
+def write_results(out: Path, results: list[dict], epochs: int) -> None:
+    """Replace the rows of the drills that ran, keep the others; a skipped drill keeps its old row."""
+    old: dict[str, Any] = (
+        json.loads(out.read_text()) if out.exists() else {"lifecycle": LIFECYCLE, "epochs": epochs, "results": []}
+    )
+    if old.get("lifecycle") != LIFECYCLE:
+        old = {"lifecycle": LIFECYCLE, "epochs": epochs, "results": []}  # measured under other settings
+    rows = {r["drill"]: r for r in old["results"]}
+    for row in results:
+        if "skipped" in row and row["drill"] in rows:
+            continue
+        rows[row["drill"]] = row | ({"epochs": epochs} if epochs != old["epochs"] else {})
+    order = [d for d in DRILLS if d in rows] + [d for d in rows if d not in DRILLS]
+    old["results"] = [rows[d] for d in order]
+    out.write_text(json.dumps(old, indent=1) + "\n")
 
 
 if __name__ == "__main__":
