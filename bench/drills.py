@@ -14,7 +14,8 @@ the others stay). Every column but the seconds should be 0.
 
 The clock-skew drill needs libfaketime's preload library (Debian/Ubuntu: `apt-get install
 libfaketime`, found under /usr/lib/<arch>/faketime/; elsewhere set IWLAB_LIBFAKETIME to the path of
-libfaketime.so.1); without it the drill prints a "skipped" line and leaves its previous row alone.
+libfaketime.so.1) and a C compiler (`cc`, for a ten-line fix of libfaketime's monotonic sleeps, see
+MONOTONIC_SLEEP_C); without them it prints a "skipped" line and leaves its previous row alone.
 """
 
 from __future__ import annotations
@@ -239,17 +240,48 @@ def find_libfaketime() -> str | None:
     return next((c for c in candidates if c and os.path.isfile(c)), None)
 
 
-def skewed_env(lib: str, offset: str) -> dict[str, str]:
+# libfaketime 0.9.10 (Debian 12) with FAKETIME_DONT_FAKE_MONOTONIC still shifts the absolute deadline
+# of clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME), which Python >= 3.11's time.sleep uses, and the
+# kernel answers EINVAL (wolfcw/libfaketime#426). Preloaded ahead of it, this passes sleeps on every
+# clock but the wall clock straight to the kernel.
+MONOTONIC_SLEEP_C = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+int clock_nanosleep(clockid_t clock, int flags, const struct timespec *req, struct timespec *rem) {
+    if (clock != CLOCK_REALTIME)
+        return syscall(SYS_clock_nanosleep, clock, flags, req, rem) == 0 ? 0 : errno;
+    int (*next)(clockid_t, int, const struct timespec *, struct timespec *) = dlsym(RTLD_NEXT, "clock_nanosleep");
+    return next(clock, flags, req, rem);
+}
+"""
+
+
+def monotonic_sleep_fix(where: Path) -> str:
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        raise Skipped("needs a C compiler (cc) for the libfaketime sleep fix")
+    src, lib = where / "monotonic_sleep.c", where / "monotonic_sleep.so"
+    src.write_text(MONOTONIC_SLEEP_C)
+    subprocess.run([cc, "-shared", "-fPIC", "-O2", "-o", str(lib), str(src), "-ldl"], check=True)
+    return str(lib)
+
+
+def skewed_env(preload: str, offset: str) -> dict[str, str]:
     """A process whose wall clock is `offset` ("-30s", "+60s") off; its monotonic clock is left alone,
-    as on a machine whose clock is simply set wrong (libfaketime fakes both by default)."""
-    return {"LD_PRELOAD": lib, "FAKETIME": offset, "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+    as on a machine whose clock is simply set wrong (libfaketime fakes both by default, and Python's
+    lock timeouts, which wait on the real monotonic clock, then hang)."""
+    return {"LD_PRELOAD": preload, "FAKETIME": offset, "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
 
 
 def measured_skew(lab: Lab, env: dict[str, str]) -> float:
     """The skew as seen inside a process started with `env` on top of the workers' environment."""
     before = time.time()
     out = subprocess.run(
-        [sys.executable, "-c", "import time; print(time.time())"],
+        [sys.executable, "-c", "import time; time.sleep(0.01); print(time.time())"],
         env=lab.env | env,
         capture_output=True,
         text=True,
@@ -292,7 +324,8 @@ def clock_skew(lab: Lab, epochs: int) -> list[int]:
     lib = find_libfaketime()
     if lib is None:
         raise Skipped("libfaketime not found (apt-get install libfaketime, or set IWLAB_LIBFAKETIME)")
-    behind, ahead = skewed_env(lib, "-30s"), skewed_env(lib, "+60s")
+    preload = f"{monotonic_sleep_fix(lab.home)} {lib}"
+    behind, ahead = skewed_env(preload, "-30s"), skewed_env(preload, "+60s")
     lab.notes["skew_behind_s"] = round(measured_skew(lab, behind), 1)
     lab.notes["skew_ahead_s"] = round(measured_skew(lab, ahead), 1)
     if abs(lab.notes["skew_behind_s"] + 30) > 2 or abs(lab.notes["skew_ahead_s"] - 60) > 2:
@@ -328,8 +361,6 @@ def clock_skew(lab: Lab, epochs: int) -> list[int]:
     group_signal(fast, signal.SIGKILL)
     killed_at = db_time(lab)
     lab.finished(exp2)
-    print("DEBUG", {k: v for k, v in lab.run(run).items() if k not in ("spec",)}, flush=True)  # DEBUG
-    shutil.copytree(lab.home, "/tmp/skewlogs", dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.pt", "data*"))  # DEBUG
     with get_engine(lab.db_url).connect() as conn:
         requeued, resumed = conn.execute(
             text(
@@ -388,7 +419,6 @@ def main() -> None:
                     row = {"drill": name, "error": f"{type(exc).__name__}: {exc}"[:200]}
                 finally:
                     lab.close()
-                    for f in home.glob("*.log"): shutil.copy(f, "/tmp/skewlogs/")  # DEBUG
                 results.append(row)
                 print(json.dumps(row), flush=True)
         finally:
