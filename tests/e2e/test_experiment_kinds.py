@@ -7,31 +7,34 @@ pytest's tmp_path.
 
 from __future__ import annotations
 
-import pickle
 import re
 
 import httpx
 import numpy as np
+from PIL import Image
 from playwright.sync_api import expect
 
 from tests.e2e.test_browser import COUNT, TITLE
 from tests.e2e.test_dashboard import wait_until
+from worker.engine.spec import CIFAR10_CLASSES
 
 NOT_STARTED = re.compile("have not started|queued and have not")
 PANEL_TITLES = "() => Array.from(document.querySelectorAll('#boundary-graph .annotation-text')).map(a => a.textContent).filter(t => t.startsWith('w ='))"
 
 
 def write_cifar(root, per_class: int = 30):
-    """CIFAR-10 in the official python layout: each class a colour, with pixel noise."""
-    folder = root / "cifar-10-batches-py"
-    folder.mkdir(parents=True)
+    """CIFAR-10 as a JPEG tree (the engine unpickles only the official archive): each class a colour,
+    with pixel noise."""
     rng = np.random.default_rng(0)
-    labels = [c for c in range(10) for _ in range(per_class)]
     colours = rng.integers(40, 215, size=(10, 3))
-    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
-        noise = rng.integers(-40, 40, size=(len(labels), 3, 1024))
-        data = np.clip(colours[labels][:, :, None] + noise, 0, 255).astype(np.uint8).reshape(len(labels), 3072)
-        (folder / name).write_bytes(pickle.dumps({b"data": data, b"labels": labels}))
+    for split in ("train", "test"):
+        for label, cls in enumerate(CIFAR10_CLASSES):
+            folder = root / "cifar10-jpeg" / split / cls
+            folder.mkdir(parents=True)
+            for k in range(per_class):
+                noise = rng.integers(-40, 40, size=(32, 32, 3))
+                pixels = np.clip(colours[label][None, None, :] + noise, 0, 255).astype(np.uint8)
+                Image.fromarray(pixels).save(folder / f"{k:04d}.jpg", quality=95)
     return root
 
 

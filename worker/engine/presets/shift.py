@@ -98,7 +98,7 @@ COVARIATE_SHIFT = Preset(
             0.97,
         ),  # fmt: skip
     ),
-    tags=("covariate-shift", "density-ratio"),
+    tags=("2-D", "density-ratio"),
 )
 
 PRESETS = [COVARIATE_SHIFT]
