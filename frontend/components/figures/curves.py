@@ -56,30 +56,15 @@ def curve_figure(
         lo = [(curve.get("lo") or [None] * len(curve["epoch"]))[k] for k in keep]
         hi = [(curve.get("hi") or [None] * len(curve["epoch"]))[k] for k in keep]
         if any(v > 1 for v in n):  # one seed has no interval: the band closes to the line there
+            band = dict(x=xs, mode="lines", line=dict(width=0), showlegend=False, hoverinfo="skip",
+                        legendgroup=curve["label"], meta={"role": "band"})  # fmt: skip
+            fig.add_trace(Line(y=[m if h is None else h for m, h in zip(mean, hi)], **band))
             fig.add_trace(
                 Line(
-                    x=xs,
-                    y=[m if h is None else h for m, h in zip(mean, hi)],
-                    mode="lines",
-                    line=dict(width=0),
-                    showlegend=False,
-                    hoverinfo="skip",
-                    legendgroup=curve["label"],
-                    meta={"role": "band"},
-                )
-            )
-            fig.add_trace(
-                Line(
-                    x=xs,
                     y=[m if low is None else low for m, low in zip(mean, lo)],
-                    mode="lines",
-                    line=dict(width=0),
                     fill="tonexty",
                     fillcolor=_rgba(curve["color"], 0.18),
-                    showlegend=False,
-                    hoverinfo="skip",
-                    legendgroup=curve["label"],
-                    meta={"role": "band"},
+                    **band,
                 )
             )
         fig.add_trace(
