@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, case, cast, delete, func, insert, literal, select, update
+from sqlalchemy import ColumnElement, String, case, cast, delete, exists, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from . import store
@@ -177,6 +177,25 @@ def claim(settings: Settings, run_id: int, worker: str) -> tuple[Claim | None, s
                 checkpoint = s.get(Checkpoint, run_id)
                 return Claim(attempt + 1, params, checkpoint.data if checkpoint else None), "claimed"
     return None, "run kept changing under the claim"
+
+
+def queued_siblings(settings: Settings, run_id: int) -> list[tuple[int, dict[str, Any]]]:
+    """(id, params) of the other queued runs of `run_id`'s experiment that a group may claim, in
+    run order: not flagged to cancel, and without a checkpoint (a run that can resume goes on alone)."""
+    with session_scope(settings.db_url) as s:
+        experiment_id = s.scalar(select(Run.experiment_id).where(Run.id == run_id))
+        rows = s.execute(
+            select(Run.id, Run.params)
+            .where(
+                Run.experiment_id == experiment_id,
+                Run.status == "queued",
+                Run.id != run_id,
+                Run.cancel_requested.is_(False),
+                ~exists().where(Checkpoint.run_id == Run.id),
+            )
+            .order_by(Run.index)
+        ).all()
+    return [(r.id, r.params) for r in rows]
 
 
 def gave_up(attempts: int, worker: str | None, heartbeat: datetime | None) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 import numpy as np
-from sqlalchemy import ColumnElement, Float, Row, case, cast, delete, func, insert, select
+from sqlalchemy import ColumnElement, Float, Row, case, cast, delete, func, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
@@ -32,6 +32,12 @@ FIT_TOL = 1e-9  # train accuracy this close to 1 counts as fit (as in worker.eng
 
 class NotFound(LookupError):
     pass
+
+
+def ping(session: Session) -> str:
+    """Answer one query (raises if the database cannot), and name the database's dialect."""
+    session.execute(text("select 1"))
+    return session.get_bind().dialect.name
 
 
 def create_experiment(

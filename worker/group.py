@@ -18,12 +18,8 @@ import logging
 import time
 from functools import partial
 
-from sqlalchemy import exists, select
-
 from backend import lifecycle
 from backend.datasets import local_data
-from backend.db import session_scope
-from backend.models import Checkpoint, Run
 from backend.settings import Settings, get_settings
 
 from .diverged import divergence
@@ -38,26 +34,12 @@ def claim_siblings(settings: Settings, run_id: int, claim: lifecycle.Claim, work
     from .engine.export import plan_groups
     from .engine.spec import RunSpec
 
-    with session_scope(settings.db_url) as s:
-        experiment_id = s.scalar(select(Run.experiment_id).where(Run.id == run_id))
-        queued = s.execute(
-            select(Run.id, Run.params)
-            .where(
-                Run.experiment_id == experiment_id,
-                Run.status == "queued",
-                Run.id != run_id,
-                Run.cancel_requested.is_(False),
-                ~exists().where(
-                    Checkpoint.run_id == Run.id
-                ),  # a run that can resume goes on alone, from its checkpoint
-            )
-            .order_by(Run.index)
-        ).all()
+    queued = lifecycle.queued_siblings(settings, run_id)
     if not queued:
         return {}
     ids, specs = (
-        [run_id, *(r.id for r in queued)],
-        [RunSpec.model_validate(p) for p in (claim.params, *(r.params for r in queued))],
+        [run_id, *(i for i, _ in queued)],
+        [RunSpec.model_validate(p) for p in (claim.params, *(p for _, p in queued))],
     )
     mates = next(g for g in plan_groups(specs, "auto", settings.device) if 0 in g)[1:]
     claims: dict[int, lifecycle.Claim] = {}

@@ -1,8 +1,8 @@
 from importlib.metadata import version
 
 from fastapi import APIRouter
-from sqlalchemy import text
 
+from .. import store
 from ..schemas import Health
 from .deps import SessionDep
 
@@ -11,5 +11,4 @@ router = APIRouter(tags=["health"])
 
 @router.get("/health", response_model=Health)
 def health(session: SessionDep) -> Health:
-    session.execute(text("select 1"))
-    return Health(status="ok", database=session.get_bind().dialect.name, version=version("iwlab"))
+    return Health(status="ok", database=store.ping(session), version=version("iwlab"))
