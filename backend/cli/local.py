@@ -66,8 +66,9 @@ def report(
 ) -> None:
     """Train a spec (or a preset), or fetch a server's experiment, and write its figures with 95%
     intervals, paired comparisons between weights and, for a preset, its measured-vs-expected table."""
-    from frontend.report import write_report
     from worker.engine.outcome import evaluate
+
+    from .report import write_report
 
     if sum(x is not None for x in (spec_file, experiment)) + (preset is not None and experiment is None) != 1:
         raise fail("give one of: a spec file, --preset NAME, --experiment ID")

@@ -57,7 +57,7 @@ def test_aggregate_uses_the_seeds_that_reached_an_epoch():
 def test_the_report_averages_seeds_with_the_same_helper_as_the_live_view():
     import pytest
 
-    from frontend.report import weight_curves
+    from backend.cli.report import weight_curves
     from worker.engine.outcome import Outcome
     from worker.engine.spec import RunSpec
 

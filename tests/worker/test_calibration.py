@@ -63,7 +63,7 @@ def test_gaps_compare_each_weights_shift_from_the_unweighted_run_with_the_intend
 
 
 def test_the_report_heatmap_shows_realised_minus_intended_per_l2_and_weight():
-    from frontend.report import calibration_figure
+    from backend.cli.report import calibration_figure
 
     target = calibration.intended_shift(RunSpec(**GAUSSIANS), 4.0)
     o = outcome_with_offsets({(0.0, 1.0): 0.1, (0.0, 4.0): 0.1, (0.1, 1.0): 0.2, (0.1, 4.0): 0.2 + target})

@@ -20,16 +20,15 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from frontend.components import figures
+from frontend.components.analysis import REFERENCE_NAMES
+from frontend.components.style import series_color
+from frontend.components.sweep import aggregate
 from worker.engine import calibration, stats
 from worker.engine.export import run_notes
 from worker.engine.outcome import Outcome
 from worker.engine.presets import Preset
 from worker.engine.spec import ExperimentSpec
-
-from .components import figures
-from .components.analysis import REFERENCE_NAMES
-from .components.style import series_color
-from .components.sweep import aggregate
 
 SPLIT_TITLES = {"test": "test set", "ood": "out-of-domain images", "noise": "uniform-noise images"}
 
