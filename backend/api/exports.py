@@ -1,6 +1,13 @@
 """Downloads at full resolution: a tidy CSV (one row per run, epoch, split and metric, with the
 run's swept parameters and its effective weight as columns, ready for a pandas `groupby`) and one JSON document per
-experiment; a CSV per run."""
+experiment; a CSV per run.
+
+A swept dict (`class_weights: {label: weight}`) becomes one column per label, `class_weights.<label>`,
+so each weight is a number in its own column rather than text to parse; a label a run does not name
+has weight 1 (the spec's rule). CSV values are written at float32 precision: the engine computes every
+readout in float32, so the float64 the database holds carries digits past the seventh that no model
+produced (0.30000001192092896). The shortest decimal that reads back to the same float32 (numpy's
+repr of a float32, at most 9 significant digits) is exact where 7 fixed digits would not always be."""
 
 from __future__ import annotations
 
@@ -9,6 +16,7 @@ import io
 import re
 from collections.abc import Iterable, Iterator, Sequence
 
+import numpy as np
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, StreamingResponse
 
@@ -23,6 +31,7 @@ router = APIRouter(tags=["exports"])
 COLUMNS = ["run_id", "epoch", "split", "metric", "value"]
 EFFECTIVE = "effective_pos_weight"  # the run's column (docs/readouts.md), not a parameter
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet reads as the start of a formula
+UNNAMED_CLASS_WEIGHT = 1.0  # spec: classes class_weights does not name keep weight 1
 
 
 def cell(value: object) -> object:
@@ -36,32 +45,64 @@ def _filename(kind: str, ident: int, name: str, ext: str) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="iwlab-{kind}-{ident}-{slug}.{ext}"'}
 
 
-def _run_columns(params: list[str]) -> list[str]:
+def float32_text(value: float) -> str:
+    """The shortest decimal that reads back as the same float32 ("0.3" for 0.30000001192092896)."""
+    return str(np.float32(value))
+
+
+def _expand(params: list[str], runs: Sequence[Run]) -> list[tuple[str, str | None]]:
+    """(parameter, dict key or None) per column: a parameter some run sweeps as a dict gets a column
+    per key, in order of first appearance, and keeps its own column only for runs that name a scheme."""
+    columns: list[tuple[str, str | None]] = []
+    for p in params:
+        values = [r.params.get(p) for r in runs]
+        keys = list(dict.fromkeys(k for v in values if isinstance(v, dict) for k in v))
+        if any(isinstance(v, dict) for v in values):
+            columns += [(p, None)] if any(not isinstance(v, dict | None) for v in values) else []
+            columns += [(p, k) for k in keys]
+        else:
+            columns.append((p, None))
+    return columns
+
+
+def _run_columns(columns: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
     """The swept parameters, with `effective_pos_weight` beside the nominal `pos_weight` (after the
     parameters when the weight is not swept): what the weight did, next to what was asked for."""
-    at = params.index("pos_weight") + 1 if "pos_weight" in params else len(params)
-    return [*params[:at], EFFECTIVE, *params[at:]]
+    at = columns.index(("pos_weight", None)) + 1 if ("pos_weight", None) in columns else len(columns)
+    return [*columns[:at], (EFFECTIVE, None), *columns[at:]]
 
 
-def _run_cell(run: Run, column: str) -> object:
-    if column == EFFECTIVE:  # empty until a worker has built the run's data
+def _header(column: tuple[str, str | None]) -> str:
+    param, key = column
+    return param if key is None else f"{param}.{key}"
+
+
+def _run_cell(run: Run, column: tuple[str, str | None]) -> object:
+    param, key = column
+    if param == EFFECTIVE:  # empty until a worker has built the run's data
         return "" if run.effective_pos_weight is None else repr(run.effective_pos_weight)
-    return cell(run.params.get(column))
+    value = run.params.get(param)
+    if key is None:
+        return "" if isinstance(value, dict) else cell(value)
+    if not isinstance(value, dict):  # a named scheme: its weights are known only to the worker
+        return ""
+    default = UNNAMED_CLASS_WEIGHT if param == "class_weights" else ""
+    return cell(value.get(key, default))
 
 
 def _tidy_csv(runs: Sequence[Run], params: list[str], rows: Iterable) -> Iterator[str]:
     """CSV text in chunks of 1,000 rows (a 100-run experiment has ~10^6). Everything is read from
     the ORM objects before the first chunk: the session is closed by the time the body streams."""
-    header = _run_columns(params)
-    columns = {r.id: [_run_cell(r, p) for p in header] for r in runs}
+    header = _run_columns(_expand(params, runs))
+    columns = {r.id: [_run_cell(r, c) for c in header] for r in runs}
     records = [(m.run_id, m.epoch, m.split, m.name, m.value) for m in rows]
 
     def chunks() -> Iterator[str]:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow([*header, *COLUMNS])
+        writer.writerow([*map(_header, header), *COLUMNS])
         for i, (run_id, epoch, split, name, value) in enumerate(records, 1):
-            writer.writerow([*columns[run_id], run_id, epoch, split, name, repr(value)])
+            writer.writerow([*columns[run_id], run_id, epoch, split, name, float32_text(value)])
             if i % 1000 == 0:
                 yield buffer.getvalue()
                 buffer.seek(0)

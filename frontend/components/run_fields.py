@@ -9,6 +9,7 @@ Pure helpers, no Dash: the page builds its controls from `describe()`, its inlin
 
 from __future__ import annotations
 
+import json
 import math
 
 # (section id, heading). A parameter the table does not place (a new one in the catalog) goes to
@@ -35,8 +36,12 @@ SWEEP_FIELDS = ("pos_weight", "seed")
 DATASETS_2D = ("blobs", "wang_gaussians", "moons")
 IMAGE_DATASETS = ("cifar10", "folder")
 
-# parameter -> {controlling parameter: the values under which it matters}; absent: always matters.
-SHOWN_WHEN: dict[str, dict[str, tuple[str, ...]]] = {
+# In SHOWN_WHEN: the parameter matters once its controller is given any value (drw_beta only
+# weighs anything when drw_epoch switches deferred re-weighting on).
+SET = "<set>"
+
+# parameter -> {controlling parameter: the values under which it matters, or SET}; absent: always matters.
+SHOWN_WHEN: dict[str, dict[str, tuple[str, ...] | str]] = {
     "classes": {"dataset": ("digits", *IMAGE_DATASETS)},
     "data_path": {"dataset": (*IMAGE_DATASETS, "table")},
     "dataset_id": {"dataset": ("folder", "table")},
@@ -69,6 +74,8 @@ SHOWN_WHEN: dict[str, dict[str, tuple[str, ...]]] = {
     "la_tau": {"loss": ("la",)},
     "vs_gamma": {"loss": ("vs",)},
     "vs_tau": {"loss": ("vs",)},
+    "drw_beta": {"drw_epoch": SET},
+    "class_beta": {"class_weights": ("effective_number",)},
 }
 
 # Start empty (the API's default) rather than at the catalog's default run's value: classes default
@@ -155,7 +162,12 @@ def choices(base: dict, sweep: dict[str, list] | None = None) -> dict[str, set]:
     """The values each controlling parameter takes in an experiment: its base value, or every value
     of its sweep axis (a sweep over losses needs every swept loss's parameters)."""
     controllers = {c for when in SHOWN_WHEN.values() for c in when}
-    return {c: set((sweep or {}).get(c) or [base.get(c)]) for c in controllers}
+    return {c: {_hashable(v) for v in (sweep or {}).get(c) or [base.get(c)]} for c in controllers}
+
+
+def _hashable(value):
+    """A controller's value as a set member: class_weights may be a mapping (or a sweep of them)."""
+    return json.dumps(value, sort_keys=True) if isinstance(value, (dict, list)) else value
 
 
 # models that need 32 x 32 images: the form says so on "model" before the API would
@@ -175,10 +187,16 @@ def pairing_error(base: dict, sweep: dict[str, list] | None = None) -> str | Non
 
 def relevant(name: str, taken: dict[str, set]) -> bool:
     """Does `name` matter for some run, given the values its controllers take? Unknown controller
-    values (no catalog) count as mattering."""
-    return all(
-        not taken.get(c) or None in taken[c] or taken[c] & set(values) for c, values in SHOWN_WHEN.get(name, {}).items()
-    )
+    values (no catalog) count as mattering; for a SET rule None means "not given", so it does not."""
+    return all(_matters(taken.get(c), rule) for c, rule in SHOWN_WHEN.get(name, {}).items())
+
+
+def _matters(values: set | None, rule: tuple[str, ...] | str) -> bool:
+    if not values:
+        return True
+    if rule == SET:
+        return any(v is not None for v in values)
+    return None in values or bool(values & set(rule))
 
 
 def limit_text(info: dict) -> str:

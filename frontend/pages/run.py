@@ -20,7 +20,7 @@ from ..client import ApiClient, ApiError
 from ..components import actions, readouts, title
 from ..components.exports import graph_config
 from ..components.figures import FONT, empty_figure
-from ..components.run_fields import relevant
+from ..components.run_fields import choices, relevant
 from ..components.strip import class_names
 from ..components.style import FINISHED, series_color
 from ..components.sweep import _fmt
@@ -168,8 +168,9 @@ def spec_table(run: dict):
     """The parameters that apply to this run (no boundary grid on images, no poly exponent without
     the poly loss), under the class its weight applies to."""
     params = run["params"]
-    taken = {name: {value} for name, value in params.items() if not isinstance(value, (list, dict))}
-    shown = {k: v for k, v in params.items() if relevant(k, taken)}
+    taken = choices(params)
+    # An empty class_weights mapping is "no class weights": nothing to show on a run it does not weigh.
+    shown = {k: v for k, v in params.items() if relevant(k, taken) and v != {}}
     neg, pos = class_names({"base": params})
     rows = [
         html.Tr([html.Th(k, className="fw-normal text-muted"), html.Td(_fmt(v), className="font-monospace")])

@@ -3,6 +3,8 @@
 import csv
 import io
 
+import numpy as np
+
 from backend import store
 from backend.db import session_scope
 from tests.backend.test_api import SPEC, epoch_record
@@ -47,7 +49,24 @@ def test_experiment_csv_is_tidy_with_the_swept_parameters_as_columns(client, set
         run = runs[int(row["run_id"])]
         assert float(row["pos_weight"]) == run["params"]["pos_weight"] and int(row["seed"]) == run["params"]["seed"]
     acc = next(r for r in rows if r["metric"] == "acc")
-    assert float(acc["value"]) == 1 / 3, "values round-trip exactly"
+    assert acc["value"] == "0.33333334", "float32 precision: the digits past it are no model's"
+    assert np.float32(acc["value"]) == np.float32(1 / 3), "and it reads back as the same float32"
+    noisy = next(r for r in rows if r["metric"] == "frac_pred_pos" and r["epoch"] == "3" and r["pos_weight"] == "0.1")
+    assert noisy["value"] == "0.03", "no float noise (0.03 held as a float32 is 0.029999999329447746)"
+
+
+def test_a_swept_class_weights_dict_becomes_one_number_column_per_label(client, settings):
+    spec = {"name": "cw", "base": {"model": "logreg", "epochs": 2}, "sweep": {"class_weights": [{}, {"pos": 4.0}]}}
+    exp = client.post("/api/v1/experiments", json=spec).json()
+    run_ids = [r["id"] for r in client.get(f"/api/v1/experiments/{exp['id']}/runs").json()]
+    with session_scope(settings.db_url) as s:
+        for run_id in run_ids:
+            store.record_epochs(s, run_id, [epoch_record(0, {"test": {"acc": 0.5}})])
+    rows = list(csv.DictReader(io.StringIO(client.get(f"/api/v1/experiments/{exp['id']}/export.csv").text)))
+    assert list(rows[0])[:2] == ["class_weights.pos", "effective_pos_weight"], "no dict text in a cell"
+    assert {int(r["run_id"]): float(r["class_weights.pos"]) for r in rows} == {run_ids[0]: 1.0, run_ids[1]: 4.0}, (
+        "a class the dict does not name keeps weight 1"
+    )
 
 
 def test_experiment_json_holds_the_experiment_its_runs_and_every_row(client, settings):

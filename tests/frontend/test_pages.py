@@ -221,3 +221,19 @@ def test_the_epoch_axis_starts_logarithmic_beyond_a_hundred_epochs():
     assert experiment_page.log_by_default({"spec": {"base": {"epochs": 300}}})
     assert not experiment_page.log_by_default({"spec": {"base": {"epochs": 100}}})
     assert not experiment_page.log_by_default({"spec": {}})
+
+
+def test_run_page_leaves_out_deferred_and_class_weight_settings_a_run_does_not_use():
+    def shown(**params):
+        return {
+            texts(tr)[0] for tr in walk(run.spec_table(make_run(7, 0, 1.0, 0, **params))) if isinstance(tr, html.Tr)
+        }
+
+    plain = shown(loss="ce", drw_epoch=None, drw_beta=0.9999, class_weights={}, class_beta=0.9999)
+    assert not {"drw_beta", "class_weights", "class_beta"} & plain and "loss" in plain
+    drw = shown(loss="ldam", drw_epoch=160, drw_beta=0.9999, class_weights={}, class_beta=0.9999)
+    assert {"drw_epoch", "drw_beta"} <= drw and "class_beta" not in drw
+    scheme = shown(class_weights="effective_number", class_beta=0.999)
+    assert {"class_weights", "class_beta"} <= scheme
+    given = shown(class_weights={"pos": 3.0}, class_beta=0.9999)
+    assert "class_weights" in given and "class_beta" not in given
