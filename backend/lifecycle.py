@@ -32,8 +32,8 @@ from . import store
 from .db import session_scope
 from .models import BoundaryFrame, BoundaryGrid, Checkpoint, Metric, Run, RunEvent, utcnow
 from .settings import Settings
+from .status import TERMINAL, RunStatus
 
-TERMINAL = ("succeeded", "failed", "cancelled")
 log = logging.getLogger(__name__)
 
 
@@ -137,7 +137,11 @@ def claim(settings: Settings, run_id: int, worker: str) -> tuple[Claim | None, s
         was = {"status": status, "attempt": attempt}
         if status in TERMINAL:
             return None, f"run is {status}"
-        if status == "running" and heartbeat and now - heartbeat < timedelta(seconds=settings.dead_after_seconds):
+        if (
+            status == RunStatus.RUNNING
+            and heartbeat
+            and now - heartbeat < timedelta(seconds=settings.dead_after_seconds)
+        ):
             return None, f"run is running on {last_worker} (heartbeat {heartbeat:%H:%M:%S})"
         with session_scope(url) as s:
             if cancel:
@@ -146,7 +150,7 @@ def claim(settings: Settings, run_id: int, worker: str) -> tuple[Claim | None, s
                     run_id,
                     was,
                     "cancelled",
-                    status="cancelled",
+                    status=RunStatus.CANCELLED,
                     finished_at=now,
                     detail="cancelled before it started",
                 ):
@@ -155,7 +159,14 @@ def claim(settings: Settings, run_id: int, worker: str) -> tuple[Claim | None, s
             if attempts >= settings.max_attempts:
                 error = gave_up(attempts, last_worker, heartbeat)
                 if _move(
-                    s, run_id, was, "failed", status="failed", finished_at=now, error=error, detail=error_summary(error)
+                    s,
+                    run_id,
+                    was,
+                    "failed",
+                    status=RunStatus.FAILED,
+                    finished_at=now,
+                    error=error,
+                    detail=error_summary(error),
                 ):
                     return None, "run failed: too many attempts"
                 continue
@@ -164,7 +175,7 @@ def claim(settings: Settings, run_id: int, worker: str) -> tuple[Claim | None, s
                 run_id,
                 was,
                 "claimed",
-                status="running",
+                status=RunStatus.RUNNING,
                 attempts=attempts + 1,
                 attempt=attempt + 1,
                 worker=worker,
@@ -188,7 +199,7 @@ def queued_siblings(settings: Settings, run_id: int) -> list[tuple[int, dict[str
             select(Run.id, Run.params)
             .where(
                 Run.experiment_id == experiment_id,
-                Run.status == "queued",
+                Run.status == RunStatus.QUEUED,
                 Run.id != run_id,
                 Run.cancel_requested.is_(False),
                 ~exists().where(Checkpoint.run_id == Run.id),
@@ -209,7 +220,7 @@ def gave_up(attempts: int, worker: str | None, heartbeat: datetime | None) -> st
 def beat(settings: Settings, run_id: int, attempt: int) -> bool:
     """Refresh the heartbeat of the attempt this worker holds; False once another attempt owns the run."""
     with session_scope(settings.db_url) as s:
-        return _set(s, run_id, {"status": "running", "attempt": attempt}, heartbeat_at=db_now(s))
+        return _set(s, run_id, {"status": RunStatus.RUNNING, "attempt": attempt}, heartbeat_at=db_now(s))
 
 
 def record_environment(
@@ -226,7 +237,7 @@ def record_environment(
         return _set(
             s,
             run_id,
-            {"status": "running", "attempt": attempt},
+            {"status": RunStatus.RUNNING, "attempt": attempt},
             environment=environment,
             effective_pos_weight=effective_pos_weight,
             missing_readouts=missing_readouts,
@@ -236,7 +247,7 @@ def record_environment(
 def save_grid(settings: Settings, run_id: int, attempt: int, xs: list[float], ys: list[float], points) -> bool:
     """The window a 2-D run's frames are drawn on, written only while this attempt holds the run."""
     with session_scope(settings.db_url) as s:
-        if not _set(s, run_id, {"status": "running", "attempt": attempt}, heartbeat_at=db_now(s)):
+        if not _set(s, run_id, {"status": RunStatus.RUNNING, "attempt": attempt}, heartbeat_at=db_now(s)):
             return False
         store.save_grid(s, run_id, xs, ys, points)
         return True
@@ -248,7 +259,7 @@ def flush(settings: Settings, run_id: int, attempt: int, records: list, checkpoi
     row by far) never holds back the epochs. Returns "ok", "cancel" (stop now, keep the epochs) or
     "lost" (another attempt owns the run: write nothing)."""
     with session_scope(settings.db_url) as s:
-        if not _set(s, run_id, {"status": "running", "attempt": attempt}, heartbeat_at=db_now(s)):
+        if not _set(s, run_id, {"status": RunStatus.RUNNING, "attempt": attempt}, heartbeat_at=db_now(s)):
             return "lost"  # nothing was written
         store.record_epochs(s, run_id, records)
         verdict = "cancel" if s.scalar(select(Run.cancel_requested).where(Run.id == run_id)) else "ok"
@@ -262,7 +273,7 @@ def save_checkpoint(settings: Settings, run_id: int, attempt: int, epoch: int, d
     (the run goes on; a resume starts from the previous checkpoint, or from scratch)."""
     try:
         with session_scope(settings.db_url) as s:
-            if not _set(s, run_id, {"status": "running", "attempt": attempt}, heartbeat_at=db_now(s)):
+            if not _set(s, run_id, {"status": RunStatus.RUNNING, "attempt": attempt}, heartbeat_at=db_now(s)):
                 return False
             s.merge(Checkpoint(run_id=run_id, epoch=epoch, data=data, saved_at=db_now(s)))
         return True
@@ -289,7 +300,7 @@ def finish(settings: Settings, run_id: int, attempt: int, status: str, error: st
         if not _move(
             s,
             run_id,
-            {"status": "running", "attempt": attempt},
+            {"status": RunStatus.RUNNING, "attempt": attempt},
             status,
             status=status,
             error=error,
@@ -308,19 +319,27 @@ def cancel(session: Session, run_id: int, by: str | None = None) -> Run:
     """Queued: cancelled at once (a delivery that comes later is dropped by `claim`).
     Running: flagged; the worker sees the flag at its next flush and stops, keeping its epochs."""
     now, who = db_now(session), f"by {by}" if by else None
-    if not _move(session, run_id, {"status": "queued"}, "cancelled", status="cancelled", finished_at=now, detail=who):
+    if not _move(
+        session,
+        run_id,
+        {"status": RunStatus.QUEUED},
+        "cancelled",
+        status=RunStatus.CANCELLED,
+        finished_at=now,
+        detail=who,
+    ):
         # only the first request is an event: a second one finds the flag already set
         _move(
             session,
             run_id,
-            {"status": "running", "cancel_requested": False},
+            {"status": RunStatus.RUNNING, "cancel_requested": False},
             "cancel_requested",
             cancel_requested=True,
             detail=who,
         )
     run = store.get_run(session, run_id)
     session.refresh(run)
-    if run.status not in ("cancelled", "running"):
+    if run.status not in (RunStatus.CANCELLED, RunStatus.RUNNING):
         raise Conflict(f"run {run_id} is {run.status}; only queued or running runs can be cancelled")
     return run
 
@@ -332,7 +351,7 @@ def retry(session: Session, run_id: int, by: str | None = None) -> Run:
     `max_attempts` of its own); the fence `attempt` does not, so a worker still holding an attempt
     from before the retry finds every write refused."""
     fresh = dict(
-        status="queued",
+        status=RunStatus.QUEUED,
         epochs_done=0,
         error=None,
         worker=None,
@@ -346,7 +365,7 @@ def retry(session: Session, run_id: int, by: str | None = None) -> Run:
     who = f"by {by}" if by else None
     if not any(
         _move(session, run_id, {"status": st}, "retried", detail=f"was {st}" + (f", {who}" if who else ""), **fresh)
-        for st in ("failed", "cancelled")
+        for st in (RunStatus.FAILED, RunStatus.CANCELLED)
     ):
         run = store.get_run(session, run_id)
         raise Conflict(f"run {run_id} is {run.status}; only failed or cancelled runs can be retried")
@@ -371,18 +390,20 @@ def reap_dead(settings: Settings, reachable_since: datetime | None = None) -> di
             return counts
         dead = s.execute(
             select(Run.id, Run.attempts, Run.attempt, Run.worker, Run.heartbeat_at, Run.cancel_requested).where(
-                Run.status == "running", Run.heartbeat_at < cutoff
+                Run.status == RunStatus.RUNNING, Run.heartbeat_at < cutoff
             )
         ).all()
     for run_id, attempts, attempt, worker, heartbeat, cancel in dead:
         # still the same attempt, still silent: a heartbeat that arrived since the select keeps the run
-        was, silent = {"status": "running", "attempt": attempt}, Run.heartbeat_at < cutoff
+        was, silent = {"status": RunStatus.RUNNING, "attempt": attempt}, Run.heartbeat_at < cutoff
         with session_scope(settings.db_url) as s:
             lost, now = f"worker {worker} stopped sending heartbeats", db_now(s)
             if cancel:
                 outcome = (
                     "cancelled",
-                    _move(s, run_id, was, "cancelled", silent, status="cancelled", finished_at=now, detail=lost),
+                    _move(
+                        s, run_id, was, "cancelled", silent, status=RunStatus.CANCELLED, finished_at=now, detail=lost
+                    ),
                 )
             elif attempts >= settings.max_attempts:
                 error = gave_up(attempts, worker, aware(heartbeat))
@@ -394,7 +415,7 @@ def reap_dead(settings: Settings, reachable_since: datetime | None = None) -> di
                         was,
                         "failed",
                         silent,
-                        status="failed",
+                        status=RunStatus.FAILED,
                         finished_at=now,
                         error=error,
                         detail=error_summary(error),
@@ -403,7 +424,7 @@ def reap_dead(settings: Settings, reachable_since: datetime | None = None) -> di
             else:
                 outcome = (
                     "requeued",
-                    _move(s, run_id, was, "requeued", silent, status="queued", dispatched_at=None, detail=lost),
+                    _move(s, run_id, was, "requeued", silent, status=RunStatus.QUEUED, dispatched_at=None, detail=lost),
                 )
         if outcome[1]:
             counts[outcome[0]] += 1

@@ -25,6 +25,7 @@ from .lifecycle import db_now
 from .models import Run
 from .queue import queue_for, send
 from .settings import Settings
+from .status import RunStatus
 from .workers import live_gpu_worker
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ def unsent(lost_before: datetime):
     waiting = or_(Run.dispatched_at.is_(None), Run.dispatched_at < lost_before)
     return (
         select(Run.id, Run.params, Run.dispatched_at)
-        .where(waiting, Run.status == "queued")
+        .where(waiting, Run.status == RunStatus.QUEUED)
         .order_by(Run.id)
         .limit(BATCH)
     )

@@ -24,3 +24,5 @@ class RunStatus(StrEnum):
 
 
 TERMINAL = frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED})
+# still to finish: what an experiment waits for
+ACTIVE = frozenset({RunStatus.QUEUED, RunStatus.RUNNING})

@@ -21,10 +21,10 @@ from worker.engine.spec import ExperimentSpec
 
 from .downsample import pick_epochs
 from .models import BoundaryFrame, BoundaryGrid, Experiment, ExperimentTag, Metric, Run, RunEvent, utcnow
+from .status import RunStatus
 
-ACTIVE = ("queued", "running")
 # an experiment's status is the first of these that any of its runs has (see `experiment_summary`)
-STATUS_PRECEDENCE = ("running", "queued", "failed", "cancelled", "succeeded")
+STATUS_PRECEDENCE = (RunStatus.RUNNING, RunStatus.QUEUED, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.SUCCEEDED)
 # `?sort=` keys of the experiments list; "-key" sorts descending
 SORT_KEYS = ("created_at", "name", "status", "progress", "runs")
 FIT_TOL = 1e-9  # train accuracy this close to 1 counts as fit (as in worker.engine.metrics)
@@ -60,7 +60,7 @@ def create_experiment(
     session.flush()
     now = utcnow()
     session.execute(
-        insert(RunEvent), [{"run_id": r.id, "at": now, "event": "queued", "status": "queued"} for r in exp.runs]
+        insert(RunEvent), [{"run_id": r.id, "at": now, "event": "queued", "status": RunStatus.QUEUED} for r in exp.runs]
     )
     return exp
 
@@ -170,7 +170,7 @@ def experiment_summary(runs: Sequence[Run]) -> dict[str, Any]:
 
 
 def _summary(counts: dict[str, int], epochs_done: int, epochs: int) -> dict[str, Any]:
-    status = next((st for st in STATUS_PRECEDENCE if counts.get(st)), "succeeded")
+    status = next((st for st in STATUS_PRECEDENCE if counts.get(st)), RunStatus.SUCCEEDED)
     return {
         "status": status,
         "runs_total": sum(counts.values()),

@@ -20,6 +20,7 @@ from worker.engine.spec import ExperimentSpec, RunSpec
 
 from . import store
 from .models import Experiment
+from .status import ACTIVE, RunStatus
 
 
 class CheckResult(BaseModel):
@@ -67,8 +68,8 @@ def preset_of(spec: dict) -> tuple[Preset, str] | None:
 
 def verdict(session: Session, exp: Experiment) -> Verdict:
     runs = sorted(exp.runs, key=lambda r: r.index)
-    done = [r for r in runs if r.status == "succeeded"]
-    final = all(r.status not in store.ACTIVE for r in runs)
+    done = [r for r in runs if r.status == RunStatus.SUCCEEDED]
+    final = all(r.status not in ACTIVE for r in runs)
     found = preset_of(exp.spec)
     head: dict[str, Any] = {
         "experiment_id": exp.id,

@@ -15,6 +15,7 @@ from . import store
 from .lifecycle import aware, db_now
 from .models import Run, Worker
 from .settings import Settings
+from .status import RunStatus
 
 
 def beat(session: Session, name: str, host: str, pid: int, queues: list[str], gpu: str | None) -> bool:
@@ -83,7 +84,9 @@ def running_runs(session: Session, names: list[str]) -> dict[str, list[int]]:
     """The runs each named worker is training now (a run names its worker when it is claimed)."""
     running: dict[str, list[int]] = {name: [] for name in names}
     if names:
-        query = select(Run.worker, Run.id).where(Run.status == "running", Run.worker.in_(names)).order_by(Run.id)
+        query = (
+            select(Run.worker, Run.id).where(Run.status == RunStatus.RUNNING, Run.worker.in_(names)).order_by(Run.id)
+        )
         for worker, run_id in session.execute(query):
             running[str(worker)].append(run_id)  # never None: the query selects runs by worker name
     return running

@@ -19,6 +19,7 @@ from ..schemas import (
     TagsUpdate,
     check_tag,
 )
+from ..status import ACTIVE
 from .deps import INT32, CurrentUser, ExperimentId, MaxPoints, MetricFilter, SessionDep, SettingsDep, require_change
 from .responses import documented
 from .runs import metric_response, run_public
@@ -190,7 +191,7 @@ def cancel_experiment(experiment_id: ExperimentId, session: SessionDep, user: Cu
     exp = store.get_experiment(session, experiment_id)
     require_change(user, exp.owner_id, f"experiment {experiment_id}")
     for run in exp.runs:
-        if run.status in store.ACTIVE:
+        if run.status in ACTIVE:
             try:
                 lifecycle.cancel(session, run.id, by=user.name)
             except lifecycle.Conflict:

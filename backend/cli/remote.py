@@ -10,6 +10,7 @@ import httpx
 import typer
 
 from ..settings import get_settings
+from ..status import ACTIVE, RunStatus
 from .common import api_call, app, auth_headers, console, fail, load_spec, progress_bar
 
 
@@ -38,12 +39,12 @@ def submit(
         return
     with progress_bar() as bar:
         task = bar.add_task(f"experiment {exp['id']}", total=1.0)
-        while exp["status"] in ("queued", "running"):
+        while exp["status"] in ACTIVE:
             time.sleep(1)
             exp = httpx.get(f"{base}/experiments/{exp['id']}", headers=auth_headers(), timeout=30).json()
             bar.update(task, completed=exp["progress"])
     console.print(f"experiment {exp['id']} {exp['status']}: {exp['status_counts']}")
-    if exp["status"] != "succeeded":
+    if exp["status"] != RunStatus.SUCCEEDED:
         raise typer.Exit(1)
 
 
