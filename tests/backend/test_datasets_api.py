@@ -243,3 +243,17 @@ def test_an_npz_with_a_member_that_is_not_an_array_is_a_422(client):
         z.writestr("notes.txt", "not an array")  # found by the fuzzer: numpy hands such members back as bytes
     resp = upload(client, buf.getvalue(), "odd.npz")
     assert resp.status_code == 422 and "'notes.txt' is not an array" in resp.json()["detail"][0]["msg"], resp.text
+
+
+def test_a_parquet_table_is_described_like_its_csv(client):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buf = io.BytesIO()
+    pq.write_table(pa.table({"x1": list(range(len(LABELS))), "label": LABELS}), buf)
+    resp = upload(client, buf.getvalue(), "shift.parquet")
+    assert resp.status_code == 201, resp.text
+    row = resp.json()
+    assert row["format"] == "parquet" and "missing" not in row["summary"]
+    assert row["summary"]["rows"] == len(LABELS) and row["summary"]["columns"] == ["x1", "label"]
+    assert row["summary"]["class_counts"] == dict(Counter(LABELS))

@@ -121,20 +121,6 @@ def test_npz_columns_and_matrices_are_read_without_pickle(tmp_path):
     assert err.value.field == "data_path"
 
 
-def test_parquet_is_read_with_pyarrow_or_refused_saying_so(tmp_path):
-    path = tmp_path / "t.parquet"
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-    except ImportError:
-        path.write_bytes(b"PAR1" + b"\0" * 64)
-        with pytest.raises(table.TableError, match="reading Parquet needs pyarrow, which is not installed"):
-            table.parse(spec(str(path)))
-        return
-    pq.write_table(pa.table({"x": [1.0, 2.0, 3.0, 4.0], "label": ["a", "b", "a", "b"]}), path)
-    assert table.parse(spec(str(path), test_fraction=0.5)).classes == ("a", "b")
-
-
 def test_the_stratified_split_is_seeded_and_features_are_standardised_on_the_training_split(tmp_path):
     path = three_classes(tmp_path / "t.csv", n=40)
     data = make_data(spec(path, test_fraction=0.25))
