@@ -10,10 +10,6 @@ from typing import Any
 WATCHED = ("loss", "param_norm")  # of the training split
 
 
-class Diverged(RuntimeError):
-    """The run fails with this message (no traceback: the message is the whole story)."""
-
-
 def divergence(result: Any) -> str | None:
     """Why `result` (an `EpochResult`) shows a diverged run, or None while it is finite."""
     train = result.metrics.get("train", {})

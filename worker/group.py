@@ -15,16 +15,13 @@ dies, the dead-run reaper queues each of its runs again, and they restart from e
 from __future__ import annotations
 
 import logging
-import time
-from functools import partial
 
 from backend import lifecycle
 from backend.datasets import local_data
 from backend.settings import Settings, get_settings
 
-from .diverged import divergence
-from .durable import persist, transient
 from .environment import describe
+from .writer import record_setup, write_epochs
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +50,8 @@ def claim_siblings(settings: Settings, run_id: int, claim: lifecycle.Claim, work
 
 
 def execute_group(claims: dict[int, lifecycle.Claim], event: dict) -> dict[int, str]:
-    """Train the claimed runs together. Per run: "succeeded", "cancelled" (stopped writing at its
-    flag, epochs kept) or "lost" (another attempt owns it). The caller finishes them."""
+    """Train the claimed runs together; each run's outcome as `writer.write_epochs` gives it (the
+    caller finishes the ones that succeeded)."""
     from .engine.batched import batched_training
     from .engine.spec import RunSpec
 
@@ -69,76 +66,5 @@ def execute_group(claims: dict[int, lifecycle.Claim], event: dict) -> dict[int, 
         [local_data(settings, RunSpec.model_validate(claims[r].params)) for r in run_ids], device=settings.device
     )
     env = describe(str(training.device)) | {"engine": f"batched, {len(run_ids)} runs in one program"}
-    grid = training.grid  # 2-D runs: the window the boundary frames are drawn on, shared by the group
-
-    for rid, effective in zip(run_ids, training.effective_pos_weights):
-        persist(
-            partial(lifecycle.record_environment, settings, rid, claims[rid].attempt, env, effective, training.missing),
-            f"run {rid}: environment",
-        )
-        if grid is not None:
-            persist(
-                partial(lifecycle.save_grid, settings, rid, claims[rid].attempt, grid.xs, grid.ys, grid.points),
-                f"run {rid}: grid",
-            )
-    outcomes: dict[int, str] = {}
-    pending: dict[int, list] = {rid: [] for rid in run_ids}
-    next_flush, backoff = time.monotonic() + settings.flush_seconds, 0.0
-
-    def flush(final: bool = False) -> None:
-        for rid in [r for r in run_ids if r not in outcomes]:
-            call = partial(lifecycle.flush, settings, rid, claims[rid].attempt, pending[rid], None)
-            verdict = persist(call, f"run {rid}: last flush") if final else call()
-            pending[rid] = []
-            if verdict == "lost":
-                outcomes[rid] = "lost"
-                log.warning(
-                    "run superseded by a later attempt; no longer written", extra={"run_id": rid, "event": "superseded"}
-                )
-            elif (
-                verdict == "cancel" and not final
-            ):  # finished now, not when the group ends (the caller's finish is then a fenced no-op)
-                outcomes[rid] = "cancelled"
-                persist(
-                    partial(lifecycle.finish, settings, rid, claims[rid].attempt, "cancelled"), f"run {rid}: finish"
-                )
-
-    def fail(rid: int, why: str) -> None:
-        """A diverged run: its epochs so far are written, then it fails; the others go on."""
-        verdict = persist(
-            partial(lifecycle.flush, settings, rid, claims[rid].attempt, pending[rid], None), f"run {rid}: last flush"
-        )
-        pending[rid], outcomes[rid] = [], "lost" if verdict == "lost" else "failed"
-        if verdict != "lost":
-            persist(lambda: lifecycle.finish(settings, rid, claims[rid].attempt, "failed", why), f"run {rid}: finish")
-        log.warning("run failed: %s", why, extra={"run_id": rid, "event": "diverged"})
-
-    for results in training:
-        for rid, result in zip(run_ids, results):
-            if rid not in outcomes:
-                pending[rid].append(result)
-                if (why := divergence(result)) is not None:
-                    fail(rid, why)
-        if time.monotonic() < next_flush:
-            continue
-        try:
-            flush()
-        except Exception as exc:
-            if not transient(exc):
-                raise
-            backoff = min(
-                max(2 * backoff, settings.flush_seconds), 10.0
-            )  # keep the epochs; the next flush writes them all
-            next_flush = time.monotonic() + backoff
-            log.warning(
-                "group flush failed (%s); retrying in %.1f s",
-                lifecycle.first_line(exc),
-                backoff,
-                extra={"event": "flush_retry"},
-            )
-            continue
-        backoff, next_flush = 0.0, time.monotonic() + settings.flush_seconds
-        if len(outcomes) == len(run_ids):
-            return outcomes  # every run cancelled or lost: stop training
-    flush(final=True)
-    return {rid: outcomes.get(rid, "succeeded") for rid in run_ids}
+    record_setup(settings, claims, env, training.effective_pos_weights, training.missing, training.grid)
+    return write_epochs(settings, claims, training)

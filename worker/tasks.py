@@ -1,8 +1,8 @@
 """The Celery task: a thin adapter that claims a run, runs the engine, and persists each epoch.
 
-Every flush (at most `IWLAB_FLUSH_SECONDS` apart, or after each epoch when epochs are slower) is
-one transaction that writes the new epoch rows, refreshes the run's heartbeat, checks its cancel
-flag and, every `IWLAB_CHECKPOINT_SECONDS`, stores a checkpoint. Between flushes a thread keeps the
+Every flush (`writer.write_epochs`: at most `IWLAB_FLUSH_SECONDS` apart, or after each epoch when
+epochs are slower) is one transaction that writes the new epoch rows, refreshes the run's
+heartbeat, checks its cancel flag and, every `IWLAB_CHECKPOINT_SECONDS`, stores a checkpoint. Between flushes a thread keeps the
 heartbeat fresh, so a slow start (imports, loading a data set) or a long epoch is not mistaken
 for a dead worker; the thread dies with the process, which is what the heartbeat must detect. A run whose worker dies is found
 by its stale heartbeat (backend/maintenance.py), queued again, and resumed here from the
@@ -20,7 +20,6 @@ import io
 import logging
 import os
 import socket
-import time
 import traceback
 from functools import partial
 
@@ -31,9 +30,9 @@ from backend.settings import get_settings
 
 from . import group
 from .celery_app import app
-from .diverged import Diverged, divergence
-from .durable import heartbeat, persist, transient
+from .durable import heartbeat, persist
 from .environment import describe
+from .writer import record_setup, write_epochs
 
 log = logging.getLogger(__name__)
 
@@ -72,14 +71,12 @@ def train_run(self, run_id: int) -> str:
             outcomes = group.execute_group(claims, event) if len(claims) > 1 else {run_id: execute(run_id, claim)}
     except Exception as exc:  # the runs fail and keep the error text; the worker lives on
         log.exception("run failed", extra=event | {"event": "failed", "runs": sorted(claims)})
-        error = (
-            str(exc) if isinstance(exc, Diverged) else f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc(limit=6)}"
-        )
+        error = f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc(limit=6)}"
         for rid, c in claims.items():
             persist(partial(lifecycle.finish, settings, rid, c.attempt, "failed", error), f"run {rid}: finish")
         return "failed"
     for rid, outcome in outcomes.items():
-        if outcome != "lost":
+        if outcome == "succeeded":  # the others were finished when they stopped (or are another attempt's)
             persist(partial(lifecycle.finish, settings, rid, claims[rid].attempt, outcome), f"run {rid}: finish")
         log.info(
             "run %s",
@@ -90,8 +87,9 @@ def train_run(self, run_id: int) -> str:
 
 
 def execute(run_id: int, claim: lifecycle.Claim) -> str:
-    """Train to the end ("succeeded"), or stop early: "cancelled", or "lost" when another attempt
-    took the run over (this worker was presumed dead; it must not write any more)."""
+    """Train to the end ("succeeded"), or stop early: "cancelled", "failed" (diverged), or "lost"
+    when another attempt took the run over (this worker was presumed dead; it must not write any
+    more). The epochs are written by `writer.write_epochs`, with a checkpoint now and then."""
     import torch
 
     from .engine.spec import RunSpec
@@ -102,66 +100,13 @@ def execute(run_id: int, claim: lifecycle.Claim) -> str:
     settings = get_settings()
     resume = torch.load(io.BytesIO(claim.checkpoint), weights_only=True) if claim.checkpoint else None
     training = train(local_data(settings, RunSpec.model_validate(claim.params)), device=settings.device, resume=resume)
-    env = describe(str(training.device))
-    persist(
-        lambda: lifecycle.record_environment(
-            settings, run_id, claim.attempt, env, training.effective_pos_weight, training.missing
-        ),
-        f"run {run_id}: environment",
+    claims = {run_id: claim}
+    record_setup(
+        settings,
+        claims,
+        describe(str(training.device)),
+        [training.effective_pos_weight],
+        training.missing,
+        training.grid,
     )
-    if training.grid is not None:  # the window the boundary frames are drawn on (2-D), or the image strip
-        grid = training.grid
-        persist(
-            lambda: lifecycle.save_grid(settings, run_id, claim.attempt, grid.xs, grid.ys, grid.points),
-            f"run {run_id}: grid",
-        )
-    pending, next_flush, last_checkpoint, backoff = [], time.monotonic() + settings.flush_seconds, time.monotonic(), 0.0
-    for result in training:
-        pending.append(result)
-        if (why := divergence(result)) is not None:
-            # the epochs so far (this one's finite readouts too) are written, then the run fails
-            verdict = persist(
-                partial(lifecycle.flush, settings, run_id, claim.attempt, pending, None), f"run {run_id}: last flush"
-            )
-            if verdict == "lost":
-                return "lost"
-            raise Diverged(why)
-        now = time.monotonic()
-        if now < next_flush:
-            continue  # small models finish an epoch in milliseconds: write in batches
-        checkpoint = None
-        if now - last_checkpoint >= settings.checkpoint_seconds:
-            buffer = io.BytesIO()
-            torch.save(training.checkpoint(), buffer)
-            checkpoint = (result.epoch, buffer.getvalue())
-        try:
-            verdict = lifecycle.flush(settings, run_id, claim.attempt, pending, checkpoint)
-        except Exception as exc:
-            if not transient(exc):
-                raise
-            # keep the epochs in memory and go on training; the next flush writes them all
-            backoff = min(max(2 * backoff, settings.flush_seconds), 10.0)
-            next_flush = time.monotonic() + backoff
-            log.warning(
-                "run flush failed (%s); %d epochs buffered, retrying in %.1f s",
-                lifecycle.first_line(exc),
-                len(pending),
-                backoff,
-                extra={"run_id": run_id, "attempt": claim.attempt, "event": "flush_retry"},
-            )
-            continue
-        pending, backoff, next_flush = [], 0.0, time.monotonic() + settings.flush_seconds
-        last_checkpoint = now if checkpoint is not None else last_checkpoint
-        if verdict == "lost":
-            log.warning(
-                "run superseded by a later attempt; stopping without writing",
-                extra={"run_id": run_id, "attempt": claim.attempt, "event": "superseded"},
-            )
-            return "lost"
-        if verdict == "cancel":
-            return "cancelled"
-    # the last epochs (the run may also have stopped early): written even if a cancel arrived meanwhile
-    verdict = persist(
-        lambda: lifecycle.flush(settings, run_id, claim.attempt, pending, None), f"run {run_id}: last flush"
-    )
-    return "lost" if verdict == "lost" else "succeeded"
+    return write_epochs(settings, claims, ([result] for result in training), checkpoint=training.checkpoint)[run_id]
