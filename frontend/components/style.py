@@ -29,7 +29,9 @@ STATUS_COLOR = {
     "failed": "danger",
     "cancelled": "warning",
 }
-FINISHED = ("succeeded", "failed", "cancelled")  # backend/lifecycle.TERMINAL
+# The statuses after which nothing more happens to a run: `/catalog` serves them (backend/status.py);
+# tests/frontend/test_statuses.py keeps this copy equal to it, as the dashboard cannot import the server.
+FINISHED = ("succeeded", "failed", "cancelled")
 
 
 def series_color(i: int) -> str:

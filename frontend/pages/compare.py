@@ -27,6 +27,7 @@ from ..components.compare import (
 )
 from ..components.exports import graph_config
 from ..components.figures import empty_figure, slider_marks
+from ..components.style import FINISHED
 from ..components.tables import status_badge
 
 MAX_POINTS = 300
@@ -351,7 +352,7 @@ def register(app, client: ApiClient) -> None:
         panels = []
         for r in runs:
             try:
-                info = client.boundary(r["id"], final=r["status"] in ("succeeded", "failed", "cancelled"))
+                info = client.boundary(r["id"], final=r["status"] in FINISHED)
                 z = client.boundary_frame(r["id"], epoch)["z"]
             except ApiError:
                 continue
