@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from cachetools import LRUCache
+from cachetools import LRUCache, TTLCache
 
 
 class ApiError(Exception):
@@ -47,6 +47,8 @@ class ApiClient:
         # least recently used out first; not thread-safe by themselves, hence the lock
         self._frames: LRUCache[tuple[int, int], dict] = LRUCache(maxsize=frame_cache)
         self._grids: LRUCache[int, dict] = LRUCache(maxsize=frame_cache)
+        # the run parameters' schema changes only with the API's version: read it every few minutes
+        self._schema: TTLCache[str, dict] = TTLCache(maxsize=1, ttl=300)
         self._lock = threading.Lock()
 
     # -- plumbing
@@ -86,6 +88,16 @@ class ApiClient:
 
     def catalog(self) -> dict:
         return self._request("GET", "/catalog")
+
+    def run_schema(self) -> dict:
+        """The catalog's run schema (with its form metadata), cached for a few minutes."""
+        with self._lock:
+            cached = self._schema.get("run")
+        if cached is None:
+            cached = self.catalog()["run"]
+            with self._lock:
+                self._schema["run"] = cached
+        return cached
 
     def presets(self) -> list[dict]:
         return self._request("GET", "/presets")

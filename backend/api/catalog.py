@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from backend.status import RunStatus
+from worker.engine import form
 from worker.engine.spec import MAX_RUNS_PER_EXPERIMENT, ExperimentSpec, RunSpec
 
 from ..datasets import downloaded
@@ -19,7 +20,8 @@ def get_catalog(settings: SettingsDep) -> dict:
 
 def catalog() -> dict:
     return {
-        "run": RunSpec.model_json_schema(),
+        # with each parameter's form metadata (x-form): the dashboard builds its form from this alone
+        "run": form.annotate(RunSpec.model_json_schema()),
         "experiment": ExperimentSpec.model_json_schema(),
         "defaults": ExperimentSpec().model_dump(mode="json"),
         "limits": {"runs_per_experiment": MAX_RUNS_PER_EXPERIMENT},

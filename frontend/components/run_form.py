@@ -25,9 +25,9 @@ def control(name: str, info: dict, value):
     """Select for choices, switch for booleans, number input with the schema's limits, text input
     for lists (comma-separated) and free strings."""
     if info["kind"] == "boolean":
-        return dbc.Switch(id={"type": SWITCH, "name": name}, value=bool(value), label=rf.label(name), className="mb-0")
+        return dbc.Switch(id={"type": SWITCH, "name": name}, value=bool(value), label=info["label"], className="mb-0")
     if info["enum"]:
-        labels = rf.OPTION_LABELS.get(name, {})
+        labels = info["options"]
         return dbc.Select(
             id=field_id(name), options=[{"label": labels.get(v, v), "value": v} for v in info["enum"]], value=value
         )
@@ -37,7 +37,7 @@ def control(name: str, info: dict, value):
             id=field_id(name),
             type="text",
             value=text,
-            placeholder="default for the data set" if name in rf.START_EMPTY else None,
+            placeholder="default for the data set" if info["start_empty"] else None,
         )
     if info["kind"] in ("integer", "number"):
         limits: dict[str, Any] = {}
@@ -59,7 +59,7 @@ def control(name: str, info: dict, value):
 
 def group(name: str, info: dict, value, shown: bool = True, width: int = 4) -> dbc.Col:
     ctl = control(name, info, value)
-    head = [] if info["kind"] == "boolean" else [dbc.Label(rf.label(name), className="fw-semibold mb-1")]
+    head = [] if info["kind"] == "boolean" else [dbc.Label(info["label"], className="fw-semibold mb-1")]
     feedback = (
         [] if info["kind"] == "boolean" else [dbc.FormFeedback(id={"type": FEEDBACK, "name": name}, type="invalid")]
     )
@@ -68,20 +68,22 @@ def group(name: str, info: dict, value, shown: bool = True, width: int = 4) -> d
                    style={} if shown else {"display": "none"})  # fmt: skip
 
 
-def sections(params: dict[str, dict], base: dict) -> list:
-    """One heading per section, its main parameters in a row, the advanced ones under a fold."""
+def sections(params: dict[str, dict], titles: dict[str, str], base: dict) -> list:
+    """One heading per section (`titles`: rf.section_titles), its main parameters in a row, the
+    advanced ones under a fold."""
     out: list[Any] = []
-    titles = dict(rf.SECTIONS)
-    taken = rf.choices(base)  # drawn as the page's callback would show it, so nothing flashes up at load
-    for section, (shown, advanced) in rf.placed(params).items():
-        value = lambda n: None if n in rf.START_EMPTY else base.get(n, params[n]["default"])  # noqa: E731
+    taken = rf.choices(params, base)  # drawn as the page's callback would show it, so nothing flashes up at load
+    for section, (shown, advanced) in rf.placed(params, titles).items():
+        value = lambda n: None if params[n]["start_empty"] else base.get(n, params[n]["default"])  # noqa: E731
         out.append(html.H5(titles[section], className="mt-3 mb-2 border-bottom pb-1"))
         if shown:
-            out.append(dbc.Row([group(n, params[n], value(n), rf.relevant(n, taken)) for n in shown], className="g-3"))
+            out.append(
+                dbc.Row([group(n, params[n], value(n), rf.relevant(params, n, taken)) for n in shown], className="g-3")
+            )
         if advanced:
             out.append(html.Details(
-                [html.Summary(("More options: " if shown else "Options: ") + ", ".join(rf.label(n) for n in advanced), className="text-muted mb-2"),
-                 dbc.Row([group(n, params[n], value(n), rf.relevant(n, taken)) for n in advanced], className="g-3")],
+                [html.Summary(("More options: " if shown else "Options: ") + ", ".join(params[n]["label"] for n in advanced), className="text-muted mb-2"),
+                 dbc.Row([group(n, params[n], value(n), rf.relevant(params, n, taken)) for n in advanced], className="g-3")],
                 id=f"advanced-{section}", className="mb-2",
             ))  # fmt: skip
     return out

@@ -20,7 +20,7 @@ from ..client import ApiClient, ApiError
 from ..components import actions, readouts, title
 from ..components.exports import graph_config
 from ..components.figures import FONT, empty_figure
-from ..components.run_fields import choices, relevant
+from ..components.run_fields import choices, describe, relevant
 from ..components.strip import class_names
 from ..components.style import FINISHED, series_color
 from ..components.sweep import _fmt
@@ -164,13 +164,14 @@ def header(run: dict) -> html.Div:
     )
 
 
-def spec_table(run: dict):
+def spec_table(run: dict, fields: dict[str, dict]):
     """The parameters that apply to this run (no boundary grid on images, no poly exponent without
-    the poly loss), under the class its weight applies to."""
+    the poly loss: `fields`, the catalog's run parameters, say which; without them every parameter
+    is listed), under the class its weight applies to."""
     params = run["params"]
-    taken = choices(params)
+    taken = choices(fields, params)
     # An empty class_weights mapping is "no class weights": nothing to show on a run it does not weigh.
-    shown = {k: v for k, v in params.items() if relevant(k, taken) and v != {}}
+    shown = {k: v for k, v in params.items() if relevant(fields, k, taken) and v != {}}
     neg, pos = class_names({"base": params})
     rows = [
         html.Tr([html.Th(k, className="fw-normal text-muted"), html.Td(_fmt(v), className="font-monospace")])
@@ -334,10 +335,14 @@ def register(app, client: ApiClient) -> None:
                 color="warning" if gone else "danger",
             )
             return dash.no_update, alert, "", "", "", gone
+        try:
+            fields = describe(client.run_schema())
+        except ApiError:  # the parameters are still worth listing, all of them
+            fields = {}
         return (
             {"run": run, "rows": rows},
             header(run),
-            spec_table(run),
+            spec_table(run, fields),
             environment(run),
             history_table(events),
             run["status"] in FINISHED,

@@ -2,7 +2,11 @@
 
 import pytest
 
+from backend.api.catalog import catalog
+from frontend.components.run_fields import describe
 from frontend.pages.new import FIELDS, build_spec, describe_errors, parse_list
+
+PARAMS = describe(catalog()["run"])  # the run parameters as the form reads them from /catalog
 
 
 def test_parse_list():
@@ -34,14 +38,14 @@ def form(**over):
 
 
 def test_build_spec_sweeps_weights_and_seeds():
-    spec = build_spec(form())
+    spec = build_spec(form(), params=PARAMS)
     assert spec["name"] == "fade"
     assert spec["sweep"] == {"pos_weight": [0.1, 1.0, 10.0], "seed": [0, 1]}
     assert spec["base"]["dataset"] == "moons" and spec["base"]["epochs"] == 40 and spec["base"]["loss_norm"] == "mean"
     assert "hidden" not in spec["base"]  # logreg: the API's default stays
-    assert build_spec(form(model="mlp"))["base"]["hidden"] == [32, 16]
+    assert build_spec(form(model="mlp"), params=PARAMS)["base"]["hidden"] == [32, 16]
     assert "tags" not in spec  # none given: the request stays as it was
-    assert build_spec(form(tags=" paper, 2-d,, "))["tags"] == ["paper", "2-d"]
+    assert build_spec(form(tags=" paper, 2-d,, "), params=PARAMS)["tags"] == ["paper", "2-d"]
 
 
 def test_a_refused_tag_is_marked_on_the_tags_field():
@@ -57,7 +61,7 @@ def test_describe_errors_names_form_fields():
         {"loc": ["body", "sweep", "bogus"], "msg": "odd"},
         {"loc": ["body", "base"], "msg": "Value error, dataset: needs a path"},
     ]
-    assert describe_errors(detail) == [
+    assert describe_errors(detail, PARAMS) == [
         ("epochs", "Epochs: Input should be greater than or equal to 1"),
         ("name", "Name: String should have at least 1 character"),
         ("pos_weight", "Positive-class weights: Input should be greater than 0"),
@@ -110,7 +114,7 @@ def test_the_sweep_builder_types_axes_from_the_catalog_and_estimates_time():
         with pytest.raises(ValueError, match=message):
             extra_axes(pairs, params)
     form = {"name": "x", "pos_weight": "1, 2", "seed": "0", "lr": 0.5, "epochs": 10, "model": "logreg"}
-    spec = build_spec(form, extra={"lr": [0.1, 0.01]})
+    spec = build_spec(form, extra={"lr": [0.1, 0.01]}, params=PARAMS)
     assert spec["sweep"] == {"pos_weight": [1.0, 2.0], "lr": [0.1, 0.01], "seed": [0]} and "lr" not in spec["base"]
     # 2 weights x 2 epochs values: (100 + 300 epochs) x 25 steps x 2 weights at the measured pace
     sweep = {"pos_weight": [1, 2], "epochs": [100, 300]}

@@ -5,13 +5,17 @@ import subprocess
 import yaml
 from dash import html
 
+from backend.api.catalog import catalog
 from frontend.components.exports import cli_command, graph_config
+from frontend.components.run_fields import describe
 from frontend.pages import experiment as experiment_page
 from frontend.pages import run
 from frontend.pages.compare import chips
 
 from .conftest import make_run
 from .test_tables import texts, walk
+
+FIELDS = describe(catalog()["run"])  # the run parameters as the dashboard reads them from /catalog
 
 
 def by_id(component, ident):
@@ -74,11 +78,11 @@ def test_run_page_shows_parameters_history_error_and_every_metric():
         facts["device"] == "NVIDIA H100 (cuda:0, 1 torch threads)" and facts["packages"] == "iwlab 0.1.0, torch 2.13.0"
     )
     assert facts["iwlab commit"] == "not a git checkout" and run.environment_facts(None) == []
-    params = {texts(tr)[0]: texts(tr)[1] for tr in walk(run.spec_table(r)) if isinstance(tr, html.Tr)}
+    params = {texts(tr)[0]: texts(tr)[1] for tr in walk(run.spec_table(r, FIELDS)) if isinstance(tr, html.Tr)}
     assert params["pos_weight"] == "10" and params["seed"] == "1" and params["grid"] == "8"
     assert "hidden" not in params  # a logistic regression has no hidden layer: the parameter does not apply
     mlp = make_run(6, 1, 4.0, 0, model="mlp", dataset="digits", classes=["3", "5"])
-    table = run.spec_table(mlp)
+    table = run.spec_table(mlp, FIELDS)
     params = {texts(tr)[0]: texts(tr)[1] for tr in walk(table) if isinstance(tr, html.Tr)}
     assert params["hidden"] == "64" and "grid" not in params and "frames" not in params
     assert by_id(table, "run-positive").children == "5"
@@ -226,7 +230,9 @@ def test_the_epoch_axis_starts_logarithmic_beyond_a_hundred_epochs():
 def test_run_page_leaves_out_deferred_and_class_weight_settings_a_run_does_not_use():
     def shown(**params):
         return {
-            texts(tr)[0] for tr in walk(run.spec_table(make_run(7, 0, 1.0, 0, **params))) if isinstance(tr, html.Tr)
+            texts(tr)[0]
+            for tr in walk(run.spec_table(make_run(7, 0, 1.0, 0, **params), FIELDS))
+            if isinstance(tr, html.Tr)
         }
 
     plain = shown(loss="ce", drw_epoch=None, drw_beta=0.9999, class_weights={}, class_beta=0.9999)

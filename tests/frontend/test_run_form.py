@@ -110,12 +110,11 @@ def test_sections_fold_the_advanced_parameters_and_help_comes_from_the_catalog(p
 
 
 def test_parameters_show_only_for_the_choices_they_matter_for():
+    fields = rf.describe(catalog()["run"])
+
     def shown(**base):
-        return {
-            n
-            for n in RunSpec.model_fields
-            if rf.relevant(n, rf.choices({"dataset": "blobs", "model": "logreg", "loss": "ce"} | base))
-        }
+        taken = rf.choices(fields, {"dataset": "blobs", "model": "logreg", "loss": "ce"} | base)
+        return {n for n in RunSpec.model_fields if rf.relevant(fields, n, taken)}
 
     plain = shown()
     assert {"noise", "frames", "grid"} <= plain and not {
@@ -135,7 +134,10 @@ def test_parameters_show_only_for_the_choices_they_matter_for():
     assert {"hidden", "dropout", "batchnorm"} == shown(model="mlp") - plain
     assert {"classes"} == shown(dataset="digits") - plain
     # a sweep over losses needs each swept loss's parameters
-    assert rf.relevant("vs_tau", rf.choices({"loss": "ce"}, {"loss": ["ce", "vs"]}))
+    assert rf.relevant(fields, "vs_tau", rf.choices(fields, {"loss": "ce"}, {"loss": ["ce", "vs"]}))
+    # drw_beta matters once drw_epoch has any value (a rule `true` in the catalog)
+    assert not rf.relevant(fields, "drw_beta", rf.choices(fields, {"drw_epoch": None}))
+    assert rf.relevant(fields, "drw_beta", rf.choices(fields, {"drw_epoch": 0}))
 
 
 def test_a_cifar_convnet_poly_spec_from_the_form_validates(page):
@@ -180,7 +182,9 @@ def test_an_impossible_choice_comes_back_on_the_field_the_api_names(page):
     with pytest.raises(ValidationError) as err:
         ExperimentSpec.model_validate(spec)
     detail = [{"loc": ["body", *e["loc"]], "msg": e["msg"]} for e in err.value.errors()]
-    assert new.describe_errors(detail) == [("model", "Model: resnet needs 32x32 images (dataset cifar10 or folder)")]
+    assert new.describe_errors(detail, rf.describe(catalog()["run"])) == [
+        ("model", "Model: resnet needs 32x32 images (dataset cifar10 or folder)")
+    ]
 
 
 def test_the_time_estimate_follows_the_model():

@@ -27,8 +27,9 @@ def register(app) -> None:
         *axis_values, value_ids, switch_ids, group_ids, catalog = rest
         form = run_values(values, switches, value_ids, switch_ids)
         sweep = readable_axes(axis_pairs(axis_values), (catalog or {}).get("params") or {})
-        taken = rf.choices(form, sweep)
-        return [{} if rf.relevant(g["name"], taken) else {"display": "none"} for g in group_ids]
+        fields = (catalog or {}).get("fields") or {}
+        taken = rf.choices(fields, form, sweep)
+        return [{} if rf.relevant(fields, g["name"], taken) else {"display": "none"} for g in group_ids]
 
     @app.callback(
         Output({"type": run_form.FIELD, "name": ALL}, "invalid"),

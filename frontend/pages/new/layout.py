@@ -10,7 +10,7 @@ from ...client import ApiClient, ApiError
 from ...components import confirm, run_form
 from ...components import run_fields as rf
 from ...components import sweep_builder as axes
-from .spec import AXES, FALLBACK, FIELDS, clone_values, listed
+from .spec import AXES, FALLBACK, FIELDS, clone_values, listed, own_label
 
 
 def layout(client: ApiClient, source: int | None = None) -> html.Div:
@@ -51,11 +51,13 @@ def layout(client: ApiClient, source: int | None = None) -> html.Div:
                         "pos_weight",
                         dbc.Input(id=FIELDS["pos_weight"][0], type="text", value=clone.get("weights", "0.1, 1, 10")),
                         "comma-separated; importance weight of the positive class, the negative class keeps 1",
+                        fields=fields,
                     ),
                     _group(
                         "seed",
                         dbc.Input(id=FIELDS["seed"][0], type="text", value=clone.get("seeds", "0")),
                         "comma-separated; one run per weight and seed",
+                        fields=fields,
                     ),
                     _group(
                         "tags",
@@ -85,7 +87,10 @@ def layout(client: ApiClient, source: int | None = None) -> html.Div:
                                         placeholder="(no axis) pick a parameter",
                                         options=[{"label": "(none)", "value": ""}]
                                         + [
-                                            {"label": f"{rf.label(name)} ({name}, {info['kind']})", "value": name}
+                                            {
+                                                "label": f"{rf.label(fields, name)} ({name}, {info['kind']})",
+                                                "value": name,
+                                            }
                                             for name, info in sorted(params.items())
                                         ],
                                     ),
@@ -110,7 +115,7 @@ def layout(client: ApiClient, source: int | None = None) -> html.Div:
                 id="sweep-builder",
                 open=bool(axes_values),
             ),
-            *run_form.sections({n: i for n, i in fields.items() if n not in rf.SWEEP_FIELDS}, base),
+            *run_form.sections(fields, rf.section_titles(schema), base),
             html.Div(id="form-error"),
             confirm.modal("long", "Start a long experiment?", "Start it", color="primary"),
             html.Div(
@@ -140,8 +145,8 @@ def layout(client: ApiClient, source: int | None = None) -> html.Div:
     )
 
 
-def _group(field: str, control, help_text: str = "", width: int = 4):
-    fid, label = FIELDS[field]
+def _group(field: str, control, help_text: str = "", width: int = 4, fields: dict[str, dict] | None = None):
+    fid, label = FIELDS[field][0], own_label(field, fields or {})
     return dbc.Col(
         [
             dbc.Label(label, html_for=fid, className="fw-semibold mb-1"),

@@ -7,13 +7,20 @@ from __future__ import annotations
 from ...components import run_fields as rf
 from ...components import sweep_builder as axes
 
-# The form's own fields (the sweep row); the run parameters come from the catalog (run_form).
-FIELDS = {
+# The form's own fields (the sweep row): id and label (None: the catalog's label of that run
+# parameter); the other run parameters come from the catalog (run_form).
+FIELDS: dict[str, tuple[str, str | None]] = {
     "name": ("field-name", "Name"),
-    "pos_weight": ("field-weights", rf.label("pos_weight")),
-    "seed": ("field-seeds", rf.label("seed")),
+    "pos_weight": ("field-weights", None),
+    "seed": ("field-seeds", None),
     "tags": ("field-tags", "Tags"),
 }
+
+
+def own_label(name: str, params: dict[str, dict]) -> str:
+    return FIELDS[name][1] or rf.label(params, name)
+
+
 FALLBACK = {
     "name": "weights-vs-epochs",
     "dataset": "blobs",
@@ -45,12 +52,13 @@ def parse_list(text: str | None, kind: type, what: str) -> list:
     return out
 
 
-def describe_errors(detail, known=()) -> list[tuple[str | None, str]]:
-    """FastAPI 422 detail -> [(form field or None, 'Label: message')]; `known`: the catalog's run
-    parameters, besides the ones the form labels itself."""
+def describe_errors(detail, params: dict[str, dict] | None = None) -> list[tuple[str | None, str]]:
+    """FastAPI 422 detail -> [(form field or None, 'Label: message')]; `params`: the catalog's run
+    parameters (run_fields.describe), besides the ones the form labels itself."""
     if not isinstance(detail, list):
         return [(None, str(detail))]
-    names = set(FIELDS) | set(rf.LABELS) | set(known)
+    params = params or {}
+    names = set(FIELDS) | set(params)
     out = []
     for err in detail:
         loc = [str(p) for p in err.get("loc", []) if p not in ("body",)]
@@ -60,7 +68,13 @@ def describe_errors(detail, known=()) -> list[tuple[str | None, str]]:
             name, _, rest = msg.removeprefix("sweep.").partition(":")
             if name in names and rest:
                 field, msg = name, rest.strip()
-        label = rf.label(field) if field else ".".join(loc) or "spec"
+        label = (
+            own_label(field, params)
+            if field in FIELDS
+            else rf.label(params, field)
+            if field
+            else ".".join(loc) or "spec"
+        )
         out.append((field, f"{label}: {msg}"))
     return out
 
@@ -106,18 +120,18 @@ def build_spec(
     params = params or rf.describe(rf.FALLBACK_SCHEMA)
     extra = extra or {}
     base = dict((defaults or {}).get("base", {}))
-    taken = rf.choices(values, extra)
+    taken = rf.choices(params, values, extra)
     for name, info in params.items():
-        if name in rf.SWEEP_FIELDS or name not in values:
+        if info["section"] == "sweep" or name not in values:
             continue
         value = values[name]
-        if name in extra or not rf.relevant(name, taken):
+        if name in extra or not rf.relevant(params, name, taken):
             base.pop(name, None)
             continue
         if info["kind"] == "list":
             value = rf.parse_items(name, value, info)
             if not value and info.get("min_items"):
-                raise ValueError(f"{rf.label(name)}: give at least one value")
+                raise ValueError(f"{info['label']}: give at least one value")
         if value in (None, "", []) and (info["nullable"] or info["kind"] in ("list", "string")):
             base.pop(name, None)
             continue
@@ -125,9 +139,9 @@ def build_spec(
     base.pop("pos_weight", None)
     base.pop("seed", None)
     sweep = {
-        "pos_weight": parse_list(values.get("pos_weight"), float, FIELDS["pos_weight"][1]),
+        "pos_weight": parse_list(values.get("pos_weight"), float, own_label("pos_weight", params)),
         **extra,
-        "seed": parse_list(values.get("seed"), int, FIELDS["seed"][1]),
+        "seed": parse_list(values.get("seed"), int, own_label("seed", params)),
     }
     spec = {"name": (values.get("name") or "").strip(), "base": base, "sweep": sweep}
     tags = [t.strip() for t in (values.get("tags") or "").split(",") if t.strip()]  # the API checks and lowercases them
@@ -139,10 +153,10 @@ def limit_errors(values: dict, params: dict[str, dict], sweep: dict[str, list] |
     for the chosen (or swept) data, model and loss, and not swept themselves (the sweep box holds
     the values then)."""
     sweep = sweep or {}
-    taken = rf.choices(values, sweep)
+    taken = rf.choices(params, values, sweep)
     out = {}
     for name, info in params.items():
-        if name in values and name not in sweep and name not in rf.SWEEP_FIELDS and rf.relevant(name, taken):
+        if name in values and name not in sweep and info["section"] != "sweep" and rf.relevant(params, name, taken):
             problem = rf.limit_error(info, values[name])
             if problem:
                 out[name] = problem

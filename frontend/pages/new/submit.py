@@ -13,7 +13,7 @@ from ...client import ApiClient, ApiError
 from ...components import confirm
 from ...components import run_fields as rf
 from ...components import sweep_builder as axes
-from .spec import AXES, FIELDS, build_spec, describe_errors, extra_axes, limit_errors
+from .spec import AXES, FIELDS, build_spec, describe_errors, extra_axes, limit_errors, own_label
 from .state import OWN, RUN_VALUES, SUBMIT_STATES, submitted
 
 LONG_SECONDS = 3600  # a sweep estimated to train longer than this asks before it starts
@@ -62,16 +62,16 @@ def register(app, client: ApiClient) -> None:
             extra = extra_axes(pairs, catalog.get("params") or {})
             spec = build_spec(form, extra=extra, params=fields)
         except ValueError as err:
-            bad = {f for f in OWN if str(err).startswith(FIELDS[f][1])} | {
+            bad = {f for f in OWN if str(err).startswith(own_label(f, fields))} | {
                 p for p, _ in pairs if p and str(err).startswith(f"{p}:")
             }
-            listed = {n for n in fields if str(err).startswith(rf.label(n) + ":")}
+            listed = {n for n in fields if str(err).startswith(fields[n]["label"] + ":")}
             return refuse(
                 [str(err)], bad, {n: {"message": str(err).partition(": ")[2], "value": form.get(n)} for n in listed}
             )
         problems = limit_errors(form, fields, extra)
         if problems:  # the inline messages already say so; the API would only repeat it
-            return refuse([f"{rf.label(n)}: {m}" for n, m in problems.items()], set())
+            return refuse([f"{fields[n]['label']}: {m}" for n, m in problems.items()], set())
         seconds = axes.estimate_seconds(
             spec["sweep"],
             {name: form.get(name) or 1 for name in ("epochs", "n_train", "batch_size")}
