@@ -17,6 +17,7 @@ from worker.engine.batched import why_not_batchable
 from worker.engine.data import make_data, split_validation
 from worker.engine.metrics import group_metrics
 from worker.engine.spec import RunSpec
+from worker.engine.stats import metric_range
 from worker.engine.synthetic import SPURIOUS_AGREE
 from worker.engine.train import train
 
@@ -193,3 +194,8 @@ def test_split_validation_keeps_each_held_out_example_with_its_group(tmp_path):
     assert len(trimmed.groups["train"]) == len(trimmed.x_train)
     assert len(trimmed.groups["val"]) == len(x_val)
     assert len(trimmed.groups["train"]) + len(x_val) == len(data.groups["train"])
+
+
+def test_group_accuracies_intervals_stay_within_zero_and_one():
+    for name in ("worst_group_acc", "acc_group_neg.agree"):
+        assert metric_range(name) == (0.0, 1.0), name

@@ -82,8 +82,8 @@ GROUPS_SPURIOUS = Preset(
         "groups-spurious",
         {"model": ["logreg", "mlp"], "group_weights": ARMS, "data_seed": list(range(10))},
         **BASE,
-        n_train=500,
-        epochs=200,
+        n_train=200,  # as the quick variant: epoch EARLY is then the same number of SGD steps
+        epochs=300,
         eval_points=20,
     ),
     quick=experiment(
