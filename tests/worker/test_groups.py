@@ -4,6 +4,7 @@ accuracy, group-weighted ERM, group-balanced sub-sampling, and the synthetic spu
 from __future__ import annotations
 
 import csv
+import json
 import math
 from collections import Counter
 
@@ -199,3 +200,34 @@ def test_split_validation_keeps_each_held_out_example_with_its_group(tmp_path):
 def test_group_accuracies_intervals_stay_within_zero_and_one():
     for name in ("worst_group_acc", "acc_group_neg.agree"):
         assert metric_range(name) == (0.0, 1.0), name
+
+
+def test_iwlab_run_records_group_readouts_and_says_when_a_table_has_none(tmp_path):
+    from worker.engine.export import write_results
+    from worker.engine.spec import ExperimentSpec
+
+    rows = grouped_rows()
+    grouped = write_csv(tmp_path / "g.csv", ["x", "label", "group"], [r[:3] for r in rows])
+    plain = write_csv(tmp_path / "p.csv", ["x", "label"], [r[:2] for r in rows])
+    exp = ExperimentSpec(
+        base=RunSpec(dataset="table", data_path=grouped, group_column="group", epochs=2),
+        sweep={"group_weights": ["none", "inverse_frequency", "subsample"], "seed": [0, 1]},
+    )
+    write_results(exp, tmp_path / "grouped", "cpu")
+    runs = list(csv.DictReader((tmp_path / "grouped" / "runs.csv").open()))
+    assert [r["group_weights"] for r in runs] == ["none", "none", "inverse_frequency", "inverse_frequency",
+                                                  "subsample", "subsample"]  # fmt: skip
+    assert all(r["missing_readouts"] == "" for r in runs)
+    metrics = list(csv.DictReader((tmp_path / "grouped" / "metrics.csv").open()))
+    worst = [m for m in metrics if m["metric"] == "worst_group_acc"]
+    assert {(m["run_id"], m["split"]) for m in worst} == {(str(i), s) for i in range(6) for s in ("train", "test")}
+    assert all(0 <= float(m["value"]) <= 1 for m in worst)
+    summary = list(csv.DictReader((tmp_path / "grouped" / "summary.csv").open()))
+    assert {r["group_weights"] for r in summary if r["metric"] == "worst_group_acc" and r["n"] == "2"} == {
+        "none", "inverse_frequency", "subsample"
+    }  # fmt: skip
+
+    write_results(exp.model_copy(update={"base": RunSpec(dataset="table", data_path=plain, epochs=1), "sweep": {}}),
+                  tmp_path / "plain", "cpu")  # fmt: skip
+    (run,) = csv.DictReader((tmp_path / "plain" / "runs.csv").open())
+    assert json.loads(run["missing_readouts"])["worst_group_acc"].startswith("the table has no group labels")
