@@ -71,6 +71,7 @@ def test_list_is_paginated_newest_first(client):
         ({"sweep": {"pos_weight": []}}, "sweep.pos_weight", "at least one value"),
         ({"sweep": {"seed": list(range(100)), "pos_weight": list(range(1, 7))}}, "sweep", "limit of 512"),
         ({"unknown": 1}, "unknown", "Extra inputs"),
+        ({"base": {"group_weights": "subsample"}}, "group_weights", "needs group labels"),
     ],
 )
 def test_invalid_spec_is_422_naming_the_field_and_writes_nothing(client, settings, body, field, reason):

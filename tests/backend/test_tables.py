@@ -38,6 +38,12 @@ BAD = {  # name -> (rows, spec fields, the field blamed, what the message says)
         "weight_column",
         "line 2: the weight is negative",
     ),
+    "a group name too long for a metric": (
+        [[*GOOD[0][:3], "g" * 49], *GOOD[1:]],
+        {"group_column": "w"},
+        "group_column",
+        "line 2: the group 'ggg",
+    ),
 }
 
 

@@ -76,6 +76,8 @@ def why_not_batchable(specs: list[RunSpec]) -> str | None:
     first = specs[0]
     if first.dataset in ("table", "covariate_shift") or len(first.classes) > 2 or any(s.class_weights for s in specs):
         return "tables, covariate_shift, many classes and class_weights train one run at a time"
+    if first.dataset == "spurious" or any(s.group_weights != "none" for s in specs):
+        return "group labels (dataset spurious, group_weights) train one run at a time: the batched engine records no group readouts"
     for spec in specs[1:]:
         if shared_key(spec) != shared_key(first):
             a, b = first.model_dump(), spec.model_dump()

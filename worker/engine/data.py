@@ -15,7 +15,7 @@ import torch
 
 from .images import DatasetError, cifar10, image_folder
 from .spec import RunSpec
-from .synthetic import make_2d
+from .synthetic import make_2d, make_spurious
 
 Eval = tuple[torch.Tensor, torch.Tensor | None]  # (x, y); y is None for unlabelled sets (noise, out of domain)
 
@@ -27,6 +27,9 @@ class Data:
     evals: dict[str, Eval] = field(default_factory=dict)  # split name -> examples
     classes: tuple[str, ...] = ("neg", "pos")
     w_train: torch.Tensor | None = None  # per-example importance weights (tables), before weight_power
+    # group labels (group_labels.py): split -> the group index of each example ("train": x_train's)
+    groups: dict[str, torch.Tensor] = field(default_factory=dict)
+    group_names: tuple[str, ...] = ()
 
     @property
     def counts(self) -> torch.Tensor:
@@ -72,6 +75,8 @@ def make_data(spec: RunSpec, root: Path | None = None) -> Data:
         return _table(spec)
     elif spec.dataset == "covariate_shift":
         return _shifted(spec)
+    elif spec.dataset == "spurious":
+        return _spurious(spec)
     elif spec.dataset == "digits":
         data = _digits(spec)
     else:
@@ -121,7 +126,7 @@ def _digits(spec: RunSpec) -> Data:
 
 
 def _table(spec: RunSpec) -> Data:
-    from . import shift, table
+    from . import group_labels, shift, table
 
     for name, path in (("dataset_id", "data_path"), ("target_dataset_id", "target_path")):
         if getattr(spec, name) is not None and not getattr(spec, path):  # a worker puts the store's copy in the path
@@ -140,7 +145,23 @@ def _table(spec: RunSpec) -> Data:
     evals: dict[str, Eval] = {"test": (_f32(x_test), _i64(t.y_test))}
     if x_target is not None:
         evals["target"] = (_f32(x_target), None if t.y_target is None else _i64(t.y_target))
-    return Data(_f32(x_train), _i64(t.y_train), evals, t.classes, weights)
+    data = Data(_f32(x_train), _i64(t.y_train), evals, t.classes, weights)
+    if t.g_train is None or t.g_test is None:
+        return data
+    return group_labels.attach(data, {"train": t.g_train, "test": t.g_test}, spec.group_weights, spec.data_seed)
+
+
+def _spurious(spec: RunSpec) -> Data:
+    """Groups: class x whether the spurious feature agrees with it (synthetic.make_spurious)."""
+    from . import group_labels
+
+    x_tr, y_tr, agree_tr, x_te, y_te, agree_te = make_spurious(spec)
+    data = Data(_f32(x_tr), _i64(y_tr), {"test": (_f32(x_te), _i64(y_te))}, _pair(spec.classes))
+    names = {
+        split: np.asarray([f"{spec.classes[c]}.{'agree' if a else 'disagree'}" for c, a in zip(y, agree)])
+        for split, y, agree in (("train", y_tr, agree_tr), ("test", y_te, agree_te))
+    }
+    return group_labels.attach(data, names, spec.group_weights, spec.data_seed)
 
 
 def _shifted(spec: RunSpec) -> Data:
@@ -239,5 +260,10 @@ def split_validation(data: Data, fraction: float, seed: int) -> tuple[Data, Eval
     mask[val] = False
     train_idx, val_idx = torch.from_numpy(np.flatnonzero(mask)), torch.from_numpy(np.sort(val))
     w = None if data.w_train is None else data.w_train[train_idx]
-    trimmed = Data(data.x_train[train_idx], data.y_train[train_idx], data.evals, data.classes, w)
+    groups = data.groups
+    if "train" in groups:  # the held-out examples keep their groups, as split "val"
+        groups = groups | {"train": groups["train"][train_idx], "val": groups["train"][val_idx]}
+    trimmed = Data(
+        data.x_train[train_idx], data.y_train[train_idx], data.evals, data.classes, w, groups, data.group_names
+    )
     return trimmed, (data.x_train[val_idx], data.y_train[val_idx])

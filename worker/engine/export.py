@@ -41,6 +41,7 @@ DATA_FIELDS = (
     "label_column",
     "weight_column",
     "group_column",
+    "group_weights",
     "test_path",
     "test_fraction",
     "target_path",

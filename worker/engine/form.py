@@ -26,7 +26,7 @@ PLACES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "sweep": (("pos_weight", "seed"), ()),
     "data": (("dataset", "classes", "data_path", "dataset_id", "n_train", "noise"),
              ("n_test", "imbalance", "label_noise", "resample", "ood", "noise_images", "data_seed",
-              "label_column", "weight_column", "group_column", "test_path", "test_fraction", "target_path", "target_dataset_id",
+              "label_column", "weight_column", "group_column", "group_weights", "test_path", "test_fraction", "target_path", "target_dataset_id",
               "example_weights", "weight_clip", "weight_normalise")),
     "model": (("model", "hidden", "width", "dropout", "batchnorm"), ("head", "fixup")),
     "loss": (("loss", "loss_norm", "poly_alpha", "ldam_max_margin", "ldam_scale", "la_tau", "vs_gamma", "vs_tau"),
@@ -35,7 +35,7 @@ PLACES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "recording": ((), ("eval_points", "frames", "grid")),
 }  # fmt: skip
 
-TABLE_FIELDS = ("label_column", "weight_column", "group_column", "test_path", "test_fraction", "target_path",
+TABLE_FIELDS = ("label_column", "weight_column", "group_column", "group_weights", "test_path", "test_fraction", "target_path",
                 "target_dataset_id")  # fmt: skip
 
 # parameter -> {controlling parameter: the values under which it matters, or SET}; absent: always matters
@@ -45,6 +45,7 @@ WHEN: dict[str, dict[str, tuple[str, ...] | str]] = {
     "dataset_id": {"dataset": ("folder", "table")},
     **dict.fromkeys(TABLE_FIELDS, {"dataset": ("table",)}),
     **dict.fromkeys(("example_weights", "weight_clip", "weight_normalise"), {"dataset": ("table", "covariate_shift")}),
+    "group_weights": {"dataset": ("table", "spurious")},
     "ood": {"dataset": IMAGE_DATASETS},
     "noise_images": {"dataset": IMAGE_DATASETS},
     "noise": {"dataset": DATASETS_2D},
@@ -84,13 +85,14 @@ LABELS = {
     "test_path": "Test table path", "test_fraction": "Test share", "target_path": "Target sample path",
     "target_dataset_id": "Target sample (dataset id)", "example_weights": "Per-example weights",
     "weight_clip": "Clip weights at", "weight_normalise": "Self-normalise weights",
-    "class_weights": "Class weights", "class_beta": "Effective-number β",
+    "class_weights": "Class weights", "class_beta": "Effective-number β", "group_weights": "Group weighting",
 }  # fmt: skip
 
 OPTION_LABELS = {
     "dataset": {"blobs": "blobs (2-D)", "wang_gaussians": "Wang's Gaussians (2-D)", "moons": "moons (2-D)",
                 "digits": "digits (sklearn 8×8)", "cifar10": "CIFAR-10", "folder": "image folder",
-                "table": "table (CSV, Parquet, NPZ)", "covariate_shift": "covariate shift (2-D)"},
+                "table": "table (CSV, Parquet, NPZ)", "covariate_shift": "covariate shift (2-D)",
+                "spurious": "spurious correlation (2-D, 4 groups)"},
     "model": {"logreg": "logistic regression", "mlp": "MLP (ReLU)", "convnet": "ConvNet (Byrd & Lipton)", "resnet": "ResNet (small)"},
     "loss": {"ce": "cross-entropy", "poly": "polynomially-tailed", "ldam": "LDAM", "la": "logit adjustment", "vs": "VS"},
     "loss_norm": {"sum": "sum: divide by the batch's sum of weights", "mean": "mean: divide by the batch size"},

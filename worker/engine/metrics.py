@@ -1,7 +1,7 @@
 """Metrics of a classifier with K logits (binary data: 2, column 1 = the positive, re-weighted class).
 
 Everything here is *unweighted*, so runs that differ only in their weights are compared on the
-same scale. Per split: `split_metrics`. Per run: `interpolation_epoch`, `param_norm`,
+same scale. Per split: `split_metrics`, and `group_metrics` where the data carry groups. Per run: `interpolation_epoch`, `param_norm`,
 `normalised_margin`, and `intended_frac_pos` (the spread across runs is in outcome.py).
 """
 
@@ -82,6 +82,25 @@ def split_metrics_per_model(
     rows = torch.stack([columns[k].double() for k in names], 1).cpu().tolist()  # one copy for all models
     # undefined values are the one `math.nan`, so that equal results compare equal (nan != nan)
     return [{k: math.nan if math.isnan(v) else v for k, v in zip(names, row)} for row in rows]
+
+
+@torch.no_grad()
+def group_metrics(logits: Tensor, y: Tensor, groups: Tensor, group_names: Sequence[str]) -> dict[str, float]:
+    """Per group present in the split: `acc_group_<name>` and its size `n_group_<name>`; and
+    `worst_group_acc`, the lowest of those accuracies. `groups`: each example's index into
+    `group_names`. Groups absent from the split are left out (their accuracy is undefined)."""
+    correct = (predictions(logits.detach()) == y.long()).double()
+    k = len(group_names)
+    sizes = torch.bincount(groups, minlength=k).cpu().tolist()
+    hits = torch.bincount(groups, weights=correct, minlength=k).cpu().tolist()
+    out: dict[str, float] = {}
+    for name, n, h in zip(group_names, sizes, hits):
+        if n:
+            out[f"acc_group_{name}"], out[f"n_group_{name}"] = h / n, float(n)
+    accs = [out[f"acc_group_{name}"] for name, n in zip(group_names, sizes) if n]
+    if accs:
+        out["worst_group_acc"] = min(accs)
+    return out
 
 
 def interpolation_epoch(train_accs: Sequence[float], tol: float = 1e-9) -> int | None:

@@ -24,9 +24,12 @@ IMAGE_DATASETS = ("cifar10", "folder")
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 DEFAULT_CLASSES = {"cifar10": ["cat", "dog"], "digits": ["3", "5"]}
 
-Dataset = Literal["blobs", "wang_gaussians", "moons", "digits", "cifar10", "folder", "table", "covariate_shift"]
-# data sets of feature rows: no boundary grid, no image strip, per-example weights allowed
-FEATURE_DATASETS = ("table", "covariate_shift")
+Dataset = Literal[
+    "blobs", "wang_gaussians", "moons", "digits", "cifar10", "folder", "table", "covariate_shift", "spurious"
+]  # fmt: skip
+# data sets of feature rows: no boundary grid, no image strip
+FEATURE_DATASETS = ("table", "covariate_shift", "spurious")
+GroupWeights = Literal["none", "inverse_frequency", "subsample"]
 Model = Literal["logreg", "mlp", "convnet", "resnet"]
 Loss = Literal["ce", "poly", "ldam", "la", "vs"]
 ClassScheme = Literal["inverse_frequency", "effective_number"]
@@ -59,7 +62,7 @@ class RunSpec(BaseModel):
     # --- data
     dataset: Dataset = Field(
         "blobs",
-        description="blobs / wang_gaussians / moons (2-D), digits (sklearn 8x8), cifar10, or folder (<split>/<class>/*.jpg)",
+        description="blobs / wang_gaussians / moons (2-D), digits (sklearn 8x8), cifar10, folder (<split>/<class>/*.jpg), table, covariate_shift, or spurious (2-D, a core and a spurious feature, 4 groups)",
     )
     classes: list[str] = Field(
         default_factory=list,
@@ -93,7 +96,11 @@ class RunSpec(BaseModel):
         None,
         min_length=1,
         max_length=200,
-        description="table: a column of group labels (checked and kept with the data; not a feature)",
+        description="table: a column of group labels (not a feature): per-group accuracies and worst_group_acc on every split, and group_weights",
+    )
+    group_weights: GroupWeights = Field(
+        "none",
+        description="with group labels (group_column, or dataset spurious): inverse_frequency weighs each training example by 1 / its group's size (mean 1; times any class and per-example weights); subsample keeps, per data_seed, as many examples of every group as the smallest has (Idrissi et al. 2022)",
     )
     test_path: str | None = Field(
         None,
@@ -290,6 +297,12 @@ class RunSpec(BaseModel):
         for name in ("test_path", "target_path", "target_dataset_id", "weight_column", "group_column"):
             if getattr(self, name) is not None:
                 raise ValueError(f"{name}: only for dataset table")
+        if self.dataset == "spurious":
+            return self._spurious()
+        if self.group_weights != "none":
+            raise ValueError(
+                "group_weights: needs group labels (a table's group_column, or dataset spurious); this data set has none"
+            )
         if self.dataset == "covariate_shift":
             return self._shifted()
         if self.example_weights not in ("auto", "none"):
@@ -352,6 +365,25 @@ class RunSpec(BaseModel):
                 raise ValueError(f"{name}: applies to the built-in data sets; covariate_shift is used as it is")
         return self
 
+    def _spurious(self) -> RunSpec:
+        """Synthetic spurious correlation (synthetic.make_spurious): two classes, each with a
+        majority group (the spurious feature agrees) and a minority group; no other knobs."""
+        if not self.classes:
+            self.classes = ["neg", "pos"]
+        if len(self.classes) != 2 or self.classes[0] == self.classes[1] or self.classes[0] == "pos":
+            raise ValueError("classes: give two different class names (negative, positive; the first not 'pos')")
+        unknown = sorted(set(self.class_weights) - set(self.classes)) if isinstance(self.class_weights, dict) else []
+        if unknown:
+            raise ValueError(f"class_weights: {', '.join(unknown)} not among the classes ({', '.join(self.classes)})")
+        if self.model not in ("logreg", "mlp"):
+            raise ValueError(f"model: {self.model} needs 32x32 images (dataset cifar10 or folder)")
+        if self.example_weights not in ("auto", "none"):
+            raise ValueError("example_weights: per-example weights are for datasets table and covariate_shift")
+        for name, default in (("imbalance", 1.0), ("label_noise", 0.0)):
+            if getattr(self, name) != default:
+                raise ValueError(f"{name}: applies to the built-in data sets; spurious sets its groups' sizes itself")
+        return self
+
     def _table(self) -> RunSpec:
         """A table's classes come from its label column; `classes`, if given, picks and orders them."""
         if not (self.data_path or self.dataset_id):
@@ -365,6 +397,8 @@ class RunSpec(BaseModel):
         columns = [c for c in (self.label_column, self.weight_column, self.group_column) if c is not None]
         if len(set(columns)) != len(columns):
             raise ValueError("weight_column: label_column, weight_column and group_column must be different columns")
+        if self.group_weights != "none" and self.group_column is None:
+            raise ValueError("group_weights: needs group_column (the table's column of group labels)")
         if self.example_weights == "column" and self.weight_column is None:
             raise ValueError("example_weights: column needs weight_column")
         if self.example_weights == "given":

@@ -43,7 +43,7 @@ class Paired:
 def metric_range(name: str) -> tuple[float, float]:
     """The values a metric can take, so that an interval never leaves them (a fraction stays in
     [0, 1]); unbounded metrics get (-inf, inf)."""
-    if name.startswith(("frac_pred_", "acc", "balanced_acc", "intended_frac_pos")):
+    if name.startswith(("frac_pred_", "acc", "balanced_acc", "intended_frac_pos", "worst_group_acc")):
         return 0.0, 1.0
     return {
         "offset": (-0.5, 0.5), "svm_cosine": (-1.0, 1.0), "svm_angle": (0.0, 90.0),

@@ -63,6 +63,7 @@ class Parsed:
     g_train: np.ndarray | None  # group_column's values, as text
     x_test: np.ndarray
     y_test: np.ndarray
+    g_test: np.ndarray | None  # the test split's groups (test_path's group_column, or the held-out rows')
     x_target: np.ndarray | None
     y_target: np.ndarray | None  # None: the target sample has no (usable) labels
 
@@ -190,7 +191,7 @@ def features(table: Table, names: tuple[str, ...], field: str) -> np.ndarray:
     return x
 
 
-def labels(table: Table, name: str, field: str) -> list[str]:
+def labels(table: Table, name: str, field: str, what: str = "label") -> list[str]:
     values = column(table, name, field)
     if (
         isinstance(values, np.ndarray)
@@ -202,8 +203,20 @@ def labels(table: Table, name: str, field: str) -> list[str]:
     out = [str(v) for v in values]
     for i, v in enumerate(out):
         if v == "" or v.lower() in ("nan", "none"):
-            raise TableError(field, f"{table.name}: column {name!r}, {table.where(i)}: the label is missing")
+            raise TableError(field, f"{table.name}: column {name!r}, {table.where(i)}: the {what} is missing")
     return out
+
+
+def group_labels(table: Table, name: str, field: str) -> np.ndarray:
+    """A group column as text, each name short enough for the metric it names (acc_group_<name>)."""
+    values = np.asarray(labels(table, name, field, what="group"))
+    long = next((i for i, v in enumerate(values) if len(v) > MAX_LABEL), None)
+    if long is not None:
+        raise TableError(
+            field,
+            f"{table.name}: column {name!r}, {table.where(long)}: the group {values[long][:60]!r} is longer than {MAX_LABEL} characters (metric names carry it)",
+        )
+    return values
 
 
 def class_order(names: set[str]) -> tuple[str, ...]:
@@ -243,7 +256,7 @@ def parse(spec, opener: Opener = open_file) -> Parsed:
         )
     x = features(train, names, "data_path")
     w = weights(train, spec.weight_column) if spec.weight_column else None
-    g = np.asarray([str(v) for v in column(train, spec.group_column, "group_column")]) if spec.group_column else None
+    g = group_labels(train, spec.group_column, "group_column") if spec.group_column else None
     present = set(y_names)
     if spec.classes:
         absent = [c for c in spec.classes if c not in present]
@@ -290,10 +303,12 @@ def parse(spec, opener: Opener = open_file) -> Parsed:
             raise TableError("test_path", f"{test.name}: class {unknown[0]!r} is not in the training table")
         kept = np.asarray([v in classes for v in y_test_names])
         x_test, y_test = x_test[kept], np.asarray([classes.index(v) for v, k in zip(y_test_names, kept) if k], np.int64)
+        g_test = group_labels(test, spec.group_column, "test_path")[kept] if spec.group_column else None
         train_idx = np.arange(len(y))
     else:
         train_idx, test_idx = stratified_split(y, classes, spec.test_fraction, spec.data_seed, train.name)
         x_test, y_test = x[test_idx], y[test_idx]
+        g_test = None if g is None else g[test_idx]
     if not len(y_test):
         raise TableError("test_path", f"{spec.test_path}: no test examples of the classes {', '.join(classes[:20])}")
     x_target = y_target = None
@@ -306,7 +321,7 @@ def parse(spec, opener: Opener = open_file) -> Parsed:
                 y_target = np.asarray([classes.index(v) for v in t_names], np.int64)
     return Parsed(
         classes, names, x[train_idx], y[train_idx], None if w is None else w[train_idx], None if g is None else g[train_idx],
-        x_test, y_test, x_target, y_target,
+        x_test, y_test, g_test, x_target, y_target,
     )  # fmt: skip
 
 

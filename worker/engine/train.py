@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import geometry, intended
+from . import geometry, group_labels, intended
 from .data import as_input, make_data, split_validation
 from .losses import (
     EFFECTIVE_MISSING,
@@ -25,7 +25,7 @@ from .losses import (
     run_class_weights,
     run_effective_pos_weight,
 )
-from .metrics import intended_frac_pos, normalised_margin, param_norm, split_metrics
+from .metrics import group_metrics, intended_frac_pos, normalised_margin, param_norm, split_metrics
 from .models import make_model
 from .probe import recorder
 from .shift import effective_sample_size
@@ -60,10 +60,11 @@ def step_lr_factor(epoch: int, epochs: int) -> float:
 def max_margin_reference(spec: RunSpec, data) -> tuple[torch.Tensor | None, dict[str, str]]:
     """The max-margin normal the svm_* readouts compare a 2-D linear model with, and the readouts
     that are missing (name -> the reason, for the run's record and its exports)."""
+    missing = group_labels.missing(spec, data)  # the set-up's one list of missing readouts
     if not (spec.is_2d and spec.model == "logreg" and not spec.cosine_head):
-        return None, {}  # the readouts are not defined for this run at all
+        return None, missing  # the svm readouts are not defined for this run at all
     normal, reason = geometry.max_margin_reference(data.x_train, data.y_train)
-    return normal, {} if reason is None else dict.fromkeys(SVM_READOUTS, reason)
+    return normal, missing if reason is None else missing | dict.fromkeys(SVM_READOUTS, reason)
 
 
 SVM_READOUTS = ("svm_cosine", "svm_angle")
@@ -242,6 +243,7 @@ class Training:
         if self.val is not None:
             x_val, y_val = self.val
             metrics["val"] = split_metrics(self.logits(x_val), None if y_val is None else y_val.to(self.device), names)
+        self._group_readouts(metrics, train_logits)
         boundary = None
         if self.spec.is_2d:
             metrics["geometry"] = self._geometry()
@@ -249,6 +251,19 @@ class Training:
             probs = torch.softmax(self.logits(self.grid.inputs()), 1)[:, 1]
             boundary = probs.reshape(len(self.grid.ys), len(self.grid.xs)).cpu().numpy()
         return EpochResult(self.epoch, self.spec.epochs, metrics, boundary)
+
+    def _group_readouts(self, metrics: dict[str, dict[str, float]], train_logits: torch.Tensor) -> None:
+        """Per-group and worst-group accuracy on every labelled split that carries group labels."""
+        splits = dict(self.data.evals) | ({"val": self.val} if self.val is not None else {})
+        for split, g in self.data.groups.items():
+            if split == "train":
+                logits, y = train_logits, self._y
+            else:
+                x, labels = splits[split]
+                if labels is None:
+                    continue
+                logits, y = self.logits(x), labels.to(self.device)
+            metrics[split].update(group_metrics(logits, y, g.to(self.device), self.data.group_names))
 
     def _geometry(self) -> dict[str, float]:
         def margin(points: torch.Tensor) -> torch.Tensor:
