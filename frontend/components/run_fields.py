@@ -50,7 +50,8 @@ def describe(schema: dict) -> dict[str, dict]:
             "description": prop.get("description", ""), "default": prop.get("default"),
         }  # fmt: skip
         meta = prop.get("x-form") or {}
-        info |= {"section": meta.get("section", OTHER[0]), "advanced": meta.get("advanced", True) if meta else False,
+        info |= {"section": meta.get("section", OTHER[0]), "order": meta.get("order", len(out)),
+                 "advanced": meta.get("advanced", True) if meta else False,
                  "label": meta.get("label") or name.replace("_", " ").capitalize(), "when": meta.get("when", {}),
                  "options": meta.get("options", {}), "start_empty": meta.get("start_empty", False)}  # fmt: skip
         if "array" in types:
@@ -78,10 +79,10 @@ def sweep_fields(params: dict[str, dict]) -> set[str]:
 
 
 def placed(params: dict[str, dict], order: dict[str, str] | None = None) -> dict[str, tuple[list[str], list[str]]]:
-    """section -> ([shown], [advanced]) parameter names in the catalog's order, sections in `order`
+    """section -> ([shown], [advanced]) parameter names in form order, sections in `order`
     (section_titles), the sweep row's parameters left out."""
     out: dict[str, tuple[list[str], list[str]]] = {s: ([], []) for s in order or {}}
-    for name, info in params.items():
+    for name, info in sorted(params.items(), key=lambda item: item[1]["order"]):
         if info["section"] != "sweep":
             out.setdefault(info["section"], ([], []))[1 if info["advanced"] else 0].append(name)
     return {s: lists for s, lists in out.items() if lists[0] or lists[1]}

@@ -33,6 +33,7 @@ def test_the_catalog_serves_each_parameters_form_metadata():
     assert [s for s, _ in run["x-form-sections"]] == [s for s, _ in form.SECTIONS]
     assert run["properties"]["poly_alpha"]["x-form"] == {
         "section": "loss",
+        "order": 2,
         "advanced": False,
         "label": "Poly tail exponent α",
         "when": {"loss": ["poly"]},

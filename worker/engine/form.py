@@ -1,5 +1,5 @@
-"""How a form shows each run parameter: its section, whether it is folded away as advanced, its
-label, the values of other parameters under which it matters, labels for its options. `/catalog`
+"""How a form shows each run parameter: its section and place in it, whether it is folded away as
+advanced, its label, the values of other parameters under which it matters, labels for its options. `/catalog`
 serves it inside the run schema (each property's `x-form`, the section order as `x-form-sections`),
 and the dashboard's form is generated from that alone. tests/worker/test_form_metadata.py keeps
 every RunSpec field placed here.
@@ -63,6 +63,7 @@ WHEN: dict[str, dict[str, tuple[str, ...] | str]] = {
     "vs_gamma": {"loss": ("vs",)},
     "vs_tau": {"loss": ("vs",)},
     "drw_beta": {"drw_epoch": SET},
+    "val_fraction": {"patience": SET},  # the validation split exists only for early stopping
     "class_beta": {"class_weights": ("effective_number",)},
 }
 
@@ -102,10 +103,11 @@ OPTION_LABELS = {
 def metadata(name: str) -> dict[str, Any] | None:
     """A parameter's `x-form`, or None where it is not placed (the form then shows it under
     "Other parameters")."""
-    place = next(((s, name in adv) for s, (shown, adv) in PLACES.items() if name in shown or name in adv), None)
+    place = next(((s, (*shown, *adv).index(name), name in adv) for s, (shown, adv) in PLACES.items()
+                  if name in shown or name in adv), None)  # fmt: skip
     if place is None:
         return None
-    meta: dict[str, Any] = {"section": place[0], "advanced": place[1]}
+    meta: dict[str, Any] = {"section": place[0], "order": place[1], "advanced": place[2]}
     if name in LABELS:
         meta["label"] = LABELS[name]
     if name in WHEN:
