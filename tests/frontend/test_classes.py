@@ -123,3 +123,4 @@ def test_the_page_layout_offers_the_class_select_and_says_why_there_is_no_pictur
     assert texts(by_id(tree, "curve-heading"))[0] == "frac_pred_cat"
     assert texts(by_id(tree, "first-card-title")) == ["What the weight changes"]
     assert "no boundary frames" in " ".join(texts(by_id(tree, "probe-strip")))
+    assert "d-none" in by_id(tree, "seed-select").className, "no picture: no seed to pick one for"

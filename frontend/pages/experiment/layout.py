@@ -65,7 +65,12 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
                                     className="d-flex align-items-center me-3"
                                     + ("" if view.get("slice_options") else " d-none"),
                                 ),
-                                dbc.Label("seed", html_for="seed-select", className="mb-0 me-2 small text-muted"),
+                                dbc.Label(
+                                    "seed",
+                                    html_for="seed-select",
+                                    # no picture to pick a seed's run for: the curves average the seeds
+                                    className="mb-0 me-2 small text-muted" + (" d-none" if kind == "none" else ""),
+                                ),
                                 dbc.Select(
                                     id="seed-select",
                                     value=view.get("seed", None if seed is None else str(seed)),
@@ -73,6 +78,7 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
                                     disabled=view.get("seed_disabled", False),
                                     size="sm",
                                     style={"width": "6rem"},
+                                    className="d-none" if kind == "none" else None,
                                 ),
                             ],
                             className="d-flex align-items-center",
