@@ -28,6 +28,13 @@ def is_images(spec: dict) -> bool:
     return spec.get("base", {}).get("dataset", "blobs") not in (*DATASETS_2D, *ROWS)
 
 
+def balanced_test(spec: dict) -> bool:
+    """Whether the test split holds the classes in equal numbers (`n_test` per class), so that 0.5
+    is the true share of positives: the built-in data sets; a table's or a folder's test split is
+    whatever the files hold."""
+    return spec.get("base", {}).get("dataset", "blobs") in (*DATASETS_2D, "digits", "cifar10")
+
+
 def no_picture(spec: dict) -> str | None:
     """Why the runs record neither boundary frames nor an image strip (None: they record one):
     the engine keeps them for two classes on a 2-D grid or images (worker/engine/train.py)."""

@@ -85,7 +85,8 @@ def register(app, client: ApiClient) -> None:
             return dash.no_update
         try:
             runs = slice_runs(store, chosen)
-            return figures_cached(client, store["experiment"]["id"], runs, split or SPLIT, metric)
+            exp = store["experiment"]
+            return figures_cached(client, exp["id"], runs, split or SPLIT, metric, exp["spec"])
         except ApiError:
             return dash.no_update
 

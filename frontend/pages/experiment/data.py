@@ -111,11 +111,19 @@ def curves_for(rows: list[dict], runs: list[dict]) -> list[dict]:
     return [{"label": g["label"], "color": c, **stats.get(gi, empty)} for gi, (g, c) in enumerate(zip(groups, colors))]
 
 
-def figures_for(client: ApiClient, experiment_id: int, runs: list[dict], split: str, metric: str | None = None) -> dict:
+def figures_for(
+    client: ApiClient,
+    experiment_id: int,
+    runs: list[dict],
+    split: str,
+    metric: str | None = None,
+    spec: dict | None = None,
+) -> dict:
     """Everything the curve, spread and effect panels draw, from requests made side by side: the
     split's thinned curves, every metric at the first and last epoch only (which splits exist, and
     with more than two classes which classes: `classes.options`), and the unweighted runs' intended
-    effect (`reference_rows`). `metric`: with more than two classes, the class readout to draw."""
+    effect (`reference_rows`). `metric`: with more than two classes, the class readout to draw;
+    `spec` (the experiment's) says whether 0.5 is the test split's true share of positives."""
     wanted = metric or METRIC
     curve_rows_pending = POOL.submit(
         client.experiment_metrics, experiment_id, split=split, metric=wanted, max_points=MAX_POINTS
@@ -141,6 +149,7 @@ def figures_for(client: ApiClient, experiment_id: int, runs: list[dict], split: 
     return {
         "split": split,
         "metric": chosen,
+        "true_share": 0.5 if chosen == METRIC and strip.balanced_test(spec or {}) else None,
         "metric_options": options,
         "splits": sorted({r["split"] for r in ends if r["metric"] == chosen}),
         "curves": curves,
@@ -215,7 +224,12 @@ FIGURES, BOUNDARIES, VIEWS = FinishedCache(), FinishedCache(), FinishedCache()
 
 
 def figures_cached(
-    client: ApiClient, experiment_id: int, runs: list[dict], split: str, metric: str | None = None
+    client: ApiClient,
+    experiment_id: int,
+    runs: list[dict],
+    split: str,
+    metric: str | None = None,
+    spec: dict | None = None,
 ) -> dict:
-    key = FinishedCache.key(runs, client.api_url, experiment_id, split, metric)
-    return FIGURES.get(key, lambda: figures_for(client, experiment_id, runs, split, metric))
+    key = FinishedCache.key(runs, client.api_url, experiment_id, split, metric)  # the id stands for the spec
+    return FIGURES.get(key, lambda: figures_for(client, experiment_id, runs, split, metric, spec))

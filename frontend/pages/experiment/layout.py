@@ -303,7 +303,7 @@ def initial_view(
     runs = slice_runs(store, chosen)
     panels_pending = POOL.submit(panels_for, client, runs, _int(loaded["seed"], 0), store["experiment"]["spec"])
     try:
-        curves = figures_cached(client, store["experiment"]["id"], runs, split, metric)
+        curves = figures_cached(client, store["experiment"]["id"], runs, split, metric, store["experiment"]["spec"])
     except ApiError:
         curves = None
     panels = panels_pending.result()

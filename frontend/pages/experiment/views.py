@@ -19,7 +19,7 @@ from ...components.figures import (
     spread_figure,
 )
 from ...components.style import FINISHED
-from .base import METRIC, POOL, SPLIT, SPLITS
+from .base import POOL, SPLIT, SPLITS
 from .data import BOUNDARIES, FinishedCache, frame_z
 
 
@@ -116,7 +116,7 @@ def curve_view(data: dict | None, logx: bool, epoch: int | None):
         bool(logx),
         title=f"{title}, {SPLITS.get(split, split)}",
         ytitle=ytitle,
-        reference=0.5 if (data or {}).get("metric", METRIC) == METRIC else None,  # no class's share is known here
+        reference=(data or {}).get("true_share"),  # None where the page cannot know the test split's share
         legend_title=legend,
         fit_epoch=(data or {}).get("fit_epoch"),
         gl=False,
