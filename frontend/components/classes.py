@@ -15,6 +15,12 @@ BINARY_ONLY = (
     "recorded for a positive-class weight only, not per class."
 )
 
+BY_POS_WEIGHT = (
+    "Realised vs intended is drawn over the positive-class weight (pos_weight);<br>"
+    "this sweep varies class_weights instead, which the intended-effect<br>"
+    "readouts do not cover."
+)
+
 
 def labels(names: set[str]) -> list[str]:
     """The class labels named by `frac_pred_<label>` metrics, in the engine's class order: sorted,

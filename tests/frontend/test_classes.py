@@ -124,3 +124,23 @@ def test_the_page_layout_offers_the_class_select_and_says_why_there_is_no_pictur
     assert texts(by_id(tree, "first-card-title")) == ["What the weight changes"]
     assert "no boundary frames" in " ".join(texts(by_id(tree, "probe-strip")))
     assert "d-none" in by_id(tree, "seed-select").className, "no picture: no seed to pick one for"
+
+
+def test_a_two_class_class_weights_sweep_says_realised_vs_intended_is_drawn_over_pos_weight(tmp_path):
+    settings = Settings(home=tmp_path)
+    spec = {"name": "cw", "base": {"epochs": 1}, "sweep": {"class_weights": [{}, {"pos": 4.0}]}}
+    with TestClient(create_app(settings)) as api:
+        client = ApiClient("http://testserver", transport=api._transport)
+        exp = api.post("/api/v1/experiments", json=spec).json()
+        runs = api.get(f"/api/v1/experiments/{exp['id']}/runs").json()
+        for run in runs:
+            weighted = bool(run["params"]["class_weights"])
+            record = {"frac_pred_pos": 0.7 if weighted else 0.5, "intended_frac_pos@1": 0.5}
+            history = [SimpleNamespace(epoch=1, metrics={"test": record}, boundary=None)]
+            claim, _ = lifecycle.claim(settings, run["id"], "test-worker")
+            assert lifecycle.flush(settings, run["id"], claim.attempt, history, None) == "ok"
+            assert lifecycle.finish(settings, run["id"], claim.attempt, "succeeded")
+        data = figures_for(client, exp["id"], runs, "test", spec=exp["spec"])
+    assert data["metric"] == "frac_pred_pos" and data["metric_options"] == [] and data["true_share"] == 0.5
+    assert data["effect"] == {"why": classes.BY_POS_WEIGHT}, "not both runs pooled as one 'w = 1' point"
+    assert data["spread"][0]["value"] == [pytest.approx(0.2)], "the spread is across the class weightings"

@@ -137,8 +137,12 @@ def figures_for(
         else client.experiment_metrics(experiment_id, split=split, metric=chosen, max_points=MAX_POINTS)
     )
     curves = curves_for(curve_rows, runs)
+    varying = sweep.varying_params(runs)
     if options:  # realised vs intended is a two-class readout
         effect: dict = {"why": classes.BINARY_ONLY}
+    elif "class_weights" in varying and analysis.WEIGHT not in varying:
+        # every run has pos_weight 1: the panel would pool weighted and unweighted runs as "w = 1"
+        effect = {"why": classes.BY_POS_WEIGHT}
     else:
         realised = (
             curve_rows
