@@ -292,6 +292,25 @@ def boundary_frame(session: Session, run_id: int, epoch: int) -> tuple[int, np.n
     return frame.epoch, decode_frame(frame.data, (len(grid.ys), len(grid.xs)))
 
 
+StoredBoundary = tuple[BoundaryGrid, list[tuple[int, np.ndarray]]]  # a run's grid, its (epoch, P(positive)) frames
+
+
+def boundary_frames(session: Session, run_ids: Sequence[int]) -> dict[int, StoredBoundary]:
+    """Per run with a stored grid, the grid and every frame, oldest first (the JSON export's).
+    Runs without a grid (tables, more than two classes, not started) are absent."""
+    grids = {g.run_id: g for g in session.scalars(select(BoundaryGrid).where(BoundaryGrid.run_id.in_(run_ids)))}
+    out: dict[int, StoredBoundary] = {rid: (g, []) for rid, g in grids.items()}
+    query = (
+        select(BoundaryFrame.run_id, BoundaryFrame.epoch, BoundaryFrame.data)
+        .where(BoundaryFrame.run_id.in_(list(grids)))
+        .order_by(BoundaryFrame.run_id, BoundaryFrame.epoch)
+    )
+    for run_id, epoch, data in session.execute(query):
+        grid, frames = out[run_id]
+        frames.append((epoch, decode_frame(data, (len(grid.ys), len(grid.xs)))))
+    return out
+
+
 def encode_frame(probs: np.ndarray) -> bytes:
     return zlib.compress(np.clip(np.rint(probs * 255), 0, 255).astype(np.uint8).tobytes(), 6)
 

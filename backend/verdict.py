@@ -7,6 +7,7 @@ code, so the dashboard asks the API for them rather than computing them itself.
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from typing import Any
 
@@ -22,11 +23,27 @@ from . import store
 from .models import Experiment
 from .status import ACTIVE, RunStatus
 
+# How the engine's interval checks (outcome.keeps_effect, outcome.paired_shift) write their answer:
+# "... [low, high] ... n = N ...". The checks hand back text only, so the n and the interval the
+# card shows in their own columns are read from it; tests/backend/test_verdict.py holds the two to it.
+INTERVAL = re.compile(r"\[([+-]?\d+(?:\.\d+)?), ([+-]?\d+(?:\.\d+)?)\]")
+COUNT = re.compile(r"\bn = (\d+)\b")
+
 
 class CheckResult(BaseModel):
     claim: str
     met: bool | None  # None: not measurable on the runs finished so far
     measured: str
+    n: int | None = None  # seeds (or pairs) behind the interval; None: the check reads one number
+    interval: tuple[float, float] | None = None  # 95% t-interval, as printed; None: none computed
+
+    @classmethod
+    def of(cls, claim: str, met: bool | None, measured: str) -> CheckResult:
+        count, interval = COUNT.search(measured), INTERVAL.search(measured)
+        if count is None or interval is None:  # a value range like "frac_pred_pos in [a, b]" is no interval
+            return cls(claim=claim, met=met, measured=measured)
+        low, high = float(interval[1]), float(interval[2])
+        return cls(claim=claim, met=met, measured=measured, n=int(count[1]), interval=(low, high))
 
 
 class Shift(BaseModel):
@@ -123,7 +140,7 @@ def measure(check, outcome: Outcome) -> CheckResult:
         return CheckResult(claim=check.claim, met=None, measured=f"not measurable yet ({type(err).__name__}: {err})")
     if any(_is_nan(part) for part in measured.split()):
         return CheckResult(claim=claim, met=None, measured=f"{measured} (undefined on the runs finished so far)")
-    return CheckResult(claim=claim, met=bool(ok), measured=measured)
+    return CheckResult.of(claim, bool(ok), measured)
 
 
 def _is_nan(text: str) -> bool:

@@ -7,7 +7,10 @@ so each weight is a number in its own column rather than text to parse; a label 
 has weight 1 (the spec's rule). CSV values are written at float32 precision: the engine computes every
 readout in float32, so the float64 the database holds carries digits past the seventh that no model
 produced (0.30000001192092896). The shortest decimal that reads back to the same float32 (numpy's
-repr of a float32, at most 9 significant digits) is exact where 7 fixed digits would not always be."""
+repr of a float32, at most 9 significant digits) is exact where 7 fixed digits would not always be.
+
+The JSON export also carries each run's stored boundary frames (2-D grid or image strip, per epoch),
+so a figure can be redrawn without the API."""
 
 from __future__ import annotations
 
@@ -116,6 +119,21 @@ def _swept(spec: dict) -> list[str]:
     return list((spec.get("sweep") or {}).keys())
 
 
+def _boundaries(stored: dict[int, store.StoredBoundary]) -> list[dict]:
+    """Frames as `GET /runs/{id}/boundary/{epoch}` sends them: 3 decimals hold every stored value
+    apart (the worker quantises P(positive) to steps of 1/255)."""
+    return [
+        {
+            "run_id": run_id,
+            "xs": grid.xs,
+            "ys": grid.ys,
+            "points": grid.points,
+            "frames": [{"epoch": epoch, "z": z.round(3).tolist()} for epoch, z in frames],
+        }
+        for run_id, (grid, frames) in sorted(stored.items())
+    ]
+
+
 @router.get("/experiments/{experiment_id}/export.csv", response_class=StreamingResponse, responses=documented(404))
 def experiment_csv(experiment_id: ExperimentId, session: SessionDep) -> StreamingResponse:
     exp = store.get_experiment(session, experiment_id)
@@ -126,13 +144,18 @@ def experiment_csv(experiment_id: ExperimentId, session: SessionDep) -> Streamin
 
 @router.get("/experiments/{experiment_id}/export.json", responses=documented(404))
 def experiment_json(experiment_id: ExperimentId, session: SessionDep) -> JSONResponse:
-    """The experiment, its runs and every metric row: what `GET` of each would return, in one file."""
+    """The experiment, its runs, every metric row and every stored boundary frame: what `GET` of
+    each would return, in one file. `boundaries` holds one entry per run that stored a grid (2-D
+    runs: the grid and training points; image runs: the strip of test images), with all its frames
+    (`epoch`, `z` = P(positive) on the grid, rows follow `ys`), oldest first."""
     exp = store.get_experiment(session, experiment_id)
-    rows = store.metric_rows(session, [r.id for r in exp.runs], None, None)
+    run_ids = [r.id for r in exp.runs]
+    rows = store.metric_rows(session, run_ids, None, None)
     doc = {
         "experiment": to_public(exp).model_dump(mode="json"),
         "runs": [r.model_dump(mode="json") for r in run_public(session, exp.runs)],
         "metrics": metric_dicts(rows),
+        "boundaries": _boundaries(store.boundary_frames(session, run_ids)),
     }
     return JSONResponse(doc, headers=_filename("experiment", exp.id, exp.name, "json"))
 

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from . import sweep
 
 WEIGHT = "pos_weight"
+# the axes a spread is taken across: the positive-class weight, or per-class weights (K > 2)
+WEIGHT_AXES = (WEIGHT, "class_weights")
 INTENDED = "intended_frac_pos@"
 # what a weight is meant to do, best first (worker/engine/outcome.REFERENCES, which the dashboard
 # cannot import; tests/frontend/test_analysis.py holds the two equal): metric prefix -> what it is
@@ -46,12 +48,12 @@ def spread_curves(runs: list[dict], stats: dict[int, dict]) -> list[dict]:
     parameters. `stats` is `sweep.aggregate` output keyed by the index of `sweep.groups(runs)`."""
     groups = sweep.groups(runs)
     varying = sweep.varying_params(runs)
-    others = [n for n in varying if n != WEIGHT]
+    others = [n for n in varying if n not in WEIGHT_AXES]
     by_setting: dict[tuple, list[int]] = defaultdict(list)
     for gi, group in enumerate(groups):
-        by_setting[tuple(group["runs"][0]["params"].get(n) for n in others)].append(gi)
+        by_setting[sweep.group_key(group["runs"][0], others)].append(gi)
     out = []
-    for key, members in by_setting.items():
+    for members in by_setting.values():
         if len(members) < 2:
             continue  # one weight: nothing to spread
         values: dict[int, list[float]] = defaultdict(list)
@@ -62,7 +64,9 @@ def spread_curves(runs: list[dict], stats: dict[int, dict]) -> list[dict]:
         epochs = sorted(e for e, v in values.items() if len(v) == len(members))  # every weight reported
         out.append(
             {
-                "label": sweep.group_label(key, others) if others else "across weights",
+                "label": sweep.group_label(sweep.params_of(groups[members[0]]["runs"][0], others), others)
+                if others
+                else "across weights",
                 "epoch": epochs,
                 "value": [spread(values[e]) for e in epochs],
             }

@@ -22,8 +22,8 @@ def field_id(name: str) -> dict:
 
 
 def control(name: str, info: dict, value):
-    """Select for choices, switch for booleans, number input with the schema's limits, text input
-    for lists (comma-separated) and free strings."""
+    """Select for choices, switch for booleans, number input (its limits checked by the page), text
+    input for lists (comma-separated) and free strings."""
     if info["kind"] == "boolean":
         return dbc.Switch(id={"type": SWITCH, "name": name}, value=bool(value), label=info["label"], className="mb-0")
     if info["enum"]:
@@ -40,18 +40,11 @@ def control(name: str, info: dict, value):
             placeholder="default for the data set" if info["start_empty"] else None,
         )
     if info["kind"] in ("integer", "number"):
-        limits: dict[str, Any] = {}
-        step: int | str = "any"
-        # An empty nullable field means "off"; a number input outside its min/max/step reports no
-        # value at all, which would read as "off" too, so those get their limits checked by the page only.
-        if not info["nullable"]:
-            limits = {
-                "min": _first(info["minimum"], info["exclusiveMinimum"]),
-                "max": _first(info["maximum"], info["exclusiveMaximum"]),
-            }
-            step = 1 if info["kind"] == "integer" else "any"
-        return dbc.Input(id=field_id(name), type="number", value=value, step=step, placeholder="off" if info["nullable"] else None,
-                         **{k: v for k, v in limits.items() if v is not None})  # fmt: skip
+        # No min/max/step (nor required): the browser would raise its own tooltip over the page's one
+        # message per field, and a number input outside them reports no value, which reads as "off"
+        # for an optional field. The page checks the catalog's limits as you type (`limit_error`).
+        return dbc.Input(id=field_id(name), type="number", value=value, step="any",
+                         placeholder="off" if info["nullable"] else None)  # fmt: skip
     return dbc.Input(
         id=field_id(name), type="text", value=value or "", maxLength=info.get("maxLength"), placeholder="default"
     )
@@ -87,7 +80,3 @@ def sections(params: dict[str, dict], titles: dict[str, str], base: dict) -> lis
                 id=f"advanced-{section}", className="mb-2",
             ))  # fmt: skip
     return out
-
-
-def _first(*values):
-    return next((v for v in values if v is not None), None)

@@ -19,12 +19,37 @@ from .style import FINISHED
 
 # the engine's defaults (worker/engine/spec.py DEFAULT_CLASSES), which the page cannot import
 DEFAULT_CLASSES = {"cifar10": ("cat", "dog"), "digits": ("3", "5")}
+ROWS = ("table", "covariate_shift")  # feature-row data: no grid, no strip (spec.FEATURE_DATASETS)
 MAX_COLUMNS = 12  # images shown at one epoch; the rest are counted
 CLOSEST = 6  # where no image is classified differently: the closest calls, said to be such
 
 
 def is_images(spec: dict) -> bool:
-    return spec.get("base", {}).get("dataset", "blobs") not in DATASETS_2D
+    return spec.get("base", {}).get("dataset", "blobs") not in (*DATASETS_2D, *ROWS)
+
+
+def balanced_test(spec: dict) -> bool:
+    """Whether the test split holds the classes in equal numbers (`n_test` per class), so that 0.5
+    is the true share of positives: the built-in data sets; a table's or a folder's test split is
+    whatever the files hold."""
+    return spec.get("base", {}).get("dataset", "blobs") in (*DATASETS_2D, "digits", "cifar10")
+
+
+def no_picture(spec: dict) -> str | None:
+    """Why the runs record neither boundary frames nor an image strip (None: they record one):
+    the engine keeps them for two classes on a 2-D grid or images (worker/engine/train.py)."""
+    base = spec.get("base", {})
+    if base.get("dataset") in ROWS:
+        return (
+            "Feature rows have no 2-D picture and no images, so these runs record no boundary frames: "
+            "the curves below show what the weight changes."
+        )
+    if len(base.get("classes") or ()) > 2:
+        return (
+            f"With {len(base['classes'])} classes the runs record no image strip (it shows P(positive), "
+            "a two-class readout): the curves below show what the weights change, class by class."
+        )
+    return None
 
 
 def thumbnail(pixels: list[int]) -> str:

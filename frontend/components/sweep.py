@@ -15,7 +15,13 @@ from typing import Any
 from scipy import stats
 
 SEED = "seed"
-SHORT = {"pos_weight": "w", "weight_decay": "wd", "batch_size": "batch", "loss_norm": "norm"}
+SHORT = {
+    "pos_weight": "w",
+    "weight_decay": "wd",
+    "batch_size": "batch",
+    "loss_norm": "norm",
+    "class_weights": "weights",
+}
 
 
 def varying_params(runs: Iterable[dict]) -> list[str]:
@@ -31,8 +37,18 @@ def varying_params(runs: Iterable[dict]) -> list[str]:
     return sorted(names, key=lambda n: (n != "pos_weight", n))
 
 
+def hashable(value: Any) -> Any:
+    """A parameter value as a group key: a swept `class_weights` dict or a `hidden` list is not
+    hashable as it comes from the API."""
+    if isinstance(value, dict):
+        return ("dict", tuple(sorted((k, hashable(v)) for k, v in value.items())))
+    if isinstance(value, list):
+        return ("list", tuple(hashable(v) for v in value))
+    return value
+
+
 def group_key(run: dict, varying: list[str]) -> tuple:
-    return tuple(run["params"].get(n) for n in varying)
+    return tuple(hashable(run["params"].get(n)) for n in varying)
 
 
 def _fmt(value: Any) -> str:
@@ -40,17 +56,37 @@ def _fmt(value: Any) -> str:
         return f"{value:g}"
     if isinstance(value, list):
         return "x".join(str(v) for v in value)
+    if isinstance(value, dict):  # class_weights: the classes it names; the others keep weight 1
+        return " ".join(f"{k}:{_fmt(float(v))}" for k, v in value.items()) if value else "all 1"
     return str(value)
 
 
-def group_label(key: tuple, varying: list[str]) -> str:
+def group_label(values: tuple, varying: list[str]) -> str:
+    """`values`: the parameters as a run holds them (not their `group_key`)."""
     if not varying:
         return "all runs"
-    return ", ".join(f"{SHORT.get(n, n)} = {_fmt(v)}" for n, v in zip(varying, key))
+    return ", ".join(f"{SHORT.get(n, n)} = {_fmt(v)}" for n, v in zip(varying, values))
 
 
-def _sortable(key: tuple) -> tuple:
-    return tuple((0, v, "") if isinstance(v, (int, float)) else (1, 0, repr(v)) for v in key)
+def params_of(run: dict, names: list[str]) -> tuple:
+    return tuple(run["params"].get(n) for n in names)
+
+
+def _sorter(runs: list[dict], names: list[str]):
+    """Sort keys for `group_key` tuples: numbers ascending, any other value (a loss, a class_weights
+    dict, a scheme) in the order the sweep lists it (its first run's index)."""
+    first: dict[tuple, int] = {}
+    for run in sorted(runs, key=lambda r: r["index"]):
+        for n in names:
+            first.setdefault((n, hashable(run["params"].get(n))), len(first))
+
+    def key(values: tuple) -> tuple:
+        return tuple(
+            (0, v, 0) if isinstance(v, (int, float)) else (1, 0, first.get((n, v), len(first)))
+            for n, v in zip(names, values)
+        )
+
+    return key
 
 
 def groups(runs: list[dict]) -> list[dict]:
@@ -60,9 +96,9 @@ def groups(runs: list[dict]) -> list[dict]:
     for run in runs:
         by_key[group_key(run, varying)].append(run)
     out = []
-    for key in sorted(by_key, key=_sortable):
+    for key in sorted(by_key, key=_sorter(runs, varying)):
         members = sorted(by_key[key], key=lambda r: (r["params"].get(SEED, 0), r["index"]))
-        out.append({"key": key, "label": group_label(key, varying), "runs": members})
+        out.append({"key": key, "label": group_label(params_of(members[0], varying), varying), "runs": members})
     return out
 
 
@@ -124,11 +160,17 @@ def slices(runs: list[dict]) -> list[dict]:
     others = [n for n in varying if n != "pos_weight"]
     if "pos_weight" not in varying or not others:
         return []
-    keys = sorted({group_key(r, others) for r in runs}, key=_sortable)
-    return [{"label": group_label(k, others), "params": dict(zip(others, k))} for k in keys]
+    first = {group_key(r, others): r for r in reversed(runs)}  # a run of each slice, the first in order
+    return [
+        {
+            "label": group_label(params_of(first[k], others), others),
+            "params": dict(zip(others, params_of(first[k], others))),
+        }
+        for k in sorted(first, key=_sorter(runs, others))
+    ]
 
 
 def in_slice(runs: list[dict], params: dict | None) -> list[dict]:
     if not params:
         return runs
-    return [r for r in runs if all(r["params"].get(k) == v for k, v in params.items())]
+    return [r for r in runs if all(hashable(r["params"].get(k)) == hashable(v) for k, v in params.items())]

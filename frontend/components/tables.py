@@ -284,11 +284,13 @@ def runs_table(runs: list[dict], varying: list[str], now: datetime | None = None
     """One row per run: the swept values, seed, status, 'epoch k of n' progress with an ETA, any
     error text, Cancel/Retry; the run id links to the run's own page."""
     extra = [n for n in varying if n != "pos_weight"]
+    # a class_weights sweep leaves pos_weight at 1 in every run: a column of 1s would read as "unweighted"
+    weight = "pos_weight" in varying or "class_weights" not in varying
     header = html.Thead(
         html.Tr(
             [
                 html.Th("Run"),
-                html.Th("Weight"),
+                html.Th("Weight") if weight else None,
                 *[html.Th(n) for n in extra],
                 html.Th("Seed"),
                 html.Th("Status"),
@@ -308,7 +310,7 @@ def runs_table(runs: list[dict], varying: list[str], now: datetime | None = None
             html.Tr(
                 [
                     html.Td(dcc.Link(f"#{run['id']}", href=f"/runs/{run['id']}", className="run-link")),
-                    html.Td(_fmt(p.get("pos_weight")), className="fw-semibold"),
+                    html.Td(_fmt(p.get("pos_weight")), className="fw-semibold") if weight else None,
                     *[html.Td(_fmt(p.get(n))) for n in extra],
                     html.Td(p.get("seed")),
                     html.Td(status_badge(run["status"])),

@@ -1,6 +1,7 @@
 """The verdict card on a preset's experiment page: the preset's expected outcomes beside what its
 runs measured (`GET /experiments/{id}/verdict`, evaluated by the engine's checks as `iwlab run
---preset` prints them), met / not met, refreshed when another run succeeds."""
+--preset` prints them), with the n and 95% interval of each check that compares arms over seeds,
+met / not met, refreshed when another run succeeds."""
 
 from __future__ import annotations
 
@@ -41,14 +42,16 @@ def card(verdict: dict | None):
         html.Tr(
             [
                 html.Td(c["claim"]),
-                html.Td(html.Code(c["measured"]), className="text-nowrap"),
+                html.Td(html.Code(c["measured"])),
+                *interval_cells(c),
                 html.Td(dbc.Badge(MARK[c["met"]][0], color=MARK[c["met"]][1], className="text-uppercase verdict-mark")),
             ]
         )
         for c in checks
     ]
+    head = [html.Th("expected"), html.Th("measured"), html.Th("n"), html.Th("95% interval"), html.Th("")]
     table = dbc.Table(
-        [html.Thead(html.Tr([html.Th("expected"), html.Th("measured"), html.Th("")])), html.Tbody(rows)],
+        [html.Thead(html.Tr(head)), html.Tbody(rows)],
         size="sm",
         className="mb-0 align-middle",
         id="verdict-table",
@@ -71,6 +74,26 @@ def card(verdict: dict | None):
         f"{verdict['preset']} ({verdict['variant']}), {verdict.get('title') or ''}",
     ]
     return dbc.Card([dbc.CardHeader(title), dbc.CardBody(body)], className="shadow-sm mb-4", id="verdict-card")
+
+
+def interval_cells(check: dict) -> list:
+    """n and the 95% t-interval of a check that compares arms over seeds; a check that reads one
+    number (a spread, a minimum) has neither, and the cell says so rather than stay blank."""
+    if check.get("interval") is None:
+        why = (
+            "this check reads one number: no interval"
+            if check["met"] is not None
+            else "not measurable on the runs finished so far"
+        )
+        return [
+            html.Td("-", title=why, className="text-muted verdict-n"),
+            html.Td("-", title=why, className="text-muted verdict-ci"),
+        ]
+    low, high = check["interval"]
+    return [
+        html.Td(str(check["n"]), className="verdict-n"),
+        html.Td(f"[{low:.3f}, {high:.3f}]", className="text-nowrap verdict-ci"),
+    ]
 
 
 def calibration_figure(cells: list[dict]) -> go.Figure:

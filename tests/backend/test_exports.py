@@ -5,7 +5,7 @@ import io
 
 import numpy as np
 
-from backend import store
+from backend import lifecycle, store
 from backend.db import session_scope
 from tests.backend.test_api import SPEC, epoch_record
 
@@ -75,6 +75,7 @@ def test_experiment_json_holds_the_experiment_its_runs_and_every_row(client, set
     assert doc["experiment"]["id"] == exp["id"] and doc["experiment"]["spec"]["sweep"] == SPEC["sweep"]
     assert [r["id"] for r in doc["runs"]] == run_ids
     assert len(doc["metrics"]) == 120 and set(doc["metrics"][0]) == {"run_id", "epoch", "split", "metric", "value"}
+    assert doc["boundaries"] == [], "no run stored a grid: no entry, rather than an empty frame list"
 
 
 def test_run_csv_and_unknown_ids(client, settings):
@@ -109,3 +110,33 @@ def test_exports_carry_the_effective_weight_and_the_missing_readouts_the_worker_
     )
     api = client.get(f"/api/v1/runs/{run_ids[1]}").json()
     assert api["effective_pos_weight"] == 8.5 and api["missing_readouts"] == {"svm_cosine": why}
+
+
+def test_experiment_json_carries_every_boundary_frame_the_run_stored(client, settings):
+    """A run trained by the engine and persisted through the worker's own calls: the export holds
+    its grid and each frame, equal (to the 1/255 the store keeps) to what the model predicted."""
+    from worker.engine.spec import RunSpec
+    from worker.engine.train import train
+
+    spec = {"name": "frames", "base": {"model": "logreg", "epochs": 12, "frames": 4, "grid": 16}}
+    exp = client.post("/api/v1/experiments", json=spec).json()
+    run_id = client.get(f"/api/v1/experiments/{exp['id']}/runs").json()[0]["id"]
+    claim, _ = lifecycle.claim(settings, run_id, worker="test-host")
+    assert claim is not None
+    training = train(RunSpec.model_validate(claim.params), device="cpu")
+    grid = training.grid
+    assert lifecycle.save_grid(settings, run_id, claim.attempt, grid.xs, grid.ys, grid.points)
+    results = list(training)
+    assert lifecycle.flush(settings, run_id, claim.attempt, results, None) == "ok"
+    predicted = {r.epoch: r.boundary for r in results if r.boundary is not None}
+    assert len(predicted) >= 3, "the run must have stored several frames for this test to mean anything"
+
+    doc = client.get(f"/api/v1/experiments/{exp['id']}/export.json").json()
+    [stored] = doc["boundaries"]
+    assert stored["run_id"] == run_id and stored["xs"] == grid.xs and stored["ys"] == grid.ys
+    assert stored["points"] == [list(p) for p in grid.points]
+    assert [f["epoch"] for f in stored["frames"]] == sorted(predicted)
+    for frame in stored["frames"]:
+        z = np.array(frame["z"])
+        assert z.shape == (16, 16) and np.abs(z - predicted[frame["epoch"]]).max() <= 1 / 255
+    assert client.get(f"/api/v1/runs/{run_id}/boundary").json()["epochs"] == [f["epoch"] for f in stored["frames"]]

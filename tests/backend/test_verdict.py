@@ -112,3 +112,30 @@ def test_the_l2_calibration_verdict_carries_its_shift_table(client, settings):
         f"/api/v1/experiments/{client.post('/api/v1/experiments', json=PRESETS['digits-pair'].quick.model_dump(mode='json')).json()['id']}/verdict"
     )
     assert none.json()["calibration"] is None
+
+
+def test_a_paired_check_carries_its_n_and_95_interval(client, settings):
+    """bl-synth-l2 quick: at L2 0.2, w = 10 sits 0.10, 0.11, 0.12 above w = 1 in seeds 0, 1, 2 (w = 0.1
+    as far below): the paired differences' t-interval, worked out here with scipy, on 3 pairs."""
+    from scipy import stats
+
+    spec = PRESETS["bl-synth-l2"].quick.model_dump(mode="json")
+    exp = client.post("/api/v1/experiments", json=spec).json()
+    for run in client.get(f"/api/v1/experiments/{exp['id']}/runs", params={"limit": 100}).json():
+        p = run["params"]
+        step = {0.1: -1, 1.0: 0, 10.0: 1}[p["pos_weight"]] * (0.10 + 0.01 * p["seed"]) if p["weight_decay"] else 0.0
+        history = [Epoch(200, {"test": {"frac_pred_pos": 0.5 + 0.02 * p["seed"] + step}, "train": {"acc": 0.9}})]
+        claim, _ = lifecycle.claim(settings, run["id"], "test-worker")
+        assert lifecycle.flush(settings, run["id"], claim.attempt, history, None) == "ok"
+        assert lifecycle.finish(settings, run["id"], claim.attempt, "succeeded")
+    checks = client.get(f"/api/v1/experiments/{exp['id']}/verdict").json()["checks"]
+    diffs = np.array([0.10, 0.11, 0.12])
+    half = stats.t.ppf(0.975, 2) * diffs.std(ddof=1) / math.sqrt(3)
+    up, down = (c for c in checks if "paired within seeds" in c["claim"])
+    assert up["n"] == 3 and up["interval"] == pytest.approx([0.11 - half, 0.11 + half], abs=5e-4)
+    assert down["n"] == 3 and down["interval"] == pytest.approx([-0.11 - half, -0.11 + half], abs=5e-4)
+    assert up["met"] is True and down["met"] is True
+    others = [c for c in checks if c not in (up, down)]
+    assert others and all(c["n"] is None and c["interval"] is None for c in others), (
+        "a single number (or not_degenerate's value range) is no interval"
+    )

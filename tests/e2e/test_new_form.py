@@ -83,3 +83,29 @@ def test_digits_mlp_ldam_from_the_form(stack, page):
                       "ldam_max_margin": 0.3, "ldam_scale": 20.0, "label_noise": 0.1, "epochs": 5}  # fmt: skip
     assert spec["sweep"] == {"pos_weight": [1.0, 5.0], "seed": [0]}
     assert not page.errors, page.errors
+
+
+def group(page, name: str):
+    return page.locator(f"""[id='{{"name":"{name}","type":"run-group"}}']""")
+
+
+def test_one_message_per_field_no_native_bubble_and_no_estimate_for_invalid_input(stack, page, tmp_path):
+    base, _, _ = stack
+    page.goto(base + "/new")
+    expect(run_field(page, "epochs")).to_be_visible()
+    run_field(page, "epochs").fill("0")
+    expect(feedback(page, "epochs")).to_have_text("give a whole number from 1 to 100000")
+    # the page's message is the only one: the browser holds the field valid (no tooltip of its own)
+    expect(group(page, "epochs").locator(".invalid-feedback:visible")).to_have_count(1)
+    assert page.evaluate("document.querySelectorAll('form :invalid').length") == 0
+    expect(page.locator("#run-count")).to_contain_text("no time estimate while Epochs is invalid")
+    page.click("#submit")
+    expect(page.locator("#form-error-alert")).to_contain_text("Epochs: give a whole number from 1 to 100000")
+    assert page.evaluate("document.querySelector('form').checkValidity()"), "nothing for the browser to report"
+    page.screenshot(path=str(tmp_path / "new-form-invalid.png"), full_page=True)
+    run_field(page, "epochs").fill("5")  # the banner spoke of the values submitted: it goes on change
+    expect(page.locator("#form-error-alert")).to_have_count(0)
+    expect(feedback(page, "epochs")).to_be_hidden()
+    expect(page.locator("#run-count")).to_contain_text("runs")
+    expect(page.locator("#run-count")).not_to_contain_text("no time estimate")
+    assert not page.errors, page.errors

@@ -70,3 +70,18 @@ def test_the_default_class_names_are_the_engines():
     from worker.engine.spec import DEFAULT_CLASSES
 
     assert {k: tuple(v) for k, v in DEFAULT_CLASSES.items()} == strip.DEFAULT_CLASSES
+
+
+def test_the_true_share_line_only_where_the_test_split_is_balanced():
+    from frontend.pages.experiment.views import curve_view
+
+    assert all(strip.balanced_test({"base": {"dataset": d}}) for d in ("blobs", "moons", "digits", "cifar10"))
+    assert not any(strip.balanced_test({"base": {"dataset": d}}) for d in ("table", "folder", "covariate_shift"))
+    curve = {"label": "w = 1", "color": "#000", "epoch": [0, 1], "mean": [0.5, 0.6], "n": [1, 1], "lo": [None] * 2}
+    data = {"split": "test", "metric": "frac_pred_pos", "curves": [curve | {"hi": [None] * 2}], "fit_epoch": None}
+
+    def shares(figure) -> list:
+        return [t.name for t in figure.data if (t.meta or {}).get("role") == "reference"]
+
+    assert shares(curve_view(data | {"true_share": 0.5}, False, None)) == ["0.5 = true share"]
+    assert shares(curve_view(data | {"true_share": None}, False, None)) == [], "a table's share is not known here"

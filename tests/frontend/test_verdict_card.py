@@ -47,3 +47,22 @@ def test_the_calibration_heatmap_is_realised_minus_intended():
 
     assert "calibration-graph" in ids(verdict.card(answer(calibration=cells)))
     assert "calibration-graph" not in ids(verdict.card(answer()))
+
+
+def test_a_check_with_an_interval_shows_its_n_and_interval_and_one_without_says_why():
+    paired = {
+        "claim": "w = 10 minus w = 1, paired within seeds: 95% interval above 0",
+        "met": True,
+        "measured": "+0.082 [+0.077, +0.088], n = 3, paired t-test p = 0.0012",
+        "n": 3,
+        "interval": [0.077, 0.088],
+    }
+    card = verdict.card(answer(checks=[paired, {"claim": "spread >= 0.1", "met": False, "measured": "0.050"}]))
+    table = by_id(card, "verdict-table")
+    assert texts(table.children[0]) == ["expected", "measured", "n", "95% interval", ""]
+    first, second = table.children[1].children
+    assert texts(first)[1:4] == [paired["measured"], "3", "[0.077, 0.088]"]
+    n_cell, ci_cell = second.children[2:4]
+    assert (n_cell.children, ci_cell.children) == ("-", "-") and "one number" in ci_cell.title
+    _, pending = by_id(verdict.card(answer()), "verdict-table").children[1].children  # met None
+    assert "not measurable" in pending.children[3].title

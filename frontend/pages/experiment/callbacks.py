@@ -14,7 +14,7 @@ from ...components.figures import (
 )
 from .base import GRAPHS, PAUSE, PLAY, SPLIT, _int
 from .data import figures_cached, load_state, panels_for, run_page, split_options
-from .layout import load_error, slice_runs
+from .layout import curve_heading, load_error, slice_runs
 from .views import analysis_view, boundary_view, curve_view, effect_view, epoch_at, slider_value
 
 
@@ -77,19 +77,36 @@ def register(app, client: ApiClient) -> None:
         Input("exp-store", "data"),
         Input("split", "value"),
         Input("slice-select", "value"),
+        Input("class-select", "value"),
         prevent_initial_call=True,
     )
-    def curves(store, split, chosen):
+    def curves(store, split, chosen, metric):
         if not store:
             return dash.no_update
         try:
-            return figures_cached(client, store["experiment"]["id"], slice_runs(store, chosen), split or SPLIT)
+            runs = slice_runs(store, chosen)
+            exp = store["experiment"]
+            return figures_cached(client, exp["id"], runs, split or SPLIT, metric, exp["spec"])
         except ApiError:
             return dash.no_update
 
-    @app.callback(Output("split", "options"), Input("curve-store", "data"), prevent_initial_call=True)
-    def split_choices(data):
-        return split_options(data or {})
+    @app.callback(
+        Output("split", "options"),
+        Output("class-select", "options"),
+        Output("class-select", "className"),
+        Output("curve-heading", "children"),
+        Output("class-select", "value"),
+        Input("curve-store", "data"),
+        State("class-select", "value"),
+        prevent_initial_call=True,
+    )
+    def split_choices(data, shown):
+        options = (data or {}).get("metric_options") or []
+        metric = (data or {}).get("metric") if options else None
+        hidden = "" if options else " d-none"
+        # the select shows what is drawn (the default class before anyone picks one)
+        value = dash.no_update if metric == shown else metric
+        return split_options(data or {}), options, "me-3" + hidden, curve_heading(data), value
 
     @app.callback(
         Output("spread-graph", "figure"),
@@ -209,12 +226,13 @@ def register(app, client: ApiClient) -> None:
         Input("split", "value"),
         Input("initial-format", "data"),
         Input("slice-select", "value"),
+        Input("class-select", "value"),
         State("play-interval", "disabled"),
         State("panels-store", "data"),
         State("logx-default", "data"),
         prevent_initial_call=True,
     )
-    def sync_url(index, seed, logx, split, fmt, chosen, paused, meta, logx_default):
+    def sync_url(index, seed, logx, split, fmt, chosen, metric, paused, meta, logx_default):
         if paused is False:  # no history entry per animation frame
             return dash.no_update
         epochs = (meta or {}).get("epochs") or []
@@ -231,4 +249,6 @@ def register(app, client: ApiClient) -> None:
             params.append(f"fig={fmt}")
         if chosen not in (None, "0"):
             params.append(f"slice={chosen}")
+        if metric:  # set only with more than two classes
+            params.append(f"metric={metric}")
         return "?" + "&".join(params) if params else ""

@@ -7,7 +7,7 @@ import threading
 from collections import OrderedDict
 
 from ...client import ApiClient, ApiError
-from ...components import analysis, strip, sweep
+from ...components import analysis, classes, strip, sweep
 from ...components.style import FINISHED, series_color, weight_colors
 from ...components.tables import runs_table
 from .base import MAX_POINTS, METRIC, POOL, RUN_PAGE_SIZE, SPLIT, SPLITS, _int
@@ -82,13 +82,13 @@ def panels_for(client: ApiClient, runs: list[dict], seed: int | None, spec: dict
         return None
 
     panels = [p for p in POOL.map(panel, *zip(*enumerate(sweep.groups(runs)))) if p is not None] if runs else []
-    images = strip.is_images(spec or {})
+    images, none = strip.is_images(spec or {}), strip.no_picture(spec or {})
     return {
         "panels": panels,
         "epochs": sorted({e for p in panels for e in p["epochs"]}),
-        "kind": "images" if images else "2d",
+        "kind": "none" if none else "images" if images else "2d",
         "classes": strip.class_names(spec or {}),
-        "empty": strip.empty_reason(runs),
+        "empty": none or strip.empty_reason(runs),
     }
 
 
@@ -111,25 +111,51 @@ def curves_for(rows: list[dict], runs: list[dict]) -> list[dict]:
     return [{"label": g["label"], "color": c, **stats.get(gi, empty)} for gi, (g, c) in enumerate(zip(groups, colors))]
 
 
-def figures_for(client: ApiClient, experiment_id: int, runs: list[dict], split: str) -> dict:
+def figures_for(
+    client: ApiClient,
+    experiment_id: int,
+    runs: list[dict],
+    split: str,
+    metric: str | None = None,
+    spec: dict | None = None,
+) -> dict:
     """Everything the curve, spread and effect panels draw, from requests made side by side: the
-    split's thinned curves, every metric at the first and last epoch only (which splits exist),
-    and the unweighted runs' intended effect (`reference_rows`)."""
+    split's thinned curves, every metric at the first and last epoch only (which splits exist, and
+    with more than two classes which classes: `classes.options`), and the unweighted runs' intended
+    effect (`reference_rows`). `metric`: with more than two classes, the class readout to draw;
+    `spec` (the experiment's) says whether 0.5 is the test split's true share of positives."""
+    wanted = metric or METRIC
     curve_rows_pending = POOL.submit(
-        client.experiment_metrics, experiment_id, split=split, metric=METRIC, max_points=MAX_POINTS
+        client.experiment_metrics, experiment_id, split=split, metric=wanted, max_points=MAX_POINTS
     )
     ends = client.experiment_metrics(experiment_id, max_points=2)
-    curve_rows = curve_rows_pending.result()
-    curves = curves_for(curve_rows, runs)
-    realised = (
-        curve_rows
-        if split == SPLIT
-        else client.experiment_metrics(experiment_id, split=SPLIT, metric=METRIC, max_points=MAX_POINTS)
+    options = classes.options(ends)
+    chosen = classes.pick(options, runs, wanted) if options else METRIC
+    curve_rows = (
+        curve_rows_pending.result()
+        if chosen == wanted
+        else client.experiment_metrics(experiment_id, split=split, metric=chosen, max_points=MAX_POINTS)
     )
-    effect = analysis.effect_by_epoch(runs, realised, reference_rows(client, experiment_id, runs))
+    curves = curves_for(curve_rows, runs)
+    varying = sweep.varying_params(runs)
+    if options:  # realised vs intended is a two-class readout
+        effect: dict = {"why": classes.BINARY_ONLY}
+    elif "class_weights" in varying and analysis.WEIGHT not in varying:
+        # every run has pos_weight 1: the panel would pool weighted and unweighted runs as "w = 1"
+        effect = {"why": classes.BY_POS_WEIGHT}
+    else:
+        realised = (
+            curve_rows
+            if split == SPLIT
+            else client.experiment_metrics(experiment_id, split=SPLIT, metric=METRIC, max_points=MAX_POINTS)
+        )
+        effect = analysis.effect_by_epoch(runs, realised, reference_rows(client, experiment_id, runs))
     return {
         "split": split,
-        "splits": sorted({r["split"] for r in ends if r["metric"] == METRIC}),
+        "metric": chosen,
+        "true_share": 0.5 if chosen == METRIC and strip.balanced_test(spec or {}) else None,
+        "metric_options": options,
+        "splits": sorted({r["split"] for r in ends if r["metric"] == chosen}),
         "curves": curves,
         "spread": analysis.spread_curves(runs, dict(enumerate(curves))),
         "fit_epoch": analysis.median_fit_epoch({r["id"]: r.get("fit_epoch") for r in runs}),
@@ -201,6 +227,13 @@ class FinishedCache:
 FIGURES, BOUNDARIES, VIEWS = FinishedCache(), FinishedCache(), FinishedCache()
 
 
-def figures_cached(client: ApiClient, experiment_id: int, runs: list[dict], split: str) -> dict:
-    key = FinishedCache.key(runs, client.api_url, experiment_id, split)
-    return FIGURES.get(key, lambda: figures_for(client, experiment_id, runs, split))
+def figures_cached(
+    client: ApiClient,
+    experiment_id: int,
+    runs: list[dict],
+    split: str,
+    metric: str | None = None,
+    spec: dict | None = None,
+) -> dict:
+    key = FinishedCache.key(runs, client.api_url, experiment_id, split, metric)  # the id stands for the spec
+    return FIGURES.get(key, lambda: figures_for(client, experiment_id, runs, split, metric, spec))

@@ -15,7 +15,7 @@ from ...components.figures import (
     empty_figure,
     slider_marks,
 )
-from .base import LOG_AFTER, PLAY, PLAY_MS, POOL, SPLIT, SPLITS, _int
+from .base import LOG_AFTER, METRIC, PLAY, PLAY_MS, POOL, SPLIT, SPLITS, _int
 from .data import VIEWS, FinishedCache, figures_cached, load_state, panels_for, split_options
 from .views import analysis_view, boundary_view, curve_view, epoch_at, slider_value
 
@@ -31,10 +31,14 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
     )  # None: by the run length (log_by_default)
     split = query["split"] if query.get("split") in SPLITS else SPLIT
     fmt = query["fig"] if query.get("fig") in FORMATS else "png"
-    view = initial_view(client, experiment_id, seed, epoch, split, logx, fmt, query.get("slice"))
+    view = initial_view(client, experiment_id, seed, epoch, split, logx, fmt, query.get("slice"), query.get("metric"))
     loading = empty_figure("Loading…")
-    images = view.get("images", False)
-    card_title = "What the weight changes: test images per weight" if images else "Decision boundary per weight"
+    kind = view.get("kind", "2d")
+    images = kind in ("images", "none")  # no boundary graph: the strip, or why there is none
+    card_title = {
+        "images": "What the weight changes: test images per weight",
+        "none": "What the weight changes",
+    }.get(kind, "Decision boundary per weight")
     boundary_card = dbc.Card(
         [
             dbc.CardHeader(
@@ -61,7 +65,12 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
                                     className="d-flex align-items-center me-3"
                                     + ("" if view.get("slice_options") else " d-none"),
                                 ),
-                                dbc.Label("seed", html_for="seed-select", className="mb-0 me-2 small text-muted"),
+                                dbc.Label(
+                                    "seed",
+                                    html_for="seed-select",
+                                    # no picture to pick a seed's run for: the curves average the seeds
+                                    className="mb-0 me-2 small text-muted" + (" d-none" if kind == "none" else ""),
+                                ),
                                 dbc.Select(
                                     id="seed-select",
                                     value=view.get("seed", None if seed is None else str(seed)),
@@ -69,6 +78,7 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
                                     disabled=view.get("seed_disabled", False),
                                     size="sm",
                                     style={"width": "6rem"},
+                                    className="d-none" if kind == "none" else None,
                                 ),
                             ],
                             className="d-flex align-items-center",
@@ -108,7 +118,7 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
                                 style={"minWidth": "7rem"},
                             ),
                         ],
-                        className="d-flex align-items-center mb-2",
+                        className="d-flex align-items-center mb-2" + (" d-none" if kind == "none" else ""),
                     ),
                     dcc.Graph(
                         id="boundary-graph",
@@ -117,7 +127,9 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
                         style={"display": "none"} if images else {},
                     ),
                     html.Div(view.get("strip"), id="probe-strip", className="mb-2"),
-                    html.P(strip.caption(view["classes"]), className="small text-muted mb-0")
+                    None
+                    if kind == "none"
+                    else html.P(strip.caption(view["classes"]), className="small text-muted mb-0")
                     if images
                     else html.P(
                         [
@@ -139,11 +151,21 @@ def layout(client: ApiClient, experiment_id: int, query: dict, poll_seconds: flo
                 html.Div(
                     [
                         html.Span(
-                            [html.Code("frac_pred_pos"), " per weight (seed mean, band: its 95% t-interval)"],
+                            curve_heading(view.get("curves")),
                             className="fw-semibold",
+                            id="curve-heading",
                         ),
                         html.Div(
                             [
+                                dbc.Select(
+                                    id="class-select",
+                                    value=(view.get("curves") or {}).get("metric"),
+                                    options=(view.get("curves") or {}).get("metric_options") or [],
+                                    size="sm",
+                                    style={"width": "12rem"},
+                                    className="me-3"
+                                    + ("" if (view.get("curves") or {}).get("metric_options") else " d-none"),
+                                ),
                                 dbc.RadioItems(
                                     id="split",
                                     value=split,
@@ -259,6 +281,7 @@ def initial_view(
     logx: bool | None,
     fmt: str,
     slice_value: str | None = None,
+    metric: str | None = None,
 ) -> dict:
     """What every component of the page shows first (the callbacks' outputs for the URL's state),
     or, when the experiment cannot be read, only the header's alert: the poll then retries."""
@@ -280,14 +303,14 @@ def initial_view(
     runs = slice_runs(store, chosen)
     panels_pending = POOL.submit(panels_for, client, runs, _int(loaded["seed"], 0), store["experiment"]["spec"])
     try:
-        curves = figures_cached(client, store["experiment"]["id"], runs, split)
+        curves = figures_cached(client, store["experiment"]["id"], runs, split, metric, store["experiment"]["spec"])
     except ApiError:
         curves = None
     panels = panels_pending.result()
     index = slider_value(panels["epochs"], None, None, True, epoch)
     boundary, strip_body, label = boundary_view(client, panels, index)
     view = {**loaded, "panels": panels, "curves": curves, "boundary": boundary, "strip": strip_body, "epoch_label": label,
-            "images": panels["kind"] == "images", "classes": panels["classes"],
+            "kind": panels["kind"], "classes": panels["classes"],
             "slider": {"max": max(len(panels["epochs"]) - 1, 0), "marks": slider_marks(panels["epochs"]) if panels["epochs"] else {}, "value": index}}  # fmt: skip
     if curves is not None:
         at = epoch_at(panels, index)
@@ -296,10 +319,16 @@ def initial_view(
             spread, effect = analysis_view(curves, logx, at)
             return curve_view(curves, logx, at).to_plotly_json(), spread.to_plotly_json(), effect.to_plotly_json()
 
-        key = FinishedCache.key(runs, client.api_url, store["experiment"]["id"], split, logx, at)
+        key = FinishedCache.key(runs, client.api_url, store["experiment"]["id"], split, curves["metric"], logx, at)
         view["curve"], view["spread"], view["effect"] = VIEWS.get(key, draw)
         view["split_options"] = split_options(curves)
     return view
+
+
+def curve_heading(curves: dict | None) -> list:
+    """The curve card's heading: the readout drawn (one class's, with more than two classes)."""
+    metric = (curves or {}).get("metric") or METRIC
+    return [html.Code(metric), " per weight (seed mean, band: its 95% t-interval)"]
 
 
 def log_by_default(exp: dict) -> bool:

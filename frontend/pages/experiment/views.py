@@ -6,7 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import Patch
 
 from ...client import ApiClient, ApiError
-from ...components import analysis, strip
+from ...components import analysis, classes, strip
 from ...components.figures import (
     BOUNDARY,
     HEATMAP,
@@ -51,7 +51,7 @@ def boundary_view(client: ApiClient, meta: dict | None, index: int | None, patch
     so send the new z arrays rather than a figure."""
     panels = (meta or {}).get("panels") or []
     epoch = epoch_at(meta, index)
-    images = (meta or {}).get("kind") == "images"
+    images = (meta or {}).get("kind") in ("images", "none")  # "none": the strip's place says why
     if not panels or epoch is None:
         why = (meta or {}).get("empty") or "Loading…"
         return (None, dbc.Alert(why, color="light", className="mb-0"), "") if images else (empty_figure(why), None, "")
@@ -101,12 +101,25 @@ def curve_view(data: dict | None, logx: bool, epoch: int | None):
         return empty_figure(f"This experiment has no {SPLITS.get(split, split)} split.")
     if data and not any(c["epoch"] for c in curves):
         return empty_figure(data.get("empty") or "No metrics yet.")
+    single = curves and all("," not in c["label"] for c in curves)
     legend = (
-        "weight" if curves and all(c["label"].startswith("w = ") and "," not in c["label"] for c in curves) else "group"
+        "weight"
+        if single and all(c["label"].startswith("w = ") for c in curves)
+        else "class weights"
+        if single and all(c["label"].startswith("weights = ") for c in curves)
+        else "group"
     )
-    title = f"Fraction predicted positive, {SPLITS.get(split, split)}"
+    title, ytitle = classes.describe((data or {}).get("metric") or "")
     return curve_figure(
-        curves, epoch, bool(logx), title=title, legend_title=legend, fit_epoch=(data or {}).get("fit_epoch"), gl=False
+        curves,
+        epoch,
+        bool(logx),
+        title=f"{title}, {SPLITS.get(split, split)}",
+        ytitle=ytitle,
+        reference=(data or {}).get("true_share"),  # None where the page cannot know the test split's share
+        legend_title=legend,
+        fit_epoch=(data or {}).get("fit_epoch"),
+        gl=False,
     )
 
 
@@ -119,6 +132,8 @@ def analysis_view(data: dict, logx: bool, epoch: int | None = None):
 def effect_view(data: dict, epoch: int | None):
     """Realised vs intended at the slider's epoch, naming the reference it shows."""
     effect = data.get("effect") or {}
+    if effect.get("why"):  # not defined for this experiment (more than two classes)
+        return empty_figure(effect["why"], height=300)
     at, points = analysis.effect_at(effect, epoch)
     reference = effect.get("reference")
     return effect_figure(

@@ -120,7 +120,9 @@ def layout(client: ApiClient, source: int | None = None) -> html.Div:
             confirm.modal("long", "Start a long experiment?", "Start it", color="primary"),
             html.Div(
                 [
-                    dbc.Button("Start experiment", id="submit", color="primary", size="lg", n_clicks=0),
+                    # type=button: a click never submits the <form>, so the browser never runs its
+                    # own validation (a bubble over the field's message); the page's callback submits
+                    dbc.Button("Start experiment", id="submit", type="button", color="primary", size="lg", n_clicks=0),
                     html.Span(id="run-count", className="ms-3 text-muted"),
                 ],
                 className="d-flex align-items-center mt-3",
