@@ -39,7 +39,7 @@ def describe(schema: dict) -> dict[str, dict]:
     lengths, description, default, and how the form shows it (from `x-form`: section, advanced,
     label, when, options, start_empty; a parameter without it goes to "other"); in the schema's
     order."""
-    out = {}
+    out: dict[str, dict] = {}
     for name, prop in (schema.get("properties") or {}).items():
         branches = [prop] + list(prop.get("anyOf", []))
         types = [b.get("type") for b in branches]
