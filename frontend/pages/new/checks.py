@@ -77,15 +77,12 @@ def register(app) -> None:
         except ValueError as err:
             return html.Span(str(err), className="text-danger")
         # no time estimate from a value the form refuses (an epoch count of 0 trains nothing)
-        invalid = [
-            n
-            for n in ("epochs", "n_train", "batch_size")
-            if n in limit_errors(form, catalog.get("fields") or {}, sweep)
-        ]
+        fields = catalog.get("fields") or {}
+        invalid = [n for n in ("epochs", "n_train", "batch_size") if n in limit_errors(form, fields, sweep)]
         if invalid:
             runs = math.prod(len(v) for v in sweep.values())
             return html.Span(
-                f"{runs} run{'s' * (runs != 1)}; no time estimate while {', '.join(rf.label(n) for n in invalid)} is invalid",
+                f"{runs} run{'s' * (runs != 1)}; no time estimate while {', '.join(rf.label(fields, n) for n in invalid)} is invalid",
                 className="text-danger",
             )
         base = {name: form.get(name) or 1 for name in ("epochs", "n_train", "batch_size")} | {
