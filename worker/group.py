@@ -55,7 +55,7 @@ def claim_siblings(settings: Settings, run_id: int, claim: lifecycle.Claim, work
 def execute_group(claims: dict[int, lifecycle.Claim], event: dict) -> dict[int, str]:
     """Train the claimed runs together. Per run: "succeeded", "cancelled" (stopped writing at its
     flag, epochs kept) or "lost" (another attempt owns it). The caller finishes them."""
-    from .engine.batched import batched_training
+    from .engine.engines import batched_training
     from .engine.spec import RunSpec
 
     settings = get_settings()

@@ -8,7 +8,7 @@ and stepping them with one `torch.baddbmm` per layer pays that overhead once per
 What may differ between batched runs: `PER_MODEL` (weights, seed, L2, lr, momentum, loss and its
 parameters, DRW, resampling). Everything else (data, architecture, batch size, epochs, what is
 recorded) must be shared; `why_not_batchable` says what is not. Supported models: logreg and MLP
-(with BatchNorm and dropout) here, the ConvNet without dropout in grouped.py (`batched_training`
+(with BatchNorm and dropout) here, the ConvNet without dropout in grouped.py (`engines.batched_training`
 picks); no early stopping, no cosine schedule, no checkpoints.
 
 Equivalence with the per-run engine (`train.Training`), checked by tests/worker/test_batched.py:
@@ -52,7 +52,7 @@ from .metrics import intended_frac_pos_per_model, normalised_margin_per_model, s
 from .models import make_model
 from .probe import recorder
 from .spec import RunSpec, frame_epochs
-from .train import EVAL_BATCH, INTENDED_WEIGHTS, EpochResult, limit_threads, max_margin_reference, resolve_device, train
+from .train import EVAL_BATCH, INTENDED_WEIGHTS, EpochResult, limit_threads, max_margin_reference, resolve_device
 
 # parameters that may differ between the runs of one batched program
 PER_MODEL = frozenset({
@@ -422,23 +422,3 @@ class BatchedTraining:
         if self._svm is not None:  # W (M, in, 2): column c is class c's weights
             normals = list((self.params[0][:, :, 1] - self.params[0][:, :, 0]).detach().cpu())
         return geometry.readouts_per_model(margins, self._centres, normals, self._svm)
-
-
-def batched_training(specs: list[RunSpec], device: str | None = None) -> BatchedTraining:
-    """The batched program for `specs` (see `why_not_batchable`): stacked linear layers for logreg
-    and MLPs, one vmapped (grouped-convolution) network for ConvNets."""
-    if specs and specs[0].model == "convnet":
-        from .grouped import GroupedTraining  # it builds on this module
-
-        return GroupedTraining(specs, device)
-    return BatchedTraining(specs, device)
-
-
-def train_batched(specs: list[RunSpec], device: str | None = None) -> Iterator[list[EpochResult]]:
-    """Per evaluated epoch, one `EpochResult` per spec (in order). Batchable specs train as one
-    program; otherwise (see `why_not_batchable`) each run trains on its own and the results are
-    zipped epoch by epoch, so callers see the same shape either way."""
-    if can_batch(specs):
-        yield from batched_training(specs, device)
-        return
-    yield from (list(results) for results in zip(*(train(s, device) for s in specs)))

@@ -10,8 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import stats
-from .batched import batched_training, groups, why_not_batchable
+from .batched import groups, why_not_batchable
 from .data import make_data, split_validation
+from .engines import batched_training
 from .losses import EFFECTIVE_MISSING, run_effective_pos_weight
 from .outcome import History, Outcome
 from .parallel import auto_jobs, train_side_by_side
