@@ -16,8 +16,9 @@ from .engines import batched_training
 from .losses import EFFECTIVE_MISSING, run_effective_pos_weight
 from .outcome import History, Outcome
 from .parallel import auto_jobs, train_side_by_side
+from .setup import max_margin_reference, resolve_device
 from .spec import ExperimentSpec, RunSpec
-from .train import EpochResult, max_margin_reference, resolve_device
+from .train import EpochResult
 
 ENGINES = ("auto", "naive", "batched")
 

@@ -1,6 +1,6 @@
 """Train independent runs side by side in child processes on a CPU.
 
-The per-run engine keeps each process to one intra-op thread (`train.limit_threads`: OpenMP
+The per-run engine keeps each process to one intra-op thread (`setup.limit_threads`: OpenMP
 threads spin against each other on shared cores), so one run at a time leaves the other cores idle.
 A ConvNet run on CIFAR takes minutes, so a spawned process (~3 s to import torch) pays for itself;
 2-D runs take seconds and are batched anyway (`batched.py`), so they stay in-process.
@@ -16,8 +16,9 @@ import os
 import queue
 from collections.abc import Iterator
 
+from .setup import resolve_device
 from .spec import IMAGE_DATASETS, RunSpec
-from .train import EpochResult, resolve_device, train
+from .train import EpochResult, train
 
 _DONE = "done"
 
