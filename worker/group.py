@@ -66,7 +66,10 @@ def execute_group(claims: dict[int, lifecycle.Claim], event: dict) -> dict[int, 
         extra=event | {"event": "claimed_group", "runs": run_ids},
     )
     training = batched_training(
-        [local_data(settings, RunSpec.model_validate(claims[r].params)) for r in run_ids], device=settings.device
+        [local_data(settings, RunSpec.model_validate(claims[r].params)) for r in run_ids],
+        device=settings.device,
+        threads=settings.threads,
+        datasets=settings.datasets_dir,
     )
     env = describe(str(training.device)) | {"engine": f"batched, {len(run_ids)} runs in one program"}
     grid = training.grid  # 2-D runs: the window the boundary frames are drawn on, shared by the group

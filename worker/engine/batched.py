@@ -40,6 +40,7 @@ train.py).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -108,7 +109,7 @@ def groups(specs: list[RunSpec]) -> list[list[int]]:
 class BatchedTraining:
     """M runs set up together: iterating yields, per evaluated epoch, one `EpochResult` per run."""
 
-    def __init__(self, specs: list[RunSpec], device: str | None = None):
+    def __init__(self, specs: list[RunSpec], device: str = "auto", threads: int = 1, datasets: Path | None = None):
         reason = why_not_batchable(specs)
         if reason:
             raise ValueError(reason)
@@ -116,7 +117,7 @@ class BatchedTraining:
         self.spec = spec = specs[0]  # the shared part
         # the set-up of the per-run engine, exactly: what it would do differently for one of these
         # runs (a validation split, per-example weights, more classes) is refused above
-        setup = build_setup(specs, device)
+        setup = build_setup(specs, device, threads, datasets)
         self.device = dev = setup.device
         M = self.M = len(specs)
         self.data = data = setup.data

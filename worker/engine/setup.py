@@ -14,9 +14,9 @@ makes one shared set-up exact for it.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -36,20 +36,20 @@ SVM_READOUTS = ("svm_cosine", "svm_angle")
 
 
 def resolve_device(name: str = "auto") -> torch.device:
+    """auto: CUDA when present, else the CPU."""
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("IWLAB_DEVICE=cuda but no CUDA device is available")
+        raise RuntimeError("device cuda: no CUDA device is available")
     return torch.device(name)
 
 
-def limit_threads() -> None:
-    """One intra-op thread per process unless IWLAB_THREADS says otherwise (0 = torch's default).
+def limit_threads(threads: int = 1) -> None:
+    """Intra-op threads of this process (0 = torch's default); the caller's setting, one by default.
 
     Measured here on 2 shared cores: a ConvNet step took 20 ms on one thread and 275-475 ms on two
     while other processes were busy (OpenMP threads spin against each other). Scale with more
     worker processes instead, one per core."""
-    threads = int(os.environ.get("IWLAB_THREADS", "1"))
     if threads > 0 and torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
 
@@ -116,13 +116,17 @@ class RunSetup:
         return make_model(spec, tuple(self.data.x_train.shape[1:]), len(self.data.classes))
 
 
-def build_setup(specs: Sequence[RunSpec], device: str | None = None) -> RunSetup:
-    """The shared set-up of `specs` (one run, or a batched group: `specs[0]` stands for them all)."""
+def build_setup(
+    specs: Sequence[RunSpec], device: str = "auto", threads: int = 1, datasets: Path | None = None
+) -> RunSetup:
+    """The shared set-up of `specs` (one run, or a batched group: `specs[0]` stands for them all).
+    `device`, `threads` (on a CPU) and `datasets` (the data folder, `data.make_data`'s root) are
+    the caller's configuration: the engine reads none of its own."""
     spec = specs[0]
-    dev = resolve_device(device or os.environ.get("IWLAB_DEVICE", "auto"))
+    dev = resolve_device(device)
     if dev.type == "cpu":
-        limit_threads()
-    data, val = make_data(spec), None
+        limit_threads(threads)
+    data, val = make_data(spec, datasets), None
     if spec.patience:
         data, val = split_validation(data, spec.val_fraction, spec.data_seed)
     # a table's rows are neither a grid nor images; a strip shows P(positive), so two classes only

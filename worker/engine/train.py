@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -53,9 +54,16 @@ class Training:
     `checkpoint()` after any epoch, and `train(spec, resume=that)` continues exactly where it
     stopped: same minibatch order, same random state, so the metrics equal an uninterrupted run's."""
 
-    def __init__(self, spec: RunSpec, device: str | None = None, resume: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        spec: RunSpec,
+        device: str = "auto",
+        resume: dict[str, Any] | None = None,
+        threads: int = 1,
+        datasets: Path | None = None,
+    ):
         self.spec = spec
-        setup = build_setup([spec], device)
+        setup = build_setup([spec], device, threads, datasets)
         self.device = dev = setup.device
         self.data, self.val, self.grid = setup.data, setup.val, setup.grid
         self._x, self._y, self._counts = setup.x, setup.y, setup.counts
@@ -221,5 +229,12 @@ class Training:
         self.best_val, self.since_best = state.get("early_stopping", (math.inf, 0))
 
 
-def train(spec: RunSpec, device: str | None = None, resume: dict[str, Any] | None = None) -> Training:
-    return Training(spec, device, resume)
+def train(
+    spec: RunSpec,
+    device: str = "auto",
+    resume: dict[str, Any] | None = None,
+    threads: int = 1,
+    datasets: Path | None = None,
+) -> Training:
+    """`device`, `threads` and `datasets`: the caller's configuration (`setup.build_setup`)."""
+    return Training(spec, device, resume, threads, datasets)
