@@ -17,6 +17,11 @@ class Settings(BaseSettings):
     database_url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite in the state dir")
     broker_url: str | None = Field(None, description="Celery broker; default: filesystem queue in the state dir")
     device: str = Field("auto", description="auto | cpu | cuda")
+    threads: int = Field(
+        1,
+        ge=0,
+        description="torch threads per training process on the CPU (0: torch's default); run more workers instead",
+    )
     api_url: str = Field("http://127.0.0.1:8000", description="where the dashboard and the CLI find the API")
     host: str = "127.0.0.1"
     api_port: int = 8000
@@ -101,7 +106,7 @@ class Settings(BaseSettings):
     @field_validator("datasets", mode="before")
     @classmethod
     def _empty_is_unset(cls, value):
-        return value or None  # IWLAB_DATASETS= means the default, as images.datasets_root() reads it
+        return value or None  # IWLAB_DATASETS= means the default folder
 
     @property
     def datasets_dir(self) -> Path:

@@ -31,6 +31,7 @@ from torch.utils.data import DataLoader, Dataset
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from backend.settings import get_settings  # noqa: E402
 from worker.engine.data import make_data  # noqa: E402
 from worker.engine.grouped import GroupedTraining  # noqa: E402
 from worker.engine.metrics import predictions  # noqa: E402
@@ -39,6 +40,7 @@ from worker.engine.parallel import auto_jobs, train_side_by_side  # noqa: E402
 from worker.engine.spec import ExperimentSpec, RunSpec  # noqa: E402
 
 WEIGHTS9 = [4.0**k for k in range(-4, 5)]
+DATASETS = get_settings().datasets_dir  # the data folder and decode cache, as `iwlab run` uses them
 
 
 class Images(Dataset):
@@ -55,7 +57,7 @@ class Images(Dataset):
 
 
 def per_run(runs: list[RunSpec], device: str, test_every_epoch: list) -> None:
-    data = make_data(runs[0])
+    data = make_data(runs[0], DATASETS)
     train_set = Images(data.x_train, data.y_train)
     tests = [Images(x, y if y is not None else torch.zeros(len(x), dtype=torch.long)) for x, y in data.evals.values()]
     for spec in runs:
@@ -80,7 +82,7 @@ def per_run(runs: list[RunSpec], device: str, test_every_epoch: list) -> None:
 
 
 def batched(runs: list[RunSpec], device: str, test_every_epoch: list) -> None:
-    g = GroupedTraining(runs, device)
+    g = GroupedTraining(runs, device, datasets=DATASETS)
     for _ in range(runs[0].epochs):
         g._train_one_epoch()
         g.epoch += 1
@@ -91,7 +93,7 @@ def batched(runs: list[RunSpec], device: str, test_every_epoch: list) -> None:
 def side_by_side(runs: list[RunSpec], device: str, test_every_epoch: list) -> None:
     """What `iwlab run` does with these runs on a CPU: the per-run engine (every metric, each
     epoch), one spawned process per run up to two per core (`engine/parallel.py`)."""
-    for _, result in train_side_by_side(dict(enumerate(runs)), auto_jobs(runs, device), device):
+    for _, result in train_side_by_side(dict(enumerate(runs)), auto_jobs(runs, device), device, datasets=DATASETS):
         test_every_epoch.append(result.metrics["test"]["frac_pred_pos"])
 
 
@@ -137,7 +139,7 @@ def main(argv: list[str] | None = None) -> dict:
     if args.device == "cpu":
         torch.set_num_threads(1)
     runs = sweep(args)
-    make_data(runs[0])  # decode and cache the images before timing
+    make_data(runs[0], DATASETS)  # decode and cache the images before timing
     images = len(runs) * args.epochs * 2 * runs[0].n_train
 
     naive_t, batch_t, procs_t = [], [], []

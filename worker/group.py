@@ -52,7 +52,7 @@ def claim_siblings(settings: Settings, run_id: int, claim: lifecycle.Claim, work
 def execute_group(claims: dict[int, lifecycle.Claim], event: dict) -> dict[int, str]:
     """Train the claimed runs together; each run's outcome as `writer.write_epochs` gives it (the
     caller finishes the ones that succeeded)."""
-    from .engine.batched import batched_training
+    from .engine.engines import batched_training
     from .engine.spec import RunSpec
 
     settings = get_settings()
@@ -63,7 +63,10 @@ def execute_group(claims: dict[int, lifecycle.Claim], event: dict) -> dict[int, 
         extra=event | {"event": "claimed_group", "runs": run_ids},
     )
     training = batched_training(
-        [local_data(settings, RunSpec.model_validate(claims[r].params)) for r in run_ids], device=settings.device
+        [local_data(settings, RunSpec.model_validate(claims[r].params)) for r in run_ids],
+        device=settings.device,
+        threads=settings.threads,
+        datasets=settings.datasets_dir,
     )
     env = describe(str(training.device)) | {"engine": f"batched, {len(run_ids)} runs in one program"}
     record_setup(settings, claims, env, training.effective_pos_weights, training.missing, training.grid)

@@ -99,7 +99,13 @@ def execute(run_id: int, claim: lifecycle.Claim) -> str:
 
     settings = get_settings()
     resume = torch.load(io.BytesIO(claim.checkpoint), weights_only=True) if claim.checkpoint else None
-    training = train(local_data(settings, RunSpec.model_validate(claim.params)), device=settings.device, resume=resume)
+    training = train(
+        local_data(settings, RunSpec.model_validate(claim.params)),
+        device=settings.device,
+        resume=resume,
+        threads=settings.threads,
+        datasets=settings.datasets_dir,
+    )
     claims = {run_id: claim}
     record_setup(
         settings,

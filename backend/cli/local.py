@@ -106,11 +106,12 @@ def train_in_process(spec: ExperimentSpec, out: Path, device: str | None, engine
     from worker.engine.images import DatasetError
     from worker.engine.table import check_runs
 
-    runs, started = spec.runs(), time.monotonic()
+    runs, started, settings = spec.runs(), time.monotonic(), get_settings()
+    device = device or settings.device
     if engine not in ENGINES:
         raise fail(f"--engine: choose from {', '.join(ENGINES)}")
     try:
-        plan_groups(runs, engine)
+        plan_groups(runs, engine, device)
     except ValueError as err:
         raise fail(str(err)) from None
     try:
@@ -123,10 +124,12 @@ def train_in_process(spec: ExperimentSpec, out: Path, device: str | None, engine
             paths, outcome = write_results(
                 spec,
                 out,
-                device or get_settings().device,
+                device,
                 on_epoch=lambda: bar.advance(task),
                 engine=engine,
                 jobs=jobs or None,
+                threads=settings.threads,
+                datasets=settings.datasets_dir,
             )
     except DatasetError as err:
         raise fail(str(err)) from None

@@ -30,6 +30,8 @@ from worker.engine.outcome import Outcome
 from worker.engine.presets import Preset
 from worker.engine.spec import ExperimentSpec
 
+from ..settings import get_settings
+
 SPLIT_TITLES = {"test": "test set", "ood": "out-of-domain images", "noise": "uniform-noise images"}
 
 
@@ -256,7 +258,9 @@ def _fmt(x: float) -> str:
 def _weight_lines(outcome: Outcome) -> list[str]:
     """Nominal and effective weight of each arm (losses.effective_pos_weight)."""
     rows: dict[tuple, set[float]] = {}
-    for (spec, _), (effective, _) in zip(outcome.runs, run_notes([s for s, _ in outcome.runs])):
+    for (spec, _), (effective, _) in zip(
+        outcome.runs, run_notes([s for s, _ in outcome.runs], get_settings().datasets_dir)
+    ):
         if effective is not None:  # None with more than two classes: no single positive class
             rows.setdefault((spec.pos_weight, spec.loss_norm, spec.resample, spec.batch_size), set()).add(
                 round(effective, 3)
@@ -335,7 +339,7 @@ def _p(p: float) -> str:
 def _missing_lines(outcome: Outcome) -> list[str]:
     """Readouts some runs do not record, with the reason and how many runs."""
     reasons: dict[tuple[str, str], int] = {}
-    for missing in (m for _, m in run_notes([s for s, _ in outcome.runs])):
+    for missing in (m for _, m in run_notes([s for s, _ in outcome.runs], get_settings().datasets_dir)):
         for why in set(missing.values()):
             key = (", ".join(sorted(r for r, w in missing.items() if w == why)), why)
             reasons[key] = reasons.get(key, 0) + 1

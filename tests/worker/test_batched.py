@@ -6,7 +6,8 @@ import math
 import pytest
 import torch
 
-from worker.engine.batched import BatchedTraining, can_batch, groups, train_batched, why_not_batchable
+from worker.engine.batched import BatchedTraining, can_batch, groups, why_not_batchable
+from worker.engine.engines import train_batched
 from worker.engine.metrics import predictions
 from worker.engine.spec import ExperimentSpec, RunSpec
 from worker.engine.train import train

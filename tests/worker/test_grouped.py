@@ -5,7 +5,8 @@ import math
 import pytest
 import torch
 
-from worker.engine.batched import batched_training, can_batch
+from worker.engine.batched import can_batch
+from worker.engine.engines import batched_training
 from worker.engine.grouped import GroupedTraining
 from worker.engine.metrics import predictions
 from worker.engine.spec import ExperimentSpec, RunSpec

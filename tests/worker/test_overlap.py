@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from worker.engine.batched import batched_training
+from worker.engine.engines import batched_training
 from worker.engine.geometry import NOT_SEPARABLE
 from worker.engine.spec import RunSpec
 from worker.engine.train import SVM_READOUTS, train

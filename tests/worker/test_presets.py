@@ -17,8 +17,8 @@ NEEDS_CIFAR = [name for name, p in presets.PRESETS.items() if p.needs == "cifar1
 CIFAR_CI_READOUTS = {"ood": 0, "noise_images": 0, "eval_points": 10}
 
 
-def check(spec: ExperimentSpec, preset: presets.Preset, tmp_path) -> None:
-    _, outcome = write_results(spec, tmp_path, device="cpu")
+def check(spec: ExperimentSpec, preset: presets.Preset, tmp_path, datasets=None) -> None:
+    _, outcome = write_results(spec, tmp_path, device="cpu", datasets=datasets)
     results = evaluate(preset.checks(quick=True), outcome)
     report = "\n".join(f"{'ok ' if ok else 'NO '} {claim}: {measured}" for claim, ok, measured in results)
     print(f"{preset.name}\n{report}")
@@ -41,10 +41,12 @@ def test_quick_preset_meets_its_expected_outcome(name, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NEEDS_CIFAR)
-def test_quick_cifar_preset_on_the_real_images(name, cifar_jpeg, tmp_path):
+def test_quick_cifar_preset_on_the_real_images(name, cifar_jpeg, datasets_cache, tmp_path):
     preset = presets.get(name)
     base = preset.quick.base.model_copy(update={"data_path": str(cifar_jpeg), **CIFAR_CI_READOUTS})
-    check(preset.quick.model_copy(update={"base": base}), preset, tmp_path)
+    # the session's data folder, as `iwlab run` passes its own: each training process then reads
+    # the decoded images instead of decoding the archive again
+    check(preset.quick.model_copy(update={"base": base}), preset, tmp_path, datasets_cache)
 
 
 def test_unknown_preset_names_the_choices():

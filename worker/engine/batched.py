@@ -8,11 +8,12 @@ and stepping them with one `torch.baddbmm` per layer pays that overhead once per
 What may differ between batched runs: `PER_MODEL` (weights, seed, L2, lr, momentum, loss and its
 parameters, DRW, resampling). Everything else (data, architecture, batch size, epochs, what is
 recorded) must be shared; `why_not_batchable` says what is not. Supported models: logreg and MLP
-(with BatchNorm and dropout) here, the ConvNet without dropout in grouped.py (`batched_training`
+(with BatchNorm and dropout) here, the ConvNet without dropout in grouped.py (`engines.batched_training`
 picks); no early stopping, no cosine schedule, no checkpoints.
 
 Equivalence with the per-run engine (`train.Training`), checked by tests/worker/test_batched.py:
-- initialisation: for each run `torch.manual_seed(seed)` then `make_model`, copied into the stacks;
+- set-up: `setup.build_setup`, the per-run engine's own; each run's model is `RunSetup.model`
+  (seeded by the run), copied into the stacks;
 - minibatch order: each run's own `torch.Generator().manual_seed(seed)`, drawn exactly as
   `Training._batches` draws it;
 - loss: `per_example_loss` + `reduce_weighted` per model (one vectorised call when all are CE)
@@ -38,21 +39,20 @@ train.py).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import torch
 from torch import nn
 
 from . import geometry
 from . import intended as references
-from .data import as_input, make_data
-from .losses import example_weights, per_example_loss, reduce_weighted, run_class_weights, run_effective_pos_weight
+from .data import as_input
+from .losses import per_example_loss, reduce_weighted
 from .metrics import intended_frac_pos_per_model, normalised_margin_per_model, split_metrics_per_model
-from .models import make_model
-from .probe import recorder
-from .spec import RunSpec, frame_epochs
-from .train import EVAL_BATCH, INTENDED_WEIGHTS, EpochResult, limit_threads, max_margin_reference, resolve_device, train
+from .setup import INTENDED_WEIGHTS, build_setup
+from .spec import RunSpec
+from .train import EVAL_BATCH, EpochResult
 
 # parameters that may differ between the runs of one batched program
 PER_MODEL = frozenset({
@@ -111,28 +111,22 @@ def groups(specs: list[RunSpec]) -> list[list[int]]:
 class BatchedTraining:
     """M runs set up together: iterating yields, per evaluated epoch, one `EpochResult` per run."""
 
-    def __init__(self, specs: list[RunSpec], device: str | None = None):
+    def __init__(self, specs: list[RunSpec], device: str = "auto", threads: int = 1, datasets: Path | None = None):
         reason = why_not_batchable(specs)
         if reason:
             raise ValueError(reason)
         self.specs = specs
         self.spec = spec = specs[0]  # the shared part
-        self.device = dev = resolve_device(device or os.environ.get("IWLAB_DEVICE", "auto"))
-        if dev.type == "cpu":
-            limit_threads()
+        # the set-up of the per-run engine, exactly: what it would do differently for one of these
+        # runs (a validation split, per-example weights, more classes) is refused above
+        setup = build_setup(specs, device, threads, datasets)
+        self.device = dev = setup.device
         M = self.M = len(specs)
-        self.data = data = make_data(spec)
-        self.grid = recorder(data, spec)
-        self._x, self._y = data.x_train.to(dev), data.y_train.to(dev)
-        self._counts = data.counts.to(dev)
-        self._weights = torch.stack(
-            [example_weights(self._y, run_class_weights(s, data.counts).to(dev)) for s in specs]
-        )  # fmt: skip  (M, N)
-        self._snapshots = set(frame_epochs(spec.epochs, spec.frames))
-        every = range(spec.epochs + 1)
-        self._evaluated = (
-            set(frame_epochs(spec.epochs, spec.eval_points) if spec.eval_points else every) | self._snapshots
-        )
+        self.data = data = setup.data
+        self.grid = setup.grid
+        self._x, self._y, self._counts = setup.x, setup.y, setup.counts
+        self._weights = torch.stack([setup.weights(s) for s in specs])  # (M, N)
+        self._snapshots, self._evaluated = setup.snapshots, setup.evaluated
 
         # stacked parameters, in each model's `parameters()` order: a Linear layer has W (M, in, out)
         # = weight.T and b (M, 1, out); a BatchNorm layer its weight and bias as (M, 1, features)
@@ -140,8 +134,7 @@ class BatchedTraining:
         self._feature_ndim = len(in_shape)
         models, self._dropout_rngs = [], []
         for s in specs:
-            torch.manual_seed(s.seed)
-            models.append(make_model(s, in_shape))
+            models.append(setup.model(s))
             # the per-run engine draws its dropout masks from the global RNG as it stands after
             # initialisation; each model here draws its own from a copy of that state
             self._dropout_rngs.append(torch.Generator().set_state(torch.get_rng_state()))
@@ -174,17 +167,11 @@ class BatchedTraining:
         )
         self._orders = [torch.Generator().manual_seed(s.seed) for s in specs]
         self.epoch = 0
-        self._svm, self.missing = max_margin_reference(
-            spec, data
-        )  # readout -> why it is not recorded (all runs share the data)
-        negatives, positives = (int(c) for c in data.counts.tolist())
-        self.effective_pos_weights = [
-            run_effective_pos_weight(s, (negatives, positives)) for s in specs
-        ]  # per run, as Training.effective_pos_weight
-        self._centres = geometry.class_centres(data.x_train, data.y_train) if spec.is_2d else None
-        self._bayes = (
-            references.reference(spec, data, INTENDED_WEIGHTS) if any(s.pos_weight == 1 for s in specs) else {}
-        )
+        self._svm, self._centres, self._bayes = setup.svm, setup.centres, setup.bayes
+        # all runs share the data, hence the readouts they leave out (two classes: effective_pos_weight is defined)
+        self.missing = setup.missing
+        self.effective_pos_weights = [setup.effective_pos_weight(s) for s in specs]  # as Training.effective_pos_weight
+        self._intended = [setup.intended(s) for s in specs]
 
     # the layout `forward` works on (grouped.GroupedTraining stacks its ConvNets as they are)
     eval_batch = EVAL_BATCH
@@ -392,7 +379,7 @@ class BatchedTraining:
             if norms[m] > 0:  # undefined for an all-zero model, as in the per-run engine
                 on_train["normalised_margin"] = margins[m]
             metrics.append({"train": on_train})
-        unweighted = [m for m, s in enumerate(self.specs) if s.pos_weight == 1]
+        unweighted = [m for m, carries in enumerate(self._intended) if carries]
         for split, (x, y) in self.data.evals.items():
             logits = self.logits(x)
             per_model = split_metrics_per_model(logits, None if y is None else y.to(self.device), names)
@@ -409,7 +396,8 @@ class BatchedTraining:
         if self.spec.is_2d:
             for m, g in enumerate(self._geometry()):
                 metrics[m]["geometry"] = g
-        if self.epoch in self._snapshots:  # all models' grids (or image strips) in one batched pass
+        # all models' grids (or image strips) in one batched pass; every batchable run has one
+        if self.epoch in self._snapshots and self.grid is not None:
             probs = torch.softmax(self.logits(self.grid.inputs()), 2)[:, :, 1]
             boundaries = list(probs.reshape(self.M, len(self.grid.ys), len(self.grid.xs)).cpu().numpy())
         return [EpochResult(self.epoch, self.spec.epochs, metrics[m], boundaries[m]) for m in range(self.M)]
@@ -424,23 +412,3 @@ class BatchedTraining:
         if self._svm is not None:  # W (M, in, 2): column c is class c's weights
             normals = list((self.params[0][:, :, 1] - self.params[0][:, :, 0]).detach().cpu())
         return geometry.readouts_per_model(margins, self._centres, normals, self._svm)
-
-
-def batched_training(specs: list[RunSpec], device: str | None = None) -> BatchedTraining:
-    """The batched program for `specs` (see `why_not_batchable`): stacked linear layers for logreg
-    and MLPs, one vmapped (grouped-convolution) network for ConvNets."""
-    if specs and specs[0].model == "convnet":
-        from .grouped import GroupedTraining  # it builds on this module
-
-        return GroupedTraining(specs, device)
-    return BatchedTraining(specs, device)
-
-
-def train_batched(specs: list[RunSpec], device: str | None = None) -> Iterator[list[EpochResult]]:
-    """Per evaluated epoch, one `EpochResult` per spec (in order). Batchable specs train as one
-    program; otherwise (see `why_not_batchable`) each run trains on its own and the results are
-    zipped epoch by epoch, so callers see the same shape either way."""
-    if can_batch(specs):
-        yield from batched_training(specs, device)
-        return
-    yield from (list(results) for results in zip(*(train(s, device) for s in specs)))

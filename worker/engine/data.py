@@ -67,7 +67,8 @@ def as_input(x: torch.Tensor) -> torch.Tensor:
 
 def make_data(spec: RunSpec, root: Path | None = None) -> Data:
     """The same data parameters and `data_seed` always give the same examples, whatever the run's seed.
-    `root`: the folder of downloaded data sets and the decode cache (default: `images.datasets_root()`)."""
+    `root`: the folder of downloaded data sets and the decode cache (None: no folder given, so image
+    data need a data_path and are decoded once per process)."""
     if spec.is_2d:
         x_tr, y_tr, x_te, y_te = make_2d(spec)
         data = Data(_f32(x_tr), _i64(y_tr), {"test": (_f32(x_te), _i64(y_te))}, _pair(spec.classes))

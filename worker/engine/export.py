@@ -5,18 +5,19 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
 from collections.abc import Callable
 from pathlib import Path
 
 from . import stats
-from .batched import batched_training, groups, why_not_batchable
+from .batched import groups, why_not_batchable
 from .data import make_data, split_validation
+from .engines import batched_training
 from .losses import EFFECTIVE_MISSING, run_effective_pos_weight
 from .outcome import History, Outcome
 from .parallel import auto_jobs, train_side_by_side
+from .setup import max_margin_reference, resolve_device
 from .spec import ExperimentSpec, RunSpec
-from .train import EpochResult, max_margin_reference, resolve_device
+from .train import EpochResult
 
 ENGINES = ("auto", "naive", "batched")
 
@@ -48,10 +49,10 @@ DATA_FIELDS = (
 )
 
 
-def run_notes(runs: list[RunSpec]) -> list[tuple[float | None, dict[str, str]]]:
+def run_notes(runs: list[RunSpec], datasets: Path | None = None) -> list[tuple[float | None, dict[str, str]]]:
     """Per run: the effective positive-class weight of its epoch objective (`losses.effective_pos_weight`)
     and the readouts it will not record, with the reason (name -> reason). Both depend on the
-    training data, built once per distinct data set."""
+    training data, built once per distinct data set (`datasets`: the data folder, as `make_data`'s root)."""
     cache: dict[str, tuple] = {}
     out = []
     for spec in runs:
@@ -59,7 +60,7 @@ def run_notes(runs: list[RunSpec]) -> list[tuple[float | None, dict[str, str]]]:
             {k: getattr(spec, k) for k in DATA_FIELDS} | {"model": spec.model, "cosine_head": spec.cosine_head}
         )
         if key not in cache:
-            data = make_data(spec)
+            data = make_data(spec, datasets)
             if spec.patience:
                 data, _ = split_validation(data, spec.val_fraction, spec.data_seed)
             counts = tuple(int(c) for c in data.counts.tolist())
@@ -72,7 +73,7 @@ def run_notes(runs: list[RunSpec]) -> list[tuple[float | None, dict[str, str]]]:
     return out
 
 
-def plan_groups(runs: list[RunSpec], engine: str = "auto", device: str | None = None) -> list[list[int]]:
+def plan_groups(runs: list[RunSpec], engine: str = "auto", device: str = "auto") -> list[list[int]]:
     """Run indices to train together: singletons train on the per-run engine, larger groups batched.
     "auto" leaves ConvNets to the per-run engine except on a GPU: on a CPU the grouped convolutions
     were no faster (quick CIFAR preset, 3 weights: 4.4 s per epoch grouped, 3.5 s one by one)."""
@@ -81,7 +82,7 @@ def plan_groups(runs: list[RunSpec], engine: str = "auto", device: str | None = 
     if engine == "naive":
         return [[i] for i in range(len(runs))]
     plan: list[list[int]] = []
-    on_gpu = resolve_device(device or os.environ.get("IWLAB_DEVICE", "auto")).type == "cuda"
+    on_gpu = resolve_device(device).type == "cuda"
     for group in groups(runs):
         reason = why_not_batchable([runs[i] for i in group])
         if reason is None and engine == "auto" and runs[group[0]].model == "convnet" and not on_gpu:
@@ -98,10 +99,12 @@ def plan_groups(runs: list[RunSpec], engine: str = "auto", device: str | None = 
 def write_results(
     spec: ExperimentSpec,
     out: Path,
-    device: str | None = None,
+    device: str = "auto",
     on_epoch: Callable[[], None] = lambda: None,
     engine: str = "auto",
     jobs: int | None = None,
+    threads: int = 1,
+    datasets: Path | None = None,
 ) -> tuple[list[Path], Outcome]:
     """`runs.csv`: one row per run, one column per run parameter, then `effective_pos_weight` and
     `missing_readouts` (JSON: readout -> why it is not recorded; empty when none is missing).
@@ -114,7 +117,10 @@ def write_results(
     way the metrics are the same (within 1e-5) and `Outcome` lists the runs in spec order.
 
     `jobs`: processes for the runs trained one at a time (None: for image runs on a CPU, one per
-    run up to two per core, see `parallel.py`); their rows interleave in metrics.csv."""
+    run up to two per core, see `parallel.py`); their rows interleave in metrics.csv.
+
+    `device`, `threads` (per process, on a CPU) and `datasets` (the data folder): the caller's
+    configuration (`setup.build_setup`)."""
     out.mkdir(parents=True, exist_ok=True)
     runs, outcome = spec.runs(), Outcome()
     plan = plan_groups(runs, engine, device)
@@ -123,7 +129,7 @@ def write_results(
     with runs_path.open("w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["run_id", *params, "effective_pos_weight", "missing_readouts"])
-        for run_id, (run, (effective, missing)) in enumerate(zip(runs, run_notes(runs))):
+        for run_id, (run, (effective, missing)) in enumerate(zip(runs, run_notes(runs, datasets))):
             values = run.model_dump(mode="json")
             cells = (json.dumps(values[p]) if isinstance(values[p], (list, dict)) else values[p] for p in params)
             writer.writerow(
@@ -142,12 +148,13 @@ def write_results(
                 on_epoch()
 
         for group in (g for g in plan if len(g) > 1):
-            for results in batched_training([runs[i] for i in group], device):
+            for results in batched_training([runs[i] for i in group], device, threads, datasets):
                 for run_id, result in zip(group, results):
                     record(run_id, result)
                 f.flush()
         singles = {g[0]: runs[g[0]] for g in plan if len(g) == 1}
-        for run_id, result in train_side_by_side(singles, jobs or auto_jobs(list(singles.values()), device), device):
+        jobs = jobs or auto_jobs(list(singles.values()), device)
+        for run_id, result in train_side_by_side(singles, jobs, device, threads, datasets):
             record(run_id, result)
             f.flush()
     for run_id, run in enumerate(runs):

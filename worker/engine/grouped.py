@@ -16,6 +16,7 @@ Not supported: dropout (masks would not match the per-run engine's), ResNet (Bat
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -28,8 +29,8 @@ from .train import EVAL_BATCH
 
 
 class GroupedTraining(BatchedTraining):
-    def __init__(self, specs: list[RunSpec], device: str | None = None):
-        super().__init__(specs, device)
+    def __init__(self, specs: list[RunSpec], device: str = "auto", threads: int = 1, datasets: Path | None = None):
+        super().__init__(specs, device, threads, datasets)
         # evaluate the M models on this many images at a time: the per-run engine's 1024 on a GPU,
         # fewer on a CPU, where M x 1024 ConvNet activations would take gigabytes
         self.eval_batch = EVAL_BATCH if self.device.type == "cuda" else 128

@@ -1,7 +1,8 @@
 """Image data: CIFAR-10 (official python pickles, or JPEG trees) and a user's own `<split>/<class>/*.jpg`.
 
 Every reader returns, per split, `(images uint8 (N, 3, 32, 32), labels int64 (N,))` and the class
-names. Decoded arrays are cached as .npy next to the dataset root, so 60,000 JPEGs are decoded once.
+names. Decoded arrays are cached as .npy in the caller's data folder (`<root>/cache`), so 60,000 JPEGs
+are decoded once; without a folder, once per process.
 
 Data paths may come from lab members, so nothing here trusts a file: a pickle is unpickled only when
 its bytes carry the official CIFAR-10 checksum, and then by an unpickler that can build nothing but
@@ -58,20 +59,16 @@ class DatasetError(RuntimeError):
     """A data set that is missing or unreadable; the message says what to do."""
 
 
-def datasets_root() -> Path:
-    """The default root for callers that pass none (the worker passes its settings' folder)."""
-    if os.environ.get("IWLAB_DATASETS"):
-        return Path(os.environ["IWLAB_DATASETS"]).expanduser()
-    return Path(os.environ.get("IWLAB_HOME", ".iwlab")).expanduser() / "datasets"
-
-
 def cifar10(
     data_path: str | None, root: Path | None = None, checksums: dict[str, str] = CIFAR_BATCH_MD5
 ) -> tuple[dict[str, Split], tuple[str, ...]]:
-    """CIFAR-10 from the first source found: a given path, or the standard names under the root.
+    """CIFAR-10 from the first source found: a given path, or the standard names under `root`, the
+    caller's data folder (None: none given, so a data_path is needed, and nothing is cached on disk).
     `checksums` (batch name -> MD5) are the official ones; tests pass their own small batches'."""
-    root = root or datasets_root()
+    if not data_path and root is None:
+        raise DatasetError("CIFAR-10: no data_path and no data folder given: " + CIFAR_HELP)
     base = Path(data_path).expanduser() if data_path else root
+    assert base is not None  # one of the two, checked above
     candidates = (
         [base]
         if base.suffix in (".gz", ".tgz")
@@ -110,7 +107,7 @@ def image_folder(data_path: str, root: Path | None = None) -> tuple[dict[str, Sp
     source = Path(data_path).expanduser()
     if not ((source / "train").is_dir() or _regular(source)):
         raise _no_tree(data_path)
-    return _cached(source, _image_tree, root or datasets_root())
+    return _cached(source, _image_tree, root)
 
 
 # --- readers ------------------------------------------------------------------------------------
@@ -295,22 +292,30 @@ def _relabel(splits: dict[str, Split], names: tuple[str, ...], order: tuple[str,
 # --- cache --------------------------------------------------------------------------------------
 
 
-def _cache_dir(source: Path, root: Path, args: tuple) -> Path:
+def _cache_key(source: Path, args: tuple) -> str:
     info = source.stat()
-    key = hashlib.sha1(f"{source.resolve()}|{info.st_size}|{info.st_mtime_ns}|{args!r}".encode()).hexdigest()[:16]
-    return root / "cache" / f"{source.name}-{key}"
+    return hashlib.sha1(f"{source.resolve()}|{info.st_size}|{info.st_mtime_ns}|{args!r}".encode()).hexdigest()[:16]
 
 
 def _cached(
-    source: Path, reader: Callable[..., tuple[dict[str, Split], tuple[str, ...]]], root: Path, *args
+    source: Path, reader: Callable[..., tuple[dict[str, Split], tuple[str, ...]]], root: Path | None, *args
 ) -> tuple[dict[str, Split], tuple[str, ...]]:
-    return _cached_in(source, reader, _cache_dir(source, root, args), *args)
+    """Decoded once per process (and, with a data folder, once per folder: under `root/cache`)."""
+    key = _cache_key(source, args)
+    folder = None if root is None else root / "cache" / f"{source.name}-{key}"
+    return _cached_in(source, reader, folder, key, *args)
 
 
 @lru_cache(maxsize=4)
 def _cached_in(
-    source: Path, reader: Callable[..., tuple[dict[str, Split], tuple[str, ...]]], folder: Path, *args
+    source: Path,
+    reader: Callable[..., tuple[dict[str, Split], tuple[str, ...]]],
+    folder: Path | None,
+    key: str,  # in the lru key: a source rewritten in place is decoded again
+    *args,
 ) -> tuple[dict[str, Split], tuple[str, ...]]:
+    if folder is None:
+        return reader(source, *args)
     if (folder / "done").exists():
         splits = {
             s: (np.load(folder / f"{s}_x.npy", mmap_mode="r"), np.load(folder / f"{s}_y.npy"))

@@ -1,6 +1,6 @@
 """Train independent runs side by side in child processes on a CPU.
 
-The per-run engine keeps each process to one intra-op thread (`train.limit_threads`: OpenMP
+The per-run engine keeps each process to one intra-op thread (`setup.limit_threads`: OpenMP
 threads spin against each other on shared cores), so one run at a time leaves the other cores idle.
 A ConvNet run on CIFAR takes minutes, so a spawned process (~3 s to import torch) pays for itself;
 2-D runs take seconds and are batched anyway (`batched.py`), so they stay in-process.
@@ -15,9 +15,11 @@ import multiprocessing as mp
 import os
 import queue
 from collections.abc import Iterator
+from pathlib import Path
 
+from .setup import resolve_device
 from .spec import IMAGE_DATASETS, RunSpec
-from .train import EpochResult, resolve_device, train
+from .train import EpochResult, train
 
 _DONE = "done"
 
@@ -29,20 +31,20 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-def auto_jobs(runs: list[RunSpec], device: str | None) -> int:
+def auto_jobs(runs: list[RunSpec], device: str = "auto") -> int:
     """Processes for `runs` (each trained alone): for image runs on a CPU, one per run up to two
     per core, else 1. One-thread processes beyond the cores only time-slice, and they keep the last
     round from leaving cores idle: 3 runs on 2 cores finish in 1.5 runs' time, not 2."""
-    on_cpu = resolve_device(device or os.environ.get("IWLAB_DEVICE", "auto")).type == "cpu"
+    on_cpu = resolve_device(device).type == "cpu"
     if not on_cpu or len(runs) < 2 or not all(r.dataset in IMAGE_DATASETS for r in runs):
         return 1
     return min(2 * cores(), len(runs))
 
 
-def _worker(tasks, results, device: str | None, parent: int) -> None:
+def _worker(tasks, results, device: str, threads: int, datasets: Path | None, parent: int) -> None:
     for key, run in iter(tasks.get, None):
         try:
-            for result in train(run, device):
+            for result in train(run, device, None, threads, datasets):
                 if os.getppid() != parent:  # the caller was killed (SIGTERM/SIGKILL skip its cleanup): stop too
                     return
                 results.put((key, result))
@@ -53,19 +55,23 @@ def _worker(tasks, results, device: str | None, parent: int) -> None:
 
 
 def train_side_by_side(
-    runs: dict[int, RunSpec], jobs: int, device: str | None = None
+    runs: dict[int, RunSpec], jobs: int, device: str = "auto", threads: int = 1, datasets: Path | None = None
 ) -> Iterator[tuple[int, EpochResult]]:
     """(key, result) pairs as epochs finish, interleaved across runs; each run's own results arrive
-    in epoch order. A run that raises stops the rest and the error is raised here."""
+    in epoch order. A run that raises stops the rest and the error is raised here. `device`,
+    `threads`, `datasets`: the caller's configuration, handed to every process (`setup.build_setup`)."""
     if jobs <= 1:
         for key, run in runs.items():
-            yield from ((key, r) for r in train(run, device))
+            yield from ((key, r) for r in train(run, device, None, threads, datasets))
         return
     ctx = mp.get_context("spawn")  # fork after torch has started its thread pool can deadlock
     tasks, results = ctx.Queue(), ctx.Queue()
     for item in runs.items():
         tasks.put(item)
-    procs = [ctx.Process(target=_worker, args=(tasks, results, device, os.getpid()), daemon=True) for _ in range(jobs)]
+    procs = [
+        ctx.Process(target=_worker, args=(tasks, results, device, threads, datasets, os.getpid()), daemon=True)
+        for _ in range(jobs)
+    ]
     for _ in procs:
         tasks.put(None)
     for p in procs:

@@ -7,33 +7,23 @@ same loop. Data stay tensors on the device; images are converted to float one ba
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from . import geometry, group_labels, intended
-from .data import as_input, make_data, split_validation
-from .losses import (
-    EFFECTIVE_MISSING,
-    example_weights,
-    per_example_loss,
-    reduce_weighted,
-    run_class_weights,
-    run_effective_pos_weight,
-)
+from . import geometry, intended
+from .data import as_input
+from .losses import per_example_loss, reduce_weighted
 from .metrics import group_metrics, intended_frac_pos, normalised_margin, param_norm, split_metrics
-from .models import make_model
-from .probe import recorder
-from .shift import effective_sample_size
-from .spec import FEATURE_DATASETS, RunSpec, frame_epochs
+from .setup import INTENDED_WEIGHTS, build_setup
+from .setup import SVM_READOUTS as SVM_READOUTS  # the readouts' names, beside the engine that records them
+from .spec import RunSpec
 
 EVAL_BATCH = 1024
-# weights whose intended effect (log w added to the unweighted model's positive logit) is logged
-INTENDED_WEIGHTS = sorted({4.0**k for k in range(-4, 5)} | {0.1, 10.0})
 
 
 @dataclass(frozen=True)
@@ -57,38 +47,6 @@ def step_lr_factor(epoch: int, epochs: int) -> float:
     return 0.01 if epoch >= 0.8 * epochs else 1.0
 
 
-def max_margin_reference(spec: RunSpec, data) -> tuple[torch.Tensor | None, dict[str, str]]:
-    """The max-margin normal the svm_* readouts compare a 2-D linear model with, and the readouts
-    that are missing (name -> the reason, for the run's record and its exports)."""
-    missing = group_labels.missing(spec, data)  # the set-up's one list of missing readouts
-    if not (spec.is_2d and spec.model == "logreg" and not spec.cosine_head):
-        return None, missing  # the svm readouts are not defined for this run at all
-    normal, reason = geometry.max_margin_reference(data.x_train, data.y_train)
-    return normal, missing if reason is None else missing | dict.fromkeys(SVM_READOUTS, reason)
-
-
-SVM_READOUTS = ("svm_cosine", "svm_angle")
-
-
-def resolve_device(name: str = "auto") -> torch.device:
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("IWLAB_DEVICE=cuda but no CUDA device is available")
-    return torch.device(name)
-
-
-def limit_threads() -> None:
-    """One intra-op thread per process unless IWLAB_THREADS says otherwise (0 = torch's default).
-
-    Measured here on 2 shared cores: a ConvNet step took 20 ms on one thread and 275-475 ms on two
-    while other processes were busy (OpenMP threads spin against each other). Scale with more
-    worker processes instead, one per core."""
-    threads = int(os.environ.get("IWLAB_THREADS", "1"))
-    if threads > 0 and torch.get_num_threads() != threads:
-        torch.set_num_threads(threads)
-
-
 class Training:
     """One run, set up and ready to iterate: `for result in train(spec): ...`.
 
@@ -96,34 +54,24 @@ class Training:
     `checkpoint()` after any epoch, and `train(spec, resume=that)` continues exactly where it
     stopped: same minibatch order, same random state, so the metrics equal an uninterrupted run's."""
 
-    def __init__(self, spec: RunSpec, device: str | None = None, resume: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        spec: RunSpec,
+        device: str = "auto",
+        resume: dict[str, Any] | None = None,
+        threads: int = 1,
+        datasets: Path | None = None,
+    ):
         self.spec = spec
-        self.device = dev = resolve_device(device or os.environ.get("IWLAB_DEVICE", "auto"))
-        if dev.type == "cpu":
-            limit_threads()
-        data = make_data(spec)
-        self.val = None
-        if spec.patience:
-            data, self.val = split_validation(data, spec.val_fraction, spec.data_seed)
-        self.data = data
-        # 2-D: the boundary grid; images: a strip of test images, of P(positive), so only for two
-        # classes; a table's rows are neither
-        self.grid = None if spec.dataset in FEATURE_DATASETS or len(data.classes) > 2 else recorder(data, spec)
-        self._x, self._y = data.x_train.to(dev), data.y_train.to(dev)
-        self._counts = data.counts.to(dev)
-        self._weights = example_weights(self._y, run_class_weights(spec, data.counts, data.classes).to(dev))
-        if data.w_train is not None:  # per-example weights, tempered like the class weights
-            self._weights = self._weights * data.w_train.to(dev) ** spec.weight_power
+        setup = build_setup([spec], device, threads, datasets)
+        self.device = dev = setup.device
+        self.data, self.val, self.grid = setup.data, setup.val, setup.grid
+        self._x, self._y, self._counts = setup.x, setup.y, setup.counts
+        self._weights = setup.weights(spec)
         # what the weights are worth in equally weighted examples, recorded with the train metrics
-        self.effective_sample_size = effective_sample_size(self._weights.cpu()) if data.w_train is not None else None
-        self._snapshots = set(frame_epochs(spec.epochs, spec.frames))
-        every = range(spec.epochs + 1)
-        self._evaluated = (
-            set(frame_epochs(spec.epochs, spec.eval_points) if spec.eval_points else every) | self._snapshots
-        )
-
-        torch.manual_seed(spec.seed)
-        self.model = make_model(spec, tuple(data.x_train.shape[1:]), len(data.classes)).to(dev)
+        self.effective_sample_size = setup.effective_sample_size(self._weights)
+        self._snapshots, self._evaluated = setup.snapshots, setup.evaluated
+        self.model = setup.model(spec).to(dev)
         self.opt = torch.optim.SGD(
             self.model.parameters(), lr=spec.lr, momentum=spec.momentum, weight_decay=spec.weight_decay
         )
@@ -135,17 +83,10 @@ class Training:
         self._order = torch.Generator().manual_seed(spec.seed)
         self.epoch = 0  # epochs finished
         self.best_val, self.since_best = math.inf, 0
-        self._svm, self.missing = max_margin_reference(spec, data)  # readout -> why it is not recorded
-        counts = tuple(int(c) for c in data.counts.tolist())
-        self.effective_pos_weight = run_effective_pos_weight(
-            spec, counts, data.classes
-        )  # what the nominal weight does here
-        if self.effective_pos_weight is None:
-            self.missing = self.missing | {"effective_pos_weight": EFFECTIVE_MISSING}
-        self._centres = geometry.class_centres(data.x_train, data.y_train) if spec.is_2d else None
-        # the unweighted binary run carries the intended effect of every weight
-        self._intended = spec.pos_weight == 1 and not spec.class_weights and len(data.classes) == 2
-        self._bayes = intended.reference(spec, data, INTENDED_WEIGHTS) if self._intended else {}
+        self._svm, self._centres, self._bayes = setup.svm, setup.centres, setup.bayes
+        self.effective_pos_weight = setup.effective_pos_weight(spec)  # what the nominal weight does here
+        self.missing = setup.missing_for(spec)  # readout -> why it is not recorded
+        self._intended = setup.intended(spec)
         if resume is not None:
             self._restore(resume)
 
@@ -302,5 +243,12 @@ class Training:
         self.best_val, self.since_best = state.get("early_stopping", (math.inf, 0))
 
 
-def train(spec: RunSpec, device: str | None = None, resume: dict[str, Any] | None = None) -> Training:
-    return Training(spec, device, resume)
+def train(
+    spec: RunSpec,
+    device: str = "auto",
+    resume: dict[str, Any] | None = None,
+    threads: int = 1,
+    datasets: Path | None = None,
+) -> Training:
+    """`device`, `threads` and `datasets`: the caller's configuration (`setup.build_setup`)."""
+    return Training(spec, device, resume, threads, datasets)
