@@ -15,7 +15,7 @@ from .engines import batched_training
 from .losses import EFFECTIVE_MISSING, run_effective_pos_weight
 from .outcome import History, Outcome
 from .parallel import auto_jobs, train_side_by_side
-from .setup import max_margin_reference, resolve_device
+from .setup import references, resolve_device
 from .spec import ExperimentSpec, RunSpec
 from .train import EpochResult
 
@@ -64,7 +64,7 @@ def run_notes(runs: list[RunSpec], datasets: Path | None = None) -> list[tuple[f
             if spec.patience:
                 data, _ = split_validation(data, spec.val_fraction, spec.data_seed)
             counts = tuple(int(c) for c in data.counts.tolist())
-            cache[key] = (counts, data.classes, max_margin_reference(spec, data)[1])
+            cache[key] = (counts, data.classes, references(spec, data)[1])
         counts, classes, missing = cache[key]
         effective = run_effective_pos_weight(spec, counts, classes)
         out.append(

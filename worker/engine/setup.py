@@ -63,6 +63,13 @@ def max_margin_reference(spec: RunSpec, data: Data) -> tuple[torch.Tensor | None
     return normal, {} if reason is None else dict.fromkeys(SVM_READOUTS, reason)
 
 
+def references(spec: RunSpec, data: Data) -> tuple[torch.Tensor | None, dict[str, str]]:
+    """The max-margin normal (where defined) and every readout these data leave undefined -> why:
+    the svm_* readouts off separable data, worst-group accuracy on a table without groups."""
+    svm, missing = max_margin_reference(spec, data)
+    return svm, group_labels.missing(spec, data) | missing
+
+
 def carries_intended(spec: RunSpec, data: Data) -> bool:
     """Whether the run records the intended effect of every weight: the unweighted binary run."""
     return spec.pos_weight == 1 and not spec.class_weights and len(data.classes) == 2
@@ -133,8 +140,7 @@ def build_setup(
     grid = None if spec.dataset in FEATURE_DATASETS or len(data.classes) > 2 else recorder(data, spec)
     snapshots = frozenset(frame_epochs(spec.epochs, spec.frames))
     evaluated = frozenset(frame_epochs(spec.epochs, spec.eval_points) if spec.eval_points else range(spec.epochs + 1))
-    svm, missing = max_margin_reference(spec, data)
-    missing = group_labels.missing(spec, data) | missing  # the set-up's one list of undefined readouts
+    svm, missing = references(spec, data)
     return RunSetup(
         spec=spec,
         device=dev,
