@@ -28,7 +28,7 @@ from backend.datasets import local_data
 from backend.queue import TRAIN_TASK
 from backend.settings import get_settings
 
-from . import group
+from . import siblings
 from .celery_app import app
 from .durable import heartbeat, persist
 from .environment import describe
@@ -66,9 +66,9 @@ def train_run(self, run_id: int) -> str:
             {run_id: claim.attempt}
         ) as beating:  # from here on: importing torch alone can outlast a short dead-run timeout
             if claim.checkpoint is None and settings.batch_runs > 1:  # a resumed run goes on alone, from its checkpoint
-                claims = claims | group.claim_siblings(settings, run_id, claim, worker)
+                claims = claims | siblings.claim_siblings(settings, run_id, claim, worker)
                 beating.update({rid: c.attempt for rid, c in claims.items()})
-            outcomes = group.execute_group(claims, event) if len(claims) > 1 else {run_id: execute(run_id, claim)}
+            outcomes = siblings.execute_siblings(claims, event) if len(claims) > 1 else {run_id: execute(run_id, claim)}
     except Exception as exc:  # the runs fail and keep the error text; the worker lives on
         log.exception("run failed", extra=event | {"event": "failed", "runs": sorted(claims)})
         error = f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc(limit=6)}"

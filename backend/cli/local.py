@@ -102,7 +102,7 @@ def report(
 def train_in_process(spec: ExperimentSpec, out: Path, device: str | None, engine: str = "auto", jobs: int = 0):
     """Train with a progress bar; a data set that is missing or broken, or an engine that cannot
     train the spec, is one line and exit 2."""
-    from worker.engine.export import ENGINES, plan_groups, write_results
+    from worker.engine.export import ENGINES, plan_batches, write_results
     from worker.engine.images import DatasetError
     from worker.engine.table import check_runs
 
@@ -111,7 +111,7 @@ def train_in_process(spec: ExperimentSpec, out: Path, device: str | None, engine
     if engine not in ENGINES:
         raise fail(f"--engine: choose from {', '.join(ENGINES)}")
     try:
-        plan_groups(runs, engine, device)
+        plan_batches(runs, engine, device)
     except ValueError as err:
         raise fail(str(err)) from None
     try:

@@ -185,14 +185,14 @@ def test_write_results_batched_equals_naive(tmp_path):
 
 
 def test_write_results_engine_batched_refuses_what_it_cannot_batch(tmp_path):
-    from worker.engine.export import plan_groups, write_results
+    from worker.engine.export import plan_batches, write_results
 
     exp = ExperimentSpec(base=RunSpec(**SMALL, model="mlp", schedule="cosine"), sweep={"seed": [0, 1]})
     with pytest.raises(ValueError, match="schedule"):
         write_results(exp, tmp_path, "cpu", engine="batched")
-    assert plan_groups(exp.runs(), "auto") == [[0], [1]]  # auto: one run at a time
+    assert plan_batches(exp.runs(), "auto") == [[0], [1]]  # auto: one run at a time
     with pytest.raises(ValueError):
-        plan_groups(exp.runs(), "fast")
+        plan_batches(exp.runs(), "fast")
 
 
 def test_cli_run_takes_an_engine(tmp_path):

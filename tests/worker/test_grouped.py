@@ -64,8 +64,8 @@ def test_convnet_with_dropout_is_not_grouped(cifar_jpeg):
 
 
 def test_auto_engine_groups_convnets_only_on_a_gpu():
-    from worker.engine.export import plan_groups
+    from worker.engine.export import plan_batches
 
     runs = ExperimentSpec(base=RunSpec(**SMALL), sweep={"pos_weight": [0.25, 4.0]}).runs()
-    assert plan_groups(runs, "auto", "cpu") == [[0], [1]]  # grouped convolutions were no faster on a CPU
-    assert plan_groups(runs, "batched", "cpu") == [[0, 1]]
+    assert plan_batches(runs, "auto", "cpu") == [[0], [1]]  # grouped convolutions were no faster on a CPU
+    assert plan_batches(runs, "batched", "cpu") == [[0, 1]]

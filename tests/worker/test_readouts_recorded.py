@@ -1,5 +1,5 @@
 """A run's effective weight and its missing readouts reach the API from a real worker, on both
-paths a worker trains by: a run alone (worker/tasks.py) and siblings in one program (worker/group.py)."""
+paths a worker trains by: a run alone (worker/tasks.py) and siblings in one program (worker/siblings.py)."""
 
 from __future__ import annotations
 

@@ -298,10 +298,10 @@ def test_weight_power_tempers_per_example_weights(tmp_path):
 
 
 def test_tables_and_many_classes_train_one_run_at_a_time(tmp_path):
-    from worker.engine.export import plan_groups
+    from worker.engine.export import plan_batches
 
     path = three_classes(tmp_path / "t.csv", n=10)
     runs = [spec(path, seed=s) for s in (0, 1)]
-    assert plan_groups(runs, "auto") == [[0], [1]]
+    assert plan_batches(runs, "auto") == [[0], [1]]
     with pytest.raises(ValueError, match="one run at a time"):
-        plan_groups(runs, "batched")
+        plan_batches(runs, "batched")

@@ -73,7 +73,7 @@ def run_notes(runs: list[RunSpec], datasets: Path | None = None) -> list[tuple[f
     return out
 
 
-def plan_groups(runs: list[RunSpec], engine: str = "auto", device: str = "auto") -> list[list[int]]:
+def plan_batches(runs: list[RunSpec], engine: str = "auto", device: str = "auto") -> list[list[int]]:
     """Run indices to train together: singletons train on the per-run engine, larger groups batched.
     "auto" leaves ConvNets to the per-run engine except on a GPU: on a CPU the grouped convolutions
     were no faster (quick CIFAR preset, 3 weights: 4.4 s per epoch grouped, 3.5 s one by one)."""
@@ -123,7 +123,7 @@ def write_results(
     configuration (`setup.build_setup`)."""
     out.mkdir(parents=True, exist_ok=True)
     runs, outcome = spec.runs(), Outcome()
-    plan = plan_groups(runs, engine, device)
+    plan = plan_batches(runs, engine, device)
     runs_path, metrics_path = out / "runs.csv", out / "metrics.csv"
     params = list(runs[0].model_dump())
     with runs_path.open("w", newline="") as f:

@@ -2,7 +2,7 @@
 
 A worker that claims a run also claims up to `IWLAB_BATCH_RUNS - 1` queued runs of the same
 experiment that can share its program (same data, architecture and schedule; ConvNets only on a
-GPU: `export.plan_groups`, as `iwlab run` decides) and trains them together (`engine/batched.py`:
+GPU: `export.plan_batches`, as `iwlab run` decides) and trains them together (`engine/batched.py`:
 9-24x the per-run loop on the 2-D sweeps). The siblings' own queue messages then find them running
 and are dropped by `lifecycle.claim`, so no message is needed to start a group and none is lost.
 
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 def claim_siblings(settings: Settings, run_id: int, claim: lifecycle.Claim, worker: str) -> dict[int, lifecycle.Claim]:
     """Claim the queued runs of `run_id`'s experiment that can train in one program with it."""
-    from .engine.export import plan_groups
+    from .engine.export import plan_batches
     from .engine.spec import RunSpec
 
     queued = lifecycle.queued_siblings(settings, run_id)
@@ -38,7 +38,7 @@ def claim_siblings(settings: Settings, run_id: int, claim: lifecycle.Claim, work
         [run_id, *(i for i, _ in queued)],
         [RunSpec.model_validate(p) for p in (claim.params, *(p for _, p in queued))],
     )
-    mates = next(g for g in plan_groups(specs, "auto", settings.device) if 0 in g)[1:]
+    mates = next(g for g in plan_batches(specs, "auto", settings.device) if 0 in g)[1:]
     claims: dict[int, lifecycle.Claim] = {}
     for i in mates:
         if len(claims) + 1 >= settings.batch_runs:
@@ -49,7 +49,7 @@ def claim_siblings(settings: Settings, run_id: int, claim: lifecycle.Claim, work
     return claims
 
 
-def execute_group(claims: dict[int, lifecycle.Claim], event: dict) -> dict[int, str]:
+def execute_siblings(claims: dict[int, lifecycle.Claim], event: dict) -> dict[int, str]:
     """Train the claimed runs together; each run's outcome as `writer.write_epochs` gives it (the
     caller finishes the ones that succeeded)."""
     from .engine.engines import batched_training
