@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from worker.engine.losses import LOSSES, binary_margin, example_weights, per_example_loss, reduce_weighted
+from worker.engine.spec import RunSpec
 
 # Three examples: (z_neg, z_pos), label.
 #   a: correct with margin v = 1.5   b: wrong, v = -2   c: correct (negative class), v = 0.2
@@ -98,6 +99,7 @@ def test_ldam_by_hand():
             ce_by_hand((s * 1.0, s * (-1.0 - d_pos)), 1),
             ce_by_hand((s * (0.3 - d_neg), s * 0.1), 0),
         ],
+        **RunSpec(loss="ldam").loss_params(),  # the spec's defaults: max margin 0.5, s = 30
     )
 
 
@@ -133,6 +135,7 @@ def test_la_by_hand():
             ce_by_hand((1.0 + lp_neg, -1.0 + lp_pos), 1),
             ce_by_hand((0.3 + lp_neg, 0.1 + lp_pos), 0),
         ],
+        la_tau=1.0,
     )
     # tau = 2 doubles the adjustment
     check(
@@ -225,7 +228,8 @@ def test_stable_at_huge_margins(kind, dtype):
     v = 1e4
     z = torch.tensor([[0.0, v], [0.0, -v], [v, -v], [-v, v]], dtype=dtype, requires_grad=True)
     y = torch.tensor([1, 1, 0, 0])
-    loss = per_example_loss(kind, z, y, counts().to(dtype), poly_alpha=2.0)
+    params = RunSpec(loss=kind).loss_params() | ({"poly_alpha": 2.0} if kind == "poly" else {})
+    loss = per_example_loss(kind, z, y, counts().to(dtype), **params)
     assert torch.isfinite(loss).all(), loss
     assert (loss >= 0).all()
     assert loss[0] < 1e-3 and loss[2] < 1e-3  # right with a huge margin: ~0 loss
@@ -244,7 +248,8 @@ def test_gradcheck(kind):
     w = torch.tensor([1.0, 4.0, 0.5, 2.0, 1.0], dtype=torch.float64)
 
     def f(logits):
-        return reduce_weighted(per_example_loss(kind, logits, y, counts(), poly_alpha=2.0, ldam_scale=5.0), w, "sum")
+        params = RunSpec(loss=kind).loss_params() | {"poly_alpha": 2.0, "ldam_scale": 5.0}
+        return reduce_weighted(per_example_loss(kind, logits, y, counts(), **params), w, "sum")
 
     assert torch.autograd.gradcheck(f, (z,))
 

@@ -22,7 +22,11 @@ def test_vs_gamma_defaults_to_the_papers_value_by_hand():
     z0, z1 = 0.5 * 1.0 + math.log(0.9), 1.0 * (10 / 90) ** 0.3 + math.log(0.1)
     expected = -z1 + math.log(math.exp(z0) + math.exp(z1))
     got = per_example_loss(
-        "vs", torch.tensor([[0.5, 1.0]], dtype=torch.float64), torch.tensor([1]), torch.tensor([90.0, 10.0])
+        "vs",
+        torch.tensor([[0.5, 1.0]], dtype=torch.float64),
+        torch.tensor([1]),
+        torch.tensor([90.0, 10.0]),
+        **RunSpec(loss="vs").loss_params(),
     )
     assert got.item() == pytest.approx(expected, rel=1e-12)
 

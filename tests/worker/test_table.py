@@ -150,12 +150,16 @@ def test_multiclass_losses_are_their_published_forms():
     counts = torch.tensor([40.0, 20.0, 10.0, 5.0])
     log_pi = torch.log(counts / counts.sum())
     expected_la = -torch.log_softmax(z + log_pi, 1)[torch.arange(7), y]
-    assert torch.allclose(per_example_loss("la", z, y, counts), expected_la, atol=1e-6)
+    assert torch.allclose(
+        per_example_loss("la", z, y, counts, **RunSpec(loss="la").loss_params()), expected_la, atol=1e-6
+    )
     delta = counts**-0.25 * (0.5 / (counts**-0.25).max())
     shifted = z.clone()
     shifted[torch.arange(7), y] -= delta[y]
     assert torch.allclose(
-        per_example_loss("ldam", z, y, counts), -torch.log_softmax(30 * shifted, 1)[torch.arange(7), y], atol=1e-5
+        per_example_loss("ldam", z, y, counts, **RunSpec(loss="ldam").loss_params()),
+        -torch.log_softmax(30 * shifted, 1)[torch.arange(7), y],
+        atol=1e-5,
     )
     brute = torch.tensor([z[i, y[i]] - max(z[i, c] for c in range(4) if c != y[i]) for i in range(7)])
     assert torch.allclose(multiclass_margin(z, y), brute)

@@ -51,16 +51,15 @@ from .data import as_input
 from .losses import per_example_loss, reduce_weighted
 from .metrics import intended_frac_pos_per_model, normalised_margin_per_model, split_metrics_per_model
 from .setup import INTENDED_WEIGHTS, build_setup
-from .spec import RunSpec
+from .spec import LOSS_PARAMS, RunSpec
 from .train import EVAL_BATCH, EpochResult
 
 # parameters that may differ between the runs of one batched program
 PER_MODEL = frozenset({
     "pos_weight", "weight_power", "seed", "weight_decay", "lr", "momentum", "loss", "loss_norm",
-    "poly_alpha", "ldam_max_margin", "ldam_scale", "drw_epoch", "la_tau", "vs_gamma", "vs_tau", "resample",
+    "drw_epoch", "resample", *(p for params in LOSS_PARAMS.values() for p in params),
     "drw_beta", "head",  # head: every batchable run has the linear one (the cosine head is refused below)
 })  # fmt: skip
-LOSS_PARAMS = ("poly_alpha", "ldam_max_margin", "ldam_scale", "la_tau", "vs_gamma", "vs_tau")
 
 
 def shared_key(spec: RunSpec) -> tuple:
@@ -329,8 +328,7 @@ class BatchedTraining:
             return (total / denom).sum()
         loss = logits.new_zeros(())
         for m, s in enumerate(self.specs):
-            params = {k: getattr(s, k) for k in LOSS_PARAMS}
-            losses = per_example_loss(s.loss, logits[m], y[m], self._counts, **params)
+            losses = per_example_loss(s.loss, logits[m], y[m], self._counts, **s.loss_params())
             loss = loss + reduce_weighted(losses, w[m], s.loss_norm)
         return loss
 

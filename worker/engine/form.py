@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from .spec import DATASETS_2D, IMAGE_DATASETS
+from .spec import DATASETS_2D, IMAGE_DATASETS, LOSS_PARAMS
 
 SECTIONS = (("data", "Data"), ("model", "Model"), ("loss", "Loss"), ("optimisation", "Optimisation"),
             ("recording", "Recording"))  # fmt: skip
@@ -29,7 +29,7 @@ PLACES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
               "label_column", "weight_column", "group_column", "group_weights", "test_path", "test_fraction", "target_path", "target_dataset_id",
               "example_weights", "weight_clip", "weight_normalise")),
     "model": (("model", "hidden", "width", "dropout", "batchnorm"), ("head", "fixup")),
-    "loss": (("loss", "loss_norm", "poly_alpha", "ldam_max_margin", "ldam_scale", "la_tau", "vs_gamma", "vs_tau"),
+    "loss": (("loss", "loss_norm", *(p for params in LOSS_PARAMS.values() for p in params)),
              ("weight_power", "drw_epoch", "drw_beta", "class_weights", "class_beta")),
     "optimisation": (("epochs", "lr", "batch_size", "weight_decay"), ("momentum", "schedule", "patience", "val_fraction")),
     "recording": ((), ("eval_points", "frames", "grid")),
@@ -56,12 +56,7 @@ WHEN: dict[str, dict[str, tuple[str, ...] | str]] = {
     "dropout": {"model": ("mlp", "convnet")},
     "batchnorm": {"model": ("mlp", "resnet")},
     "fixup": {"model": ("resnet",)},
-    "poly_alpha": {"loss": ("poly",)},
-    "ldam_max_margin": {"loss": ("ldam",)},
-    "ldam_scale": {"loss": ("ldam",)},
-    "la_tau": {"loss": ("la",)},
-    "vs_gamma": {"loss": ("vs",)},
-    "vs_tau": {"loss": ("vs",)},
+    **{param: {"loss": (loss,)} for loss, params in LOSS_PARAMS.items() for param in params},
     "drw_beta": {"drw_epoch": SET},
     "val_fraction": {"patience": SET},  # the validation split exists only for early stopping
     "class_beta": {"class_weights": ("effective_number",)},

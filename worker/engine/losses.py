@@ -75,15 +75,10 @@ def per_example_loss(
     logits: Tensor,
     y: Tensor,
     counts: Tensor,
-    *,
-    poly_alpha: float = 1.0,
-    ldam_max_margin: float = 0.5,
-    ldam_scale: float = 30.0,
-    la_tau: float = 1.0,
-    vs_gamma: float = 0.3,
-    vs_tau: float = 1.0,
+    **params: float,
 ) -> Tensor:
-    """Unweighted loss per example, shape (B,).
+    """Unweighted loss per example, shape (B,). `params`: the loss's own parameters (a run's
+    `RunSpec.loss_params()`; their defaults and limits are the spec's), those below by name.
 
     ce:   softmax cross-entropy.
     poly: polynomially-tailed loss on the binary margin (see `_poly`), alpha = poly_alpha > 0; for
@@ -105,6 +100,7 @@ def per_example_loss(
     if kind == "ce":
         return F.cross_entropy(logits, y, reduction="none")
     if kind == "poly":
+        poly_alpha = params["poly_alpha"]
         if poly_alpha <= 0:
             raise ValueError(f"poly_alpha must be > 0, got {poly_alpha}")
         return _poly(binary_margin(logits, y) if k == 2 else multiclass_margin(logits, y), poly_alpha)
@@ -115,14 +111,14 @@ def per_example_loss(
         raise ValueError(f"counts must be {k} positive class sizes, got {counts.tolist()}")
     if kind == "ldam":
         deltas = counts**-0.25
-        deltas = deltas * (ldam_max_margin / deltas.max())  # largest margin (rarest class) = max
+        deltas = deltas * (params["ldam_max_margin"] / deltas.max())  # largest margin (rarest class) = max
         shifted = logits - F.one_hot(y, k).to(logits.dtype) * deltas[y].unsqueeze(1)
-        return F.cross_entropy(ldam_scale * shifted, y, reduction="none")
+        return F.cross_entropy(params["ldam_scale"] * shifted, y, reduction="none")
     if kind == "la":
-        return F.cross_entropy(logits + la_tau * _log_priors(counts), y, reduction="none")
+        return F.cross_entropy(logits + params["la_tau"] * _log_priors(counts), y, reduction="none")
     # vs
-    scale = (counts / counts.max()) ** vs_gamma
-    return F.cross_entropy(logits * scale + vs_tau * _log_priors(counts), y, reduction="none")
+    scale = (counts / counts.max()) ** params["vs_gamma"]
+    return F.cross_entropy(logits * scale + params["vs_tau"] * _log_priors(counts), y, reduction="none")
 
 
 def reduce_weighted(per_example: Tensor, weights: Tensor, norm: str) -> Tensor:

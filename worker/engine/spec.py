@@ -33,6 +33,11 @@ GroupWeights = Literal["none", "inverse_frequency", "subsample"]
 Model = Literal["logreg", "mlp", "convnet", "resnet"]
 Loss = Literal["ce", "poly", "ldam", "la", "vs"]
 ClassScheme = Literal["inverse_frequency", "effective_number"]
+# each loss's own parameters (fields of RunSpec, with their defaults and limits there); the engines
+# pass a run's `loss_params()` to losses.per_example_loss, the form shows each only with its loss
+LOSS_PARAMS: dict[str, tuple[str, ...]] = {
+    "ce": (), "poly": ("poly_alpha",), "ldam": ("ldam_max_margin", "ldam_scale"), "la": ("la_tau",), "vs": ("vs_gamma", "vs_tau"),
+}  # fmt: skip
 MAX_SEED = 2**32 - 1  # what every seeded generator the engine uses accepts (numpy's legacy one is the narrowest)
 # strict: "5" and true are not epochs; no NaN or Infinity in any number (JSON's 1e400 arrives as Infinity)
 STRICT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
@@ -422,6 +427,10 @@ class RunSpec(BaseModel):
         if self.example_weights == "auto":
             return "column" if self.weight_column else "none"
         return self.example_weights
+
+    def loss_params(self) -> dict[str, float]:
+        """This run's loss's own parameters, by name (LOSS_PARAMS)."""
+        return {name: getattr(self, name) for name in LOSS_PARAMS[self.loss]}
 
     @property
     def is_2d(self) -> bool:

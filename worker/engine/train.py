@@ -123,7 +123,7 @@ class Training:
         for idx in self._batches():
             y = self._y[idx]
             losses = per_example_loss(
-                spec.loss, self.model(as_input(self._x[idx])), y, self._counts, **self._loss_params
+                spec.loss, self.model(as_input(self._x[idx])), y, self._counts, **spec.loss_params()
             )
             loss = reduce_weighted(losses, self._weights[idx] if weighted else torch.ones_like(losses), spec.loss_norm)
             self.opt.zero_grad(set_to_none=True)
@@ -131,14 +131,6 @@ class Training:
             self.opt.step()
         if self.sched:
             self.sched.step()
-
-    @property
-    def _loss_params(self) -> dict[str, float]:
-        s = self.spec
-        return {
-            "poly_alpha": s.poly_alpha, "ldam_max_margin": s.ldam_max_margin, "ldam_scale": s.ldam_scale,
-            "la_tau": s.la_tau, "vs_gamma": s.vs_gamma, "vs_tau": s.vs_tau,
-        }  # fmt: skip
 
     def _should_stop(self, result: EpochResult) -> bool:
         if not self.spec.patience:
