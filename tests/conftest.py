@@ -54,7 +54,7 @@ LONG = {
     "tests/worker/test_celery_pipeline.py",
     "tests/worker/test_database_restart.py",
     "tests/worker/test_dataset_store.py::test_an_uploaded_image_archive_trains_on_a_worker_that_did_not_have_it",
-    "tests/worker/test_group.py",
+    "tests/worker/test_siblings.py",
     "tests/worker/test_outbox.py",
     "tests/worker/test_parallel.py::test_training_processes_stop_when_their_caller_is_killed",
     "tests/worker/test_resume_and_cancel.py",

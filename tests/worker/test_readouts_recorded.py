@@ -9,7 +9,7 @@ from worker.engine.geometry import NOT_SEPARABLE
 from worker.engine.losses import effective_pos_weight
 from worker.engine.spec import RunSpec
 
-from .test_group import all_finished, submit
+from .test_siblings import all_finished, submit
 
 BASE = {"model": "logreg", "epochs": 4, "frames": 2}
 
