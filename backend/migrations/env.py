@@ -4,7 +4,10 @@ from sqlalchemy import create_engine, pool
 from backend.db import get_engine
 from backend.models import Base
 
-url = context.config.get_main_option("sqlalchemy.url")
+configured = context.config.get_main_option("sqlalchemy.url")
+if configured is None:  # backend/migrate.py always sets it; a bare `alembic` call does not
+    raise RuntimeError("no sqlalchemy.url: run migrations through backend.migrate, as the app does")
+url: str = configured
 
 
 def connectable():
