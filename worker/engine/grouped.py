@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from torch.func import functional_call, vmap
+from torch.func import functional_call, stack_module_state, vmap
 
 from .batched import BatchedTraining
 from .data import as_input
@@ -36,11 +36,12 @@ class GroupedTraining(BatchedTraining):
         self.eval_batch = EVAL_BATCH if self.device.type == "cuda" else 128
 
     def _stack(self, models: list[nn.Module]) -> list[torch.Tensor]:
-        """Each parameter stacked as it is, (M, *shape), in `named_parameters` order."""
-        self._names = [name for name, _ in models[0].named_parameters()]
+        """Each parameter stacked as it is, (M, *shape), in `named_parameters` order (the buffers are
+        not: the grouped program trains ConvNets, which keep none)."""
+        stacked, _ = stack_module_state(models)
+        self._names = list(stacked)
         self._template = copy.deepcopy(models[0]).to(self.device)  # its own weights are never used
-        per_model = [dict(model.named_parameters()) for model in models]
-        return [torch.stack([p[name].detach() for p in per_model]) for name in self._names]
+        return [stacked[name].detach() for name in self._names]
 
     def forward(
         self, x: torch.Tensor, params: list[torch.Tensor] | None = None, noise: list[torch.Tensor] | None = None
