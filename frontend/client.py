@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import contextvars
 import threading
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
 from cachetools import LRUCache, TTLCache
+
+T = TypeVar("T")
+# The member a pooled request acts for: the Flask request (and its session) stays on the thread that
+# took it, so `submit`/`map` carry its token to the pool's threads. Unset: ask token_of_request.
+_AS_MEMBER: contextvars.ContextVar[str | None] = contextvars.ContextVar("as_member")
 
 
 class ApiError(Exception):
@@ -36,6 +43,7 @@ class ApiClient:
         transport: httpx.BaseTransport | None = None,
         token: str | None = None,
         token_of_request: Callable[[], str | None] | None = None,
+        side_by_side: int = 8,
     ):
         self.api_url = api_url.rstrip("/")
         self.base = f"{self.api_url}/api/v1"
@@ -50,13 +58,23 @@ class ApiClient:
         # the run parameters' schema changes only with the API's version: read it every few minutes
         self._schema: TTLCache[str, dict] = TTLCache(maxsize=1, ttl=300)
         self._lock = threading.Lock()
+        # requests one page needs at once go out side by side, up to this many
+        self._pool = ThreadPoolExecutor(side_by_side, thread_name_prefix="api")
 
     # -- plumbing
     def _member(self) -> dict[str, Any]:
         """The signed-in member's token for this request (none: the client's own, if any)."""
-        if self._token_of_request and (token := self._token_of_request()):
-            return {"headers": {"Authorization": f"Bearer {token}"}}
-        return {}
+        token = _AS_MEMBER.get(None) or (self._token_of_request() if self._token_of_request else None)
+        return {"headers": {"Authorization": f"Bearer {token}"}} if token else {}
+
+    def submit(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
+        """`fn(*args, **kwargs)` on the client's pool, its API calls made as the current member."""
+        token = _AS_MEMBER.get(None) or (self._token_of_request() if self._token_of_request else None)
+        return self._pool.submit(_as_member, token, fn, *args, **kwargs)
+
+    def map(self, fn: Callable[..., T], *iterables: Iterable[Any]) -> Iterator[T]:
+        """`map(fn, ...)` side by side on the client's pool, as the current member (results in order)."""
+        return (f.result() for f in [self.submit(fn, *args) for args in zip(*iterables)])
 
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
         kwargs |= self._member()
@@ -77,6 +95,7 @@ class ApiClient:
         return resp.content, dict(resp.headers)
 
     def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
         self._http.close()
 
     # -- endpoints
@@ -212,3 +231,11 @@ def _raise_for(resp: httpx.Response) -> None:
 def _params(**values: Any) -> dict[str, Any]:
     """Query parameters without the unset ones."""
     return {k: v for k, v in values.items() if v is not None}
+
+
+def _as_member(token: str | None, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    reset = _AS_MEMBER.set(token)
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        _AS_MEMBER.reset(reset)

@@ -66,6 +66,11 @@ def test_login_see_experiments_logout(lab_stack, page):
     (cookie,) = [c for c in page.context.cookies() if c["name"] == "iwlab_session"]
     assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and token not in cookie["value"]
 
+    # the experiment page asks the API several things side by side (a thread pool): each as ada
+    page.goto(base + "/experiments/1")
+    expect(page.locator("#run-table")).to_contain_text("queued")
+    expect(page.locator("body")).not_to_contain_text("Cannot load")
+
     page.click("#logout")
     page.wait_for_url(base + "/login")
     page.goto(base + "/")

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 PLAY_MS = 450
 LOG_AFTER = 100  # epochs
 RUN_PAGE_SIZE = 25
-POOL = ThreadPoolExecutor(8)  # the API requests of one callback go out side by side
 METRIC, SPLIT = "frac_pred_pos", "test"
 # curves are thinned server-side to this many epochs (log- and evenly spaced); exports stay full.
 # So few points draw faster as SVG than as WebGL (gl=False below): a WebGL context costs ~0.5 s

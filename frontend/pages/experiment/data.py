@@ -10,13 +10,13 @@ from ...client import ApiClient, ApiError
 from ...components import analysis, classes, strip, sweep
 from ...components.style import FINISHED, series_color, weight_colors
 from ...components.tables import runs_table
-from .base import MAX_POINTS, METRIC, POOL, RUN_PAGE_SIZE, SPLIT, SPLITS, _int
+from .base import MAX_POINTS, METRIC, RUN_PAGE_SIZE, SPLIT, SPLITS, _int
 from .header import header
 
 
 def load_state(client: ApiClient, experiment_id: int, seed: str | None, fmt: str, page: int = 1) -> dict:
     """The experiment, its runs and what is drawn straight from them (header, run table, seeds)."""
-    runs_pending = POOL.submit(client.runs, experiment_id)  # side by side with the experiment
+    runs_pending = client.submit(client.runs, experiment_id)  # side by side with the experiment
     exp, runs = client.experiment(experiment_id), runs_pending.result()
     seeds = sweep.seeds(runs)
     chosen = str(seeds[0]) if seeds and _int(seed) not in seeds else seed
@@ -81,7 +81,7 @@ def panels_for(client: ApiClient, runs: list[dict], seed: int | None, spec: dict
             }
         return None
 
-    panels = [p for p in POOL.map(panel, *zip(*enumerate(sweep.groups(runs)))) if p is not None] if runs else []
+    panels = [p for p in client.map(panel, *zip(*enumerate(sweep.groups(runs)))) if p is not None] if runs else []
     images, none = strip.is_images(spec or {}), strip.no_picture(spec or {})
     return {
         "panels": panels,
@@ -125,7 +125,7 @@ def figures_for(
     effect (`reference_rows`). `metric`: with more than two classes, the class readout to draw;
     `spec` (the experiment's) says whether 0.5 is the test split's true share of positives."""
     wanted = metric or METRIC
-    curve_rows_pending = POOL.submit(
+    curve_rows_pending = client.submit(
         client.experiment_metrics, experiment_id, split=split, metric=wanted, max_points=MAX_POINTS
     )
     ends = client.experiment_metrics(experiment_id, max_points=2)
@@ -172,7 +172,7 @@ def reference_rows(client: ApiClient, experiment_id: int, runs: list[dict]) -> l
         return []
     weights = sorted({float(w) for r in runs if (w := r["params"].get(analysis.WEIGHT)) is not None})
     for prefix in analysis.REFERENCE_NAMES:
-        parts = POOL.map(
+        parts = client.map(
             lambda w, p=prefix: client.experiment_metrics(experiment_id, split=SPLIT, metric=f"{p}@{w:g}"), weights
         )
         if rows := [row for part in parts for row in part]:

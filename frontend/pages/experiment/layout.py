@@ -15,7 +15,7 @@ from ...components.figures import (
     empty_figure,
     slider_marks,
 )
-from .base import LOG_AFTER, METRIC, PLAY, PLAY_MS, POOL, SPLIT, SPLITS, _int
+from .base import LOG_AFTER, METRIC, PLAY, PLAY_MS, SPLIT, SPLITS, _int
 from .data import VIEWS, FinishedCache, figures_cached, load_state, panels_for, split_options
 from .views import analysis_view, boundary_view, curve_view, epoch_at, slider_value
 
@@ -301,7 +301,7 @@ def initial_view(
     loaded["slice_options"] = [{"label": o["label"], "value": str(i)} for i, o in enumerate(options)]
     loaded["slice_name"] = "showing" if options else ""
     runs = slice_runs(store, chosen)
-    panels_pending = POOL.submit(panels_for, client, runs, _int(loaded["seed"], 0), store["experiment"]["spec"])
+    panels_pending = client.submit(panels_for, client, runs, _int(loaded["seed"], 0), store["experiment"]["spec"])
     try:
         curves = figures_cached(client, store["experiment"]["id"], runs, split, metric, store["experiment"]["spec"])
     except ApiError:

@@ -19,7 +19,7 @@ from ...components.figures import (
     spread_figure,
 )
 from ...components.style import FINISHED
-from .base import POOL, SPLIT, SPLITS
+from .base import SPLIT, SPLITS
 from .data import BOUNDARIES, FinishedCache, frame_z
 
 
@@ -57,7 +57,7 @@ def boundary_view(client: ApiClient, meta: dict | None, index: int | None, patch
         return (None, dbc.Alert(why, color="light", className="mb-0"), "") if images else (empty_figure(why), None, "")
     assert meta is not None  # it has panels
     label = f"epoch {epoch} of {max([p.get('total', 0) for p in panels] + [meta['epochs'][-1]])}"
-    zs = list(POOL.map(lambda p: frame_z(client, p["run_id"], epoch), panels))
+    zs = list(client.map(lambda p: frame_z(client, p["run_id"], epoch), panels))
     if images:
         try:
             probe = client.boundary(panels[0]["run_id"], final=panels[0]["status"] in FINISHED)
