@@ -9,12 +9,14 @@ This package imports no torch (the API lists presets without it).
 
 from __future__ import annotations
 
-from . import cifar, paper_2d, remedies, shift
+from . import cifar, longtail, paper_2d, remedies, shift
 from .base import Preset, experiment
 
 __all__ = ["PRESETS", "Preset", "experiment", "get"]
 
-PRESETS: dict[str, Preset] = {p.name: p for family in (paper_2d, remedies, cifar, shift) for p in family.PRESETS}
+PRESETS: dict[str, Preset] = {
+    p.name: p for family in (paper_2d, remedies, cifar, shift, longtail) for p in family.PRESETS
+}
 
 
 def get(name: str) -> Preset:
