@@ -9,13 +9,13 @@ This package imports no torch (the API lists presets without it).
 
 from __future__ import annotations
 
-from . import cifar, groups, paper_2d, remedies, shift
+from . import cifar, groups, longtail, paper_2d, remedies, shift
 from .base import Preset, experiment
 
 __all__ = ["PRESETS", "Preset", "experiment", "get"]
 
 PRESETS: dict[str, Preset] = {
-    p.name: p for family in (paper_2d, remedies, cifar, shift, groups) for p in family.PRESETS
+    p.name: p for family in (paper_2d, remedies, cifar, shift, groups, longtail) for p in family.PRESETS
 }
 
 
