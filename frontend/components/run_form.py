@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import dcc, html
 
 from . import run_fields as rf
 
@@ -50,8 +50,14 @@ def control(name: str, info: dict, value):
     )
 
 
+UPLOAD = "form-upload"  # beside dataset_id: store a file in the lab and name it here
+UPLOAD_MSG = "form-upload-msg"
+
+
 def group(name: str, info: dict, value, shown: bool = True, width: int = 4) -> dbc.Col:
     ctl = control(name, info, value)
+    if name == "dataset_id":
+        ctl = html.Div([ctl, _upload()])
     head = [] if info["kind"] == "boolean" else [dbc.Label(info["label"], className="fw-semibold mb-1")]
     feedback = (
         [] if info["kind"] == "boolean" else [dbc.FormFeedback(id={"type": FEEDBACK, "name": name}, type="invalid")]
@@ -59,6 +65,19 @@ def group(name: str, info: dict, value, shown: bool = True, width: int = 4) -> d
     help_text = [dbc.FormText(info["description"])] if info["description"] else []
     return dbc.Col([*head, ctl, *feedback, *help_text], md=width, className="mb-3", id={"type": GROUP, "name": name},
                    style={} if shown else {"display": "none"})  # fmt: skip
+
+
+def _upload() -> html.Div:
+    return html.Div(
+        [
+            dcc.Upload(
+                id=UPLOAD,
+                children=html.Span(["or ", html.A("upload a table or an image archive"), " to the lab"]),
+                className="small text-muted mt-1",
+            ),
+            html.Div(id=UPLOAD_MSG, className="small"),
+        ]
+    )
 
 
 def sections(params: dict[str, dict], titles: dict[str, str], base: dict) -> list:

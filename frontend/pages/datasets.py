@@ -142,21 +142,22 @@ def error_text(err: ApiError) -> str:
     return err.message
 
 
-def upload(client: ApiClient, encoded: str, filename: str, label_column: str | None) -> dbc.Alert:
-    """`encoded`: what dcc.Upload hands over (a data: URL, base64)."""
+def upload(client: ApiClient, encoded: str, filename: str, label_column: str | None) -> tuple[dict | None, dbc.Alert]:
+    """Store what dcc.Upload hands over (`encoded`: a data: URL, base64): the stored dataset (None
+    when it was refused) and what to tell the member."""
     try:
         data = base64.b64decode(encoded.split(",", 1)[1], validate=True)
     except (IndexError, binascii.Error):
-        return dbc.Alert(
+        return None, dbc.Alert(
             f"{filename}: the browser sent no readable file", color="danger", dismissable=True, className="py-2"
         )
     try:
         row = client.upload_dataset(filename, data, label_column or None)
     except ApiError as err:
-        return dbc.Alert(
+        return None, dbc.Alert(
             f"{filename} was not stored: {error_text(err)}", color="danger", dismissable=True, className="py-2"
         )
-    return dbc.Alert(
+    return row, dbc.Alert(
         f"Stored {row['name']} as dataset_id: {row['id']} ({contents(row)}).",
         color="success",
         dismissable=True,
@@ -178,7 +179,7 @@ def register(app, client: ApiClient) -> None:
         if ctx.triggered_id == "datasets-upload":
             if not encoded:
                 return dash.no_update, dash.no_update
-            return upload(client, encoded, filename or "upload", label_column), datasets_view(client)
+            return upload(client, encoded, filename or "upload", label_column)[1], datasets_view(client)
         if not ctx.triggered_id or not ctx.triggered[0]["value"]:
             return dash.no_update, dash.no_update  # the buttons just (re)appeared with the table
         dataset_id = ctx.triggered_id["id"]

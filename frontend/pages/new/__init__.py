@@ -11,7 +11,7 @@ typing: visibility, limits, run count and estimate), `submit` (submitting, refus
 from __future__ import annotations
 
 from ...client import ApiClient
-from . import checks, submit
+from . import checks, submit, upload
 from .layout import layout
 from .spec import (
     AXES,
@@ -34,6 +34,7 @@ def register(app, client: ApiClient) -> None:
     # in the order the single module registered them: the checks first, then submitting
     checks.register(app)
     submit.register(app, client)
+    upload.register(app, client)
 
 
 __all__ = [
