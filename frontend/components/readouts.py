@@ -7,6 +7,11 @@ from dash import html
 
 from .sweep import _fmt
 
+# The evaluation splits a run may record, as the pages name them (a split a run lacks is greyed out):
+# the test split, the image runs' out-of-domain and noise images, a table's or the covariate-shift
+# data's target sample (what importance weighting is meant to improve)
+SPLITS = {"test": "in-domain test", "ood": "out-of-domain", "noise": "noise", "target": "target sample"}
+
 
 def weight_text(run: dict) -> str:
     """ "nominal w, effective w_eff (loss_norm ...)": the weight asked for and the one the epoch's

@@ -16,6 +16,7 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, dcc, html
 
 from ..client import ApiClient, ApiError
+from ..components import readouts
 from ..components.compare import (
     MAX_RUNS,
     config_diff,
@@ -31,7 +32,7 @@ from ..components.style import FINISHED
 from ..components.tables import status_badge
 
 MAX_POINTS = 300
-SPLITS = {"test": "in-domain test", "ood": "out-of-domain", "noise": "noise", "train": "train"}
+SPLITS = readouts.SPLITS | {"train": "train"}
 METRICS = ("frac_pred_pos", "acc", "balanced_acc", "loss")
 
 

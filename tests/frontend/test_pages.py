@@ -243,3 +243,11 @@ def test_run_page_leaves_out_deferred_and_class_weight_settings_a_run_does_not_u
     assert {"class_weights", "class_beta"} <= scheme
     given = shown(class_weights={"pos": 3.0}, class_beta=0.9999)
     assert "class_weights" in given and "class_beta" not in given
+
+
+def test_a_target_sample_is_a_split_the_experiment_page_offers_where_runs_record_it():
+    from frontend.pages.experiment.data import split_options
+
+    offered = {o["value"]: o["disabled"] for o in split_options({"splits": ["train", "test", "target"]})}
+    assert offered["target"] is False and offered["ood"] is True
+    assert {o["value"]: o["disabled"] for o in split_options({"splits": ["test"]})}["target"] is True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ...components import readouts
+
 PLAY_MS = 450
 LOG_AFTER = 100  # epochs
 RUN_PAGE_SIZE = 25
@@ -10,7 +12,7 @@ METRIC, SPLIT = "frac_pred_pos", "test"
 # So few points draw faster as SVG than as WebGL (gl=False below): a WebGL context costs ~0.5 s
 # per figure where the browser has no GPU (bench/dashboard.py), SVG ~0.05-0.2 s.
 MAX_POINTS = 200
-SPLITS = {"test": "in-domain test", "ood": "out-of-domain", "noise": "noise"}
+SPLITS = readouts.SPLITS
 PLAY, PAUSE = "▶ Play", "❚❚ Pause"
 GRAPHS = ("boundary-graph", "curve-graph", "spread-graph", "effect-graph")
 
