@@ -26,7 +26,8 @@ def encoded(data: bytes) -> str:
 def test_an_upload_is_stored_and_listed_with_what_it_holds(client):
     empty = page.layout(client)
     assert any(getattr(c, "id", None) == "datasets-empty" for c in walk(empty))
-    alert = page.upload(client, encoded(b"x,y\n1,a\n2,b\n3,a\n"), "shift.csv", None)
+    row, alert = page.upload(client, encoded(b"x,y\n1,a\n2,b\n3,a\n"), "shift.csv", None)
+    assert row is not None and row["id"] == client.datasets()[0]["id"]
     assert alert.color == "success" and "Stored shift.csv as dataset_id: 1 (3 rows × 2 columns; y: a 2, b 1)." in texts(
         alert
     )
@@ -35,11 +36,11 @@ def test_an_upload_is_stored_and_listed_with_what_it_holds(client):
 
 
 def test_a_refused_upload_says_why_and_lists_nothing(client):
-    alert = page.upload(client, encoded(bytes(range(256))), "noise.bin", None)
-    assert alert.color == "danger" and "noise.bin was not stored: file: not a CSV, Parquet or NPZ" in texts(alert)[0]
-    unknown = page.upload(client, encoded(b"x,y\n1,a\n"), "t.csv", "label")
+    row, alert = page.upload(client, encoded(bytes(range(256))), "noise.bin", None)
+    assert row is None and alert.color == "danger" and "noise.bin was not stored: file: not a CSV, Parquet or NPZ" in texts(alert)[0]
+    _, unknown = page.upload(client, encoded(b"x,y\n1,a\n"), "t.csv", "label")
     assert "label_column: no column 'label'" in texts(unknown)[0]
-    assert page.upload(client, "not a data url", "t.csv", None).color == "danger"
+    assert page.upload(client, "not a data url", "t.csv", None)[1].color == "danger"
     assert client.datasets() == []
 
 
