@@ -57,7 +57,7 @@ UPLOAD_MSG = "form-upload-msg"
 def group(name: str, info: dict, value, shown: bool = True, width: int = 4) -> dbc.Col:
     ctl = control(name, info, value)
     if name == "dataset_id":
-        ctl = html.Div([ctl, _upload()])
+        ctl = html.Div([ctl, upload_box()])
     head = [] if info["kind"] == "boolean" else [dbc.Label(info["label"], className="fw-semibold mb-1")]
     feedback = (
         [] if info["kind"] == "boolean" else [dbc.FormFeedback(id={"type": FEEDBACK, "name": name}, type="invalid")]
@@ -67,7 +67,7 @@ def group(name: str, info: dict, value, shown: bool = True, width: int = 4) -> d
                    style={} if shown else {"display": "none"})  # fmt: skip
 
 
-def _upload() -> html.Div:
+def upload_box() -> html.Div:
     return html.Div(
         [
             dcc.Upload(

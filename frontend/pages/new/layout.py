@@ -116,6 +116,8 @@ def layout(client: ApiClient, source: int | None = None) -> html.Div:
                 open=bool(axes_values),
             ),
             *run_form.sections(fields, rf.section_titles(schema), base),
+            # the upload sits beside dataset_id; without it (no catalog) its callback still finds it
+            *([] if "dataset_id" in fields else [html.Div(run_form.upload_box(), style={"display": "none"})]),
             html.Div(id="form-error"),
             confirm.modal("long", "Start a long experiment?", "Start it", color="primary"),
             html.Div(
