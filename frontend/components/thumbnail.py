@@ -20,7 +20,11 @@ NEG_POINTS = [(38, 72), (52, 88), (30, 92), (64, 70), (46, 58), (70, 94), (24, 6
 POS_POINTS = [(180, 46), (198, 32), (172, 28), (208, 54), (190, 66), (218, 38)]
 
 
-def svg(weights: list[float], caption: str = "") -> str:
+CAPTION_CHARS = 44  # what fits across the picture at 10 px; longer axes are cut with an ellipsis
+
+
+def svg(weights: list[float], caption: list[str] | None = None) -> str:
+    """`caption`: one line per other swept axis, bottom-aligned (the full text is the image's title)."""
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{W}" height="{H}">',
         f'<rect width="{W}" height="{H}" fill="#f8f9fa"/>',
@@ -39,9 +43,13 @@ def svg(weights: list[float], caption: str = "") -> str:
         parts.append(f'<circle cx="{x}" cy="{y}" r="4" fill="{NEGATIVE}" stroke="white"/>')
     for x, y in POS_POINTS:
         parts.append(f'<path d="M{x} {y - 5}L{x + 5} {y}L{x} {y + 5}L{x - 5} {y}Z" fill="{POSITIVE}" stroke="white"/>')
-    if caption:
+    lines = caption or []
+    for k, line in enumerate(lines):
+        cut = line if len(line) <= CAPTION_CHARS else line[: CAPTION_CHARS - 1] + "…"
+        text = cut.replace("&", "&amp;").replace("<", "&lt;")
+        y = H - 6 - 12 * (len(lines) - 1 - k)
         parts.append(
-            f'<text x="{W - 6}" y="{H - 6}" text-anchor="end" font-family="sans-serif" font-size="10" fill="#2c3e50">{caption}</text>'
+            f'<text x="{W - 6}" y="{y}" text-anchor="end" font-family="sans-serif" font-size="10" fill="#2c3e50">{text}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)
@@ -55,10 +63,9 @@ def thumbnail(preset: dict) -> html.Img:
         for k, vals in sweep.items()
         if k not in ("pos_weight", "seed")
     ]
-    caption = "; ".join(others).replace("&", "&amp;").replace("<", "&lt;")
-    label = f"{len(weights)} weights: " + ", ".join(_fmt(w) for w in weights)
+    label = f"{len(weights)} weights: " + ", ".join(_fmt(w) for w in weights) + "".join(f"; {o}" for o in others)
     return html.Img(
-        src="data:image/svg+xml;utf8," + quote(svg(weights, caption)),
+        src="data:image/svg+xml;utf8," + quote(svg(weights, others)),
         alt=label,
         title=label,
         className="preset-thumb w-100 rounded mb-2",

@@ -37,7 +37,11 @@ def test_an_upload_is_stored_and_listed_with_what_it_holds(client):
 
 def test_a_refused_upload_says_why_and_lists_nothing(client):
     row, alert = page.upload(client, encoded(bytes(range(256))), "noise.bin", None)
-    assert row is None and alert.color == "danger" and "noise.bin was not stored: file: not a CSV, Parquet or NPZ" in texts(alert)[0]
+    assert (
+        row is None
+        and alert.color == "danger"
+        and "noise.bin was not stored: file: not a CSV, Parquet or NPZ" in texts(alert)[0]
+    )
     _, unknown = page.upload(client, encoded(b"x,y\n1,a\n"), "t.csv", "label")
     assert "label_column: no column 'label'" in texts(unknown)[0]
     assert page.upload(client, "not a data url", "t.csv", None)[1].color == "danger"

@@ -79,6 +79,7 @@ def test_page_says_when_the_api_is_unreachable():
 
 
 def test_thumbnail_draws_one_boundary_per_weight_and_names_other_axes():
+    import re
     from urllib.parse import unquote
 
     from frontend.components.thumbnail import thumbnail
@@ -93,6 +94,14 @@ def test_thumbnail_draws_one_boundary_per_weight_and_names_other_axes():
         assert drawing.count("<line") == lines and "seed" not in drawing
         assert drawing.count("<text") == lines + bool(caption) and (caption is None or caption in drawing)
     assert thumbnail(DIGITS).alt == "3 weights: 0.0625, 1, 16"
+    # every other axis on a line of its own, cut to fit the picture; the title has it whole
+    from frontend.components.thumbnail import CAPTION_CHARS
+
+    long = {"quick": {"spec": {"sweep": {"loss": ["ce", "ldam", "la"], "drw_epoch": [None, 12], "class_weights": ["inverse_frequency", "effective_number", {}]}}}}  # fmt: skip
+    img = thumbnail(long)
+    lines = re.findall(r"<text[^>]*>([^<]*)</text>", unquote(img.src.split(",", 1)[1]))[1:]  # after the weight's label
+    assert len(lines) == 3 and all(len(line) <= CAPTION_CHARS for line in lines) and lines[-1].endswith("…")
+    assert "effective_number" in img.title
     assert any(getattr(c, "className", "") and "preset-thumb" in c.className for c in walk(preset_card(DIGITS)))
 
 
