@@ -7,7 +7,6 @@ code, so the dashboard asks the API for them rather than computing them itself.
 from __future__ import annotations
 
 import math
-import re
 from collections import defaultdict
 from typing import Any
 
@@ -23,27 +22,21 @@ from . import store
 from .models import Experiment
 from .status import ACTIVE, RunStatus
 
-# How the engine's interval checks (outcome.keeps_effect, outcome.paired_shift) write their answer:
-# "... [low, high] ... n = N ...". The checks hand back text only, so the n and the interval the
-# card shows in their own columns are read from it; tests/backend/test_verdict.py holds the two to it.
-INTERVAL = re.compile(r"\[([+-]?\d+(?:\.\d+)?), ([+-]?\d+(?:\.\d+)?)\]")
-COUNT = re.compile(r"\bn = (\d+)\b")
-
 
 class CheckResult(BaseModel):
     claim: str
     met: bool | None  # None: not measurable on the runs finished so far
     measured: str
     n: int | None = None  # seeds (or pairs) behind the interval; None: the check reads one number
-    interval: tuple[float, float] | None = None  # 95% t-interval, as printed; None: none computed
+    interval: tuple[float, float] | None = None  # 95% t-interval; None: none computed
 
     @classmethod
     def of(cls, claim: str, met: bool | None, measured: str) -> CheckResult:
-        count, interval = COUNT.search(measured), INTERVAL.search(measured)
-        if count is None or interval is None:  # a value range like "frac_pred_pos in [a, b]" is no interval
-            return cls(claim=claim, met=met, measured=measured)
-        low, high = float(interval[1]), float(interval[2])
-        return cls(claim=claim, met=met, measured=measured, n=int(count[1]), interval=(low, high))
+        """The check's text, with the count and interval it carries (stats.Measured) where it has them."""
+        n, interval = getattr(measured, "n", None), getattr(measured, "interval", None)
+        if n is None or interval is None or not all(math.isfinite(v) for v in interval):  # one number, or n < 2
+            return cls(claim=claim, met=met, measured=str(measured))
+        return cls(claim=claim, met=met, measured=str(measured), n=n, interval=(float(interval[0]), float(interval[1])))
 
 
 class Shift(BaseModel):

@@ -139,3 +139,18 @@ def test_a_paired_check_carries_its_n_and_95_interval(client, settings):
     assert others and all(c["n"] is None and c["interval"] is None for c in others), (
         "a single number (or not_degenerate's value range) is no interval"
     )
+
+
+def test_a_check_result_takes_n_and_interval_from_the_engines_answer_not_its_text():
+    from scipy import stats as sps
+
+    from backend.verdict import CheckResult
+    from worker.engine import stats
+
+    p = stats.paired([0.0, 0.0, 0.0], [1.0, 2.0, 4.0])
+    result = CheckResult.of("gain >= 0", True, stats.shown(p, "any note [0, 9], n = 7"))
+    half = sps.t.ppf(0.975, 2) * np.std([1.0, 2.0, 4.0], ddof=1) / math.sqrt(3)
+    assert result.n == 3 and result.interval == pytest.approx((7 / 3 - half, 7 / 3 + half), rel=1e-12)
+    one = CheckResult.of("gain >= 0", False, stats.shown(stats.paired([0.0], [1.0])))
+    assert one.n is None and one.interval is None, "one pair has no interval: none is served (no NaN in JSON)"
+    assert CheckResult.of("x in [0, 1]", True, "0.5 in [0, 1], n = 4").interval is None  # text alone is no interval

@@ -192,7 +192,7 @@ def keeps_effect(
     `bound` (the effect kept) or below it (faded)? The answer is the 95% t-interval of the per-seed
     spreads; the check is met when the interval, on at least `min_seeds` seeds, lies on one side
     of the bound (either side), and fails when it straddles it (more seeds needed)."""
-    from .stats import mean_interval
+    from .stats import mean_interval, shown_mean
 
     def measure(o: Outcome) -> tuple[bool, str]:
         ci = mean_interval(seed_spreads(_subset(o, where), "end", split, metric).values(), (0.0, 1.0))
@@ -203,7 +203,7 @@ def keeps_effect(
         )
         return (
             answer != "undecided: the interval contains the bound",
-            f"spread {ci.mean:.3f} [{ci.low:.3f}, {ci.high:.3f}] (n = {ci.n} seeds): {answer}",
+            shown_mean(ci, "spread", answer),
         )
 
     return Check(
@@ -224,14 +224,14 @@ def paired_shift(
     """A claim that compares arms, as a test: at the end, `weight` moves the metric away from the
     `reference` weight's in `direction` (+1 up, -1 down), paired within seeds. Met when the 95%
     t-interval of the paired differences, over at least `min_seeds` seeds, excludes 0 on that side."""
-    from .stats import paired_by_weight
+    from .stats import paired_by_weight, shown
 
     def measure(o: Outcome) -> tuple[bool, str]:
         p = paired_by_weight(_subset(o, where), "end", split, metric, reference).get(weight)
         if p is None or p.n < min_seeds:
             return False, f"{0 if p is None else p.n} paired seeds, fewer than {min_seeds}"
         ok = p.low > 0 if direction > 0 else p.high < 0
-        return ok, f"{p.mean_diff:+.3f} [{p.low:+.3f}, {p.high:+.3f}], n = {p.n}, paired t-test p = {p.p_value:.2g}"
+        return ok, shown(p)
 
     side = "above" if direction > 0 else "below"
     return Check(

@@ -40,6 +40,32 @@ class Paired:
     p_value: float  # NaN when n < 2
 
 
+class Measured(str):
+    """A check's answer as text that also carries the numbers behind it where it rests on repeats:
+    their count `n` and the 95% `interval` (the verdict the API serves shows them in their own
+    columns). A plain str elsewhere: printed, joined, compared as the text."""
+
+    n: int | None
+    interval: tuple[float, float] | None
+
+    def __new__(cls, text: str, n: int | None = None, interval: tuple[float, float] | None = None) -> Measured:
+        out = super().__new__(cls, text)
+        out.n, out.interval = n, interval
+        return out
+
+
+def shown(p: Paired, note: str = "") -> Measured:
+    """A paired comparison, written one way everywhere: mean difference [95% interval], n, p-value."""
+    text = f"{p.mean_diff:+.3f} [{p.low:+.3f}, {p.high:+.3f}], n = {p.n}, paired t-test p = {p.p_value:.2g}"
+    return Measured(text + (f": {note}" if note else ""), p.n, (p.low, p.high))
+
+
+def shown_mean(ci: Interval, what: str = "", note: str = "", of: str = "seeds") -> Measured:
+    """A mean over repeats: [what ]mean [95% interval] (n = N seeds)[: note]."""
+    text = f"{what + ' ' if what else ''}{ci.mean:.3f} [{ci.low:.3f}, {ci.high:.3f}] (n = {ci.n} {of})"
+    return Measured(text + (f": {note}" if note else ""), ci.n, (ci.low, ci.high))
+
+
 def metric_range(name: str) -> tuple[float, float]:
     """The values a metric can take, so that an interval never leaves them (a fraction stays in
     [0, 1]); unbounded metrics get (-inf, inf)."""

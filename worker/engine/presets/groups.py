@@ -36,16 +36,12 @@ def gain(o: Outcome, model: str, arm: str, epoch: int | str) -> stats.Paired:
     return stats.paired([arms[0][s] for s in seeds], [arms[1][s] for s in seeds])
 
 
-def _shown(p: stats.Paired) -> str:
-    return f"{p.mean_diff:+.3f} (n={p.n}, 95% CI {p.low:+.3f} to {p.high:+.3f})"
-
-
 def _early_gain(model: str, arm: str, limit: float) -> Check:
     """Met when the whole 95% interval of the paired gain lies at or above `limit`."""
 
     def run(o: Outcome) -> tuple[bool, str]:
         p = gain(o, model, arm, EARLY)
-        return p.low >= limit, _shown(p)
+        return p.low >= limit, stats.shown(p)
 
     return Check(
         f"{model}: test worst-group accuracy, {arm} minus ERM, at epoch {EARLY}: 95% CI lower end >= {limit}", run
@@ -57,7 +53,7 @@ def _fades(model: str, arm: str, share: float) -> Check:
 
     def run(o: Outcome) -> tuple[bool, str]:
         early, end = gain(o, model, arm, EARLY), gain(o, model, arm, "end")
-        return end.mean_diff <= share * early.mean_diff, f"{_shown(early)} -> {_shown(end)}"
+        return end.mean_diff <= share * early.mean_diff, f"{stats.shown(early)} -> {stats.shown(end)}"
 
     return Check(
         f"{model}: once the model fits its training data, {arm}'s worst-group gain at the end <= {share} x its gain at epoch {EARLY}",

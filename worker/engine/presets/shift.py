@@ -46,7 +46,7 @@ def _gain_check(claim: str, model: str, weights: str, limit: float, at_least_: b
         seeds = sorted(set(arms[0]) & set(arms[1]))
         p = stats.paired([arms[0][s] for s in seeds], [arms[1][s] for s in seeds])
         ok = p.mean_diff >= limit if at_least_ else abs(p.mean_diff) <= limit
-        return ok, f"{p.mean_diff:+.3f} (n={p.n}, 95% CI {p.low:+.3f} to {p.high:+.3f})"
+        return ok, stats.shown(p)
 
     return Check(f"{claim} {'>=' if at_least_ else '|.| <='} {limit}", run)
 
