@@ -11,9 +11,9 @@ row (one run per weight and seed).
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, get_args
 
-from .spec import DATASETS_2D, IMAGE_DATASETS, LOSS_PARAMS
+from .spec import DATASETS_2D, IMAGE_DATASETS, LOSS_PARAMS, Dataset
 
 SECTIONS = (("data", "Data"), ("model", "Model"), ("loss", "Loss"), ("optimisation", "Optimisation"),
             ("recording", "Recording"))  # fmt: skip
@@ -35,6 +35,10 @@ PLACES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "recording": ((), ("eval_points", "frames", "grid")),
 }  # fmt: skip
 
+# the data sets that sample their own examples (a table is used as it is) and the built-in ones
+# that imbalance and label noise apply to (the synthetic shift and spurious sets fix their own)
+SAMPLED = tuple(d for d in get_args(Dataset) if d != "table")
+BUILT_IN = (*DATASETS_2D, "digits", *IMAGE_DATASETS)
 TABLE_FIELDS = ("label_column", "weight_column", "group_column", "group_weights", "test_path", "test_fraction", "target_path",
                 "target_dataset_id")  # fmt: skip
 
@@ -46,6 +50,8 @@ WHEN: dict[str, dict[str, tuple[str, ...] | str]] = {
     **dict.fromkeys(TABLE_FIELDS, {"dataset": ("table",)}),
     **dict.fromkeys(("example_weights", "weight_clip", "weight_normalise"), {"dataset": ("table", "covariate_shift")}),
     "group_weights": {"dataset": ("table", "spurious")},
+    **dict.fromkeys(("n_train", "n_test"), {"dataset": SAMPLED}),
+    **dict.fromkeys(("imbalance", "label_noise"), {"dataset": BUILT_IN}),
     "ood": {"dataset": IMAGE_DATASETS},
     "noise_images": {"dataset": IMAGE_DATASETS},
     "noise": {"dataset": DATASETS_2D},
