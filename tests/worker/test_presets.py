@@ -97,3 +97,47 @@ def test_an_illustration_checks_what_it_shows_and_the_full_variant_the_claim():
     assert dropout.checks(quick=True) == dropout.quick_expected != dropout.expected
     plain = presets.get("bl-synth-linear")
     assert not plain.quick_is_illustration and plain.checks(quick=True) == plain.expected
+
+
+def test_arm_difference_reports_the_paired_answer_with_its_interval():
+    from worker.engine.outcome import Outcome
+    from worker.engine.presets.base import arm_difference
+    from worker.engine.spec import RunSpec
+
+    o = Outcome()
+    # final frac_pred_pos (w = 0.25, w = 4) per seed; spreads by hand: plain 0.1, 0.2, 0.3; BatchNorm 0.3, 0.3, 0.6
+    finals = {(False, 0): (0.4, 0.5), (False, 1): (0.4, 0.6), (False, 2): (0.3, 0.6),
+              (True, 0): (0.3, 0.6), (True, 1): (0.2, 0.5), (True, 2): (0.1, 0.7)}  # fmt: skip
+    for (bn, seed), fracs in finals.items():
+        for w, frac in zip((0.25, 4.0), fracs):
+            o.add(
+                RunSpec(batchnorm=bn, seed=seed, pos_weight=w),
+                {9: {"test": {"frac_pred_pos": frac}, "train": {"acc": 1.0}}},
+            )
+    check = arm_difference("does it keep more?", {"batchnorm": True}, {"batchnorm": False})
+    ok, measured = check.run(o)
+    # differences 0.2, 0.1, 0.3: mean 0.2, sd 0.1, t(2) 4.303 -> half-width 0.248
+    assert ok and measured.startswith("+0.200 [-0.048, +0.448] (n = 3 seeds")
+    assert "no difference detected" in measured and "batchnorm=True min train acc 1.000" in measured
+    two_seeds = Outcome([(s, h) for s, h in o.runs if s.seed < 2])
+    assert check.run(two_seeds)[0] is False  # fewer than 3 seeds: not an answer
+
+
+def test_arm_spread_answers_against_the_bound_and_says_when_a_run_has_not_fit():
+    from worker.engine.outcome import Outcome
+    from worker.engine.presets.base import arm_spread
+    from worker.engine.spec import RunSpec
+
+    o = Outcome()
+    # per-seed spreads 0.2, 0.3, 0.4 (mean 0.3, sd 0.1, half-width 4.303 x 0.1 / sqrt 3 = 0.248); seed 2's w = 4 at train acc 0.9
+    for seed, (low, high, acc) in enumerate([(0.3, 0.5, 1.0), (0.2, 0.5, 1.0), (0.2, 0.6, 0.9)]):
+        for w, frac in ((0.25, low), (4.0, high)):
+            o.add(
+                RunSpec(batchnorm=True, seed=seed, pos_weight=w),
+                {9: {"test": {"frac_pred_pos": frac}, "train": {"acc": acc if w == 4.0 else 1.0}}},
+            )
+    ok, measured = arm_spread("kept?", {"batchnorm": True}, 0.04).run(o)
+    assert ok and measured.startswith("0.300 [0.052, 0.548] (n = 3 seeds): kept; batchnorm=True min train acc 0.900")
+    assert "not every run fit (batchnorm=True: train acc < 0.99)" in measured
+    ok, measured = arm_spread("kept?", {"batchnorm": True}, 0.15).run(o)
+    assert ok and "undecided" in measured  # either answer is a result; the bound only names it
