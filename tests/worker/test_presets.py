@@ -141,3 +141,30 @@ def test_arm_spread_answers_against_the_bound_and_says_when_a_run_has_not_fit():
     assert "not every run fit (batchnorm=True: train acc < 0.99)" in measured
     ok, measured = arm_spread("kept?", {"batchnorm": True}, 0.15).run(o)
     assert ok and "undecided" in measured  # either answer is a result; the bound only names it
+
+
+def test_the_reproduction_doc_lists_where_the_answer_is_not_the_papers():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "reproduction.py"
+    spec = importlib.util.spec_from_file_location("reproduction", path)
+    assert spec and spec.loader
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    question = "does BatchNorm keep the weights' effect once the model fits? measured: final spread"
+    record = {
+        "checks": [
+            {"claim": "spread at the end <= 0.15", "met": False, "measured": "0.590"},
+            {"claim": question, "met": True, "measured": "0.147 [0.000, 0.363] (n = 3 seeds): undecided (the interval contains the bound); x"},
+        ]
+    }  # fmt: skip
+    lines = script.differences(presets.get("bl-cifar-resnet-bn"), record)
+    assert lines[0] == "`bl-cifar-resnet-bn`: not met: spread at the end <= 0.15: measured 0.590"
+    assert "The paper: yes. Measured: 0.147 [0.000, 0.363] (n = 3 seeds): undecided" in lines[1]
+    assert "the quick variant is an illustration" in lines[2] and len(lines) == 3
+    record["checks"][1]["measured"] = "+0.053 [+0.032, +0.075] (n = 5 seeds, p = 0.002): more; not every run fit (...)"
+    assert (
+        "measured the same, but before every run fit"
+        in script.differences(presets.get("bl-synth-batchnorm"), record)[1]
+    )
