@@ -2,7 +2,7 @@
 
     python scripts/reproduction.py --run [PRESET ...]   train the quick variants (default: all of them),
                                                        write each one's report under docs/reproduction/NAME/
-                                                       (report.md, figures, runs.csv, summary.csv, checks.json),
+                                                       (report.md, figures, runs.csv, checks.json),
                                                        then rewrite docs/reproduction.md
     python scripts/reproduction.py                      only rewrite docs/reproduction.md from the saved checks.json
 
@@ -89,8 +89,8 @@ def run_one(preset: presets.Preset, cifar: str | None, device: str) -> dict:
         if out.exists():
             shutil.rmtree(out)
         write_report(spec, outcome, out, seconds, preset, results)
-        for name in ("runs.csv", "summary.csv"):  # metrics.csv is large: `iwlab run` regenerates it
-            shutil.copy(Path(scratch) / name, out / name)
+        # metrics.csv and summary.csv are large (17 MB for a 3,000-epoch sweep): `iwlab run` regenerates them
+        shutil.copy(Path(scratch) / "runs.csv", out / "runs.csv")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     record = {
         "name": preset.name,
@@ -144,7 +144,7 @@ def write_doc(records: dict[str, dict]) -> None:
         "Written by `scripts/reproduction.py` (`make reproduction`) from the quick variant of each preset, trained "
         "for real; do not edit by hand. Each folder under `docs/reproduction/` holds that preset's `report.md` "
         "(settings, nominal and effective weights, seed means with 95% intervals, paired comparisons, figures), "
-        "`runs.csv`, `summary.csv` and `checks.json`. The same checks run in CI (`tests/worker/test_presets.py`).",
+        "`runs.csv` and `checks.json` (`iwlab run --preset NAME --quick` writes the per-epoch `metrics.csv` and `summary.csv`). The same checks run in CI (`tests/worker/test_presets.py`).",
         "",
         "**Spread** is the spread across weights (max - min) of test `frac_pred_pos`, the fraction of a balanced "
         "test set predicted as the positive class, the one whose weight varies. A check reads the spread of the "

@@ -23,8 +23,10 @@ from .base import PAPER, PAPERS_NORM, POWERS_OF_4, SIXTEENFOLD, WANG, Preset, at
 # 0.500, end spread 0.590: the claim's checks failed, measured); at lr 0.02 every model fits (epoch-1 spread
 # 1.000, end 0.060, train acc 1.000). wang-imbalanced-cifar keeps the engine's `sum`: under Wang et al.'s
 # `mean` (quick, measured) CE + IW at w = 31.6 jumped between "all dog" and fitting and had not fit by epoch 50
-# (train acc 0.091 at worst; CE shift at the end 0.181 > 0.05). -l2 and -dropout keep `sum` until their checks
-# are re-run under `mean` (the reproductions' CrossEntropyLoss(weight=)); each run records its
+# (train acc 0.091 at worst; CE shift at the end 0.181 > 0.05). bl-cifar-cnn-l2 keeps `sum`: under `mean` at lr
+# 0.02 (measured) the w = 1/16 model had not fit by epoch 100 (train acc 0.928) and the end fractions were not
+# ordered by weight. bl-cifar-cnn-dropout keeps `sum` until its checks are re-run under `mean` (the sum form is
+# the reproductions' CrossEntropyLoss(weight=)); each run records its
 # effective_pos_weight (docs/readouts.md). bl-cifar-cnn's full variant keeps the paper's lr 0.1, not measured
 # under `mean`: a GPU run must show that its w >= 16 models leave the constant classifier.
 CIFAR_QUICK = {
