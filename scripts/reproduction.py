@@ -21,6 +21,7 @@ illustration, and every open question whose measured answer is not the paper's.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import platform
@@ -137,6 +138,21 @@ def differences(preset: presets.Preset, record: dict) -> list[str]:
     return out
 
 
+def weight_acts_smaller(name: str) -> bool:
+    """Whether the preset's saved runs.csv has a run whose effective positive-class weight is not its
+    nominal one (pos_weight ** weight_power): minibatches under `loss_norm: sum` (docs/readouts.md)."""
+    path = FOLDER / name / "runs.csv"
+    if not path.exists():
+        return False
+    with path.open() as f:
+        return any(
+            row.get("effective_pos_weight")
+            and abs(float(row["effective_pos_weight"]) / float(row["pos_weight"]) ** float(row["weight_power"]) - 1)
+            > 1e-6
+            for row in csv.DictReader(f)
+        )
+
+
 def write_doc(records: dict[str, dict]) -> None:
     lines = [
         "# Reproducing Byrd & Lipton (2019) with iwlab",
@@ -186,6 +202,15 @@ def write_doc(records: dict[str, dict]) -> None:
         gaps += differences(preset, record)
     lines += ["## Where the tool's answer differs from the paper's", ""]
     lines += [f"- {g}" for g in gaps] if gaps else ["Nowhere in the presets run."]
+    summed = [n for n in records if weight_acts_smaller(n)]
+    lines += [
+        "",
+        "Normalisation: in these quick variants a weight acts smaller than its nominal value (minibatches "
+        "under the engine's `loss_norm: sum`; each run's `effective_pos_weight` is in its report): "
+        + (", ".join(f"`{n}`" for n in summed) or "none")
+        + ". Where such a preset compares with a paper that uses the `mean` form, its checks under `mean` "
+        "failed or were not re-run; the measurements are in the comments of `worker/engine/presets/`.",
+    ]
     lines += [
         "",
         "Measurements made by hand before this script (under the engine's default `loss_norm: sum`), and what "
