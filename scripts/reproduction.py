@@ -167,7 +167,8 @@ def write_doc(records: dict[str, dict]) -> None:
         "seed means; the interval columns give the spread of each repeat (seed, or data seed) on its own, "
         "mean [95% t-interval] (n): the repeats' runs share initialisation and batch order, so each repeat's "
         "spread is one paired measurement. Presets that compare with a paper use its normalisation of the "
-        "weighted loss (`loss_norm: mean` for Byrd & Lipton and Wang et al.; see docs/readouts.md).",
+        "weighted loss (`loss_norm: mean` for Byrd & Lipton and Wang et al.; docs/readouts.md) where their checks "
+        "hold under it; the ones that do not are named at the end.",
         "",
     ]
     missing = [name for name in presets.PRESETS if name not in records]
