@@ -19,7 +19,7 @@ PYTEST_ARGS ?=
 # (measured with --durations; the list is LONG in tests/conftest.py).
 FAST_ARGS   ?= -m "not slow and not browser and not long"
 
-.PHONY: help venv up test test-fast test-deps lint format-check screenshots constraints compose-check clean distclean
+.PHONY: help venv up test test-fast test-deps lint format-check screenshots reproduction constraints compose-check clean distclean
 
 help: ## list the targets
 	@echo "iwlab make targets:"
@@ -63,6 +63,9 @@ format-check: $(VENV)/.installed-test ## ruff format --check (the tree is format
 
 screenshots: $(VENV)/.installed-test test-deps ## redraw the README's pictures (docs/*.png) from the browser tests
 	IWLAB_SCREENSHOTS="$(CURDIR)/docs" $(PY) -m pytest -q -m browser $(PYTEST_ARGS)
+
+reproduction: venv ## train every preset's quick variant and rewrite docs/reproduction.md (PRESETS='a b' for some; CIFAR: CIFAR=path)
+	$(PY) scripts/reproduction.py --run $(if $(CIFAR),--cifar $(CIFAR)) $(PRESETS)
 
 constraints: $(VENV)/.installed-test ## re-pin constraints.txt from this venv, after changing the dependencies
 	$(PY) scripts/constraints.py > $(CONSTRAINTS)

@@ -19,6 +19,8 @@ SUBTITLE = "id => { const g = document.querySelector(`#${id} .js-plotly-plot`); 
 def test_effect_panel_names_its_reference_and_follows_the_slider(stack, page):
     base, procs, logs = stack
     spec = PRESETS["bl-synth-linear"].spec(quick=True).model_dump(mode="json")
+    # the preset uses B&L's mean form (effective = nominal); the run page's check needs the sum form, where they differ
+    spec["base"]["loss_norm"] = "sum"
     api = httpx.Client(base_url=procs["dashboard"].args[-1] + "/api/v1", timeout=30)
     exp = api.post("/experiments", json=spec).json()
     page.goto(f"{base}/experiments/{exp['id']}")

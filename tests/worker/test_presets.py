@@ -99,3 +99,74 @@ def test_an_illustration_checks_what_it_shows_and_the_full_variant_the_claim():
     assert dropout.checks(quick=True) == dropout.quick_expected != dropout.expected
     plain = presets.get("bl-synth-linear")
     assert not plain.quick_is_illustration and plain.checks(quick=True) == plain.expected
+
+
+def test_arm_difference_reports_the_paired_answer_with_its_interval():
+    from worker.engine.outcome import Outcome
+    from worker.engine.presets.base import arm_difference
+    from worker.engine.spec import RunSpec
+
+    o = Outcome()
+    # final frac_pred_pos (w = 0.25, w = 4) per seed; spreads by hand: plain 0.1, 0.2, 0.3; BatchNorm 0.3, 0.3, 0.6
+    finals = {(False, 0): (0.4, 0.5), (False, 1): (0.4, 0.6), (False, 2): (0.3, 0.6),
+              (True, 0): (0.3, 0.6), (True, 1): (0.2, 0.5), (True, 2): (0.1, 0.7)}  # fmt: skip
+    for (bn, seed), fracs in finals.items():
+        for w, frac in zip((0.25, 4.0), fracs):
+            o.add(
+                RunSpec(batchnorm=bn, seed=seed, pos_weight=w),
+                {9: {"test": {"frac_pred_pos": frac}, "train": {"acc": 1.0}}},
+            )
+    check = arm_difference("does it keep more?", {"batchnorm": True}, {"batchnorm": False})
+    ok, measured = check.run(o)
+    # differences 0.2, 0.1, 0.3: mean 0.2, sd 0.1, t(2) 4.303 -> half-width 0.248
+    assert ok and measured.startswith("+0.200 [-0.048, +0.448] (n = 3 seeds")
+    assert "no difference detected" in measured and "batchnorm=True min train acc 1.000" in measured
+    two_seeds = Outcome([(s, h) for s, h in o.runs if s.seed < 2])
+    assert check.run(two_seeds)[0] is False  # fewer than 3 seeds: not an answer
+
+
+def test_arm_spread_answers_against_the_bound_and_says_when_a_run_has_not_fit():
+    from worker.engine.outcome import Outcome
+    from worker.engine.presets.base import arm_spread
+    from worker.engine.spec import RunSpec
+
+    o = Outcome()
+    # per-seed spreads 0.2, 0.3, 0.4 (mean 0.3, sd 0.1, half-width 4.303 x 0.1 / sqrt 3 = 0.248); seed 2's w = 4 at train acc 0.9
+    for seed, (low, high, acc) in enumerate([(0.3, 0.5, 1.0), (0.2, 0.5, 1.0), (0.2, 0.6, 0.9)]):
+        for w, frac in ((0.25, low), (4.0, high)):
+            o.add(
+                RunSpec(batchnorm=True, seed=seed, pos_weight=w),
+                {9: {"test": {"frac_pred_pos": frac}, "train": {"acc": acc if w == 4.0 else 1.0}}},
+            )
+    ok, measured = arm_spread("kept?", {"batchnorm": True}, 0.04).run(o)
+    assert ok and measured.startswith("0.300 [0.052, 0.548] (n = 3 seeds): kept; batchnorm=True min train acc 0.900")
+    assert "not every run fit (batchnorm=True: train acc < 0.99)" in measured
+    ok, measured = arm_spread("kept?", {"batchnorm": True}, 0.15).run(o)
+    assert ok and "undecided" in measured  # either answer is a result; the bound only names it
+
+
+def test_the_reproduction_doc_lists_where_the_answer_is_not_the_papers():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "reproduction.py"
+    spec = importlib.util.spec_from_file_location("reproduction", path)
+    assert spec and spec.loader
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    question = "does BatchNorm keep the weights' effect once the model fits? measured: final spread"
+    record = {
+        "checks": [
+            {"claim": "spread at the end <= 0.15", "met": False, "measured": "0.590"},
+            {"claim": question, "met": True, "measured": "0.147 [0.000, 0.363] (n = 3 seeds): undecided (the interval contains the bound); x"},
+        ]
+    }  # fmt: skip
+    lines = script.differences(presets.get("bl-cifar-resnet-bn"), record)
+    assert lines[0] == "`bl-cifar-resnet-bn`: not met: spread at the end <= 0.15: measured 0.590"
+    assert "The paper: yes. Measured: 0.147 [0.000, 0.363] (n = 3 seeds): undecided" in lines[1]
+    assert "the quick variant is an illustration" in lines[2] and len(lines) == 3
+    record["checks"][1]["measured"] = "+0.053 [+0.032, +0.075] (n = 5 seeds, p = 0.002): more; not every run fit (...)"
+    assert (
+        "measured the same, but before every run fit"
+        in script.differences(presets.get("bl-synth-batchnorm"), record)[1]
+    )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from ..outcome import (
     all_fit,
-    keeps_effect,
     not_degenerate,
     ordered_by_weight,
     paired_shift,
@@ -13,9 +12,10 @@ from ..outcome import (
     spread_at_most,
     spread_shrinks,
 )
-from .base import PAPER, POWERS_OF_4, SIXTEENFOLD, TENFOLD, Preset, experiment
+from .base import PAPER, PAPERS_NORM, POWERS_OF_4, SIXTEENFOLD, TENFOLD, Preset, arm_difference, experiment
 
-SYNTH = {"dataset": "blobs", "n_train": 100, "n_test": 500, "batch_size": 8}
+# minibatches of 8: the sum normalisation would make w = 10 act like 7.8 (docs/readouts.md), so B&L's mean
+SYNTH = {"dataset": "blobs", "n_train": 100, "n_test": 500, "batch_size": 8, "loss_norm": PAPERS_NORM}
 SYNTH_LR = SYNTH | {"model": "logreg", "lr": 0.03}
 SYNTH_MLP = SYNTH | {"model": "mlp", "hidden": [64], "lr": 0.01}
 DIGITS = {
@@ -32,7 +32,12 @@ DIGITS = {
 NOISY_WEIGHTS = [0.25, 1.0, 4.0]
 # cosine: at a constant lr 0.1 the nets that memorise the flipped labels keep jumping (measured spread
 # 0.04-0.7 from one epoch to the next after epoch 30); annealed, the final spread is stable
+# bl-early-stopping keeps the engine's `sum`, not B&L's `mean`: under `mean` (quick, measured) the trained-on
+# nets did not all memorise their flipped labels by epoch 300 (min train acc 0.926 < 0.98; early-stopped end
+# spread 0.604, trained-on 0.117), so the claim's "trained on to interpolation" arm was not reached.
+# digits-pair (the prototype's setting, no paper compared) keeps the sum too.
 NOISY_DIGITS = DIGITS | {"label_noise": 0.2, "schedule": "cosine"}
+PLAIN = {"batchnorm": False}
 FADES = (spread_at_least(0.3, epoch=1), spread_at_most(0.05), spread_shrinks(0.1), all_fit(0.99))
 
 
@@ -113,7 +118,8 @@ PRESETS = [
         "bl-synth-batchnorm",
         "BatchNorm: an open question",
         "The paper reports that BatchNorm keeps some of the effect; one reproduction saw the opposite. "
-        "This preset measures it rather than assuming either.",
+        "This preset measures it rather than assuming either: the final spread across weights with "
+        "BatchNorm minus without, paired by seed, with its 95% interval.",
         PAPER,
         full=experiment(
             "bl-synth-batchnorm",
@@ -123,15 +129,18 @@ PRESETS = [
         ),
         quick=experiment(
             "bl-synth-batchnorm (quick)",
-            {"pos_weight": TENFOLD, "batchnorm": [False, True], "seed": [0, 1, 2]},
+            {"pos_weight": TENFOLD, "batchnorm": [False, True], "seed": [0, 1, 2, 3, 4]},
             **SYNTH_MLP,
             epochs=300,
         ),
-        # the open question is reported, not assumed: the check is met when the seeds answer it either way
+        # the open question is reported, not assumed: the comparison is met on any answer its seeds give.
+        # Under B&L's mean normalisation the BatchNorm nets at w = 0.1 and 10 had not all fit by epoch 300
+        # (train acc 0.935-0.995; 0.945-1.0 after 1,000 epochs), so the answer names each arm's fit
         expected=(
-            all_fit(0.99),
-            spread_at_least(0.3, epoch=1, where={"batchnorm": False}),
-            keeps_effect("does BatchNorm keep the weights' effect?", 0.05, where={"batchnorm": True}),
+            all_fit(0.99, where=PLAIN),
+            spread_at_least(0.3, epoch=1, where=PLAIN),
+            spread_at_most(0.05, where=PLAIN),
+            arm_difference("does BatchNorm keep the weights' effect?", {"batchnorm": True}, PLAIN),
         ),
         tags=("2-D", "paper", "regularisation"),
     ),
