@@ -63,12 +63,12 @@ def test_gain_pairs_an_arm_with_ce_over_seeds_and_reads_the_tail_classes():
         ]
     )
     ok, measured = gain("LA", "balanced_acc", 0.035).run(o)  # differences +0.04, +0.03
-    assert ok and measured.startswith("+0.035 (n=2, 95% CI")
+    assert ok and measured.startswith("+0.035 [") and measured.n == 2
     assert not gain("LA", "balanced_acc", 0.036).run(o)[0]
     ok, measured = gain("CE-DRW", "tail_acc", 0.2).run(o)  # +0.3 and +0.2
-    assert ok and measured.startswith("+0.250 (n=2")
+    assert ok and measured.startswith("+0.250 [")
     # a stated interval: mean 0.25, sd 0.0707 over n = 2, t(0.975, 1) = 12.706
-    assert "95% CI -0.385 to +0.885" in measured
+    assert "[-0.385, +0.885], n = 2" in measured and measured.interval == pytest.approx((-0.3853, 0.8853), abs=1e-4)
     assert not gain("CE-DRW", "balanced_acc", 0.021).run(o)[0]  # +0.03 and +0.01
 
 

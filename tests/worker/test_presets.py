@@ -119,7 +119,8 @@ def test_arm_difference_reports_the_paired_answer_with_its_interval():
     check = arm_difference("does it keep more?", {"batchnorm": True}, {"batchnorm": False})
     ok, measured = check.run(o)
     # differences 0.2, 0.1, 0.3: mean 0.2, sd 0.1, t(2) 4.303 -> half-width 0.248
-    assert ok and measured.startswith("+0.200 [-0.048, +0.448] (n = 3 seeds")
+    assert ok and measured.startswith("+0.200 [-0.048, +0.448], n = 3,")
+    assert measured.n == 3 and measured.interval == pytest.approx((-0.0484, 0.4484), abs=1e-4)
     assert "no difference detected" in measured and "batchnorm=True min train acc 1.000" in measured
     two_seeds = Outcome([(s, h) for s, h in o.runs if s.seed < 2])
     assert check.run(two_seeds)[0] is False  # fewer than 3 seeds: not an answer

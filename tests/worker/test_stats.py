@@ -139,21 +139,6 @@ def spreads_outcome(per_seed: dict[int, tuple[float, float]]) -> Outcome:
     return o
 
 
-def test_an_open_question_is_answered_either_way_by_its_interval():
-    from worker.engine.outcome import keeps_effect
-
-    check = keeps_effect("does it keep the effect?", 0.05)
-    # spreads 0.30, 0.32, 0.28: mean 0.30, half-width 4.303 * 0.02 / sqrt 3 = 0.050 -> kept
-    ok, text = check.run(spreads_outcome({0: (0.3, 0.6), 1: (0.3, 0.62), 2: (0.3, 0.58)}))
-    assert ok and "0.300 [0.250, 0.350] (n = 3 seeds): kept" in text
-    ok, text = check.run(spreads_outcome({0: (0.5, 0.51), 1: (0.5, 0.52), 2: (0.5, 0.5)}))  # spreads 0.01, 0.02, 0.00
-    assert ok and text.endswith("faded")
-    ok, text = check.run(spreads_outcome({0: (0.5, 0.5), 1: (0.5, 0.6), 2: (0.5, 0.55)}))  # 0, 0.1, 0.05: straddles
-    assert not ok and "undecided" in text
-    ok, text = check.run(spreads_outcome({0: (0.3, 0.6), 1: (0.3, 0.62)}))
-    assert not ok and "2 seeds, fewer than 3" in text
-
-
 def test_a_claim_that_compares_arms_is_a_paired_test():
     from worker.engine.outcome import paired_shift
 

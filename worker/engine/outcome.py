@@ -185,33 +185,6 @@ def seed_spreads(
     return {seed: spread(values) for seed, values in sorted(per_seed.items())}
 
 
-def keeps_effect(
-    question: str, bound: float, where=None, min_seeds: int = 3, split: str = "test", metric: str = "frac_pred_pos"
-) -> Check:
-    """An open question measured, not a side asserted: is the final spread across weights above
-    `bound` (the effect kept) or below it (faded)? The answer is the 95% t-interval of the per-seed
-    spreads; the check is met when the interval, on at least `min_seeds` seeds, lies on one side
-    of the bound (either side), and fails when it straddles it (more seeds needed)."""
-    from .stats import mean_interval, shown_mean
-
-    def measure(o: Outcome) -> tuple[bool, str]:
-        ci = mean_interval(seed_spreads(_subset(o, where), "end", split, metric).values(), (0.0, 1.0))
-        if ci.n < min_seeds:
-            return False, f"{ci.n} seeds, fewer than {min_seeds}"
-        answer = (
-            "kept" if ci.low > bound else "faded" if ci.high < bound else "undecided: the interval contains the bound"
-        )
-        return (
-            answer != "undecided: the interval contains the bound",
-            shown_mean(ci, "spread", answer),
-        )
-
-    return Check(
-        f"{question} measured: final spread of {split} {metric}, 95% interval over seeds, above {bound} (kept) or below (faded){_label(where)}",
-        measure,
-    )
-
-
 def paired_shift(
     weight: float,
     direction: int,

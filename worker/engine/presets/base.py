@@ -117,10 +117,7 @@ def arm_difference(
         p = stats.paired([a[s] for s in seeds], [b[s] for s in seeds])
         finite = p.n >= min_seeds and math.isfinite(p.low) and math.isfinite(p.high)
         answer = "more" if p.low > 0 else "less" if p.high < 0 else "no difference detected (the interval contains 0)"
-        return finite, (
-            f"{p.mean_diff:+.3f} [{p.low:+.3f}, {p.high:+.3f}] (n = {p.n} seeds, paired t-test p = {p.p_value:.2g}): "
-            f"{answer}; {_fit_note(o, [arm, control], fit)}"
-        )
+        return finite, stats.shown(p, f"{answer}; {_fit_note(o, [arm, control], fit)}")
 
     return Check(
         f"{question} measured: final spread across weights ({_name(arm)}) minus ({_name(control)}), "
@@ -140,10 +137,7 @@ def arm_spread(question: str, arm: dict[str, Any], bound: float, min_seeds: int 
         answer = (
             "kept" if ci.low > bound else "faded" if ci.high < bound else "undecided (the interval contains the bound)"
         )
-        return (
-            finite,
-            f"{ci.mean:.3f} [{ci.low:.3f}, {ci.high:.3f}] (n = {ci.n} seeds): {answer}; {_fit_note(o, [arm], fit)}",
-        )
+        return finite, stats.shown_mean(ci, "", f"{answer}; {_fit_note(o, [arm], fit)}")
 
     return Check(
         f"{question} measured: final spread across weights ({_name(arm)}), 95% interval over >= {min_seeds} seeds, "

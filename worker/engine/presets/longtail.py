@@ -75,7 +75,7 @@ def gain(arm: str, metric: str, limit: float, imbalance: float | None = None) ->
         ce, other = _arm(o, "CE", metric), _arm(o, arm, metric)
         seeds = sorted(set(ce) & set(other))
         p = stats.paired([ce[s] for s in seeds], [other[s] for s in seeds])
-        return p.mean_diff >= limit, f"{p.mean_diff:+.3f} (n={p.n}, 95% CI {p.low:+.3f} to {p.high:+.3f})"
+        return p.mean_diff >= limit, stats.shown(p)
 
     what = "tail-class accuracy (horse, ship, truck)" if metric == "tail_acc" else "balanced accuracy"
     at = f" (imbalance {imbalance:g})" if imbalance is not None else ""
