@@ -3,7 +3,7 @@ read by balanced and per-class accuracy on the balanced test set.
 
 The arms are Cao et al.'s table crossed with logit adjustment: loss (CE, LDAM, logit-adjusted) x
 deferred re-weighting (none, or Cui et al.'s effective-number class weights, beta 0.9999, from
-`DRW_AT` on). CE-DRW is the "CE + class weights" arm: weights switched on once the features have
+`QUICK_DRW` / `FULL_DRW` on). CE-DRW is the "CE + class weights" arm: weights switched on once the features have
 been learnt, the way Cao et al. found them to help; LDAM-DRW is theirs; LA (Menon et al.) needs
 no weights. The training set is the exponential profile of data.py's `_long_tail`: class c keeps
 n_train * imbalance ** (-c / 9) images (airplane the largest, truck `imbalance` times smaller).
@@ -43,8 +43,8 @@ QUICK = {
 # and 10, 200 epochs of SGD (lr 0.1, momentum 0.9, weight decay 2e-4, batch 128), their step
 # schedule (warm-up over 5 epochs, x0.01 at 160, x0.0001 at 180) and DRW at 160, the full balanced
 # test set. What differs: the engine's ResNet has 6 basic blocks of width 16/32/64 (a ResNet-14,
-# not their ResNet-32), there is no random-crop / flip augmentation, and the images are the JPEG
-# re-encodings of ../shared/data; so expect lower accuracies than their table, not other orderings.
+# not their ResNet-32), there is no random-crop / flip augmentation, and CI's images are JPEG
+# re-encodings (../shared/data); so expect lower accuracies than their table, not other orderings.
 FULL_DRW = 160
 FULL = QUICK | {
     "model": "resnet", "width": 16, "batchnorm": True, "n_train": 5000, "n_test": 1000, "lr": 0.1,
