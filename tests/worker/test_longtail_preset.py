@@ -38,7 +38,7 @@ def test_the_quick_training_set_is_the_long_tail_it_describes(cifar_jpeg):
     assert counts == [300, 232, 180, 139, 108, 83, 65, 50, 39, 30] and sum(counts) == 1226
     assert [c for c, n in zip(data.classes, counts) if n <= 50] == list(TAIL)
     test_labels = data.y_test.tolist()
-    assert [test_labels.count(c) for c in range(10)] == [100] * 10  # balanced test set
+    assert [test_labels.count(c) for c in range(10)] == [500] * 10  # balanced test set
 
 
 def _runs(rows):
