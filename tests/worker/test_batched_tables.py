@@ -54,10 +54,20 @@ def test_covariate_shift_with_and_without_given_weights(weights):
     assert_equivalent(sweep)  # the target split's readouts included
 
 
-def test_example_weights_sweep_batches_within_each_kind():
-    base = RunSpec(dataset="covariate_shift", n_train=60, n_test=40, epochs=2)
-    sweep = runs(base, {"example_weights": ["none", "given"], "seed": [0, 1]})
-    assert plan_batches(sweep, "auto") == [[0, 1], [2, 3]]
+def test_an_example_weights_sweep_on_covariate_shift_trains_as_one_batch():
+    base = RunSpec(dataset="covariate_shift", n_train=60, n_test=40, batch_size=16, epochs=6, grid=10, frames=2)
+    sweep = runs(base, {"example_weights": ["none", "given", "estimated"], "weight_normalise": [False, True]})
+    assert plan_batches(sweep, "auto") == [list(range(6))]
+    assert_equivalent(sweep)  # each run's own weights and effective_sample_size
+
+
+def test_a_table_trains_with_and_without_its_weight_column_in_one_batch(tmp_path):
+    rows = [[f"{i / 10:.2f}", "yes" if i % 3 else "no", f"{1 + i % 4}"] for i in range(60)]
+    path = write_csv(tmp_path / "w.csv", ["a", "label", "w"], rows)
+    base = RunSpec(**TABLE, model="logreg", data_path=path, weight_column="w")
+    sweep = runs(base, {"example_weights": ["none", "column"], "weight_clip": [None, 2.0]})
+    assert can_batch(sweep)
+    assert_equivalent(sweep)
 
 
 def test_group_labels_are_still_refused(tmp_path):

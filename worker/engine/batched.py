@@ -5,11 +5,11 @@ each SGD step costs far more in per-step overhead (Python, autograd bookkeeping,
 launches on tiny tensors) than in arithmetic. Stacking the M runs' parameters as (M, in, out) tensors
 and stepping them with one `torch.baddbmm` per layer pays that overhead once per step for all M.
 
-What may differ between batched runs: `PER_MODEL` (weights, class_weights, weight_power, seed, L2,
-lr, momentum, loss and its parameters, DRW, resampling). Everything else (data, architecture, batch
-size, epochs, what is recorded) must be shared; `why_not_batchable` says what is not. Tables and
-covariate_shift with any number of classes train here (output width K, the data's), their
-per-example weights shared and tempered per run; group labels do not (no group readouts here). Supported models: logreg and MLP
+What may differ between batched runs: `PER_MODEL` (weights, class_weights, weight_power, the
+per-example weights' source, clipping and normalisation, seed, L2, lr, momentum, loss and its
+parameters, DRW, resampling). Everything else (data, architecture, batch size, epochs, what is
+recorded) must be shared; `why_not_batchable` says what is not. Tables and covariate_shift with any
+number of classes train here (output width K, the data's); group labels do not (no group readouts here). Supported models: logreg and MLP
 (with BatchNorm and dropout) here, the ConvNet without dropout in grouped.py (`engines.batched_training`
 picks); no early stopping, no cosine schedule, no checkpoints.
 
@@ -42,6 +42,7 @@ train.py).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -49,10 +50,10 @@ from torch import nn
 
 from . import geometry
 from . import intended as references
-from .data import as_input
+from .data import as_input, make_data
 from .losses import per_example_loss, reduce_weighted
 from .metrics import intended_frac_pos_per_model, normalised_margin_per_model, split_metrics_per_model
-from .setup import INTENDED_WEIGHTS, build_setup
+from .setup import INTENDED_WEIGHTS, RunSetup, build_setup
 from .spec import LOSS_PARAMS, RunSpec
 from .train import EVAL_BATCH, EpochResult
 
@@ -62,7 +63,12 @@ PER_MODEL = frozenset({
     "drw_epoch", "resample", *(p for params in LOSS_PARAMS.values() for p in params),
     "drw_beta", "head",  # head: every batchable run has the linear one (the cosine head is refused below)
     "class_weights",  # per-model example weights (`RunSetup.weights`), like pos_weight
+    *("example_weights", "weight_clip", "weight_normalise"),  # PER_EXAMPLE: the same rows, other weights
 })  # fmt: skip
+
+
+# what decides a run's per-example weights (tables, covariate_shift), and nothing else of its data
+PER_EXAMPLE = ("example_weights", "weight_clip", "weight_normalise")
 
 
 def shared_key(spec: RunSpec) -> tuple:
@@ -128,10 +134,11 @@ class BatchedTraining:
         self.data = data = setup.data
         self.grid = setup.grid
         self._x, self._y, self._counts = setup.x, setup.y, setup.counts
-        self._weights = torch.stack([setup.weights(s) for s in specs])  # (M, N)
+        # each run's set-up: the shared one with its own per-example weights (tables, covariate_shift)
+        own = self._own_setups(setup, datasets)
+        self._weights = torch.stack([o.weights(s) for o, s in zip(own, specs)])  # (M, N)
         self._k = len(data.classes)  # output width: a table's classes are known only once it is read
-        # per-example weights (tables, covariate_shift) are shared; each run tempers them with its own weight_power
-        self._ess = [setup.effective_sample_size(w) for w in self._weights]
+        self._ess = [o.effective_sample_size(w) for o, w in zip(own, self._weights)]
         self._snapshots, self._evaluated = setup.snapshots, setup.evaluated
 
         # stacked parameters, in each model's `parameters()` order: a Linear layer has W (M, in, out)
@@ -179,6 +186,23 @@ class BatchedTraining:
         self.missing = setup.missing_for(spec)
         self.effective_pos_weights = [setup.effective_pos_weight(s) for s in specs]  # as Training.effective_pos_weight
         self._intended = [setup.intended(s) for s in specs]
+
+    def _own_setups(self, setup: RunSetup, datasets: Path | None) -> list[RunSetup]:
+        """Per run, `setup` with the per-example weights its spec asks for: runs that differ only in
+        `PER_EXAMPLE` share every row, so only the weights are made again (once per distinct choice)."""
+        made: dict[tuple, RunSetup] = {}
+        for s in self.specs:
+            key = tuple(getattr(s, k) for k in PER_EXAMPLE)
+            if key in made:
+                continue
+            if key == tuple(getattr(setup.spec, k) for k in PER_EXAMPLE):
+                made[key] = setup
+                continue
+            data = make_data(s, datasets)
+            if not (torch.equal(data.x_train, setup.data.x_train) and torch.equal(data.y_train, setup.data.y_train)):
+                raise ValueError("example_weights: the runs' training rows differ; train them one at a time")
+            made[key] = replace(setup, data=replace(setup.data, w_train=data.w_train))
+        return [made[tuple(getattr(s, k) for k in PER_EXAMPLE)] for s in self.specs]
 
     # the layout `forward` works on (grouped.GroupedTraining stacks its ConvNets as they are)
     eval_batch = EVAL_BATCH
