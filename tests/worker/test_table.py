@@ -301,11 +301,9 @@ def test_weight_power_tempers_per_example_weights(tmp_path):
     assert ess[2.0] < ess[1.0] < n  # squaring spreads the weights further
 
 
-def test_tables_and_many_classes_train_one_run_at_a_time(tmp_path):
+def test_tables_and_many_classes_train_batched_without_groups(tmp_path):
     from worker.engine.export import plan_batches
 
     path = three_classes(tmp_path / "t.csv", n=10)
     runs = [spec(path, seed=s) for s in (0, 1)]
-    assert plan_batches(runs, "auto") == [[0], [1]]
-    with pytest.raises(ValueError, match="one run at a time"):
-        plan_batches(runs, "batched")
+    assert plan_batches(runs, "auto") == [[0, 1]]  # equal to the per-run engine: test_batched_tables.py

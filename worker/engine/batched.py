@@ -5,9 +5,11 @@ each SGD step costs far more in per-step overhead (Python, autograd bookkeeping,
 launches on tiny tensors) than in arithmetic. Stacking the M runs' parameters as (M, in, out) tensors
 and stepping them with one `torch.baddbmm` per layer pays that overhead once per step for all M.
 
-What may differ between batched runs: `PER_MODEL` (weights, seed, L2, lr, momentum, loss and its
+What may differ between batched runs: `PER_MODEL` (weights, class_weights, weight_power, the
+per-example weights' source, clipping and normalisation, seed, L2, lr, momentum, loss and its
 parameters, DRW, resampling). Everything else (data, architecture, batch size, epochs, what is
-recorded) must be shared; `why_not_batchable` says what is not. Supported models: logreg and MLP
+recorded) must be shared; `why_not_batchable` says what is not. Tables and covariate_shift with any
+number of classes train here (output width K, the data's); group labels do not (no group readouts here). Supported models: logreg and MLP
 (with BatchNorm and dropout) here, the ConvNet without dropout in grouped.py (`engines.batched_training`
 picks); no early stopping, no cosine schedule, no checkpoints.
 
@@ -40,6 +42,7 @@ train.py).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -47,10 +50,10 @@ from torch import nn
 
 from . import geometry
 from . import intended as references
-from .data import as_input
+from .data import as_input, make_data
 from .losses import per_example_loss, reduce_weighted
 from .metrics import intended_frac_pos_per_model, normalised_margin_per_model, split_metrics_per_model
-from .setup import INTENDED_WEIGHTS, build_setup
+from .setup import INTENDED_WEIGHTS, RunSetup, build_setup
 from .spec import LOSS_PARAMS, RunSpec
 from .train import EVAL_BATCH, EpochResult
 
@@ -59,7 +62,13 @@ PER_MODEL = frozenset({
     "pos_weight", "weight_power", "seed", "weight_decay", "lr", "momentum", "loss", "loss_norm",
     "drw_epoch", "resample", *(p for params in LOSS_PARAMS.values() for p in params),
     "drw_beta", "head",  # head: every batchable run has the linear one (the cosine head is refused below)
+    "class_weights",  # per-model example weights (`RunSetup.weights`), like pos_weight
+    *("example_weights", "weight_clip", "weight_normalise"),  # PER_EXAMPLE: the same rows, other weights
 })  # fmt: skip
+
+
+# what decides a run's per-example weights (tables, covariate_shift), and nothing else of its data
+PER_EXAMPLE = ("example_weights", "weight_clip", "weight_normalise")
 
 
 def shared_key(spec: RunSpec) -> tuple:
@@ -73,10 +82,8 @@ def why_not_batchable(specs: list[RunSpec]) -> str | None:
     if not specs:
         return "no runs"
     first = specs[0]
-    if first.dataset in ("table", "covariate_shift") or len(first.classes) > 2 or any(s.class_weights for s in specs):
-        return "tables, covariate_shift, many classes and class_weights train one run at a time"
-    if first.dataset == "spurious" or any(s.group_weights != "none" for s in specs):
-        return "group labels (dataset spurious, group_weights) train one run at a time: the batched engine records no group readouts"
+    if first.dataset == "spurious" or first.group_column or any(s.group_weights != "none" for s in specs):
+        return "group labels (dataset spurious, group_column, group_weights) train one run at a time: the batched engine records no group readouts"
     for spec in specs[1:]:
         if shared_key(spec) != shared_key(first):
             a, b = first.model_dump(), spec.model_dump()
@@ -86,6 +93,9 @@ def why_not_batchable(specs: list[RunSpec]) -> str | None:
         return f"model {first.model} is not supported by the batched engine (logreg, mlp, convnet)"
     if first.model == "convnet" and first.dropout:
         return "ConvNet with dropout is not supported by the batched engine"
+    if first.model == "convnet" and (len(first.classes) > 2 or any(s.class_weights for s in specs)):
+        # the grouped engine is checked against the per-run one on two classes without class_weights only
+        return "ConvNets with more than two classes or class_weights train one run at a time"
     if first.patience:
         return "early stopping (patience) is not supported by the batched engine"
     if any(s.cosine_head for s in specs):
@@ -117,14 +127,18 @@ class BatchedTraining:
         self.specs = specs
         self.spec = spec = specs[0]  # the shared part
         # the set-up of the per-run engine, exactly: what it would do differently for one of these
-        # runs (a validation split, per-example weights, more classes) is refused above
+        # runs (a validation split, group labels) is refused above
         setup = build_setup(specs, device, threads, datasets)
         self.device = dev = setup.device
         M = self.M = len(specs)
         self.data = data = setup.data
         self.grid = setup.grid
         self._x, self._y, self._counts = setup.x, setup.y, setup.counts
-        self._weights = torch.stack([setup.weights(s) for s in specs])  # (M, N)
+        # each run's set-up: the shared one with its own per-example weights (tables, covariate_shift)
+        own = self._own_setups(setup, datasets)
+        self._weights = torch.stack([o.weights(s) for o, s in zip(own, specs)])  # (M, N)
+        self._k = len(data.classes)  # output width: a table's classes are known only once it is read
+        self._ess = [o.effective_sample_size(w) for o, w in zip(own, self._weights)]
         self._snapshots, self._evaluated = setup.snapshots, setup.evaluated
 
         # stacked parameters, in each model's `parameters()` order: a Linear layer has W (M, in, out)
@@ -167,10 +181,28 @@ class BatchedTraining:
         self._orders = [torch.Generator().manual_seed(s.seed) for s in specs]
         self.epoch = 0
         self._svm, self._centres, self._bayes = setup.svm, setup.centres, setup.bayes
-        # all runs share the data, hence the readouts they leave out (two classes: effective_pos_weight is defined)
-        self.missing = setup.missing
+        # all runs share the data, hence the readouts they leave out; effective_pos_weight is defined
+        # for every run of two classes and for none of more (`run_effective_pos_weight`), so one dict fits all
+        self.missing = setup.missing_for(spec)
         self.effective_pos_weights = [setup.effective_pos_weight(s) for s in specs]  # as Training.effective_pos_weight
         self._intended = [setup.intended(s) for s in specs]
+
+    def _own_setups(self, setup: RunSetup, datasets: Path | None) -> list[RunSetup]:
+        """Per run, `setup` with the per-example weights its spec asks for: runs that differ only in
+        `PER_EXAMPLE` share every row, so only the weights are made again (once per distinct choice)."""
+        made: dict[tuple, RunSetup] = {}
+        for s in self.specs:
+            key = tuple(getattr(s, k) for k in PER_EXAMPLE)
+            if key in made:
+                continue
+            if key == tuple(getattr(setup.spec, k) for k in PER_EXAMPLE):
+                made[key] = setup
+                continue
+            data = make_data(s, datasets)
+            if not (torch.equal(data.x_train, setup.data.x_train) and torch.equal(data.y_train, setup.data.y_train)):
+                raise ValueError("example_weights: the runs' training rows differ; train them one at a time")
+            made[key] = replace(setup, data=replace(setup.data, w_train=data.w_train))
+        return [made[tuple(getattr(s, k) for k in PER_EXAMPLE)] for s in self.specs]
 
     # the layout `forward` works on (grouped.GroupedTraining stacks its ConvNets as they are)
     eval_batch = EVAL_BATCH
@@ -206,7 +238,7 @@ class BatchedTraining:
     def forward(
         self, x: torch.Tensor, params: list[torch.Tensor] | None = None, noise: list[torch.Tensor] | None = None
     ) -> torch.Tensor:
-        """x: (M, B, in) per-model inputs or (B, in) shared ones -> logits (M, B, 2). `noise`: the
+        """x: (M, B, in) per-model inputs or (B, in) shared ones -> logits (M, B, K). `noise`: the
         training step's dropout masks (already scaled by 1 / (1 - p)), one per hidden layer; given
         or not, it also says whether BatchNorm is in training mode (batch statistics)."""
         params = self.params if params is None else params
@@ -225,7 +257,7 @@ class BatchedTraining:
             if self._dropout and noise is not None:  # noise is given exactly when training
                 h = h * noise[layer]
         W, b = next(p), next(p)
-        # the 2-logit layer as (W^T h^T)^T: a bmm with 2 output columns is ~2x slower (measured)
+        # the K-logit layer as (W^T h^T)^T: a bmm with 2 output columns is ~2x slower (measured)
         return torch.baddbmm(b.transpose(1, 2), W.transpose(1, 2), h.transpose(1, 2)).transpose(1, 2)
 
     def _batchnorm_layer(
@@ -268,7 +300,7 @@ class BatchedTraining:
         order = self._orders_this_epoch()
         # one gather per epoch, so that each step takes views (M, B, ...) of the epoch's data
         xs, ys = self._x[order], self._y[order]
-        onehots = torch.nn.functional.one_hot(ys, 2).to(self._weights.dtype) if self._by_hand else None
+        onehots = torch.nn.functional.one_hot(ys, self._k).to(self._weights.dtype) if self._by_hand else None
         ws = torch.where(
             weighted.unsqueeze(1), self._weights.gather(1, order), torch.ones_like(order, dtype=self._weights.dtype)
         )
@@ -320,9 +352,9 @@ class BatchedTraining:
         """Sum over models of each model's `reduce_weighted(per_example_loss(...))`."""
         if all(s.loss == "ce" for s in self.specs):  # the same arithmetic for all models at once
             M, B = y.shape
-            losses = torch.nn.functional.cross_entropy(logits.reshape(M * B, 2), y.reshape(-1), reduction="none").view(
-                M, B
-            )
+            losses = torch.nn.functional.cross_entropy(
+                logits.reshape(M * B, self._k), y.reshape(-1), reduction="none"
+            ).view(M, B)
             total = (w * losses).sum(1)
             denom = torch.where(self._mean_norm, float(B), w.sum(1).clamp_min(torch.finfo(total.dtype).tiny))
             return (total / denom).sum()
@@ -351,7 +383,7 @@ class BatchedTraining:
 
     @torch.no_grad()
     def logits(self, x: torch.Tensor) -> torch.Tensor:
-        """Every model's logits on shared inputs: (M, len(x), 2)."""
+        """Every model's logits on shared inputs: (M, len(x), K)."""
         step = self.eval_batch
         return torch.cat([self.forward(x[i : i + step].to(self.device)) for i in range(0, len(x), step)], 1)
 
@@ -374,6 +406,8 @@ class BatchedTraining:
         metrics: list[dict[str, dict[str, float]]] = []
         for m, on_train in enumerate(split_metrics_per_model(train_logits, self._y, names)):
             on_train["param_norm"] = norms[m]
+            if (ess := self._ess[m]) is not None:
+                on_train["effective_sample_size"] = ess
             if norms[m] > 0:  # undefined for an all-zero model, as in the per-run engine
                 on_train["normalised_margin"] = margins[m]
             metrics.append({"train": on_train})

@@ -7,8 +7,7 @@ own (weights, initial model, effective positive weight), from its spec. The batc
 only its stacked models and their update.
 
 Where the per-run engine's set-up depends on something a batched group could not share (early
-stopping's validation split, per-example weights of tables, more than two classes, class_weights,
-a cosine or step schedule), `batched.why_not_batchable` refuses the group: that refusal is what
+stopping's validation split, group labels, a cosine or step schedule), `batched.why_not_batchable` refuses the group: that refusal is what
 makes one shared set-up exact for it.
 """
 
