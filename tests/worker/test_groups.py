@@ -22,13 +22,7 @@ from worker.engine.stats import metric_range
 from worker.engine.synthetic import SPURIOUS_AGREE
 from worker.engine.train import train
 
-
-def write_csv(path, header, rows) -> str:
-    with open(path, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return str(path)
+from .test_table import write_csv
 
 
 def grouped_rows(n: int = 80, seed: int = 0) -> list[list]:

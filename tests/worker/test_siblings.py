@@ -36,28 +36,35 @@ def test_a_sweep_trains_as_one_program_and_matches_the_per_run_engine(make_lab, 
     assert "claimed 6 runs of one experiment to train together" in worker.log_path.read_text()
     assert {s["environment"]["engine"] for s in states} == {"batched, 6 runs in one program"}
 
+    for run in runs:
+        assert_rows_equal_the_per_run_engine(lab.client, run)
+        boundary = lab.client.get(f"/api/v1/runs/{run['id']}/boundary").json()
+        assert boundary["epochs"][0] == 0 and boundary["epochs"][-1] == 40 and len(boundary["points"]) == 200
+
+
+def assert_rows_equal_the_per_run_engine(client, run: dict) -> dict:
+    """The run's stored rows, each within TOL of the per-run engine's (trained here on one thread,
+    as the worker does); returns them by (epoch, split, metric)."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        for run in runs:
-            reference = {
-                (r.epoch, split, name): value
-                for r in train(RunSpec(**run["params"]), device="cpu")
-                for split, values in r.metrics.items()
-                for name, value in values.items()
-                if math.isfinite(value)
-            }
-            stored = {
-                (row["epoch"], row["split"], row["metric"]): row["value"]
-                for row in lab.client.get(f"/api/v1/runs/{run['id']}/metrics").json()
-            }
-            assert stored.keys() == reference.keys()
-            worst = max(abs(stored[k] - v) for k, v in reference.items())
-            assert worst <= TOL, f"run {run['id']}: differs from the per-run engine by {worst}"
-            boundary = lab.client.get(f"/api/v1/runs/{run['id']}/boundary").json()
-            assert boundary["epochs"][0] == 0 and boundary["epochs"][-1] == 40 and len(boundary["points"]) == 200
+        reference = {
+            (r.epoch, split, name): value
+            for r in train(RunSpec(**run["params"]), device="cpu")
+            for split, values in r.metrics.items()
+            for name, value in values.items()
+            if math.isfinite(value)
+        }
     finally:
         torch.set_num_threads(threads)
+    stored = {
+        (row["epoch"], row["split"], row["metric"]): row["value"]
+        for row in client.get(f"/api/v1/runs/{run['id']}/metrics").json()
+    }
+    assert stored.keys() == reference.keys()
+    worst = max(abs(stored[k] - v) for k, v in reference.items())
+    assert worst <= TOL, f"run {run['id']}: differs from the per-run engine by {worst}"
+    return stored
 
 
 def test_cancelling_one_run_of_a_group_leaves_the_others_training(make_lab, isolated_redis_url):

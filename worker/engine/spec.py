@@ -356,6 +356,20 @@ class RunSpec(BaseModel):
         source test and the target sets; weights none, given (the true ratio) or estimated."""
         if self.example_weights == "column":
             raise ValueError("example_weights: covariate_shift has no weight column (none, given or estimated)")
+        return self._two_class_synthetic("covariate_shift is used as it is")
+
+    def _spurious(self) -> RunSpec:
+        """Synthetic spurious correlation (synthetic.make_spurious): two classes, each with a
+        majority group (the spurious feature agrees) and a minority group; no other knobs."""
+        if self.classes and (len(self.classes) != 2 or self.classes[0] in (self.classes[1], "pos")):
+            raise ValueError("classes: give two different class names (negative, positive; the first not 'pos')")
+        if self.example_weights not in ("auto", "none"):
+            raise ValueError("example_weights: per-example weights are for datasets table and covariate_shift")
+        return self._two_class_synthetic("spurious sets its groups' sizes itself")
+
+    def _two_class_synthetic(self, why_fixed: str) -> RunSpec:
+        """What the synthetic feature sets (covariate_shift, spurious) share: two classes (neg, pos
+        by default), class_weights naming them, a feature model, and sizes they set themselves."""
         if not self.classes:
             self.classes = ["neg", "pos"]
         if len(self.classes) != 2 or self.classes[0] == self.classes[1]:
@@ -367,26 +381,7 @@ class RunSpec(BaseModel):
             raise ValueError(f"model: {self.model} needs 32x32 images (dataset cifar10 or folder)")
         for name, default in (("imbalance", 1.0), ("label_noise", 0.0)):
             if getattr(self, name) != default:
-                raise ValueError(f"{name}: applies to the built-in data sets; covariate_shift is used as it is")
-        return self
-
-    def _spurious(self) -> RunSpec:
-        """Synthetic spurious correlation (synthetic.make_spurious): two classes, each with a
-        majority group (the spurious feature agrees) and a minority group; no other knobs."""
-        if not self.classes:
-            self.classes = ["neg", "pos"]
-        if len(self.classes) != 2 or self.classes[0] == self.classes[1] or self.classes[0] == "pos":
-            raise ValueError("classes: give two different class names (negative, positive; the first not 'pos')")
-        unknown = sorted(set(self.class_weights) - set(self.classes)) if isinstance(self.class_weights, dict) else []
-        if unknown:
-            raise ValueError(f"class_weights: {', '.join(unknown)} not among the classes ({', '.join(self.classes)})")
-        if self.model not in ("logreg", "mlp"):
-            raise ValueError(f"model: {self.model} needs 32x32 images (dataset cifar10 or folder)")
-        if self.example_weights not in ("auto", "none"):
-            raise ValueError("example_weights: per-example weights are for datasets table and covariate_shift")
-        for name, default in (("imbalance", 1.0), ("label_noise", 0.0)):
-            if getattr(self, name) != default:
-                raise ValueError(f"{name}: applies to the built-in data sets; spurious sets its groups' sizes itself")
+                raise ValueError(f"{name}: applies to the built-in data sets; {why_fixed}")
         return self
 
     def _table(self) -> RunSpec:
